@@ -1,0 +1,60 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6)
+]
+
+let package = Package(
+    name: "job",
+    products: [
+        .executable(name: "job", targets: ["job"]),
+        .library(name: "JobClient", targets: ["JobClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .target(name: "CJobSupport"),
+        .target(name: "JobCore", swiftSettings: swiftSettings),
+        .target(
+            name: "JobStore",
+            dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .target(name: "JobProtocol", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
+        .target(
+            name: "JobAgent",
+            dependencies: ["JobCore", "JobStore", "JobProtocol", "CJobSupport"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "JobClient",
+            dependencies: ["JobCore", "JobProtocol", "CJobSupport"],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "job",
+            dependencies: [
+                "JobClient", "JobAgent", "JobCore", "CJobSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "job-bench",
+            dependencies: ["JobClient", "JobCore"],
+            path: "Benchmarks/job-bench",
+            swiftSettings: swiftSettings),
+        .target(
+            name: "JobTestSupport",
+            dependencies: ["JobCore"],
+            path: "Tests/JobTestSupport",
+            swiftSettings: swiftSettings),
+        .testTarget(name: "JobCoreTests", dependencies: ["JobCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["JobTestSupport", "JobClient", "JobCore"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,399 @@
+#define _GNU_SOURCE
+#include "CJobSupport.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static void close_from(int first, int cloexec_only) {
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536) max = 65536;
+    for (int fd = first; fd < max; fd++) {
+        if (cloexec_only) fcntl(fd, F_SETFD, FD_CLOEXEC); else close(fd);
+    }
+}
+
+static void write_all(int fd, const char *buf, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) { if (errno == EINTR) continue; return; }
+        buf += n; len -= (size_t)n;
+    }
+}
+
+/* Formats a non-negative or negative long in decimal; async-signal-safe. */
+static size_t format_long(char *out, long value) {
+    char tmp[24];
+    size_t n = 0, len = 0;
+    int negative = value < 0;
+    unsigned long v = negative ? (unsigned long)(-value) : (unsigned long)value;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
+    if (negative) out[len++] = '-';
+    while (n > 0) out[len++] = tmp[--n];
+    return len;
+}
+
+static void reset_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        sigaction(sig, &sa, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+typedef struct { int stage; int error; pid_t job_pid; } launch_report;
+
+void cjob_launch(const cjob_launch_spec *spec, cjob_launch_result *result) {
+    memset(result, 0, sizeof *result);
+    int out_fd = open(spec->stdout_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int err_fd = out_fd < 0 ? -1 : open(spec->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int in_fd = spec->stdin_fd;
+    int opened_in = 0;
+    if (in_fd < 0 && err_fd >= 0) { in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); opened_in = 1; }
+    if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
+        result->stage = 3; result->error = errno;
+        if (out_fd >= 0) close(out_fd);
+        if (err_fd >= 0) close(err_fd);
+        if (opened_in && in_fd >= 0) close(in_fd);
+        return;
+    }
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        result->stage = 5; result->error = errno;
+        close(out_fd); close(err_fd); if (opened_in) close(in_fd);
+        return;
+    }
+    pid_t waiter = fork();
+    if (waiter < 0) {
+        result->stage = 4; result->error = errno;
+        close(report[0]); close(report[1]); close(out_fd); close(err_fd); if (opened_in) close(in_fd);
+        return;
+    }
+    if (waiter == 0) {
+        /* The waiter: outside the job's process group, so stopping the job spares it. */
+        setsid();
+        reset_signals();
+        signal(SIGPIPE, SIG_IGN);
+        launch_report rep = {0, 0, 0};
+        int exec_err[2];
+        if (pipe2(exec_err, O_CLOEXEC) != 0) {
+            rep.stage = 5; rep.error = errno;
+            write_all(report[1], (const char *)&rep, sizeof rep);
+            _exit(1);
+        }
+        pid_t child = fork();
+        if (child < 0) {
+            rep.stage = 4; rep.error = errno;
+            write_all(report[1], (const char *)&rep, sizeof rep);
+            _exit(1);
+        }
+        if (child == 0) {
+            setsid();
+            int failure[2] = {0, 0};
+            if (spec->cwd && chdir(spec->cwd) != 0) {
+                failure[0] = 1; failure[1] = errno;
+                write_all(exec_err[1], (const char *)failure, sizeof failure);
+                _exit(127);
+            }
+            /* Move the descriptors above 2 first so dup2 cannot clobber one we still need. */
+            int in_high = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
+            int out_high = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
+            int err_high = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
+            if (in_high < 0 || out_high < 0 || err_high < 0
+                || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0 || dup2(err_high, 2) < 0) {
+                failure[0] = 3; failure[1] = errno;
+                write_all(exec_err[1], (const char *)failure, sizeof failure);
+                _exit(127);
+            }
+            close_from(3, 1);
+            execve(spec->shell, spec->argv, spec->envp);
+            failure[0] = 2; failure[1] = errno;
+            write_all(exec_err[1], (const char *)failure, sizeof failure);
+            _exit(127);
+        }
+        close(exec_err[1]);
+        int failure[2] = {0, 0};
+        ssize_t got;
+        do { got = read(exec_err[0], failure, sizeof failure); } while (got < 0 && errno == EINTR);
+        close(exec_err[0]);
+        rep.job_pid = child;
+        if (got == (ssize_t)sizeof failure) { rep.stage = failure[0]; rep.error = failure[1]; }
+        write_all(report[1], (const char *)&rep, sizeof rep);
+        close_from(0, 0);
+        int status = 0;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (rep.stage != 0) _exit(0);
+        char text[96];
+        size_t len = 0;
+        if (WIFSIGNALED(status)) {
+            memcpy(text, "signal ", 7); len = 7;
+            len += format_long(text + len, WTERMSIG(status));
+        } else {
+            memcpy(text, "exit ", 5); len = 5;
+            len += format_long(text + len, WEXITSTATUS(status));
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        text[len++] = '\n';
+        len += format_long(text + len, (long)now.tv_sec);
+        text[len++] = ' ';
+        len += format_long(text + len, now.tv_nsec);
+        text[len++] = '\n';
+        int fd = open(spec->status_tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            write_all(fd, text, len);
+            fsync(fd);
+            close(fd);
+            rename(spec->status_tmp_path, spec->status_path);
+        }
+        _exit(0);
+    }
+    close(report[1]);
+    close(out_fd);
+    close(err_fd);
+    if (opened_in) close(in_fd);
+    launch_report rep = {0, 0, 0};
+    ssize_t got;
+    do { got = read(report[0], &rep, sizeof rep); } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    result->waiter_pid = waiter;
+    if (got != (ssize_t)sizeof rep) {
+        result->stage = 4; result->error = ECHILD;
+        while (waitpid(waiter, NULL, 0) < 0 && errno == EINTR) {}
+        return;
+    }
+    result->job_pid = rep.job_pid;
+    result->stage = rep.stage;
+    result->error = rep.error;
+    if (rep.stage != 0) {
+        /* The waiter exits as soon as it has reaped the job that could not start. */
+        while (waitpid(waiter, NULL, 0) < 0 && errno == EINTR) {}
+    }
+}
+
+pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid > 0) {
+        /* The middle process exits at once; the daemon is nobody's child to reap. */
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return pid;
+    }
+    setsid();
+    if (fork() != 0) _exit(0);
+    reset_signals();
+    int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd < 0) _exit(127);
+    int ready = dup(ready_fd);
+    if (ready < 0) _exit(127);
+    dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2);
+    if (dup2(ready, 3) < 0) _exit(127);
+    close_from(4, 0);
+    if (chdir("/") != 0) _exit(127);
+    execv(path, argv);
+    _exit(127);
+}
+
+int cjob_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int cjob_reap(pid_t pid, int *status) {
+    pid_t r;
+    do { r = waitpid(pid, status, WNOHANG); } while (r < 0 && errno == EINTR);
+    if (r == pid) return 1;
+    if (r == 0) return 0;
+    return -1;
+}
+
+int cjob_wait_status_exited(int status) { return WIFEXITED(status); }
+int cjob_wait_status_code(int status) { return WEXITSTATUS(status); }
+int cjob_wait_status_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+
+int cjob_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cjob_epoll_add(int epfd, int fd, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int cjob_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int cjob_epoll_wait(int epfd, uint64_t *out, int max, int timeout_ms) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < n; i++) out[i] = events[i].data.u64;
+    return n;
+}
+
+int cjob_peer_uid(int fd, uid_t *uid, pid_t *pid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *uid = cred.uid;
+    if (pid) *pid = cred.pid;
+    return 0;
+}
+
+ssize_t cjob_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds) {
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char control[CMSG_SPACE(sizeof(int) * 16)];
+    if (nfds > 16) { errno = EINVAL; return -1; }
+    if (nfds > 0) {
+        memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)nfds);
+    }
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+ssize_t cjob_recv_with_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds) {
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char control[CMSG_SPACE(sizeof(int) * 16)];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    *nfds = 0;
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *data = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            if (*nfds < maxfds) fds[(*nfds)++] = data[i]; else close(data[i]);
+        }
+    }
+    return n;
+}
+
+static int fill_address(struct sockaddr_un *addr, const char *path) {
+    memset(addr, 0, sizeof *addr);
+    addr->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr->sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(addr->sun_path, path);
+    return 0;
+}
+
+int cjob_unix_listen(const char *path, int backlog) {
+    struct sockaddr_un addr;
+    if (fill_address(&addr, path) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+    umask(old);
+    if (rc != 0 || chmod(path, 0600) != 0 || listen(fd, backlog) != 0) {
+        int saved = errno; close(fd); errno = saved; return -1;
+    }
+    return fd;
+}
+
+int cjob_unix_connect(const char *path) {
+    struct sockaddr_un addr;
+    if (fill_address(&addr, path) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int rc;
+    do { rc = connect(fd, (struct sockaddr *)&addr, sizeof addr); } while (rc != 0 && errno == EINTR);
+    if (rc != 0) { int saved = errno; close(fd); errno = saved; return -1; }
+    return fd;
+}
+
+int cjob_set_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+static sigset_t handled_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+void cjob_block_signals(void) {
+    sigset_t set = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int cjob_wait_signal(void) {
+    sigset_t set = handled_signals();
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {}
+    return sig;
+}
+
+void cjob_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return -1;
+    *owner = st.st_uid;
+    return st.st_uid == uid ? 1 : 0;
+}
+
+ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count) {
+    ssize_t n;
+    do { n = sendfile(out_fd, in_fd, offset, count); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int cjob_terminal_columns(int fd) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
+    return ws.ws_col;
+}
+
+int cjob_accept(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }

@@ -1,0 +1,132 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// Why the agent could not start, worded for the person who reads it.
+public struct AgentError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The agent: one per `JOB_HOME`. It owns the store, launches jobs, watches their ends and
+/// answers clients on a Unix socket. Jobs do not depend on it: each runs under a waiter of
+/// its own, so the agent may stop or crash and the next one takes over.
+///
+/// Each connection is served by a thread with blocking I/O: the protocol passes file
+/// descriptors (SCM_RIGHTS) for `--input -`, which SwiftNIO does not carry, and a thread per
+/// client costs nothing at the scale of one user's agent.
+public final class Agent: @unchecked Sendable {
+    public let home: JobHome
+    let socketPath: String
+    let registry: JobRegistry
+    let log: AgentLog
+    let startTime = Date()
+    private var listener: Int32 = -1
+    private var lockFD: Int32 = -1
+
+    /// Prepares the home, takes the agent lock (so exactly one agent serves a home) and
+    /// opens the store.
+    public init(home: JobHome, environment: [String: String]) throws {
+        self.home = home
+        try Self.makeFolder(home.path)
+        try Self.makeFolder(home.jobsPath)
+        lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lockFD >= 0 else {
+            throw AgentError("cannot open \(home.agentLockPath): \(String(cString: strerror(errno)))")
+        }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            throw AgentError("another agent already serves \(home.path)")
+        }
+        log = AgentLog(path: home.logPath)
+        socketPath = home.socketPath(environment: environment)
+        let database: JobDatabase
+        do {
+            database = try JobDatabase(path: home.databasePath)
+        } catch {
+            throw AgentError("cannot open the job store \(home.databasePath): \(error)")
+        }
+        registry = try JobRegistry(home: home, database: database, log: log)
+    }
+
+    static func makeFolder(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("\(path) exists and is not a folder") }
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw AgentError("cannot write in \(path); set JOB_HOME to a folder you can write")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AgentError("cannot create \(path): \(error.localizedDescription); set JOB_HOME to a folder you can write")
+        }
+    }
+
+    /// Serves until SIGTERM, SIGINT or a `shutdown` request. `readyFD`, when given, receives
+    /// `ok` once clients can connect (or the reason it could not start) and is closed.
+    public func run(readyFD: Int32?) -> Int32 {
+        cjob_block_signals()
+        registry.adopt()
+        let socketFolder = (socketPath as NSString).deletingLastPathComponent
+        if socketFolder != home.path {
+            try? Self.makeFolder(socketFolder)
+        }
+        unlink(socketPath)
+        listener = cjob_unix_listen(socketPath, 128)
+        guard listener >= 0 else {
+            let message = "cannot listen on \(socketPath): \(String(cString: strerror(errno)))"
+            log.write(message)
+            if let readyFD { Self.report(message, to: readyFD) }
+            return 1
+        }
+        log.write("agent \(ProtocolVersion.product) listening on \(socketPath)")
+        if let readyFD { Self.report("ok", to: readyFD) }
+        let registry = self.registry
+        Thread.detachNewThread { registry.watchEnds() }
+        Thread.detachNewThread { [self] in acceptLoop() }
+        let signal = cjob_wait_signal()
+        log.write("stopping on signal \(signal)")
+        shutdown()
+    }
+
+    static func report(_ message: String, to fd: Int32) {
+        let line = message + "\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    /// Ends the agent at once. Jobs keep running under their waiters.
+    func shutdown() -> Never {
+        unlink(socketPath)
+        exit(0)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = cjob_accept(listener)
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE {
+                    log.write("accept: out of descriptors")
+                    usleep(10_000)
+                    continue
+                }
+                log.write("accept failed: \(String(cString: strerror(errno)))")
+                return
+            }
+            var uid: uid_t = 0
+            var pid: pid_t = 0
+            guard cjob_peer_uid(fd, &uid, &pid) == 0, uid == getuid() else {
+                log.write("refused a connection from uid \(uid) (pid \(pid))")
+                close(fd)
+                continue
+            }
+            Thread.detachNewThread { [self] in serve(FrameChannel(fd: fd)) }
+        }
+    }
+}

@@ -1,0 +1,563 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// The agent's jobs: the in-memory copy of the store, written through on every change, and
+/// every operation the verbs ask for. All state is read and changed under `monitor`.
+final class JobRegistry: @unchecked Sendable {
+    let home: JobHome
+    private let database: JobDatabase
+    private let monitor = Monitor()
+    private let log: AgentLog
+    private let bootId: String
+    private let epoll: Int32
+
+    private var jobs: [Int: StoredJob] = [:]
+    private var children: [Int: [Int]] = [:]
+    /// Open pidfds of the waiters being watched, by child Id.
+    private var pidfds: [Int: Int32] = [:]
+    /// Goes up with every change a waiting client may care about.
+    private var generation: UInt64 = 0
+
+    init(home: JobHome, database: JobDatabase, log: AgentLog) throws {
+        self.home = home
+        self.database = database
+        self.log = log
+        self.bootId = ProcFS.bootId()
+        self.epoll = cjob_epoll_create()
+        for job in try database.loadAll() {
+            jobs[job.id] = job
+            if let parent = job.parentId { children[parent, default: []].append(job.id) }
+        }
+    }
+
+    // MARK: - Watching job ends
+
+    /// Takes over the jobs that were running when the last agent stopped: records those that
+    /// ended meanwhile and watches the rest. A job never stays Running with nothing behind it.
+    func adopt() {
+        monitor.withLock {
+            var changed: [StoredJob] = []
+            for id in jobs.keys.sorted() {
+                guard var job = jobs[id], job.parentId != nil, job.state == .running || job.state == .stopping
+                else { continue }
+                let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
+                if job.bootId != bootId {
+                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
+                    changed.append(job)
+                } else if let record = ExitRecord.read(path: paths.status) {
+                    finish(&job, record: record, reason: nil)
+                    changed.append(job)
+                } else if let waiter = job.waiterPid, ProcFS.startTime(waiter) == job.waiterStart,
+                    watch(id: id, waiterPid: waiter)
+                {
+                    continue
+                } else {
+                    finish(&job, record: nil, reason: "the job's waiter process ended without recording an exit status")
+                    changed.append(job)
+                }
+                jobs[id] = job
+            }
+            persist(changed)
+        }
+    }
+
+    /// Runs for the agent's lifetime: turns each ended waiter into the job's outcome.
+    func watchEnds() {
+        var ready = [UInt64](repeating: 0, count: 64)
+        while true {
+            let count = cjob_epoll_wait(epoll, &ready, 64, -1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                log.write("epoll_wait failed: \(String(cString: strerror(errno)))")
+                return
+            }
+            monitor.withLock {
+                for index in 0..<Int(count) { waiterEnded(id: Int(ready[index])) }
+            }
+        }
+    }
+
+    /// Call with the lock held.
+    private func watch(id: Int, waiterPid: Int) -> Bool {
+        let fd = cjob_pidfd_open(pid_t(waiterPid))
+        guard fd >= 0 else { return false }
+        guard cjob_epoll_add(epoll, fd, UInt64(id)) == 0 else {
+            close(fd)
+            return false
+        }
+        pidfds[id] = fd
+        return true
+    }
+
+    /// Call with the lock held.
+    private func waiterEnded(id: Int) {
+        if let fd = pidfds.removeValue(forKey: id) {
+            _ = cjob_epoll_del(epoll, fd)
+            close(fd)
+        }
+        guard var job = jobs[id], !job.state.isFinished else { return }
+        if let waiter = job.waiterPid {
+            var status: Int32 = 0
+            _ = cjob_reap(pid_t(waiter), &status)
+        }
+        let record = ExitRecord.read(path: LaunchPaths(directory: home.jobDirectory(job.instanceId)).status)
+        finish(&job, record: record, reason: record == nil ? "the job's waiter process ended without recording an exit status" : nil)
+        jobs[id] = job
+        persist([job])
+    }
+
+    /// Records how a child ended. A job we were asked to stop is Stopped whatever it died of.
+    private func finish(_ job: inout StoredJob, record: ExitRecord?, reason: String?) {
+        job.endTime = record?.time ?? Date()
+        job.waiterPid = nil
+        job.waiterStart = nil
+        switch record?.kind {
+        case .exited(let code):
+            job.exitStatus = code
+            job.state = code == 0 ? .completed : .failed
+            job.reason = code == 0 ? nil : "exited with status \(code)"
+        case .signaled(let signal):
+            job.signal = signal
+            job.state = .failed
+            job.reason = "killed by signal \(signal) (\(SignalName.of(signal)))"
+        case nil:
+            job.state = .failed
+            job.reason = reason
+        }
+        if job.stopRequested && record != nil {
+            job.state = .stopped
+            job.reason = "stopped by request"
+        }
+        if let reason, record == nil { job.reason = reason }
+        refreshSizes(&job)
+    }
+
+    private func refreshSizes(_ job: inout StoredJob) {
+        let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
+        job.outputSize = Self.fileSize(paths.stdout)
+        job.errorSize = Self.fileSize(paths.stderr)
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    /// Writes jobs through to the store and wakes every waiting client. Lock held.
+    private func persist(_ changed: [StoredJob]) {
+        guard !changed.isEmpty else { return }
+        do {
+            try database.update(changed)
+        } catch {
+            log.write("could not write to the store: \(error)")
+        }
+        generation &+= 1
+        monitor.broadcast()
+    }
+
+    // MARK: - Records
+
+    /// Lock held.
+    private func record(_ job: StoredJob) -> JobRecord {
+        if job.parentId != nil {
+            let finished = job.state.isFinished
+            return JobRecord(
+                id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
+                type: "", state: job.state,
+                hasMoreData: !finished || job.outputRead < job.outputSize || job.errorRead < job.errorSize,
+                location: job.location, command: job.command, workingDirectory: job.workingDirectory,
+                reason: job.reason, exitStatus: job.exitStatus, signal: job.signal,
+                pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
+                computer: job.computer)
+        }
+        let kids = (children[job.id] ?? []).compactMap { jobs[$0] }.map(record)
+        let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
+        let failures = kids.filter { $0.state == .failed }.map { "\($0.name) failed: \($0.reason ?? "failed")" }
+        let stopped = kids.filter { $0.state == .stopped }.map { "\($0.name) \($0.reason ?? "stopped")" }
+        let reason = failures.isEmpty ? (state == .stopped ? stopped.joined(separator: "; ") : nil)
+            : failures.joined(separator: "; ")
+        return JobRecord(
+            id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
+            type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
+            location: kids.map(\.location).joined(separator: ","), command: job.command,
+            workingDirectory: job.workingDirectory, reason: reason?.isEmpty == true ? nil : reason,
+            beginTime: kids.compactMap(\.beginTime).min(),
+            endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer)
+    }
+
+    /// Lock held.
+    private func allRecords() -> [JobRecord] {
+        jobs.keys.sorted().compactMap { jobs[$0] }.map(record)
+    }
+
+    /// Lock held.
+    private func select(_ selection: JobSelection) -> SelectionResult {
+        selection.apply(to: allRecords())
+    }
+
+    // MARK: - start
+
+    func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
+        monitor.withLock {
+            let instance = UUID().uuidString.lowercased()
+            var parent = StoredJob(
+                instanceId: UUID().uuidString.lowercased(), name: request.name ?? "", type: JobType.background,
+                location: "localhost", command: request.command, workingDirectory: request.workingDirectory,
+                shell: request.shell)
+            parent.bootId = bootId
+            let child = StoredJob(
+                instanceId: instance, type: "", location: "localhost", command: request.command,
+                workingDirectory: request.workingDirectory, shell: request.shell)
+            let made: [StoredJob]
+            do {
+                made = try database.create(parent: parent, children: [child], environment: request.environment)
+            } catch {
+                return .failure("could not record the job in \(home.databasePath): \(error)")
+            }
+            parent = made[0]
+            var job = made[1]
+            jobs[parent.id] = parent
+            jobs[job.id] = job
+            children[parent.id] = [job.id]
+            let directory = home.jobDirectory(instance)
+            job.beginTime = Date()
+            job.bootId = bootId
+            if mkdir(directory, 0o700) != 0 {
+                job.state = .failed
+                job.reason = "cannot create \(directory): \(String(cString: strerror(errno)))"
+                job.endTime = job.beginTime
+            } else {
+                switch Launcher.launch(
+                    command: request.command, shell: request.shell, environment: request.environment,
+                    workingDirectory: request.workingDirectory, directory: directory, stdinFD: stdinFD)
+                {
+                case .running(let pid, let waiterPid, let waiterStart):
+                    job.state = .running
+                    job.pid = pid
+                    job.waiterPid = waiterPid
+                    job.waiterStart = waiterStart
+                    if !watch(id: job.id, waiterPid: waiterPid) {
+                        log.write("could not watch the waiter \(waiterPid) of \(job.name)")
+                    }
+                case .failed(let reason):
+                    job.state = .failed
+                    job.reason = reason
+                    job.endTime = Date()
+                }
+            }
+            jobs[job.id] = job
+            persist([job])
+            var response = Response()
+            response.jobs = [record(parent)]
+            return response
+        }
+    }
+
+    // MARK: - get
+
+    func get(_ selection: JobSelection, _ options: GetOptions) -> Response {
+        monitor.withLock {
+            let all = allRecords()
+            var problems: [String] = []
+            var chosen: [JobRecord]
+            if let parentSelector = options.childrenOf {
+                let result = JobSelection(selectors: [parentSelector]).apply(to: all)
+                problems += result.errors
+                let ids = Set(result.jobs.flatMap(\.childIds))
+                chosen = all.filter { ids.contains($0.id) }
+                chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: chosen)
+            } else {
+                let result = selection.apply(to: all)
+                problems += result.errors
+                chosen = result.jobs
+                if options.includeChildren {
+                    let ids = Set(chosen.map(\.id) + chosen.flatMap(\.childIds))
+                    chosen = all.filter { ids.contains($0.id) }
+                }
+            }
+            if let pattern = options.command {
+                let glob = Glob(pattern)
+                chosen = chosen.filter { glob.matches($0.command) }
+            }
+            if let wanted = options.hasMoreData {
+                chosen = chosen.filter { $0.hasMoreData == wanted }
+            }
+            if let before = options.before {
+                chosen = chosen.filter { $0.endTime.map { $0 < before } ?? false }
+            }
+            if let after = options.after {
+                chosen = chosen.filter { $0.endTime.map { $0 > after } ?? false }
+            }
+            if let newest = options.newest {
+                chosen = Array(chosen.suffix(max(0, newest)))
+            }
+            var response = Response()
+            response.jobs = chosen
+            response.problems = problems.isEmpty ? nil : problems
+            return response
+        }
+    }
+
+    // MARK: - receive
+
+    /// Hands out the output files of the selected children and where reading starts.
+    func receive(_ selection: JobSelection, _ options: ReceiveOptions) -> Response {
+        monitor.withLock {
+            let result = select(selection)
+            var seen = Set<Int>()
+            var grants: [StreamGrant] = []
+            for selected in result.jobs {
+                let ids = selected.isParent ? (options.noRecurse ? [] : selected.childIds) : [selected.id]
+                for id in ids where !seen.contains(id) {
+                    seen.insert(id)
+                    guard var job = jobs[id] else { continue }
+                    refreshSizes(&job)
+                    jobs[id] = job
+                    let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
+                    grants.append(
+                        StreamGrant(
+                            id: job.id, instanceId: job.instanceId, name: job.name,
+                            computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
+                            outputOffset: options.fromStart ? 0 : job.outputRead,
+                            errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
+                            exitStatus: job.exitStatus, signal: job.signal))
+                }
+            }
+            var response = Response()
+            response.streams = grants
+            response.generation = generation
+            response.problems = result.errors.isEmpty ? nil : result.errors
+            return response
+        }
+    }
+
+    /// Moves read positions to where a client finished writing.
+    func advance(_ advances: [ReadAdvance]) -> Response {
+        monitor.withLock {
+            var changed: [StoredJob] = []
+            for advance in advances {
+                guard let id = jobs.values.first(where: { $0.instanceId == advance.instanceId })?.id,
+                    var job = jobs[id]
+                else { continue }
+                job.outputRead = max(0, advance.output)
+                job.errorRead = max(0, advance.error)
+                refreshSizes(&job)
+                jobs[id] = job
+                changed.append(job)
+            }
+            persist(changed)
+            return Response()
+        }
+    }
+
+    /// Returns once the generation moves past `since`, or at the timeout.
+    func waitEvent(since: UInt64, timeout: Double?, connection: Int32) -> Response {
+        monitor.withLock {
+            let deadline = timeout.map { Monitor.now() + $0 }
+            while generation == since {
+                if let deadline, Monitor.now() >= deadline { break }
+                if Self.peerClosed(connection) { break }
+                monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
+            }
+            var response = Response()
+            response.generation = generation
+            return response
+        }
+    }
+
+    // MARK: - wait
+
+    func wait(_ selection: JobSelection, _ options: WaitOptions, connection: Int32) -> Response {
+        monitor.withLock {
+            let result = select(selection)
+            var targets = result.jobs.map(\.id)
+            if selection.isEmpty {
+                targets = result.jobs.filter { !$0.state.isFinished }.map(\.id)
+            }
+            let deadline = options.timeout.map { Monitor.now() + max(0, $0) }
+            var response = Response()
+            response.problems = result.errors.isEmpty ? nil : result.errors
+            while true {
+                let current = targets.compactMap { jobs[$0] }.map(record)
+                let finished = current.filter(\.state.isFinished)
+                let met = options.any ? !finished.isEmpty || current.isEmpty : finished.count == current.count
+                if met {
+                    response.jobs = options.any ? finished : current
+                    return response
+                }
+                if let deadline, Monitor.now() >= deadline {
+                    response.timedOut = true
+                    return response
+                }
+                if Self.peerClosed(connection) { return response }
+                monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
+            }
+        }
+    }
+
+    static func peerClosed(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000, revents: 0)
+        guard poll(&entry, 1, 0) > 0 else { return false }
+        if entry.revents & (Int16(POLLHUP | POLLERR) | 0x2000) != 0 { return true }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
+    }
+
+    // MARK: - stop
+
+    func stop(_ selection: JobSelection, _ options: StopOptions) -> Response {
+        monitor.withLock {
+            let result = select(selection)
+            stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
+            var response = Response()
+            response.jobs = result.jobs.compactMap { jobs[$0.id] }.map(record)
+            response.problems = result.errors.isEmpty ? nil : result.errors
+            return response
+        }
+    }
+
+    /// Stops these jobs (parents with all their children) and returns once they ended:
+    /// SIGTERM to each process group, SIGKILL to what is left after the grace period. Lock held.
+    private func stopLocked(ids: [Int], grace: Double) {
+        var targets: [Int] = []
+        var changed: [StoredJob] = []
+        for id in ids {
+            guard var job = jobs[id] else { continue }
+            if job.parentId == nil {
+                let kids = children[id] ?? []
+                if kids.contains(where: { !(jobs[$0]?.state.isFinished ?? true) }) {
+                    job.stopRequested = true
+                    jobs[id] = job
+                    changed.append(job)
+                }
+                targets += kids
+            } else {
+                targets.append(id)
+            }
+        }
+        var signalled: [Int] = []
+        for id in Set(targets).sorted() {
+            guard var job = jobs[id], !job.state.isFinished else { continue }
+            if job.state == .notStarted {
+                job.state = .stopped
+                job.reason = "stopped before it started"
+                job.endTime = Date()
+            } else {
+                job.stopRequested = true
+                job.state = .stopping
+                signalled.append(id)
+            }
+            jobs[id] = job
+            changed.append(job)
+        }
+        persist(changed)
+        for id in signalled {
+            if let pid = jobs[id]?.pid { kill(pid_t(-pid), SIGTERM) }
+        }
+        let deadline = Monitor.now() + max(0, grace)
+        var killed = false
+        while true {
+            let pending = signalled.filter { id in
+                guard let job = jobs[id] else { return false }
+                if !job.state.isFinished { return true }
+                return !killed && job.pid.map(ProcFS.groupHasLiveMembers) ?? false
+            }
+            if pending.isEmpty { return }
+            if !killed && Monitor.now() >= deadline {
+                for id in signalled {
+                    if let pid = jobs[id]?.pid { kill(pid_t(-pid), SIGKILL) }
+                }
+                killed = true
+                continue
+            }
+            monitor.wait(until: killed ? Monitor.now() + 1 : min(deadline, Monitor.now() + 0.02))
+        }
+    }
+
+    // MARK: - remove
+
+    func remove(_ selection: JobSelection, _ options: RemoveOptions, grace: Double) -> Response {
+        monitor.withLock {
+            let result = select(selection)
+            var problems = result.errors
+            var removed: [JobRecord] = []
+            for selected in result.jobs {
+                guard let current = jobs[selected.id].map(record) else { continue }
+                if let parent = current.parentId {
+                    problems.append(
+                        "\(current.name) is a child of Job\(parent) and cannot be removed on its own; "
+                            + "remove its parent (job remove \(parent))")
+                    continue
+                }
+                if !current.state.isFinished {
+                    guard options.force else {
+                        problems.append(
+                            "\(current.name) (Id \(current.id)) is \(current.state.rawValue); stop it first "
+                                + "(job stop \(current.id)) or use --force")
+                        continue
+                    }
+                    stopLocked(ids: [current.id], grace: grace)
+                }
+                let kids = children[current.id] ?? []
+                do {
+                    try database.delete(ids: [current.id])
+                } catch {
+                    problems.append("could not remove \(current.name): \(error)")
+                    continue
+                }
+                for id in kids {
+                    if let job = jobs.removeValue(forKey: id) {
+                        try? FileManager.default.removeItem(atPath: home.jobDirectory(job.instanceId))
+                    }
+                    if let fd = pidfds.removeValue(forKey: id) {
+                        _ = cjob_epoll_del(epoll, fd)
+                        close(fd)
+                    }
+                }
+                jobs.removeValue(forKey: current.id)
+                children.removeValue(forKey: current.id)
+                removed.append(current)
+            }
+            generation &+= 1
+            monitor.broadcast()
+            var response = Response()
+            response.jobs = removed
+            response.problems = problems.isEmpty ? nil : problems
+            return response
+        }
+    }
+
+    // MARK: - status
+
+    func status(socket: String, startTime: Date) -> Response {
+        monitor.withLock {
+            var counts: [String: Int] = [:]
+            for job in allRecords() where job.isParent {
+                counts[job.state.rawValue, default: 0] += 1
+            }
+            var response = Response()
+            response.status = AgentStatus(
+                pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
+                protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
+            return response
+        }
+    }
+}
+
+extension JobSelection {
+    /// Only the `--name` and `--state` filters, for lists that are already chosen.
+    func applyFilters(to jobs: [JobRecord]) -> [JobRecord] {
+        var result = jobs
+        if !names.isEmpty {
+            let globs = names.map(Glob.init)
+            result = result.filter { job in globs.contains { $0.matches(job.name) } }
+        }
+        if !states.isEmpty {
+            result = result.filter { states.contains($0.state) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,82 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CJobSupport
+import JobCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts the agent of a home when none answers: under a lock file so that racing clients
+/// start exactly one, detached from the caller's terminal and pipes, and waits on a pipe
+/// until it listens (no polling).
+struct AgentStarter {
+    var home: JobHome
+    var socketPath: String
+    var executable: String
+
+    func start() throws -> Int32 {
+        try makeHome()
+        let lock = open(home.startLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw failure("cannot open \(home.startLockPath)") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        if let fd = try JobClient.connect(socketPath) { return fd }
+        var ready: [Int32] = [0, 0]
+        guard pipe(&ready) == 0 else { throw failure("cannot make a pipe") }
+        _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
+        let argv = ["job", "agent", "run", "--home", home.path, "--ready-fd", "3"]
+        var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let pid = executable.withCString { path in
+            pointers.withUnsafeMutableBufferPointer { cjob_spawn_daemon(path, $0.baseAddress!, ready[1]) }
+        }
+        pointers.forEach { free($0) }
+        close(ready[1])
+        defer { close(ready[0]) }
+        guard pid > 0 else { throw failure("cannot start the agent \(executable)") }
+        var message: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let n = read(ready[0], &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            message += buffer[..<n]
+        }
+        var text = String(decoding: message, as: UTF8.self)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        guard text == "ok" else {
+            let reason = text.isEmpty ? "it exited before listening (see \(home.logPath))" : text
+            throw JobClientError(.connection, "could not start the agent: \(reason)")
+        }
+        guard let fd = try JobClient.connect(socketPath) else {
+            throw JobClientError(.connection, "the agent started but does not answer at \(socketPath)")
+        }
+        return fd
+    }
+
+    private func makeHome() throws {
+        var path = ""
+        for component in home.path.split(separator: "/") {
+            path += "/" + component
+            var info = stat()
+            if stat(path, &info) == 0 { continue }
+            if mkdir(path, 0o700) != 0 && errno != EEXIST {
+                throw JobClientError(
+                    .connection,
+                    "cannot create \(path) for JOB_HOME: \(String(cString: strerror(errno))); "
+                        + "set JOB_HOME to a folder you can write")
+            }
+        }
+        guard access(home.path, W_OK | X_OK) == 0 else {
+            throw JobClientError(
+                .connection, "cannot write in JOB_HOME \(home.path); set JOB_HOME to a folder you can write")
+        }
+    }
+
+    private func failure(_ what: String) -> JobClientError {
+        JobClientError(.connection, "\(what): \(String(cString: strerror(errno)))")
+    }
+}

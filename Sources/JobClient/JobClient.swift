@@ -1,0 +1,207 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CJobSupport
+import JobCore
+import JobProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connection to the agent of one `JOB_HOME`: the Swift API that the `job` command itself
+/// uses. The first client that finds no agent starts one (`job agent run`, detached), and
+/// exactly one agent results when several race.
+///
+///     let client = try JobClient()
+///     let job = try client.start(command: "make test")
+///     let done = try client.wait(JobSelection(selectors: [String(job.id)]))
+public final class JobClient {
+    public let home: JobHome
+    public let socketPath: String
+    let channel: FrameChannel
+
+    /// The connection's descriptor (to notice the agent closing it).
+    public var socketFD: Int32 { channel.fd }
+
+    /// Connects to the agent of `home` (default: the one `JOB_HOME` names), starting it when
+    /// none runs and `autoStart` is set. `agentExecutable` is the `job` binary to start it
+    /// with; by default `JOB_EXECUTABLE`, else a `job` beside this program, else this program.
+    public init(
+        home: JobHome? = nil, environment: [String: String] = ProcessEnvironment.dictionary(),
+        autoStart: Bool = true, agentExecutable: String? = nil
+    ) throws {
+        let home = home ?? JobHome.resolve(environment: environment)
+        self.home = home
+        self.socketPath = home.socketPath(environment: environment)
+        if let fd = try Self.connect(socketPath) {
+            channel = FrameChannel(fd: fd)
+            return
+        }
+        guard autoStart else {
+            throw JobClientError(.noAgent, "no agent is running for \(home.path)")
+        }
+        let executable = agentExecutable ?? environment["JOB_EXECUTABLE"] ?? Self.defaultExecutable()
+        let fd = try AgentStarter(home: home, socketPath: socketPath, executable: executable).start()
+        channel = FrameChannel(fd: fd)
+    }
+
+    /// Connects to the socket; nil when no agent listens there.
+    static func connect(_ path: String) throws -> Int32? {
+        var owner: uid_t = 0
+        if cjob_is_socket_owned_by(path, getuid(), &owner) == 0 {
+            throw JobClientError(
+                .connection,
+                "the agent socket \(path) belongs to uid \(owner), not to you (uid \(getuid())); "
+                    + "set JOB_HOME to a folder of your own")
+        }
+        let fd = cjob_unix_connect(path)
+        if fd < 0 {
+            let code = errno
+            if code == ENOENT || code == ECONNREFUSED { return nil }
+            throw JobClientError(.connection, "cannot connect to the agent at \(path): \(String(cString: strerror(code)))")
+        }
+        var uid: uid_t = 0
+        var pid: pid_t = 0
+        guard cjob_peer_uid(fd, &uid, &pid) == 0, uid == getuid() else {
+            close(fd)
+            throw JobClientError(.connection, "the agent at \(path) runs as uid \(uid), not as you; refusing to use it")
+        }
+        return fd
+    }
+
+    static func defaultExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return "job" }
+        let selfPath = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if selfPath.hasSuffix("/job") { return selfPath }
+        let sibling = String(selfPath[..<(selfPath.lastIndex(of: "/") ?? selfPath.startIndex)]) + "/job"
+        return access(sibling, X_OK) == 0 ? sibling : selfPath
+    }
+
+    /// Sends a request without reading the response (see `collect()`), so that a caller can
+    /// wait on the connection with poll(2) beside other descriptors.
+    public func post(_ request: Request) throws {
+        do {
+            try channel.send(request)
+        } catch let error as ChannelError {
+            throw JobClientError(.connection, "lost the agent: \(error.description)")
+        }
+    }
+
+    /// Reads the response to a `post`.
+    public func collect() throws -> Response {
+        do {
+            guard let (response, extra) = try channel.receive(Response.self) else {
+                throw JobClientError(.connection, "the agent closed the connection")
+            }
+            extra.forEach { _ = close($0) }
+            if let error = response.error { throw JobClientError(.refused, error) }
+            return response
+        } catch let error as ChannelError {
+            throw JobClientError(.connection, "lost the agent: \(error.description)")
+        }
+    }
+
+    /// Sends one request and reads its response; throws when the agent refused it as a whole.
+    public func send(_ request: Request, fds: [Int32] = []) throws -> Response {
+        do {
+            try channel.send(request, fds: fds)
+            guard let (response, extra) = try channel.receive(Response.self) else {
+                throw JobClientError(.connection, "the agent closed the connection")
+            }
+            extra.forEach { _ = close($0) }
+            if let error = response.error { throw JobClientError(.refused, error) }
+            return response
+        } catch let error as ChannelError {
+            throw JobClientError(.connection, "lost the agent: \(error.description)")
+        }
+    }
+
+    // MARK: - Verbs
+
+    /// Starts a local job and returns its parent once the command has been launched (or has
+    /// failed to launch: then the job is Failed with the Reason).
+    public func start(
+        command: String, name: String? = nil, workingDirectory: String? = nil,
+        environment: [String]? = nil, shell: String = "/bin/sh", input: Int32? = nil
+    ) throws -> JobRecord {
+        var request = Request(op: .start)
+        request.start = StartRequest(
+            command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
+            environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil)
+        let response = try send(request, fds: input.map { [$0] } ?? [])
+        guard let job = response.jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
+        return job
+    }
+
+    public func get(_ selection: JobSelection = JobSelection(), options: GetOptions = GetOptions()) throws -> Response {
+        var request = Request(op: .get)
+        request.selection = selection
+        request.get = options
+        return try send(request)
+    }
+
+    /// Blocks until the selected jobs finished (or any one, with `options.any`).
+    public func wait(_ selection: JobSelection = JobSelection(), options: WaitOptions = WaitOptions()) throws -> Response {
+        var request = Request(op: .wait)
+        request.selection = selection
+        request.wait = options
+        return try send(request)
+    }
+
+    public func stop(_ selection: JobSelection, grace: Double = 5) throws -> Response {
+        var request = Request(op: .stop)
+        request.selection = selection
+        request.stop = StopOptions()
+        request.stop?.grace = grace
+        return try send(request)
+    }
+
+    public func remove(_ selection: JobSelection, force: Bool = false, grace: Double = 5) throws -> Response {
+        var request = Request(op: .remove)
+        request.selection = selection
+        request.remove = RemoveOptions()
+        request.remove?.force = force
+        request.stop = StopOptions()
+        request.stop?.grace = grace
+        return try send(request)
+    }
+
+    /// The output files of the selected children and where reading starts.
+    public func receiveGrants(_ selection: JobSelection, options: ReceiveOptions) throws -> Response {
+        var request = Request(op: .receive)
+        request.selection = selection
+        request.receive = options
+        return try send(request)
+    }
+
+    public func advance(_ advances: [ReadAdvance]) throws {
+        guard !advances.isEmpty else { return }
+        var request = Request(op: .advance)
+        request.advance = advances
+        _ = try send(request)
+    }
+
+    /// Blocks until anything changes after `generation`, or the timeout passes.
+    public func waitEvent(after generation: UInt64, timeout: Double?) throws -> UInt64 {
+        var request = Request(op: .waitEvent)
+        request.generation = generation
+        request.timeout = timeout
+        return try send(request).generation ?? generation
+    }
+
+    public func status() throws -> AgentStatus {
+        guard let status = try send(Request(op: .status)).status else {
+            throw JobClientError(.refused, "the agent sent no status")
+        }
+        return status
+    }
+
+    /// Ends the agent; running jobs keep running.
+    public func shutdown() throws {
+        _ = try send(Request(op: .shutdown))
+    }
+}

@@ -1,0 +1,145 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CJobSupport
+import JobCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How received bytes are written.
+public enum OutputStyle: Sendable, Equatable {
+    /// Byte-exact.
+    case raw
+    /// Each line starts with `NAME: ` (the pdsh convention).
+    case prefixed(String)
+    /// One JSON object per piece: `id`, `computer`, `stream`, and `data` or `dataBase64`.
+    case json(id: Int, computer: String, stream: String)
+}
+
+/// Copies a stored output file from a read position to a descriptor, counting only what the
+/// descriptor accepted: when the reader goes away, the returned position is where the next
+/// receive continues.
+public enum OutputPump {
+    public struct Result: Sendable {
+        /// The new read position.
+        public var position: Int64
+        /// The writer refused more (EPIPE): stop receiving.
+        public var readerGone: Bool
+    }
+
+    /// Copies `path` from `offset` to its current end. `final` says the job has finished, so
+    /// a last line without a newline is written too (in prefixed and JSON styles it is
+    /// otherwise held back until its newline arrives).
+    public static func copy(path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool) -> Result {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return Result(position: offset, readerGone: false) }
+        defer { close(input) }
+        if style == .raw {
+            return copyRaw(input, from: offset, to: out)
+        }
+        var position = offset
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var carry: [UInt8] = []
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, off_t(position) + off_t(carry.count)) }
+            if n < 0 && errno == EINTR { continue }
+            let atEnd = n <= 0
+            var data = carry
+            if n > 0 { data += buffer[..<n] }
+            carry = []
+            // Write whole lines; keep a trailing partial line for the next read.
+            let lastNewline = data.lastIndex(of: 10)
+            var end: Int
+            if atEnd {
+                end = final ? data.count : lastNewline.map { $0 + 1 } ?? 0
+            } else if let lastNewline {
+                end = lastNewline + 1
+            } else if data.count < 1 << 20 {
+                carry = data
+                continue
+            } else {
+                end = data.count
+            }
+            if end == 0 && atEnd { return Result(position: position, readerGone: false) }
+            let complete = data[..<end]
+            carry = Array(data[end...])
+            var text = render(complete, style: style)
+            if FileWriter.writeAll(out, &text[...]) < text.count {
+                return Result(position: position, readerGone: true)
+            }
+            position += Int64(complete.count)
+            if atEnd { return Result(position: position, readerGone: false) }
+        }
+    }
+
+    static func render(_ bytes: ArraySlice<UInt8>, style: OutputStyle) -> [UInt8] {
+        switch style {
+        case .raw:
+            return Array(bytes)
+        case .prefixed(let name):
+            let prefix = Array((name + ": ").utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + prefix.count * 8)
+            var atLineStart = true
+            for byte in bytes {
+                if atLineStart { out += prefix }
+                out.append(byte)
+                atLineStart = byte == 10
+            }
+            if !atLineStart { out.append(10) }
+            return out
+        case .json(let id, let computer, let stream):
+            let data: String
+            if let text = String(validating: bytes, as: UTF8.self) {
+                data = "\"data\":" + JSONText.string(text)
+            } else {
+                data = "\"dataBase64\":\"" + Data(bytes).base64EncodedString() + "\""
+            }
+            let line = "{\"id\":\(id),\"computer\":\(JSONText.string(computer)),\"stream\":\"\(stream)\",\(data)}\n"
+            return Array(line.utf8)
+        }
+    }
+
+    private static func copyRaw(_ input: Int32, from offset: Int64, to out: Int32) -> Result {
+        var position = off_t(offset)
+        while true {
+            let n = cjob_sendfile(out, input, &position, 1 << 30)
+            if n > 0 { continue }
+            if n == 0 { return Result(position: Int64(position), readerGone: false) }
+            if errno == EPIPE { return Result(position: Int64(position), readerGone: true) }
+            break
+        }
+        // sendfile does not take every kind of output (an O_APPEND file): copy by hand.
+        var buffer = [UInt8](repeating: 0, count: 1 << 17)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, position) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return Result(position: Int64(position), readerGone: false) }
+            var slice = buffer[..<n]
+            let written = FileWriter.writeAll(out, &slice)
+            position += off_t(written)
+            if written < n { return Result(position: Int64(position), readerGone: true) }
+        }
+    }
+}
+
+/// Blocking writes that report how much got through.
+public enum FileWriter {
+    /// Writes all of `bytes`; returns how many were written before an error (EPIPE) stopped it.
+    public static func writeAll(_ fd: Int32, _ bytes: inout ArraySlice<UInt8>) -> Int {
+        var written = 0
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return written
+            }
+            written += n
+            bytes = bytes.dropFirst(n)
+        }
+        return written
+    }
+}

@@ -1,0 +1,26 @@
+/// Small helpers to write JSON text by hand, so that keys come in the documented order.
+public enum JSONText {
+    /// `text` as a JSON string literal, with quotes.
+    public static func string(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    public static func optional(_ text: String?) -> String { text.map(string) ?? "null" }
+    public static func optional(_ value: Int?) -> String { value.map { String($0) } ?? "null" }
+}

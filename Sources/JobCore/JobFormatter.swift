@@ -1,0 +1,138 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The three ways `get` and the verbs that print jobs show them: `table`, `list`, `json`.
+public enum JobFormat: String, CaseIterable, Sendable, Codable {
+    case table
+    case list
+    case json
+}
+
+public enum JobFormatter {
+    public static let tableColumns = ["Id", "Name", "Type", "State", "HasMoreData", "Location", "Command"]
+
+    /// The table of the job model's section 6. `width` is the terminal's width when the
+    /// output is a terminal (cells are then cut with `...` so rows fit), nil otherwise.
+    /// An empty list prints nothing, as Get-Job does.
+    public static func table(_ jobs: [JobRecord], width: Int? = nil) -> String {
+        guard !jobs.isEmpty else { return "" }
+        var rows = jobs.map { job in
+            [
+                String(job.id), job.name, job.type, job.state.rawValue, job.hasMoreData ? "True" : "False",
+                job.location, job.command,
+            ].map(cellText)
+        }
+        var widths = tableColumns.indices.map { column in
+            max(tableColumns[column].count, rows.map { $0[column].count }.max() ?? 0)
+        }
+        if let width {
+            fit(&widths, into: width)
+            rows = rows.map { row in row.indices.map { cut(row[$0], to: widths[$0]) } }
+        }
+        var out = ""
+        func line(_ cells: [String]) {
+            var text = ""
+            for (index, cell) in cells.enumerated() {
+                if index == cells.count - 1 {
+                    text += cell
+                } else {
+                    text += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                }
+            }
+            while text.hasSuffix(" ") { text.removeLast() }
+            out += text + "\n"
+        }
+        line(tableColumns)
+        line(tableColumns.map { String(repeating: "-", count: $0.count) })
+        rows.forEach(line)
+        return out
+    }
+
+    /// Shrinks the widest cuttable columns (Name, Location, Command) until the row fits.
+    static func fit(_ widths: inout [Int], into total: Int) {
+        let cuttable = [1, 5, 6]
+        func rowWidth() -> Int { widths.reduce(0, +) + 2 * (widths.count - 1) }
+        while rowWidth() > total {
+            guard let widest = cuttable.max(by: { widths[$0] < widths[$1] }) else { return }
+            let floor = max(tableColumns[widest].count, 6)
+            if widths[widest] <= floor { return }
+            widths[widest] -= 1
+        }
+    }
+
+    static func cut(_ cell: String, to width: Int) -> String {
+        guard cell.count > width else { return cell }
+        guard width > 3 else { return String(cell.prefix(width)) }
+        return String(cell.prefix(width - 3)) + "..."
+    }
+
+    /// A cell shows control characters (a command's newlines) as spaces so a row stays a line.
+    static func cellText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+    }
+
+    /// Every property, one per line, as `Format-List *` shows them; jobs separated by a blank line.
+    public static func list(_ jobs: [JobRecord], all: [JobRecord]) -> String {
+        let names = Dictionary(all.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        return jobs.map { job -> String in
+            let childNames = job.childIds.map { names[$0] ?? "Job\($0)" }.joined(separator: ", ")
+            var fields: [(String, String)] = [
+                ("Id", String(job.id)),
+                ("Name", job.name),
+                ("InstanceId", job.instanceId),
+                ("Type", job.type),
+                ("State", job.state.rawValue),
+                ("HasMoreData", job.hasMoreData ? "True" : "False"),
+                ("Location", job.location),
+                ("Command", job.command),
+                ("WorkingDirectory", job.workingDirectory),
+                ("Reason", job.reason ?? ""),
+                ("ExitStatus", job.exitStatus.map(String.init) ?? ""),
+                ("Signal", job.signal.map(String.init) ?? ""),
+                ("Pid", job.pid.map(String.init) ?? ""),
+                ("BeginTime", job.beginTime.map(Timestamp.format) ?? ""),
+                ("EndTime", job.endTime.map(Timestamp.format) ?? ""),
+                ("ParentId", job.parentId.map(String.init) ?? ""),
+                ("ChildJobs", "{\(childNames)}"),
+            ]
+            if let computer = job.computer { fields.append(("Computer", computer)) }
+            let width = fields.map(\.0.count).max() ?? 0
+            return fields.map { key, value in
+                key + String(repeating: " ", count: width - key.count) + " : " + value
+            }.joined(separator: "\n") + "\n"
+        }.joined(separator: "\n")
+    }
+
+    /// The JSON array of the job model's section 7, keys in its order; `[]` when empty.
+    public static func json(_ jobs: [JobRecord]) -> String {
+        guard !jobs.isEmpty else { return "[]\n" }
+        let objects = jobs.map { job -> String in
+            var pairs: [(String, String)] = [
+                ("id", String(job.id)),
+                ("parentId", JSONText.optional(job.parentId)),
+                ("childIds", "[" + job.childIds.map(String.init).joined(separator: ", ") + "]"),
+                ("name", JSONText.string(job.name)),
+                ("instanceId", JSONText.string(job.instanceId)),
+                ("type", JSONText.string(job.type)),
+                ("state", JSONText.string(job.state.rawValue)),
+                ("hasMoreData", job.hasMoreData ? "true" : "false"),
+                ("location", JSONText.string(job.location)),
+                ("command", JSONText.string(job.command)),
+                ("workingDirectory", JSONText.string(job.workingDirectory)),
+                ("reason", JSONText.optional(job.reason)),
+                ("exitStatus", JSONText.optional(job.exitStatus)),
+                ("signal", JSONText.optional(job.signal)),
+                ("pid", JSONText.optional(job.pid)),
+                ("beginTime", JSONText.optional(job.beginTime.map(Timestamp.format))),
+                ("endTime", JSONText.optional(job.endTime.map(Timestamp.format))),
+            ]
+            if let computer = job.computer { pairs.append(("computer", JSONText.string(computer))) }
+            return "  {\n" + pairs.map { "    \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n  }"
+        }
+        return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+    }
+}

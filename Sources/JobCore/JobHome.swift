@@ -1,0 +1,79 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The folder that holds one agent's database, output files and socket. Setting `JOB_HOME`
+/// alone isolates everything: two homes never share an agent.
+public struct JobHome: Sendable, Equatable {
+    /// Absolute path of the folder.
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// `JOB_HOME`, else `$XDG_STATE_HOME/job`, else `~/.local/state/job`; made absolute
+    /// against the current directory.
+    public static func resolve(environment: [String: String]) -> JobHome {
+        var path: String
+        if let home = environment["JOB_HOME"], !home.isEmpty {
+            path = home
+        } else if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            path = state + "/job"
+        } else {
+            path = userHome(environment) + "/.local/state/job"
+        }
+        if !path.hasPrefix("/") {
+            path = currentDirectory() + "/" + path
+        }
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return JobHome(path: path)
+    }
+
+    public var databasePath: String { path + "/jobs.sqlite" }
+    public var jobsPath: String { path + "/jobs" }
+    public var agentLockPath: String { path + "/agent.lock" }
+    public var startLockPath: String { path + "/start.lock" }
+    public var logPath: String { path + "/agent.log" }
+
+    public func jobDirectory(_ instanceId: String) -> String { jobsPath + "/" + instanceId }
+
+    /// The agent's socket: inside the home when the path fits in a socket address (107
+    /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of
+    /// the home's path.
+    public func socketPath(environment: [String: String]) -> String {
+        let inside = path + "/agent.sock"
+        if inside.utf8.count <= 107 { return inside }
+        let name = "job-" + Self.hash(path) + ".sock"
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), runtime.utf8.count < 80 {
+            return runtime + "/" + name
+        }
+        return "/tmp/job-\(getuid())/" + name
+    }
+
+    /// FNV-1a, 64 bits, in hexadecimal: stable across runs and versions.
+    static func hash(_ text: String) -> String {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value = value &* 0x100_0000_01b3
+        }
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func userHome(_ environment: [String: String]) -> String {
+        if let home = environment["HOME"], home.hasPrefix("/") { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A job as clients see it: every property of the job model's section 7.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var id: Int
+    public var parentId: Int?
+    public var childIds: [Int]
+    public var name: String
+    public var instanceId: String
+    /// `BackgroundJob`, `RemoteJob`; empty on children.
+    public var type: String
+    public var state: JobState
+    public var hasMoreData: Bool
+    public var location: String
+    public var command: String
+    public var workingDirectory: String
+    public var reason: String?
+    public var exitStatus: Int?
+    public var signal: Int?
+    public var pid: Int?
+    public var beginTime: Date?
+    public var endTime: Date?
+    /// Set on rows that came from another computer's agent.
+    public var computer: String?
+
+    public init(
+        id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,
+        type: String, state: JobState, hasMoreData: Bool, location: String, command: String,
+        workingDirectory: String, reason: String? = nil, exitStatus: Int? = nil, signal: Int? = nil,
+        pid: Int? = nil, beginTime: Date? = nil, endTime: Date? = nil, computer: String? = nil
+    ) {
+        self.id = id
+        self.parentId = parentId
+        self.childIds = childIds
+        self.name = name
+        self.instanceId = instanceId
+        self.type = type
+        self.state = state
+        self.hasMoreData = hasMoreData
+        self.location = location
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.reason = reason
+        self.exitStatus = exitStatus
+        self.signal = signal
+        self.pid = pid
+        self.beginTime = beginTime
+        self.endTime = endTime
+        self.computer = computer
+    }
+
+    public var isParent: Bool { parentId == nil }
+}
+
+/// The kinds of parent job.
+public enum JobType {
+    public static let background = "BackgroundJob"
+    public static let remote = "RemoteJob"
+}

@@ -1,0 +1,106 @@
+/// Which jobs a verb acts on: positional selectors plus the filters every verb shares.
+///
+/// An Id or InstanceId selects exactly that job, parent or child; names, globs and the
+/// filters select parents only. See the job model, section 5.
+public struct JobSelection: Codable, Sendable, Equatable {
+    /// Ids, InstanceIds or name globs, as typed.
+    public var selectors: [String]
+    /// `--name GLOB`, any of which may match.
+    public var names: [String]
+    /// `--state S`, any of which may match.
+    public var states: [JobState]
+    /// `--all`.
+    public var all: Bool
+
+    public init(selectors: [String] = [], names: [String] = [], states: [JobState] = [], all: Bool = false) {
+        self.selectors = selectors
+        self.names = names
+        self.states = states
+        self.all = all
+    }
+
+    /// Whether the user named anything at all; verbs that must not act on everything by
+    /// default (receive, stop, remove) refuse an empty selection.
+    public var isEmpty: Bool { selectors.isEmpty && names.isEmpty && states.isEmpty && !all }
+}
+
+/// The outcome of applying a selection: the jobs, in Id order, and one message for each
+/// selector that named something that does not exist.
+public struct SelectionResult: Sendable {
+    public var jobs: [JobRecord]
+    public var errors: [String]
+}
+
+extension JobSelection {
+    /// Applies the selection to `jobs` (parents and children). With nothing selected, every
+    /// parent is selected.
+    public func apply(to jobs: [JobRecord]) -> SelectionResult {
+        var chosen: [Int: JobRecord] = [:]
+        var errors: [String] = []
+        let parents = jobs.filter(\.isParent)
+        if selectors.isEmpty {
+            for job in parents { chosen[job.id] = job }
+        }
+        for selector in selectors {
+            switch Self.classify(selector) {
+            case .id(let id):
+                if let job = jobs.first(where: { $0.id == id }) {
+                    chosen[job.id] = job
+                } else {
+                    errors.append("no job has Id \(id)")
+                }
+            case .instanceId(let uuid):
+                if let job = jobs.first(where: { $0.instanceId == uuid }) {
+                    chosen[job.id] = job
+                } else {
+                    errors.append("no job has InstanceId \(uuid)")
+                }
+            case .name(let glob):
+                let matches = parents.filter { glob.matches($0.name) }
+                if matches.isEmpty && !glob.hasWildcards {
+                    errors.append("no job is named '\(selector)'")
+                }
+                for job in matches { chosen[job.id] = job }
+            }
+        }
+        var result = chosen.values.sorted { $0.id < $1.id }
+        if !names.isEmpty {
+            let globs = names.map(Glob.init)
+            result = result.filter { job in job.isParent && globs.contains { $0.matches(job.name) } }
+        }
+        if !states.isEmpty {
+            result = result.filter { states.contains($0.state) }
+        }
+        return SelectionResult(jobs: result, errors: errors)
+    }
+
+    enum SelectorKind {
+        case id(Int)
+        case instanceId(String)
+        case name(Glob)
+    }
+
+    static func classify(_ selector: String) -> SelectorKind {
+        if let id = Int(selector), id >= 0, selector.allSatisfy(\.isASCII) {
+            return .id(id)
+        }
+        if isUUID(selector) {
+            return .instanceId(selector.lowercased())
+        }
+        return .name(Glob(selector))
+    }
+
+    /// Whether `text` has the 8-4-4-4-12 hexadecimal shape of a UUID.
+    public static func isUUID(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return false }
+        for (index, byte) in utf8.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !((48...57).contains(byte) || (97...102).contains(byte) || (65...70).contains(byte)) {
+                return false
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CJobSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure to talk to the other side: the connection broke or a frame was malformed.
+public struct ChannelError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Length-prefixed JSON frames over a blocking stream socket, with descriptors passed
+/// alongside (SCM_RIGHTS). The same framing serves both sides.
+public final class FrameChannel {
+    /// The largest frame either side accepts; larger ones are refused and the link closed.
+    public static let maximumFrame = 64 << 20
+
+    public let fd: Int32
+    private var closed = false
+
+    public init(fd: Int32) { self.fd = fd }
+
+    deinit { close() }
+
+    public func close() {
+        if !closed {
+            closed = true
+            _ = Glibc.close(fd)
+        }
+    }
+
+    public func send<T: Encodable>(_ value: T, fds: [Int32] = []) throws {
+        let body = try JSONEncoder().encode(value)
+        guard body.count <= Self.maximumFrame else {
+            throw ChannelError("the message is \(body.count) bytes, over the limit of \(Self.maximumFrame)")
+        }
+        var frame = [UInt8](repeating: 0, count: 4)
+        let length = UInt32(body.count)
+        frame[0] = UInt8(length >> 24)
+        frame[1] = UInt8(length >> 16 & 0xFF)
+        frame[2] = UInt8(length >> 8 & 0xFF)
+        frame[3] = UInt8(length & 0xFF)
+        frame.append(contentsOf: body)
+        var sent = 0
+        var pending = fds
+        while sent < frame.count {
+            let n = frame.withUnsafeBytes { raw in
+                cjob_send_with_fds(fd, raw.baseAddress! + sent, raw.count - sent, pending, Int32(pending.count))
+            }
+            if n < 0 { throw ChannelError("could not send: \(String(cString: strerror(errno)))") }
+            pending = []
+            sent += n
+        }
+    }
+
+    /// Reads one frame; nil at a clean end of stream before any byte of it.
+    public func receive<T: Decodable>(_ type: T.Type) throws -> (T, [Int32])? {
+        var fds: [Int32] = []
+        var header = [UInt8](repeating: 0, count: 4)
+        guard try readExactly(&header, fds: &fds, allowEOF: true) else { return nil }
+        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        guard length <= Self.maximumFrame else {
+            fds.forEach { _ = Glibc.close($0) }
+            throw ChannelError("a frame of \(length) bytes is over the limit of \(Self.maximumFrame)")
+        }
+        var body = [UInt8](repeating: 0, count: length)
+        _ = try readExactly(&body, fds: &fds, allowEOF: false)
+        do {
+            return (try JSONDecoder().decode(T.self, from: Data(body)), fds)
+        } catch {
+            fds.forEach { _ = Glibc.close($0) }
+            throw ChannelError("a malformed message: \(error)")
+        }
+    }
+
+    private func readExactly(_ buffer: inout [UInt8], fds: inout [Int32], allowEOF: Bool) throws -> Bool {
+        var got = 0
+        while got < buffer.count {
+            var received = [Int32](repeating: -1, count: 16)
+            var count: Int32 = 0
+            let n = buffer.withUnsafeMutableBytes { raw in
+                cjob_recv_with_fds(fd, raw.baseAddress! + got, raw.count - got, &received, 16, &count)
+            }
+            fds.append(contentsOf: received.prefix(Int(count)))
+            if n < 0 { throw ChannelError("could not read: \(String(cString: strerror(errno)))") }
+            if n == 0 {
+                if got == 0 && allowEOF { return false }
+                throw ChannelError("the connection closed in the middle of a message")
+            }
+            got += n
+        }
+        return true
+    }
+}

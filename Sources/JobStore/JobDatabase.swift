@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+import JobCore
+
+/// The agent's SQLite store: jobs, read positions and the Id counter, in WAL mode.
+/// Each method is one transaction. Output bytes live in files, never here.
+public final class JobDatabase: @unchecked Sendable {
+    private let queue: DatabaseQueue
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // NORMAL in WAL mode survives a crash of the agent; only a power loss can
+            // take back the last commits.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.busyMode = .timeout(5)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+        }
+        try Self.migrator.migrate(queue)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO counter (name, value) VALUES ('jobId', 0);
+                    CREATE TABLE job (
+                        id INTEGER PRIMARY KEY,
+                        parentId INTEGER REFERENCES job(id) ON DELETE CASCADE,
+                        instanceId TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        computer TEXT,
+                        command TEXT NOT NULL,
+                        workingDirectory TEXT NOT NULL,
+                        shell TEXT NOT NULL,
+                        environment BLOB,
+                        state TEXT NOT NULL,
+                        stopRequested INTEGER NOT NULL DEFAULT 0,
+                        reason TEXT,
+                        exitStatus INTEGER,
+                        signal INTEGER,
+                        pid INTEGER,
+                        waiterPid INTEGER,
+                        waiterStart INTEGER,
+                        bootId TEXT,
+                        beginTime REAL,
+                        endTime REAL,
+                        outputRead INTEGER NOT NULL DEFAULT 0,
+                        errorRead INTEGER NOT NULL DEFAULT 0,
+                        outputSize INTEGER NOT NULL DEFAULT 0,
+                        errorSize INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX job_parent ON job(parentId);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Every job, in Id order.
+    public func loadAll() throws -> [StoredJob] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM job ORDER BY id").map(Self.job(from:))
+        }
+    }
+
+    /// Stores a new parent and its children, taking their Ids from the one counter: the
+    /// parent first, then each child in order. Children get the name `Job<Id>`, and so
+    /// does the parent unless it has a name. Returns them with their Ids.
+    public func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
+        let blob = try JSONEncoder().encode(environment)
+        return try queue.write { db in
+            let last = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0
+            var made: [StoredJob] = []
+            var parentRow = parent
+            parentRow.id = last + 1
+            if parentRow.name.isEmpty { parentRow.name = "Job\(parentRow.id)" }
+            made.append(parentRow)
+            for (offset, child) in children.enumerated() {
+                var row = child
+                row.id = last + 2 + offset
+                row.parentId = parentRow.id
+                row.name = "Job\(row.id)"
+                made.append(row)
+            }
+            for row in made {
+                try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
+            }
+            try db.execute(
+                sql: "UPDATE counter SET value = ? WHERE name = 'jobId'", arguments: [last + 1 + children.count])
+            return made
+        }
+    }
+
+    /// Writes back the mutable columns of these jobs in one transaction.
+    public func update(_ jobs: [StoredJob]) throws {
+        guard !jobs.isEmpty else { return }
+        try queue.write { db in
+            for job in jobs {
+                try db.execute(
+                    sql: """
+                        UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
+                        pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
+                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        job.state.rawValue, job.stopRequested, job.reason, job.exitStatus, job.signal, job.pid,
+                        job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
+                        job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
+                        job.errorSize, job.id,
+                    ])
+            }
+        }
+    }
+
+    /// Deletes these jobs (with their children).
+    public func delete(ids: [Int]) throws {
+        guard !ids.isEmpty else { return }
+        try queue.write { db in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM job WHERE id = ? OR parentId = ?", arguments: [id, id])
+            }
+        }
+    }
+
+    /// The environment a child was started with: stored privately, never printed.
+    public func environment(of id: Int) throws -> [String] {
+        let blob = try queue.read { db in
+            try Data.fetchOne(db, sql: "SELECT environment FROM job WHERE id = ?", arguments: [id])
+        }
+        guard let blob else { return [] }
+        return try JSONDecoder().decode([String].self, from: blob)
+    }
+
+    /// The last Id handed out.
+    public func lastId() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0 }
+    }
+
+    private static func insert(_ job: StoredJob, environment: Data?, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
+                workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
+                waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                job.id, job.parentId, job.instanceId, job.name, job.type, job.location, job.computer, job.command,
+                job.workingDirectory, job.shell, environment, job.state.rawValue, job.stopRequested, job.reason,
+                job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
+                job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
+                job.errorRead, job.outputSize, job.errorSize,
+            ])
+    }
+
+    private static func job(from row: Row) -> StoredJob {
+        var job = StoredJob(
+            id: row["id"], parentId: row["parentId"], instanceId: row["instanceId"], name: row["name"],
+            type: row["type"], location: row["location"], computer: row["computer"], command: row["command"],
+            workingDirectory: row["workingDirectory"], shell: row["shell"],
+            state: JobState(rawValue: row["state"]) ?? .failed)
+        job.stopRequested = row["stopRequested"]
+        job.reason = row["reason"]
+        job.exitStatus = row["exitStatus"]
+        job.signal = row["signal"]
+        job.pid = row["pid"]
+        job.waiterPid = row["waiterPid"]
+        job.waiterStart = row["waiterStart"]
+        job.bootId = row["bootId"]
+        job.beginTime = (row["beginTime"] as Double?).map(Date.init(timeIntervalSince1970:))
+        job.endTime = (row["endTime"] as Double?).map(Date.init(timeIntervalSince1970:))
+        job.outputRead = row["outputRead"]
+        job.errorRead = row["errorRead"]
+        job.outputSize = row["outputSize"]
+        job.errorSize = row["errorSize"]
+        return job
+    }
+}

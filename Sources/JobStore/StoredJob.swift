@@ -1,0 +1,58 @@
+import Foundation
+import JobCore
+
+/// One row of the store: a parent or a child job with everything the agent needs to
+/// manage it. A parent's state is not stored; it is computed from its children.
+public struct StoredJob: Sendable, Equatable {
+    public var id: Int
+    public var parentId: Int?
+    public var instanceId: String
+    public var name: String
+    public var type: String
+    public var location: String
+    public var computer: String?
+    public var command: String
+    public var workingDirectory: String
+    public var shell: String
+    /// The child's own state; on parents always `NotStarted` (never read).
+    public var state: JobState
+    public var stopRequested: Bool
+    public var reason: String?
+    public var exitStatus: Int?
+    public var signal: Int?
+    public var pid: Int?
+    public var waiterPid: Int?
+    /// The waiter's start time in clock ticks since boot, to tell it from a reused pid.
+    public var waiterStart: Int64?
+    public var bootId: String?
+    public var beginTime: Date?
+    public var endTime: Date?
+    public var outputRead: Int64
+    public var errorRead: Int64
+    /// Sizes of the output files when last looked at (at the end, and at each receive).
+    public var outputSize: Int64
+    public var errorSize: Int64
+
+    public init(
+        id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,
+        location: String, computer: String? = nil, command: String, workingDirectory: String,
+        shell: String, state: JobState = .notStarted
+    ) {
+        self.id = id
+        self.parentId = parentId
+        self.instanceId = instanceId
+        self.name = name
+        self.type = type
+        self.location = location
+        self.computer = computer
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.shell = shell
+        self.state = state
+        self.stopRequested = false
+        self.outputRead = 0
+        self.errorRead = 0
+        self.outputSize = 0
+        self.errorSize = 0
+    }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import CJobSupport
+import Foundation
+import JobClient
+import JobCore
+import JobProtocol
+
+struct ReceiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "Write the output received so far: stdout to stdout, stderr to stderr.",
+        discussion: """
+            Receiving consumes (the next receive continues where this one stopped) unless --keep. \
+            A failed job's Reason goes to stderr at the end. With --wait: exit 0 when every job \
+            completed; for one job that did not, its exit status, or 128+N for signal N; else 1.
+            """)
+
+    @OptionGroup var selection: SelectionOptions
+
+    @Flag(help: "Leave the read position where it was.")
+    var keep = false
+
+    @Flag(help: "Stream until the jobs finish.")
+    var wait = false
+
+    @Flag(help: "A parent's own results only (it runs nothing, so none).")
+    var noRecurse = false
+
+    @Flag(help: "Start from the first byte.")
+    var fromStart = false
+
+    @Flag(help: "Remove the jobs once received (with --wait, once they finished).")
+    var autoRemove = false
+
+    @Flag(inversion: .prefixedNo, help: "Start each line with 'NAME: ' (default when several computers).")
+    var prefix: Bool?
+
+    @Option(help: "text or json.")
+    var format: ReceiveFormat = .text
+
+    enum ReceiveFormat: String, ExpressibleByArgument {
+        case text, json
+    }
+
+    func run() throws {
+        let selection = try self.selection.requiredSelection(verb: "receive")
+        let client = try JobClient()
+        var session = ReceiveSession(
+            client: client, selection: selection, keep: keep, fromStart: fromStart, noRecurse: noRecurse,
+            prefix: prefix, json: format == .json)
+        var grants = try session.round()
+        if wait && !session.readerGone {
+            let events = try JobClient()
+            var watcher = OutputWatcher()
+            var generation = session.generation
+            var pending = false
+            while !session.readerGone && !grants.allSatisfy(\.state.isFinished) {
+                watcher.watch(grants)
+                if !pending {
+                    var request = Request(op: .waitEvent)
+                    request.generation = generation
+                    try events.post(request)
+                    pending = true
+                }
+                if watcher.waitForChange(orReadable: events.socketFD) {
+                    generation = try events.collect().generation ?? generation
+                    pending = false
+                }
+                grants = try session.round()
+            }
+        }
+        for grant in grants where grant.state == .failed {
+            Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
+        }
+        if autoRemove && (!wait || grants.allSatisfy(\.state.isFinished)) {
+            _ = try client.remove(selection, force: false)
+        }
+        let problems = Terminal.report(session.problems)
+        if wait {
+            let status = Self.status(of: grants)
+            if status != 0 { throw CLIFailure(status: status, message: "") }
+        }
+        if problems { throw CLIFailure.failed() }
+    }
+
+    /// 0 when all completed; for a single job that did not, its exit status or 128+signal; else 1.
+    static func status(of grants: [StreamGrant]) -> Int32 {
+        if grants.allSatisfy({ $0.state == .completed }) { return 0 }
+        if grants.count == 1, let only = grants.first {
+            if let code = only.exitStatus, code != 0 { return Int32(truncatingIfNeeded: code) }
+            if let signal = only.signal { return Int32(128 + signal) }
+        }
+        return 1
+    }
+}
+
+/// One `job receive`: rounds of reading what is new, remembering positions between rounds
+/// (with --keep nothing moves in the agent, so the positions live here).
+struct ReceiveSession {
+    let client: JobClient
+    let selection: JobSelection
+    let keep: Bool
+    var fromStart: Bool
+    let noRecurse: Bool
+    let prefix: Bool?
+    let json: Bool
+    var positions: [String: (Int64, Int64)] = [:]
+    var readerGone = false
+    var generation: UInt64 = 0
+    var problems: [String]? = nil
+
+    init(
+        client: JobClient, selection: JobSelection, keep: Bool, fromStart: Bool, noRecurse: Bool, prefix: Bool?,
+        json: Bool
+    ) {
+        self.client = client
+        self.selection = selection
+        self.keep = keep
+        self.fromStart = fromStart
+        self.noRecurse = noRecurse
+        self.prefix = prefix
+        self.json = json
+    }
+
+    mutating func round() throws -> [StreamGrant] {
+        var options = ReceiveOptions()
+        options.keep = keep
+        options.fromStart = fromStart
+        options.noRecurse = noRecurse
+        let response = try client.receiveGrants(selection, options: options)
+        if problems == nil { problems = response.problems }
+        fromStart = false
+        generation = response.generation ?? generation
+        let grants = response.streams ?? []
+        let computers = Set(grants.map(\.computer))
+        let prefixed = prefix ?? (computers.count > 1)
+        var advances: [ReadAdvance] = []
+        for grant in grants {
+            guard !readerGone else { break }
+            var (output, error) = (grant.outputOffset, grant.errorOffset)
+            if let known = positions[grant.instanceId] {
+                output = max(output, known.0)
+                error = max(error, known.1)
+            }
+            let final = grant.state.isFinished
+            let outStyle: OutputStyle =
+                json
+                ? .json(id: grant.id, computer: grant.computer, stream: "output")
+                : prefixed ? .prefixed(grant.name) : .raw
+            let errStyle: OutputStyle =
+                json
+                ? .json(id: grant.id, computer: grant.computer, stream: "error")
+                : prefixed ? .prefixed(grant.name) : .raw
+            let out = OutputPump.copy(path: grant.outputPath, from: output, to: 1, style: outStyle, final: final)
+            output = out.position
+            readerGone = out.readerGone
+            if !readerGone {
+                let err = OutputPump.copy(
+                    path: grant.errorPath, from: error, to: json ? 1 : 2, style: errStyle, final: final)
+                error = err.position
+                readerGone = err.readerGone
+            }
+            positions[grant.instanceId] = (output, error)
+            if output != grant.outputOffset || error != grant.errorOffset {
+                advances.append(ReadAdvance(instanceId: grant.instanceId, output: output, error: error))
+            }
+        }
+        if !keep { try client.advance(advances) }
+        return grants
+    }
+}
+
+/// Wakes `receive --wait` when output files grow (inotify) or the agent reports a change.
+struct OutputWatcher {
+    private let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+    private var watched = Set<String>()
+
+    mutating func watch(_ grants: [StreamGrant]) {
+        guard inotify >= 0 else { return }
+        for grant in grants where !watched.contains(grant.outputPath) {
+            watched.insert(grant.outputPath)
+            let directory = (grant.outputPath as NSString).deletingLastPathComponent
+            _ = inotify_add_watch(inotify, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
+        }
+    }
+
+    /// Blocks until output grows or `socket` is readable; true for the socket.
+    func waitForChange(orReadable socket: Int32) -> Bool {
+        var fds = [
+            pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
+        ]
+        while poll(&fds, nfds_t(inotify >= 0 ? 2 : 1), -1) < 0 && errno == EINTR {}
+        if fds[1].revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while read(inotify, &buffer, buffer.count) > 0 {}
+        }
+        return fds[0].revents != 0
+    }
+}
