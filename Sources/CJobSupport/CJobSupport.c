@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/prctl.h>
@@ -59,13 +60,17 @@ static size_t format_long(char *out, long value) {
     return len;
 }
 
+/* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
+struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
+
 static void reset_signals(void) {
-    struct sigaction sa;
+    struct kernel_sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
+    /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
+       and an ignored one would stay ignored across exec. */
+    for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
-        sigaction(sig, &sa, NULL);
+        syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
     }
     sigset_t none;
     sigemptyset(&none);
@@ -120,6 +125,7 @@ void cjob_launch(const cjob_launch_spec *spec, cjob_launch_result *result) {
         }
         if (child == 0) {
             setsid();
+            reset_signals();
             int failure[2] = {0, 0};
             if (spec->cwd && chdir(spec->cwd) != 0) {
                 failure[0] = 1; failure[1] = errno;
@@ -364,6 +370,7 @@ static sigset_t handled_signals(void) {
 
 void cjob_block_signals(void) {
     sigset_t set = handled_signals();
+    sigaddset(&set, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -397,3 +404,18 @@ int cjob_terminal_columns(int fd) {
 }
 
 int cjob_accept(int listener) { return accept4(listener, NULL, NULL, SOCK_CLOEXEC); }
+
+int cjob_signalfd_child(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int cjob_reap_all(int fd) {
+    struct signalfd_siginfo info;
+    while (read(fd, &info, sizeof info) > 0) {}
+    int count = 0, status;
+    while (waitpid(-1, &status, WNOHANG) > 0) count++;
+    return count;
+}

@@ -71,6 +71,7 @@ public final class Agent: @unchecked Sendable {
     /// `ok` once clients can connect (or the reason it could not start) and is closed.
     public func run(readyFD: Int32?) -> Int32 {
         cjob_block_signals()
+        _ = cjob_set_subreaper()
         registry.adopt()
         let socketFolder = (socketPath as NSString).deletingLastPathComponent
         if socketFolder != home.path {

@@ -64,8 +64,12 @@ final class JobRegistry: @unchecked Sendable {
         }
     }
 
-    /// Runs for the agent's lifetime: turns each ended waiter into the job's outcome.
+    /// Runs for the agent's lifetime: turns each ended waiter into the job's outcome, and
+    /// reaps every child and orphaned descendant (the agent is their subreaper) so none is
+    /// left a zombie.
     func watchEnds() {
+        let children = cjob_signalfd_child()
+        if children >= 0 { _ = cjob_epoll_add(epoll, children, Self.childSignal) }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
             let count = cjob_epoll_wait(epoll, &ready, 64, -1)
@@ -75,10 +79,15 @@ final class JobRegistry: @unchecked Sendable {
                 return
             }
             monitor.withLock {
-                for index in 0..<Int(count) { waiterEnded(id: Int(ready[index])) }
+                for index in 0..<Int(count) where ready[index] != Self.childSignal {
+                    waiterEnded(id: Int(ready[index]))
+                }
             }
+            if ready[..<Int(count)].contains(Self.childSignal) { _ = cjob_reap_all(children) }
         }
     }
+
+    private static let childSignal = UInt64.max
 
     /// Call with the lock held.
     private func watch(id: Int, waiterPid: Int) -> Bool {

@@ -41,12 +41,15 @@ public enum OutputPump {
             return copyRaw(input, from: offset, to: out)
         }
         var position = offset
+        var info = stat()
+        let limit = fstat(input, &info) == 0 ? Int64(info.st_size) : 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var carry: [UInt8] = []
         while true {
-            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, off_t(position) + off_t(carry.count)) }
+            let wanted = max(0, min(Int64(buffer.count), limit - position - Int64(carry.count)))
+            let n = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, Int(wanted), off_t(position) + off_t(carry.count)) }
             if n < 0 && errno == EINTR { continue }
-            let atEnd = n <= 0
+            let atEnd = n <= 0 || position + Int64(carry.count) + Int64(n) >= limit
             var data = carry
             if n > 0 { data += buffer[..<n] }
             carry = []

@@ -62,6 +62,10 @@ int cjob_unix_connect(const char *path);
 int cjob_accept(int listener);
 
 int cjob_set_subreaper(void);
+/// A signalfd for SIGCHLD (which `cjob_block_signals` blocks in every thread).
+int cjob_signalfd_child(void);
+/// Drains the signalfd and reaps every ended child; returns how many.
+int cjob_reap_all(int fd);
 /// Blocks the signals the agent handles on a thread of its own.
 void cjob_block_signals(void);
 int cjob_wait_signal(void);

@@ -1,0 +1,117 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+@Suite("the agent and durability")
+struct AgentTests {
+    @Test("agent status exits 1 when none runs and stop exits 0; the first verb starts one; folders are private")
+    func lifecycle() throws {
+        let home = try TestHome()
+        #expect(try home.job("agent", "status").status == 1)
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.job("get").status == 0)
+        let pid = try #require(try home.agentPid())
+        #expect(processIsLive(pid))
+        var info = stat()
+        stat(home.path, &info)
+        #expect(info.st_mode & 0o777 == 0o700)
+        stat(home.path + "/agent.sock", &info)
+        #expect(info.st_mode & 0o777 == 0o600)
+        try home.job("start", "--quiet", "echo x")
+        try home.job("wait")
+        let folder = home.path + "/jobs/" + (try home.record(2)["instanceId"] as? String ?? "")
+        stat(folder + "/stdout", &info)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.job("agent", "status").status == 1)
+    }
+
+    @Test("clients racing to start the agent end with exactly one agent")
+    func racingClients() throws {
+        let home = try TestHome()
+        let threads = (0..<6).map { _ in Thread.detachNewThreadWithResult { try? home.job("get") } }
+        let results = threads.map { $0.value() }
+        #expect(results.allSatisfy { $0??.status == 0 })
+        let agents = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
+            guard processIsLive(pid),
+                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+            else { return false }
+            return command.contains("agent\0run\0--home\0\(home.path)\0")
+        }
+        #expect(agents.count == 1)
+    }
+
+    @Test("a job keeps running and recording while the agent is killed; the next agent records its exact status")
+    func agentKilled() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "echo before; read x < \(gate); echo after; exit 7")
+        try home.job("start", "--quiet", "sleep 300")
+        try TestHome.eventually("the first line") { try home.job("receive", "1", "--keep").stdout == "before\n" }
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the agent to die") { !processIsLive(agent) }
+        try home.release(gate)
+        let jobPid = Int32(try #require(try home.record(4)["pid"] as? Int))
+        // The job that ended while no agent ran is recorded by the next one, exactly.
+        let result = try home.job("receive", "1", "--wait")
+        #expect(result.stdout == "before\nafter\n")
+        #expect(result.status == 7)
+        #expect(try home.agentPid() != agent)
+        let running = try home.record(4)
+        #expect(running["state"] as? String == "Running")
+        #expect(processIsLive(jobPid))
+        // A job still running across the restart is watched by the new agent.
+        kill(-jobPid, SIGKILL)
+        #expect(try home.job("receive", "3", "--wait").status == 137)
+        #expect(try home.record(4)["reason"] as? String == "killed by signal 9 (SIGKILL)")
+    }
+
+    @Test("job agent stop leaves running jobs running; the next agent sees them end")
+    func agentStopped() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "read x < \(gate); echo done")
+        #expect(try home.job("agent", "stop").status == 0)
+        try home.release(gate)
+        let result = try home.job("receive", "1", "--wait")
+        #expect(result.status == 0)
+        #expect(result.stdout == "done\n")
+    }
+
+    @Test("a job that was running at a reboot is Failed with that Reason")
+    func reboot() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
+        #expect(try home.job("agent", "stop").status == 0)
+        // Pretend the job was started under another boot, as after a restart of the machine.
+        let python = try TestHome.run(
+            "/usr/bin/env",
+            ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update job set bootId='earlier'\"); c.commit()", home.path + "/jobs.sqlite"],
+            stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        #expect(python.status == 0)
+        let record = try home.record(2)
+        #expect(record["state"] as? String == "Failed")
+        #expect(record["reason"] as? String == "the computer restarted while the job was running")
+        kill(-pid, SIGKILL)
+    }
+
+    @Test("no zombie is left among the agent's children once jobs have ended")
+    func noZombies() throws {
+        let home = try TestHome()
+        for _ in 0..<5 { try home.job("start", "--quiet", "sleep 0.01 & true") }
+        try home.job("wait")
+        let agent = try #require(try home.agentPid())
+        try TestHome.eventually("the agent to reap every child") {
+            let entries = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init)
+            return !entries.contains { pid in
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                    let close = text.lastIndex(of: ")")
+                else { return false }
+                let fields = text[text.index(after: close)...].split(separator: " ")
+                return fields.count > 1 && fields[0] == "Z" && Int32(fields[1]) == agent
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+@Suite("bad input")
+struct BadInputTests {
+    @Test("an empty command is bad usage (2) and makes no job")
+    func emptyCommand() throws {
+        let home = try TestHome()
+        let none = try home.job("start")
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("needs a command"))
+        #expect(try home.job("start", "   ").status == 2)
+        #expect(try home.job("get", "--format", "json").stdout == "[]\n")
+    }
+
+    @Test("a missing working directory makes a Failed job with that Reason, not an error from start")
+    func missingDirectory() throws {
+        let home = try TestHome()
+        let result = try home.job("start", "--working-directory", "/nope", "true")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Failed"))
+        #expect(try home.record(2)["reason"] as? String == "working directory /nope does not exist")
+        let shell = try home.job("start", "--shell", "/no/shell", "true")
+        #expect(shell.status == 0)
+        #expect(try home.record(4)["reason"] as? String == "shell /no/shell does not exist")
+    }
+
+    @Test("an unwritable JOB_HOME gets a clear message and exit 1")
+    func unwritableHome() throws {
+        let home = try TestHome()
+        let result = try home.job(["get"], environment: ["JOB_HOME": "/proc/nope/job"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("JOB_HOME"))
+        #expect(!result.stderr.contains("Fatal"))
+    }
+
+    @Test("a huge command line runs or fails with a Reason; the store stays sound")
+    func hugeCommand() throws {
+        let home = try TestHome()
+        // Twenty words of 10 KB: each fits on the client's command line, the joined command
+        // (200 KB) is over what Linux lets one argument of `sh -c` be.
+        let words = Array(repeating: String(repeating: "y", count: 10_000), count: 20)
+        let result = try home.job(["start", "--quiet", "--", "echo"] + words)
+        #expect(result.status == 0)
+        try home.job("wait")
+        let record = try home.record(2)
+        #expect(record["state"] as? String == "Failed")
+        #expect((record["reason"] as? String ?? "").contains("too long"))
+        #expect(try home.job("start", "--quiet", "true").stdout == "3\n")
+    }
+
+    @Test("an agent socket owned by another user is refused with a message")
+    func foreignSocket() throws {
+        let home = try TestHome()
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        let socket = home.path + "/agent.sock"
+        let fd = Foundation.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socket.utf8.enumerated() { raw[index] = byte }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        defer { close(fd) }
+        guard getuid() == 0 else {
+            Issue.record("this test must run as root to give the socket to another user")
+            return
+        }
+        #expect(chown(socket, 4321, 4321) == 0)
+        let result = try home.job("get")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("belongs to uid 4321"))
+        unlink(socket)
+    }
+
+    @Test("garbage on the socket gets an error and a closed connection; the agent serves on")
+    func garbage() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "true")
+        let socket = home.path + "/agent.sock"
+        for payload in [[UInt8](repeating: 0xFF, count: 64), [0, 0, 0, 5] + Array("hello".utf8), [0x7F, 0, 0, 0]] {
+            let script = "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+                + "s.sendall(bytes.fromhex(sys.argv[2])); s.shutdown(socket.SHUT_WR); print(len(s.recv(65536)))"
+            let hex = payload.map { String(format: "%02x", $0) }.joined()
+            let sent = try TestHome.run(
+                "/usr/bin/env", ["python3", "-c", script, socket, hex], stdin: nil,
+                environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+            #expect(sent.status == 0)
+        }
+        #expect(try home.job("get", "--format", "json").status == 0)
+        #expect(try home.job("start", "--quiet", "true").stdout == "3\n")
+    }
+
+    @Test("unknown options and bad values are bad usage (2)")
+    func usage() throws {
+        let home = try TestHome()
+        #expect(try home.job("get", "--bogus").status == 2)
+        #expect(try home.job("wait", "--timeout", "-1").status == 2)
+        #expect(try home.job("start", "--env", "NOEQUALS", "true").status == 2)
+        #expect(try home.job("frobnicate").status == 2)
+        #expect(try home.job("--help").status == 0)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+@Suite("start and get")
+struct StartAndGetTests {
+    @Test("the first start prints parent 1 with child 2, the next start is 3, an invoke-free home counts on")
+    func idsComeFromOneCounter() throws {
+        let home = try TestHome()
+        let first = try home.job("start", "true")
+        #expect(first.status == 0)
+        let lines = first.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].split(separator: " ", omittingEmptySubsequences: true) == [
+            "Id", "Name", "Type", "State", "HasMoreData", "Location", "Command",
+        ])
+        #expect(lines[2].hasPrefix("1   Job1  BackgroundJob  "))
+        let second = try home.job("start", "--quiet", "true")
+        #expect(second.stdout == "3\n")
+        let children = try TestHome.jobs(try home.job("get", "--include-children", "--format", "json"))
+        #expect(children.map { $0["id"] as? Int } == [1, 2, 3, 4])
+        #expect(children[1]["parentId"] as? Int == 1)
+        #expect(children[0]["childIds"] as? [Int] == [2])
+        #expect(children[1]["name"] as? String == "Job2")
+        #expect(children[1]["type"] as? String == "")
+    }
+
+    @Test("start returns at once while the command runs, in the caller's folder and environment")
+    func startCapturesDirectoryAndEnvironment() throws {
+        let home = try TestHome()
+        let started = try home.job(
+            ["start", "--quiet", "--env", "EXTRA=two", "pwd; echo \"$MARKER $EXTRA\""],
+            environment: ["MARKER": "one"], directory: "/tmp")
+        #expect(started.status == 0)
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try home.job("wait", id)
+        #expect(try home.job("receive", id).stdout == "/tmp\none two\n")
+        let record = try home.record(Int(id)!)
+        #expect(record["workingDirectory"] as? String == "/tmp")
+        #expect(record["state"] as? String == "Completed")
+    }
+
+    @Test("an argument vector after -- is quoted so the shell sees the words unchanged")
+    func argumentVectorIsQuoted() throws {
+        let home = try TestHome()
+        let id = try home.job("start", "--quiet", "--", "printf", "%s|", "a b", "it's", "$HOME", "*").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try home.job("wait", id)
+        #expect(try home.job("receive", id).stdout == "a b|it's|$HOME|*|")
+        #expect(try home.record(Int(id)!)["command"] as? String == "printf '%s|' 'a b' 'it'\\''s' '$HOME' '*'")
+    }
+
+    @Test("a job runs in its own session and process group with default signals and only fds 0-2")
+    func jobHygiene() throws {
+        let home = try TestHome()
+        let script = "ps -o pid=,pgid=,sid= -p $$; exec grep -E 'SigIgn|SigBlk' /proc/self/status"
+        let id = try home.job("start", "--quiet", script).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try home.job("wait", id)
+        let lines = try home.job("receive", id).stdout.split(separator: "\n")
+        let ids = lines[0].split(separator: " ")
+        #expect(ids.count == 3 && ids[0] == ids[1] && ids[1] == ids[2])
+        #expect(lines[1] == "SigBlk:\t0000000000000000")
+        #expect(lines[2] == "SigIgn:\t0000000000000000")
+        // ls lists its own descriptors: 0-2 and the one it reads the folder with.
+        let fds = try home.job("start", "--quiet", "exec ls /proc/self/fd").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try home.job("wait", fds)
+        #expect(try home.job("receive", fds).stdout == "0\n1\n2\n3\n")
+        // `yes | head` ends only when SIGPIPE has its default action.
+        let pipe = try home.job("start", "--quiet", "yes | head -n 2").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try home.job(["wait", pipe, "--timeout", "20"]).status == 0)
+    }
+
+    @Test("get filters: state, name glob, command glob, has-more-data, newest, children-of, times")
+    func getFilters() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "--name", "Build-One", "true")
+        try home.job("start", "--quiet", "--name", "test", "echo x; exit 4")
+        try home.job("wait")
+        func ids(_ arguments: String...) throws -> [Int] {
+            try TestHome.jobs(try home.job(arguments + ["--format", "json"])).compactMap { $0["id"] as? Int }
+        }
+        #expect(try ids("get", "--state", "failed") == [3])
+        #expect(try ids("get", "build*") == [1])
+        #expect(try ids("get", "--name", "T?ST") == [3])
+        #expect(try ids("get", "--command", "*EXIT*") == [3])
+        #expect(try ids("get", "--newest", "1") == [3])
+        #expect(try ids("get", "--children-of", "3") == [4])
+        #expect(try ids("get", "--after", "2000-01-01") == [1, 3])
+        #expect(try ids("get", "--before", "2000-01-01T00:00:00Z") == [])
+        try home.job("receive", "1")
+        #expect(try ids("get", "--has-more-data", "false") == [1])
+        #expect(try ids("get", "--has-more-data", "true") == [3])
+        #expect(try home.job("get", "--before", "yesterday").status == 2)
+        #expect(try home.job("get", "--state", "sleeping").status == 2)
+    }
+
+    @Test("the table, list and json formats of one job")
+    func formats() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "--name", "fmt", "exit 3")
+        try home.job("wait", "1")
+        let table = try home.job("get").stdout
+        #expect(table == """
+            Id  Name  Type           State   HasMoreData  Location   Command
+            --  ----  ----           -----   -----------  --------   -------
+            1   fmt   BackgroundJob  Failed  False        localhost  exit 3
+
+            """)
+        let list = try home.job("get", "1", "--format", "list").stdout
+        #expect(list.contains("Reason           : Job2 failed: exited with status 3\n"))
+        #expect(list.contains("ChildJobs        : {Job2}\n"))
+        let json = try TestHome.jobs(try home.job("get", "--include-children", "--format", "json"))
+        let keys = [
+            "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location",
+            "command", "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime",
+        ]
+        #expect(Set(json[1].keys) == Set(keys))
+        #expect(json[1]["exitStatus"] as? Int == 3)
+        #expect(json[1]["reason"] as? String == "exited with status 3")
+        #expect(json[0]["exitStatus"] is NSNull)
+        #expect(json[1]["pid"] is NSNull)
+        let uuid = json[1]["instanceId"] as? String ?? ""
+        #expect(uuid == uuid.lowercased() && uuid.count == 36)
+        let begin = json[1]["beginTime"] as? String ?? ""
+        #expect(begin.hasSuffix("Z") && begin.contains("."))
+        #expect(try home.job("get", "--state", "Running", "--format", "json").stdout == "[]\n")
+    }
+}
