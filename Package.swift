@@ -2,7 +2,8 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .swiftLanguageMode(.v6)
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -12,8 +13,7 @@ let package = Package(
         .library(name: "JobClient", targets: ["JobClient"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0")
     ],
     targets: [
         .target(name: "CJobSupport"),
@@ -34,8 +34,7 @@ let package = Package(
         .executableTarget(
             name: "job",
             dependencies: [
-                "JobClient", "JobAgent", "JobCore", "CJobSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JobClient", "JobAgent", "JobCore", "JobProtocol", "CJobSupport",
             ],
             swiftSettings: swiftSettings),
         .executableTarget(

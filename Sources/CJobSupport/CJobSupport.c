@@ -40,26 +40,6 @@ static void close_from(int first, int cloexec_only) {
     }
 }
 
-static void write_all(int fd, const char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) { if (errno == EINTR) continue; return; }
-        buf += n; len -= (size_t)n;
-    }
-}
-
-/* Formats a non-negative or negative long in decimal; async-signal-safe. */
-static size_t format_long(char *out, long value) {
-    char tmp[24];
-    size_t n = 0, len = 0;
-    int negative = value < 0;
-    unsigned long v = negative ? (unsigned long)(-value) : (unsigned long)value;
-    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
-    if (negative) out[len++] = '-';
-    while (n > 0) out[len++] = tmp[--n];
-    return len;
-}
-
 /* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
 struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
 
@@ -75,137 +55,6 @@ static void reset_signals(void) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-typedef struct { int stage; int error; pid_t job_pid; } launch_report;
-
-void cjob_launch(const cjob_launch_spec *spec, cjob_launch_result *result) {
-    memset(result, 0, sizeof *result);
-    int out_fd = open(spec->stdout_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int err_fd = out_fd < 0 ? -1 : open(spec->stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int in_fd = spec->stdin_fd;
-    int opened_in = 0;
-    if (in_fd < 0 && err_fd >= 0) { in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); opened_in = 1; }
-    if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
-        result->stage = 3; result->error = errno;
-        if (out_fd >= 0) close(out_fd);
-        if (err_fd >= 0) close(err_fd);
-        if (opened_in && in_fd >= 0) close(in_fd);
-        return;
-    }
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) {
-        result->stage = 5; result->error = errno;
-        close(out_fd); close(err_fd); if (opened_in) close(in_fd);
-        return;
-    }
-    pid_t waiter = fork();
-    if (waiter < 0) {
-        result->stage = 4; result->error = errno;
-        close(report[0]); close(report[1]); close(out_fd); close(err_fd); if (opened_in) close(in_fd);
-        return;
-    }
-    if (waiter == 0) {
-        /* The waiter: outside the job's process group, so stopping the job spares it. */
-        setsid();
-        reset_signals();
-        signal(SIGPIPE, SIG_IGN);
-        launch_report rep = {0, 0, 0};
-        int exec_err[2];
-        if (pipe2(exec_err, O_CLOEXEC) != 0) {
-            rep.stage = 5; rep.error = errno;
-            write_all(report[1], (const char *)&rep, sizeof rep);
-            _exit(1);
-        }
-        pid_t child = fork();
-        if (child < 0) {
-            rep.stage = 4; rep.error = errno;
-            write_all(report[1], (const char *)&rep, sizeof rep);
-            _exit(1);
-        }
-        if (child == 0) {
-            setsid();
-            reset_signals();
-            int failure[2] = {0, 0};
-            if (spec->cwd && chdir(spec->cwd) != 0) {
-                failure[0] = 1; failure[1] = errno;
-                write_all(exec_err[1], (const char *)failure, sizeof failure);
-                _exit(127);
-            }
-            /* Move the descriptors above 2 first so dup2 cannot clobber one we still need. */
-            int in_high = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
-            int out_high = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
-            int err_high = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
-            if (in_high < 0 || out_high < 0 || err_high < 0
-                || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0 || dup2(err_high, 2) < 0) {
-                failure[0] = 3; failure[1] = errno;
-                write_all(exec_err[1], (const char *)failure, sizeof failure);
-                _exit(127);
-            }
-            close_from(3, 1);
-            execve(spec->shell, spec->argv, spec->envp);
-            failure[0] = 2; failure[1] = errno;
-            write_all(exec_err[1], (const char *)failure, sizeof failure);
-            _exit(127);
-        }
-        close(exec_err[1]);
-        int failure[2] = {0, 0};
-        ssize_t got;
-        do { got = read(exec_err[0], failure, sizeof failure); } while (got < 0 && errno == EINTR);
-        close(exec_err[0]);
-        rep.job_pid = child;
-        if (got == (ssize_t)sizeof failure) { rep.stage = failure[0]; rep.error = failure[1]; }
-        write_all(report[1], (const char *)&rep, sizeof rep);
-        close_from(0, 0);
-        int status = 0;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-        if (rep.stage != 0) _exit(0);
-        char text[96];
-        size_t len = 0;
-        if (WIFSIGNALED(status)) {
-            memcpy(text, "signal ", 7); len = 7;
-            len += format_long(text + len, WTERMSIG(status));
-        } else {
-            memcpy(text, "exit ", 5); len = 5;
-            len += format_long(text + len, WEXITSTATUS(status));
-        }
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        text[len++] = '\n';
-        len += format_long(text + len, (long)now.tv_sec);
-        text[len++] = ' ';
-        len += format_long(text + len, now.tv_nsec);
-        text[len++] = '\n';
-        int fd = open(spec->status_tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            write_all(fd, text, len);
-            fsync(fd);
-            close(fd);
-            rename(spec->status_tmp_path, spec->status_path);
-        }
-        _exit(0);
-    }
-    close(report[1]);
-    close(out_fd);
-    close(err_fd);
-    if (opened_in) close(in_fd);
-    launch_report rep = {0, 0, 0};
-    ssize_t got;
-    do { got = read(report[0], &rep, sizeof rep); } while (got < 0 && errno == EINTR);
-    close(report[0]);
-    result->waiter_pid = waiter;
-    if (got != (ssize_t)sizeof rep) {
-        result->stage = 4; result->error = ECHILD;
-        while (waitpid(waiter, NULL, 0) < 0 && errno == EINTR) {}
-        return;
-    }
-    result->job_pid = rep.job_pid;
-    result->stage = rep.stage;
-    result->error = rep.error;
-    if (rep.stage != 0) {
-        /* The waiter exits as soon as it has reaped the job that could not start. */
-        while (waitpid(waiter, NULL, 0) < 0 && errno == EINTR) {}
-    }
 }
 
 pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
@@ -419,3 +268,5 @@ int cjob_reap_all(int fd) {
     while (waitpid(-1, &status, WNOHANG) > 0) count++;
     return count;
 }
+
+void cjob_set_process_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

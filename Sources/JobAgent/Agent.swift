@@ -47,7 +47,23 @@ public final class Agent: @unchecked Sendable {
         } catch {
             throw AgentError("cannot open the job store \(home.databasePath): \(error)")
         }
-        registry = try JobRegistry(home: home, database: database, log: log)
+        let supervisorSocket = home.supervisorSocketPath(environment: environment)
+        let executable = Self.executablePath()
+        registry = try JobRegistry(home: home, database: database, log: log) {
+            try Supervisor(socketPath: supervisorSocket, executable: executable)
+        }
+    }
+
+    /// This program, to start `job agent supervise` with.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Runs the supervisor's loop on the listening socket it was given as descriptor 3.
+    public static func supervise() -> Never {
+        cjob_set_process_name("job-supervisor")
+        cjob_supervisor_main(3)
+        exit(0)
     }
 
     static func makeFolder(_ path: String) throws {
@@ -63,7 +79,8 @@ public final class Agent: @unchecked Sendable {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw AgentError("cannot create \(path): \(error.localizedDescription); set JOB_HOME to a folder you can write")
+            throw AgentError(
+                "cannot create \(path): \(error.localizedDescription); set JOB_HOME to a folder you can write")
         }
     }
 
@@ -71,7 +88,7 @@ public final class Agent: @unchecked Sendable {
     /// `ok` once clients can connect (or the reason it could not start) and is closed.
     public func run(readyFD: Int32?) -> Int32 {
         cjob_block_signals()
-        _ = cjob_set_subreaper()
+        cjob_set_process_name("job-agent")
         registry.adopt()
         let socketFolder = (socketPath as NSString).deletingLastPathComponent
         if socketFolder != home.path {

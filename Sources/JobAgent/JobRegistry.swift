@@ -13,20 +13,26 @@ final class JobRegistry: @unchecked Sendable {
     private let log: AgentLog
     private let bootId: String
     private let epoll: Int32
+    private var supervisor: Supervisor
+    private let makeSupervisor: () throws -> Supervisor
 
     private var jobs: [Int: StoredJob] = [:]
     private var children: [Int: [Int]] = [:]
-    /// Open pidfds of the waiters being watched, by child Id.
-    private var pidfds: [Int: Int32] = [:]
     /// Goes up with every change a waiting client may care about.
     private var generation: UInt64 = 0
+    /// The last Id handed out; the store's counter follows it in the same transaction.
+    private var lastId: Int
 
-    init(home: JobHome, database: JobDatabase, log: AgentLog) throws {
+    init(home: JobHome, database: JobDatabase, log: AgentLog, makeSupervisor: @escaping () throws -> Supervisor) throws
+    {
         self.home = home
+        self.makeSupervisor = makeSupervisor
+        self.supervisor = try makeSupervisor()
         self.database = database
         self.log = log
         self.bootId = ProcFS.bootId()
         self.epoll = cjob_epoll_create()
+        self.lastId = try database.lastId()
         for job in try database.loadAll() {
             jobs[job.id] = job
             if let parent = job.parentId { children[parent, default: []].append(job.id) }
@@ -36,7 +42,8 @@ final class JobRegistry: @unchecked Sendable {
     // MARK: - Watching job ends
 
     /// Takes over the jobs that were running when the last agent stopped: records those that
-    /// ended meanwhile and watches the rest. A job never stays Running with nothing behind it.
+    /// ended meanwhile (their status files) and leaves the rest to the supervisor's events. A
+    /// job never stays Running with nothing behind it.
     func adopt() {
         monitor.withLock {
             var changed: [StoredJob] = []
@@ -46,76 +53,79 @@ final class JobRegistry: @unchecked Sendable {
                 let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
                 if job.bootId != bootId {
                     finish(&job, record: nil, reason: "the computer restarted while the job was running")
-                    changed.append(job)
                 } else if let record = ExitRecord.read(path: paths.status) {
                     finish(&job, record: record, reason: nil)
-                    changed.append(job)
-                } else if let waiter = job.waiterPid, ProcFS.startTime(waiter) == job.waiterStart,
-                    watch(id: id, waiterPid: waiter)
-                {
+                } else if job.waiterPid == supervisor.pid && job.waiterStart == supervisor.startTime {
                     continue
                 } else {
-                    finish(&job, record: nil, reason: "the job's waiter process ended without recording an exit status")
-                    changed.append(job)
+                    finish(&job, record: nil, reason: "its supervisor ended without recording an exit status")
                 }
                 jobs[id] = job
+                changed.append(job)
             }
             persist(changed)
         }
     }
 
-    /// Runs for the agent's lifetime: turns each ended waiter into the job's outcome, and
-    /// reaps every child and orphaned descendant (the agent is their subreaper) so none is
-    /// left a zombie.
+    /// Runs for the agent's lifetime: turns each end the supervisor reports into the job's
+    /// outcome, and reaps the agent's own children (the supervisor it started).
     func watchEnds() {
-        let children = cjob_signalfd_child()
-        if children >= 0 { _ = cjob_epoll_add(epoll, children, Self.childSignal) }
-        var ready = [UInt64](repeating: 0, count: 64)
+        let childSignals = cjob_signalfd_child()
+        if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, Self.childSignalTag) }
+        _ = cjob_epoll_add(epoll, supervisor.events, Self.supervisorTag)
+        var ready = [UInt64](repeating: 0, count: 8)
         while true {
-            let count = cjob_epoll_wait(epoll, &ready, 64, -1)
+            let count = cjob_epoll_wait(epoll, &ready, 8, -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 log.write("epoll_wait failed: \(String(cString: strerror(errno)))")
                 return
             }
-            monitor.withLock {
-                for index in 0..<Int(count) where ready[index] != Self.childSignal {
-                    waiterEnded(id: Int(ready[index]))
+            for tag in ready[..<Int(count)] {
+                if tag == Self.childSignalTag {
+                    _ = cjob_reap_all(childSignals)
+                } else if let (id, kind) = supervisor.nextEvent() {
+                    monitor.withLock { ended(id: id, kind: kind) }
+                } else {
+                    monitor.withLock { supervisorLost() }
                 }
             }
-            if ready[..<Int(count)].contains(Self.childSignal) { _ = cjob_reap_all(children) }
         }
     }
 
-    private static let childSignal = UInt64.max
+    private static let childSignalTag: UInt64 = 1
+    private static let supervisorTag: UInt64 = 2
 
-    /// Call with the lock held.
-    private func watch(id: Int, waiterPid: Int) -> Bool {
-        let fd = cjob_pidfd_open(pid_t(waiterPid))
-        guard fd >= 0 else { return false }
-        guard cjob_epoll_add(epoll, fd, UInt64(id)) == 0 else {
-            close(fd)
-            return false
-        }
-        pidfds[id] = fd
-        return true
-    }
-
-    /// Call with the lock held.
-    private func waiterEnded(id: Int) {
-        if let fd = pidfds.removeValue(forKey: id) {
-            _ = cjob_epoll_del(epoll, fd)
-            close(fd)
-        }
+    /// Lock held.
+    private func ended(id: Int, kind: ExitRecord.Kind) {
         guard var job = jobs[id], !job.state.isFinished else { return }
-        if let waiter = job.waiterPid {
-            var status: Int32 = 0
-            _ = cjob_reap(pid_t(waiter), &status)
-        }
-        let record = ExitRecord.read(path: LaunchPaths(directory: home.jobDirectory(job.instanceId)).status)
-        finish(&job, record: record, reason: record == nil ? "the job's waiter process ended without recording an exit status" : nil)
+        finish(&job, record: ExitRecord(kind: kind, time: Date()), reason: nil)
         jobs[id] = job
         persist([job])
+    }
+
+    /// The supervisor died (killed): its running jobs' ends can no longer be known. Lock held.
+    private func supervisorLost() {
+        log.write("the supervisor (pid \(supervisor.pid)) is gone")
+        var changed: [StoredJob] = []
+        for (id, job) in jobs where job.parentId != nil && !job.state.isFinished && job.state != .notStarted {
+            var job = job
+            let record = ExitRecord.read(path: LaunchPaths(directory: home.jobDirectory(job.instanceId)).status)
+            finish(&job, record: record, reason: "its supervisor ended without recording an exit status")
+            jobs[id] = job
+            changed.append(job)
+        }
+        persist(changed)
+        _ = cjob_epoll_del(epoll, supervisor.events)
+        close(supervisor.events)
+        close(supervisor.requests)
+        do {
+            supervisor = try makeSupervisor()
+            _ = cjob_epoll_add(epoll, supervisor.events, Self.supervisorTag)
+            log.write("started a new supervisor (pid \(supervisor.pid))")
+        } catch {
+            log.write("\(error)")
+        }
     }
 
     /// Records how a child ended. A job we were asked to stop is Stopped whatever it died of.
@@ -186,7 +196,9 @@ final class JobRegistry: @unchecked Sendable {
         let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
         let failures = kids.filter { $0.state == .failed }.map { "\($0.name) failed: \($0.reason ?? "failed")" }
         let stopped = kids.filter { $0.state == .stopped }.map { "\($0.name) \($0.reason ?? "stopped")" }
-        let reason = failures.isEmpty ? (state == .stopped ? stopped.joined(separator: "; ") : nil)
+        let reason =
+            failures.isEmpty
+            ? (state == .stopped ? stopped.joined(separator: "; ") : nil)
             : failures.joined(separator: "; ")
         return JobRecord(
             id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
@@ -209,56 +221,58 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - start
 
+    /// Starts a local job: a parent and its one child. The Ids are taken first, the command
+    /// is launched, and both rows are stored with the launch's outcome in one transaction.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
         monitor.withLock {
-            let instance = UUID().uuidString.lowercased()
+            let now = Date()
             var parent = StoredJob(
-                instanceId: UUID().uuidString.lowercased(), name: request.name ?? "", type: JobType.background,
-                location: "localhost", command: request.command, workingDirectory: request.workingDirectory,
-                shell: request.shell)
-            parent.bootId = bootId
-            let child = StoredJob(
-                instanceId: instance, type: "", location: "localhost", command: request.command,
+                id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
+                type: JobType.background, location: "localhost", command: request.command,
                 workingDirectory: request.workingDirectory, shell: request.shell)
-            let made: [StoredJob]
-            do {
-                made = try database.create(parent: parent, children: [child], environment: request.environment)
-            } catch {
-                return .failure("could not record the job in \(home.databasePath): \(error)")
-            }
-            parent = made[0]
-            var job = made[1]
-            jobs[parent.id] = parent
-            jobs[job.id] = job
-            children[parent.id] = [job.id]
-            let directory = home.jobDirectory(instance)
-            job.beginTime = Date()
+            if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
+            var job = StoredJob(
+                id: lastId + 2, parentId: parent.id, instanceId: UUID().uuidString.lowercased(),
+                name: "Job\(lastId + 2)", type: "", location: "localhost", command: request.command,
+                workingDirectory: request.workingDirectory, shell: request.shell)
+            job.beginTime = now
             job.bootId = bootId
+            let directory = home.jobDirectory(job.instanceId)
             if mkdir(directory, 0o700) != 0 {
                 job.state = .failed
                 job.reason = "cannot create \(directory): \(String(cString: strerror(errno)))"
-                job.endTime = job.beginTime
+                job.endTime = now
             } else {
-                switch Launcher.launch(
-                    command: request.command, shell: request.shell, environment: request.environment,
-                    workingDirectory: request.workingDirectory, directory: directory, stdinFD: stdinFD)
+                switch supervisor.launch(
+                    id: job.id, command: request.command, shell: request.shell, environment: request.environment,
+                    workingDirectory: request.workingDirectory, paths: LaunchPaths(directory: directory),
+                    stdinFD: stdinFD)
                 {
-                case .running(let pid, let waiterPid, let waiterStart):
+                case .running(let pid):
                     job.state = .running
                     job.pid = pid
-                    job.waiterPid = waiterPid
-                    job.waiterStart = waiterStart
-                    if !watch(id: job.id, waiterPid: waiterPid) {
-                        log.write("could not watch the waiter \(waiterPid) of \(job.name)")
-                    }
+                    job.waiterPid = supervisor.pid
+                    job.waiterStart = supervisor.startTime
                 case .failed(let reason):
                     job.state = .failed
                     job.reason = reason
                     job.endTime = Date()
                 }
             }
+            do {
+                try database.insert([parent, job], environment: request.environment)
+            } catch {
+                // A job the store does not know must not run unseen.
+                if job.state == .running, let pid = job.pid { kill(pid_t(-pid), SIGKILL) }
+                try? FileManager.default.removeItem(atPath: directory)
+                return .failure("could not record the job in \(home.databasePath): \(error)")
+            }
+            lastId += 2
+            jobs[parent.id] = parent
             jobs[job.id] = job
-            persist([job])
+            children[parent.id] = [job.id]
+            generation &+= 1
+            monitor.broadcast()
             var response = Response()
             response.jobs = [record(parent)]
             return response
@@ -389,12 +403,14 @@ final class JobRegistry: @unchecked Sendable {
             let deadline = options.timeout.map { Monitor.now() + max(0, $0) }
             var response = Response()
             response.problems = result.errors.isEmpty ? nil : result.errors
+            // Only unfinished targets are looked at again on each change.
+            var pending = targets.filter { !isFinished($0) }
             while true {
-                let current = targets.compactMap { jobs[$0] }.map(record)
-                let finished = current.filter(\.state.isFinished)
-                let met = options.any ? !finished.isEmpty || current.isEmpty : finished.count == current.count
+                pending.removeAll(where: isFinished)
+                let met = options.any ? pending.count < targets.count || targets.isEmpty : pending.isEmpty
                 if met {
-                    response.jobs = options.any ? finished : current
+                    let present = targets.compactMap { jobs[$0] }.map(record)
+                    response.jobs = options.any ? present.filter(\.state.isFinished) : present
                     return response
                 }
                 if let deadline, Monitor.now() >= deadline {
@@ -405,6 +421,13 @@ final class JobRegistry: @unchecked Sendable {
                 monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
             }
         }
+    }
+
+    /// Whether a job (parent or child) has finished, or is gone. Lock held.
+    private func isFinished(_ id: Int) -> Bool {
+        guard let job = jobs[id] else { return true }
+        if job.parentId != nil { return job.state.isFinished }
+        return (children[id] ?? []).allSatisfy { jobs[$0]?.state.isFinished ?? true }
     }
 
     static func peerClosed(_ fd: Int32) -> Bool {
@@ -520,10 +543,6 @@ final class JobRegistry: @unchecked Sendable {
                 for id in kids {
                     if let job = jobs.removeValue(forKey: id) {
                         try? FileManager.default.removeItem(atPath: home.jobDirectory(job.instanceId))
-                    }
-                    if let fd = pidfds.removeValue(forKey: id) {
-                        _ = cjob_epoll_del(epoll, fd)
-                        close(fd)
                     }
                 }
                 jobs.removeValue(forKey: current.id)

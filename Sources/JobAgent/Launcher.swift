@@ -2,13 +2,13 @@ import CJobSupport
 import Foundation
 import JobCore
 
-/// How a launch went: the job runs under its waiter, or it never started and why.
+/// How a launch went: the job runs under the supervisor, or it never started and why.
 enum LaunchOutcome {
-    case running(pid: Int, waiterPid: Int, waiterStart: Int64?)
+    case running(pid: Int)
     case failed(reason: String)
 }
 
-/// How a job ended, as its waiter wrote it in the status file.
+/// How a job ended, as the supervisor reported it or wrote it in the status file.
 struct ExitRecord: Equatable {
     enum Kind: Equatable {
         case exited(Int)
@@ -37,77 +37,6 @@ struct ExitRecord: Equatable {
     }
 }
 
-/// Starts local jobs, each under a waiter process that outlives the agent and records the
-/// exit status next to the output.
-enum Launcher {
-    static func launch(
-        command: String, shell: String, environment: [String], workingDirectory: String, directory: String,
-        stdinFD: Int32?
-    ) -> LaunchOutcome {
-        let argv = [(shell as NSString).lastPathComponent, "-c", command]
-        let spec = LaunchPaths(directory: directory)
-        return withCStrings(argv) { argvPointer in
-            withCStrings(environment) { envPointer in
-                shell.withCString { shellC in
-                    workingDirectory.withCString { cwdC in
-                        spec.stdout.withCString { outC in
-                            spec.stderr.withCString { errC in
-                                spec.status.withCString { statusC in
-                                    spec.statusTemp.withCString { tmpC in
-                                        var launch = cjob_launch_spec(
-                                            shell: shellC, argv: argvPointer, envp: envPointer, cwd: cwdC,
-                                            stdin_fd: stdinFD ?? -1, stdout_path: outC, stderr_path: errC,
-                                            status_path: statusC, status_tmp_path: tmpC)
-                                        var result = cjob_launch_result()
-                                        cjob_launch(&launch, &result)
-                                        return outcome(result, shell: shell, workingDirectory: workingDirectory)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static func outcome(_ result: cjob_launch_result, shell: String, workingDirectory: String)
-        -> LaunchOutcome
-    {
-        let message = String(cString: strerror(result.error))
-        switch result.stage {
-        case 0:
-            return .running(
-                pid: Int(result.job_pid), waiterPid: Int(result.waiter_pid),
-                waiterStart: ProcFS.startTime(Int(result.waiter_pid)))
-        case 1:
-            if result.error == ENOENT || result.error == ENOTDIR {
-                return .failed(reason: "working directory \(workingDirectory) does not exist")
-            }
-            return .failed(reason: "cannot enter working directory \(workingDirectory): \(message)")
-        case 2:
-            if result.error == ENOENT { return .failed(reason: "shell \(shell) does not exist") }
-            if result.error == E2BIG {
-                return .failed(reason: "the command is too long to run (\(message))")
-            }
-            return .failed(reason: "cannot run shell \(shell): \(message)")
-        case 3:
-            return .failed(reason: "cannot open the job's output files: \(message)")
-        default:
-            return .failed(reason: "cannot start the job's waiter process: \(message)")
-        }
-    }
-
-    private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T)
-        -> T
-    {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer { pointers.forEach { free($0) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-}
-
 /// The files of one child job under `JOB_HOME/jobs/<InstanceId>/`.
 struct LaunchPaths {
     var directory: String
@@ -115,4 +44,96 @@ struct LaunchPaths {
     var stderr: String { directory + "/stderr" }
     var status: String { directory + "/status" }
     var statusTemp: String { directory + "/status.tmp" }
+}
+
+/// The agent's link to the supervisor: the small process per `JOB_HOME` that starts every
+/// job (vfork + exec, so a launch costs no copy of the agent), is their parent, writes each
+/// one's status file when it ends and reports the end. It outlives the agent, so a job's
+/// outcome never depends on the agent being alive; the next agent connects to it again.
+final class Supervisor: @unchecked Sendable {
+    let requests: Int32
+    let events: Int32
+    let pid: Int
+    let startTime: Int64?
+
+    /// Connects to the running supervisor of the home, or starts one.
+    init(socketPath: String, executable: String) throws {
+        var requests = cjob_supervisor_connect(socketPath, CChar(UInt8(ascii: "R")))
+        if requests < 0 {
+            guard cjob_supervisor_spawn(socketPath, executable) > 0 else {
+                throw AgentError(
+                    "cannot start the supervisor (\(executable) agent supervise): \(String(cString: strerror(errno)))")
+            }
+            requests = cjob_supervisor_connect(socketPath, CChar(UInt8(ascii: "R")))
+        }
+        let events = cjob_supervisor_connect(socketPath, CChar(UInt8(ascii: "E")))
+        guard requests >= 0, events >= 0 else {
+            throw AgentError("cannot connect to the supervisor at \(socketPath): \(String(cString: strerror(errno)))")
+        }
+        var uid: uid_t = 0
+        var peer: pid_t = 0
+        _ = cjob_peer_uid(requests, &uid, &peer)
+        self.requests = requests
+        self.events = events
+        self.pid = Int(peer)
+        self.startTime = ProcFS.startTime(Int(peer))
+    }
+
+    /// Asks the supervisor to start one job. Call with the registry's lock held (one launch
+    /// at a time on the request channel).
+    func launch(
+        id: Int, command: String, shell: String, environment: [String], workingDirectory: String,
+        paths: LaunchPaths, stdinFD: Int32?
+    ) -> LaunchOutcome {
+        let argv = [(shell as NSString).lastPathComponent, "-c", command]
+        let strings =
+            [shell, workingDirectory, paths.stdout, paths.stderr, paths.status, paths.statusTemp] + argv
+            + environment
+        var block: [UInt8] = []
+        block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })
+        for string in strings {
+            block.append(contentsOf: string.utf8.map { $0 == 0 ? UInt8(ascii: " ") : $0 })
+            block.append(0)
+        }
+        var reply = cjob_supervisor_reply()
+        let status = block.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                cjob_supervisor_launch(
+                    requests, UInt64(id), chars.baseAddress, UInt32(chars.count), UInt32(argv.count),
+                    UInt32(environment.count), stdinFD ?? -1, &reply)
+            }
+        }
+        guard status == 0 else { return .failed(reason: "the job supervisor is gone; restart the agent") }
+        return Self.outcome(reply, shell: shell, workingDirectory: workingDirectory)
+    }
+
+    /// Reads one end event; nil when the supervisor has gone away.
+    func nextEvent() -> (id: Int, kind: ExitRecord.Kind)? {
+        var event = cjob_supervisor_event()
+        guard cjob_supervisor_read_event(events, &event) == 0 else { return nil }
+        return (Int(event.id), event.signaled != 0 ? .signaled(Int(event.value)) : .exited(Int(event.value)))
+    }
+
+    private static func outcome(_ reply: cjob_supervisor_reply, shell: String, workingDirectory: String)
+        -> LaunchOutcome
+    {
+        let message = String(cString: strerror(reply.error))
+        switch reply.stage {
+        case 0:
+            return .running(pid: Int(reply.pid))
+        case 1:
+            if reply.error == ENOENT || reply.error == ENOTDIR {
+                return .failed(reason: "working directory \(workingDirectory) does not exist")
+            }
+            return .failed(reason: "cannot enter working directory \(workingDirectory): \(message)")
+        case 2:
+            if reply.error == ENOENT { return .failed(reason: "shell \(shell) does not exist") }
+            if reply.error == E2BIG { return .failed(reason: "the command is too long to run (\(message))") }
+            return .failed(reason: "cannot run shell \(shell): \(message)")
+        case 3:
+            return .failed(reason: "cannot open the job's output files: \(message)")
+        default:
+            return .failed(reason: "cannot start the job: \(message)")
+        }
+    }
 }

@@ -1,13 +1,14 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CJobSupport
 import JobCore
 import JobProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection to the agent of one `JOB_HOME`: the Swift API that the `job` command itself
@@ -60,7 +61,8 @@ public final class JobClient {
         if fd < 0 {
             let code = errno
             if code == ENOENT || code == ECONNREFUSED { return nil }
-            throw JobClientError(.connection, "cannot connect to the agent at \(path): \(String(cString: strerror(code)))")
+            throw JobClientError(
+                .connection, "cannot connect to the agent at \(path): \(String(cString: strerror(code)))")
         }
         var uid: uid_t = 0
         var pid: pid_t = 0
@@ -145,7 +147,9 @@ public final class JobClient {
     }
 
     /// Blocks until the selected jobs finished (or any one, with `options.any`).
-    public func wait(_ selection: JobSelection = JobSelection(), options: WaitOptions = WaitOptions()) throws -> Response {
+    public func wait(_ selection: JobSelection = JobSelection(), options: WaitOptions = WaitOptions()) throws
+        -> Response
+    {
         var request = Request(op: .wait)
         request.selection = selection
         request.wait = options

@@ -1,12 +1,13 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CJobSupport
 import JobCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How received bytes are written.
@@ -33,7 +34,8 @@ public enum OutputPump {
     /// Copies `path` from `offset` to its current end. `final` says the job has finished, so
     /// a last line without a newline is written too (in prefixed and JSON styles it is
     /// otherwise held back until its newline arrives).
-    public static func copy(path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool) -> Result {
+    public static func copy(path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool) -> Result
+    {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { return Result(position: offset, readerGone: false) }
         defer { close(input) }
@@ -47,7 +49,12 @@ public enum OutputPump {
         var carry: [UInt8] = []
         while true {
             let wanted = max(0, min(Int64(buffer.count), limit - position - Int64(carry.count)))
-            let n = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, Int(wanted), off_t(position) + off_t(carry.count)) }
+            let n =
+                wanted == 0
+                ? 0
+                : buffer.withUnsafeMutableBytes {
+                    pread(input, $0.baseAddress, Int(wanted), off_t(position) + off_t(carry.count))
+                }
             if n < 0 && errno == EINTR { continue }
             let atEnd = n <= 0 || position + Int64(carry.count) + Int64(n) >= limit
             var data = carry

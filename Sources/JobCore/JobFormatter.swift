@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The three ways `get` and the verbs that print jobs show them: `table`, `list`, `json`.
@@ -72,7 +72,8 @@ public enum JobFormatter {
     /// A cell shows control characters (a command's newlines) as spaces so a row stays a line.
     static func cellText(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
-        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        return String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     /// Every property, one per line, as `Format-List *` shows them; jobs separated by a blank line.

@@ -1,10 +1,10 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The folder that holds one agent's database, output files and socket. Setting `JOB_HOME`
@@ -52,6 +52,13 @@ public struct JobHome: Sendable, Equatable {
             return runtime + "/" + name
         }
         return "/tmp/job-\(getuid())/" + name
+    }
+
+    /// The supervisor's socket, beside the agent's.
+    public func supervisorSocketPath(environment: [String: String]) -> String {
+        let agent = socketPath(environment: environment)
+        if agent.hasSuffix("/agent.sock") { return String(agent.dropLast("agent.sock".count)) + "supervisor.sock" }
+        return String(agent.dropLast(".sock".count)) + ".sup"
     }
 
     /// FNV-1a, 64 bits, in hexadecimal: stable across runs and versions.

@@ -14,6 +14,9 @@ public final class JobDatabase: @unchecked Sendable {
             // NORMAL in WAL mode survives a crash of the agent; only a power loss can
             // take back the last commits.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The agent is the store's only user (its lock file sees to that): holding the
+            // file lock for the connection's life saves two lock calls per transaction.
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
         }
         configuration.busyMode = .timeout(5)
         queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -75,9 +78,9 @@ public final class JobDatabase: @unchecked Sendable {
     /// parent first, then each child in order. Children get the name `Job<Id>`, and so
     /// does the parent unless it has a name. Returns them with their Ids.
     public func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
-        let blob = try JSONEncoder().encode(environment)
+        let blob = Self.encode(environment)
         return try queue.write { db in
-            let last = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0
+            let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counter WHERE name = 'jobId'")) ?? 0
             var made: [StoredJob] = []
             var parentRow = parent
             parentRow.id = last + 1
@@ -93,9 +96,24 @@ public final class JobDatabase: @unchecked Sendable {
             for row in made {
                 try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
             }
-            try db.execute(
-                sql: "UPDATE counter SET value = ? WHERE name = 'jobId'", arguments: [last + 1 + children.count])
+            try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'jobId'")
+                .execute(arguments: [last + 1 + children.count])
             return made
+        }
+    }
+
+    /// Stores jobs whose Ids were already given out (see `lastId()`), and moves the counter
+    /// past them, in one transaction.
+    public func insert(_ made: [StoredJob], environment: [String]) throws {
+        let blob = Self.encode(environment)
+        try queue.write { db in
+            for row in made {
+                try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
+            }
+            if let top = made.map(\.id).max() {
+                try db.cachedStatement(sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'jobId'")
+                    .execute(arguments: [top])
+            }
         }
     }
 
@@ -104,12 +122,13 @@ public final class JobDatabase: @unchecked Sendable {
         guard !jobs.isEmpty else { return }
         try queue.write { db in
             for job in jobs {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ? WHERE id = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         job.state.rawValue, job.stopRequested, job.reason, job.exitStatus, job.signal, job.pid,
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
@@ -136,7 +155,19 @@ public final class JobDatabase: @unchecked Sendable {
             try Data.fetchOne(db, sql: "SELECT environment FROM job WHERE id = ?", arguments: [id])
         }
         guard let blob else { return [] }
-        return try JSONDecoder().decode([String].self, from: blob)
+        return blob.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// `KEY=VALUE` entries, each ended by a NUL byte (which no entry can hold).
+    static func encode(_ environment: [String]) -> Data {
+        var data = Data()
+        for entry in environment {
+            data.append(contentsOf: entry.utf8)
+            data.append(0)
+        }
+        return data
     }
 
     /// The last Id handed out.
@@ -145,13 +176,14 @@ public final class JobDatabase: @unchecked Sendable {
     }
 
     private static func insert(_ job: StoredJob, environment: Data?, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 job.id, job.parentId, job.instanceId, job.name, job.type, job.location, job.computer, job.command,
                 job.workingDirectory, job.shell, environment, job.state.rawValue, job.stopRequested, job.reason,

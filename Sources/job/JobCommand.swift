@@ -1,28 +1,70 @@
-import ArgumentParser
+import JobCore
 import JobProtocol
 
 /// `job`: background jobs for Unix shells, with PowerShell's job model.
-struct JobCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "job",
-        abstract: "Background jobs for Unix shells, with the job model of PowerShell.",
-        discussion: """
-            Exit statuses: 0 success; 1 an operation failed or was refused (a selector that matches \
-            nothing, a running job not removed); 2 bad usage; 124 a wait timed out. `receive --wait` \
-            exits with the job's own status when it selects one job that did not complete.
-            """,
-        version: ProtocolVersion.product,
-        subcommands: [
-            StartCommand.self, GetCommand.self, ReceiveCommand.self, WaitCommand.self, StopCommand.self,
-            RemoveCommand.self, AgentCommand.self,
-        ])
+enum JobCommand {
+    static let verbs: [(String, String)] = [
+        ("start", "start a command as a background job"),
+        ("get", "list jobs"),
+        ("receive", "write the output received so far"),
+        ("wait", "wait until jobs have finished"),
+        ("stop", "stop jobs (their whole process groups)"),
+        ("remove", "delete finished jobs and their output"),
+        ("agent", "run, stop or inspect the agent (run | stop | status)"),
+    ]
+
+    static let help = """
+        job: background jobs for Unix shells, with the job model of PowerShell.
+
+        Usage: job VERB [OPTIONS] [ARGUMENTS]
+
+        Verbs:
+        \(verbs.map { "  " + $0.0.padding(9) + $0.1 }.joined(separator: "\n"))
+
+        `job VERB --help` describes a verb. The jobs of a JOB_HOME (default ~/.local/state/job)
+        are kept by one agent, started by the first verb that finds none.
+
+        Exit statuses: 0 success; 1 an operation failed or was refused (a selector that matches
+        nothing, a running job not removed); 2 bad usage; 124 a wait timed out. `receive --wait`
+        exits with the job's own status when it selects one job that did not complete (128+N
+        for signal N).
+
+        """
+
+    /// Runs the verb named by the first argument.
+    static func run(_ arguments: [String]) throws {
+        guard let verb = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        let rest = arguments.dropFirst()
+        switch verb {
+        case "start": try StartVerb.run(ArgumentParsing.parse(rest, StartVerb.spec))
+        case "get": try GetVerb.run(ArgumentParsing.parse(rest, GetVerb.spec))
+        case "receive": try ReceiveVerb.run(ArgumentParsing.parse(rest, ReceiveVerb.spec))
+        case "wait": try WaitVerb.run(ArgumentParsing.parse(rest, WaitVerb.spec))
+        case "stop": try StopVerb.run(ArgumentParsing.parse(rest, StopVerb.spec))
+        case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))
+        case "agent": try AgentVerb.run(rest)
+        case "--version", "version": Terminal.out(ProtocolVersion.product + "\n")
+        case "--help", "-h", "help": Terminal.out(help)
+        default:
+            throw CLIFailure.usage("unknown verb '\(verb)'; the verbs are \(verbs.map(\.0).joined(separator: ", "))")
+        }
+    }
 }
 
-/// An outcome that ends the command with a given status and, when not empty, a message on stderr.
+/// An outcome that ends the command with a given status, a message on stderr (`job: ...`),
+/// and optionally text for stdout or stderr as it is.
 struct CLIFailure: Error {
     var status: Int32
     var message: String
+    var output: String = ""
+    var errorOutput: String = ""
 
     static func usage(_ message: String) -> CLIFailure { CLIFailure(status: 2, message: message) }
     static func failed(_ message: String = "") -> CLIFailure { CLIFailure(status: 1, message: message) }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
 }

@@ -88,7 +88,11 @@ struct AgentTests {
         // Pretend the job was started under another boot, as after a restart of the machine.
         let python = try TestHome.run(
             "/usr/bin/env",
-            ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update job set bootId='earlier'\"); c.commit()", home.path + "/jobs.sqlite"],
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update job set bootId='earlier'\"); c.commit()",
+                home.path + "/jobs.sqlite",
+            ],
             stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
         #expect(python.status == 0)
         let record = try home.record(2)

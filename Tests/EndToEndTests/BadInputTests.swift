@@ -62,7 +62,9 @@ struct BadInputTests {
             for (index, byte) in socket.utf8.enumerated() { raw[index] = byte }
         }
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         defer { close(fd) }
         guard getuid() == 0 else {
@@ -82,7 +84,8 @@ struct BadInputTests {
         try home.job("start", "--quiet", "true")
         let socket = home.path + "/agent.sock"
         for payload in [[UInt8](repeating: 0xFF, count: 64), [0, 0, 0, 5] + Array("hello".utf8), [0x7F, 0, 0, 0]] {
-            let script = "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+            let script =
+                "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
                 + "s.sendall(bytes.fromhex(sys.argv[2])); s.shutdown(socket.SHUT_WR); print(len(s.recv(65536)))"
             let hex = payload.map { String(format: "%02x", $0) }.joined()
             let sent = try TestHome.run(

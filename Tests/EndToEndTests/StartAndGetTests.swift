@@ -11,9 +11,10 @@ struct StartAndGetTests {
         #expect(first.status == 0)
         let lines = first.stdout.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[0].split(separator: " ", omittingEmptySubsequences: true) == [
-            "Id", "Name", "Type", "State", "HasMoreData", "Location", "Command",
-        ])
+        #expect(
+            lines[0].split(separator: " ", omittingEmptySubsequences: true) == [
+                "Id", "Name", "Type", "State", "HasMoreData", "Location", "Command",
+            ])
         #expect(lines[2].hasPrefix("1   Job1  BackgroundJob  "))
         let second = try home.job("start", "--quiet", "true")
         #expect(second.stdout == "3\n")
@@ -67,7 +68,8 @@ struct StartAndGetTests {
         try home.job("wait", fds)
         #expect(try home.job("receive", fds).stdout == "0\n1\n2\n3\n")
         // `yes | head` ends only when SIGPIPE has its default action.
-        let pipe = try home.job("start", "--quiet", "yes | head -n 2").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pipe = try home.job("start", "--quiet", "yes | head -n 2").stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(try home.job(["wait", pipe, "--timeout", "20"]).status == 0)
     }
 
@@ -101,12 +103,13 @@ struct StartAndGetTests {
         try home.job("start", "--quiet", "--name", "fmt", "exit 3")
         try home.job("wait", "1")
         let table = try home.job("get").stdout
-        #expect(table == """
-            Id  Name  Type           State   HasMoreData  Location   Command
-            --  ----  ----           -----   -----------  --------   -------
-            1   fmt   BackgroundJob  Failed  False        localhost  exit 3
+        #expect(
+            table == """
+                Id  Name  Type           State   HasMoreData  Location   Command
+                --  ----  ----           -----   -----------  --------   -------
+                1   fmt   BackgroundJob  Failed  False        localhost  exit 3
 
-            """)
+                """)
         let list = try home.job("get", "1", "--format", "list").stdout
         #expect(list.contains("Reason           : Job2 failed: exited with status 3\n"))
         #expect(list.contains("ChildJobs        : {Job2}\n"))

@@ -46,10 +46,12 @@ struct FormatterTests {
             guard let quote = line.firstIndex(of: "\""), let colon = line.range(of: "\":") else { return nil }
             return String(line[line.index(after: quote)..<colon.lowerBound])
         }
-        #expect(keys == [
-            "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location", "command",
-            "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime",
-        ])
+        #expect(
+            keys == [
+                "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location",
+                "command",
+                "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime",
+            ])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]).first
         #expect(object?["workingDirectory"] as? String == "/home/a\"b")
         #expect(object?["beginTime"] as? String == "2025-11-25T09:31:13.042Z")

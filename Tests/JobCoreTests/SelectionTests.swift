@@ -10,7 +10,8 @@ struct SelectionTests {
         record(4, name: "Job4", state: .running, parent: 3),
     ]
 
-    static func record(_ id: Int, name: String, state: JobState, parent: Int? = nil, children: [Int] = []) -> JobRecord {
+    static func record(_ id: Int, name: String, state: JobState, parent: Int? = nil, children: [Int] = []) -> JobRecord
+    {
         JobRecord(
             id: id, parentId: parent, childIds: children, name: name,
             instanceId: "00000000-0000-0000-0000-00000000000\(id)", type: parent == nil ? JobType.background : "",

@@ -30,7 +30,8 @@ struct JobDatabaseTests {
         let reopened = try JobDatabase(path: path)
         var named = template()
         named.name = "build"
-        let second = try reopened.create(parent: named, children: [template(""), template(""), template("")], environment: [])
+        let second = try reopened.create(
+            parent: named, children: [template(""), template(""), template("")], environment: [])
         #expect(second.map(\.id) == [3, 4, 5, 6])
         #expect(second.map(\.name) == ["build", "Job4", "Job5", "Job6"])
         #expect(try reopened.environment(of: 2) == ["A=1"])

@@ -70,7 +70,8 @@ public final class TestHome: @unchecked Sendable {
     public func shell(_ script: String, timeout: Double = 60) throws -> CommandResult {
         var env = environment
         env["JOB"] = Self.binary
-        return try Self.run("/bin/sh", ["-c", script], stdin: nil, environment: env, directory: scratch, timeout: timeout)
+        return try Self.run(
+            "/bin/sh", ["-c", script], stdin: nil, environment: env, directory: scratch, timeout: timeout)
     }
 
     /// Runs a program, its stdout and stderr going to files (no pipe can fill up), and

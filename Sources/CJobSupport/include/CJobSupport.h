@@ -4,34 +4,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/// What the launcher needs to start one job under its own waiter process.
-typedef struct {
-    const char *shell;          /* absolute path of the program to exec */
-    char *const *argv;          /* NULL-terminated */
-    char *const *envp;          /* NULL-terminated */
-    const char *cwd;            /* working directory of the job */
-    int stdin_fd;               /* descriptor to give the job as stdin, or -1 for /dev/null */
-    const char *stdout_path;    /* opened O_APPEND and given as fd 1 */
-    const char *stderr_path;    /* opened O_APPEND and given as fd 2 */
-    const char *status_path;    /* written by the waiter, atomically, when the job ends */
-    const char *status_tmp_path;
-} cjob_launch_spec;
-
-/// The result of a launch. `stage` is 0 when the job runs; otherwise it names the step
-/// that failed (1 chdir, 2 exec, 3 open output, 4 fork, 5 pipe) and `error` holds errno.
-typedef struct {
-    pid_t waiter_pid;
-    pid_t job_pid;
-    int stage;
-    int error;
-} cjob_launch_result;
-
-/// Forks a waiter that forks the job (own session and process group, default signal
-/// handling, empty mask, only fds 0-2), reports the launch, waits for the job and writes
-/// its status file (`exit N` or `signal N`, then the end time) with an atomic rename.
-/// Only async-signal-safe calls happen after fork, so this is safe in a threaded process.
-void cjob_launch(const cjob_launch_spec *spec, cjob_launch_result *result);
-
 /// Starts `path argv` as a detached daemon: new session, stdio on /dev/null, cwd "/",
 /// `ready_fd` handed over as descriptor 3. Returns the pid or -1.
 pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd);
@@ -62,6 +34,8 @@ int cjob_unix_connect(const char *path);
 int cjob_accept(int listener);
 
 int cjob_set_subreaper(void);
+/// Names the process (as ps and top show it).
+void cjob_set_process_name(const char *name);
 /// A signalfd for SIGCHLD (which `cjob_block_signals` blocks in every thread).
 int cjob_signalfd_child(void);
 /// Drains the signalfd and reaps every ended child; returns how many.
@@ -74,5 +48,35 @@ int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
 /// Copies up to `count` bytes from `in_fd` at `*offset` to `out_fd`; returns bytes written.
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 int cjob_terminal_columns(int fd);
+
+/// The supervisor's answer to a launch: the job's pid, or the failed step and errno.
+typedef struct {
+    uint64_t id;
+    int32_t pid;
+    int32_t stage;
+    int32_t error;
+    int32_t reserved;
+} cjob_supervisor_reply;
+
+/// A job's end as the supervisor reports it.
+typedef struct {
+    uint64_t id;
+    int32_t signaled;
+    int32_t value;
+} cjob_supervisor_event;
+
+/// Binds `socket_path` and starts `executable agent supervise` on it (vfork + exec, so it
+/// is safe in a threaded process). Returns the supervisor's pid or -1.
+pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable);
+/// The supervisor's loop on its listening socket (descriptor 3 of `job agent supervise`).
+void cjob_supervisor_main(int listener);
+/// Connects to the supervisor as its request ('R') or event ('E') channel.
+int cjob_supervisor_connect(const char *socket_path, char role);
+/// Sends a launch (strings: shell, cwd, stdout, stderr, status, status.tmp, argv..., env...)
+/// and reads the reply. Returns 0, or -1 when the supervisor is gone.
+int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
+                           int stdin_fd, cjob_supervisor_reply *reply);
+/// Reads one end event; -1 when the supervisor is gone.
+int cjob_supervisor_read_event(int fd, cjob_supervisor_event *event);
 
 #endif

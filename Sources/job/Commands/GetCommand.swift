@@ -1,49 +1,52 @@
-import ArgumentParser
 import JobClient
 import JobCore
 import JobProtocol
 
-struct GetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "List jobs (parents only unless asked), sorted by Id.")
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
-    @OptionGroup var selection: SelectionOptions
+enum GetVerb {
+    static let spec = VerbSpec(
+        name: "get", flags: SelectionArguments.flags.union(["--include-children"]),
+        options: SelectionArguments.options.union([
+            "--children-of", "--command", "--has-more-data", "--before", "--after", "--newest", "--format",
+        ]),
+        help: """
+            Usage: job get [SELECTOR...] [OPTIONS]
 
-    @Flag(help: "List child jobs too.")
-    var includeChildren = false
+            List jobs, sorted by Id: every parent job unless selectors or filters say otherwise.
 
-    @Option(help: "List the children of this job.")
-    var childrenOf: String?
+            \(SelectionArguments.help)
+              --include-children          list child jobs too
+              --children-of ID            list the children of this job
+              --command PATTERN           jobs whose command matches
+              --has-more-data true|false  jobs with (or without) output not yet received
+              --before TIME, --after TIME jobs that ended before / after (ISO 8601)
+              --newest N                  only the N newest
+              --format table|list|json    how to print them
 
-    @Option(help: "Jobs whose command matches this pattern.")
-    var command: String?
+            """)
 
-    @Option(help: "true or false.")
-    var hasMoreData: Bool?
-
-    @Option(help: "Jobs that ended before this time (ISO 8601).")
-    var before: String?
-
-    @Option(help: "Jobs that ended after this time (ISO 8601).")
-    var after: String?
-
-    @Option(help: "Only the N newest jobs.")
-    var newest: Int?
-
-    @Option(help: "table, list or json.")
-    var format: JobFormat = .table
-
-    func run() throws {
+    static func run(_ parsed: ParsedArguments) throws {
         var options = GetOptions()
-        options.includeChildren = includeChildren
-        options.childrenOf = childrenOf
-        options.command = command
-        options.hasMoreData = hasMoreData
-        options.before = try before.map(Self.time)
-        options.after = try after.map(Self.time)
-        if let newest, newest < 0 { throw CLIFailure.usage("--newest takes a number of jobs, 0 or more") }
-        options.newest = newest
-        let response = try JobClient().get(try selection.selection(), options: options)
+        options.includeChildren = parsed.flag("--include-children")
+        options.childrenOf = parsed.value("--children-of")
+        options.command = parsed.value("--command")
+        if let text = parsed.value("--has-more-data") {
+            switch text.lowercased() {
+            case "true": options.hasMoreData = true
+            case "false": options.hasMoreData = false
+            default: throw CLIFailure.usage("--has-more-data takes true or false, not '\(text)'")
+            }
+        }
+        options.before = try parsed.value("--before").map(time)
+        options.after = try parsed.value("--after").map(time)
+        options.newest = try parsed.integer("--newest")
+        let format = try Terminal.format(parsed)
+        let response = try JobClient().get(try Terminal.selection(parsed), options: options)
         Terminal.show(response.jobs ?? [], format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
@@ -55,9 +58,3 @@ struct GetCommand: ParsableCommand {
         return date
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -1,53 +1,59 @@
-import ArgumentParser
 import CJobSupport
-import Foundation
 import JobClient
 import JobCore
 import JobProtocol
 
-struct ReceiveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "receive",
-        abstract: "Write the output received so far: stdout to stdout, stderr to stderr.",
-        discussion: """
-            Receiving consumes (the next receive continues where this one stopped) unless --keep. \
-            A failed job's Reason goes to stderr at the end. With --wait: exit 0 when every job \
-            completed; for one job that did not, its exit status, or 128+N for signal N; else 1.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum ReceiveVerb {
+    static let spec = VerbSpec(
+        name: "receive",
+        flags: SelectionArguments.flags.union([
+            "--keep", "--wait", "--no-recurse", "--from-start", "--auto-remove", "--prefix", "--no-prefix",
+        ]),
+        options: SelectionArguments.options.union(["--format"]),
+        help: """
+            Usage: job receive SELECTOR... [OPTIONS]
+
+            Write the output received so far: the jobs' stdout to stdout, their stderr to
+            stderr. Receiving consumes (the next receive goes on from there) unless --keep. A
+            failed job's Reason goes to stderr at the end. If the reader goes away early, what
+            it did not take stays unreceived.
+
+            \(SelectionArguments.help)
+              --keep                      leave the read position where it was
+              --from-start                start from the first byte
+              --wait                      stream until the jobs finish; exit 0 when all
+                                          completed, else for one job its exit status (128+N
+                                          for signal N), else 1
+              --auto-remove               remove the jobs once received (finished)
+              --prefix, --no-prefix       start each line with 'NAME: ' (default: when the
+                                          jobs span several computers)
+              --no-recurse                a parent's own results only (it runs nothing)
+              --format text|json          json: one object per piece, with id, computer,
+                                          stream and data (or dataBase64)
+
             """)
 
-    @OptionGroup var selection: SelectionOptions
-
-    @Flag(help: "Leave the read position where it was.")
-    var keep = false
-
-    @Flag(help: "Stream until the jobs finish.")
-    var wait = false
-
-    @Flag(help: "A parent's own results only (it runs nothing, so none).")
-    var noRecurse = false
-
-    @Flag(help: "Start from the first byte.")
-    var fromStart = false
-
-    @Flag(help: "Remove the jobs once received (with --wait, once they finished).")
-    var autoRemove = false
-
-    @Flag(inversion: .prefixedNo, help: "Start each line with 'NAME: ' (default when several computers).")
-    var prefix: Bool?
-
-    @Option(help: "text or json.")
-    var format: ReceiveFormat = .text
-
-    enum ReceiveFormat: String, ExpressibleByArgument {
-        case text, json
-    }
-
-    func run() throws {
-        let selection = try self.selection.requiredSelection(verb: "receive")
+    static func run(_ parsed: ParsedArguments) throws {
+        let selection = try Terminal.requiredSelection(parsed, verb: "receive")
+        let format = parsed.value("--format") ?? "text"
+        guard format == "text" || format == "json" else {
+            throw CLIFailure.usage("--format takes text or json, not '\(format)'")
+        }
+        let wait = parsed.flag("--wait")
+        let prefix: Bool? = parsed.flag("--prefix") ? true : parsed.flag("--no-prefix") ? false : nil
         let client = try JobClient()
         var session = ReceiveSession(
-            client: client, selection: selection, keep: keep, fromStart: fromStart, noRecurse: noRecurse,
-            prefix: prefix, json: format == .json)
+            client: client, selection: selection, keep: parsed.flag("--keep"), fromStart: parsed.flag("--from-start"),
+            noRecurse: parsed.flag("--no-recurse"), prefix: prefix, json: format == "json")
         var grants = try session.round()
         if wait && !session.readerGone {
             let events = try JobClient()
@@ -72,7 +78,7 @@ struct ReceiveCommand: ParsableCommand {
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
         }
-        if autoRemove && (!wait || grants.allSatisfy(\.state.isFinished)) {
+        if parsed.flag("--auto-remove") && grants.allSatisfy(\.state.isFinished) {
             _ = try client.remove(selection, force: false)
         }
         let problems = Terminal.report(session.problems)
@@ -179,7 +185,8 @@ struct OutputWatcher {
         guard inotify >= 0 else { return }
         for grant in grants where !watched.contains(grant.outputPath) {
             watched.insert(grant.outputPath)
-            let directory = (grant.outputPath as NSString).deletingLastPathComponent
+            let directory = String(
+                grant.outputPath[..<(grant.outputPath.lastIndex(of: "/") ?? grant.outputPath.endIndex)])
             _ = inotify_add_watch(inotify, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
         }
     }

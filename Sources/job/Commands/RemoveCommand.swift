@@ -1,25 +1,26 @@
-import ArgumentParser
 import JobClient
 import JobCore
 
-struct RemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "remove",
-        abstract: "Delete finished jobs and their stored output.",
-        discussion: "A running job is refused unless --force, which stops it first. Children go with their parent.")
+enum RemoveVerb {
+    static let spec = VerbSpec(
+        name: "remove", flags: SelectionArguments.flags.union(["--force"]),
+        options: SelectionArguments.options.union(["--grace"]),
+        help: """
+            Usage: job remove SELECTOR... [OPTIONS]
 
-    @OptionGroup var selection: SelectionOptions
+            Delete finished jobs and all their stored output. An unfinished job is refused
+            unless --force, which stops it first. A child goes only with its parent.
 
-    @Flag(help: "Stop unfinished jobs, then remove them.")
-    var force = false
+            \(SelectionArguments.help)
+              --force                     stop unfinished jobs, then remove them
+              --grace SECONDS             with --force: time between SIGTERM and SIGKILL
 
-    @Option(help: "With --force: seconds between SIGTERM and SIGKILL.")
-    var grace: Double = 5
+            """)
 
-    func run() throws {
-        guard grace >= 0 && grace.isFinite else { throw CLIFailure.usage("--grace takes a number of seconds, 0 or more") }
+    static func run(_ parsed: ParsedArguments) throws {
+        let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().remove(
-            try selection.requiredSelection(verb: "remove"), force: force, grace: grace)
+            try Terminal.requiredSelection(parsed, verb: "remove"), force: parsed.flag("--force"), grace: grace)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

@@ -1,50 +1,42 @@
-import ArgumentParser
-import Foundation
 import JobClient
 import JobCore
 
-struct StartCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "start",
-        abstract: "Start a command as a background job and print the job.",
-        discussion: """
-            One argument is a shell command line (job start 'make -j4 && make test'); several are \
-            a command and its arguments, each quoted for the shell (job start -- printf '%s\\n' 'a b'). \
-            Options go before the command.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum StartVerb {
+    static let spec = VerbSpec(
+        name: "start", flags: ["--quiet"],
+        options: ["--name", "--working-directory", "--env", "--shell", "--input", "--format"],
+        aliases: ["-C": "--working-directory", "-q": "--quiet"], stopsAtFirstPositional: true,
+        help: """
+            Usage: job start [OPTIONS] [--] COMMAND...
+
+            Start a command as a background job and print the job. One argument is a shell
+            command line (job start 'make -j4 && make test'); several are a command and its
+            arguments, each quoted for the shell (job start -- printf '%s\\n' 'a b'). Options go
+            before the command. The job runs under /bin/sh -c in this folder with this
+            environment, in its own session and process group, with stdin from /dev/null.
+
+              --name NAME                 the job's name (default Job<Id>)
+              -C, --working-directory DIR run there instead of here
+              --env KEY=VALUE             set a variable in the job's environment (repeatable)
+              --shell PATH                the shell that runs the command line with -c
+              --input FILE|-              the job's stdin: a file, or - for this command's stdin
+              -q, --quiet                 print only the new job's Id
+              --format table|list|json    how to print the job
+
             """)
 
-    @Option(help: "The parent job's name (default Job<Id>).")
-    var name: String?
-
-    @Option(name: [.customLong("working-directory"), .customShort("C")], help: "Run in this folder (default: here).")
-    var workingDirectory: String?
-
-    @Option(name: .customLong("env"), help: "Set KEY=VALUE in the job's environment (repeatable).")
-    var env: [String] = []
-
-    @Option(help: "The shell that runs the command line with -c.")
-    var shell = "/bin/sh"
-
-    @Option(help: "Give the job this file as stdin, or - for this command's stdin.")
-    var input: String?
-
-    @Flag(help: "Print only the new job's Id.")
-    var quiet = false
-
-    @Option(help: "table, list or json.")
-    var format: JobFormat = .table
-
-    @Argument(parsing: .captureForPassthrough, help: "The command.")
-    var command: [String] = []
-
-    func run() throws {
-        var words = command
-        if words.first == "--" { words.removeFirst() }
+    static func run(_ parsed: ParsedArguments) throws {
+        let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job start needs a command, e.g. job start 'make test'") }
         let text = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
         guard !text.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        let format = try Terminal.format(parsed)
         var environment = ProcessEnvironment.entries()
-        for entry in env {
+        for entry in parsed.all("--env") {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
                 throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
             }
@@ -52,12 +44,13 @@ struct StartCommand: ParsableCommand {
             environment.removeAll { $0.hasPrefix(key) }
             environment.append(entry)
         }
+        let shell = parsed.value("--shell") ?? "/bin/sh"
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let here = JobHome.currentDirectory()
-        var directory = workingDirectory ?? here
+        var directory = parsed.value("--working-directory") ?? here
         if !directory.hasPrefix("/") { directory = here + "/" + directory }
         var inputFD: Int32? = nil
-        if let input {
+        if let input = parsed.value("--input") {
             if input == "-" {
                 inputFD = 0
             } else {
@@ -70,9 +63,9 @@ struct StartCommand: ParsableCommand {
         }
         let client = try JobClient()
         let job = try client.start(
-            command: text, name: name, workingDirectory: directory, environment: environment, shell: shell,
-            input: inputFD)
-        if quiet {
+            command: text, name: parsed.value("--name"), workingDirectory: directory, environment: environment,
+            shell: shell, input: inputFD)
+        if parsed.flag("--quiet") {
             Terminal.out("\(job.id)\n")
         } else {
             Terminal.show([job], format: format)
@@ -83,11 +76,15 @@ struct StartCommand: ParsableCommand {
 /// Quoting of one word for a POSIX shell, so an argument vector survives `sh -c` unchanged.
 enum ShellQuote {
     static func quote(_ word: String) -> String {
-        let safe = word.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII
-                && (CharacterSet.alphanumerics.contains(scalar) || "_@%+=:,./-".unicodeScalars.contains(scalar))
+        let safe = word.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "_@%+=:,./-".utf8.contains(byte)
         }
         if safe && !word.isEmpty { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        var quoted = "'"
+        for character in word {
+            quoted += character == "'" ? "'\\''" : String(character)
+        }
+        return quoted + "'"
     }
 }

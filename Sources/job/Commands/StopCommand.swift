@@ -1,28 +1,29 @@
-import ArgumentParser
 import JobClient
 import JobCore
 
-struct StopCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stop",
-        abstract: "Stop jobs: SIGTERM to each job's process group, SIGKILL after the grace period.",
-        discussion: "Returns once the jobs have ended. Finished jobs are skipped.")
+enum StopVerb {
+    static let spec = VerbSpec(
+        name: "stop", flags: SelectionArguments.flags.union(["--pass-thru"]),
+        options: SelectionArguments.options.union(["--grace", "--format"]),
+        help: """
+            Usage: job stop SELECTOR... [OPTIONS]
 
-    @OptionGroup var selection: SelectionOptions
+            Stop jobs: SIGTERM to each job's whole process group, SIGKILL to what is left after
+            the grace period. Returns once they have ended. Finished jobs are skipped. A process
+            that leaves the job's process group on purpose (setsid, double fork) is out of reach.
 
-    @Option(help: "Seconds between SIGTERM and SIGKILL.")
-    var grace: Double = 5
+            \(SelectionArguments.help)
+              --grace SECONDS             time between SIGTERM and SIGKILL (default 5)
+              --pass-thru                 print the stopped jobs
+              --format table|list|json    how to print them
 
-    @Flag(help: "Print the stopped jobs.")
-    var passThru = false
+            """)
 
-    @Option(help: "table, list or json (with --pass-thru).")
-    var format: JobFormat = .table
-
-    func run() throws {
-        guard grace >= 0 && grace.isFinite else { throw CLIFailure.usage("--grace takes a number of seconds, 0 or more") }
-        let response = try JobClient().stop(try selection.requiredSelection(verb: "stop"), grace: grace)
-        if passThru { Terminal.show(response.jobs ?? [], format: format) }
+    static func run(_ parsed: ParsedArguments) throws {
+        let grace = try parsed.number("--grace") ?? 5
+        let format = try Terminal.format(parsed)
+        let response = try JobClient().stop(try Terminal.requiredSelection(parsed, verb: "stop"), grace: grace)
+        if parsed.flag("--pass-thru") { Terminal.show(response.jobs ?? [], format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

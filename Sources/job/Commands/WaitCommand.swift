@@ -1,33 +1,31 @@
-import ArgumentParser
 import JobClient
 import JobCore
 import JobProtocol
 
-struct WaitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "wait",
-        abstract: "Wait until the selected jobs (default: every unfinished job) have finished.",
-        discussion: "Prints the finished jobs and exits 0 whatever their outcome; 124 when --timeout passes.")
+enum WaitVerb {
+    static let spec = VerbSpec(
+        name: "wait", flags: SelectionArguments.flags.union(["--any"]),
+        options: SelectionArguments.options.union(["--timeout", "--format"]),
+        help: """
+            Usage: job wait [SELECTOR...] [OPTIONS]
 
-    @OptionGroup var selection: SelectionOptions
+            Wait until the selected jobs (default: every unfinished job) have finished, then
+            print them. Exits 0 whatever their outcome; 124 when --timeout passes (printing
+            nothing, the jobs keep running).
 
-    @Flag(help: "Return when any one of the jobs has finished.")
-    var any = false
+            \(SelectionArguments.help)
+              --any                       return when any one of them has finished
+              --timeout SECONDS           give up after this long (0 polls)
+              --format table|list|json    how to print them
 
-    @Option(help: "Give up after this many seconds (0 polls).")
-    var timeout: Double?
+            """)
 
-    @Option(help: "table, list or json.")
-    var format: JobFormat = .table
-
-    func run() throws {
-        if let timeout, timeout < 0 || !timeout.isFinite {
-            throw CLIFailure.usage("--timeout takes a number of seconds, 0 or more")
-        }
+    static func run(_ parsed: ParsedArguments) throws {
         var options = WaitOptions()
-        options.any = any
-        options.timeout = timeout
-        let response = try JobClient().wait(try selection.selection(), options: options)
+        options.any = parsed.flag("--any")
+        options.timeout = try parsed.number("--timeout")
+        let format = try Terminal.format(parsed)
+        let response = try JobClient().wait(try Terminal.selection(parsed), options: options)
         if response.timedOut == true {
             Terminal.report(response.problems)
             throw CLIFailure(status: 124, message: "")

@@ -1,25 +1,32 @@
 import CJobSupport
-import Foundation
 import JobClient
 import JobCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where the command's own text goes: results to stdout, messages to stderr.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("job: " + message + "\n").utf8))
+        errorText("job: " + message + "\n")
+    }
+
+    static func errorText(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        _ = FileWriter.writeAll(2, &bytes)
     }
 
     /// Writes text to stdout unbuffered, so that it is in order with direct writes.
     static func out(_ text: String) {
-        let bytes = Array(text.utf8)
-        var slice = bytes[...]
-        _ = FileWriter.writeAll(1, &slice)
+        var bytes = Array(text.utf8)[...]
+        _ = FileWriter.writeAll(1, &bytes)
     }
 
     /// The width to fit tables into when stdout is a terminal; nil into a pipe or file.
     static func tableWidth() -> Int? {
         guard isatty(1) == 1 else { return nil }
-        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 {
+        if let text = getenv("COLUMNS"), let columns = Int(String(cString: text)), columns > 0 {
             return columns
         }
         let width = Int(cjob_terminal_columns(1))
@@ -39,5 +46,36 @@ enum Terminal {
     static func report(_ problems: [String]?) -> Bool {
         for problem in problems ?? [] { error(problem) }
         return !(problems ?? []).isEmpty
+    }
+
+    static func format(_ parsed: ParsedArguments) throws -> JobFormat {
+        guard let text = parsed.value("--format") else { return .table }
+        guard let format = JobFormat(rawValue: text) else {
+            throw CLIFailure.usage("--format takes table, list or json, not '\(text)'")
+        }
+        return format
+    }
+
+    static func selection(_ parsed: ParsedArguments) throws -> JobSelection {
+        var states: [JobState] = []
+        for name in parsed.all("--state") {
+            guard let state = JobState(name: name) else {
+                throw CLIFailure.usage(
+                    "unknown state '\(name)'; use one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            states.append(state)
+        }
+        return JobSelection(
+            selectors: parsed.positionals, names: parsed.all("--name"), states: states, all: parsed.flag("--all"))
+    }
+
+    /// For verbs that must not act on everything by default.
+    static func requiredSelection(_ parsed: ParsedArguments, verb: String) throws -> JobSelection {
+        let selection = try selection(parsed)
+        if selection.isEmpty {
+            throw CLIFailure.usage(
+                "job \(verb) needs a job: give an Id, an InstanceId, a name, --name, --state or --all")
+        }
+        return selection
     }
 }

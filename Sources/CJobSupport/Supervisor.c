@@ -1,0 +1,346 @@
+#define _GNU_SOURCE
+#include "CJobSupport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * The supervisor: one small process per JOB_HOME that is the parent (and subreaper) of
+ * every job. The agent asks it to launch jobs; it starts each with vfork+exec (so no copy
+ * of a large address space is made per job), reaps them, writes each job's status file
+ * atomically, and reports each end to the agent when one is connected. It outlives agent
+ * restarts: a new agent connects to it again through JOB_HOME/supervisor.sock. It exits
+ * once no agent is connected and no job is left.
+ */
+
+typedef struct {
+    pid_t pid;
+    uint64_t id;
+    char *status_path;
+    char *tmp_path;
+} sup_job;
+
+static sup_job *jobs;
+static size_t job_count, job_capacity;
+
+struct kernel_sigaction_s { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
+
+static void sup_reset_signals(void) {
+    struct kernel_sigaction_s sa;
+    memset(&sa, 0, sizeof sa);
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int read_full(int fd, void *buf, size_t len, int *passed_fd) {
+    size_t got = 0;
+    while (got < len) {
+        struct iovec iov = { .iov_base = (char *)buf + got, .iov_len = len - got };
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        char control[CMSG_SPACE(sizeof(int))];
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int fd_in;
+                memcpy(&fd_in, CMSG_DATA(c), sizeof fd_in);
+                if (passed_fd && *passed_fd < 0) *passed_fd = fd_in; else close(fd_in);
+            }
+        }
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void write_status(const sup_job *job, int status) {
+    char text[96];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int len;
+    if (WIFSIGNALED(status)) {
+        len = snprintf(text, sizeof text, "signal %d\n%lld %ld\n", WTERMSIG(status), (long long)now.tv_sec, now.tv_nsec);
+    } else {
+        len = snprintf(text, sizeof text, "exit %d\n%lld %ld\n", WEXITSTATUS(status), (long long)now.tv_sec, now.tv_nsec);
+    }
+    int fd = open(job->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    if (write(fd, text, (size_t)len) == len) {
+        close(fd);
+        rename(job->tmp_path, job->status_path);
+    } else {
+        close(fd);
+    }
+}
+
+/* Launch message: header then `count` NUL-terminated strings: shell, cwd, stdout, stderr,
+   status, status.tmp, then argc argv words, then the environment. */
+typedef struct {
+    uint32_t length;   /* bytes of strings after the header */
+    uint32_t has_fd;
+    uint64_t id;
+    uint32_t argc;
+    uint32_t envc;
+} launch_header;
+
+static void launch(int agent, const launch_header *h, char *strings, int stdin_fd) {
+    cjob_supervisor_reply reply = { h->id, 0, 0, 0 };
+    size_t count = 6 + h->argc + h->envc;
+    char **fields = calloc(count + 2, sizeof(char *));
+    char *cursor = strings, *end = strings + h->length;
+    for (size_t i = 0; i < count; i++) {
+        if (cursor >= end) { reply.stage = 6; reply.error = EINVAL; goto done; }
+        fields[i] = cursor;
+        cursor += strlen(cursor) + 1;
+    }
+    char **argv = calloc(h->argc + 1, sizeof(char *));
+    char **envp = calloc(h->envc + 1, sizeof(char *));
+    for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[6 + i];
+    for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[6 + h->argc + i];
+
+    int out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int in_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
+        reply.stage = 3; reply.error = errno;
+    } else {
+        volatile int fail_stage = 0, fail_errno = 0;
+        pid_t pid = vfork();
+        if (pid == 0) {
+            setsid();
+            sup_reset_signals();
+            if (chdir(fields[1]) != 0) { fail_stage = 1; fail_errno = errno; _exit(127); }
+            int in_high = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
+            int out_high = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
+            int err_high = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
+            if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
+                || dup2(err_high, 2) < 0) {
+                fail_stage = 3; fail_errno = errno; _exit(127);
+            }
+            syscall(436 /* close_range */, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+            execve(fields[0], argv, envp);
+            fail_stage = 2; fail_errno = errno;
+            _exit(127);
+        }
+        if (pid < 0) {
+            reply.stage = 4; reply.error = errno;
+        } else if (fail_stage != 0) {
+            reply.stage = fail_stage; reply.error = fail_errno;
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        } else {
+            reply.pid = pid;
+            if (job_count == job_capacity) {
+                job_capacity = job_capacity ? job_capacity * 2 : 64;
+                jobs = realloc(jobs, job_capacity * sizeof(sup_job));
+            }
+            jobs[job_count].pid = pid;
+            jobs[job_count].id = h->id;
+            jobs[job_count].status_path = strdup(fields[4]);
+            jobs[job_count].tmp_path = strdup(fields[5]);
+            job_count++;
+        }
+    }
+    if (out_fd >= 0) close(out_fd);
+    if (err_fd >= 0) close(err_fd);
+    if (in_fd >= 0) close(in_fd);
+    free(argv);
+    free(envp);
+done:
+    free(fields);
+    if (agent >= 0) write_full(agent, &reply, sizeof reply);
+}
+
+static void reap(int *events) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < job_count; i++) {
+            if (jobs[i].pid != pid) continue;
+            write_status(&jobs[i], status);
+            if (*events >= 0) {
+                cjob_supervisor_event event;
+                memset(&event, 0, sizeof event);
+                event.id = jobs[i].id;
+                event.signaled = WIFSIGNALED(status) ? 1 : 0;
+                event.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+                if (write_full(*events, &event, sizeof event) != 0) { close(*events); *events = -1; }
+            }
+            free(jobs[i].status_path);
+            free(jobs[i].tmp_path);
+            jobs[i] = jobs[--job_count];
+            break;
+        }
+    }
+}
+
+static void serve(int listener) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int requests = -1, events = -1;
+    int ever_connected = 0;
+    for (;;) {
+        struct pollfd fds[3] = {
+            { listener, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { requests, POLLIN, 0 },
+        };
+        int n = poll(fds, requests >= 0 ? 3 : 2, -1);
+        if (n < 0) { if (errno == EINTR) continue; _exit(1); }
+        if (fds[1].revents) {
+            struct signalfd_siginfo info;
+            while (read(sigfd, &info, sizeof info) > 0) {}
+            reap(&events);
+        }
+        if (fds[0].revents) {
+            int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                struct ucred cred;
+                socklen_t len = sizeof cred;
+                char role = 0;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid()
+                    || read_full(fd, &role, 1, NULL) != 0) {
+                    close(fd);
+                } else if (role == 'R') {
+                    if (requests >= 0) close(requests);
+                    requests = fd;
+                    ever_connected = 1;
+                } else if (role == 'E') {
+                    if (events >= 0) close(events);
+                    events = fd;
+                } else {
+                    close(fd);
+                }
+            }
+        }
+        if (requests >= 0 && fds[2].revents) {
+            launch_header h;
+            int passed = -1;
+            if (read_full(requests, &h, sizeof h, &passed) != 0 || h.length > (64u << 20)) {
+                if (passed >= 0) close(passed);
+                close(requests);
+                requests = -1;
+                if (events >= 0) { close(events); events = -1; }
+            } else {
+                char *strings = malloc(h.length + 1);
+                if (strings && read_full(requests, strings, h.length, &passed) == 0) {
+                    strings[h.length] = 0;
+                    launch(requests, &h, strings, h.has_fd ? passed : -1);
+                } else {
+                    if (passed >= 0) close(passed);
+                    close(requests);
+                    requests = -1;
+                }
+                free(strings);
+            }
+        }
+        if (ever_connected && requests < 0 && job_count == 0) _exit(0);
+    }
+}
+
+pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(socket_path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(addr.sun_path, socket_path);
+    unlink(socket_path);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) return -1;
+    mode_t old = umask(0177);
+    int rc = bind(listener, (struct sockaddr *)&addr, sizeof addr);
+    umask(old);
+    if (rc != 0 || listen(listener, 8) != 0) { int saved = errno; close(listener); errno = saved; return -1; }
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    char *const argv[] = { "job", "agent", "supervise", NULL };
+    volatile int failed = 0;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        setsid();
+        sup_reset_signals();
+        int keep = fcntl(listener, F_DUPFD, 10);
+        if (keep < 0 || null_fd < 0) { failed = errno; _exit(127); }
+        dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2);
+        dup2(keep, 3);
+        syscall(436 /* close_range */, 4U, ~0U, 0U);
+        execv(executable, argv);
+        failed = errno;
+        _exit(127);
+    }
+    int saved = errno;
+    close(listener);
+    if (null_fd >= 0) close(null_fd);
+    if (pid < 0) { errno = saved; return -1; }
+    if (failed) { while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {} errno = failed; return -1; }
+    return pid;
+}
+
+void cjob_supervisor_main(int listener) {
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    fcntl(listener, F_SETFD, FD_CLOEXEC);
+    serve(listener);
+    _exit(0);
+}
+
+int cjob_supervisor_connect(const char *socket_path, char role) {
+    int fd = cjob_unix_connect(socket_path);
+    if (fd < 0) return -1;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid()
+        || write_full(fd, &role, 1) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
+                           int stdin_fd, cjob_supervisor_reply *reply) {
+    launch_header h = { length, stdin_fd >= 0 ? 1u : 0u, id, argc, envc };
+    int fds[1] = { stdin_fd };
+    if (cjob_send_with_fds(fd, &h, sizeof h, fds, stdin_fd >= 0 ? 1 : 0) != (ssize_t)sizeof h) return -1;
+    if (write_full(fd, strings, length) != 0) return -1;
+    return read_full(fd, reply, sizeof *reply, NULL);
+}
+
+int cjob_supervisor_read_event(int fd, cjob_supervisor_event *event) {
+    return read_full(fd, event, sizeof *event, NULL);
+}

@@ -1,0 +1,109 @@
+/// What one verb accepts: its flags, the options that take a value, and its help text.
+///
+/// The command line is parsed by hand rather than with swift-argument-parser: measured here,
+/// that library's reflection was 38% of the CPU time of a whole `job get`, and the client's
+/// start-up is most of what a `job start` costs.
+struct VerbSpec {
+    var name: String
+    /// Flags (no value), with their leading dashes: `--keep`.
+    var flags: Set<String> = []
+    /// Options that take a value: `--name`. Repeating one keeps every value.
+    var options: Set<String> = []
+    /// Short spellings: `-C` for `--working-directory`.
+    var aliases: [String: String] = [:]
+    /// Options end at the first positional argument (the command of `start`).
+    var stopsAtFirstPositional = false
+    /// The text of `job VERB --help`.
+    var help: String
+}
+
+/// A parsed command line: flags given, option values in order, positional arguments.
+struct ParsedArguments {
+    var flags: Set<String> = []
+    var values: [String: [String]] = [:]
+    var positionals: [String] = []
+
+    func flag(_ name: String) -> Bool { flags.contains(name) }
+    func value(_ name: String) -> String? { values[name]?.last }
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// A number option, or a usage error that says what was expected.
+    func number(_ name: String, atLeast minimum: Double = 0) throws -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let number = Double(text), number.isFinite, number >= minimum else {
+            throw CLIFailure.usage("\(name) takes a number of seconds, \(Int(minimum)) or more, not '\(text)'")
+        }
+        return number
+    }
+
+    func integer(_ name: String) throws -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let number = Int(text), number >= 0 else {
+            throw CLIFailure.usage("\(name) takes a whole number, 0 or more, not '\(text)'")
+        }
+        return number
+    }
+}
+
+enum ArgumentParsing {
+    /// Parses a verb's arguments. `--help` prints the verb's help and ends with status 0.
+    static func parse(_ arguments: ArraySlice<String>, _ spec: VerbSpec) throws -> ParsedArguments {
+        var parsed = ParsedArguments()
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" {
+                parsed.positionals += arguments[index...]
+                break
+            }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                parsed.positionals.append(argument)
+                if spec.stopsAtFirstPositional {
+                    parsed.positionals += arguments[index...]
+                    break
+                }
+                continue
+            }
+            if argument == "--help" || argument == "-h" {
+                throw CLIFailure(status: 0, message: "", output: spec.help)
+            }
+            var name = argument
+            var inline: String? = nil
+            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                name = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            }
+            name = spec.aliases[name] ?? name
+            if spec.flags.contains(name) {
+                guard inline == nil else { throw CLIFailure.usage("\(name) takes no value") }
+                parsed.flags.insert(name)
+            } else if spec.options.contains(name) {
+                if let inline {
+                    parsed.values[name, default: []].append(inline)
+                } else {
+                    guard index < arguments.endIndex else {
+                        throw CLIFailure.usage("\(name) needs a value; see job \(spec.name) --help")
+                    }
+                    parsed.values[name, default: []].append(arguments[index])
+                    index += 1
+                }
+            } else {
+                throw CLIFailure.usage("unknown option '\(argument)' for job \(spec.name); see job \(spec.name) --help")
+            }
+        }
+        return parsed
+    }
+}
+
+/// The selectors and filters every verb but `start` takes.
+enum SelectionArguments {
+    static let options: Set<String> = ["--name", "--state"]
+    static let flags: Set<String> = ["--all"]
+    static let help = """
+          SELECTOR...         Ids, InstanceIds or names (shell wildcards, case-insensitive)
+          --name PATTERN      parents whose name matches (repeatable)
+          --state STATE       jobs in this state (repeatable)
+          --all               every job
+        """
+}
