@@ -39,6 +39,11 @@ public final class Agent: @unchecked Sendable {
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             throw AgentError("another agent already serves \(home.path)")
         }
+        // The pid in the lock file lets `job agent stop` end an agent it cannot talk to.
+        let pid = "\(getpid())\n"
+        let lock = lockFD
+        _ = ftruncate(lock, 0)
+        _ = pid.withCString { pwrite(lock, $0, strlen($0), 0) }
         log = AgentLog(path: home.logPath)
         socketPath = home.socketPath(environment: environment)
         let database: JobDatabase

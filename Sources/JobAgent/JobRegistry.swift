@@ -18,6 +18,8 @@ final class JobRegistry: @unchecked Sendable {
 
     private var jobs: [Int: StoredJob] = [:]
     private var children: [Int: [Int]] = [:]
+    /// Every job's Id, in order (new jobs have the highest Ids).
+    private var orderedIds: [Int] = []
     /// Goes up with every change a waiting client may care about.
     private var generation: UInt64 = 0
     /// The last Id handed out; the store's counter follows it in the same transaction.
@@ -37,6 +39,7 @@ final class JobRegistry: @unchecked Sendable {
             jobs[job.id] = job
             if let parent = job.parentId { children[parent, default: []].append(job.id) }
         }
+        orderedIds = jobs.keys.sorted()
     }
 
     // MARK: - Watching job ends
@@ -209,14 +212,20 @@ final class JobRegistry: @unchecked Sendable {
             endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer)
     }
 
-    /// Lock held.
-    private func allRecords() -> [JobRecord] {
-        jobs.keys.sorted().compactMap { jobs[$0] }.map(record)
-    }
-
-    /// Lock held.
+    /// The selected jobs' records, building records only for them. Lock held.
     private func select(_ selection: JobSelection) -> SelectionResult {
-        selection.apply(to: allRecords())
+        let candidates = orderedIds.compactMap { id -> SelectionCandidate? in
+            guard let job = jobs[id] else { return nil }
+            let state =
+                job.parentId == nil
+                ? JobState.ofParent(
+                    children: (children[id] ?? []).compactMap { jobs[$0]?.state }, stopRequested: job.stopRequested)
+                : job.state
+            return SelectionCandidate(
+                id: id, isParent: job.parentId == nil, instanceId: job.instanceId, name: job.name, state: state)
+        }
+        let (chosen, errors) = selection.select(candidates)
+        return SelectionResult(jobs: chosen.compactMap { jobs[$0] }.map(record), errors: errors)
     }
 
     // MARK: - start
@@ -271,6 +280,7 @@ final class JobRegistry: @unchecked Sendable {
             jobs[parent.id] = parent
             jobs[job.id] = job
             children[parent.id] = [job.id]
+            orderedIds += [parent.id, job.id]
             generation &+= 1
             monitor.broadcast()
             var response = Response()
@@ -283,22 +293,26 @@ final class JobRegistry: @unchecked Sendable {
 
     func get(_ selection: JobSelection, _ options: GetOptions) -> Response {
         monitor.withLock {
-            let all = allRecords()
             var problems: [String] = []
             var chosen: [JobRecord]
             if let parentSelector = options.childrenOf {
-                let result = JobSelection(selectors: [parentSelector]).apply(to: all)
+                let result = select(JobSelection(selectors: [parentSelector]))
                 problems += result.errors
-                let ids = Set(result.jobs.flatMap(\.childIds))
-                chosen = all.filter { ids.contains($0.id) }
-                chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: chosen)
+                let kids = result.jobs.flatMap(\.childIds).compactMap { jobs[$0] }.map(record)
+                chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: kids)
             } else {
-                let result = selection.apply(to: all)
+                let result = select(selection)
                 problems += result.errors
                 chosen = result.jobs
                 if options.includeChildren {
-                    let ids = Set(chosen.map(\.id) + chosen.flatMap(\.childIds))
-                    chosen = all.filter { ids.contains($0.id) }
+                    var seen = Set(chosen.map(\.id))
+                    for parent in result.jobs {
+                        for id in parent.childIds where !seen.contains(id) {
+                            seen.insert(id)
+                            if let job = jobs[id] { chosen.append(record(job)) }
+                        }
+                    }
+                    chosen.sort { $0.id < $1.id }
                 }
             }
             if let pattern = options.command {
@@ -549,6 +563,10 @@ final class JobRegistry: @unchecked Sendable {
                 children.removeValue(forKey: current.id)
                 removed.append(current)
             }
+            if !removed.isEmpty {
+                let gone = Set(removed.flatMap { [$0.id] + $0.childIds })
+                orderedIds.removeAll(where: gone.contains)
+            }
             generation &+= 1
             monitor.broadcast()
             var response = Response()
@@ -563,7 +581,7 @@ final class JobRegistry: @unchecked Sendable {
     func status(socket: String, startTime: Date) -> Response {
         monitor.withLock {
             var counts: [String: Int] = [:]
-            for job in allRecords() where job.isParent {
+            for job in select(JobSelection()).jobs {
                 counts[job.state.rawValue, default: 0] += 1
             }
             var response = Response()

@@ -89,7 +89,7 @@ public final class JobClient {
         do {
             try channel.send(request)
         } catch let error as ChannelError {
-            throw JobClientError(.connection, "lost the agent: \(error.description)")
+            throw Self.lost(error)
         }
     }
 
@@ -103,8 +103,38 @@ public final class JobClient {
             if let error = response.error { throw JobClientError(.refused, error) }
             return response
         } catch let error as ChannelError {
-            throw JobClientError(.connection, "lost the agent: \(error.description)")
+            throw Self.lost(error)
         }
+    }
+
+    static func lost(_ error: ChannelError) -> JobClientError {
+        if error.description.contains("malformed") {
+            return JobClientError(
+                .connection,
+                "the agent answered in a form this client does not read: it is probably of another version; "
+                    + "stop it with `job agent stop` (running jobs keep running) and try again")
+        }
+        return JobClientError(.connection, "lost the agent: \(error.description)")
+    }
+
+    /// Ends an agent that cannot be talked to (another version), by the pid in its lock
+    /// file; returns that pid, or nil when no agent holds the lock.
+    public static func terminateAgent(home: JobHome) -> Int? {
+        let fd = open(home.agentLockPath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) != 0 else {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0, let pid = Int(String(decoding: buffer[..<count], as: UTF8.self).filter(\.isNumber)), pid > 1
+        else { return nil }
+        kill(pid_t(pid), SIGTERM)
+        // The agent holds the lock until it exits.
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return pid
     }
 
     /// Sends one request and reads its response; throws when the agent refused it as a whole.
@@ -118,7 +148,7 @@ public final class JobClient {
             if let error = response.error { throw JobClientError(.refused, error) }
             return response
         } catch let error as ChannelError {
-            throw JobClientError(.connection, "lost the agent: \(error.description)")
+            throw Self.lost(error)
         }
     }
 

@@ -29,13 +29,48 @@ public struct JobSelection: Codable, Sendable, Equatable {
 public struct SelectionResult: Sendable {
     public var jobs: [JobRecord]
     public var errors: [String]
+
+    public init(jobs: [JobRecord], errors: [String]) {
+        self.jobs = jobs
+        self.errors = errors
+    }
+}
+
+/// What selecting needs to know of a job; cheaper to make than a whole `JobRecord`.
+public struct SelectionCandidate: Sendable {
+    public var id: Int
+    public var isParent: Bool
+    public var instanceId: String
+    public var name: String
+    public var state: JobState
+
+    public init(id: Int, isParent: Bool, instanceId: String, name: String, state: JobState) {
+        self.id = id
+        self.isParent = isParent
+        self.instanceId = instanceId
+        self.name = name
+        self.state = state
+    }
 }
 
 extension JobSelection {
     /// Applies the selection to `jobs` (parents and children). With nothing selected, every
     /// parent is selected.
     public func apply(to jobs: [JobRecord]) -> SelectionResult {
-        var chosen: [Int: JobRecord] = [:]
+        let byId = Dictionary(jobs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let (ids, errors) = select(
+            jobs.map {
+                SelectionCandidate(
+                    id: $0.id, isParent: $0.isParent, instanceId: $0.instanceId, name: $0.name, state: $0.state)
+            })
+        return SelectionResult(jobs: ids.compactMap { byId[$0] }, errors: errors)
+    }
+
+    /// Applies the selection to candidates in Id order; returns the chosen Ids in order and
+    /// one message for each selector that names nothing.
+    public func select(_ candidates: [SelectionCandidate]) -> (ids: [Int], errors: [String]) {
+        let jobs = candidates
+        var chosen: [Int: SelectionCandidate] = [:]
         var errors: [String] = []
         let parents = jobs.filter(\.isParent)
         if selectors.isEmpty {
@@ -44,7 +79,7 @@ extension JobSelection {
         for selector in selectors {
             switch Self.classify(selector) {
             case .id(let id):
-                if let job = jobs.first(where: { $0.id == id }) {
+                if let job = Self.find(id, in: jobs) {
                     chosen[job.id] = job
                 } else {
                     errors.append("no job has Id \(id)")
@@ -71,7 +106,19 @@ extension JobSelection {
         if !states.isEmpty {
             result = result.filter { states.contains($0.state) }
         }
-        return SelectionResult(jobs: result, errors: errors)
+        return (result.map(\.id), errors)
+    }
+
+    /// Binary search: candidates come in Id order.
+    static func find(_ id: Int, in jobs: [SelectionCandidate]) -> SelectionCandidate? {
+        var low = 0
+        var high = jobs.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            if jobs[middle].id == id { return jobs[middle] }
+            if jobs[middle].id < id { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
     }
 
     enum SelectorKind {

@@ -35,8 +35,10 @@ public final class FrameChannel {
         }
     }
 
-    public func send<T: Encodable>(_ value: T, fds: [Int32] = []) throws {
-        let body = try JSONEncoder().encode(value)
+    public func send<T: WireMessage>(_ value: T, fds: [Int32] = []) throws {
+        var writer = WireWriter()
+        value.write(to: &writer)
+        let body = writer.bytes
         guard body.count <= Self.maximumFrame else {
             throw ChannelError("the message is \(body.count) bytes, over the limit of \(Self.maximumFrame)")
         }
@@ -60,7 +62,7 @@ public final class FrameChannel {
     }
 
     /// Reads one frame; nil at a clean end of stream before any byte of it.
-    public func receive<T: Decodable>(_ type: T.Type) throws -> (T, [Int32])? {
+    public func receive<T: WireMessage>(_ type: T.Type) throws -> (T, [Int32])? {
         var fds: [Int32] = []
         var header = [UInt8](repeating: 0, count: 4)
         guard try readExactly(&header, fds: &fds, allowEOF: true) else { return nil }
@@ -72,7 +74,8 @@ public final class FrameChannel {
         var body = [UInt8](repeating: 0, count: length)
         _ = try readExactly(&body, fds: &fds, allowEOF: false)
         do {
-            return (try JSONDecoder().decode(T.self, from: Data(body)), fds)
+            var reader = WireReader(body)
+            return (try T(from: &reader), fds)
         } catch {
             fds.forEach { _ = Glibc.close($0) }
             throw ChannelError("a malformed message: \(error)")

@@ -8,7 +8,7 @@ import JobCore
 
 /// The version of the client–agent protocol; both sides refuse to talk across versions.
 public enum ProtocolVersion {
-    public static let current = 1
+    public static let current = 2
     /// The product's version, shown by `job --version` and `job agent status`.
     public static let product = "0.1.0"
 }
@@ -19,7 +19,7 @@ public enum Operation: String, Codable, Sendable {
 }
 
 /// One request frame. Only the fields of its operation are set.
-public struct Request: Codable, Sendable {
+public struct Request: Sendable {
     public var version: Int
     public var op: Operation
     public var start: StartRequest?
@@ -39,7 +39,7 @@ public struct Request: Codable, Sendable {
     }
 }
 
-public struct StartRequest: Codable, Sendable {
+public struct StartRequest: Sendable {
     /// The command text as the job shows it.
     public var command: String
     public var name: String?
@@ -63,7 +63,7 @@ public struct StartRequest: Codable, Sendable {
     }
 }
 
-public struct GetOptions: Codable, Sendable {
+public struct GetOptions: Sendable {
     public var includeChildren: Bool = false
     public var childrenOf: String?
     public var command: String?
@@ -74,7 +74,7 @@ public struct GetOptions: Codable, Sendable {
     public init() {}
 }
 
-public struct ReceiveOptions: Codable, Sendable {
+public struct ReceiveOptions: Sendable {
     public var keep: Bool = false
     public var fromStart: Bool = false
     public var noRecurse: Bool = false
@@ -82,7 +82,7 @@ public struct ReceiveOptions: Codable, Sendable {
 }
 
 /// Where a client finished reading one child's streams; the agent moves the read positions.
-public struct ReadAdvance: Codable, Sendable {
+public struct ReadAdvance: Sendable {
     public var instanceId: String
     public var output: Int64
     public var error: Int64
@@ -93,25 +93,25 @@ public struct ReadAdvance: Codable, Sendable {
     }
 }
 
-public struct WaitOptions: Codable, Sendable {
+public struct WaitOptions: Sendable {
     public var any: Bool = false
     /// Seconds; nil waits for ever, 0 polls.
     public var timeout: Double?
     public init() {}
 }
 
-public struct StopOptions: Codable, Sendable {
+public struct StopOptions: Sendable {
     public var grace: Double = 5
     public init() {}
 }
 
-public struct RemoveOptions: Codable, Sendable {
+public struct RemoveOptions: Sendable {
     public var force: Bool = false
     public init() {}
 }
 
 /// One child's output as the client is to read it: the files and where reading starts.
-public struct StreamGrant: Codable, Sendable {
+public struct StreamGrant: Sendable {
     public var id: Int
     public var instanceId: String
     public var name: String
@@ -144,7 +144,7 @@ public struct StreamGrant: Codable, Sendable {
     }
 }
 
-public struct AgentStatus: Codable, Sendable {
+public struct AgentStatus: Sendable {
     public var pid: Int
     public var socket: String
     public var home: String
@@ -168,7 +168,7 @@ public struct AgentStatus: Codable, Sendable {
 }
 
 /// One response frame.
-public struct Response: Codable, Sendable {
+public struct Response: Sendable {
     /// A failure of the whole request; nil when it was carried out.
     public var error: String?
     /// Problems with parts of the request (a selector matching nothing, a job refused);
@@ -188,5 +188,226 @@ public struct Response: Codable, Sendable {
         var response = Response()
         response.error = message
         return response
+    }
+}
+
+// MARK: - Wire encoding
+
+extension JobSelection {
+    func write(to w: inout WireWriter) {
+        w.strings(selectors)
+        w.strings(names)
+        w.array(states) { $0.string($1.rawValue) }
+        w.bool(all)
+    }
+    init(from r: inout WireReader) throws {
+        self.init(
+            selectors: try r.strings(), names: try r.strings(),
+            states: try r.array { try $0.enumeration(JobState.self) },
+            all: try r.bool())
+    }
+}
+
+extension JobRecord {
+    func write(to w: inout WireWriter) {
+        w.int(id)
+        w.optional(parentId) { $0.int($1) }
+        w.array(childIds) { $0.int($1) }
+        w.string(name)
+        w.string(instanceId)
+        w.string(type)
+        w.string(state.rawValue)
+        w.bool(hasMoreData)
+        w.string(location)
+        w.string(command)
+        w.string(workingDirectory)
+        w.optional(reason) { $0.string($1) }
+        w.optional(exitStatus) { $0.int($1) }
+        w.optional(signal) { $0.int($1) }
+        w.optional(pid) { $0.int($1) }
+        w.optional(beginTime) { $0.date($1) }
+        w.optional(endTime) { $0.date($1) }
+        w.optional(computer) { $0.string($1) }
+    }
+    init(from r: inout WireReader) throws {
+        self.init(
+            id: try r.int(), parentId: try r.optional { try $0.int() }, childIds: try r.array { try $0.int() },
+            name: try r.string(), instanceId: try r.string(), type: try r.string(),
+            state: try r.enumeration(JobState.self), hasMoreData: try r.bool(), location: try r.string(),
+            command: try r.string(), workingDirectory: try r.string(), reason: try r.optional { try $0.string() },
+            exitStatus: try r.optional { try $0.int() }, signal: try r.optional { try $0.int() },
+            pid: try r.optional { try $0.int() }, beginTime: try r.optional { try $0.date() },
+            endTime: try r.optional { try $0.date() }, computer: try r.optional { try $0.string() })
+    }
+}
+
+extension Request: WireMessage {
+    public func write(to w: inout WireWriter) {
+        w.int(version)
+        w.string(op.rawValue)
+        w.optional(start) { w, s in
+            w.string(s.command)
+            w.optional(s.name) { $0.string($1) }
+            w.string(s.workingDirectory)
+            w.strings(s.environment)
+            w.string(s.shell)
+            w.bool(s.hasInput)
+        }
+        w.optional(selection) { $1.write(to: &$0) }
+        w.optional(get) { w, g in
+            w.bool(g.includeChildren)
+            w.optional(g.childrenOf) { $0.string($1) }
+            w.optional(g.command) { $0.string($1) }
+            w.optional(g.hasMoreData) { $0.bool($1) }
+            w.optional(g.before) { $0.date($1) }
+            w.optional(g.after) { $0.date($1) }
+            w.optional(g.newest) { $0.int($1) }
+        }
+        w.optional(receive) { w, o in
+            w.bool(o.keep)
+            w.bool(o.fromStart)
+            w.bool(o.noRecurse)
+        }
+        w.optional(advance) { w, list in
+            w.array(list) { w, a in
+                w.string(a.instanceId)
+                w.int(Int(a.output))
+                w.int(Int(a.error))
+            }
+        }
+        w.optional(wait) { w, o in
+            w.bool(o.any)
+            w.optional(o.timeout) { $0.double($1) }
+        }
+        w.optional(stop) { $0.double($1.grace) }
+        w.optional(remove) { $0.bool($1.force) }
+        w.optional(generation) { $0.uint64($1) }
+        w.optional(timeout) { $0.double($1) }
+    }
+
+    public init(from r: inout WireReader) throws {
+        let version = try r.int()
+        self.init(op: .status)
+        self.version = version
+        // A client of another version may not even have the same operations: read no further.
+        guard version == ProtocolVersion.current else { return }
+        op = try r.enumeration(Operation.self)
+        start = try r.optional { r in
+            StartRequest(
+                command: try r.string(), name: try r.optional { try $0.string() }, workingDirectory: try r.string(),
+                environment: try r.strings(), shell: try r.string(), hasInput: try r.bool())
+        }
+        selection = try r.optional { try JobSelection(from: &$0) }
+        get = try r.optional { r in
+            var g = GetOptions()
+            g.includeChildren = try r.bool()
+            g.childrenOf = try r.optional { try $0.string() }
+            g.command = try r.optional { try $0.string() }
+            g.hasMoreData = try r.optional { try $0.bool() }
+            g.before = try r.optional { try $0.date() }
+            g.after = try r.optional { try $0.date() }
+            g.newest = try r.optional { try $0.int() }
+            return g
+        }
+        receive = try r.optional { r in
+            var o = ReceiveOptions()
+            o.keep = try r.bool()
+            o.fromStart = try r.bool()
+            o.noRecurse = try r.bool()
+            return o
+        }
+        advance = try r.optional { r in
+            try r.array { r in
+                ReadAdvance(instanceId: try r.string(), output: Int64(try r.int()), error: Int64(try r.int()))
+            }
+        }
+        wait = try r.optional { r in
+            var o = WaitOptions()
+            o.any = try r.bool()
+            o.timeout = try r.optional { try $0.double() }
+            return o
+        }
+        stop = try r.optional { r in
+            var o = StopOptions()
+            o.grace = try r.double()
+            return o
+        }
+        remove = try r.optional { r in
+            var o = RemoveOptions()
+            o.force = try r.bool()
+            return o
+        }
+        generation = try r.optional { try $0.uint64() }
+        timeout = try r.optional { try $0.double() }
+    }
+}
+
+extension Response: WireMessage {
+    public func write(to w: inout WireWriter) {
+        w.optional(error) { $0.string($1) }
+        w.optional(problems) { $0.strings($1) }
+        w.optional(jobs) { w, list in w.array(list) { $1.write(to: &$0) } }
+        w.optional(related) { w, list in w.array(list) { $1.write(to: &$0) } }
+        w.optional(streams) { w, list in
+            w.array(list) { w, g in
+                w.int(g.id)
+                w.string(g.instanceId)
+                w.string(g.name)
+                w.string(g.computer)
+                w.string(g.outputPath)
+                w.string(g.errorPath)
+                w.int(Int(g.outputOffset))
+                w.int(Int(g.errorOffset))
+                w.string(g.state.rawValue)
+                w.optional(g.reason) { $0.string($1) }
+                w.optional(g.exitStatus) { $0.int($1) }
+                w.optional(g.signal) { $0.int($1) }
+            }
+        }
+        w.optional(status) { w, s in
+            w.int(s.pid)
+            w.string(s.socket)
+            w.string(s.home)
+            w.string(s.version)
+            w.int(s.protocolVersion)
+            w.array(s.jobs.sorted { $0.key < $1.key }) { w, pair in
+                w.string(pair.key)
+                w.int(pair.value)
+            }
+            w.date(s.startTime)
+        }
+        w.optional(timedOut) { $0.bool($1) }
+        w.optional(generation) { $0.uint64($1) }
+    }
+
+    public init(from r: inout WireReader) throws {
+        self.init()
+        error = try r.optional { try $0.string() }
+        problems = try r.optional { try $0.strings() }
+        jobs = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
+        related = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
+        streams = try r.optional { r in
+            try r.array { r in
+                StreamGrant(
+                    id: try r.int(), instanceId: try r.string(), name: try r.string(), computer: try r.string(),
+                    outputPath: try r.string(), errorPath: try r.string(), outputOffset: Int64(try r.int()),
+                    errorOffset: Int64(try r.int()), state: try r.enumeration(JobState.self),
+                    reason: try r.optional { try $0.string() }, exitStatus: try r.optional { try $0.int() },
+                    signal: try r.optional { try $0.int() })
+            }
+        }
+        status = try r.optional { r in
+            let pid = try r.int()
+            let socket = try r.string()
+            let home = try r.string()
+            let version = try r.string()
+            let protocolVersion = try r.int()
+            let pairs = try r.array { r in (try r.string(), try r.int()) }
+            return AgentStatus(
+                pid: pid, socket: socket, home: home, version: version, protocolVersion: protocolVersion,
+                jobs: Dictionary(pairs, uniquingKeysWith: { first, _ in first }), startTime: try r.date())
+        }
+        timedOut = try r.optional { try $0.bool() }
+        generation = try r.optional { try $0.uint64() }
     }
 }

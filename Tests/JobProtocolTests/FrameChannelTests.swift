@@ -47,8 +47,16 @@ struct FrameChannelTests {
         _ = write(a.fd, [0xFF, 0xFF, 0xFF, 0xFF], 4)
         #expect(throws: ChannelError.self) { try b.receive(Request.self) }
         let (c, d) = pair()
-        let junk = Array("{not json".utf8)
+        let junk = Array("{not".utf8)
         _ = write(c.fd, [0, 0, 0, UInt8(junk.count)] + junk, junk.count + 4)
         #expect(throws: ChannelError.self) { try d.receive(Request.self) }
+        // The right version, then an operation that does not exist.
+        var writer = WireWriter()
+        writer.int(ProtocolVersion.current)
+        writer.string("format-disk")
+        let (e, f) = pair()
+        let body = writer.bytes
+        _ = write(e.fd, [0, 0, 0, UInt8(body.count)] + body, body.count + 4)
+        #expect(throws: ChannelError.self) { try f.receive(Request.self) }
     }
 }

@@ -64,7 +64,15 @@ enum AgentVerb {
         } catch let error as JobClientError where error.code == .noAgent {
             return
         }
-        let pid = try client.status().pid
+        let pid: Int
+        do {
+            pid = try client.status().pid
+        } catch let error as JobClientError {
+            // An agent of another version: end it by its pid.
+            guard let pid = JobClient.terminateAgent(home: client.home) else { throw error }
+            Terminal.out("stopped the agent (pid \(pid))\n")
+            return
+        }
         try client.shutdown()
         // The agent removes its socket and then exits, which closes this connection: once
         // it reads end-of-file the next verb finds no agent.
