@@ -31,8 +31,8 @@
 typedef struct {
     pid_t pid;
     uint64_t id;
-    char *status_path;
-    char *tmp_path;
+    char *key;
+    char *log_path;
 } sup_job;
 
 static sup_job *jobs;
@@ -89,28 +89,26 @@ static int write_full(int fd, const void *buf, size_t len) {
     return 0;
 }
 
+/* Appends the job's end to the exit log in one write, so the next agent learns it even
+   when no agent was connected to hear the event. */
 static void write_status(const sup_job *job, int status) {
-    char text[96];
+    char text[256];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int len;
-    if (WIFSIGNALED(status)) {
-        len = snprintf(text, sizeof text, "signal %d\n%lld %ld\n", WTERMSIG(status), (long long)now.tv_sec, now.tv_nsec);
-    } else {
-        len = snprintf(text, sizeof text, "exit %d\n%lld %ld\n", WEXITSTATUS(status), (long long)now.tv_sec, now.tv_nsec);
-    }
-    int fd = open(job->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int len = snprintf(text, sizeof text, "%s %s %d %lld %ld\n", job->key,
+                       WIFSIGNALED(status) ? "signal" : "exit",
+                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long long)now.tv_sec,
+                       now.tv_nsec);
+    if (len <= 0 || len >= (int)sizeof text) return;
+    int fd = open(job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return;
-    if (write(fd, text, (size_t)len) == len) {
-        close(fd);
-        rename(job->tmp_path, job->status_path);
-    } else {
-        close(fd);
-    }
+    ssize_t ignored = write(fd, text, (size_t)len);
+    (void)ignored;
+    close(fd);
 }
 
 /* Launch message: header then `count` NUL-terminated strings: shell, cwd, stdout, stderr,
-   status, status.tmp, then argc argv words, then the environment. */
+   the job's key (its InstanceId) and the exit log, then argc argv words, then the environment. */
 typedef struct {
     uint32_t length;   /* bytes of strings after the header */
     uint32_t has_fd;
@@ -171,8 +169,8 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
             }
             jobs[job_count].pid = pid;
             jobs[job_count].id = h->id;
-            jobs[job_count].status_path = strdup(fields[4]);
-            jobs[job_count].tmp_path = strdup(fields[5]);
+            jobs[job_count].key = strdup(fields[4]);
+            jobs[job_count].log_path = strdup(fields[5]);
             job_count++;
         }
     }
@@ -201,8 +199,8 @@ static void reap(int *events) {
                 event.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
                 if (write_full(*events, &event, sizeof event) != 0) { close(*events); *events = -1; }
             }
-            free(jobs[i].status_path);
-            free(jobs[i].tmp_path);
+            free(jobs[i].key);
+            free(jobs[i].log_path);
             jobs[i] = jobs[--job_count];
             break;
         }

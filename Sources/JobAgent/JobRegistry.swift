@@ -45,18 +45,19 @@ final class JobRegistry: @unchecked Sendable {
     // MARK: - Watching job ends
 
     /// Takes over the jobs that were running when the last agent stopped: records those that
-    /// ended meanwhile (their status files) and leaves the rest to the supervisor's events. A
-    /// job never stays Running with nothing behind it.
+    /// ended meanwhile (from the exit log) and leaves the rest to the supervisor's events. A
+    /// job never stays Running with nothing behind it. Once all is stored the log is emptied:
+    /// ends from now on also arrive as events, since the supervisor is already connected.
     func adopt() {
         monitor.withLock {
+            let logged = ExitRecord.readLog(path: home.exitLogPath)
             var changed: [StoredJob] = []
             for id in jobs.keys.sorted() {
                 guard var job = jobs[id], job.parentId != nil, job.state == .running || job.state == .stopping
                 else { continue }
-                let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
                 if job.bootId != bootId {
                     finish(&job, record: nil, reason: "the computer restarted while the job was running")
-                } else if let record = ExitRecord.read(path: paths.status) {
+                } else if let record = logged[job.instanceId] {
                     finish(&job, record: record, reason: nil)
                 } else if job.waiterPid == supervisor.pid && job.waiterStart == supervisor.startTime {
                     continue
@@ -67,6 +68,7 @@ final class JobRegistry: @unchecked Sendable {
                 changed.append(job)
             }
             persist(changed)
+            _ = truncate(home.exitLogPath, 0)
         }
     }
 
@@ -111,9 +113,10 @@ final class JobRegistry: @unchecked Sendable {
     private func supervisorLost() {
         log.write("the supervisor (pid \(supervisor.pid)) is gone")
         var changed: [StoredJob] = []
+        let logged = ExitRecord.readLog(path: home.exitLogPath)
         for (id, job) in jobs where job.parentId != nil && !job.state.isFinished && job.state != .notStarted {
             var job = job
-            let record = ExitRecord.read(path: LaunchPaths(directory: home.jobDirectory(job.instanceId)).status)
+            let record = logged[job.instanceId]
             finish(&job, record: record, reason: "its supervisor ended without recording an exit status")
             jobs[id] = job
             changed.append(job)
@@ -158,9 +161,8 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     private func refreshSizes(_ job: inout StoredJob) {
-        let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
-        job.outputSize = Self.fileSize(paths.stdout)
-        job.errorSize = Self.fileSize(paths.stderr)
+        job.outputSize = Self.fileSize(home.outputPath(job.instanceId))
+        job.errorSize = Self.fileSize(home.errorPath(job.instanceId))
     }
 
     static func fileSize(_ path: String) -> Int64 {
@@ -246,34 +248,28 @@ final class JobRegistry: @unchecked Sendable {
                 workingDirectory: request.workingDirectory, shell: request.shell)
             job.beginTime = now
             job.bootId = bootId
-            let directory = home.jobDirectory(job.instanceId)
-            if mkdir(directory, 0o700) != 0 {
+            switch supervisor.launch(
+                id: job.id, command: request.command, shell: request.shell, environment: request.environment,
+                workingDirectory: request.workingDirectory, paths: LaunchPaths(home: home, instanceId: job.instanceId),
+                stdinFD: stdinFD)
+            {
+            case .running(let pid):
+                job.state = .running
+                job.pid = pid
+                job.waiterPid = supervisor.pid
+                job.waiterStart = supervisor.startTime
+            case .failed(let reason):
                 job.state = .failed
-                job.reason = "cannot create \(directory): \(String(cString: strerror(errno)))"
-                job.endTime = now
-            } else {
-                switch supervisor.launch(
-                    id: job.id, command: request.command, shell: request.shell, environment: request.environment,
-                    workingDirectory: request.workingDirectory, paths: LaunchPaths(directory: directory),
-                    stdinFD: stdinFD)
-                {
-                case .running(let pid):
-                    job.state = .running
-                    job.pid = pid
-                    job.waiterPid = supervisor.pid
-                    job.waiterStart = supervisor.startTime
-                case .failed(let reason):
-                    job.state = .failed
-                    job.reason = reason
-                    job.endTime = Date()
-                }
+                job.reason = reason
+                job.endTime = Date()
             }
             do {
                 try database.insert([parent, job], environment: request.environment)
             } catch {
                 // A job the store does not know must not run unseen.
                 if job.state == .running, let pid = job.pid { kill(pid_t(-pid), SIGKILL) }
-                try? FileManager.default.removeItem(atPath: directory)
+                unlink(home.outputPath(job.instanceId))
+                unlink(home.errorPath(job.instanceId))
                 return .failure("could not record the job in \(home.databasePath): \(error)")
             }
             lastId += 2
@@ -353,7 +349,7 @@ final class JobRegistry: @unchecked Sendable {
                     guard var job = jobs[id] else { continue }
                     refreshSizes(&job)
                     jobs[id] = job
-                    let paths = LaunchPaths(directory: home.jobDirectory(job.instanceId))
+                    let paths = LaunchPaths(home: home, instanceId: job.instanceId)
                     grants.append(
                         StreamGrant(
                             id: job.id, instanceId: job.instanceId, name: job.name,
@@ -556,7 +552,8 @@ final class JobRegistry: @unchecked Sendable {
                 }
                 for id in kids {
                     if let job = jobs.removeValue(forKey: id) {
-                        try? FileManager.default.removeItem(atPath: home.jobDirectory(job.instanceId))
+                        unlink(home.outputPath(job.instanceId))
+                        unlink(home.errorPath(job.instanceId))
                     }
                 }
                 jobs.removeValue(forKey: current.id)

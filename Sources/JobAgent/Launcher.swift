@@ -17,33 +17,40 @@ struct ExitRecord: Equatable {
     var kind: Kind
     var time: Date
 
-    /// Reads `exit N` or `signal N` and the end time (`SECONDS NANOSECONDS`).
-    static func read(path: String) -> ExitRecord? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n")
-        guard let first = lines.first else { return nil }
-        let words = first.split(separator: " ")
-        guard words.count == 2, let value = Int(words[1]) else { return nil }
-        var time = Date()
-        if lines.count > 1 {
-            let parts = lines[1].split(separator: " ").compactMap { Double($0) }
-            if parts.count == 2 { time = Date(timeIntervalSince1970: parts[0] + parts[1] / 1e9) }
+    /// Reads the exit log: the last end recorded for each InstanceId. Lines are
+    /// `<InstanceId> exit|signal N SECONDS NANOSECONDS`; a torn or foreign line is skipped.
+    static func readLog(path: String) -> [String: ExitRecord] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var records: [String: ExitRecord] = [:]
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 5, let value = Int(words[2]), let seconds = Double(words[3]),
+                let nanoseconds = Double(words[4])
+            else { continue }
+            let time = Date(timeIntervalSince1970: seconds + nanoseconds / 1e9)
+            switch words[1] {
+            case "exit": records[String(words[0])] = ExitRecord(kind: .exited(value), time: time)
+            case "signal": records[String(words[0])] = ExitRecord(kind: .signaled(value), time: time)
+            default: continue
+            }
         }
-        switch words[0] {
-        case "exit": return ExitRecord(kind: .exited(value), time: time)
-        case "signal": return ExitRecord(kind: .signaled(value), time: time)
-        default: return nil
-        }
+        return records
     }
 }
 
-/// The files of one child job under `JOB_HOME/jobs/<InstanceId>/`.
+/// The files of one child job: its output, where its end is logged, and its key there.
 struct LaunchPaths {
-    var directory: String
-    var stdout: String { directory + "/stdout" }
-    var stderr: String { directory + "/stderr" }
-    var status: String { directory + "/status" }
-    var statusTemp: String { directory + "/status.tmp" }
+    var stdout: String
+    var stderr: String
+    var key: String
+    var exitLog: String
+
+    init(home: JobHome, instanceId: String) {
+        stdout = home.outputPath(instanceId)
+        stderr = home.errorPath(instanceId)
+        key = instanceId
+        exitLog = home.exitLogPath
+    }
 }
 
 /// The agent's link to the supervisor: the small process per `JOB_HOME` that starts every
@@ -87,7 +94,7 @@ final class Supervisor: @unchecked Sendable {
     ) -> LaunchOutcome {
         let argv = [(shell as NSString).lastPathComponent, "-c", command]
         let strings =
-            [shell, workingDirectory, paths.stdout, paths.stderr, paths.status, paths.statusTemp] + argv
+            [shell, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.exitLog] + argv
             + environment
         var block: [UInt8] = []
         block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })

@@ -39,7 +39,12 @@ public struct JobHome: Sendable, Equatable {
     public var startLockPath: String { path + "/start.lock" }
     public var logPath: String { path + "/agent.log" }
 
-    public func jobDirectory(_ instanceId: String) -> String { jobsPath + "/" + instanceId }
+    /// Where the supervisor appends each job's end (`<InstanceId> exit|signal N SEC NSEC`).
+    public var exitLogPath: String { path + "/exits.log" }
+
+    /// A child's stdout and stderr files: `jobs/<InstanceId>.out` and `.err`.
+    public func outputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".out" }
+    public func errorPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".err" }
 
     /// The agent's socket: inside the home when the path fits in a socket address (107
     /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of

@@ -19,8 +19,8 @@ struct AgentTests {
         #expect(info.st_mode & 0o777 == 0o600)
         try home.job("start", "--quiet", "echo x")
         try home.job("wait")
-        let folder = home.path + "/jobs/" + (try home.record(2)["instanceId"] as? String ?? "")
-        stat(folder + "/stdout", &info)
+        let output = home.path + "/jobs/" + (try home.record(2)["instanceId"] as? String ?? "") + ".out"
+        stat(output, &info)
         #expect(info.st_mode & 0o777 == 0o600)
         #expect(try home.job("agent", "stop").status == 0)
         #expect(try home.job("agent", "status").status == 1)
@@ -101,21 +101,58 @@ struct AgentTests {
         kill(-pid, SIGKILL)
     }
 
-    @Test("no zombie is left among the agent's children once jobs have ended")
+    @Test("no zombie is left among the agent's or the supervisor's children once jobs have ended")
     func noZombies() throws {
         let home = try TestHome()
         for _ in 0..<5 { try home.job("start", "--quiet", "sleep 0.01 & true") }
         try home.job("wait")
         let agent = try #require(try home.agentPid())
-        try TestHome.eventually("the agent to reap every child") {
+        let supervisor = try #require(try supervisorPid(of: home))
+        try TestHome.eventually("every child to be reaped") {
             let entries = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init)
             return !entries.contains { pid in
-                guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                    let close = text.lastIndex(of: ")")
-                else { return false }
-                let fields = text[text.index(after: close)...].split(separator: " ")
-                return fields.count > 1 && fields[0] == "Z" && Int32(fields[1]) == agent
+                guard let fields = statFields(pid) else { return false }
+                return fields[0] == "Z" && (Int32(fields[1]) == agent || Int32(fields[1]) == supervisor)
             }
         }
+    }
+
+    @Test("a killed supervisor fails its running jobs with a Reason, and the next start gets a new one")
+    func supervisorKilled() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let jobPid = Int32(try #require(try home.record(2)["pid"] as? Int))
+        let supervisor = try #require(try supervisorPid(of: home))
+        kill(supervisor, SIGKILL)
+        try TestHome.eventually("the job to be recorded Failed") {
+            try home.record(2)["state"] as? String == "Failed"
+        }
+        #expect(try home.record(2)["reason"] as? String == "its supervisor ended without recording an exit status")
+        kill(-jobPid, SIGKILL)
+        try home.job("start", "--quiet", "echo again")
+        #expect(try home.job("receive", "3", "--wait").stdout == "again\n")
+        #expect(try supervisorPid(of: home) != supervisor)
+    }
+
+    /// The supervisor: the process named job-supervisor whose parent is this home's agent,
+    /// or that serves this home's supervisor socket.
+    func supervisorPid(of home: TestHome) throws -> Int32? {
+        let agent = try home.agentPid()
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init)
+        return entries.first { pid in
+            guard let fields = statFields(pid), Int32(fields[1]) == agent,
+                let name = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+            else { return false }
+            return name.hasPrefix("job-supervisor") && fields[0] != "Z"
+        }
+    }
+
+    /// Fields of /proc/PID/stat after the command name: state, ppid, pgrp, ...
+    func statFields(_ pid: Int32) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 2 ? fields : nil
     }
 }

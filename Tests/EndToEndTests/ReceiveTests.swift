@@ -26,6 +26,8 @@ struct ReceiveTests {
         #expect(try home.job("receive", "1").stdout == "")
         #expect(try home.job("receive", "1", "--from-start").stdout == "one\n")
         #expect(try home.job("receive", "2").stdout == "")
+        // A parent runs nothing: with --no-recurse it has no results of its own.
+        #expect(try home.job("receive", "1", "--no-recurse", "--from-start").stdout == "")
     }
 
     @Test("partial results of a running job, then the rest")

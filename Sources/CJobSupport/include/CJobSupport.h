@@ -72,7 +72,7 @@ pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable);
 void cjob_supervisor_main(int listener);
 /// Connects to the supervisor as its request ('R') or event ('E') channel.
 int cjob_supervisor_connect(const char *socket_path, char role);
-/// Sends a launch (strings: shell, cwd, stdout, stderr, status, status.tmp, argv..., env...)
+/// Sends a launch (strings: shell, cwd, stdout, stderr, key, exit log, argv..., env...)
 /// and reads the reply. Returns 0, or -1 when the supervisor is gone.
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
                            int stdin_fd, cjob_supervisor_reply *reply);
