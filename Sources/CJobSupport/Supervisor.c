@@ -108,7 +108,8 @@ static void write_status(const sup_job *job, int status) {
 }
 
 /* Launch message: header then `count` NUL-terminated strings: shell, cwd, stdout, stderr,
-   the job's key (its InstanceId) and the exit log, then argc argv words, then the environment. */
+   the job's key (its InstanceId), the exit log and the umask (decimal), then argc argv words,
+   then the environment. */
 typedef struct {
     uint32_t length;   /* bytes of strings after the header */
     uint32_t has_fd;
@@ -119,7 +120,7 @@ typedef struct {
 
 static void launch(int agent, const launch_header *h, char *strings, int stdin_fd) {
     cjob_supervisor_reply reply = { h->id, 0, 0, 0 };
-    size_t count = 6 + h->argc + h->envc;
+    size_t count = 7 + h->argc + h->envc;
     char **fields = calloc(count + 2, sizeof(char *));
     char *cursor = strings, *end = strings + h->length;
     for (size_t i = 0; i < count; i++) {
@@ -129,8 +130,9 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     }
     char **argv = calloc(h->argc + 1, sizeof(char *));
     char **envp = calloc(h->envc + 1, sizeof(char *));
-    for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[6 + i];
-    for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[6 + h->argc + i];
+    for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[7 + i];
+    for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[7 + h->argc + i];
+    mode_t job_umask = (mode_t)(strtol(fields[6], NULL, 10) & 0777);
 
     int out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -143,6 +145,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         if (pid == 0) {
             setsid();
             sup_reset_signals();
+            umask(job_umask);
             if (chdir(fields[1]) != 0) { fail_stage = 1; fail_errno = errno; _exit(127); }
             int in_high = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
             int out_high = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);

@@ -30,6 +30,9 @@ public final class Agent: @unchecked Sendable {
     /// opens the store.
     public init(home: JobHome, environment: [String: String]) throws {
         self.home = home
+        // Everything the agent writes (the store, the logs, the output files) is private;
+        // each job gets its caller's umask back.
+        umask(0o077)
         try Self.makeFolder(home.path)
         try Self.makeFolder(home.jobsPath)
         lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

@@ -251,7 +251,7 @@ final class JobRegistry: @unchecked Sendable {
             switch supervisor.launch(
                 id: job.id, command: request.command, shell: request.shell, environment: request.environment,
                 workingDirectory: request.workingDirectory, paths: LaunchPaths(home: home, instanceId: job.instanceId),
-                stdinFD: stdinFD)
+                umask: request.umask, stdinFD: stdinFD)
             {
             case .running(let pid):
                 job.state = .running

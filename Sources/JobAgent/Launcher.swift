@@ -90,11 +90,12 @@ final class Supervisor: @unchecked Sendable {
     /// at a time on the request channel).
     func launch(
         id: Int, command: String, shell: String, environment: [String], workingDirectory: String,
-        paths: LaunchPaths, stdinFD: Int32?
+        paths: LaunchPaths, umask: Int, stdinFD: Int32?
     ) -> LaunchOutcome {
         let argv = [(shell as NSString).lastPathComponent, "-c", command]
         let strings =
-            [shell, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.exitLog] + argv
+            [shell, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.exitLog, String(umask & 0o777)]
+            + argv
             + environment
         var block: [UInt8] = []
         block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })

@@ -34,6 +34,13 @@ public final class JobClient {
         autoStart: Bool = true, agentExecutable: String? = nil
     ) throws {
         let home = home ?? JobHome.resolve(environment: environment)
+        var info = stat()
+        if stat(home.path, &info) == 0 && info.st_uid != getuid() {
+            throw JobClientError(
+                .connection,
+                "JOB_HOME \(home.path) belongs to uid \(info.st_uid), not to you (uid \(getuid())); "
+                    + "set JOB_HOME to a folder of your own")
+        }
         self.home = home
         self.socketPath = home.socketPath(environment: environment)
         if let fd = try Self.connect(socketPath) {
@@ -71,6 +78,13 @@ public final class JobClient {
             throw JobClientError(.connection, "the agent at \(path) runs as uid \(uid), not as you; refusing to use it")
         }
         return fd
+    }
+
+    /// This process's umask (reading it means setting it, so it is set back at once).
+    static func currentUmask() -> Int {
+        let mask = umask(0o022)
+        umask(mask)
+        return Int(mask)
     }
 
     static func defaultExecutable() -> String {
@@ -163,7 +177,8 @@ public final class JobClient {
         var request = Request(op: .start)
         request.start = StartRequest(
             command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
-            environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil)
+            environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
+            umask: Self.currentUmask())
         let response = try send(request, fds: input.map { [$0] } ?? [])
         guard let job = response.jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
         return job

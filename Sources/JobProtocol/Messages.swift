@@ -49,11 +49,14 @@ public struct StartRequest: Sendable {
     public var shell: String
     /// Whether a descriptor for the job's stdin is attached to the request frame.
     public var hasInput: Bool
+    /// The caller's file mode creation mask, which the job gets.
+    public var umask: Int
 
     public init(
         command: String, name: String?, workingDirectory: String, environment: [String], shell: String,
-        hasInput: Bool
+        hasInput: Bool, umask: Int = 0o022
     ) {
+        self.umask = umask
         self.command = command
         self.name = name
         self.workingDirectory = workingDirectory
@@ -252,6 +255,7 @@ extension Request: WireMessage {
             w.strings(s.environment)
             w.string(s.shell)
             w.bool(s.hasInput)
+            w.int(s.umask)
         }
         w.optional(selection) { $1.write(to: &$0) }
         w.optional(get) { w, g in
@@ -295,7 +299,7 @@ extension Request: WireMessage {
         start = try r.optional { r in
             StartRequest(
                 command: try r.string(), name: try r.optional { try $0.string() }, workingDirectory: try r.string(),
-                environment: try r.strings(), shell: try r.string(), hasInput: try r.bool())
+                environment: try r.strings(), shell: try r.string(), hasInput: try r.bool(), umask: try r.int())
         }
         selection = try r.optional { try JobSelection(from: &$0) }
         get = try r.optional { r in

@@ -22,6 +22,8 @@ struct AgentTests {
         let output = home.path + "/jobs/" + (try home.record(2)["instanceId"] as? String ?? "") + ".out"
         stat(output, &info)
         #expect(info.st_mode & 0o777 == 0o600)
+        stat(home.path + "/jobs.sqlite", &info)
+        #expect(info.st_mode & 0o777 == 0o600)
         #expect(try home.job("agent", "stop").status == 0)
         #expect(try home.job("agent", "status").status == 1)
     }

@@ -78,6 +78,22 @@ struct BadInputTests {
         unlink(socket)
     }
 
+    @Test("a JOB_HOME that belongs to another user is refused, and nothing is written there")
+    func foreignHome() throws {
+        let home = try TestHome()
+        try FileManager.default.createDirectory(atPath: home.path, withIntermediateDirectories: true)
+        guard getuid() == 0 else {
+            Issue.record("this test must run as root to give the folder to another user")
+            return
+        }
+        #expect(chown(home.path, 4321, 4321) == 0)
+        let result = try home.job("get")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("belongs to uid 4321"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.path).isEmpty)
+        #expect(chown(home.path, 0, 0) == 0)
+    }
+
     @Test("garbage on the socket gets an error and a closed connection; the agent serves on")
     func garbage() throws {
         let home = try TestHome()

@@ -41,6 +41,13 @@ struct StartAndGetTests {
         #expect(record["state"] as? String == "Completed")
     }
 
+    @Test("the job gets the caller's umask, not the agent's")
+    func umaskOfCaller() throws {
+        let home = try TestHome()
+        let result = try home.shell("umask 027; id=$(\"$JOB\" start --quiet umask); \"$JOB\" receive --wait $id")
+        #expect(result.stdout == "0027\n")
+    }
+
     @Test("an argument vector after -- is quoted so the shell sees the words unchanged")
     func argumentVectorIsQuoted() throws {
         let home = try TestHome()
