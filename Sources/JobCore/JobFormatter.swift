@@ -32,23 +32,23 @@ public enum JobFormatter {
             fit(&widths, into: width)
             rows = rows.map { row in row.indices.map { cut(row[$0], to: widths[$0]) } }
         }
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (rows.count + 2))
         func line(_ cells: [String]) {
-            var text = ""
+            let start = out.count
             for (index, cell) in cells.enumerated() {
-                if index == cells.count - 1 {
-                    text += cell
-                } else {
-                    text += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                out.append(contentsOf: cell.utf8)
+                if index < cells.count - 1 {
+                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[index] - cell.count + 2))
                 }
             }
-            while text.hasSuffix(" ") { text.removeLast() }
-            out += text + "\n"
+            while out.count > start && out.last == UInt8(ascii: " ") { out.removeLast() }
+            out.append(UInt8(ascii: "\n"))
         }
         line(tableColumns)
         line(tableColumns.map { String(repeating: "-", count: $0.count) })
         rows.forEach(line)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Shrinks the widest cuttable columns (Name, Location, Command) until the row fits.
@@ -111,29 +111,39 @@ public enum JobFormatter {
     /// The JSON array of the job model's section 7, keys in its order; `[]` when empty.
     public static func json(_ jobs: [JobRecord]) -> String {
         guard !jobs.isEmpty else { return "[]\n" }
-        let objects = jobs.map { job -> String in
-            var pairs: [(String, String)] = [
-                ("id", String(job.id)),
-                ("parentId", JSONText.optional(job.parentId)),
-                ("childIds", "[" + job.childIds.map(String.init).joined(separator: ", ") + "]"),
-                ("name", JSONText.string(job.name)),
-                ("instanceId", JSONText.string(job.instanceId)),
-                ("type", JSONText.string(job.type)),
-                ("state", JSONText.string(job.state.rawValue)),
-                ("hasMoreData", job.hasMoreData ? "true" : "false"),
-                ("location", JSONText.string(job.location)),
-                ("command", JSONText.string(job.command)),
-                ("workingDirectory", JSONText.string(job.workingDirectory)),
-                ("reason", JSONText.optional(job.reason)),
-                ("exitStatus", JSONText.optional(job.exitStatus)),
-                ("signal", JSONText.optional(job.signal)),
-                ("pid", JSONText.optional(job.pid)),
-                ("beginTime", JSONText.optional(job.beginTime.map(Timestamp.format))),
-                ("endTime", JSONText.optional(job.endTime.map(Timestamp.format))),
-            ]
-            if let computer = job.computer { pairs.append(("computer", JSONText.string(computer))) }
-            return "  {\n" + pairs.map { "    \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n  }"
+        var out: [UInt8] = []
+        out.reserveCapacity(jobs.count * 600)
+        func pair(_ key: StaticString, _ value: String, last: Bool = false) {
+            out.append(contentsOf: "    \"".utf8)
+            key.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: "\": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: (last ? "\n" : ",\n").utf8)
         }
-        return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+        out.append(contentsOf: "[\n".utf8)
+        for (index, job) in jobs.enumerated() {
+            out.append(contentsOf: "  {\n".utf8)
+            pair("id", String(job.id))
+            pair("parentId", JSONText.optional(job.parentId))
+            pair("childIds", "[" + job.childIds.map(String.init).joined(separator: ", ") + "]")
+            pair("name", JSONText.string(job.name))
+            pair("instanceId", JSONText.string(job.instanceId))
+            pair("type", JSONText.string(job.type))
+            pair("state", JSONText.string(job.state.rawValue))
+            pair("hasMoreData", job.hasMoreData ? "true" : "false")
+            pair("location", JSONText.string(job.location))
+            pair("command", JSONText.string(job.command))
+            pair("workingDirectory", JSONText.string(job.workingDirectory))
+            pair("reason", JSONText.optional(job.reason))
+            pair("exitStatus", JSONText.optional(job.exitStatus))
+            pair("signal", JSONText.optional(job.signal))
+            pair("pid", JSONText.optional(job.pid))
+            pair("beginTime", JSONText.optional(job.beginTime.map(Timestamp.format)))
+            pair("endTime", JSONText.optional(job.endTime.map(Timestamp.format)), last: job.computer == nil)
+            if let computer = job.computer { pair("computer", JSONText.string(computer), last: true) }
+            out.append(contentsOf: (index == jobs.count - 1 ? "  }\n" : "  },\n").utf8)
+        }
+        out.append(contentsOf: "]\n".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -70,12 +70,12 @@ extension JobSelection {
     /// one message for each selector that names nothing.
     public func select(_ candidates: [SelectionCandidate]) -> (ids: [Int], errors: [String]) {
         let jobs = candidates
-        var chosen: [Int: SelectionCandidate] = [:]
         var errors: [String] = []
-        let parents = jobs.filter(\.isParent)
-        if selectors.isEmpty {
-            for job in parents { chosen[job.id] = job }
+        guard !selectors.isEmpty else {
+            return (filtered(jobs.filter(\.isParent)).map(\.id), errors)
         }
+        var chosen: [Int: SelectionCandidate] = [:]
+        let parents = jobs.filter(\.isParent)
         for selector in selectors {
             switch Self.classify(selector) {
             case .id(let id):
@@ -98,7 +98,12 @@ extension JobSelection {
                 for job in matches { chosen[job.id] = job }
             }
         }
-        var result = chosen.values.sorted { $0.id < $1.id }
+        return (filtered(chosen.values.sorted { $0.id < $1.id }).map(\.id), errors)
+    }
+
+    /// The `--name` and `--state` filters.
+    func filtered(_ candidates: [SelectionCandidate]) -> [SelectionCandidate] {
+        var result = candidates
         if !names.isEmpty {
             let globs = names.map(Glob.init)
             result = result.filter { job in job.isParent && globs.contains { $0.matches(job.name) } }
@@ -106,7 +111,16 @@ extension JobSelection {
         if !states.isEmpty {
             result = result.filter { states.contains($0.state) }
         }
-        return (result.map(\.id), errors)
+        return result
+    }
+
+    /// Whether any selector can name a child (an Id or an InstanceId); names and filters
+    /// look at parents only.
+    public var canSelectChildren: Bool {
+        selectors.contains { selector in
+            if case .name = Self.classify(selector) { return false }
+            return true
+        }
     }
 
     /// Binary search: candidates come in Id order.

@@ -36,19 +36,19 @@ public final class FrameChannel {
     }
 
     public func send<T: WireMessage>(_ value: T, fds: [Int32] = []) throws {
-        var writer = WireWriter()
+        // The length goes in front of the body, in space the writer keeps for it.
+        var writer = WireWriter(reserving: 4)
         value.write(to: &writer)
-        let body = writer.bytes
-        guard body.count <= Self.maximumFrame else {
-            throw ChannelError("the message is \(body.count) bytes, over the limit of \(Self.maximumFrame)")
+        var frame = writer.bytes
+        let count = frame.count - 4
+        guard count <= Self.maximumFrame else {
+            throw ChannelError("the message is \(count) bytes, over the limit of \(Self.maximumFrame)")
         }
-        var frame = [UInt8](repeating: 0, count: 4)
-        let length = UInt32(body.count)
+        let length = UInt32(count)
         frame[0] = UInt8(length >> 24)
         frame[1] = UInt8(length >> 16 & 0xFF)
         frame[2] = UInt8(length >> 8 & 0xFF)
         frame[3] = UInt8(length & 0xFF)
-        frame.append(contentsOf: body)
         var sent = 0
         var pending = fds
         while sent < frame.count {

@@ -14,6 +14,12 @@ public struct WireWriter {
 
     public init() { bytes.reserveCapacity(256) }
 
+    /// Starts with `count` zero bytes, for a header written in place later.
+    public init(reserving count: Int) {
+        bytes = [UInt8](repeating: 0, count: count)
+        bytes.reserveCapacity(256)
+    }
+
     public mutating func int(_ value: Int) {
         withUnsafeBytes(of: Int64(value).littleEndian) { bytes.append(contentsOf: $0) }
     }

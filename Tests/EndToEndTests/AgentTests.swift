@@ -28,6 +28,19 @@ struct AgentTests {
         #expect(try home.job("agent", "status").status == 1)
     }
 
+    @Test("the agent started by a verb in a pipeline holds none of its pipes, so the pipeline ends")
+    func detachedFromPipes() throws {
+        let home = try TestHome()
+        let result = try home.shell("\"$JOB\" get --format json | cat; echo done", timeout: 20)
+        #expect(result.stdout == "[]\ndone\n")
+        let agent = try #require(try home.agentPid())
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent)/fd")
+        for fd in ["0", "1", "2"] where fds.contains(fd) {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent)/fd/\(fd)")
+            #expect(target == "/dev/null")
+        }
+    }
+
     @Test("clients racing to start the agent end with exactly one agent")
     func racingClients() throws {
         let home = try TestHome()
