@@ -78,6 +78,24 @@ def main():
     try:
         run([job, "get"], env)  # starts the agent
 
+        # (c) 1,000 jobs through the JobClient Swift API from one process.
+        rates = []
+        n = 200 if QUICK else 1000
+        for _ in range(3):
+            out = run([bench, "start", str(n)], env, stdout=subprocess.PIPE).stdout.decode()
+            rates.append(float(out.split("(")[2].split(" jobs/s")[0]))
+        c = statistics.median(rates)
+        report(f"(c) {n} jobs through the JobClient API, start to all finished", c, "jobs/s", target=">= 1000 jobs/s",
+               ok=c >= 1000)
+
+        # The same right after thousands of files were deleted: ext4 then skips recently
+        # freed inodes when it makes new files, and every start makes two.
+        run([job, "remove", "--all"], env)
+        out = run([bench, "start", str(n)], env, stdout=subprocess.PIPE).stdout.decode()
+        report(f"(c) the same just after removing {3 * n} jobs (ext4 slows file creation)",
+               float(out.split("(")[2].split(" jobs/s")[0]), "jobs/s")
+        run([job, "remove", "--all"], env)
+
         # (a) start then wait, as two commands.
         def start_wait():
             jid = run([job, "start", "--quiet", "true"], env, stdout=subprocess.PIPE).stdout.strip()
@@ -107,16 +125,6 @@ def main():
             report(f"(b) same, against tsp", n / b, "jobs/s", "tsp loop + tsp -w", n / t)
         run([job, "remove", "--all"], env)
 
-        # (c) 1,000 jobs through the JobClient Swift API from one process.
-        rates = []
-        for _ in range(3):
-            out = run([bench, "start", str(n)], env, stdout=subprocess.PIPE).stdout.decode()
-            rates.append(float(out.split("(")[2].split(" jobs/s")[0]))
-            run([job, "remove", "--all"], env)
-        c = statistics.median(rates)
-        report(f"(c) {n} jobs through the JobClient API, start to all finished", c, "jobs/s", target=">= 1000 jobs/s",
-               ok=c >= 1000)
-
         # (d) a job writing 1 GB to stdout, start to Completed, against `sh -c 'CMD > file'`.
         size = 100_000_000 if QUICK else 1_000_000_000
         run([job, "agent", "stop"], env)
@@ -129,7 +137,7 @@ def main():
 
         job_times, base_times = [], []
         last = None
-        for _ in range(3):
+        for _ in range(3 if QUICK else 5):
             # Each side writes a new file; the previous one is deleted outside the timing.
             if last:
                 run([job, "remove", last], env)

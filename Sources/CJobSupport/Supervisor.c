@@ -33,6 +33,9 @@ typedef struct {
     uint64_t id;
     char *key;
     char *log_path;
+    int exec_fd;       /* read end of the child's close-on-exec pipe until exec is known */
+    int failed_stage;  /* the step that failed after fork (0: none) and its errno */
+    int failed_errno;
 } sup_job;
 
 static sup_job *jobs;
@@ -89,22 +92,35 @@ static int write_full(int fd, const void *buf, size_t len) {
     return 0;
 }
 
-/* Appends the job's end to the exit log in one write, so the next agent learns it even
-   when no agent was connected to hear the event. */
-static void write_status(const sup_job *job, int status) {
+/* Appends a job's end to the exit log in one write, so the next agent learns it even when
+   no agent was connected to hear the event. */
+static void log_end(const sup_job *job, const char *kind, int value, int extra) {
     char text[256];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int len = snprintf(text, sizeof text, "%s %s %d %lld %ld\n", job->key,
-                       WIFSIGNALED(status) ? "signal" : "exit",
-                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), (long long)now.tv_sec,
-                       now.tv_nsec);
+    int len = snprintf(text, sizeof text, "%s %s %d %d %lld %ld\n", job->key, kind, value, extra,
+                       (long long)now.tv_sec, now.tv_nsec);
     if (len <= 0 || len >= (int)sizeof text) return;
     int fd = open(job->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return;
     ssize_t ignored = write(fd, text, (size_t)len);
     (void)ignored;
     close(fd);
+}
+
+/* Reads what a child wrote on its exec pipe: nothing (exec happened) or the failed step. */
+static void settle_exec(sup_job *job) {
+    if (job->exec_fd < 0) return;
+    int failure[2];
+    ssize_t got;
+    do { got = read(job->exec_fd, failure, sizeof failure); } while (got < 0 && errno == EINTR);
+    if (got < 0 && errno == EAGAIN) return;
+    if (got == (ssize_t)sizeof failure) {
+        job->failed_stage = failure[0];
+        job->failed_errno = failure[1];
+    }
+    close(job->exec_fd);
+    job->exec_fd = -1;
 }
 
 /* Launch message: header then `count` NUL-terminated strings: shell, cwd, stdout, stderr,
@@ -119,70 +135,91 @@ typedef struct {
 } launch_header;
 
 static void launch(int agent, const launch_header *h, char *strings, int stdin_fd) {
-    cjob_supervisor_reply reply = { h->id, 0, 0, 0 };
+    cjob_supervisor_reply reply = { h->id, 0, 0, 0, 0 };
     size_t count = 7 + h->argc + h->envc;
     char **fields = calloc(count + 2, sizeof(char *));
+    char **argv = NULL, **envp = NULL;
+    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, pipe_fds[2] = { -1, -1 };
     char *cursor = strings, *end = strings + h->length;
     for (size_t i = 0; i < count; i++) {
         if (cursor >= end) { reply.stage = 6; reply.error = EINVAL; goto done; }
         fields[i] = cursor;
         cursor += strlen(cursor) + 1;
     }
-    char **argv = calloc(h->argc + 1, sizeof(char *));
-    char **envp = calloc(h->envc + 1, sizeof(char *));
+    argv = calloc(h->argc + 1, sizeof(char *));
+    envp = calloc(h->envc + 1, sizeof(char *));
     for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[7 + i];
     for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[7 + h->argc + i];
     mode_t job_umask = (mode_t)(strtol(fields[6], NULL, 10) & 0777);
 
-    int out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int in_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
-        reply.stage = 3; reply.error = errno;
-    } else {
-        volatile int fail_stage = 0, fail_errno = 0;
-        pid_t pid = vfork();
-        if (pid == 0) {
-            setsid();
-            sup_reset_signals();
-            umask(job_umask);
-            if (chdir(fields[1]) != 0) { fail_stage = 1; fail_errno = errno; _exit(127); }
+    /* The usual reasons a launch fails are checked here, so that they are answered at once;
+       the job itself is then started without waiting for its exec. */
+    struct stat st;
+    if (stat(fields[1], &st) != 0) { reply.stage = 1; reply.error = errno; goto done; }
+    if (!S_ISDIR(st.st_mode)) { reply.stage = 1; reply.error = ENOTDIR; goto done; }
+    if (access(fields[0], X_OK) != 0) { reply.stage = 2; reply.error = errno; goto done; }
+    for (size_t i = 7; i < count; i++) {
+        if (strlen(fields[i]) >= 131072) { reply.stage = 2; reply.error = E2BIG; goto done; }
+    }
+    out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (in_fd < 0 && err_fd >= 0) in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = 3; reply.error = errno; goto done; }
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) { reply.stage = 5; reply.error = errno; goto done; }
+
+    /* This process is small and single-threaded: fork is cheap here and lets this loop go on
+       while the child execs. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int failure[2] = { 0, 0 };
+        setsid();
+        sup_reset_signals();
+        umask(job_umask);
+        if (chdir(fields[1]) != 0) {
+            failure[0] = 1; failure[1] = errno;
+        } else {
             int in_high = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
             int out_high = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
             int err_high = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
             if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
                 || dup2(err_high, 2) < 0) {
-                fail_stage = 3; fail_errno = errno; _exit(127);
+                failure[0] = 3; failure[1] = errno;
+            } else {
+                syscall(436 /* close_range */, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+                execve(fields[0], argv, envp);
+                failure[0] = 2; failure[1] = errno;
             }
-            syscall(436 /* close_range */, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-            execve(fields[0], argv, envp);
-            fail_stage = 2; fail_errno = errno;
-            _exit(127);
         }
-        if (pid < 0) {
-            reply.stage = 4; reply.error = errno;
-        } else if (fail_stage != 0) {
-            reply.stage = fail_stage; reply.error = fail_errno;
-            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-        } else {
-            reply.pid = pid;
-            if (job_count == job_capacity) {
-                job_capacity = job_capacity ? job_capacity * 2 : 64;
-                jobs = realloc(jobs, job_capacity * sizeof(sup_job));
-            }
-            jobs[job_count].pid = pid;
-            jobs[job_count].id = h->id;
-            jobs[job_count].key = strdup(fields[4]);
-            jobs[job_count].log_path = strdup(fields[5]);
-            job_count++;
-        }
+        ssize_t ignored = write(pipe_fds[1], failure, sizeof failure);
+        (void)ignored;
+        _exit(127);
     }
+    close(pipe_fds[1]);
+    if (pid < 0) {
+        reply.stage = 4; reply.error = errno;
+        close(pipe_fds[0]);
+        goto done;
+    }
+    fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+    reply.pid = pid;
+    if (job_count == job_capacity) {
+        job_capacity = job_capacity ? job_capacity * 2 : 64;
+        jobs = realloc(jobs, job_capacity * sizeof(sup_job));
+    }
+    sup_job *job = &jobs[job_count++];
+    job->pid = pid;
+    job->id = h->id;
+    job->key = strdup(fields[4]);
+    job->log_path = strdup(fields[5]);
+    job->exec_fd = pipe_fds[0];
+    job->failed_stage = 0;
+    job->failed_errno = 0;
+done:
     if (out_fd >= 0) close(out_fd);
     if (err_fd >= 0) close(err_fd);
     if (in_fd >= 0) close(in_fd);
     free(argv);
     free(envp);
-done:
     free(fields);
     if (agent >= 0) write_full(agent, &reply, sizeof reply);
 }
@@ -193,17 +230,31 @@ static void reap(int *events) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (size_t i = 0; i < job_count; i++) {
             if (jobs[i].pid != pid) continue;
-            write_status(&jobs[i], status);
-            if (*events >= 0) {
-                cjob_supervisor_event event;
-                memset(&event, 0, sizeof event);
-                event.id = jobs[i].id;
-                event.signaled = WIFSIGNALED(status) ? 1 : 0;
-                event.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
-                if (write_full(*events, &event, sizeof event) != 0) { close(*events); *events = -1; }
+            sup_job *job = &jobs[i];
+            settle_exec(job);
+            cjob_supervisor_event event;
+            memset(&event, 0, sizeof event);
+            event.id = job->id;
+            if (job->failed_stage != 0) {
+                log_end(job, "launch", job->failed_stage, job->failed_errno);
+                event.kind = 2;
+                event.value = job->failed_stage;
+                event.error = job->failed_errno;
+            } else if (WIFSIGNALED(status)) {
+                log_end(job, "signal", WTERMSIG(status), 0);
+                event.kind = 1;
+                event.value = WTERMSIG(status);
+            } else {
+                log_end(job, "exit", WEXITSTATUS(status), 0);
+                event.value = WEXITSTATUS(status);
             }
-            free(jobs[i].key);
-            free(jobs[i].log_path);
+            if (*events >= 0 && write_full(*events, &event, sizeof event) != 0) {
+                close(*events);
+                *events = -1;
+            }
+            if (job->exec_fd >= 0) close(job->exec_fd);
+            free(job->key);
+            free(job->log_path);
             jobs[i] = jobs[--job_count];
             break;
         }
@@ -218,12 +269,24 @@ static void serve(int listener) {
     int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int requests = -1, events = -1;
     int ever_connected = 0;
+    struct pollfd *fds = NULL;
+    size_t fds_capacity = 0;
     for (;;) {
-        struct pollfd fds[3] = {
-            { listener, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { requests, POLLIN, 0 },
-        };
-        int n = poll(fds, requests >= 0 ? 3 : 2, -1);
+        size_t nfds = 3 + job_count;
+        if (nfds > fds_capacity) {
+            fds_capacity = nfds * 2;
+            fds = realloc(fds, fds_capacity * sizeof *fds);
+        }
+        fds[0] = (struct pollfd){ listener, POLLIN, 0 };
+        fds[1] = (struct pollfd){ sigfd, POLLIN, 0 };
+        fds[2] = (struct pollfd){ requests, POLLIN, 0 };
+        for (size_t i = 0; i < job_count; i++) fds[3 + i] = (struct pollfd){ jobs[i].exec_fd, POLLIN, 0 };
+        int n = poll(fds, nfds, -1);
         if (n < 0) { if (errno == EINTR) continue; _exit(1); }
+        /* Exec pipes first: job indexes change once jobs are reaped below. */
+        for (size_t i = 0; i < job_count && 3 + i < nfds; i++) {
+            if (fds[3 + i].revents && jobs[i].exec_fd == fds[3 + i].fd) settle_exec(&jobs[i]);
+        }
         if (fds[1].revents) {
             struct signalfd_siginfo info;
             while (read(sigfd, &info, sizeof info) > 0) {}

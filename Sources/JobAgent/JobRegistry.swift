@@ -155,11 +155,15 @@ final class JobRegistry: @unchecked Sendable {
             job.signal = signal
             job.state = .failed
             job.reason = "killed by signal \(signal) (\(SignalName.of(signal)))"
+        case .launchFailed(let stage, let error):
+            job.state = .failed
+            job.reason = Supervisor.launchReason(
+                stage: stage, error: Int32(error), shell: job.shell, workingDirectory: job.workingDirectory)
         case nil:
             job.state = .failed
             job.reason = reason
         }
-        if job.stopRequested && record != nil {
+        if job.stopRequested, let kind = record?.kind, !kind.isLaunchFailure {
             job.state = .stopped
             job.reason = "stopped by request"
         }

@@ -13,24 +13,34 @@ struct ExitRecord: Equatable {
     enum Kind: Equatable {
         case exited(Int)
         case signaled(Int)
+        /// The child was made but could not become the command (the step and errno).
+        case launchFailed(stage: Int, error: Int)
+
+        var isLaunchFailure: Bool {
+            if case .launchFailed = self { return true }
+            return false
+        }
     }
     var kind: Kind
     var time: Date
 
     /// Reads the exit log: the last end recorded for each InstanceId. Lines are
-    /// `<InstanceId> exit|signal N SECONDS NANOSECONDS`; a torn or foreign line is skipped.
+    /// `<InstanceId> exit|signal|launch N EXTRA SECONDS NANOSECONDS`; a torn or foreign line
+    /// is skipped.
     static func readLog(path: String) -> [String: ExitRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
         var records: [String: ExitRecord] = [:]
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
-            guard words.count == 5, let value = Int(words[2]), let seconds = Double(words[3]),
-                let nanoseconds = Double(words[4])
+            guard words.count == 6, let value = Int(words[2]), let extra = Int(words[3]),
+                let seconds = Double(words[4]), let nanoseconds = Double(words[5])
             else { continue }
             let time = Date(timeIntervalSince1970: seconds + nanoseconds / 1e9)
             switch words[1] {
             case "exit": records[String(words[0])] = ExitRecord(kind: .exited(value), time: time)
             case "signal": records[String(words[0])] = ExitRecord(kind: .signaled(value), time: time)
+            case "launch":
+                records[String(words[0])] = ExitRecord(kind: .launchFailed(stage: value, error: extra), time: time)
             default: continue
             }
         }
@@ -119,29 +129,39 @@ final class Supervisor: @unchecked Sendable {
     func nextEvent() -> (id: Int, kind: ExitRecord.Kind)? {
         var event = cjob_supervisor_event()
         guard cjob_supervisor_read_event(events, &event) == 0 else { return nil }
-        return (Int(event.id), event.signaled != 0 ? .signaled(Int(event.value)) : .exited(Int(event.value)))
+        switch event.kind {
+        case 1: return (Int(event.id), .signaled(Int(event.value)))
+        case 2: return (Int(event.id), .launchFailed(stage: Int(event.value), error: Int(event.error)))
+        default: return (Int(event.id), .exited(Int(event.value)))
+        }
     }
 
     private static func outcome(_ reply: cjob_supervisor_reply, shell: String, workingDirectory: String)
         -> LaunchOutcome
     {
-        let message = String(cString: strerror(reply.error))
-        switch reply.stage {
-        case 0:
-            return .running(pid: Int(reply.pid))
+        guard reply.stage != 0 else { return .running(pid: Int(reply.pid)) }
+        return .failed(
+            reason: launchReason(
+                stage: Int(reply.stage), error: reply.error, shell: shell, workingDirectory: workingDirectory))
+    }
+
+    /// Why a launch failed, from the step that failed and its errno.
+    static func launchReason(stage: Int, error: Int32, shell: String, workingDirectory: String) -> String {
+        let message = String(cString: strerror(error))
+        switch stage {
         case 1:
-            if reply.error == ENOENT || reply.error == ENOTDIR {
-                return .failed(reason: "working directory \(workingDirectory) does not exist")
+            if error == ENOENT || error == ENOTDIR {
+                return "working directory \(workingDirectory) does not exist"
             }
-            return .failed(reason: "cannot enter working directory \(workingDirectory): \(message)")
+            return "cannot enter working directory \(workingDirectory): \(message)"
         case 2:
-            if reply.error == ENOENT { return .failed(reason: "shell \(shell) does not exist") }
-            if reply.error == E2BIG { return .failed(reason: "the command is too long to run (\(message))") }
-            return .failed(reason: "cannot run shell \(shell): \(message)")
+            if error == ENOENT { return "shell \(shell) does not exist" }
+            if error == E2BIG { return "the command is too long to run (\(message))" }
+            return "cannot run shell \(shell): \(message)"
         case 3:
-            return .failed(reason: "cannot open the job's output files: \(message)")
+            return "cannot open the job's output files: \(message)"
         default:
-            return .failed(reason: "cannot start the job: \(message)")
+            return "cannot start the job: \(message)"
         }
     }
 }

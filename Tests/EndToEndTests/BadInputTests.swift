@@ -26,6 +26,21 @@ struct BadInputTests {
         #expect(try home.record(4)["reason"] as? String == "shell /no/shell does not exist")
     }
 
+    @Test("a shell that cannot be executed fails the job with the reason, found after the launch")
+    func shellThatCannotRun() throws {
+        let home = try TestHome()
+        let shell = home.scratch + "/not-a-program"
+        try Data([0xDE, 0xAD, 0xBE, 0xEF]).write(to: URL(fileURLWithPath: shell))
+        chmod(shell, 0o755)
+        #expect(try home.job("start", "--quiet", "--shell", shell, "true").status == 0)
+        let result = try home.job("receive", "1", "--wait")
+        #expect(result.status == 1)
+        let record = try home.record(2)
+        #expect(record["state"] as? String == "Failed")
+        #expect(record["reason"] as? String == "cannot run shell \(shell): Exec format error")
+        #expect(record["exitStatus"] is NSNull)
+    }
+
     @Test("an unwritable JOB_HOME gets a clear message and exit 1")
     func unwritableHome() throws {
         let home = try TestHome()

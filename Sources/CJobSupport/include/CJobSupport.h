@@ -58,11 +58,14 @@ typedef struct {
     int32_t reserved;
 } cjob_supervisor_reply;
 
-/// A job's end as the supervisor reports it.
+/// A job's end as the supervisor reports it. `kind` 0: exited with status `value`; 1: killed
+/// by signal `value`; 2: could not be started (`value` the step as in a reply, `error` errno).
 typedef struct {
     uint64_t id;
-    int32_t signaled;
+    int32_t kind;
     int32_t value;
+    int32_t error;
+    int32_t reserved;
 } cjob_supervisor_event;
 
 /// Binds `socket_path` and starts `executable agent supervise` on it (vfork + exec, so it
