@@ -95,6 +95,17 @@ def main():
         report(f"(c) the same just after removing {3 * n} jobs (ext4 slows file creation)",
                float(out.split("(")[2].split(" jobs/s")[0]), "jobs/s")
         run([job, "remove", "--all"], env)
+        # And with JOB_HOME on tmpfs, where making a file costs no inode search on disk.
+        if os.path.isdir("/dev/shm"):
+            shm_home = tempfile.mkdtemp(prefix="job-bench-", dir="/dev/shm")
+            env_shm = dict(env, JOB_HOME=os.path.join(shm_home, "home"))
+            rates = []
+            for _ in range(3):
+                out = run([bench, "start", str(n)], env_shm, stdout=subprocess.PIPE).stdout.decode()
+                rates.append(float(out.split("(")[2].split(" jobs/s")[0]))
+            run([job, "agent", "stop"], env_shm)
+            shutil.rmtree(shm_home, ignore_errors=True)
+            report(f"(c) the same with JOB_HOME on tmpfs", statistics.median(rates), "jobs/s")
 
         # (a) start then wait, as two commands.
         def start_wait():
@@ -126,42 +137,56 @@ def main():
         run([job, "remove", "--all"], env)
 
         # (d) a job writing 1 GB to stdout, start to Completed, against `sh -c 'CMD > file'`.
+        # Both write to tmpfs when there is room: on this machine's disk the same write takes
+        # anywhere from 0.9 s to 3.3 s from one run to the next, for either side, which hides
+        # what is compared (how the output is captured).
         size = 100_000_000 if QUICK else 1_000_000_000
-        run([job, "agent", "stop"], env)
-        run([job, "start", "--quiet", "head -c 1000000 /dev/zero"], env)
-        run([job, "wait"], env)
-        small_peak = agent_memory(job, env, "VmHWM")
-        run([job, "remove", "--all"], env)
+        stream_dir = scratch
+        shm = shutil.disk_usage("/dev/shm") if os.path.isdir("/dev/shm") else None
+        if shm and shm.free > 3 * size:
+            stream_dir = tempfile.mkdtemp(prefix="job-bench-", dir="/dev/shm")
+        env_d = dict(env, JOB_HOME=os.path.join(stream_dir, "home"))
+        run([job, "start", "--quiet", "head -c 1000000 /dev/zero"], env_d)
+        run([job, "wait"], env_d)
+        small_peak = agent_memory(job, env_d, "VmHWM")
+        run([job, "remove", "--all"], env_d)
         command = f"head -c {size} /dev/zero"
-        target_file = os.path.join(scratch, "baseline.out")
+        target_file = os.path.join(stream_dir, "baseline.out")
 
         job_times, base_times = [], []
         last = None
-        for _ in range(3 if QUICK else 5):
+        for round_number in range(4 if QUICK else 8):
             # Each side writes a new file; the previous one is deleted outside the timing.
+            # The first round warms the page allocator up and is not counted.
             if last:
-                run([job, "remove", last], env)
+                run([job, "remove", last], env_d)
             start = time.perf_counter()
-            last = run([job, "start", "--quiet", command], env, stdout=subprocess.PIPE).stdout.strip().decode()
-            run([job, "wait", last], env)
+            last = run([job, "start", "--quiet", command], env_d, stdout=subprocess.PIPE).stdout.strip().decode()
+            run([job, "wait", last], env_d)
             job_times.append(time.perf_counter() - start)
             if os.path.exists(target_file):
                 os.unlink(target_file)
             start = time.perf_counter()
-            run(["sh", "-c", f"{command} > {target_file}"], env)
+            run(["sh", "-c", f"{command} > {target_file}"], env_d)
             base_times.append(time.perf_counter() - start)
+            if round_number == 0:
+                job_times, base_times = [], []
         d, base_d = statistics.median(job_times), statistics.median(base_times)
-        report(f"(d) a job writing {size // 1_000_000} MB to stdout, start to Completed", d, "s",
+        where = "tmpfs" if stream_dir != scratch else "disk"
+        report(f"(d) a job writing {size // 1_000_000} MB to stdout ({where}), start to Completed", d, "s",
                "sh -c 'CMD > file'", base_d, "within 1.1x", d / base_d <= 1.1)
-        large_peak = agent_memory(job, env, "VmHWM")
+        large_peak = agent_memory(job, env_d, "VmHWM")
 
         # (e) receive of that output to /dev/null against cat.
-        e = timed(lambda: run([job, "receive", last, "--keep", "--from-start"], env), 5)
-        base_e = timed(lambda: run(["sh", "-c", f"cat {target_file} > /dev/null"], env), 5)
+        e = timed(lambda: run([job, "receive", last, "--keep", "--from-start"], env_d), 5)
+        base_e = timed(lambda: run(["sh", "-c", f"cat {target_file} > /dev/null"], env_d), 5)
         report(f"(e) job receive of {size // 1_000_000} MB to /dev/null", e, "s", "cat FILE > /dev/null", base_e,
                "within 1.5x", e / base_e <= 1.5)
-        run([job, "remove", "--all"], env)
+        run([job, "remove", "--all"], env_d)
+        run([job, "agent", "stop"], env_d)
         os.unlink(target_file)
+        if stream_dir != scratch:
+            shutil.rmtree(stream_dir, ignore_errors=True)
 
         # (f) the agent's memory, and job get with 10,000 finished jobs.
         report("(f) agent peak memory after a 1 MB job", small_peak, "MB")
@@ -179,6 +204,12 @@ def main():
         subprocess.run([job, "stop", "--all", "--grace", "0"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         subprocess.run([job, "agent", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for leftover in os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else []:
+            if leftover.startswith("job-bench-"):
+                path = os.path.join("/dev/shm", leftover)
+                subprocess.run([job, "agent", "stop"], env=dict(env, JOB_HOME=os.path.join(path, "home")),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                shutil.rmtree(path, ignore_errors=True)
         if tsp:
             subprocess.run([tsp, "-K"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(scratch, ignore_errors=True)
