@@ -1,0 +1,32 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+@Suite("the test computers", .serialized)
+struct TestComputersTests {
+    @Test("each test computer is a real sshd with a user of its own; `unreachable` refuses; stop leaves nothing")
+    func computers() throws {
+        let computers = try TestComputers(count: 3)
+        for index in 1...3 {
+            let result = try computers.ssh([computers.name(index), "id -un; echo $SSH_CONNECTION"])
+            #expect(result.status == 0)
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.first.map(String.init) == String(format: "jobtest%02d", index))
+            #expect(lines.last?.hasSuffix("127.0.0.\(index + 1) 2222") == true)
+        }
+        let refused = try computers.ssh(["unreachable", "true"])
+        #expect(refused.status == 255)
+        #expect(refused.stderr.contains("Connection refused"))
+        let directory = computers.directory
+        computers.stop()
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init)
+        let left = entries.filter { pid in
+            guard let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            return command.contains(directory) && stat[stat.index(close, offsetBy: 2)] != "Z"
+        }
+        #expect(left.isEmpty)
+    }
+}

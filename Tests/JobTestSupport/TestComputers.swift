@@ -1,0 +1,79 @@
+import Foundation
+
+/// Real sshd servers on loopback addresses, set up by `scripts/test-computers`: server01 on
+/// 127.0.0.2, server02 on 127.0.0.3, ..., and `unreachable`, where nothing listens. `stop()`
+/// (or deinit) ends every sshd and waits for them.
+public final class TestComputers: @unchecked Sendable {
+    public let directory: String
+    public let count: Int
+    private let process: Process
+    private let control = Pipe()
+    private var stopped = false
+
+    /// The project's root folder, found from this file's place in it.
+    public static var projectRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    /// Starts `count` test computers and returns once each accepts logins. Throws (the test
+    /// fails, it is not skipped) when they cannot be set up.
+    public init(count: Int = 3) throws {
+        self.count = count
+        directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.projectRoot + "/scripts/test-computers")
+        process.arguments = ["serve", directory, String(count)]
+        let output = Pipe()
+        process.standardOutput = output
+        let errors = directory + ".log"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        // The script runs until its stdin ends: closing this pipe is how it is stopped.
+        process.standardInput = control
+        try process.run()
+        // The script prints `ready` once every server accepts a login (or ends on failure).
+        let line = output.fileHandleForReading.readLine()
+        guard line == "ready" else {
+            process.waitUntilExit()
+            let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw TestFailure("the test computers could not be set up (\(line ?? "no output")): \(log)")
+        }
+    }
+
+    public var sshConfig: String { directory + "/ssh_config" }
+
+    public func name(_ index: Int) -> String { String(format: "server%02d", index) }
+
+    /// Runs `ssh -F ssh_config ARGS`.
+    public func ssh(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {
+        try TestHome.run(
+            "/usr/bin/ssh", ["-F", sshConfig] + arguments, stdin: nil,
+            environment: ProcessInfo.processInfo.environment, directory: "/", timeout: timeout)
+    }
+
+    /// Ends every sshd and waits for them.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        try? control.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.removeItem(atPath: directory + ".log")
+    }
+
+    deinit { stop() }
+}
+
+extension FileHandle {
+    /// Reads one line (without its newline); nil at end of file.
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = readData(ofLength: 1)
+            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == 10 { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
