@@ -34,6 +34,7 @@ typedef struct {
     char *key;
     char *log_path;
     int exec_fd;       /* read end of the child's close-on-exec pipe until exec is known */
+    int hold_fd;       /* write end of the child's stdin, held open until released (remote jobs) */
     int failed_stage;  /* the step that failed after fork (0: none) and its errno */
     int failed_errno;
 } sup_job;
@@ -128,7 +129,8 @@ static void settle_exec(sup_job *job) {
    then the environment. */
 typedef struct {
     uint32_t length;   /* bytes of strings after the header */
-    uint32_t has_fd;
+    uint32_t has_fd;   /* 0: stdin /dev/null; 1: the passed descriptor; 2: a pipe held here;
+                          3: not a launch but a release of job `id`'s held stdin */
     uint64_t id;
     uint32_t argc;
     uint32_t envc;
@@ -139,7 +141,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     size_t count = 7 + h->argc + h->envc;
     char **fields = calloc(count + 2, sizeof(char *));
     char **argv = NULL, **envp = NULL;
-    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, pipe_fds[2] = { -1, -1 };
+    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, pipe_fds[2] = { -1, -1 }, hold[2] = { -1, -1 };
     char *cursor = strings, *end = strings + h->length;
     for (size_t i = 0; i < count; i++) {
         if (cursor >= end) { reply.stage = 6; reply.error = EINVAL; goto done; }
@@ -163,7 +165,11 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     }
     out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (in_fd < 0 && err_fd >= 0) in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0 && err_fd >= 0 && h->has_fd == 2) {
+        if (pipe2(hold, O_CLOEXEC) == 0) in_fd = hold[0];
+    } else if (in_fd < 0 && err_fd >= 0) {
+        in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = 3; reply.error = errno; goto done; }
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) { reply.stage = 5; reply.error = errno; goto done; }
 
@@ -212,9 +218,12 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     job->key = strdup(fields[4]);
     job->log_path = strdup(fields[5]);
     job->exec_fd = pipe_fds[0];
+    job->hold_fd = hold[1];
+    hold[1] = -1;
     job->failed_stage = 0;
     job->failed_errno = 0;
 done:
+    if (hold[1] >= 0) close(hold[1]);
     if (out_fd >= 0) close(out_fd);
     if (err_fd >= 0) close(err_fd);
     if (in_fd >= 0) close(in_fd);
@@ -253,6 +262,7 @@ static void reap(int *events) {
                 *events = -1;
             }
             if (job->exec_fd >= 0) close(job->exec_fd);
+            if (job->hold_fd >= 0) close(job->hold_fd);
             free(job->key);
             free(job->log_path);
             jobs[i] = jobs[--job_count];
@@ -321,11 +331,23 @@ static void serve(int listener) {
                 close(requests);
                 requests = -1;
                 if (events >= 0) { close(events); events = -1; }
+            } else if (h.has_fd == 3) {
+                /* Release: closing a remote job's stdin ends its command on the other side. */
+                cjob_supervisor_reply reply = { h.id, 0, 0, 0, 0 };
+                for (size_t i = 0; i < job_count; i++) {
+                    if (jobs[i].id == h.id && jobs[i].hold_fd >= 0) {
+                        close(jobs[i].hold_fd);
+                        jobs[i].hold_fd = -1;
+                        reply.pid = jobs[i].pid;
+                    }
+                }
+                if (passed >= 0) close(passed);
+                write_full(requests, &reply, sizeof reply);
             } else {
                 char *strings = malloc(h.length + 1);
                 if (strings && read_full(requests, strings, h.length, &passed) == 0) {
                     strings[h.length] = 0;
-                    launch(requests, &h, strings, h.has_fd ? passed : -1);
+                    launch(requests, &h, strings, h.has_fd == 1 ? passed : -1);
                 } else {
                     if (passed >= 0) close(passed);
                     close(requests);
@@ -397,8 +419,8 @@ int cjob_supervisor_connect(const char *socket_path, char role) {
 }
 
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
-                           int stdin_fd, cjob_supervisor_reply *reply) {
-    launch_header h = { length, stdin_fd >= 0 ? 1u : 0u, id, argc, envc };
+                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply) {
+    launch_header h = { length, stdin_fd >= 0 ? 1u : (hold_stdin ? 2u : 0u), id, argc, envc };
     int fds[1] = { stdin_fd };
     if (cjob_send_with_fds(fd, &h, sizeof h, fds, stdin_fd >= 0 ? 1 : 0) != (ssize_t)sizeof h) return -1;
     if (write_full(fd, strings, length) != 0) return -1;
@@ -407,4 +429,10 @@ int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t le
 
 int cjob_supervisor_read_event(int fd, cjob_supervisor_event *event) {
     return read_full(fd, event, sizeof *event, NULL);
+}
+
+int cjob_supervisor_release(int fd, uint64_t id, cjob_supervisor_reply *reply) {
+    launch_header h = { 0, 3u, id, 0, 0 };
+    if (write_full(fd, &h, sizeof h) != 0) return -1;
+    return read_full(fd, reply, sizeof *reply, NULL);
 }

@@ -48,6 +48,13 @@ extension Agent {
             guard let start = request.start else { return .failure("bad request: start without a command") }
             guard !start.command.isEmpty else { return .failure("the command is empty") }
             if start.hasInput && fds.isEmpty { return .failure("bad request: input announced but not attached") }
+            for computer in start.computers {
+                do {
+                    _ = try ComputerName(computer)
+                } catch {
+                    return .failure("\(error)")
+                }
+            }
             return registry.start(start, stdinFD: start.hasInput ? fds.first : nil)
         case .get:
             return registry.get(selection, request.get ?? GetOptions())

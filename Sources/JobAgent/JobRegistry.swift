@@ -111,6 +111,7 @@ final class JobRegistry: @unchecked Sendable {
         finish(&job, record: ExitRecord(kind: kind, time: Date()), reason: nil)
         jobs[id] = job
         persist([job])
+        if let parent = job.parentId { startQueued(parentId: parent) }
     }
 
     /// The supervisor died (killed): its running jobs' ends can no longer be known. Lock held.
@@ -151,6 +152,12 @@ final class JobRegistry: @unchecked Sendable {
             job.exitStatus = code
             job.state = code == 0 ? .completed : .failed
             job.reason = code == 0 ? nil : "exited with status \(code)"
+            // ssh exits 255 for its own failures: its last message says what happened.
+            if code == 255, let computer = try? ComputerName(job.location), !computer.isLocal,
+                let diagnosis = SSHCommand.diagnosis(path: home.sshLogPath(job.instanceId))
+            {
+                job.reason = diagnosis
+            }
         case .signaled(let signal):
             job.signal = signal
             job.state = .failed
@@ -273,57 +280,110 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - start
 
-    /// Starts a local job: a parent and its one child. The Ids are taken first, the command
-    /// is launched, and both rows are stored with the launch's outcome in one transaction.
+    /// Starts a job: a parent and one child per computer (`start`: one local child). The Ids
+    /// are taken first, the children are launched (up to the throttle limit; the rest wait as
+    /// NotStarted), and all rows are stored with the launches' outcomes in one transaction.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
         monitor.withLock {
-            let now = Date()
+            let remote = !request.computers.isEmpty
+            let computers = remote ? request.computers : ["localhost"]
             var parent = StoredJob(
                 id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
-                type: JobType.background, location: "localhost", command: request.command,
-                workingDirectory: request.workingDirectory, shell: request.shell)
+                type: remote ? JobType.remote : JobType.background, location: computers.joined(separator: ","),
+                command: request.command, workingDirectory: request.workingDirectory, shell: request.shell)
             if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
-            var job = StoredJob(
-                id: lastId + 2, parentId: parent.id, instanceId: UUID().uuidString.lowercased(),
-                name: "Job\(lastId + 2)", type: "", location: "localhost", command: request.command,
-                workingDirectory: request.workingDirectory, shell: request.shell)
-            job.beginTime = now
-            job.bootId = bootId
-            switch supervisor.launch(
-                id: job.id, command: request.command, shell: request.shell, environment: request.environment,
-                workingDirectory: request.workingDirectory, paths: LaunchPaths(home: home, instanceId: job.instanceId),
-                umask: request.umask, stdinFD: stdinFD)
-            {
-            case .running(let pid):
-                job.state = .running
-                job.pid = pid
-                job.waiterPid = supervisor.pid
-                job.waiterStart = supervisor.startTime
-            case .failed(let reason):
-                job.state = .failed
-                job.reason = reason
-                job.endTime = Date()
+            parent.throttleLimit = request.throttleLimit
+            parent.sshOptions = request.sshOptions
+            parent.remoteEnvironment = request.remoteEnvironment
+            var made: [StoredJob] = []
+            for (offset, computer) in computers.enumerated() {
+                let id = lastId + 2 + offset
+                var job = StoredJob(
+                    id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)",
+                    type: "", location: computer, command: request.command,
+                    workingDirectory: request.workingDirectory, shell: request.shell)
+                job.bootId = bootId
+                if request.throttleLimit <= 0 || offset < request.throttleLimit {
+                    launch(
+                        &job, parent: parent, environment: request.environment, umask: request.umask,
+                        stdinFD: stdinFD)
+                }
+                made.append(job)
             }
             do {
-                try database.insert([parent, job], environment: request.environment)
+                try database.insert([parent] + made, environment: request.environment)
             } catch {
                 // A job the store does not know must not run unseen.
-                if job.state == .running, let pid = job.pid { kill(pid_t(-pid), SIGKILL) }
-                unlink(home.outputPath(job.instanceId))
-                unlink(home.errorPath(job.instanceId))
+                for job in made {
+                    if job.state == .running, let pid = job.pid { kill(pid_t(-pid), SIGKILL) }
+                    unlink(home.outputPath(job.instanceId))
+                    unlink(home.errorPath(job.instanceId))
+                }
                 return .failure("could not record the job in \(home.databasePath): \(error)")
             }
-            lastId += 2
+            lastId += 1 + made.count
             jobs[parent.id] = parent
-            jobs[job.id] = job
-            children[parent.id] = [job.id]
-            orderedIds += [parent.id, job.id]
+            for job in made { jobs[job.id] = job }
+            children[parent.id] = made.map(\.id)
+            orderedIds += [parent.id] + made.map(\.id)
             generation &+= 1
             monitor.broadcast()
             var response = Response()
             response.jobs = [record(parent)]
             return response
         }
+    }
+
+    /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.
+    private func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
+        job.beginTime = Date()
+        let paths = LaunchPaths(home: home, instanceId: job.instanceId)
+        let outcome: LaunchOutcome
+        if let computer = try? ComputerName(job.location), !computer.isLocal {
+            let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
+                String($0.dropFirst("JOB_SSH_CONFIG=".count))
+            }
+            outcome = supervisor.launch(
+                id: job.id, program: SSHCommand.program(environment: environment),
+                argv: SSHCommand.arguments(
+                    computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
+                    options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
+                    configuration: configuration?.isEmpty == false ? configuration : nil),
+                environment: environment, workingDirectory: "/", paths: paths, umask: umask, stdinFD: nil,
+                holdStdin: true)
+        } else {
+            outcome = supervisor.launch(
+                id: job.id, program: job.shell, argv: [(job.shell as NSString).lastPathComponent, "-c", job.command],
+                environment: environment, workingDirectory: job.workingDirectory, paths: paths, umask: umask,
+                stdinFD: stdinFD)
+        }
+        switch outcome {
+        case .running(let pid):
+            job.state = .running
+            job.pid = pid
+            job.waiterPid = supervisor.pid
+            job.waiterStart = supervisor.startTime
+        case .failed(let reason):
+            job.state = .failed
+            job.reason = reason
+            job.endTime = Date()
+        }
+    }
+
+    /// Starts the waiting children of a throttled parent as slots free, in order. Lock held.
+    private func startQueued(parentId: Int) {
+        guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested else { return }
+        let kids = (children[parentId] ?? []).compactMap { jobs[$0] }
+        var running = kids.filter { $0.state == .running || $0.state == .stopping }.count
+        var changed: [StoredJob] = []
+        for var job in kids where job.state == .notStarted && running < parent.throttleLimit {
+            let environment = (try? database.environment(of: job.id)) ?? []
+            launch(&job, parent: parent, environment: environment, umask: 0o022, stdinFD: nil)
+            jobs[job.id] = job
+            changed.append(job)
+            if job.state == .running { running += 1 }
+        }
+        persist(changed)
     }
 
     // MARK: - get
@@ -538,7 +598,13 @@ final class JobRegistry: @unchecked Sendable {
         }
         persist(changed)
         for id in signalled {
-            if let pid = jobs[id]?.pid { kill(pid_t(-pid), SIGTERM) }
+            guard let job = jobs[id] else { continue }
+            // A remote child is ended on its computer: closing its stdin makes the remote side
+            // end the command's process group, and then ssh exits.
+            if let computer = try? ComputerName(job.location), !computer.isLocal, supervisor.release(id: id) {
+                continue
+            }
+            if let pid = job.pid { kill(pid_t(-pid), SIGTERM) }
         }
         let deadline = Monitor.now() + max(0, grace)
         var killed = false
@@ -595,6 +661,7 @@ final class JobRegistry: @unchecked Sendable {
                     if let job = jobs.removeValue(forKey: id) {
                         unlink(home.outputPath(job.instanceId))
                         unlink(home.errorPath(job.instanceId))
+                        unlink(home.sshLogPath(job.instanceId))
                     }
                 }
                 jobs.removeValue(forKey: current.id)

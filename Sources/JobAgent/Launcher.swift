@@ -98,13 +98,14 @@ final class Supervisor: @unchecked Sendable {
 
     /// Asks the supervisor to start one job. Call with the registry's lock held (one launch
     /// at a time on the request channel).
+    /// Asks the supervisor to start one job: `program` with `argv` (the local shell with `-c`,
+    /// or `ssh`). Call with the registry's lock held (one request at a time on the channel).
     func launch(
-        id: Int, command: String, shell: String, environment: [String], workingDirectory: String,
-        paths: LaunchPaths, umask: Int, stdinFD: Int32?
+        id: Int, program: String, argv: [String], environment: [String], workingDirectory: String,
+        paths: LaunchPaths, umask: Int, stdinFD: Int32?, holdStdin: Bool = false
     ) -> LaunchOutcome {
-        let argv = [(shell as NSString).lastPathComponent, "-c", command]
         let strings =
-            [shell, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.exitLog, String(umask & 0o777)]
+            [program, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.exitLog, String(umask & 0o777)]
             + argv
             + environment
         var block: [UInt8] = []
@@ -118,11 +119,18 @@ final class Supervisor: @unchecked Sendable {
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 cjob_supervisor_launch(
                     requests, UInt64(id), chars.baseAddress, UInt32(chars.count), UInt32(argv.count),
-                    UInt32(environment.count), stdinFD ?? -1, &reply)
+                    UInt32(environment.count), stdinFD ?? -1, holdStdin ? 1 : 0, &reply)
             }
         }
         guard status == 0 else { return .failed(reason: "the job supervisor is gone; restart the agent") }
-        return Self.outcome(reply, shell: shell, workingDirectory: workingDirectory)
+        return Self.outcome(reply, shell: program, workingDirectory: workingDirectory)
+    }
+
+    /// Closes a remote job's stdin: its remote side then ends the command's whole process
+    /// group. Returns whether the job had one to close.
+    func release(id: Int) -> Bool {
+        var reply = cjob_supervisor_reply()
+        return cjob_supervisor_release(requests, UInt64(id), &reply) == 0 && reply.pid != 0
     }
 
     /// Reads one end event; nil when the supervisor has gone away.

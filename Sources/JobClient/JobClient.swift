@@ -184,6 +184,26 @@ public final class JobClient {
         return job
     }
 
+    /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
+    /// order given); returns the parent at once. `localhost` runs here without SSH.
+    public func invoke(
+        command: String, computers: [String], name: String? = nil, throttleLimit: Int = 32,
+        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
+    ) throws -> JobRecord {
+        var request = Request(op: .start)
+        var start = StartRequest(
+            command: command, name: name, workingDirectory: JobHome.currentDirectory(),
+            environment: environment ?? ProcessEnvironment.entries(), shell: "/bin/sh", hasInput: false,
+            umask: Self.currentUmask())
+        start.computers = computers
+        start.throttleLimit = throttleLimit
+        start.sshOptions = sshOptions
+        start.remoteEnvironment = remoteEnvironment
+        request.start = start
+        guard let job = try send(request).jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
+        return job
+    }
+
     public func get(_ selection: JobSelection = JobSelection(), options: GetOptions = GetOptions()) throws -> Response {
         var request = Request(op: .get)
         request.selection = selection

@@ -45,6 +45,8 @@ public struct JobHome: Sendable, Equatable {
     /// A child's stdout and stderr files: `jobs/<InstanceId>.out` and `.err`.
     public func outputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".out" }
     public func errorPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".err" }
+    /// A remote child's ssh diagnostics (`ssh -E`): its Reason when ssh fails, never output.
+    public func sshLogPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".ssh" }
 
     /// The agent's socket: inside the home when the path fits in a socket address (107
     /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of

@@ -51,6 +51,14 @@ public struct StartRequest: Sendable {
     public var hasInput: Bool
     /// The caller's file mode creation mask, which the job gets.
     public var umask: Int
+    /// For `invoke`: the computers to run on, one child each, in order (empty for `start`).
+    public var computers: [String] = []
+    /// For `invoke`: how many children run at once (0: no limit).
+    public var throttleLimit: Int = 0
+    /// For `invoke`: extra options for ssh, each one argument.
+    public var sshOptions: [String] = []
+    /// For `invoke`: the `--env` entries, the only local variables a remote command gets.
+    public var remoteEnvironment: [String] = []
 
     public init(
         command: String, name: String?, workingDirectory: String, environment: [String], shell: String,
@@ -256,6 +264,10 @@ extension Request: WireMessage {
             w.string(s.shell)
             w.bool(s.hasInput)
             w.int(s.umask)
+            w.strings(s.computers)
+            w.int(s.throttleLimit)
+            w.strings(s.sshOptions)
+            w.strings(s.remoteEnvironment)
         }
         w.optional(selection) { $1.write(to: &$0) }
         w.optional(get) { w, g in
@@ -297,9 +309,14 @@ extension Request: WireMessage {
         guard version == ProtocolVersion.current else { return }
         op = try r.enumeration(Operation.self)
         start = try r.optional { r in
-            StartRequest(
+            var start = StartRequest(
                 command: try r.string(), name: try r.optional { try $0.string() }, workingDirectory: try r.string(),
                 environment: try r.strings(), shell: try r.string(), hasInput: try r.bool(), umask: try r.int())
+            start.computers = try r.strings()
+            start.throttleLimit = try r.int()
+            start.sshOptions = try r.strings()
+            start.remoteEnvironment = try r.strings()
+            return start
         }
         selection = try r.optional { try JobSelection(from: &$0) }
         get = try r.optional { r in

@@ -64,6 +64,14 @@ public final class JobDatabase: @unchecked Sendable {
                     CREATE INDEX job_parent ON job(parentId);
                     """)
         }
+        migrator.registerMigration("v2: remote jobs") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN throttleLimit INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN sshOptions BLOB;
+                    ALTER TABLE job ADD COLUMN remoteEnvironment BLOB;
+                    """)
+        }
         return migrator
     }
 
@@ -154,6 +162,10 @@ public final class JobDatabase: @unchecked Sendable {
         let blob = try queue.read { db in
             try Data.fetchOne(db, sql: "SELECT environment FROM job WHERE id = ?", arguments: [id])
         }
+        return Self.decode(blob)
+    }
+
+    static func decode(_ blob: Data?) -> [String] {
         guard let blob else { return [] }
         return blob.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
             String(decoding: $0, as: UTF8.self)
@@ -180,8 +192,9 @@ public final class JobDatabase: @unchecked Sendable {
             sql: """
                 INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
-                waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
+                throttleLimit, sshOptions, remoteEnvironment)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -189,7 +202,8 @@ public final class JobDatabase: @unchecked Sendable {
                 job.workingDirectory, job.shell, environment, job.state.rawValue, job.stopRequested, job.reason,
                 job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
                 job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
-                job.errorRead, job.outputSize, job.errorSize,
+                job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
+                Self.encode(job.remoteEnvironment),
             ])
     }
 
@@ -213,6 +227,9 @@ public final class JobDatabase: @unchecked Sendable {
         job.errorRead = row["errorRead"]
         job.outputSize = row["outputSize"]
         job.errorSize = row["errorSize"]
+        job.throttleLimit = row["throttleLimit"]
+        job.sshOptions = decode(row["sshOptions"])
+        job.remoteEnvironment = decode(row["remoteEnvironment"])
         return job
     }
 }

@@ -32,6 +32,11 @@ public struct StoredJob: Sendable, Equatable {
     /// Sizes of the output files when last looked at (at the end, and at each receive).
     public var outputSize: Int64
     public var errorSize: Int64
+    /// On `invoke` parents: how many children run at once (0: no limit).
+    public var throttleLimit: Int = 0
+    /// On `invoke` parents: extra ssh options, and the `--env` entries for remote commands.
+    public var sshOptions: [String] = []
+    public var remoteEnvironment: [String] = []
 
     public init(
         id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,

@@ -5,6 +5,7 @@ import JobProtocol
 enum JobCommand {
     static let verbs: [(String, String)] = [
         ("start", "start a command as a background job"),
+        ("invoke", "run a command on computers (over ssh), now or as a job"),
         ("get", "list jobs"),
         ("receive", "write the output received so far"),
         ("wait", "wait until jobs have finished"),
@@ -38,6 +39,7 @@ enum JobCommand {
         switch verb {
         case "start": try StartVerb.run(ArgumentParsing.parse(rest, StartVerb.spec))
         case "get": try GetVerb.run(ArgumentParsing.parse(rest, GetVerb.spec))
+        case "invoke": try InvokeVerb.run(ArgumentParsing.parse(rest, InvokeVerb.spec))
         case "receive": try ReceiveVerb.run(ArgumentParsing.parse(rest, ReceiveVerb.spec))
         case "wait": try WaitVerb.run(ArgumentParsing.parse(rest, WaitVerb.spec))
         case "stop": try StopVerb.run(ArgumentParsing.parse(rest, StopVerb.spec))

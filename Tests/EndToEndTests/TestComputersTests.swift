@@ -6,13 +6,13 @@ import Testing
 struct TestComputersTests {
     @Test("each test computer is a real sshd with a user of its own; `unreachable` refuses; stop leaves nothing")
     func computers() throws {
-        let computers = try TestComputers(count: 3)
+        let computers = try TestComputers(count: 3, first: 101)
         for index in 1...3 {
             let result = try computers.ssh([computers.name(index), "id -un; echo $SSH_CONNECTION"])
             #expect(result.status == 0)
             let lines = result.stdout.split(separator: "\n")
-            #expect(lines.first.map(String.init) == String(format: "jobtest%02d", index))
-            #expect(lines.last?.hasSuffix("127.0.0.\(index + 1) 2222") == true)
+            #expect(lines.first.map(String.init) == computers.user(index))
+            #expect(lines.last?.hasSuffix("\(computers.address(index)) 2222") == true)
         }
         let refused = try computers.ssh(["unreachable", "true"])
         #expect(refused.status == 255)

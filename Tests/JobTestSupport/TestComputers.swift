@@ -18,12 +18,17 @@ public final class TestComputers: @unchecked Sendable {
 
     /// Starts `count` test computers and returns once each accepts logins. Throws (the test
     /// fails, it is not skipped) when they cannot be set up.
-    public init(count: Int = 3) throws {
+    public let first: Int
+
+    /// `first` shifts the addresses and users (server01 is 127.0.0.(first+1) with user
+    /// jobtest(first)), so that several sets can run at once.
+    public init(count: Int = 3, first: Int = 1) throws {
         self.count = count
+        self.first = first
         directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.projectRoot + "/scripts/test-computers")
-        process.arguments = ["serve", directory, String(count)]
+        process.arguments = ["serve", directory, String(count), String(first)]
         let output = Pipe()
         process.standardOutput = output
         let errors = directory + ".log"
@@ -44,6 +49,8 @@ public final class TestComputers: @unchecked Sendable {
     public var sshConfig: String { directory + "/ssh_config" }
 
     public func name(_ index: Int) -> String { String(format: "server%02d", index) }
+    public func user(_ index: Int) -> String { String(format: "jobtest%02d", first + index - 1) }
+    public func address(_ index: Int) -> String { "127.0.0.\(first + index)" }
 
     /// Runs `ssh -F ssh_config ARGS`.
     public func ssh(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {

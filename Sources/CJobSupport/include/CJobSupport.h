@@ -77,8 +77,13 @@ void cjob_supervisor_main(int listener);
 int cjob_supervisor_connect(const char *socket_path, char role);
 /// Sends a launch (strings: shell, cwd, stdout, stderr, key, exit log, argv..., env...)
 /// and reads the reply. Returns 0, or -1 when the supervisor is gone.
+/// With `hold_stdin` (and no `stdin_fd`), the job's stdin is a pipe whose write end the
+/// supervisor holds until `cjob_supervisor_release` or the job's end.
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
-                           int stdin_fd, cjob_supervisor_reply *reply);
+                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply);
+/// Closes the held stdin of job `id` (the remote command then ends). `reply->pid` is the job's
+/// pid when it had one held, else 0.
+int cjob_supervisor_release(int fd, uint64_t id, cjob_supervisor_reply *reply);
 /// Reads one end event; -1 when the supervisor is gone.
 int cjob_supervisor_read_event(int fd, cjob_supervisor_event *event);
 

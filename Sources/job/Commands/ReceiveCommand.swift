@@ -54,27 +54,7 @@ enum ReceiveVerb {
         var session = ReceiveSession(
             client: client, selection: selection, keep: parsed.flag("--keep"), fromStart: parsed.flag("--from-start"),
             noRecurse: parsed.flag("--no-recurse"), prefix: prefix, json: format == "json")
-        var grants = try session.round()
-        if wait && !session.readerGone {
-            let events = try JobClient()
-            var watcher = OutputWatcher()
-            var generation = session.generation
-            var pending = false
-            while !session.readerGone && !grants.allSatisfy(\.state.isFinished) {
-                watcher.watch(grants)
-                if !pending {
-                    var request = Request(op: .waitEvent)
-                    request.generation = generation
-                    try events.post(request)
-                    pending = true
-                }
-                if watcher.waitForChange(orReadable: events.socketFD) {
-                    generation = try events.collect().generation ?? generation
-                    pending = false
-                }
-                grants = try session.round()
-            }
-        }
+        let grants = try wait ? session.streamUntilFinished() : session.round()
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
         }
@@ -128,6 +108,38 @@ struct ReceiveSession {
         self.json = json
     }
 
+    /// Receives until every selected job has finished (or the reader went away): a round,
+    /// then a wait for output to grow (inotify) or the agent to report a change, and again.
+    mutating func streamUntilFinished(interrupt: Int32 = -1) throws -> [StreamGrant] {
+        var grants = try round()
+        guard !readerGone else { return grants }
+        let events = try JobClient()
+        var watcher = OutputWatcher()
+        var pending = false
+        while !readerGone && !grants.allSatisfy(\.state.isFinished) {
+            watcher.watch(grants)
+            if !pending {
+                var request = Request(op: .waitEvent)
+                request.generation = generation
+                try events.post(request)
+                pending = true
+            }
+            switch watcher.waitForChange(orReadable: events.socketFD, interrupt: interrupt) {
+            case .socket:
+                generation = try events.collect().generation ?? generation
+                pending = false
+            case .interrupted:
+                throw Interrupted()
+            case .output:
+                break
+            }
+            grants = try round()
+        }
+        return grants
+    }
+
+    struct Interrupted: Error {}
+
     mutating func round() throws -> [StreamGrant] {
         var options = ReceiveOptions()
         options.keep = keep
@@ -140,6 +152,9 @@ struct ReceiveSession {
         let grants = response.streams ?? []
         let computers = Set(grants.map(\.computer))
         let prefixed = prefix ?? (computers.count > 1)
+        // Lines are tagged with the computer when the jobs span several (the pdsh way),
+        // else with the job's name.
+        func label(_ grant: StreamGrant) -> String { computers.count > 1 ? grant.computer : grant.name }
         var advances: [ReadAdvance] = []
         for grant in grants {
             guard !readerGone else { break }
@@ -152,11 +167,11 @@ struct ReceiveSession {
             let outStyle: OutputStyle =
                 json
                 ? .json(id: grant.id, computer: grant.computer, stream: "output")
-                : prefixed ? .prefixed(grant.name) : .raw
+                : prefixed ? .prefixed(label(grant)) : .raw
             let errStyle: OutputStyle =
                 json
                 ? .json(id: grant.id, computer: grant.computer, stream: "error")
-                : prefixed ? .prefixed(grant.name) : .raw
+                : prefixed ? .prefixed(label(grant)) : .raw
             let out = OutputPump.copy(path: grant.outputPath, from: output, to: 1, style: outStyle, final: final)
             output = out.position
             readerGone = out.readerGone
@@ -191,17 +206,21 @@ struct OutputWatcher {
         }
     }
 
-    /// Blocks until output grows or `socket` is readable; true for the socket.
-    func waitForChange(orReadable socket: Int32) -> Bool {
+    enum Wake { case socket, output, interrupted }
+
+    /// Blocks until output grows, `socket` is readable, or `interrupt` (a self-pipe) is.
+    func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1) -> Wake {
         var fds = [
             pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),
             pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
         ]
-        while poll(&fds, nfds_t(inotify >= 0 ? 2 : 1), -1) < 0 && errno == EINTR {}
-        if fds[1].revents != 0 {
+        while poll(&fds, 3, -1) < 0 && errno == EINTR {}
+        if fds[2].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while read(inotify, &buffer, buffer.count) > 0 {}
         }
-        return fds[0].revents != 0
+        if fds[1].revents != 0 { return .interrupted }
+        return fds[0].revents != 0 ? .socket : .output
     }
 }

@@ -1,0 +1,132 @@
+import CJobSupport
+import JobClient
+import JobCore
+import JobProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum InvokeVerb {
+    static let spec = VerbSpec(
+        name: "invoke", flags: ["--as-job", "--prefix", "--no-prefix", "--quiet"],
+        options: ["--computer", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"],
+        aliases: ["-q": "--quiet"], stopsAtFirstPositional: true,
+        help: """
+            Usage: job invoke --computer NAME[,NAME...] [OPTIONS] [--] COMMAND...
+
+            Run a command on one or more computers: a RemoteJob parent with one child per
+            computer, in the order given. `localhost` (or `.`) runs here; any other name
+            (host, user@host, host:port, user@host:port) goes through the system ssh client with
+            your ssh configuration (or JOB_SSH_CONFIG), BatchMode=yes and a connect timeout. On
+            the other side the command runs under /bin/sh -c in the login environment plus --env.
+
+            Without --as-job it streams every computer's output as it arrives, each line
+            prefixed 'NAME: ', prints each failed computer's Reason at the end, and exits 0
+            only if every computer completed; Ctrl-C stops them all. With --as-job it prints the
+            job at once; use get, receive, wait, stop and remove on it.
+
+              --computer NAMES            computers, separated by commas (repeatable)
+              --as-job                    return at once with the job
+              --name NAME                 the job's name (default Job<Id>)
+              --throttle-limit N          at most N computers at once (default 32)
+              --ssh-option OPTION         an option for ssh, e.g. -oPort=2222 (repeatable)
+              --env KEY=VALUE             set a variable for the command (repeatable)
+              --prefix, --no-prefix       tag lines with the computer (default: several computers)
+              --format text|json          streamed output as text or JSON records; with
+                                          --as-job: table, list or json for the job
+              -q, --quiet                 with --as-job: print only the job's Id
+
+            """)
+
+    static func run(_ parsed: ParsedArguments) throws {
+        let computers = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        guard !computers.isEmpty else {
+            throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...]; see job invoke --help")
+        }
+        for computer in computers {
+            do {
+                _ = try ComputerName(computer)
+            } catch {
+                throw CLIFailure.usage("\(error)")
+            }
+        }
+        let words = parsed.positionals
+        guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
+        let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
+        guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        let throttle = try parsed.integer("--throttle-limit") ?? 32
+        guard throttle >= 1 else { throw CLIFailure.usage("--throttle-limit takes a number of computers, 1 or more") }
+        var environment: [String] = []
+        for entry in parsed.all("--env") {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
+            }
+            environment.append(entry)
+        }
+        var local = ProcessEnvironment.entries()
+        for entry in environment {
+            let key = entry[...entry.firstIndex(of: "=")!]
+            local.removeAll { $0.hasPrefix(key) }
+            local.append(entry)
+        }
+        let client = try JobClient()
+        let job = try client.invoke(
+            command: command, computers: computers, name: parsed.value("--name"), throttleLimit: throttle,
+            sshOptions: parsed.all("--ssh-option"), remoteEnvironment: environment, environment: local)
+        if parsed.flag("--as-job") {
+            if parsed.flag("--quiet") {
+                Terminal.out("\(job.id)\n")
+            } else {
+                Terminal.show([job], format: try Terminal.format(parsed))
+            }
+            return
+        }
+        try stream(job, client: client, parsed: parsed)
+    }
+
+    /// Streams a job's output until it ends, then removes it (as Invoke-Command without
+    /// -AsJob leaves no job behind). Ctrl-C stops every child first.
+    static func stream(_ job: JobRecord, client: JobClient, parsed: ParsedArguments) throws {
+        let selection = JobSelection(selectors: [String(job.id)])
+        let prefix: Bool? = parsed.flag("--prefix") ? true : parsed.flag("--no-prefix") ? false : nil
+        var session = ReceiveSession(
+            client: client, selection: selection, keep: false, fromStart: false, noRecurse: false, prefix: prefix,
+            json: parsed.value("--format") == "json")
+        let interrupt = Interruption.install()
+        let grants: [StreamGrant]
+        do {
+            grants = try session.streamUntilFinished(interrupt: interrupt)
+        } catch is ReceiveSession.Interrupted {
+            _ = try client.stop(selection, grace: 5)
+            _ = try client.remove(selection, force: true)
+            throw CLIFailure(status: 130, message: "stopped on every computer")
+        }
+        for grant in grants where grant.state == .failed {
+            Terminal.error("\(grant.computer): \(grant.reason ?? "failed")")
+        }
+        _ = try client.remove(selection, force: true)
+        let status = ReceiveVerb.status(of: grants)
+        if status != 0 { throw CLIFailure(status: status, message: "") }
+    }
+}
+
+/// Ctrl-C while a command streams: the handler writes to a pipe the streaming loop polls.
+enum Interruption {
+    nonisolated(unsafe) static var pipeWriteEnd: Int32 = -1
+
+    static func install() -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return -1 }
+        pipeWriteEnd = fds[1]
+        signal(SIGINT) { _ in
+            var byte: UInt8 = 1
+            _ = write(Interruption.pipeWriteEnd, &byte, 1)
+        }
+        signal(SIGTERM) { _ in
+            var byte: UInt8 = 1
+            _ = write(Interruption.pipeWriteEnd, &byte, 1)
+        }
+        return fds[0]
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// The test computers every remote test shares; they end with the test process (the
+/// script stops its sshds when its stdin, held by this process, closes).
+let sharedComputers = Result { try TestComputers(count: 3) }
+
+@Suite("invoke on computers over ssh")
+struct RemoteTests {
+    let computers: TestComputers
+    let home: TestHome
+
+    init() throws {
+        computers = try sharedComputers.get()
+        home = try TestHome()
+    }
+
+    @discardableResult
+    func job(_ arguments: String...) throws -> CommandResult {
+        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+    }
+
+    @Test("the seed's scenario: localhost, an unreachable computer and a reachable one as one RemoteJob")
+    func seedScenario() throws {
+        let started = try job("invoke", "--computer", "localhost,unreachable,server02", "--as-job", "--quiet", "date")
+        #expect(started.status == 0)
+        #expect(started.stdout == "1\n")
+        try job("wait", "1")
+        let all = try TestHome.jobs(try job("get", "--include-children", "--format", "json"))
+        #expect(all.map { $0["id"] as? Int } == [1, 2, 3, 4])
+        #expect(all[0]["type"] as? String == "RemoteJob")
+        #expect(all[0]["location"] as? String == "localhost,unreachable,server02")
+        #expect(all[0]["state"] as? String == "Failed")
+        #expect(all[1...].map { $0["state"] as? String } == ["Completed", "Failed", "Completed"])
+        #expect(all[1...].map { $0["location"] as? String } == ["localhost", "unreachable", "server02"])
+        #expect(all[2]["hasMoreData"] as? Bool == false)
+        #expect((all[2]["reason"] as? String ?? "").contains("Connection refused"))
+        #expect(all[0]["reason"] as? String == "Job3 failed: \(all[2]["reason"] as? String ?? "")")
+        // Receiving the parent tags every line with its computer, as the selection spans several.
+        let received = try job("receive", "1")
+        let lines = received.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("localhost: "))
+        #expect(lines[1].hasPrefix("server02: "))
+        #expect(received.stderr.contains("Job3 failed: ssh: connect to host 127.0.0.250 port 2222: Connection refused"))
+    }
+
+    @Test("without --as-job the output streams tagged with the computer, failures at the end, no job left")
+    func streaming() throws {
+        let result = try job("invoke", "--computer", "server01,unreachable,server03", "id -un")
+        #expect(result.status == 1)
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines == ["server01: jobtest01", "server03: jobtest03"])
+        #expect(result.stderr.contains("job: unreachable: ssh: connect to host 127.0.0.250 port 2222"))
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+        let ok = try job("invoke", "--computer", "server01", "--", "printf", "%s", "done")
+        #expect(ok.status == 0)
+        #expect(ok.stdout == "done")
+    }
+
+    @Test("the command arrives unchanged: quotes, $, backslashes, newlines, globs and non-ASCII text")
+    func quoting() throws {
+        let command = "printf '%s|' \"a  b\" '$HOME' \\$USER 'back\\\\slash' \"it's\" '*' 'ünï' \"two\nlines\"; echo"
+        let local = try home.shell(command)
+        let remote = try job("invoke", "--computer", "server01", "--no-prefix", command)
+        #expect(remote.status == 0)
+        #expect(remote.stdout == local.stdout)
+        #expect(local.stdout.contains("$HOME|"))
+    }
+
+    @Test("a computer name that could be an ssh option or holds metacharacters is refused before anything runs")
+    func badNames() throws {
+        for name in ["-oProxyCommand=touch /tmp/pwned", "server01 server02", "a;b", "host\u{7}", "x$(id)", "user@"] {
+            let result = try job("invoke", "--computer", name, "true")
+            #expect(result.status == 2, "\(name)")
+            #expect(result.stderr.contains("computer name"), "\(name)")
+        }
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+    }
+
+    @Test("on the remote side the command gets the login environment plus --env, never the local one")
+    func environment() throws {
+        let result = try home.job(
+            ["invoke", "--computer", "server01", "--env", "GREETING=hello there", "echo \"$GREETING|$MARKER|$HOME\""],
+            environment: ["JOB_SSH_CONFIG": computers.sshConfig, "MARKER": "local-only"])
+        #expect(result.stdout == "hello there||/home/jobtest01\n")
+    }
+
+    @Test("with --throttle-limit 1 no two children overlap in time, and they run in the order given")
+    func throttle() throws {
+        let started = try job(
+            "invoke", "--computer", "server01,server02,server03", "--throttle-limit", "1", "--as-job", "--quiet",
+            "date +%s.%N; sleep 0.3; date +%s.%N")
+        #expect(started.status == 0)
+        try job("wait", "1")
+        var intervals: [(Double, Double)] = []
+        for id in 2...4 {
+            let times = try job("receive", String(id)).stdout.split(separator: "\n").compactMap { Double($0) }
+            #expect(times.count == 2)
+            if times.count == 2 { intervals.append((times[0], times[1])) }
+        }
+        for index in 1..<intervals.count {
+            #expect(intervals[index].0 >= intervals[index - 1].1)
+        }
+    }
+
+    @Test("stop ends the remote command's whole process tree on its computer")
+    func stopRemoteTree() throws {
+        let marker = "tree-\(UUID().uuidString.prefix(8))"
+        let started = try job(
+            "invoke", "--computer", "server02", "--as-job", "--quiet",
+            "trap '' TERM; sleep 300 & (trap '' TERM; sleep 301) & echo \(marker); wait")
+        #expect(started.status == 0)
+        try TestHome.eventually("the remote command to start") {
+            try job("receive", "2", "--keep").stdout.contains(marker)
+        }
+        func remaining() -> Int {
+            let listing = try? TestHome.run(
+                "/bin/ps", ["-o", "pid=,stat=,args=", "-u", "jobtest02"], stdin: nil, environment: [:], directory: "/",
+                timeout: 10)
+            return listing?.stdout.split(separator: "\n").filter {
+                $0.contains("sleep 30") && !$0.contains(" Z")
+            }.count ?? -1
+        }
+        #expect(remaining() >= 2)
+        #expect(try job("stop", "1", "--grace", "1").status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        try TestHome.eventually("no process of the job to be left on server02") { remaining() == 0 }
+    }
+
+    @Test("a dropped connection (the ssh client killed) ends the remote command too: no orphan is left")
+    func droppedConnection() throws {
+        let marker = "drop-\(UUID().uuidString.prefix(8))"
+        try job("invoke", "--computer", "server03", "--as-job", "--quiet", "sleep 302 & echo \(marker); wait")
+        try TestHome.eventually("the remote command to start") {
+            try job("receive", "2", "--keep").stdout.contains(marker)
+        }
+        let sshPid = Int32(try #require(try home.record(2)["pid"] as? Int))
+        kill(sshPid, SIGKILL)
+        try job("wait", "1")
+        #expect(try home.record(2)["state"] as? String == "Failed")
+        try TestHome.eventually("no process of the job to be left on server03") {
+            let listing = try TestHome.run(
+                "/bin/ps", ["-o", "args=", "-u", "jobtest03"], stdin: nil, environment: [:], directory: "/", timeout: 10
+            )
+            return !listing.stdout.contains("sleep 302")
+        }
+    }
+
+    @Test("a restart of the local agent does not end a remote job; the next agent records its end")
+    func agentRestart() throws {
+        let gate = "/tmp/" + "gate-\(UUID().uuidString.prefix(8))"
+        try job(
+            "invoke", "--computer", "server01", "--as-job", "--quiet",
+            "while [ ! -e \(gate) ]; do sleep 0.05; done; echo through")
+        try TestHome.eventually("the job to run") { try home.record(2)["pid"] is Int }
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        let result = try job("receive", "1", "--wait", "--no-prefix")
+        #expect(result.status == 0)
+        #expect(result.stdout == "through\n")
+    }
+}
