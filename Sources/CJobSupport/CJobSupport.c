@@ -2,6 +2,7 @@
 #include "CJobSupport.h"
 
 #include <errno.h>
+#include <spawn.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -270,3 +271,26 @@ int cjob_reap_all(int fd) {
 }
 
 void cjob_set_process_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+int cjob_run_quiet(const char *path, char *const *argv) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    extern char **environ;
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (rc != 0) return -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return 0;
+}

@@ -348,7 +348,8 @@ final class JobRegistry: @unchecked Sendable {
                 argv: SSHCommand.arguments(
                     computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
                     options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
-                    configuration: configuration?.isEmpty == false ? configuration : nil),
+                    configuration: configuration?.isEmpty == false ? configuration : nil,
+                    controlFolder: SSHCommand.controlFolder(home: home)),
                 environment: environment, workingDirectory: "/", paths: paths, umask: umask, stdinFD: nil,
                 holdStdin: true)
         } else {
@@ -678,6 +679,16 @@ final class JobRegistry: @unchecked Sendable {
             response.jobs = removed
             response.problems = problems.isEmpty ? nil : problems
             return response
+        }
+    }
+
+    /// Whether any remote child is still running (its session may use a shared connection).
+    func hasRunningRemoteJobs() -> Bool {
+        monitor.withLock {
+            slots.values.contains { slot in
+                !slot.job.state.isFinished && slot.job.parentId != nil
+                    && (try? ComputerName(slot.job.location))?.isLocal == false
+            }
         }
     }
 

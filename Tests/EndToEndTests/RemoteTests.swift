@@ -163,4 +163,23 @@ struct RemoteTests {
         #expect(result.status == 0)
         #expect(result.stdout == "through\n")
     }
+
+    @Test("children on the same computer share one ssh connection, closed when the agent stops")
+    func sharedConnection() throws {
+        #expect(try job("invoke", "--computer", "server01", "true").status == 0)
+        let folder = home.path + "/ssh"
+        let sockets = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(sockets.count == 1)
+        let socket = folder + "/" + (sockets.first ?? "")
+        let check = try TestHome.run(
+            "/usr/bin/ssh", ["-S", socket, "-O", "check", "server01"], stdin: nil, environment: [:], directory: "/",
+            timeout: 10)
+        #expect(check.status == 0)
+        let master = Int32(check.stderr.split(separator: "=").last?.filter(\.isNumber) ?? "") ?? 0
+        #expect(master > 1)
+        #expect(try job("invoke", "--computer", "server01", "echo again").stdout == "again\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1)
+        #expect(try job("agent", "stop").status == 0)
+        try TestHome.eventually("the shared connection to close") { !processIsLive(master) }
+    }
 }

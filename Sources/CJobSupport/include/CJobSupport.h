@@ -36,6 +36,8 @@ int cjob_accept(int listener);
 int cjob_set_subreaper(void);
 /// Names the process (as ps and top show it).
 void cjob_set_process_name(const char *name);
+/// Runs a program with stdio on /dev/null and waits for it (posix_spawn: safe with threads).
+int cjob_run_quiet(const char *path, char *const *argv);
 /// A signalfd for SIGCHLD (which `cjob_block_signals` blocks in every thread).
 int cjob_signalfd_child(void);
 /// Drains the signalfd and reaps every ended child; returns how many.

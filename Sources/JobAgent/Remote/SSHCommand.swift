@@ -1,3 +1,4 @@
+import CJobSupport
 import Foundation
 import JobCore
 
@@ -8,6 +9,19 @@ import JobCore
 enum SSHCommand {
     /// Seconds between SIGTERM and SIGKILL on the remote side.
     static let remoteGrace = 5
+    /// Seconds a shared connection stays open with no session on it.
+    static let idleSeconds = 60
+
+    /// Where the shared connections' sockets go: `JOB_HOME/ssh`, or a folder in /tmp when
+    /// that path is too long (a socket path has at most 107 bytes, and ssh needs room).
+    static func controlFolder(home: JobHome) -> String? {
+        var folder = home.path + "/ssh"
+        if folder.utf8.count > 60 { folder = "/tmp/job-\(getuid())-ssh" }
+        var info = stat()
+        if stat(folder, &info) != 0 { mkdir(folder, 0o700) }
+        guard stat(folder, &info) == 0, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else { return nil }
+        return folder
+    }
 
     /// The `ssh` program: the first in the caller's PATH, else /usr/bin/ssh.
     static func program(environment: [String]) -> String {
@@ -25,11 +39,19 @@ enum SSHCommand {
     /// one remote command, so that no re-quoting can change the command.
     static func arguments(
         computer: ComputerName, command: String, remoteEnvironment: [String], options: [String],
-        diagnostics: String, configuration: String?
+        diagnostics: String, configuration: String?, controlFolder: String?
     ) -> [String] {
         var arguments = ["ssh", "-T", "-E", diagnostics, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
         if let configuration { arguments += ["-F", configuration] }
+        // The user's options come before ours: for each option ssh keeps the first value.
         arguments += options
+        if let controlFolder {
+            // Children on the same computer share one connection, kept for a minute when idle.
+            arguments += [
+                "-o", "ControlMaster=auto", "-o", "ControlPath=\(controlFolder)/%C", "-o",
+                "ControlPersist=\(idleSeconds)",
+            ]
+        }
         if let port = computer.port { arguments += ["-p", String(port)] }
         if let user = computer.user { arguments += ["-l", user] }
         arguments += ["--", computer.host, remoteCommand(command, environment: remoteEnvironment)]
@@ -53,6 +75,19 @@ enum SSHCommand {
 
     static func quote(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// Ends the shared connections (`ssh -O exit` on each socket).
+    static func closeSharedConnections(home: JobHome, ssh: String = "/usr/bin/ssh") {
+        guard let folder = controlFolder(home: home),
+            let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
+        else { return }
+        for name in names {
+            let argv = ["ssh", "-o", "BatchMode=yes", "-S", folder + "/" + name, "-O", "exit", "shared"]
+            var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+            _ = pointers.withUnsafeMutableBufferPointer { cjob_run_quiet(ssh, $0.baseAddress!) }
+            pointers.forEach { free($0) }
+        }
     }
 
     /// ssh's own last message, the Reason of a child that ssh could not run.
