@@ -28,9 +28,6 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 static void close_from(int first, int cloexec_only) {
     if (syscall(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
@@ -44,7 +41,7 @@ static void close_from(int first, int cloexec_only) {
 /* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
 struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
 
-static void reset_signals(void) {
+void cjob_reset_signals(void) {
     struct kernel_sigaction sa;
     memset(&sa, 0, sizeof sa);
     /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
@@ -69,7 +66,7 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
     }
     setsid();
     if (fork() != 0) _exit(0);
-    reset_signals();
+    cjob_reset_signals();
     int null_fd = open("/dev/null", O_RDWR);
     if (null_fd < 0) _exit(127);
     int ready = dup(ready_fd);
@@ -82,21 +79,6 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
     _exit(127);
 }
 
-int cjob_pidfd_open(pid_t pid) {
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-int cjob_reap(pid_t pid, int *status) {
-    pid_t r;
-    do { r = waitpid(pid, status, WNOHANG); } while (r < 0 && errno == EINTR);
-    if (r == pid) return 1;
-    if (r == 0) return 0;
-    return -1;
-}
-
-int cjob_wait_status_exited(int status) { return WIFEXITED(status); }
-int cjob_wait_status_code(int status) { return WEXITSTATUS(status); }
-int cjob_wait_status_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 
 int cjob_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -207,7 +189,6 @@ int cjob_unix_connect(const char *path) {
     return fd;
 }
 
-int cjob_set_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 static sigset_t handled_signals(void) {
     sigset_t set;

@@ -42,20 +42,6 @@ typedef struct {
 static sup_job *jobs;
 static size_t job_count, job_capacity;
 
-struct kernel_sigaction_s { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
-
-static void sup_reset_signals(void) {
-    struct kernel_sigaction_s sa;
-    memset(&sa, 0, sizeof sa);
-    for (int sig = 1; sig <= 64; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static int read_full(int fd, void *buf, size_t len, int *passed_fd) {
     size_t got = 0;
     while (got < len) {
@@ -179,7 +165,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     if (pid == 0) {
         int failure[2] = { 0, 0 };
         setsid();
-        sup_reset_signals();
+        cjob_reset_signals();
         umask(job_umask);
         if (chdir(fields[1]) != 0) {
             failure[0] = 1; failure[1] = errno;
@@ -379,7 +365,7 @@ pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable) {
     pid_t pid = vfork();
     if (pid == 0) {
         setsid();
-        sup_reset_signals();
+        cjob_reset_signals();
         int keep = fcntl(listener, F_DUPFD, 10);
         if (keep < 0 || null_fd < 0) { failed = errno; _exit(127); }
         dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2);

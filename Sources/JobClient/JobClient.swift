@@ -99,9 +99,9 @@ public final class JobClient {
 
     /// Sends a request without reading the response (see `collect()`), so that a caller can
     /// wait on the connection with poll(2) beside other descriptors.
-    public func post(_ request: Request) throws {
+    public func post(_ request: Request, fds: [Int32] = []) throws {
         do {
-            try channel.send(request)
+            try channel.send(request, fds: fds)
         } catch let error as ChannelError {
             throw Self.lost(error)
         }
@@ -153,17 +153,8 @@ public final class JobClient {
 
     /// Sends one request and reads its response; throws when the agent refused it as a whole.
     public func send(_ request: Request, fds: [Int32] = []) throws -> Response {
-        do {
-            try channel.send(request, fds: fds)
-            guard let (response, extra) = try channel.receive(Response.self) else {
-                throw JobClientError(.connection, "the agent closed the connection")
-            }
-            extra.forEach { _ = close($0) }
-            if let error = response.error { throw JobClientError(.refused, error) }
-            return response
-        } catch let error as ChannelError {
-            throw Self.lost(error)
-        }
+        try post(request, fds: fds)
+        return try collect()
     }
 
     // MARK: - Verbs

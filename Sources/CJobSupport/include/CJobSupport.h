@@ -8,12 +8,10 @@
 /// `ready_fd` handed over as descriptor 3. Returns the pid or -1.
 pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd);
 
-int cjob_pidfd_open(pid_t pid);
-/// Reaps `pid` if it is our child; returns 1 when reaped, 0 when still running, -1 otherwise.
-int cjob_reap(pid_t pid, int *status);
-int cjob_wait_status_exited(int status);
-int cjob_wait_status_code(int status);
-int cjob_wait_status_signal(int status);
+/// Every signal to its default action (glibc's reserved ones too) and an empty mask, as a
+/// job must start. Async-signal-safe: for use between fork and exec.
+void cjob_reset_signals(void);
+
 
 int cjob_epoll_create(void);
 int cjob_epoll_add(int epfd, int fd, uint64_t data);
@@ -33,7 +31,6 @@ int cjob_unix_listen(const char *path, int backlog);
 int cjob_unix_connect(const char *path);
 int cjob_accept(int listener);
 
-int cjob_set_subreaper(void);
 /// Names the process (as ps and top show it).
 void cjob_set_process_name(const char *name);
 /// Runs a program with stdio on /dev/null and waits for it (posix_spawn: safe with threads).
