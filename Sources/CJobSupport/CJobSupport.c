@@ -275,3 +275,12 @@ int cjob_run_quiet(const char *path, char *const *argv) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return 0;
 }
+
+void cjob_unblock_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}

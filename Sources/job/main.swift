@@ -8,6 +8,8 @@ import JobClient
 // Entry point: run one verb and map every outcome to the documented exit status
 // (0 success, 1 failed or refused, 2 bad usage, 124 a wait timed out).
 cjob_ignore_sigpipe()
+// A blocked mask is inherited: a caller that blocks SIGINT would make Ctrl-C do nothing.
+cjob_unblock_signals()
 do {
     try JobCommand.run(Array(CommandLine.arguments.dropFirst()))
     exit(0)

@@ -182,4 +182,44 @@ struct RemoteTests {
         #expect(try job("agent", "stop").status == 0)
         try TestHome.eventually("the shared connection to close") { !processIsLive(master) }
     }
+
+    @Test("Ctrl-C on a streaming invoke stops every computer's command and leaves no job")
+    func interrupt() throws {
+        let marker = "int-\(UUID().uuidString.prefix(8))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["invoke", "--computer", "server01,server02", "sleep 303 & echo \(marker); wait"]
+        process.environment = home.environment.merging(["JOB_SSH_CONFIG": computers.sshConfig]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Both computers have started once both have printed the marker.
+        var seen = 0
+        while seen < 2, let line = output.fileHandleForReading.readLine() {
+            if line.hasSuffix(marker) { seen += 1 }
+        }
+        #expect(seen == 2)
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+        try TestHome.eventually("no process of the command to be left") {
+            let listing = try TestHome.run(
+                "/bin/ps", ["-o", "args=", "-u", "jobtest01,jobtest02"], stdin: nil, environment: [:], directory: "/",
+                timeout: 10)
+            return !listing.stdout.contains("sleep 303")
+        }
+    }
+
+    @Test("--format json streams records that name the computer")
+    func jsonRecords() throws {
+        let result = try job("invoke", "--computer", "server01,server03", "--format", "json", "echo hi")
+        #expect(result.status == 0)
+        let records = result.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(Set(records.compactMap { $0["computer"] as? String }) == ["server01", "server03"])
+        #expect(records.allSatisfy { $0["stream"] as? String == "output" && $0["data"] as? String == "hi\n" })
+    }
 }

@@ -74,7 +74,7 @@ public final class TestComputers: @unchecked Sendable {
 
 extension FileHandle {
     /// Reads one line (without its newline); nil at end of file.
-    func readLine() -> String? {
+    public func readLine() -> String? {
         var bytes: [UInt8] = []
         while true {
             let chunk = readData(ofLength: 1)

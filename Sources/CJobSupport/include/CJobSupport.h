@@ -43,6 +43,8 @@ int cjob_reap_all(int fd);
 void cjob_block_signals(void);
 int cjob_wait_signal(void);
 void cjob_ignore_sigpipe(void);
+/// Unblocks SIGINT, SIGTERM and SIGHUP in the calling thread.
+void cjob_unblock_signals(void);
 int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
 /// Copies up to `count` bytes from `in_fd` at `*offset` to `out_fd`; returns bytes written.
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
