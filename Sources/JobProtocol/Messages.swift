@@ -186,8 +186,6 @@ public struct Response: Sendable {
     /// the rest was still handled.
     public var problems: [String]?
     public var jobs: [JobRecord]?
-    /// Other jobs the client may need to show `jobs` (children named by a parent's list).
-    public var related: [JobRecord]?
     public var streams: [StreamGrant]?
     public var status: AgentStatus?
     public var timedOut: Bool?
@@ -368,7 +366,6 @@ extension Response: WireMessage {
         w.optional(error) { $0.string($1) }
         w.optional(problems) { $0.strings($1) }
         w.optional(jobs) { w, list in w.array(list) { $1.write(to: &$0) } }
-        w.optional(related) { w, list in w.array(list) { $1.write(to: &$0) } }
         w.optional(streams) { w, list in
             w.array(list) { w, g in
                 w.int(g.id)
@@ -406,7 +403,6 @@ extension Response: WireMessage {
         error = try r.optional { try $0.string() }
         problems = try r.optional { try $0.strings() }
         jobs = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
-        related = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
         streams = try r.optional { r in
             try r.array { r in
                 StreamGrant(
