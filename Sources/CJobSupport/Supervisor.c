@@ -309,14 +309,16 @@ static void serve(int listener) {
                 }
             }
         }
-        if (requests >= 0 && fds[2].revents) {
+        /* Only the connection that was polled: a new agent may have replaced it just above. */
+        if (requests >= 0 && requests == fds[2].fd && fds[2].revents) {
             launch_header h;
             int passed = -1;
             if (read_full(requests, &h, sizeof h, &passed) != 0 || h.length > (64u << 20)) {
                 if (passed >= 0) close(passed);
+                /* The agent went away. Its event channel is left alone: it may already be the
+                   next agent's (a write to a dead one fails and closes it). */
                 close(requests);
                 requests = -1;
-                if (events >= 0) { close(events); events = -1; }
             } else if (h.has_fd == 3) {
                 /* Release: closing a remote job's stdin ends its command on the other side. */
                 cjob_supervisor_reply reply = { h.id, 0, 0, 0, 0 };
