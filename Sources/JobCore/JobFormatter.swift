@@ -19,17 +19,21 @@ public enum JobFormatter {
     /// An empty list prints nothing, as Get-Job does.
     public static func table(_ jobs: [JobRecord], width: Int? = nil) -> String {
         guard !jobs.isEmpty else { return "" }
+        // Rows from other computers' agents (`--computer`) lead with the computer's name.
+        let tagged = jobs.contains { $0.computer != nil }
+        let columns = tagged ? ["Computer"] + tableColumns : tableColumns
         var rows = jobs.map { job in
-            [
+            let cells = [
                 String(job.id), job.name, job.type, job.state.rawValue, job.hasMoreData ? "True" : "False",
                 job.location, job.command,
-            ].map(cellText)
+            ]
+            return (tagged ? [job.computer ?? ""] + cells : cells).map(cellText)
         }
-        var widths = tableColumns.indices.map { column in
-            max(tableColumns[column].count, rows.map { $0[column].count }.max() ?? 0)
+        var widths = columns.indices.map { column in
+            max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
         }
         if let width {
-            fit(&widths, into: width)
+            fit(&widths, into: width, columns: columns, cuttable: tagged ? [2, 6, 7] : [1, 5, 6])
             rows = rows.map { row in row.indices.map { cut(row[$0], to: widths[$0]) } }
         }
         var out: [UInt8] = []
@@ -45,19 +49,20 @@ public enum JobFormatter {
             while out.count > start && out.last == UInt8(ascii: " ") { out.removeLast() }
             out.append(UInt8(ascii: "\n"))
         }
-        line(tableColumns)
-        line(tableColumns.map { String(repeating: "-", count: $0.count) })
+        line(columns)
+        line(columns.map { String(repeating: "-", count: $0.count) })
         rows.forEach(line)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Shrinks the widest cuttable columns (Name, Location, Command) until the row fits.
-    static func fit(_ widths: inout [Int], into total: Int) {
-        let cuttable = [1, 5, 6]
+    static func fit(
+        _ widths: inout [Int], into total: Int, columns: [String] = tableColumns, cuttable: [Int] = [1, 5, 6]
+    ) {
         func rowWidth() -> Int { widths.reduce(0, +) + 2 * (widths.count - 1) }
         while rowWidth() > total {
             guard let widest = cuttable.max(by: { widths[$0] < widths[$1] }) else { return }
-            let floor = max(tableColumns[widest].count, 6)
+            let floor = max(columns[widest].count, 6)
             if widths[widest] <= floor { return }
             widths[widest] -= 1
         }

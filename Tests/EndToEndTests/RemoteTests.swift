@@ -4,7 +4,7 @@ import Testing
 
 /// The test computers every remote test shares; they end with the test process (the
 /// script stops its sshds when its stdin, held by this process, closes).
-let sharedComputers = Result { try TestComputers(count: 3) }
+let sharedComputers = Result { try TestComputers(count: 3, installJob: true) }
 
 @Suite("invoke on computers over ssh")
 struct RemoteTests {

@@ -32,6 +32,26 @@ struct FormatterTests {
         #expect(table.contains("ccc..."))
     }
 
+    @Test("rows from other computers' agents lead with a Computer column, cut to fit like the rest")
+    func computerColumn() {
+        var job = Self.job
+        job.computer = "server01"
+        var other = job
+        other.computer = "user@server02:2222"
+        other.command = String(repeating: "c", count: 100)
+        let table = JobFormatter.table([job, other])
+        let lines = table.split(separator: "\n")
+        #expect(lines[0].hasPrefix("Computer            Id  Name"))
+        #expect(lines[2].hasPrefix("server01            5   Job5"))
+        #expect(lines[3].hasPrefix("user@server02:2222  5   Job5"))
+        for line in JobFormatter.table([job, other], width: 90).split(separator: "\n") {
+            #expect(line.count <= 90)
+            #expect(
+                line.hasPrefix("Computer") || line.hasPrefix("--------") || line.hasPrefix("server01")
+                    || line.hasPrefix("user@server02:2222"))
+        }
+    }
+
     @Test("newlines in a command do not break a row")
     func controlCharacters() {
         var job = Self.job

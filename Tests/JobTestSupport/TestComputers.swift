@@ -21,14 +21,15 @@ public final class TestComputers: @unchecked Sendable {
     public let first: Int
 
     /// `first` shifts the addresses and users (server01 is 127.0.0.(first+1) with user
-    /// jobtest(first)), so that several sets can run at once.
-    public init(count: Int = 3, first: Int = 1) throws {
+    /// jobtest(first)), so that several sets can run at once. With `installJob`, the built
+    /// `job` is copied to each user's ~/bin, first in the PATH of their ssh sessions.
+    public init(count: Int = 3, first: Int = 1, installJob: Bool = false) throws {
         self.count = count
         self.first = first
         directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.projectRoot + "/scripts/test-computers")
-        process.arguments = ["serve", directory, String(count), String(first)]
+        process.arguments = ["serve", directory, String(count), String(first)] + (installJob ? [TestHome.binary] : [])
         let output = Pipe()
         process.standardOutput = output
         let errors = directory + ".log"

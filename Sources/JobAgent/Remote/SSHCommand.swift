@@ -6,7 +6,7 @@ import JobCore
 /// small POSIX-sh wrapper on the other side that ends the command's whole process group when
 /// that stdin reaches end-of-file (the job is stopped, or the connection dropped). Without it,
 /// ending the local ssh client would leave the remote command running unseen.
-enum SSHCommand {
+public enum SSHCommand {
     /// Seconds between SIGTERM and SIGKILL on the remote side.
     static let remoteGrace = 5
     /// Seconds a shared connection stays open with no session on it.
@@ -14,7 +14,7 @@ enum SSHCommand {
 
     /// Where the shared connections' sockets go: `JOB_HOME/ssh`, or a folder in /tmp when
     /// that path is too long (a socket path has at most 107 bytes, and ssh needs room).
-    static func controlFolder(home: JobHome) -> String? {
+    public static func controlFolder(home: JobHome) -> String? {
         var folder = home.path + "/ssh"
         if folder.utf8.count > 60 { folder = "/tmp/job-\(getuid())-ssh" }
         var info = stat()
@@ -24,7 +24,7 @@ enum SSHCommand {
     }
 
     /// The `ssh` program: the first in the caller's PATH, else /usr/bin/ssh.
-    static func program(environment: [String]) -> String {
+    public static func program(environment: [String]) -> String {
         let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") where folder.hasPrefix("/") {
             let candidate = String(folder) + "/ssh"
@@ -41,6 +41,16 @@ enum SSHCommand {
         computer: ComputerName, command: String, remoteEnvironment: [String], options: [String],
         diagnostics: String, configuration: String?, controlFolder: String?
     ) -> [String] {
+        arguments(
+            computer: computer, remoteText: remoteCommand(command, environment: remoteEnvironment), options: options,
+            diagnostics: diagnostics, configuration: configuration, controlFolder: controlFolder)
+    }
+
+    /// The same, for a remote text the remote login shell runs as it is.
+    public static func arguments(
+        computer: ComputerName, remoteText: String, options: [String], diagnostics: String, configuration: String?,
+        controlFolder: String?
+    ) -> [String] {
         var arguments = ["ssh", "-T", "-E", diagnostics, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
         if let configuration { arguments += ["-F", configuration] }
         // The user's options come before ours: for each option ssh keeps the first value.
@@ -54,7 +64,7 @@ enum SSHCommand {
         }
         if let port = computer.port { arguments += ["-p", String(port)] }
         if let user = computer.user { arguments += ["-l", user] }
-        arguments += ["--", computer.host, remoteCommand(command, environment: remoteEnvironment)]
+        arguments += ["--", computer.host, remoteText]
         return arguments
     }
 
@@ -73,7 +83,7 @@ enum SSHCommand {
         return "/bin/sh -c " + quote(wrapper)
     }
 
-    static func quote(_ text: String) -> String {
+    public static func quote(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
@@ -91,7 +101,7 @@ enum SSHCommand {
     }
 
     /// ssh's own last message, the Reason of a child that ssh could not run.
-    static func diagnosis(path: String) -> String? {
+    public static func diagnosis(path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .last { !$0.isEmpty && !$0.hasPrefix("Warning: Permanently added") }

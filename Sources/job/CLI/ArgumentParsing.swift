@@ -107,3 +107,16 @@ enum SelectionArguments {
           --all               every job
         """
 }
+
+extension ParsedArguments {
+    /// The arguments again, without the named flags and options: what `--computer` passes on
+    /// to the other computers' `job`. Values go as `--option=value`, selectors after `--`.
+    func arguments(without names: Set<String>, adding extra: [String] = []) -> [String] {
+        var result = flags.subtracting(names).sorted() + extra
+        for (name, values) in values.sorted(by: { $0.key < $1.key }) where !names.contains(name) {
+            result += values.map { name + "=" + $0 }
+        }
+        if !positionals.isEmpty { result += ["--"] + positionals }
+        return result
+    }
+}

@@ -13,7 +13,7 @@ enum GetVerb {
         name: "get", flags: SelectionArguments.flags.union(["--include-children"]),
         options: SelectionArguments.options.union([
             "--children-of", "--command", "--has-more-data", "--before", "--after", "--newest", "--format",
-        ]),
+        ]).union(RemoteAgents.options),
         help: """
             Usage: job get [SELECTOR...] [OPTIONS]
 
@@ -27,10 +27,14 @@ enum GetVerb {
               --before TIME, --after TIME jobs that ended before / after (ISO 8601)
               --newest N                  only the N newest
               --format table|list|json    how to print them
+            \(RemoteAgents.help)
 
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
+        if let remote = try RemoteAgents(parsed) {
+            return try remote.runListing(verb: "get", parsed: parsed, printsJobs: true)
+        }
         var options = GetOptions()
         options.includeChildren = parsed.flag("--include-children")
         options.childrenOf = parsed.value("--children-of")
@@ -45,9 +49,9 @@ enum GetVerb {
         options.before = try parsed.value("--before").map(time)
         options.after = try parsed.value("--after").map(time)
         options.newest = try parsed.integer("--newest")
-        let format = try Terminal.format(parsed)
+        _ = try Terminal.format(parsed)
         let response = try JobClient().get(try Terminal.selection(parsed), options: options)
-        Terminal.show(response.jobs ?? [], format: format)
+        try Terminal.show(response.jobs ?? [], parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 

@@ -18,7 +18,7 @@ enum ReceiveVerb {
         flags: SelectionArguments.flags.union([
             "--keep", "--wait", "--no-recurse", "--from-start", "--auto-remove", "--prefix", "--no-prefix",
         ]),
-        options: SelectionArguments.options.union(["--format"]),
+        options: SelectionArguments.options.union(["--format"]).union(RemoteAgents.options),
         help: """
             Usage: job receive SELECTOR... [OPTIONS]
 
@@ -39,6 +39,7 @@ enum ReceiveVerb {
               --no-recurse                a parent's own results only (it runs nothing)
               --format text|json          json: one object per piece, with id, computer,
                                           stream and data (or dataBase64)
+            \(RemoteAgents.help)
 
             """)
 
@@ -47,6 +48,21 @@ enum ReceiveVerb {
         let format = parsed.value("--format") ?? "text"
         guard format == "text" || format == "json" else {
             throw CLIFailure.usage("--format takes text or json, not '\(format)'")
+        }
+        if let remote = try RemoteAgents(parsed) {
+            // Every line is tagged with its computer unless --no-prefix; the other side
+            // tags its own lines as it would anyway.
+            let outcomes = remote.run(
+                ["receive"] + parsed.arguments(without: RemoteAgents.options.union(["--prefix"])),
+                sink: .stream(prefix: !parsed.flag("--no-prefix"), json: format == "json"))
+            var statuses: [Int32] = []
+            for outcome in outcomes {
+                if let failure = outcome.failure { Terminal.error("\(outcome.computer): \(failure)") }
+                statuses.append(outcome.failure == nil ? outcome.status : 1)
+            }
+            let status = RemoteAgents.combined(statuses)
+            if status != 0 { throw CLIFailure(status: status, message: "") }
+            return
         }
         let wait = parsed.flag("--wait")
         let prefix: Bool? = parsed.flag("--prefix") ? true : parsed.flag("--no-prefix") ? false : nil

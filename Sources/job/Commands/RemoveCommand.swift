@@ -4,7 +4,7 @@ import JobCore
 enum RemoveVerb {
     static let spec = VerbSpec(
         name: "remove", flags: SelectionArguments.flags.union(["--force"]),
-        options: SelectionArguments.options.union(["--grace"]),
+        options: SelectionArguments.options.union(["--grace"]).union(RemoteAgents.options),
         help: """
             Usage: job remove SELECTOR... [OPTIONS]
 
@@ -14,10 +14,15 @@ enum RemoveVerb {
             \(SelectionArguments.help)
               --force                     stop unfinished jobs, then remove them
               --grace SECONDS             with --force: time between SIGTERM and SIGKILL
+            \(RemoteAgents.help)
 
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
+        _ = try Terminal.requiredSelection(parsed, verb: "remove")
+        if let remote = try RemoteAgents(parsed) {
+            return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: false)
+        }
         let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().remove(
             try Terminal.requiredSelection(parsed, verb: "remove"), force: parsed.flag("--force"), grace: grace)

@@ -4,7 +4,7 @@ import JobCore
 enum StopVerb {
     static let spec = VerbSpec(
         name: "stop", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--grace", "--format"]),
+        options: SelectionArguments.options.union(["--grace", "--format"]).union(RemoteAgents.options),
         help: """
             Usage: job stop SELECTOR... [OPTIONS]
 
@@ -16,14 +16,19 @@ enum StopVerb {
               --grace SECONDS             time between SIGTERM and SIGKILL (default 5)
               --pass-thru                 print the stopped jobs
               --format table|list|json    how to print them
+            \(RemoteAgents.help)
 
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
+        _ = try Terminal.requiredSelection(parsed, verb: "stop")
+        if let remote = try RemoteAgents(parsed) {
+            return try remote.runListing(verb: "stop", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
+        }
         let grace = try parsed.number("--grace") ?? 5
-        let format = try Terminal.format(parsed)
+        _ = try Terminal.format(parsed)
         let response = try JobClient().stop(try Terminal.requiredSelection(parsed, verb: "stop"), grace: grace)
-        if parsed.flag("--pass-thru") { Terminal.show(response.jobs ?? [], format: format) }
+        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs ?? [], parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

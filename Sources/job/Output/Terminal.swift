@@ -1,6 +1,7 @@
 import CJobSupport
 import JobClient
 import JobCore
+import JobProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -48,8 +49,20 @@ enum Terminal {
         return !(problems ?? []).isEmpty
     }
 
+    /// Prints jobs in the `--format` asked for. `wire` (left out of the help) prints them as
+    /// `JobRows` bytes: what another computer's `job` reads under `--computer`.
+    static func show(_ jobs: [JobRecord], parsed: ParsedArguments) throws {
+        if parsed.value("--format") == "wire" {
+            var bytes = JobRows.encode(jobs)[...]
+            _ = FileWriter.writeAll(1, &bytes)
+            return
+        }
+        show(jobs, format: try format(parsed))
+    }
+
     static func format(_ parsed: ParsedArguments) throws -> JobFormat {
         guard let text = parsed.value("--format") else { return .table }
+        if text == "wire" { return .table }
         guard let format = JobFormat(rawValue: text) else {
             throw CLIFailure.usage("--format takes table, list or json, not '\(text)'")
         }
