@@ -21,6 +21,9 @@ final class JobRegistry: @unchecked Sendable {
     private var slots: [Int: JobSlot] = [:]
     private var jobs: JobsView { JobsView(registry: self) }
     private var children: [Int: [Int]] = [:]
+    /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
+    /// after an agent restart they start with 022.
+    private var queuedUmask: [Int: Int] = [:]
     /// Every job's Id, in order (new jobs have the highest Ids).
     private var orderedIds: [Int] = []
     private var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
@@ -310,6 +313,9 @@ final class JobRegistry: @unchecked Sendable {
                 }
                 made.append(job)
             }
+            if request.throttleLimit > 0 && computers.count > request.throttleLimit {
+                queuedUmask[parent.id] = request.umask
+            }
             do {
                 try database.insert([parent] + made, environment: request.environment)
             } catch {
@@ -379,12 +385,15 @@ final class JobRegistry: @unchecked Sendable {
         var changed: [StoredJob] = []
         for var job in kids where job.state == .notStarted && running < parent.throttleLimit {
             let environment = (try? database.environment(of: job.id)) ?? []
-            launch(&job, parent: parent, environment: environment, umask: 0o022, stdinFD: nil)
+            launch(&job, parent: parent, environment: environment, umask: queuedUmask[parentId] ?? 0o022, stdinFD: nil)
             jobs[job.id] = job
             changed.append(job)
             if job.state == .running { running += 1 }
         }
         persist(changed)
+        if !(children[parentId] ?? []).contains(where: { jobs[$0]?.state == .notStarted }) {
+            queuedUmask[parentId] = nil
+        }
     }
 
     // MARK: - get

@@ -87,6 +87,19 @@ struct RemoteTests {
         #expect(result.stdout == "hello there||/home/jobtest01\n")
     }
 
+    @Test("a child the throttle held back starts with the caller's umask, as the first one did")
+    func throttledUmask() throws {
+        let result = try TestHome.run(
+            "/bin/sh",
+            [
+                "-c", "umask 027; exec \"$0\" invoke --computer localhost,localhost --throttle-limit 1 umask",
+                TestHome.binary,
+            ],
+            stdin: nil, environment: home.environment, directory: "/", timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "0027\n0027\n")
+    }
+
     @Test("with --throttle-limit 1 no two children overlap in time, and they run in the order given")
     func throttle() throws {
         let started = try job(
