@@ -276,7 +276,8 @@ int cjob_run_quiet(const char *path, char *const *argv) {
     return 0;
 }
 
-pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, int in_fd, int out_fd, int err_fd) {
+pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, char *const *envp, int in_fd, int out_fd,
+                            int err_fd, int new_session) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
@@ -293,10 +294,12 @@ pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, int in_fd, int 
     sigaddset(&defaults, SIGHUP);
     posix_spawnattr_setsigmask(&attributes, &none);
     posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (new_session) flags |= POSIX_SPAWN_SETSID;
+    posix_spawnattr_setflags(&attributes, flags);
     extern char **environ;
     pid_t pid;
-    int rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ);
+    int rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp ? envp : environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {

@@ -70,6 +70,16 @@ extension Agent {
             return registry.stop(selection, request.stop ?? StopOptions())
         case .remove:
             return registry.remove(selection, request.remove ?? RemoveOptions(), grace: request.stop?.grace ?? 5)
+        case .sessionNew:
+            guard let session = request.session, !session.computers.isEmpty else {
+                return .failure("bad request: session new without computers")
+            }
+            return registry.openSessions(session)
+        case .sessionGet:
+            return registry.getSessions(selection)
+        case .sessionRemove:
+            let options = request.session ?? SessionRequest()
+            return registry.removeSessions(selection, force: options.force, grace: options.grace)
         }
     }
 }

@@ -129,6 +129,7 @@ public final class Agent: @unchecked Sendable {
     /// Ends the agent at once. Jobs keep running under their waiters.
     func shutdown() -> Never {
         unlink(socketPath)
+        registry.closeSessions()
         // Shared ssh connections go with the agent unless a remote job still uses one.
         if !registry.hasRunningRemoteJobs() { SSHCommand.closeSharedConnections(home: home) }
         exit(0)

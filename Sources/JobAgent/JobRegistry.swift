@@ -8,29 +8,32 @@ import JobStore
 /// every operation the verbs ask for. All state is read and changed under `monitor`.
 final class JobRegistry: @unchecked Sendable {
     let home: JobHome
-    private let database: JobDatabase
-    private let monitor = Monitor()
-    private let log: AgentLog
-    private let bootId: String
+    let database: JobDatabase
+    let monitor = Monitor()
+    let log: AgentLog
+    let bootId: String
     private let epoll: Int32
     private var supervisor: Supervisor
     private let makeSupervisor: () throws -> Supervisor
 
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
-    private var slots: [Int: JobSlot] = [:]
-    private var jobs: JobsView { JobsView(registry: self) }
-    private var children: [Int: [Int]] = [:]
+    var slots: [Int: JobSlot] = [:]
+    var jobs: JobsView { JobsView(registry: self) }
+    var children: [Int: [Int]] = [:]
     /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
     /// after an agent restart they start with 022.
     private var queuedUmask: [Int: Int] = [:]
+    /// The open sessions (they live and end with the agent), and the last session Id given.
+    var sessions: [Int: Session] = [:]
+    var lastSessionId = 0
     /// Every job's Id, in order (new jobs have the highest Ids).
-    private var orderedIds: [Int] = []
-    private var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
+    var orderedIds: [Int] = []
+    var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
     /// Goes up with every change a waiting client may care about.
-    private var generation: UInt64 = 0
+    var generation: UInt64 = 0
     /// The last Id handed out; the store's counter follows it in the same transaction.
-    private var lastId: Int
+    var lastId: Int
 
     init(home: JobHome, database: JobDatabase, log: AgentLog, makeSupervisor: @escaping () throws -> Supervisor) throws
     {
@@ -60,9 +63,13 @@ final class JobRegistry: @unchecked Sendable {
             let logged = ExitRecord.readLog(path: home.exitLogPath)
             var changed: [StoredJob] = []
             for id in jobs.keys.sorted() {
-                guard var job = jobs[id], job.parentId != nil, job.state == .running || job.state == .stopping
-                else { continue }
-                if job.bootId != bootId {
+                guard var job = jobs[id], job.parentId != nil, !job.state.isFinished else { continue }
+                if job.session != nil {
+                    // Sessions end with the agent that opened them.
+                    finish(&job, record: nil, reason: "its session ended with the agent that ran it")
+                } else if job.state == .notStarted {
+                    continue
+                } else if job.bootId != bootId {
                     finish(&job, record: nil, reason: "the computer restarted while the job was running")
                 } else if let record = logged[job.instanceId] {
                     finish(&job, record: record, reason: nil)
@@ -146,7 +153,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// Records how a child ended. A job we were asked to stop is Stopped whatever it died of.
-    private func finish(_ job: inout StoredJob, record: ExitRecord?, reason: String?) {
+    func finish(_ job: inout StoredJob, record: ExitRecord?, reason: String?) {
         job.endTime = record?.time ?? Date()
         job.waiterPid = nil
         job.waiterStart = nil
@@ -181,7 +188,7 @@ final class JobRegistry: @unchecked Sendable {
         refreshSizes(&job)
     }
 
-    private func refreshSizes(_ job: inout StoredJob) {
+    func refreshSizes(_ job: inout StoredJob) {
         job.outputSize = Self.fileSize(home.outputPath(job.instanceId))
         job.errorSize = Self.fileSize(home.errorPath(job.instanceId))
     }
@@ -192,7 +199,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// Writes jobs through to the store and wakes every waiting client. Lock held.
-    private func persist(_ changed: [StoredJob]) {
+    func persist(_ changed: [StoredJob]) {
         guard !changed.isEmpty else { return }
         do {
             try database.update(changed)
@@ -206,7 +213,7 @@ final class JobRegistry: @unchecked Sendable {
     // MARK: - Records
 
     /// A job's record, built once per change. Lock held.
-    private func record(slot: JobSlot) -> JobRecord {
+    func record(slot: JobSlot) -> JobRecord {
         if let cached = slot.record { return cached }
         let made = record(slot.job)
         slot.record = made
@@ -214,7 +221,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// Lock held.
-    private func record(_ job: StoredJob) -> JobRecord {
+    func record(_ job: StoredJob) -> JobRecord {
         if job.parentId != nil {
             let finished = job.state.isFinished
             return JobRecord(
@@ -244,7 +251,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// The selected jobs' records, building records only for them. Lock held.
-    private func select(_ selection: JobSelection) -> SelectionResult {
+    func select(_ selection: JobSelection) -> SelectionResult {
         // Plain Ids, the most common selection, are looked up directly.
         if !selection.selectors.isEmpty, selection.names.isEmpty, selection.states.isEmpty,
             selection.selectors.allSatisfy({ $0.allSatisfy(\.isASCII) && Int($0).map { $0 >= 0 } == true })
@@ -288,6 +295,7 @@ final class JobRegistry: @unchecked Sendable {
     /// NotStarted), and all rows are stored with the launches' outcomes in one transaction.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
         monitor.withLock {
+            if !request.sessions.isEmpty { return startInSessions(request) }
             let remote = !request.computers.isEmpty
             let computers = remote ? request.computers : ["localhost"]
             var parent = StoredJob(
@@ -574,7 +582,7 @@ final class JobRegistry: @unchecked Sendable {
 
     /// Stops these jobs (parents with all their children) and returns once they ended:
     /// SIGTERM to each process group, SIGKILL to what is left after the grace period. Lock held.
-    private func stopLocked(ids: [Int], grace: Double) {
+    func stopLocked(ids: [Int], grace: Double) {
         var targets: [Int] = []
         var changed: [StoredJob] = []
         for id in ids {
@@ -609,6 +617,11 @@ final class JobRegistry: @unchecked Sendable {
         persist(changed)
         for id in signalled {
             guard let job = jobs[id] else { continue }
+            // A command in a session: its processes, not the session's shell.
+            if let session = job.session.flatMap({ sessions[$0] }) {
+                session.signalCommand(SIGTERM)
+                continue
+            }
             // A remote child is ended on its computer: closing its stdin makes the remote side
             // end the command's process group, and then ssh exits.
             if let computer = try? ComputerName(job.location), !computer.isLocal, supervisor.release(id: id) {
@@ -618,6 +631,8 @@ final class JobRegistry: @unchecked Sendable {
         }
         let deadline = Monitor.now() + max(0, grace)
         var killed = false
+        var killedAt = 0.0
+        var shellsKilled = false
         while true {
             let pending = signalled.filter { id in
                 guard let job = jobs[id] else { return false }
@@ -627,9 +642,27 @@ final class JobRegistry: @unchecked Sendable {
             if pending.isEmpty { return }
             if !killed && Monitor.now() >= deadline {
                 for id in signalled {
-                    if let pid = jobs[id]?.pid { kill(pid_t(-pid), SIGKILL) }
+                    if let session = jobs[id]?.session.flatMap({ sessions[$0] }) {
+                        session.signalCommand(SIGKILL)
+                    } else if let pid = jobs[id]?.pid {
+                        kill(pid_t(-pid), SIGKILL)
+                    }
                 }
                 killed = true
+                killedAt = Monitor.now()
+                continue
+            }
+            // A session command still running after that runs in the shell itself (a loop of
+            // builtins): only ending the shell stops it, and the session is then Broken.
+            if killed && !shellsKilled && Monitor.now() >= killedAt + 1 {
+                for id in pending {
+                    guard let session = jobs[id]?.session.flatMap({ sessions[$0] }) else { continue }
+                    session.reason =
+                        "the session's shell was ended to stop Job\(id), which ran in the shell itself "
+                        + "(a loop of builtins) and could not be stopped on its own"
+                    session.killShell()
+                }
+                shellsKilled = true
                 continue
             }
             monitor.wait(until: killed ? Monitor.now() + 1 : min(deadline, Monitor.now() + 0.02))

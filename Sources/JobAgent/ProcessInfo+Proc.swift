@@ -34,4 +34,22 @@ enum ProcFS {
         }
         return false
     }
+
+    /// Every descendant of a process (children first found first), from each one's parent pid.
+    static func descendants(of root: Int) -> [Int] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var childrenOf: [Int: [Int]] = [:]
+        for entry in entries {
+            guard let pid = Int(entry), let fields = statFields(pid), fields.count > 1, let parent = Int(fields[1])
+            else { continue }
+            childrenOf[parent, default: []].append(pid)
+        }
+        var result: [Int] = []
+        var pending = childrenOf[root] ?? []
+        while let pid = pending.popLast() {
+            result.append(pid)
+            pending += childrenOf[pid] ?? []
+        }
+        return result
+    }
 }

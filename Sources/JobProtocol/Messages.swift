@@ -8,7 +8,7 @@ import JobCore
 
 /// The version of the client–agent protocol; both sides refuse to talk across versions.
 public enum ProtocolVersion {
-    public static let current = 2
+    public static let current = 3
     /// The product's version, shown by `job --version` and `job agent status`.
     public static let product = "0.1.0"
 }
@@ -16,6 +16,7 @@ public enum ProtocolVersion {
 /// What a client asks of the agent.
 public enum Operation: String, Codable, Sendable {
     case status, start, get, receive, advance, wait, waitEvent, stop, remove, shutdown
+    case sessionNew, sessionGet, sessionRemove
 }
 
 /// One request frame. Only the fields of its operation are set.
@@ -32,6 +33,8 @@ public struct Request: Sendable {
     public var remove: RemoveOptions?
     public var generation: UInt64?
     public var timeout: Double?
+    /// For `sessionNew` and `sessionRemove`.
+    public var session: SessionRequest?
 
     public init(op: Operation) {
         self.version = ProtocolVersion.current
@@ -59,6 +62,9 @@ public struct StartRequest: Sendable {
     public var sshOptions: [String] = []
     /// For `invoke`: the `--env` entries, the only local variables a remote command gets.
     public var remoteEnvironment: [String] = []
+    /// For `start --session` and `invoke --session`: the sessions to run in (Ids or names), one
+    /// child each, in order.
+    public var sessions: [String] = []
 
     public init(
         command: String, name: String?, workingDirectory: String, environment: [String], shell: String,
@@ -72,6 +78,23 @@ public struct StartRequest: Sendable {
         self.shell = shell
         self.hasInput = hasInput
     }
+}
+
+/// `session new`: the computers to open a session on; `session remove`: force and grace.
+public struct SessionRequest: Sendable {
+    public var computers: [String] = []
+    public var name: String?
+    /// The shell to run (the same path on every computer).
+    public var shell: String = "/bin/sh"
+    public var sshOptions: [String] = []
+    /// A local session starts here, with this environment (a remote one in its login's).
+    public var workingDirectory: String = "/"
+    public var environment: [String] = []
+    public var force: Bool = false
+    public var grace: Double = 5
+    /// The caller's umask, which a local session's shell gets.
+    public var umask: Int = 0o022
+    public init() {}
 }
 
 public struct GetOptions: Sendable {
@@ -190,6 +213,7 @@ public struct Response: Sendable {
     public var status: AgentStatus?
     public var timedOut: Bool?
     public var generation: UInt64?
+    public var sessions: [SessionRecord]?
 
     public init() {}
 
@@ -266,6 +290,7 @@ extension Request: WireMessage {
             w.int(s.throttleLimit)
             w.strings(s.sshOptions)
             w.strings(s.remoteEnvironment)
+            w.strings(s.sessions)
         }
         w.optional(selection) { $1.write(to: &$0) }
         w.optional(get) { w, g in
@@ -297,6 +322,17 @@ extension Request: WireMessage {
         w.optional(remove) { $0.bool($1.force) }
         w.optional(generation) { $0.uint64($1) }
         w.optional(timeout) { $0.double($1) }
+        w.optional(session) { w, s in
+            w.strings(s.computers)
+            w.optional(s.name) { $0.string($1) }
+            w.string(s.shell)
+            w.strings(s.sshOptions)
+            w.string(s.workingDirectory)
+            w.strings(s.environment)
+            w.bool(s.force)
+            w.double(s.grace)
+            w.int(s.umask)
+        }
     }
 
     public init(from r: inout WireReader) throws {
@@ -314,6 +350,7 @@ extension Request: WireMessage {
             start.throttleLimit = try r.int()
             start.sshOptions = try r.strings()
             start.remoteEnvironment = try r.strings()
+            start.sessions = try r.strings()
             return start
         }
         selection = try r.optional { try JobSelection(from: &$0) }
@@ -358,6 +395,19 @@ extension Request: WireMessage {
         }
         generation = try r.optional { try $0.uint64() }
         timeout = try r.optional { try $0.double() }
+        session = try r.optional { r in
+            var s = SessionRequest()
+            s.computers = try r.strings()
+            s.name = try r.optional { try $0.string() }
+            s.shell = try r.string()
+            s.sshOptions = try r.strings()
+            s.workingDirectory = try r.string()
+            s.environment = try r.strings()
+            s.force = try r.bool()
+            s.grace = try r.double()
+            s.umask = try r.int()
+            return s
+        }
     }
 }
 
@@ -396,6 +446,18 @@ extension Response: WireMessage {
         }
         w.optional(timedOut) { $0.bool($1) }
         w.optional(generation) { $0.uint64($1) }
+        w.optional(sessions) { w, list in
+            w.array(list) { w, s in
+                w.int(s.id)
+                w.string(s.name)
+                w.string(s.computerName)
+                w.string(s.state.rawValue)
+                w.string(s.availability.rawValue)
+                w.int(s.jobCount)
+                w.string(s.shell)
+                w.optional(s.reason) { $0.string($1) }
+            }
+        }
     }
 
     public init(from r: inout WireReader) throws {
@@ -426,5 +488,14 @@ extension Response: WireMessage {
         }
         timedOut = try r.optional { try $0.bool() }
         generation = try r.optional { try $0.uint64() }
+        sessions = try r.optional { r in
+            try r.array { r in
+                SessionRecord(
+                    id: try r.int(), name: try r.string(), computerName: try r.string(),
+                    state: try r.enumeration(SessionState.self),
+                    availability: try r.enumeration(SessionAvailability.self), jobCount: try r.int(),
+                    shell: try r.string(), reason: try r.optional { try $0.string() })
+            }
+        }
     }
 }

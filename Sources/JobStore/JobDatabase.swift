@@ -72,6 +72,9 @@ public final class JobDatabase: @unchecked Sendable {
                     ALTER TABLE job ADD COLUMN remoteEnvironment BLOB;
                     """)
         }
+        migrator.registerMigration("v3: session commands") { db in
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN session INTEGER")
+        }
         return migrator
     }
 
@@ -193,8 +196,8 @@ public final class JobDatabase: @unchecked Sendable {
                 INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
-                throttleLimit, sshOptions, remoteEnvironment)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                throttleLimit, sshOptions, remoteEnvironment, session)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -203,7 +206,7 @@ public final class JobDatabase: @unchecked Sendable {
                 job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
                 job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
-                Self.encode(job.remoteEnvironment),
+                Self.encode(job.remoteEnvironment), job.session,
             ])
     }
 
@@ -230,6 +233,7 @@ public final class JobDatabase: @unchecked Sendable {
         job.throttleLimit = row["throttleLimit"]
         job.sshOptions = decode(row["sshOptions"])
         job.remoteEnvironment = decode(row["remoteEnvironment"])
+        job.session = row["session"]
         return job
     }
 }

@@ -37,6 +37,9 @@ public struct StoredJob: Sendable, Equatable {
     /// On `invoke` parents: extra ssh options, and the `--env` entries for remote commands.
     public var sshOptions: [String] = []
     public var remoteEnvironment: [String] = []
+    /// On a child run in a session: the session's Id (sessions live in the agent, so such a
+    /// child can only finish while the agent that started it runs).
+    public var session: Int?
 
     public init(
         id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,

@@ -11,6 +11,8 @@ enum JobCommand {
         ("wait", "wait until jobs have finished"),
         ("stop", "stop jobs (their whole process groups)"),
         ("remove", "delete finished jobs and their output"),
+        ("session", "persistent sessions: a shell per computer (new | get | remove)"),
+        ("enter", "an interactive prompt in a session"),
         ("agent", "run, stop or inspect the agent (run | stop | status)"),
     ]
 
@@ -44,6 +46,8 @@ enum JobCommand {
         case "wait": try WaitVerb.run(ArgumentParsing.parse(rest, WaitVerb.spec))
         case "stop": try StopVerb.run(ArgumentParsing.parse(rest, StopVerb.spec))
         case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))
+        case "session": try SessionVerb.run(rest)
+        case "enter": try EnterVerb.run(ArgumentParsing.parse(rest, EnterVerb.spec))
         case "agent": try AgentVerb.run(rest)
         case "--version", "version": Terminal.out(ProtocolVersion.product + "\n")
         case "--help", "-h", "help": Terminal.out(help)

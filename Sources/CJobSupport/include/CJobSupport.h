@@ -36,8 +36,10 @@ void cjob_set_process_name(const char *name);
 /// Runs a program with stdio on /dev/null and waits for it (posix_spawn: safe with threads).
 int cjob_run_quiet(const char *path, char *const *argv);
 /// Starts a program with the given stdin, stdout and stderr (posix_spawn), default signal
-/// handling and an empty mask; returns its pid, or -1 with errno set.
-pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, int in_fd, int out_fd, int err_fd);
+/// handling and an empty mask; returns its pid, or -1 with errno set. `envp` NULL keeps ours;
+/// `new_session` starts it in a session and process group of its own.
+pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, char *const *envp, int in_fd, int out_fd,
+                            int err_fd, int new_session);
 /// A signalfd for SIGCHLD (which `cjob_block_signals` blocks in every thread).
 int cjob_signalfd_child(void);
 /// Drains the signalfd and reaps every ended child; returns how many.

@@ -10,7 +10,7 @@ import JobProtocol
 enum InvokeVerb {
     static let spec = VerbSpec(
         name: "invoke", flags: ["--as-job", "--prefix", "--no-prefix", "--quiet"],
-        options: ["--computer", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"],
+        options: ["--computer", "--session", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"],
         aliases: ["-q": "--quiet"], stopsAtFirstPositional: true,
         help: """
             Usage: job invoke --computer NAME[,NAME...] [OPTIONS] [--] COMMAND...
@@ -27,6 +27,8 @@ enum InvokeVerb {
             job at once; use get, receive, wait, stop and remove on it.
 
               --computer NAMES            computers, separated by commas (repeatable)
+              --session IDS|NAMES         run in these sessions instead (job session new),
+                                          one child each, in their state
               --as-job                    return at once with the job
               --name NAME                 the job's name (default Job<Id>)
               --throttle-limit N          at most N computers at once (default 32)
@@ -41,6 +43,21 @@ enum InvokeVerb {
 
     static func run(_ parsed: ParsedArguments) throws {
         let computers = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        let sessions = parsed.all("--session").flatMap { $0.split(separator: ",").map(String.init) }
+        if !sessions.isEmpty {
+            guard computers.isEmpty else { throw CLIFailure.usage("give --computer or --session, not both") }
+            let words = parsed.positionals
+            guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
+            let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
+            guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+            let client = try JobClient()
+            let job = try client.start(command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
+            if parsed.flag("--as-job") {
+                if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: try Terminal.format(parsed)) }
+                return
+            }
+            return try stream(job, client: client, parsed: parsed)
+        }
         guard !computers.isEmpty else {
             throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...]; see job invoke --help")
         }
@@ -114,6 +131,15 @@ enum InvokeVerb {
 /// Ctrl-C while a command streams: the handler writes to a pipe the streaming loop polls.
 enum Interruption {
     nonisolated(unsafe) static var pipeWriteEnd: Int32 = -1
+
+    /// Empties the pipe after an interruption was handled.
+    static func drain(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) > 0 {}
+        _ = fcntl(fd, F_SETFL, flags)
+    }
 
     static func install() -> Int32 {
         var fds: [Int32] = [0, 0]

@@ -8,7 +8,7 @@ import JobCore
 enum StartVerb {
     static let spec = VerbSpec(
         name: "start", flags: ["--quiet"],
-        options: ["--name", "--working-directory", "--env", "--shell", "--input", "--format"],
+        options: ["--name", "--working-directory", "--env", "--shell", "--input", "--format", "--session"],
         aliases: ["-C": "--working-directory", "-q": "--quiet"], stopsAtFirstPositional: true,
         help: """
             Usage: job start [OPTIONS] [--] COMMAND...
@@ -24,6 +24,8 @@ enum StartVerb {
               --env KEY=VALUE             set a variable in the job's environment (repeatable)
               --shell PATH                the shell that runs the command line with -c
               --input FILE|-              the job's stdin: a file, or - for this command's stdin
+              --session ID|NAME           run it in this session (job session new), after
+                                          the session's earlier commands, in its state
               -q, --quiet                 print only the new job's Id
               --format table|list|json    how to print the job
 
@@ -35,6 +37,14 @@ enum StartVerb {
         let text = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
         guard !text.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
         let format = try Terminal.format(parsed)
+        if let session = parsed.value("--session") {
+            for option in ["--working-directory", "--env", "--shell", "--input"] where parsed.value(option) != nil {
+                throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
+            }
+            let job = try JobClient().start(command: text, sessions: [session], name: parsed.value("--name"))
+            if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
+            return
+        }
         var environment = ProcessEnvironment.entries()
         for entry in parsed.all("--env") {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {

@@ -169,7 +169,7 @@ struct RemoteAgents {
             }
             var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             let pid = pointers.withUnsafeMutableBufferPointer {
-                cjob_spawn_with_stdio(program, $0.baseAddress!, devNull, out[1], err[1])
+                cjob_spawn_with_stdio(program, $0.baseAddress!, nil, devNull, out[1], err[1], 0)
             }
             pointers.forEach { free($0) }
             close(out[1])

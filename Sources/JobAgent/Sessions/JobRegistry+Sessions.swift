@@ -1,0 +1,316 @@
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// Sessions live in the agent: they are opened, used and closed here, and end with it. Each
+/// command sent to one is a job like any other (stored, with its output files), whose child
+/// runs in the session's shell instead of under the supervisor.
+extension JobRegistry {
+    /// How long `session new` waits for a shell's first answer.
+    static let sessionOpenTimeout = 30.0
+
+    // MARK: - session new, get, remove
+
+    func openSessions(_ request: SessionRequest) -> Response {
+        var problems: [String] = []
+        var opened: [Session] = []
+        for name in request.computers {
+            let computer: ComputerName
+            do {
+                computer = try ComputerName(name)
+            } catch {
+                problems.append("\(error)")
+                continue
+            }
+            let session: Session
+            do {
+                session = try monitor.withLock {
+                    lastSessionId += 1
+                    let id = lastSessionId
+                    let session = try Session(
+                        id: id, name: request.name ?? "Session\(id)", computer: computer, shell: request.shell,
+                        workingDirectory: request.workingDirectory, environment: request.environment,
+                        umask: request.umask, sshOptions: request.sshOptions, home: home)
+                    sessions[id] = session
+                    return session
+                }
+            } catch {
+                problems.append("\(name): \(error)")
+                continue
+            }
+            Thread.detachNewThread { [self] in
+                session.read { event in monitor.withLock { sessionEvent(session, event) } }
+            }
+            opened.append(session)
+        }
+        // Every shell's first answer (its pid), or its end.
+        let deadline = Monitor.now() + Self.sessionOpenTimeout
+        return monitor.withLock {
+            while opened.contains(where: { $0.shellPid == 0 && $0.state == .opened }) && Monitor.now() < deadline {
+                monitor.wait(until: deadline)
+            }
+            var made: [SessionRecord] = []
+            for session in opened {
+                if session.shellPid == 0 {
+                    let reason = session.reason ?? "no answer from its shell in \(Int(Self.sessionOpenTimeout)) s"
+                    problems.append("could not open a session on \(session.computer): \(reason)")
+                    session.state = .closed
+                    session.endInput()
+                    sessions[session.id] = nil
+                } else {
+                    made.append(session.record)
+                }
+            }
+            var response = Response()
+            response.sessions = made
+            response.problems = problems.isEmpty ? nil : problems
+            return response
+        }
+    }
+
+    func getSessions(_ selection: JobSelection) -> Response {
+        monitor.withLock {
+            let (chosen, problems) = selectSessions(selection)
+            var response = Response()
+            response.sessions = chosen.map(\.record)
+            response.problems = problems.isEmpty ? nil : problems
+            return response
+        }
+    }
+
+    func removeSessions(_ selection: JobSelection, force: Bool, grace: Double) -> Response {
+        monitor.withLock {
+            var (chosen, problems) = selectSessions(selection)
+            var removed: [SessionRecord] = []
+            for session in chosen {
+                if let running = session.runningJob, session.state == .opened {
+                    guard force else {
+                        problems.append(
+                            "\(session.name) (Id \(session.id)) is Busy running Job\(running); stop it first "
+                                + "(job stop \(running)) or use --force")
+                        continue
+                    }
+                    stopLocked(ids: [running], grace: grace)
+                }
+                session.state = .closed
+                var changed: [StoredJob] = []
+                for id in session.queue {
+                    guard var job = jobs[id], job.state == .notStarted else { continue }
+                    job.state = .stopped
+                    job.reason = "its session was removed before it ran"
+                    job.endTime = Date()
+                    jobs[id] = job
+                    changed.append(job)
+                }
+                session.queue = []
+                persist(changed)
+                session.endInput()
+                sessions[session.id] = nil
+                removed.append(session.record)
+            }
+            var response = Response()
+            response.sessions = removed
+            response.problems = problems.isEmpty ? nil : problems
+            return response
+        }
+    }
+
+    /// Sessions by Id or name (shell wildcards, case-insensitive); all when nothing is given.
+    /// Lock held.
+    func selectSessions(_ selection: JobSelection) -> ([Session], [String]) {
+        let all = sessions.values.sorted { $0.id < $1.id }
+        guard !selection.selectors.isEmpty || !selection.names.isEmpty else { return (all, []) }
+        var chosen: [Int: Session] = [:]
+        var problems: [String] = []
+        for selector in selection.selectors + selection.names {
+            if let id = Int(selector) {
+                if let session = sessions[id] { chosen[id] = session } else { problems.append("no session has Id \(id)") }
+                continue
+            }
+            let glob = Glob(selector)
+            let matched = all.filter { glob.matches($0.name) }
+            if matched.isEmpty && !glob.hasWildcards { problems.append("no session is named '\(selector)'") }
+            for session in matched { chosen[session.id] = session }
+        }
+        return (chosen.values.sorted { $0.id < $1.id }, problems)
+    }
+
+    // MARK: - Commands in sessions
+
+    /// `start --session` and `invoke --session`: a parent with one child per session, each
+    /// queued in its session. Refused whole, with no job made, when a session is missing or
+    /// not Opened. Lock held.
+    func startInSessions(_ request: StartRequest) -> Response {
+        var targets: [Session] = []
+        for selector in request.sessions {
+            let (found, problems) = selectSessions(JobSelection(selectors: [selector]))
+            guard let session = found.first, problems.isEmpty else {
+                return .failure(
+                    (problems.first ?? "no session matches '\(selector)'") + "; job session get lists the sessions")
+            }
+            guard found.count == 1 else {
+                return .failure("'\(selector)' names \(found.count) sessions; give one Id or name")
+            }
+            guard session.state == .opened else {
+                return .failure(
+                    "session \(session.name) (Id \(session.id)) is \(session.state.rawValue)"
+                        + (session.reason.map { ": \($0)" } ?? "")
+                        + "; remove it (job session remove \(session.id)) and open a new one")
+            }
+            targets.append(session)
+        }
+        // invoke always sends a throttle limit; start never does.
+        var parent = StoredJob(
+            id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
+            type: request.throttleLimit > 0 ? JobType.remote : JobType.background,
+            location: targets.map(\.computer).joined(separator: ","), command: request.command,
+            workingDirectory: targets.first?.workingDirectory ?? "", shell: targets.first?.shell ?? "/bin/sh")
+        if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
+        var made: [StoredJob] = []
+        for (offset, session) in targets.enumerated() {
+            let id = lastId + 2 + offset
+            var job = StoredJob(
+                id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
+                location: session.computer, command: request.command, workingDirectory: session.workingDirectory,
+                shell: session.shell)
+            job.bootId = bootId
+            job.session = session.id
+            made.append(job)
+        }
+        do {
+            try database.insert([parent] + made, environment: [])
+        } catch {
+            return .failure("could not record the job in \(home.databasePath): \(error)")
+        }
+        lastId += 1 + made.count
+        jobs[parent.id] = parent
+        for job in made { jobs[job.id] = job }
+        children[parent.id] = made.map(\.id)
+        orderedIds += [parent.id] + made.map(\.id)
+        for (session, job) in zip(targets, made) {
+            session.queue.append(job.id)
+            session.jobCount += 1
+            dispatchNext(session)
+        }
+        generation &+= 1
+        monitor.broadcast()
+        var response = Response()
+        response.jobs = [record(jobs[parent.id]!)]
+        return response
+    }
+
+    /// Sends the session its next waiting command when it is idle. Lock held.
+    func dispatchNext(_ session: Session) {
+        while session.runningJob == nil && session.state == .opened && !session.queue.isEmpty {
+            let id = session.queue.removeFirst()
+            guard var job = jobs[id], job.state == .notStarted else { continue }
+            let output = home.outputPath(job.instanceId)
+            let errors = home.errorPath(job.instanceId)
+            // The files exist (private) before the shell appends to them.
+            for path in [output, errors] {
+                let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+                if fd >= 0 { close(fd) }
+            }
+            session.sequence += 1
+            job.state = .running
+            job.beginTime = Date()
+            jobs[id] = job
+            session.runningJob = id
+            persist([job])
+            session.run(command: job.command, sequence: session.sequence, outputPath: output, errorPath: errors)
+        }
+    }
+
+    /// What a session's reader saw. Lock held.
+    func sessionEvent(_ session: Session, _ event: Session.Event) {
+        switch event {
+        case .finished(let sequence, let status):
+            if sequence == 0 {
+                session.shellPid = status
+                monitor.broadcast()
+                return
+            }
+            guard sequence == session.sequence, let id = session.runningJob, var job = jobs[id] else { return }
+            session.runningJob = nil
+            job.endTime = Date()
+            job.exitStatus = status
+            job.state = status == 0 ? .completed : .failed
+            job.reason = status == 0 ? nil : "exited with status \(status)"
+            if job.stopRequested {
+                job.state = .stopped
+                job.reason = "stopped by request"
+            }
+            refreshSizes(&job)
+            jobs[id] = job
+            persist([job])
+            dispatchNext(session)
+        case .ended(let status):
+            let wasOpen = session.state == .opened
+            if wasOpen {
+                session.state = .broken
+                session.reason = session.reason ?? brokenReason(session, status: status)
+            }
+            var changed: [StoredJob] = []
+            let reason = session.reason ?? "its session was closed"
+            if let id = session.runningJob, var job = jobs[id], !job.state.isFinished {
+                job.endTime = Date()
+                job.state = job.stopRequested ? .stopped : .failed
+                job.reason = job.stopRequested ? "stopped by request; \(reason)" : "its session broke: \(reason)"
+                refreshSizes(&job)
+                jobs[id] = job
+                changed.append(job)
+            }
+            session.runningJob = nil
+            for id in session.queue {
+                guard var job = jobs[id], job.state == .notStarted else { continue }
+                job.endTime = Date()
+                job.state = .failed
+                job.reason = "its session broke before it ran: \(reason)"
+                jobs[id] = job
+                changed.append(job)
+            }
+            session.queue = []
+            persist(changed)
+            monitor.broadcast()
+        }
+    }
+
+    /// Why a session's shell is gone, from the status it ended with (nil: none came).
+    func brokenReason(_ session: Session, status: Int?) -> String {
+        if let status {
+            if status > 128 {
+                return "the session's shell was killed by signal \(status - 128) (\(SignalName.of(status - 128)))"
+            }
+            return "the session's shell exited with status \(status) (a command ran exit or exec)"
+        }
+        if !session.isLocal {
+            if let path = session.diagnostics, let diagnosis = SSHCommand.diagnosis(path: path) {
+                return "the connection to \(session.computer) was lost: \(diagnosis)"
+            }
+            return "the connection to \(session.computer) was lost"
+        }
+        return "the session's shell was killed"
+    }
+
+    /// At the agent's stop: every session ends, and its commands with it. Lock taken.
+    func closeSessions() {
+        monitor.withLock {
+            var changed: [StoredJob] = []
+            for session in sessions.values {
+                session.state = .closed
+                for id in (session.runningJob.map { [$0] } ?? []) + session.queue {
+                    guard var job = jobs[id], !job.state.isFinished else { continue }
+                    job.endTime = Date()
+                    job.state = .failed
+                    job.reason = "the agent stopped, and its sessions end with it"
+                    refreshSizes(&job)
+                    jobs[id] = job
+                    changed.append(job)
+                }
+                session.endInput()
+            }
+            persist(changed)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/// A session as `job session get` shows it: a long-lived shell on one computer that keeps its
+/// state (working directory, variables, functions) between the commands sent to it.
+public struct SessionRecord: Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var computerName: String
+    public var state: SessionState
+    public var availability: SessionAvailability
+    /// How many commands have been sent to it (queued ones included).
+    public var jobCount: Int
+    public var shell: String
+    /// Why it broke, when it is Broken.
+    public var reason: String?
+
+    public init(
+        id: Int, name: String, computerName: String, state: SessionState, availability: SessionAvailability,
+        jobCount: Int, shell: String, reason: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.computerName = computerName
+        self.state = state
+        self.availability = availability
+        self.jobCount = jobCount
+        self.shell = shell
+        self.reason = reason
+    }
+}
+
+/// PowerShell's PSSession states: `Opened` takes commands; `Broken` lost its shell or its
+/// connection and takes none; `Closed` is being removed.
+public enum SessionState: String, Sendable, CaseIterable {
+    case opened = "Opened"
+    case broken = "Broken"
+    case closed = "Closed"
+}
+
+/// `Busy` while one of its commands runs.
+public enum SessionAvailability: String, Sendable, CaseIterable {
+    case available = "Available"
+    case busy = "Busy"
+    case none = "None"
+}
+
+public enum SessionFormatter {
+    public static let columns = ["Id", "Name", "ComputerName", "State", "Availability", "JobCount"]
+
+    public static func table(_ sessions: [SessionRecord]) -> String {
+        guard !sessions.isEmpty else { return "" }
+        let rows = sessions.map {
+            [String($0.id), $0.name, $0.computerName, $0.state.rawValue, $0.availability.rawValue, String($0.jobCount)]
+        }
+        let widths = columns.indices.map { column in
+            max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
+        }
+        func line(_ cells: [String]) -> String {
+            var text = ""
+            for (index, cell) in cells.enumerated() {
+                text += cell
+                if index < cells.count - 1 { text += String(repeating: " ", count: widths[index] - cell.count + 2) }
+            }
+            while text.last == " " { text.removeLast() }
+            return text + "\n"
+        }
+        return line(columns) + line(columns.map { String(repeating: "-", count: $0.count) })
+            + rows.map(line).joined()
+    }
+
+    public static func list(_ sessions: [SessionRecord]) -> String {
+        sessions.map { session in
+            let fields = [
+                ("Id", String(session.id)), ("Name", session.name), ("ComputerName", session.computerName),
+                ("State", session.state.rawValue), ("Availability", session.availability.rawValue),
+                ("JobCount", String(session.jobCount)), ("Shell", session.shell), ("Reason", session.reason ?? ""),
+            ]
+            let width = fields.map(\.0.count).max() ?? 0
+            return fields.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + " : " + $0.1 }
+                .joined(separator: "\n") + "\n"
+        }.joined(separator: "\n")
+    }
+
+    /// The keys of the job model's section 7, in its order, then `reason`.
+    public static func json(_ sessions: [SessionRecord]) -> String {
+        guard !sessions.isEmpty else { return "[]\n" }
+        let objects = sessions.map { session in
+            "  {\n" + [
+                "\"id\": \(session.id)", "\"name\": \(JSONText.string(session.name))",
+                "\"computerName\": \(JSONText.string(session.computerName))",
+                "\"state\": \(JSONText.string(session.state.rawValue))",
+                "\"availability\": \(JSONText.string(session.availability.rawValue))",
+                "\"jobCount\": \(session.jobCount)", "\"shell\": \(JSONText.string(session.shell))",
+                "\"reason\": \(JSONText.optional(session.reason))",
+            ].map { "    " + $0 }.joined(separator: ",\n") + "\n  }"
+        }
+        return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+    }
+}
