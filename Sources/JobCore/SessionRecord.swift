@@ -83,14 +83,15 @@ public enum SessionFormatter {
     public static func json(_ sessions: [SessionRecord]) -> String {
         guard !sessions.isEmpty else { return "[]\n" }
         let objects = sessions.map { session in
-            "  {\n" + [
-                "\"id\": \(session.id)", "\"name\": \(JSONText.string(session.name))",
-                "\"computerName\": \(JSONText.string(session.computerName))",
-                "\"state\": \(JSONText.string(session.state.rawValue))",
-                "\"availability\": \(JSONText.string(session.availability.rawValue))",
-                "\"jobCount\": \(session.jobCount)", "\"shell\": \(JSONText.string(session.shell))",
-                "\"reason\": \(JSONText.optional(session.reason))",
-            ].map { "    " + $0 }.joined(separator: ",\n") + "\n  }"
+            "  {\n"
+                + [
+                    "\"id\": \(session.id)", "\"name\": \(JSONText.string(session.name))",
+                    "\"computerName\": \(JSONText.string(session.computerName))",
+                    "\"state\": \(JSONText.string(session.state.rawValue))",
+                    "\"availability\": \(JSONText.string(session.availability.rawValue))",
+                    "\"jobCount\": \(session.jobCount)", "\"shell\": \(JSONText.string(session.shell))",
+                    "\"reason\": \(JSONText.optional(session.reason))",
+                ].map { "    " + $0 }.joined(separator: ",\n") + "\n  }"
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
     }

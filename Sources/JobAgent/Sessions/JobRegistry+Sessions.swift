@@ -125,7 +125,11 @@ extension JobRegistry {
         var problems: [String] = []
         for selector in selection.selectors + selection.names {
             if let id = Int(selector) {
-                if let session = sessions[id] { chosen[id] = session } else { problems.append("no session has Id \(id)") }
+                if let session = sessions[id] {
+                    chosen[id] = session
+                } else {
+                    problems.append("no session has Id \(id)")
+                }
                 continue
             }
             let glob = Glob(selector)

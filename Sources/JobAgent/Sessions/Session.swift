@@ -20,7 +20,7 @@ import JobCore
 ///
 /// The shell runs under a wrapper, in a process group of its own:
 ///
-///     (cat; kill -TERM 0; sleep 2; kill -KILL 0) | (SHELL; printf '\nTOKEN:end %d\n' "$?"; kill -KILL 0)
+///     (cat; kill -TERM 0; sleep 2; kill -KILL 0) | (read -r t; SHELL; printf '\n%s:end %d\n' "$t" "$?"; kill -KILL 0)
 ///
 /// When the commands' stream ends (the session is removed, the agent is gone, the connection
 /// dropped), everything the session ran is ended; when the shell ends (`exit`, `exec`, killed),
@@ -78,7 +78,7 @@ final class Session: @unchecked Sendable {
         let wrapper =
             "umask \(String(umask, radix: 8)); "
             + "(cat; trap '' TERM; kill -TERM 0; sleep 2; kill -KILL 0) 2>/dev/null | "
-            + "(\(SSHCommand.quote(shell)); printf '\\n\(token):end %d\\n' \"$?\"; kill -KILL 0)"
+            + "(read -r t; \(SSHCommand.quote(shell)); s=$?; printf '\\n%s:end %d\\n' \"$t\" \"$s\"; kill -KILL 0)"
         var program = "/bin/sh"
         var argv = ["sh", "-c", wrapper]
         var diagnostics: String? = nil
@@ -137,6 +137,8 @@ final class Session: @unchecked Sendable {
         errors = fromErr[0]
         // The first line: where to start (posix_spawn has no chdir), and the shell's pid (to
         // stop a command's processes).
+        // The token goes down the pipe, not on a command line where ps would show it.
+        send(token + "\n")
         let cd = computer.isLocal ? "cd " + SSHCommand.quote(workingDirectory) + " 2>/dev/null; " : ""
         send(cd + "printf '\\n\(token):0 %d\\n' \"$$\"; printf '\\n\(token):0\\n' >&2\n")
     }
@@ -167,7 +169,8 @@ final class Session: @unchecked Sendable {
             redirections = ""
         }
         return send(
-            "command eval " + SSHCommand.quote(command) + " </dev/null" + redirections + "; printf '\\n\(token):\(sequence) %d\\n' \"$?\"; "
+            "command eval " + SSHCommand.quote(command) + " </dev/null" + redirections
+                + "; printf '\\n\(token):\(sequence) %d\\n' \"$?\"; "
                 + "printf '\\n\(token):\(sequence)\\n' >&2\n")
     }
 
@@ -215,7 +218,10 @@ final class Session: @unchecked Sendable {
         var finishedOut: [Int: Int] = [:]
         var finishedErr: Set<Int> = []
         var endStatus: Int? = nil
-        var fds = [pollfd(fd: output, events: Int16(POLLIN), revents: 0), pollfd(fd: errors, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: output, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
+        ]
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while fds.contains(where: { $0.fd >= 0 }) {
             if poll(&fds, 2, -1) < 0 {

@@ -43,7 +43,8 @@ enum EnterVerb {
                 throw CLIFailure.usage("'\(target)' is neither a session nor a computer name: \(error)")
             }
             let opened = try client.newSessions(
-                computers: [target], shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option"))
+                computers: [target], shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option")
+            )
             guard let made = opened.sessions?.first else {
                 throw CLIFailure.failed(opened.problems?.first ?? "could not open a session on \(target)")
             }
@@ -130,7 +131,8 @@ struct LineReader {
                 return .some(String(decoding: buffer, as: UTF8.self))
             }
             var fds = [
-                pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),
             ]
             if poll(&fds, 2, -1) < 0 { continue }
             if fds[1].revents != 0 {

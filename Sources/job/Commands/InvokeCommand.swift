@@ -51,9 +51,14 @@ enum InvokeVerb {
             let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
             guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
             let client = try JobClient()
-            let job = try client.start(command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
+            let job = try client.start(
+                command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
             if parsed.flag("--as-job") {
-                if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: try Terminal.format(parsed)) }
+                if parsed.flag("--quiet") {
+                    Terminal.out("\(job.id)\n")
+                } else {
+                    Terminal.show([job], format: try Terminal.format(parsed))
+                }
                 return
             }
             return try stream(job, client: client, parsed: parsed)

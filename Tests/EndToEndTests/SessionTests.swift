@@ -1,0 +1,260 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// Persistent sessions, here and on a test computer: each test opens its own session in a home
+/// of its own, runs commands in it through the real CLI and checks the jobs they became.
+@Suite("persistent sessions")
+struct SessionTests {
+    let computers: TestComputers
+    let home: TestHome
+
+    init() throws {
+        computers = try sharedComputers.get()
+        home = try TestHome()
+    }
+
+    @discardableResult
+    func job(_ arguments: String...) throws -> CommandResult {
+        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+    }
+
+    /// Opens a session and returns its Id.
+    func open(_ computer: String) throws -> String {
+        let opened = try job("session", "new", "--computer", computer, "--format", "json")
+        #expect(opened.status == 0, "\(opened.stderr)")
+        let list = try JSONSerialization.jsonObject(with: Data(opened.stdoutBytes)) as? [[String: Any]]
+        let id = try #require(list?.first?["id"] as? Int)
+        return String(id)
+    }
+
+    /// Runs a command in the session, waits for it, and returns its child's record and output.
+    func run(_ session: String, _ command: String) throws -> (record: [String: Any], output: CommandResult) {
+        let started = try job("start", "--session", session, "--quiet", command)
+        #expect(started.status == 0, "\(started.stderr)")
+        let id = try #require(Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try job("wait", String(id))
+        let output = try job("receive", String(id))
+        return (try home.record(id + 1), output)
+    }
+
+    func session(_ id: String) throws -> [String: Any] {
+        let result = try job("session", "get", id, "--format", "json")
+        let list = try JSONSerialization.jsonObject(with: Data(result.stdoutBytes)) as? [[String: Any]]
+        return try #require(list?.first)
+    }
+
+    @Test("state is carried across commands: cd, a variable, a function, umask", arguments: ["localhost", "server01"])
+    func state(computer: String) throws {
+        let id = try open(computer)
+        #expect(
+            try run(id, "cd /usr/share; answer=42; greet() { echo \"hello $1\"; }; umask 027").record["state"]
+                as? String == "Completed")
+        #expect(try run(id, "cd doc").record["location"] as? String == computer)
+        let (record, output) = try run(id, "pwd; echo $answer; greet there; umask")
+        #expect(record["state"] as? String == "Completed")
+        #expect(output.stdout == "/usr/share/doc\n42\nhello there\n0027\n")
+        let listed = try session(id)
+        #expect(listed["state"] as? String == "Opened")
+        #expect(listed["availability"] as? String == "Available")
+        #expect(listed["jobCount"] as? Int == 3)
+        #expect(listed["computerName"] as? String == computer)
+        #expect(
+            listed.keys.sorted() == [
+                "availability", "computerName", "id", "jobCount", "name", "reason", "shell", "state",
+            ])
+    }
+
+    @Test(
+        "output is separated exactly: a fake marker, no final newline, 1 MB of random bytes, stderr",
+        arguments: ["localhost", "server01"])
+    func separation(computer: String) throws {
+        let id = try open(computer)
+        // A fake marker of the right shape, split across writes, with the real prefix.
+        let fake = try run(
+            id, "printf '\\nJOBSESSION0123456789abcdef0123456789abcdef:1 0\\n'; printf 'JOBSESS'; printf 'ION:end 3\\n'"
+        )
+        #expect(fake.output.stdout == "\nJOBSESSION0123456789abcdef0123456789abcdef:1 0\nJOBSESSION:end 3\n")
+        #expect(fake.record["state"] as? String == "Completed")
+        let partial = try run(id, "printf 'no newline'; printf 'err, no newline' >&2")
+        #expect(partial.output.stdoutBytes == Array("no newline".utf8))
+        #expect(partial.output.stderrBytes == Array("err, no newline".utf8))
+        // 1 MB of random bytes, from a file the test computer's user can read.
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let path = home.scratch + "/random.bin"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o644])
+        chmod(home.scratch, 0o755)
+        chmod((home.scratch as NSString).deletingLastPathComponent, 0o755)
+        let binary = try run(id, "cat \(path)")
+        #expect(binary.output.stdoutBytes.count == bytes.count)
+        #expect(binary.output.stdoutBytes == bytes)
+        // And the next command's output is only its own.
+        #expect(try run(id, "echo next").output.stdout == "next\n")
+    }
+
+    @Test(
+        "exit statuses, a syntax error failing only its command, stdin at end-of-file",
+        arguments: ["localhost", "server01"])
+    func statuses(computer: String) throws {
+        let id = try open(computer)
+        let failed = try run(id, "false")
+        #expect(failed.record["state"] as? String == "Failed")
+        #expect(failed.record["exitStatus"] as? Int == 1)
+        let seven = try run(id, "(exit 7)")
+        #expect(seven.record["exitStatus"] as? Int == 7)
+        let syntax = try run(id, "if then fi (")
+        #expect(syntax.record["state"] as? String == "Failed")
+        #expect(syntax.output.stderr.contains("yntax error"))
+        let reader = try run(id, "cat; read line || echo got-eof")
+        #expect(reader.output.stdout == "got-eof\n")
+        #expect(try run(id, "echo still here").output.stdout == "still here\n")
+        #expect(try session(id)["state"] as? String == "Opened")
+    }
+
+    @Test("commands run one at a time in order; the waiting ones are NotStarted", arguments: ["localhost", "server01"])
+    func order(computer: String) throws {
+        let id = try open(computer)
+        let fifo = try home.fifo("gate")
+        chmod(fifo, 0o666)
+        chmod(home.scratch, 0o755)
+        chmod((home.scratch as NSString).deletingLastPathComponent, 0o755)
+        let first = try job("start", "--session", id, "--quiet", "read x < \(fifo); echo first")
+        let second = try job("start", "--session", id, "--quiet", "echo second")
+        let secondId = Int(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        #expect(try home.record(secondId + 1)["state"] as? String == "NotStarted")
+        #expect(try session(id)["availability"] as? String == "Busy")
+        let writer = try home.shell("echo go > \(fifo)")
+        #expect(writer.status == 0)
+        try job("wait", String(secondId))
+        let firstId = Int(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let a = try home.record(firstId + 1)
+        let b = try home.record(secondId + 1)
+        #expect(a["state"] as? String == "Completed")
+        #expect(b["state"] as? String == "Completed")
+        #expect((a["endTime"] as? String ?? "z") <= (b["beginTime"] as? String ?? ""))
+    }
+
+    @Test(
+        "stop ends only the command, the session stays usable; a builtin loop breaks it, with the reason",
+        arguments: ["localhost", "server01"])
+    func stop(computer: String) throws {
+        let id = try open(computer)
+        #expect(try run(id, "kept=yes").record["state"] as? String == "Completed")
+        let started = try job("start", "--session", id, "--quiet", "sleep 300 & sleep 301; echo never")
+        let parent = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestHome.eventually("the command to run") {
+            try home.record(Int(parent)! + 1)["state"] as? String == "Running"
+        }
+        #expect(try job("stop", parent, "--grace", "2").status == 0)
+        let stopped = try home.record(Int(parent)! + 1)
+        #expect(stopped["state"] as? String == "Stopped")
+        #expect(try session(id)["availability"] as? String == "Available")
+        #expect(try run(id, "echo kept=$kept").output.stdout == "kept=yes\n")
+
+        let loop = try job("start", "--session", id, "--quiet", "while :; do :; done")
+        let loopId = loop.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestHome.eventually("the loop to run") {
+            try home.record(Int(loopId)! + 1)["state"] as? String == "Running"
+        }
+        #expect(try job("stop", loopId, "--grace", "0.5").status == 0)
+        #expect(try home.record(Int(loopId)! + 1)["state"] as? String == "Stopped")
+        let broken = try session(id)
+        #expect(broken["state"] as? String == "Broken")
+        #expect((broken["reason"] as? String ?? "").contains("loop of builtins"))
+    }
+
+    @Test(
+        "exit breaks the session: its job fails with the reason, later commands are refused with no job made",
+        arguments: ["localhost", "server01"])
+    func brokenByExit(computer: String) throws {
+        let id = try open(computer)
+        let gone = try run(id, "echo bye; exit 3")
+        #expect(gone.record["state"] as? String == "Failed")
+        #expect((gone.record["reason"] as? String ?? "").contains("exited with status 3"))
+        #expect(gone.output.stdout == "bye\n")
+        let broken = try session(id)
+        #expect(broken["state"] as? String == "Broken")
+        let before = try TestHome.jobs(try job("get", "--format", "json")).count
+        let refused = try job("start", "--session", id, "echo no")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is Broken"))
+        #expect(try TestHome.jobs(try job("get", "--format", "json")).count == before)
+        let invoked = try job("invoke", "--session", id, "echo no")
+        #expect(invoked.status == 1)
+        #expect(try job("session", "remove", id).status == 0)
+        #expect(try job("session", "get").stdout == "")
+    }
+
+    @Test("a dropped connection breaks a remote session and fails its running command")
+    func droppedConnection() throws {
+        let id = try open("server02")
+        let started = try job("start", "--session", id, "--quiet", "sleep 303")
+        let parent = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        try TestHome.eventually("the command to run") { try home.record(parent + 1)["state"] as? String == "Running" }
+        let agent = try #require(try home.agentPid())
+        // The session's ssh client is the agent's child: end it as a network failure would.
+        let children = try TestHome.run(
+            "/usr/bin/pgrep", ["-P", String(agent), "-x", "ssh"], stdin: nil, environment: [:], directory: "/",
+            timeout: 10)
+        let sshPids = children.stdout.split(separator: "\n").compactMap { Int32($0) }
+        #expect(!sshPids.isEmpty)
+        for pid in sshPids { kill(pid, SIGKILL) }
+        try job("wait", String(parent))
+        let record = try home.record(parent + 1)
+        #expect(record["state"] as? String == "Failed")
+        #expect((record["reason"] as? String ?? "").contains("connection to server02 was lost"))
+        #expect(try session(id)["state"] as? String == "Broken")
+        try TestHome.eventually("no process of the command to be left on server02") {
+            let listing = try TestHome.run(
+                "/bin/ps", ["-o", "stat=,args=", "-u", "jobtest02"], stdin: nil, environment: [:], directory: "/",
+                timeout: 10)
+            return !listing.stdout.split(separator: "\n").contains { $0.contains("sleep 303") && !$0.hasPrefix("Z") }
+        }
+    }
+
+    @Test("remove refuses a busy session unless --force; sessions end with the agent, failing their command")
+    func removeAndAgentStop() throws {
+        let id = try open("localhost")
+        let started = try job("start", "--session", id, "--quiet", "sleep 304")
+        let parent = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        try TestHome.eventually("the command to run") { try home.record(parent + 1)["state"] as? String == "Running" }
+        let refused = try job("session", "remove", id)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("Busy"))
+        #expect(try job("session", "remove", id, "--force", "--grace", "1").status == 0)
+        #expect(try home.record(parent + 1)["state"] as? String == "Stopped")
+
+        let second = try open("localhost")
+        let running = try job("start", "--session", second, "--quiet", "sleep 305")
+        let runningId = Int(running.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        try TestHome.eventually("the command to run") {
+            try home.record(runningId + 1)["state"] as? String == "Running"
+        }
+        #expect(try job("agent", "stop").status == 0)
+        let after = try home.record(runningId + 1)
+        #expect(after["state"] as? String == "Failed")
+        #expect((after["reason"] as? String ?? "").contains("sessions end with it"))
+        #expect(try job("session", "get").stdout == "")
+        try TestHome.eventually("the session's command to be ended") {
+            let listing = try TestHome.run(
+                "/usr/bin/pgrep", ["-f", "sleep 305"], stdin: nil, environment: [:], directory: "/", timeout: 10)
+            return listing.stdout.isEmpty
+        }
+    }
+
+    @Test("invoke --session runs in several sessions as one RemoteJob, streamed with prefixes")
+    func invokeInSessions() throws {
+        let local = try open("localhost")
+        let remote = try open("server03")
+        let result = try job("invoke", "--session", "\(local),\(remote)", "id -un")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = Set(result.stdout.split(separator: "\n").map(String.init))
+        #expect(lines.contains("server03: jobtest03"))
+        #expect(lines.count == 2)
+        let asJob = try job("invoke", "--session", "\(local),\(remote)", "--as-job", "--format", "json", "true")
+        let parent = try TestHome.jobs(asJob)
+        #expect(parent.first?["type"] as? String == "RemoteJob")
+        #expect(parent.first?["location"] as? String == "localhost,server03")
+    }
+}
