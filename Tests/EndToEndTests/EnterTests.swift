@@ -1,0 +1,111 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// `job enter` in a real terminal: a tmux server of the test's own runs it in a pane, the test
+/// types with `send-keys` and reads the screen with `capture-pane`.
+@Suite("job enter in a terminal")
+struct EnterTests {
+    let computers: TestComputers
+    let home: TestHome
+    let socket: String
+
+    init() throws {
+        computers = try sharedComputers.get()
+        home = try TestHome()
+        socket = home.scratch + "/tmux.sock"
+    }
+
+    @discardableResult
+    func job(_ arguments: String...) throws -> CommandResult {
+        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+    }
+
+    /// Runs tmux with no signal blocked (the test process blocks some, and a mask is inherited)
+    /// and no descriptor but 0, 1 and 2: the tmux server outlives its client, and would keep
+    /// open the descriptor by which the test runner learns that the client exited.
+    @discardableResult
+    func tmux(_ arguments: String...) throws -> CommandResult {
+        try TestHome.run(
+            "/usr/bin/perl",
+            [
+                "-MPOSIX", "-e",
+                "sigprocmask(SIG_SETMASK, POSIX::SigSet->new); POSIX::close($_) for 3..1023; exec @ARGV or die",
+                "/usr/bin/tmux", "-S", socket,
+            ]
+                + arguments, stdin: nil, environment: home.environment, directory: "/", timeout: 20)
+    }
+
+    /// Starts `job enter TARGET` in a new pane; the pane stays to show how it ended.
+    func enter(_ target: String) throws {
+        let script = "trap : INT; \"$JOB\" enter \(target); echo \"left with $?\"; exec sleep 600"
+        let started = try tmux(
+            "new-session", "-d", "-x", "150", "-y", "50", "-e", "JOB_HOME=\(home.path)", "-e", "JOB=\(TestHome.binary)",
+            "-e", "JOB_SSH_CONFIG=\(computers.sshConfig)", "/bin/sh", "-c", script)
+        #expect(started.status == 0, "\(started.stderr)")
+    }
+
+    func screen() throws -> String { try tmux("capture-pane", "-p", "-S", "-100").stdout }
+
+    func type(_ line: String) throws { try tmux("send-keys", "-l", line + "\n") }
+
+    func waitFor(_ text: String, count: Int = 1) throws {
+        try TestHome.eventually("'\(text)' on the screen") {
+            try screen().components(separatedBy: text).count - 1 >= count
+        }
+    }
+
+    @Test(
+        "a temporary session: prompt, state across lines, output as produced, Ctrl-C, exit removes it",
+        arguments: ["localhost", "server01"])
+    func temporarySession(computer: String) throws {
+        defer { _ = try? tmux("kill-server") }
+        try enter(computer)
+        try waitFor("[\(computer)] $")
+        try type("cd /usr/share")
+        try type("greeting=hello")
+        try type("echo \"$greeting from $(pwd)\"")
+        try waitFor("hello from /usr/share")
+        let sessions = try job("session", "get", "--format", "json")
+        #expect(sessions.stdout.contains("\"computerName\": \"\(computer)\""))
+        // Output appears while the command still runs; Ctrl-C stops only the command.
+        try type("echo started; sleep 300")
+        try waitFor("started")
+        try tmux("send-keys", "C-c")
+        try waitFor("[\(computer)] $", count: 5)
+        try type("echo after $greeting")
+        try waitFor("after hello")
+        try type("exit")
+        try waitFor("left with 0")
+        #expect(try job("session", "get").stdout == "")
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+    }
+
+    @Test("entering an existing session shares its state, and leaving keeps it")
+    func existingSession() throws {
+        defer { _ = try? tmux("kill-server") }
+        let opened = try job("session", "new", "--computer", "localhost", "--name", "shared")
+        #expect(opened.status == 0)
+        let started = try job("start", "--session", "shared", "--quiet", "marker=from-start")
+        try job("wait", started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        try enter("shared")
+        try waitFor("[localhost] $")
+        try type("echo \"seen: $marker\"; marker=from-enter")
+        try waitFor("seen: from-start")
+        try type("exit")
+        try waitFor("left with 0")
+        let after = try job("start", "--session", "shared", "--quiet", "echo $marker")
+        let id = after.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try job("wait", id)
+        #expect(try job("receive", id).stdout == "from-enter\n")
+    }
+
+    @Test("entering a broken or unknown session is refused with a clear message")
+    func refused() throws {
+        let unknown = try job("enter", "42")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no session has Id 42"))
+        let bad = try job("enter", "-oProxyCommand=x")
+        #expect(bad.status == 2)
+    }
+}
