@@ -1,18 +1,26 @@
 // Benchmark driver for what only the Swift API can show: jobs started from one process
 // through `JobClient`, without a CLI process per job.
 //
-//     job-bench start N    start N jobs running `true`, wait for all; print jobs per second
+//     job-bench start N              start N jobs running `true`, wait for all; print jobs per second
+//     job-bench session N [COMPUTER] N commands `true`, each run and waited for in turn, three ways:
+//                                    in one session on COMPUTER (default localhost); as jobs of
+//                                    their own (`start`, or `invoke` on a remote COMPUTER); print
+//                                    the median and mean milliseconds per command of each
 import Foundation
 import JobClient
 import JobCore
 
-let arguments = CommandLine.arguments
-guard arguments.count == 3, arguments[1] == "start", let count = Int(arguments[2]), count > 0 else {
-    FileHandle.standardError.write(Data("usage: job-bench start N\n".utf8))
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("job-bench: \(message)\n".utf8))
     exit(2)
 }
-do {
-    let client = try JobClient()
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let count = Int(arguments[2]), count > 0 else {
+    fail("usage: job-bench start N | job-bench session N [COMPUTER]")
+}
+
+func startMany(_ client: JobClient) throws {
     let environment = ProcessEnvironment.entries()
     let directory = FileManager.default.currentDirectoryPath
     let began = Date()
@@ -31,6 +39,61 @@ do {
         "started \(count) jobs in \(String(format: "%.3f", startSeconds)) s "
             + "(\(Int(Double(count) / startSeconds)) jobs/s); all finished after \(String(format: "%.3f", totalSeconds)) s "
             + "(\(Int(Double(count) / totalSeconds)) jobs/s)")
+}
+
+/// Runs `one` count times, each to its end, and returns the times in milliseconds.
+func timings(_ one: () throws -> JobRecord, _ client: JobClient) throws -> [Double] {
+    var times: [Double] = []
+    times.reserveCapacity(count)
+    for _ in 0..<count {
+        let began = DispatchTime.now().uptimeNanoseconds
+        let job = try one()
+        let done = try client.wait(JobSelection(selectors: [String(job.id)]))
+        guard done.jobs?.first?.state == .completed else { fail("a command did not complete: \(done)") }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6)
+    }
+    return times
+}
+
+func summary(_ name: String, _ times: [Double]) -> String {
+    let sorted = times.sorted()
+    let median = sorted[sorted.count / 2]
+    let mean = times.reduce(0, +) / Double(times.count)
+    return "\(name): median \(String(format: "%.2f", median)) ms, mean \(String(format: "%.2f", mean)) ms per command"
+}
+
+func sessions(_ client: JobClient) throws {
+    let computer = arguments.count > 3 ? arguments[3] : "localhost"
+    let opened = try client.newSessions(computers: [computer])
+    guard let session = opened.sessions?.first else { fail("no session on \(computer): \(opened.problems ?? [])") }
+    let id = String(session.id)
+    let inSession = try timings({ try client.start(command: "true", sessions: [id]) }, client)
+    let environment = ProcessEnvironment.entries()
+    let directory = FileManager.default.currentDirectoryPath
+    let alone: [Double]
+    let aloneName: String
+    if computer == "localhost" {
+        alone = try timings(
+            { try client.start(command: "true", workingDirectory: directory, environment: environment) }, client)
+        aloneName = "start (a job of its own)"
+    } else {
+        alone = try timings({ try client.invoke(command: "true", computers: [computer]) }, client)
+        aloneName = "invoke --computer \(computer) (warm connection)"
+    }
+    _ = try client.removeSessions([id], force: true)
+    print(summary("in one session on \(computer)", inSession))
+    print(summary(aloneName, alone))
+    let ratio = alone.sorted()[alone.count / 2] / inSession.sorted()[inSession.count / 2]
+    print("ratio of medians: a session command is \(String(format: "%.2f", ratio))x as fast")
+}
+
+do {
+    let client = try JobClient()
+    switch arguments[1] {
+    case "start": try startMany(client)
+    case "session": try sessions(client)
+    default: fail("usage: job-bench start N | job-bench session N [COMPUTER]")
+    }
 } catch {
     FileHandle.standardError.write(Data("job-bench: \(error)\n".utf8))
     exit(1)

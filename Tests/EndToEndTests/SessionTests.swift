@@ -243,6 +243,27 @@ struct SessionTests {
         }
     }
 
+    @Test("an agent killed with -9 takes its sessions with it: the next agent records their command as Failed")
+    func agentKilled() throws {
+        let id = try open("localhost")
+        let started = try job("start", "--session", id, "--quiet", "sleep 306")
+        let parent = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        try TestHome.eventually("the command to run") { try home.record(parent + 1)["state"] as? String == "Running" }
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the agent to be gone") { kill(agent, 0) != 0 }
+        // The next command starts a new agent, which finds the command's session gone.
+        let record = try home.record(parent + 1)
+        #expect(record["state"] as? String == "Failed")
+        #expect((record["reason"] as? String ?? "").contains("its session ended with the agent"))
+        #expect(try job("session", "get").stdout == "")
+        try TestHome.eventually("the session's command to be ended") {
+            let listing = try TestHome.run(
+                "/usr/bin/pgrep", ["-f", "sleep 306"], stdin: nil, environment: [:], directory: "/", timeout: 10)
+            return listing.stdout.isEmpty
+        }
+    }
+
     @Test("invoke --session runs in several sessions as one RemoteJob, streamed with prefixes")
     func invokeInSessions() throws {
         let local = try open("localhost")
