@@ -50,10 +50,12 @@ struct SessionTests {
         #expect(
             try run(id, "cd /usr/share; answer=42; greet() { echo \"hello $1\"; }; umask 027").record["state"]
                 as? String == "Completed")
-        #expect(try run(id, "cd doc").record["location"] as? String == computer)
-        let (record, output) = try run(id, "pwd; echo $answer; greet there; umask")
+        #expect(
+            try run(id, "cd doc; export EXPORTED=out; alias hi='echo aliased'").record["location"] as? String
+                == computer)
+        let (record, output) = try run(id, "pwd; echo $answer; greet there; umask; sh -c 'echo $EXPORTED'; hi")
         #expect(record["state"] as? String == "Completed")
-        #expect(output.stdout == "/usr/share/doc\n42\nhello there\n0027\n")
+        #expect(output.stdout == "/usr/share/doc\n42\nhello there\n0027\nout\naliased\n")
         let listed = try session(id)
         #expect(listed["state"] as? String == "Opened")
         #expect(listed["availability"] as? String == "Available")
@@ -162,6 +164,21 @@ struct SessionTests {
         let broken = try session(id)
         #expect(broken["state"] as? String == "Broken")
         #expect((broken["reason"] as? String ?? "").contains("loop of builtins"))
+    }
+
+    @Test("exec and a killed shell break the session too, with the reason", arguments: ["localhost", "server01"])
+    func brokenOtherwise(computer: String) throws {
+        let execed = try open(computer)
+        let replaced = try run(execed, "exec true")
+        #expect(replaced.record["state"] as? String == "Failed")
+        #expect(
+            (replaced.record["reason"] as? String ?? "").contains("exited with status 0 (a command ran exit or exec)"))
+        #expect(try session(execed)["state"] as? String == "Broken")
+        let killed = try open(computer)
+        let shot = try run(killed, "kill -9 $$")
+        #expect(shot.record["state"] as? String == "Failed")
+        #expect((shot.record["reason"] as? String ?? "").contains("killed by signal 9 (SIGKILL)"))
+        #expect(try session(killed)["state"] as? String == "Broken")
     }
 
     @Test(
