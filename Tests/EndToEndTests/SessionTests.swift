@@ -260,6 +260,26 @@ struct SessionTests {
         }
     }
 
+    @Test("bad input: an unreachable computer, a missing shell, an unknown session, options that do not fit")
+    func badInput() throws {
+        let unreachable = try job("session", "new", "--computer", "unreachable")
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("could not open a session on unreachable: ssh: connect to host"))
+        let noShell = try job("session", "new", "--computer", "localhost", "--shell", "/bin/no-such-shell")
+        #expect(noShell.status == 1)
+        #expect(noShell.stderr.contains("its shell /bin/no-such-shell ended before it answered, with status 127"))
+        #expect(try job("session", "get").stdout == "")
+        let unknown = try job("start", "--session", "nosuch", "true")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no session is named 'nosuch'"))
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+        #expect(try job("start", "--session", "1", "--env", "A=1", "true").status == 2)
+        #expect(try job("session", "new").status == 2)
+        #expect(try job("session", "remove").status == 2)
+        #expect(try job("session", "frobnicate").status == 2)
+        #expect(try job("invoke", "--session", "1", "--computer", "localhost", "true").status == 2)
+    }
+
     @Test("an agent killed with -9 takes its sessions with it: the next agent records their command as Failed")
     func agentKilled() throws {
         let id = try open("localhost")

@@ -282,6 +282,10 @@ extension JobRegistry {
 
     /// Why a session's shell is gone, from the status it ended with (nil: none came).
     func brokenReason(_ session: Session, status: Int?) -> String {
+        if let status, session.shellPid == 0 {
+            return "its shell \(session.shell) ended before it answered, with status \(status)"
+                + (status == 127 ? " (is it installed there?)" : "")
+        }
         if let status {
             if status > 128 {
                 return "the session's shell was killed by signal \(status - 128) (\(SignalName.of(status - 128)))"
@@ -289,7 +293,12 @@ extension JobRegistry {
             return "the session's shell exited with status \(status) (a command ran exit or exec)"
         }
         if !session.isLocal {
-            if let path = session.diagnostics, let diagnosis = SSHCommand.diagnosis(path: path) {
+            let diagnosis = session.diagnostics.flatMap { SSHCommand.diagnosis(path: $0) }
+            if session.shellPid == 0 {
+                // It never answered: ssh could not connect, or the shell could not start.
+                return diagnosis ?? "its shell \(session.shell) did not start there"
+            }
+            if let diagnosis {
                 return "the connection to \(session.computer) was lost: \(diagnosis)"
             }
             return "the connection to \(session.computer) was lost"
