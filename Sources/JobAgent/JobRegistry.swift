@@ -335,17 +335,22 @@ final class JobRegistry: @unchecked Sendable {
                 }
                 return .failure("could not record the job in \(home.databasePath): \(error)")
             }
-            lastId += 1 + made.count
-            jobs[parent.id] = parent
-            for job in made { jobs[job.id] = job }
-            children[parent.id] = made.map(\.id)
-            orderedIds += [parent.id] + made.map(\.id)
+            register(parent, made)
             generation &+= 1
             monitor.broadcast()
             var response = Response()
             response.jobs = [record(parent)]
             return response
         }
+    }
+
+    /// Adds a stored parent and its children to the registry. Lock held.
+    func register(_ parent: StoredJob, _ made: [StoredJob]) {
+        lastId += 1 + made.count
+        jobs[parent.id] = parent
+        for job in made { jobs[job.id] = job }
+        children[parent.id] = made.map(\.id)
+        orderedIds += [parent.id] + made.map(\.id)
     }
 
     /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.

@@ -187,11 +187,7 @@ extension JobRegistry {
         } catch {
             return .failure("could not record the job in \(home.databasePath): \(error)")
         }
-        lastId += 1 + made.count
-        jobs[parent.id] = parent
-        for job in made { jobs[job.id] = job }
-        children[parent.id] = made.map(\.id)
-        orderedIds += [parent.id] + made.map(\.id)
+        register(parent, made)
         for (session, job) in zip(targets, made) {
             session.queue.append(job.id)
             session.jobCount += 1

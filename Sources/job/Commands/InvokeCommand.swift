@@ -42,60 +42,44 @@ enum InvokeVerb {
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
-        let computers = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        let computers = try Terminal.computers(parsed, required: false)
         let sessions = parsed.all("--session").flatMap { $0.split(separator: ",").map(String.init) }
-        if !sessions.isEmpty {
-            guard computers.isEmpty else { throw CLIFailure.usage("give --computer or --session, not both") }
-            let words = parsed.positionals
-            guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
-            let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
-            guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
-            let client = try JobClient()
-            let job = try client.start(
-                command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
-            if parsed.flag("--as-job") {
-                if parsed.flag("--quiet") {
-                    Terminal.out("\(job.id)\n")
-                } else {
-                    Terminal.show([job], format: try Terminal.format(parsed))
-                }
-                return
-            }
-            return try stream(job, client: client, parsed: parsed)
+        guard sessions.isEmpty || computers.isEmpty else {
+            throw CLIFailure.usage("give --computer or --session, not both")
         }
-        guard !computers.isEmpty else {
-            throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...]; see job invoke --help")
-        }
-        for computer in computers {
-            do {
-                _ = try ComputerName(computer)
-            } catch {
-                throw CLIFailure.usage("\(error)")
-            }
+        guard !computers.isEmpty || !sessions.isEmpty else {
+            throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...] or --session S; see job invoke --help")
         }
         let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
         let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
         guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
-        let throttle = try parsed.integer("--throttle-limit") ?? 32
-        guard throttle >= 1 else { throw CLIFailure.usage("--throttle-limit takes a number of computers, 1 or more") }
-        var environment: [String] = []
-        for entry in parsed.all("--env") {
-            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
-            }
-            environment.append(entry)
-        }
-        var local = ProcessEnvironment.entries()
-        for entry in environment {
-            let key = entry[...entry.firstIndex(of: "=")!]
-            local.removeAll { $0.hasPrefix(key) }
-            local.append(entry)
-        }
         let client = try JobClient()
-        let job = try client.invoke(
-            command: command, computers: computers, name: parsed.value("--name"), throttleLimit: throttle,
-            sshOptions: parsed.all("--ssh-option"), remoteEnvironment: environment, environment: local)
+        let job: JobRecord
+        if !sessions.isEmpty {
+            job = try client.start(command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
+        } else {
+            let throttle = try parsed.integer("--throttle-limit") ?? 32
+            guard throttle >= 1 else {
+                throw CLIFailure.usage("--throttle-limit takes a number of computers, 1 or more")
+            }
+            var environment: [String] = []
+            for entry in parsed.all("--env") {
+                guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                    throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
+                }
+                environment.append(entry)
+            }
+            var local = ProcessEnvironment.entries()
+            for entry in environment {
+                let key = entry[...entry.firstIndex(of: "=")!]
+                local.removeAll { $0.hasPrefix(key) }
+                local.append(entry)
+            }
+            job = try client.invoke(
+                command: command, computers: computers, name: parsed.value("--name"), throttleLimit: throttle,
+                sshOptions: parsed.all("--ssh-option"), remoteEnvironment: environment, environment: local)
+        }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {
                 Terminal.out("\(job.id)\n")

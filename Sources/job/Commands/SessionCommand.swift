@@ -68,17 +68,7 @@ enum SessionVerb {
     }
 
     static func new(_ parsed: ParsedArguments) throws {
-        let computers = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
-        guard !computers.isEmpty else {
-            throw CLIFailure.usage("job session new needs --computer NAME[,NAME...] (localhost for this computer)")
-        }
-        for computer in computers {
-            do {
-                _ = try ComputerName(computer)
-            } catch {
-                throw CLIFailure.usage("\(error)")
-            }
-        }
+        let computers = try Terminal.computers(parsed, required: true, verb: "job session new")
         let shell = parsed.value("--shell") ?? "/bin/sh"
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)

@@ -82,6 +82,23 @@ enum Terminal {
             selectors: parsed.positionals, names: parsed.all("--name"), states: states, all: parsed.flag("--all"))
     }
 
+    /// The names of `--computer` (comma-separated, repeatable), each checked; a usage error
+    /// when one could be an ssh option or holds what no computer name does.
+    static func computers(_ parsed: ParsedArguments, required: Bool, verb: String = "") throws -> [String] {
+        let names = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        if required && names.isEmpty {
+            throw CLIFailure.usage("\(verb) needs --computer NAME[,NAME...] (localhost for this computer)")
+        }
+        for name in names {
+            do {
+                _ = try ComputerName(name)
+            } catch {
+                throw CLIFailure.usage("\(error)")
+            }
+        }
+        return names
+    }
+
     /// For verbs that must not act on everything by default.
     static func requiredSelection(_ parsed: ParsedArguments, verb: String) throws -> JobSelection {
         let selection = try selection(parsed)

@@ -28,21 +28,14 @@ struct RemoteAgents {
 
     /// The computers of `--computer`, or nil when it was not given (the verb runs here).
     init?(_ parsed: ParsedArguments) throws {
-        let names = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        let names = try Terminal.computers(parsed, required: false)
         guard !names.isEmpty else {
             if parsed.value("--remote-job") != nil || !parsed.all("--ssh-option").isEmpty {
                 throw CLIFailure.usage("--remote-job and --ssh-option go with --computer NAME[,NAME...]")
             }
             return nil
         }
-        var computers: [ComputerName] = []
-        for name in names {
-            do {
-                computers.append(try ComputerName(name))
-            } catch {
-                throw CLIFailure.usage("\(error)")
-            }
-        }
+        let computers = names.compactMap { try? ComputerName($0) }
         let remoteJob = parsed.value("--remote-job") ?? "job"
         guard !remoteJob.isEmpty, !remoteJob.contains(where: { $0 == "\n" || $0 == "\0" }) else {
             throw CLIFailure.usage("--remote-job takes the path of job on the other computers")
