@@ -4,7 +4,7 @@ import Testing
 
 /// `job enter` in a real terminal: a tmux server of the test's own runs it in a pane, the test
 /// types with `send-keys` and reads the screen with `capture-pane`.
-@Suite("job enter in a terminal")
+@Suite("job enter and long waits in a real terminal")
 struct EnterTests {
     let computers: TestComputers
     let home: TestHome
@@ -98,6 +98,27 @@ struct EnterTests {
         let id = after.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try job("wait", id)
         #expect(try job("receive", id).stdout == "from-enter\n")
+    }
+
+    @Test("a long wait at a terminal shows live progress on stderr, cleared when the wait ends")
+    func waitProgress() throws {
+        defer { _ = try? tmux("kill-server") }
+        let gate = try home.fifo("gate")
+        let started = try job("start", "--quiet", "read x < \(gate)")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try job("start", "--quiet", "true")
+        let script = "\"$JOB\" wait \(id); echo \"waited with $?\"; exec sleep 600"
+        try tmux(
+            "new-session", "-d", "-x", "150", "-y", "50", "-e", "JOB_HOME=\(home.path)", "-e", "JOB=\(TestHome.binary)",
+            "/bin/sh", "-c", script)
+        try waitFor("job: waiting for 1 job, 0 finished (")
+        #expect(try home.shell("echo go > \(gate)").status == 0)
+        try waitFor("waited with 0")
+        let screen = try screen()
+        #expect(!screen.contains("waiting for"))
+        #expect(screen.contains("Completed"))
+        // Without a terminal there is no progress line at all.
+        #expect(try job("wait", id).stderr == "")
     }
 
     @Test("entering a broken or unknown session is refused with a clear message")

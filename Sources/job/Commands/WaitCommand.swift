@@ -2,6 +2,10 @@ import JobClient
 import JobCore
 import JobProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 enum WaitVerb {
     static let spec = VerbSpec(
         name: "wait", flags: SelectionArguments.flags.union(["--any"]),
@@ -11,7 +15,8 @@ enum WaitVerb {
 
             Wait until the selected jobs (default: every unfinished job) have finished, then
             print them. Exits 0 whatever their outcome; 124 when --timeout passes (printing
-            nothing, the jobs keep running).
+            nothing, the jobs keep running). At a terminal, a line on stderr shows how many
+            have finished and for how long it has waited, and is cleared at the end.
 
             \(SelectionArguments.help)
               --any                       return when any one of them has finished
@@ -29,12 +34,63 @@ enum WaitVerb {
         options.any = parsed.flag("--any")
         options.timeout = try parsed.number("--timeout")
         _ = try Terminal.format(parsed)
-        let response = try JobClient().wait(try Terminal.selection(parsed), options: options)
+        let client = try JobClient()
+        let selection = try Terminal.selection(parsed)
+        // At a terminal a long wait shows how it is going, on stderr, and clears it at the end.
+        let response =
+            isatty(2) == 1
+            ? try waitShowingProgress(client, selection, options) : try client.wait(selection, options: options)
         if response.timedOut == true {
             Terminal.report(response.problems)
             throw CLIFailure(status: 124, message: "")
         }
         try Terminal.show(response.jobs ?? [], parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
+    }
+
+    /// Waits in steps of a second; after each step that did not end the wait, a line on stderr
+    /// says how many of the jobs have finished and for how long it has waited. The jobs are
+    /// the ones selected when the wait began: a job started meanwhile does not join it.
+    static func waitShowingProgress(_ client: JobClient, _ selection: JobSelection, _ options: WaitOptions) throws
+        -> Response
+    {
+        let began = Monitor.seconds()
+        let deadline = options.timeout.map { began + $0 }
+        var selection = selection
+        var pinned = false
+        var shown = false
+        defer { if shown { Terminal.errorText("\r\u{1B}[K") } }
+        while true {
+            var step = options
+            let left = deadline.map { max(0, $0 - Monitor.seconds()) }
+            step.timeout = min(1, left ?? 1)
+            let response = try client.wait(selection, options: step)
+            if response.timedOut != true { return response }
+            if let left, left <= 1 { return response }
+            if !pinned {
+                let listed = try client.get(selection).jobs ?? []
+                let ids = listed.filter { !selection.isEmpty || !$0.state.isFinished }.map { String($0.id) }
+                if ids.isEmpty { return try client.wait(selection, options: options) }
+                selection = JobSelection(selectors: ids)
+                pinned = true
+            }
+            let jobs = try client.get(selection).jobs ?? []
+            let finished = jobs.filter(\.state.isFinished).count
+            let noun = jobs.count == 1 ? "job" : "jobs"
+            let what = options.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
+            let elapsed = Int(Monitor.seconds() - began)
+            Terminal.errorText(
+                "\rjob: waiting for \(what), \(finished) finished (\(elapsed) s)\u{1B}[K")
+            shown = true
+        }
+    }
+}
+
+enum Monitor {
+    /// Seconds on the monotonic clock.
+    static func seconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
