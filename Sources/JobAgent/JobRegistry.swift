@@ -682,7 +682,7 @@ final class JobRegistry: @unchecked Sendable {
             var problems = result.errors
             var removed: [JobRecord] = []
             for selected in result.jobs {
-                guard let current = jobs[selected.id].map(record) else { continue }
+                guard var current = jobs[selected.id].map(record) else { continue }
                 if let parent = current.parentId {
                     problems.append(
                         "\(current.name) is a child of Job\(parent) and cannot be removed on its own; "
@@ -697,6 +697,7 @@ final class JobRegistry: @unchecked Sendable {
                         continue
                     }
                     stopLocked(ids: [current.id], grace: grace)
+                    current = jobs[current.id].map(record) ?? current
                 }
                 let kids = children[current.id] ?? []
                 do {

@@ -199,7 +199,9 @@ struct SessionTests {
         #expect(try TestHome.jobs(try job("get", "--format", "json")).count == before)
         let invoked = try job("invoke", "--session", id, "echo no")
         #expect(invoked.status == 1)
-        #expect(try job("session", "remove", id).status == 0)
+        let removed = try job("session", "remove", id, "--pass-thru", "--format", "json")
+        #expect(removed.status == 0)
+        #expect(removed.stdout.contains("\"state\": \"Closed\""))
         #expect(try job("session", "get").stdout == "")
     }
 

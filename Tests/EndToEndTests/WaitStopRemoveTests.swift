@@ -101,7 +101,10 @@ struct WaitStopRemoveTests {
         let child = try home.job("remove", "6")
         #expect(child.status == 1)
         #expect(child.stderr.contains("remove its parent (job remove 5)"))
-        #expect(try home.job("remove", "5", "--force", "--grace", "1").status == 0)
+        let forced = try home.job("remove", "5", "--force", "--grace", "1", "--pass-thru", "--format", "json")
+        #expect(forced.status == 0)
+        #expect(try TestHome.jobs(forced).map { $0["id"] as? Int } == [5])
+        #expect(try TestHome.jobs(forced).map { $0["state"] as? String } == ["Stopped"])
         #expect(try home.job("get", "--format", "json").stdout == "[]\n")
         // Ids are never reused.
         #expect(try home.job("start", "--quiet", "true").stdout == "7\n")

@@ -3,8 +3,8 @@ import JobCore
 
 enum RemoveVerb {
     static let spec = VerbSpec(
-        name: "remove", flags: SelectionArguments.flags.union(["--force"]),
-        options: SelectionArguments.options.union(["--grace"]).union(RemoteAgents.options),
+        name: "remove", flags: SelectionArguments.flags.union(["--force", "--pass-thru"]),
+        options: SelectionArguments.options.union(["--grace", "--format"]).union(RemoteAgents.options),
         help: """
             Usage: job remove SELECTOR... [OPTIONS]
 
@@ -14,6 +14,8 @@ enum RemoveVerb {
             \(SelectionArguments.help)
               --force                     stop unfinished jobs, then remove them
               --grace SECONDS             with --force: time between SIGTERM and SIGKILL
+              --pass-thru                 print the removed jobs (as they were)
+              --format table|list|json    how to print them
             \(RemoteAgents.help)
 
             """)
@@ -21,11 +23,13 @@ enum RemoveVerb {
     static func run(_ parsed: ParsedArguments) throws {
         _ = try Terminal.requiredSelection(parsed, verb: "remove")
         if let remote = try RemoteAgents(parsed) {
-            return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: false)
+            return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
+        _ = try Terminal.format(parsed)
         let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().remove(
             try Terminal.requiredSelection(parsed, verb: "remove"), force: parsed.flag("--force"), grace: grace)
+        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs ?? [], parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

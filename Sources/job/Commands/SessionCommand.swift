@@ -43,7 +43,7 @@ enum SessionVerb {
 
             """)
     static let removeSpec = VerbSpec(
-        name: "session remove", flags: ["--force"], options: ["--grace"],
+        name: "session remove", flags: ["--force", "--pass-thru"], options: ["--grace", "--format"],
         help: """
             Usage: job session remove ID|NAME... [--force]
 
@@ -52,6 +52,8 @@ enum SessionVerb {
 
               --force                     stop the running command, then close
               --grace SECONDS             with --force: time between SIGTERM and SIGKILL
+              --pass-thru                 print the removed sessions (State Closed)
+              --format table|list|json    how to print them
 
             """)
 
@@ -89,8 +91,10 @@ enum SessionVerb {
         guard !parsed.positionals.isEmpty else {
             throw CLIFailure.usage("job session remove needs a session: give its Id or name")
         }
+        let format = try Terminal.format(parsed)
         let response = try JobClient().removeSessions(
             parsed.positionals, force: parsed.flag("--force"), grace: try parsed.number("--grace") ?? 5)
+        if parsed.flag("--pass-thru") { show(response.sessions ?? [], format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
