@@ -280,6 +280,7 @@ struct SessionTests {
         #expect(try job("session", "remove").status == 2)
         #expect(try job("session", "frobnicate").status == 2)
         #expect(try job("invoke", "--session", "1", "--computer", "localhost", "true").status == 2)
+        #expect(try job("invoke", "--session", "1", "--env", "A=1", "true").status == 2)
     }
 
     @Test("an agent killed with -9 takes its sessions with it: the next agent records their command as Failed")

@@ -47,6 +47,11 @@ enum InvokeVerb {
         guard sessions.isEmpty || computers.isEmpty else {
             throw CLIFailure.usage("give --computer or --session, not both")
         }
+        if !sessions.isEmpty {
+            for option in ["--throttle-limit", "--env", "--ssh-option"] where parsed.value(option) != nil {
+                throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
+            }
+        }
         guard !computers.isEmpty || !sessions.isEmpty else {
             throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...] or --session S; see job invoke --help")
         }
