@@ -121,11 +121,16 @@ struct SessionTests {
         chmod(fifo, 0o666)
         chmod(home.scratch, 0o755)
         chmod((home.scratch as NSString).deletingLastPathComponent, 0o755)
-        let first = try job("start", "--session", id, "--quiet", "read x < \(fifo); echo first")
+        let first = try job("start", "--session", id, "--quiet", "echo waiting; read x < \(fifo); echo first")
         let second = try job("start", "--session", id, "--quiet", "echo second")
         let secondId = Int(second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
         #expect(try home.record(secondId + 1)["state"] as? String == "NotStarted")
         #expect(try session(id)["availability"] as? String == "Busy")
+        // Output streams while the command runs, each line whole with its newline.
+        let firstParent = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestHome.eventually("the first line to arrive whole") {
+            try job("receive", firstParent, "--keep").stdout == "waiting\n"
+        }
         let writer = try home.shell("echo go > \(fifo)")
         #expect(writer.status == 0)
         try job("wait", String(secondId))

@@ -8,19 +8,20 @@ import JobCore
 ///
 /// The shell reads commands on its stdin. Each is sent as one line:
 ///
-///     command eval 'CMD' </dev/null [>>OUT 2>>ERR]; printf '\nTOKEN:SEQ %d\n' "$?"; printf '\nTOKEN:SEQ\n' >&2
+///     command eval 'CMD' </dev/null [>>OUT 2>>ERR]; printf 'TOKEN:SEQ %d\n' "$?"; printf 'TOKEN:SEQ\n' >&2
 ///
 /// `command eval` runs it in the shell itself (so its state stays) without a syntax error
 /// ending the shell; `</dev/null` gives it end-of-file, not the next command. The markers carry
 /// a random token no command can guess, so whatever a command prints cannot end its output
-/// early: what comes before the stdout marker (less the newline the marker starts with) is its
-/// output, and the number after it is its exit status. Here, the command's output goes straight
+/// early: what comes before the stdout marker is its output, byte for byte (a last line with
+/// no newline included), and the number after it is its exit status. Only a chunk that ends in
+/// a beginning of the token is held back until more arrives, so output streams as produced. Here, the command's output goes straight
 /// into its job's files and only the markers come back; over ssh both come down the
 /// connection and the reader writes the files.
 ///
 /// The shell runs under a wrapper, in a process group of its own:
 ///
-///     (cat; kill -TERM 0; sleep 2; kill -KILL 0) | (read -r t; SHELL; printf '\n%s:end %d\n' "$t" "$?"; kill -KILL 0)
+///     (cat; kill -TERM 0; sleep 2; kill -KILL 0) | (read -r t; SHELL; printf '%s:end %d\n' "$t" "$?"; kill -KILL 0)
 ///
 /// When the commands' stream ends (the session is removed, the agent is gone, the connection
 /// dropped), everything the session ran is ended; when the shell ends (`exit`, `exec`, killed),
@@ -78,7 +79,7 @@ final class Session: @unchecked Sendable {
         let wrapper =
             "umask \(String(umask, radix: 8)); "
             + "(cat; trap '' TERM; kill -TERM 0; sleep 2; kill -KILL 0) 2>/dev/null | "
-            + "(read -r t; \(SSHCommand.quote(shell)); s=$?; printf '\\n%s:end %d\\n' \"$t\" \"$s\"; kill -KILL 0)"
+            + "(read -r t; \(SSHCommand.quote(shell)); s=$?; printf '%s:end %d\\n' \"$t\" \"$s\"; kill -KILL 0)"
         var program = "/bin/sh"
         var argv = ["sh", "-c", wrapper]
         var diagnostics: String? = nil
@@ -140,7 +141,7 @@ final class Session: @unchecked Sendable {
         // The token goes down the pipe, not on a command line where ps would show it.
         send(token + "\n")
         let cd = computer.isLocal ? "cd " + SSHCommand.quote(workingDirectory) + " 2>/dev/null; " : ""
-        send(cd + "printf '\\n\(token):0 %d\\n' \"$$\"; printf '\\n\(token):0\\n' >&2\n")
+        send(cd + "printf '\(token):0 %d\\n' \"$$\"; printf '\(token):0\\n' >&2\n")
     }
 
     /// Writes a line to the shell. Lock held (a line is small; the shell is reading).
@@ -170,8 +171,8 @@ final class Session: @unchecked Sendable {
         }
         return send(
             "command eval " + SSHCommand.quote(command) + " </dev/null" + redirections
-                + "; printf '\\n\(token):\(sequence) %d\\n' \"$?\"; "
-                + "printf '\\n\(token):\(sequence)\\n' >&2\n")
+                + "; printf '\(token):\(sequence) %d\\n' \"$?\"; "
+                + "printf '\(token):\(sequence)\\n' >&2\n")
     }
 
     func setFiles(_ out: Int32, _ err: Int32) {
@@ -213,8 +214,8 @@ final class Session: @unchecked Sendable {
     /// Reads the shell's stdout and stderr until both end, writing each command's output to
     /// its files and reporting its end. Runs on a thread of its own.
     func read(_ report: (Event) -> Void) {
-        var out = MarkerStream(marker: Array(("\n" + token + ":").utf8))
-        var err = MarkerStream(marker: Array(("\n" + token + ":").utf8))
+        var out = MarkerStream(marker: Array((token + ":").utf8))
+        var err = MarkerStream(marker: Array((token + ":").utf8))
         var finishedOut: [Int: Int] = [:]
         var finishedErr: Set<Int> = []
         var endStatus: Int? = nil
