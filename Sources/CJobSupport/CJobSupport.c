@@ -276,6 +276,8 @@ int cjob_run_quiet(const char *path, char *const *argv) {
     return 0;
 }
 
+int cjob_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
 pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, char *const *envp, int in_fd, int out_fd,
                             int err_fd, int new_session) {
     posix_spawn_file_actions_t actions;

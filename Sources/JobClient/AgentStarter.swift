@@ -26,15 +26,9 @@ struct AgentStarter {
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
         if let fd = try JobClient.connect(socketPath) { return fd }
         var ready: [Int32] = [0, 0]
-        guard pipe(&ready) == 0 else { throw failure("cannot make a pipe") }
-        _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
+        guard cjob_pipe_cloexec(&ready) == 0 else { throw failure("cannot make a pipe") }
         let argv = ["job", "agent", "run", "--home", home.path, "--ready-fd", "3"]
-        var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let pid = executable.withCString { path in
-            pointers.withUnsafeMutableBufferPointer { cjob_spawn_daemon(path, $0.baseAddress!, ready[1]) }
-        }
-        pointers.forEach { free($0) }
+        let pid = withCStringArray(argv) { cjob_spawn_daemon(executable, $0, ready[1]) }
         close(ready[1])
         defer { close(ready[0]) }
         guard pid > 0 else { throw failure("cannot start the agent \(executable)") }

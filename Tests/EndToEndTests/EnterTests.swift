@@ -5,7 +5,7 @@ import Testing
 /// `job enter` in a real terminal: a tmux server of the test's own runs it in a pane, the test
 /// types with `send-keys` and reads the screen with `capture-pane`.
 @Suite("job enter and long waits in a real terminal")
-struct EnterTests {
+struct EnterTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
     let socket: String
@@ -14,11 +14,6 @@ struct EnterTests {
         computers = try sharedComputers.get()
         home = try TestHome()
         socket = home.scratch + "/tmux.sock"
-    }
-
-    @discardableResult
-    func job(_ arguments: String...) throws -> CommandResult {
-        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
     }
 
     /// Runs tmux with no signal blocked (the test process blocks some, and a mask is inherited)

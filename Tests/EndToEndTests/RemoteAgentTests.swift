@@ -7,7 +7,7 @@ import Testing
 /// have the built `job` installed in each user's ~/bin. Each test names its jobs uniquely,
 /// because the computers' agents are shared by the tests running at the same time.
 @Suite("jobs in the agents of other computers (--computer)")
-struct RemoteAgentTests {
+struct RemoteAgentTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
     let tag = String(UUID().uuidString.prefix(8))
@@ -15,11 +15,6 @@ struct RemoteAgentTests {
     init() throws {
         computers = try sharedComputers.get()
         home = try TestHome()
-    }
-
-    @discardableResult
-    func job(_ arguments: String...) throws -> CommandResult {
-        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
     }
 
     @Test("invoke -- job start makes the job in each computer's agent; every verb reaches it, tagged")

@@ -6,19 +6,27 @@ import Testing
 /// script stops its sshds when its stdin, held by this process, closes).
 let sharedComputers = Result { try TestComputers(count: 3, installJob: true) }
 
+/// A suite that runs `job` in a home of its own, with the shared test computers' ssh_config.
+protocol OnTestComputers {
+    var computers: TestComputers { get }
+    var home: TestHome { get }
+}
+
+extension OnTestComputers {
+    @discardableResult
+    func job(_ arguments: String...) throws -> CommandResult {
+        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+    }
+}
+
 @Suite("invoke on computers over ssh")
-struct RemoteTests {
+struct RemoteTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
 
     init() throws {
         computers = try sharedComputers.get()
         home = try TestHome()
-    }
-
-    @discardableResult
-    func job(_ arguments: String...) throws -> CommandResult {
-        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
     }
 
     @Test("the seed's scenario: localhost, an unreachable computer and a reachable one as one RemoteJob")

@@ -5,18 +5,13 @@ import Testing
 /// Persistent sessions, here and on a test computer: each test opens its own session in a home
 /// of its own, runs commands in it through the real CLI and checks the jobs they became.
 @Suite("persistent sessions")
-struct SessionTests {
+struct SessionTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
 
     init() throws {
         computers = try sharedComputers.get()
         home = try TestHome()
-    }
-
-    @discardableResult
-    func job(_ arguments: String...) throws -> CommandResult {
-        try home.job(arguments, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
     }
 
     /// Opens a session and returns its Id.

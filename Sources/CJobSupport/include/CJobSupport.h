@@ -35,6 +35,8 @@ int cjob_accept(int listener);
 void cjob_set_process_name(const char *name);
 /// Runs a program with stdio on /dev/null and waits for it (posix_spawn: safe with threads).
 int cjob_run_quiet(const char *path, char *const *argv);
+/// A pipe whose both ends close on exec (pipe2 with O_CLOEXEC); 0, or -1 with errno set.
+int cjob_pipe_cloexec(int fds[2]);
 /// Starts a program with the given stdin, stdout and stderr (posix_spawn), default signal
 /// handling and an empty mask; returns its pid, or -1 with errno set. `envp` NULL keeps ours;
 /// `new_session` starts it in a session and process group of its own.

@@ -93,11 +93,13 @@ public enum SSHCommand {
             let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
         else { return }
         for name in names {
-            let argv = ["ssh", "-o", "BatchMode=yes", "-S", folder + "/" + name, "-O", "exit", "shared"]
-            var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-            _ = pointers.withUnsafeMutableBufferPointer { cjob_run_quiet(ssh, $0.baseAddress!) }
-            pointers.forEach { free($0) }
+            runQuietly(ssh, ["ssh", "-o", "BatchMode=yes", "-S", folder + "/" + name, "-O", "exit", "shared"])
         }
+    }
+
+    /// Runs a program with stdio on /dev/null and waits for it.
+    static func runQuietly(_ program: String, _ argv: [String]) {
+        _ = withCStringArray(argv) { cjob_run_quiet(program, $0) }
     }
 
     /// ssh's own last message, the Reason of a child that ssh could not run.

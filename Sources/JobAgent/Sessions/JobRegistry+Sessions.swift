@@ -94,17 +94,7 @@ extension JobRegistry {
                     stopLocked(ids: [running], grace: grace)
                 }
                 session.state = .closed
-                var changed: [StoredJob] = []
-                for id in session.queue {
-                    guard var job = jobs[id], job.state == .notStarted else { continue }
-                    job.state = .stopped
-                    job.reason = "its session was removed before it ran"
-                    job.endTime = Date()
-                    jobs[id] = job
-                    changed.append(job)
-                }
-                session.queue = []
-                persist(changed)
+                endCommands(of: session) { _, _ in (.stopped, "its session was removed before it ran") }
                 session.endInput()
                 sessions[session.id] = nil
                 removed.append(session.record)
@@ -251,27 +241,12 @@ extension JobRegistry {
                 session.state = .broken
                 session.reason = session.reason ?? brokenReason(session, status: status)
             }
-            var changed: [StoredJob] = []
             let reason = session.reason ?? "its session was closed"
-            if let id = session.runningJob, var job = jobs[id], !job.state.isFinished {
-                job.endTime = Date()
-                job.state = job.stopRequested ? .stopped : .failed
-                job.reason = job.stopRequested ? "stopped by request; \(reason)" : "its session broke: \(reason)"
-                refreshSizes(&job)
-                jobs[id] = job
-                changed.append(job)
+            endCommands(of: session) { job, ran in
+                if !ran { return (.failed, "its session broke before it ran: \(reason)") }
+                return job.stopRequested
+                    ? (.stopped, "stopped by request; \(reason)") : (.failed, "its session broke: \(reason)")
             }
-            session.runningJob = nil
-            for id in session.queue {
-                guard var job = jobs[id], job.state == .notStarted else { continue }
-                job.endTime = Date()
-                job.state = .failed
-                job.reason = "its session broke before it ran: \(reason)"
-                jobs[id] = job
-                changed.append(job)
-            }
-            session.queue = []
-            persist(changed)
             monitor.broadcast()
         }
     }
@@ -305,21 +280,28 @@ extension JobRegistry {
     /// At the agent's stop: every session ends, and its commands with it. Lock taken.
     func closeSessions() {
         monitor.withLock {
-            var changed: [StoredJob] = []
             for session in sessions.values {
                 session.state = .closed
-                for id in (session.runningJob.map { [$0] } ?? []) + session.queue {
-                    guard var job = jobs[id], !job.state.isFinished else { continue }
-                    job.endTime = Date()
-                    job.state = .failed
-                    job.reason = "the agent stopped, and its sessions end with it"
-                    refreshSizes(&job)
-                    jobs[id] = job
-                    changed.append(job)
-                }
+                endCommands(of: session) { _, _ in (.failed, "the agent stopped, and its sessions end with it") }
                 session.endInput()
             }
-            persist(changed)
         }
+    }
+
+    /// Ends a session's unfinished commands, the running one and those waiting, with the state
+    /// and Reason `outcome` gives each (`ran`: it had started), and stores them. Lock held.
+    func endCommands(of session: Session, _ outcome: (_ job: StoredJob, _ ran: Bool) -> (JobState, String)) {
+        var changed: [StoredJob] = []
+        for id in (session.runningJob.map { [$0] } ?? []) + session.queue {
+            guard var job = jobs[id], !job.state.isFinished else { continue }
+            (job.state, job.reason) = outcome(job, job.state != .notStarted)
+            job.endTime = Date()
+            refreshSizes(&job)
+            jobs[id] = job
+            changed.append(job)
+        }
+        session.runningJob = nil
+        session.queue = []
+        persist(changed)
     }
 }

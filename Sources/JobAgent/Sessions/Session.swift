@@ -105,26 +105,21 @@ final class Session: @unchecked Sendable {
         var toShell: [Int32] = [0, 0]
         var fromOut: [Int32] = [0, 0]
         var fromErr: [Int32] = [0, 0]
-        guard Self.pipe(&toShell) else { throw SessionError("could not make a pipe") }
-        guard Self.pipe(&fromOut) else {
+        guard cjob_pipe_cloexec(&toShell) == 0 else { throw SessionError("could not make a pipe") }
+        guard cjob_pipe_cloexec(&fromOut) == 0 else {
             Glibc.close(toShell[0])
             Glibc.close(toShell[1])
             throw SessionError("could not make a pipe")
         }
-        guard Self.pipe(&fromErr) else {
+        guard cjob_pipe_cloexec(&fromErr) == 0 else {
             [toShell[0], toShell[1], fromOut[0], fromOut[1]].forEach { Glibc.close($0) }
             throw SessionError("could not make a pipe")
         }
-        var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        let pid = arguments.withUnsafeMutableBufferPointer { argv in
-            variables.withUnsafeMutableBufferPointer { envp in
-                cjob_spawn_with_stdio(
-                    program, argv.baseAddress!, envp.baseAddress!, toShell[0], fromOut[1], fromErr[1], 1)
+        let pid = withCStringArray(argv) { argv in
+            withCStringArray(environment) { envp in
+                cjob_spawn_with_stdio(program, argv, envp, toShell[0], fromOut[1], fromErr[1], 1)
             }
         }
-        arguments.forEach { free($0) }
-        variables.forEach { free($0) }
         Glibc.close(toShell[0])
         Glibc.close(fromOut[1])
         Glibc.close(fromErr[1])
@@ -282,10 +277,7 @@ final class Session: @unchecked Sendable {
         let script =
             "d() { for c in $(pgrep -P \"$1\"); do d \"$c\"; echo \"$c\"; done; }; p=$(d \(shellPid)); "
             + "[ -n \"$p\" ] && kill -\(signal) $p 2>/dev/null"
-        let argv = sshPrefix + ["/bin/sh -c " + SSHCommand.quote(script)]
-        var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        _ = pointers.withUnsafeMutableBufferPointer { cjob_run_quiet(sshProgram, $0.baseAddress!) }
-        pointers.forEach { free($0) }
+        SSHCommand.runQuietly(sshProgram, sshPrefix + ["/bin/sh -c " + SSHCommand.quote(script)])
         return 1
     }
 
@@ -294,12 +286,7 @@ final class Session: @unchecked Sendable {
         if isLocal {
             Glibc.kill(-wrapperPid, SIGKILL)
         } else {
-            if shellPid > 0 {
-                let argv = sshPrefix + ["kill -KILL \(shellPid)"]
-                var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-                _ = pointers.withUnsafeMutableBufferPointer { cjob_run_quiet(sshProgram, $0.baseAddress!) }
-                pointers.forEach { free($0) }
-            }
+            if shellPid > 0 { SSHCommand.runQuietly(sshProgram, sshPrefix + ["kill -KILL \(shellPid)"]) }
             Glibc.kill(wrapperPid, SIGKILL)
         }
     }
@@ -309,13 +296,6 @@ final class Session: @unchecked Sendable {
             id: id, name: name, computerName: computer, state: state,
             availability: state != .opened ? .none : runningJob == nil ? .available : .busy, jobCount: jobCount,
             shell: shell, reason: reason)
-    }
-
-    static func pipe(_ fds: inout [Int32]) -> Bool {
-        guard Glibc.pipe(&fds) == 0 else { return false }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return true
     }
 }
 
@@ -336,7 +316,7 @@ struct MarkerStream {
         pending += bytes
         var start = 0
         while true {
-            guard let at = Self.find(marker, in: pending, from: start) else {
+            guard let at = pending[start...].firstRange(of: marker)?.lowerBound else {
                 // Keep what could be the beginning of a marker.
                 let keep = min(pending.count - start, marker.count - 1)
                 var cut = pending.count - keep
@@ -361,18 +341,6 @@ struct MarkerStream {
     mutating func rest() -> ArraySlice<UInt8> {
         defer { pending = [] }
         return pending[...]
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard haystack.count - start >= needle.count, let first = needle.first else { return nil }
-        var index = start
-        let last = haystack.count - needle.count
-        while index <= last {
-            guard let candidate = haystack[index...last].firstIndex(of: first) else { return nil }
-            if haystack[candidate..<candidate + needle.count].elementsEqual(needle) { return candidate }
-            index = candidate + 1
-        }
-        return nil
     }
 }
 

@@ -21,14 +21,14 @@ enum RemoveVerb {
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
-        _ = try Terminal.requiredSelection(parsed, verb: "remove")
+        let selection = try Terminal.requiredSelection(parsed, verb: "remove")
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
         _ = try Terminal.format(parsed)
         let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().remove(
-            try Terminal.requiredSelection(parsed, verb: "remove"), force: parsed.flag("--force"), grace: grace)
+            selection, force: parsed.flag("--force"), grace: grace)
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs ?? [], parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -21,13 +21,13 @@ enum StopVerb {
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
-        _ = try Terminal.requiredSelection(parsed, verb: "stop")
+        let selection = try Terminal.requiredSelection(parsed, verb: "stop")
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "stop", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
         let grace = try parsed.number("--grace") ?? 5
         _ = try Terminal.format(parsed)
-        let response = try JobClient().stop(try Terminal.requiredSelection(parsed, verb: "stop"), grace: grace)
+        let response = try JobClient().stop(selection, grace: grace)
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs ?? [], parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -2,6 +2,11 @@ import JobClient
 import JobCore
 import JobProtocol
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -54,15 +59,15 @@ enum WaitVerb {
     static func waitShowingProgress(_ client: JobClient, _ selection: JobSelection, _ options: WaitOptions) throws
         -> Response
     {
-        let began = Monitor.seconds()
-        let deadline = options.timeout.map { began + $0 }
+        let began = Date()
+        let deadline = options.timeout.map { began.addingTimeInterval($0) }
         var selection = selection
         var pinned = false
         var shown = false
         defer { if shown { Terminal.errorText("\r\u{1B}[K") } }
         while true {
             var step = options
-            let left = deadline.map { max(0, $0 - Monitor.seconds()) }
+            let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
             step.timeout = min(1, left ?? 1)
             let response = try client.wait(selection, options: step)
             if response.timedOut != true { return response }
@@ -78,19 +83,10 @@ enum WaitVerb {
             let finished = jobs.filter(\.state.isFinished).count
             let noun = jobs.count == 1 ? "job" : "jobs"
             let what = options.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
-            let elapsed = Int(Monitor.seconds() - began)
+            let elapsed = Int(-began.timeIntervalSinceNow)
             Terminal.errorText(
                 "\rjob: waiting for \(what), \(finished) finished (\(elapsed) s)\u{1B}[K")
             shown = true
         }
-    }
-}
-
-enum Monitor {
-    /// Seconds on the monotonic clock.
-    static func seconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -148,23 +148,19 @@ struct RemoteAgents {
             }
             var out: [Int32] = [0, 0]
             var err: [Int32] = [0, 0]
-            guard Self.pipe(&out) else {
+            guard cjob_pipe_cloexec(&out) == 0 else {
                 outcome.failure = "could not make a pipe: \(String(cString: strerror(errno)))"
                 outcomes.append(outcome)
                 continue
             }
-            guard Self.pipe(&err) else {
+            guard cjob_pipe_cloexec(&err) == 0 else {
                 close(out[0])
                 close(out[1])
                 outcome.failure = "could not make a pipe: \(String(cString: strerror(errno)))"
                 outcomes.append(outcome)
                 continue
             }
-            var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-            let pid = pointers.withUnsafeMutableBufferPointer {
-                cjob_spawn_with_stdio(program, $0.baseAddress!, nil, devNull, out[1], err[1], 0)
-            }
-            pointers.forEach { free($0) }
+            let pid = withCStringArray(argv) { cjob_spawn_with_stdio(program, $0, nil, devNull, out[1], err[1], 0) }
             close(out[1])
             close(err[1])
             if pid < 0 {
@@ -180,7 +176,7 @@ struct RemoteAgents {
             let tag = Array((computer.text + ": ").utf8)
             running.append(
                 Running(
-                    index: outcomes.count, pid: pid, isLocal: computer.isLocal, diagnostics: diagnostics,
+                    index: outcomes.count, pid: pid, diagnostics: diagnostics,
                     output: out[0], error: err[0], outputLines: LineTagger(tag: tag, json: json ? computer.text : nil),
                     errorLines: LineTagger(tag: tag)))
             outcomes.append(outcome)
@@ -212,7 +208,6 @@ struct RemoteAgents {
     struct Running {
         var index: Int
         var pid: pid_t
-        var isLocal: Bool
         var diagnostics: String?
         var output: Int32
         var error: Int32
@@ -288,14 +283,6 @@ struct RemoteAgents {
         }
     }
 
-    /// A pipe whose ends are closed in the programs we start (they get dup2'd copies).
-    static func pipe(_ fds: inout [Int32]) -> Bool {
-        guard Glibc.pipe(&fds) == 0 else { return false }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return true
-    }
-
     /// This program's own path, to run `localhost` here.
     static func ownPath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -341,22 +328,12 @@ struct LineTagger {
             return
         }
         let local = Array("\"computer\":\"localhost\"".utf8)
-        if let range = Self.find(local, in: line) {
+        if let range = line.firstRange(of: local) {
             out += line[..<range.lowerBound]
             out += Array(("\"computer\":" + JSONText.string(name)).utf8)
             out += line[range.upperBound...]
         } else {
             out += line
         }
-    }
-
-    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Range<Int>? {
-        guard haystack.count >= needle.count else { return nil }
-        var index = haystack.startIndex
-        while index + needle.count <= haystack.endIndex {
-            if haystack[index..<index + needle.count].elementsEqual(needle) { return index..<index + needle.count }
-            index += 1
-        }
-        return nil
     }
 }
