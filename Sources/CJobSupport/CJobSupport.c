@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CJobSupport.h"
+#include "Internal.h"
 
 #include <errno.h>
 #include <spawn.h>
@@ -29,7 +30,7 @@
 #define SYS_close_range 436
 #endif
 
-static void close_from(int first, int cloexec_only) {
+void cjob_close_from(int first, int cloexec_only) {
     if (syscall(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
     long max = sysconf(_SC_OPEN_MAX);
     if (max < 0 || max > 65536) max = 65536;
@@ -73,7 +74,7 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
     if (ready < 0) _exit(127);
     dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2);
     if (dup2(ready, 3) < 0) _exit(127);
-    close_from(4, 0);
+    cjob_close_from(4, 0);
     if (chdir("/") != 0) _exit(127);
     execv(path, argv);
     _exit(127);
@@ -319,3 +320,5 @@ void cjob_unblock_signals(void) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
+
+int cjob_pidfd_open(pid_t pid) { return (int)syscall(434 /* pidfd_open */, pid, 0); }

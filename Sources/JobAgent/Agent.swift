@@ -11,7 +11,7 @@ public struct AgentError: Error, CustomStringConvertible {
 }
 
 /// The agent: one per `JOB_HOME`. It owns the store, launches jobs, watches their ends and
-/// answers clients on a Unix socket. Jobs do not depend on it: each runs under a waiter of
+/// answers clients on a Unix socket. Jobs do not depend on it: each runs under a monitor of
 /// its own, so the agent may stop or crash and the next one takes over.
 ///
 /// Each connection is served by a thread with blocking I/O: the protocol passes file
@@ -126,7 +126,7 @@ public final class Agent: @unchecked Sendable {
         close(fd)
     }
 
-    /// Ends the agent at once. Jobs keep running under their waiters.
+    /// Ends the agent at once. Jobs keep running under their monitors.
     func shutdown() -> Never {
         unlink(socketPath)
         registry.closeSessions()

@@ -12,9 +12,17 @@ final class JobRegistry: @unchecked Sendable {
     let monitor = Monitor()
     let log: AgentLog
     let bootId: String
-    private let epoll: Int32
-    private var supervisor: Supervisor
+    let epoll: Int32
+    /// Started at the first launch, and again after it died.
+    private var supervisor: Supervisor?
     private let makeSupervisor: () throws -> Supervisor
+    /// The connection to each running child's monitor, by job Id.
+    var monitorLinks: [Int: Int32] = [:]
+    /// A pidfd for each running child whose monitor was killed, by job Id.
+    var orphanWatches: [Int: Int32] = [:]
+    /// Children whose end is known but could not be stored yet (a full disk): their monitors
+    /// keep the end until it is.
+    var unacknowledged: Set<Int> = []
 
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
@@ -39,7 +47,6 @@ final class JobRegistry: @unchecked Sendable {
     {
         self.home = home
         self.makeSupervisor = makeSupervisor
-        self.supervisor = try makeSupervisor()
         self.database = database
         self.log = log
         self.bootId = ProcFS.bootId()
@@ -50,106 +57,6 @@ final class JobRegistry: @unchecked Sendable {
             if let parent = job.parentId { children[parent, default: []].append(job.id) }
         }
         orderedIds = jobs.keys.sorted()
-    }
-
-    // MARK: - Watching job ends
-
-    /// Takes over the jobs that were running when the last agent stopped: records those that
-    /// ended meanwhile (from the exit log) and leaves the rest to the supervisor's events. A
-    /// job never stays Running with nothing behind it. Once all is stored the log is emptied:
-    /// ends from now on also arrive as events, since the supervisor is already connected.
-    func adopt() {
-        monitor.withLock {
-            let logged = ExitRecord.readLog(path: home.exitLogPath)
-            var changed: [StoredJob] = []
-            for id in jobs.keys.sorted() {
-                guard var job = jobs[id], job.parentId != nil, !job.state.isFinished else { continue }
-                if job.session != nil {
-                    // Sessions end with the agent that opened them.
-                    finish(&job, record: nil, reason: "its session ended with the agent that ran it")
-                } else if job.state == .notStarted {
-                    continue
-                } else if job.bootId != bootId {
-                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
-                } else if let record = logged[job.instanceId] {
-                    finish(&job, record: record, reason: nil)
-                } else if job.waiterPid == supervisor.pid && job.waiterStart == supervisor.startTime {
-                    continue
-                } else {
-                    finish(&job, record: nil, reason: "its supervisor ended without recording an exit status")
-                }
-                jobs[id] = job
-                changed.append(job)
-            }
-            persist(changed)
-            _ = truncate(home.exitLogPath, 0)
-        }
-    }
-
-    /// Runs for the agent's lifetime: turns each end the supervisor reports into the job's
-    /// outcome, and reaps the agent's own children (the supervisor it started).
-    func watchEnds() {
-        let childSignals = cjob_signalfd_child()
-        if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, Self.childSignalTag) }
-        _ = cjob_epoll_add(epoll, supervisor.events, Self.supervisorTag)
-        var ready = [UInt64](repeating: 0, count: 8)
-        while true {
-            let count = cjob_epoll_wait(epoll, &ready, 8, -1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                log.write("epoll_wait failed: \(String(cString: strerror(errno)))")
-                return
-            }
-            for tag in ready[..<Int(count)] {
-                if tag == Self.childSignalTag {
-                    _ = cjob_reap_all(childSignals)
-                } else if let (id, kind) = supervisor.nextEvent() {
-                    monitor.withLock { ended(id: id, kind: kind) }
-                } else {
-                    monitor.withLock { supervisorLost() }
-                }
-            }
-        }
-    }
-
-    private static let childSignalTag: UInt64 = 1
-    private static let supervisorTag: UInt64 = 2
-
-    /// Lock held.
-    private func ended(id: Int, kind: ExitRecord.Kind) {
-        guard var job = jobs[id], !job.state.isFinished else { return }
-        finish(&job, record: ExitRecord(kind: kind, time: Date()), reason: nil)
-        jobs[id] = job
-        persist([job])
-        if let parent = job.parentId { startQueued(parentId: parent) }
-    }
-
-    /// The supervisor died (killed): its running jobs' ends can no longer be known. Lock held.
-    private func supervisorLost() {
-        log.write("the supervisor (pid \(supervisor.pid)) is gone")
-        var changed: [StoredJob] = []
-        let logged = ExitRecord.readLog(path: home.exitLogPath)
-        for (id, slot) in slots
-        where slot.job.parentId != nil && !slot.job.state.isFinished
-            && slot.job.state != .notStarted
-        {
-            var job = slot.job
-            let record = logged[job.instanceId]
-            finish(&job, record: record, reason: "its supervisor ended without recording an exit status")
-            jobs[id] = job
-            changed.append(job)
-        }
-        persist(changed)
-        _ = cjob_epoll_del(epoll, supervisor.events)
-        close(supervisor.events)
-        close(supervisor.requests)
-        do {
-            supervisor = try makeSupervisor()
-            _ = cjob_epoll_add(epoll, supervisor.events, Self.supervisorTag)
-            log.write("started a new supervisor (pid \(supervisor.pid))")
-        } catch {
-            log.write("\(error)")
-        }
     }
 
     /// Records how a child ended. A job we were asked to stop is Stopped whatever it died of.
@@ -198,16 +105,21 @@ final class JobRegistry: @unchecked Sendable {
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
-    /// Writes jobs through to the store and wakes every waiting client. Lock held.
-    func persist(_ changed: [StoredJob]) {
-        guard !changed.isEmpty else { return }
+    /// Writes jobs through to the store and wakes every waiting client; false when the store
+    /// could not be written. Lock held.
+    @discardableResult
+    func persist(_ changed: [StoredJob]) -> Bool {
+        guard !changed.isEmpty else { return true }
+        var stored = true
         do {
             try database.update(changed)
         } catch {
             log.write("could not write to the store: \(error)")
+            stored = false
         }
         generation &+= 1
         monitor.broadcast()
+        return stored
     }
 
     // MARK: - Records
@@ -290,9 +202,12 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - start
 
-    /// Starts a job: a parent and one child per computer (`start`: one local child). The Ids
-    /// are taken first, the children are launched (up to the throttle limit; the rest wait as
-    /// NotStarted), and all rows are stored with the launches' outcomes in one transaction.
+    /// Starts a job: a parent and one child per computer (`start`: one local child). All rows
+    /// are stored first, the children to start now marked Running with no pid yet; only then
+    /// are they launched (up to the throttle limit; the rest wait as NotStarted), and the
+    /// launches' outcomes stored in a second transaction. So no job runs that the store does
+    /// not know: an agent killed in between leaves rows whose monitors the next agent finds
+    /// by name, or, when the launch never happened, a Failed job.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
         monitor.withLock {
             if !request.sessions.isEmpty { return startInSessions(request) }
@@ -315,29 +230,29 @@ final class JobRegistry: @unchecked Sendable {
                     workingDirectory: request.workingDirectory, shell: request.shell)
                 job.bootId = bootId
                 if request.throttleLimit <= 0 || offset < request.throttleLimit {
-                    launch(
-                        &job, parent: parent, environment: request.environment, umask: request.umask,
-                        stdinFD: stdinFD)
+                    job.state = .running
+                    job.beginTime = Date()
                 }
                 made.append(job)
-            }
-            if request.throttleLimit > 0 && computers.count > request.throttleLimit {
-                queuedUmask[parent.id] = request.umask
             }
             do {
                 try database.insert([parent] + made, environment: request.environment)
             } catch {
-                // A job the store does not know must not run unseen.
-                for job in made {
-                    if job.state == .running, let pid = job.pid { kill(pid_t(-pid), SIGKILL) }
-                    unlink(home.outputPath(job.instanceId))
-                    unlink(home.errorPath(job.instanceId))
-                }
-                return .failure("could not record the job in \(home.databasePath): \(error)")
+                return .failure("could not record the job in \(home.databasePath): \(StoreProblem.describe(error))")
+            }
+            if request.throttleLimit > 0 && computers.count > request.throttleLimit {
+                queuedUmask[parent.id] = request.umask
             }
             register(parent, made)
-            generation &+= 1
-            monitor.broadcast()
+            FaultPoint.startAfterInsert.reached()
+            var launched: [StoredJob] = []
+            for var job in made where job.state == .running {
+                launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
+                jobs[job.id] = job
+                launched.append(job)
+            }
+            FaultPoint.startAfterLaunch.reached()
+            persist(launched)
             var response = Response()
             response.jobs = [record(parent)]
             return response
@@ -358,50 +273,103 @@ final class JobRegistry: @unchecked Sendable {
         job.beginTime = Date()
         let paths = LaunchPaths(home: home, instanceId: job.instanceId)
         let outcome: LaunchOutcome
-        if let computer = try? ComputerName(job.location), !computer.isLocal {
+        if job.isRemote, let computer = try? ComputerName(job.location) {
             let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
                 String($0.dropFirst("JOB_SSH_CONFIG=".count))
             }
-            outcome = supervisor.launch(
-                id: job.id, program: SSHCommand.program(environment: environment),
-                argv: SSHCommand.arguments(
-                    computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
-                    options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
-                    configuration: configuration?.isEmpty == false ? configuration : nil,
-                    controlFolder: SSHCommand.controlFolder(home: home)),
-                environment: environment, workingDirectory: "/", paths: paths, umask: umask, stdinFD: nil,
-                holdStdin: true)
+            let id = job.id
+            let arguments = SSHCommand.arguments(
+                computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
+                options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
+                configuration: configuration?.isEmpty == false ? configuration : nil,
+                controlFolder: SSHCommand.controlFolder(home: home))
+            outcome = launchThroughSupervisor(job) { supervisor in
+                supervisor.launch(
+                    id: id, program: SSHCommand.program(environment: environment),
+                    argv: arguments, environment: environment, workingDirectory: "/", paths: paths, umask: umask,
+                    stdinFD: nil,
+                    holdStdin: true)
+            }
         } else {
-            outcome = supervisor.launch(
-                id: job.id, program: job.shell, argv: [(job.shell as NSString).lastPathComponent, "-c", job.command],
-                environment: environment, workingDirectory: job.workingDirectory, paths: paths, umask: umask,
-                stdinFD: stdinFD)
+            let (id, shell, command, workingDirectory) = (job.id, job.shell, job.command, job.workingDirectory)
+            outcome = launchThroughSupervisor(job) { supervisor in
+                supervisor.launch(
+                    id: id, program: shell, argv: [(shell as NSString).lastPathComponent, "-c", command],
+                    environment: environment, workingDirectory: workingDirectory, paths: paths, umask: umask,
+                    stdinFD: stdinFD)
+            }
         }
         switch outcome {
-        case .running(let pid):
+        case .running(let pid, let startTime, let monitorPid):
             job.state = .running
-            job.pid = pid
-            job.waiterPid = supervisor.pid
-            job.waiterStart = supervisor.startTime
+            job.pid = pid > 0 ? pid : nil
+            job.pidStart = startTime
+            job.waiterPid = monitorPid > 0 ? monitorPid : nil
+            if monitorLinks[job.id] == nil && !attachMonitor(job) {
+                // Its monitor went away at once: what it left is looked at now.
+                monitorLost(&job)
+            }
         case .failed(let reason):
             job.state = .failed
             job.reason = reason
             job.endTime = Date()
+            refreshSizes(&job)
         }
     }
 
-    /// Starts the waiting children of a throttled parent as slots free, in order. Lock held.
-    private func startQueued(parentId: Int) {
+    /// Runs one launch through the supervisor, starting one first when there is none, and a
+    /// new one when it died. A launch whose answer was lost is not repeated blindly: if the
+    /// job's monitor exists, the job runs. Lock held.
+    private func launchThroughSupervisor(_ job: StoredJob, _ body: (Supervisor) -> LaunchOutcome?)
+        -> LaunchOutcome
+    {
+        var problem = ""
+        for _ in 0..<2 {
+            if supervisor == nil {
+                do {
+                    supervisor = try makeSupervisor()
+                } catch {
+                    problem = "\(error)"
+                    continue
+                }
+            }
+            if let supervisor, let outcome = body(supervisor) { return outcome }
+            log.write("the supervisor is gone; starting another")
+            supervisor = nil
+            problem = "the job supervisor stopped answering"
+            if attachMonitor(job) { return .running(pid: 0, startTime: nil, monitorPid: 0) }
+        }
+        return .failed(reason: "could not start the job: \(problem)")
+    }
+
+    /// Starts the waiting children of a throttled parent as slots free, in order. Each is
+    /// stored Running before it is launched, as `start` does. Lock held.
+    func startQueued(parentId: Int) {
         guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested else { return }
         let kids = (children[parentId] ?? []).compactMap { jobs[$0] }
-        var running = kids.filter { $0.state == .running || $0.state == .stopping }.count
+        let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
+        var chosen: [StoredJob] = []
+        for var job in kids where job.state == .notStarted && running + chosen.count < parent.throttleLimit {
+            job.state = .running
+            job.beginTime = Date()
+            jobs[job.id] = job
+            chosen.append(job)
+        }
+        guard persist(chosen) else {
+            // Not launched unless stored: they wait for the next end.
+            for var job in chosen {
+                job.state = .notStarted
+                job.beginTime = nil
+                jobs[job.id] = job
+            }
+            return
+        }
         var changed: [StoredJob] = []
-        for var job in kids where job.state == .notStarted && running < parent.throttleLimit {
+        for var job in chosen {
             let environment = (try? database.environment(of: job.id)) ?? []
             launch(&job, parent: parent, environment: environment, umask: queuedUmask[parentId] ?? 0o022, stdinFD: nil)
             jobs[job.id] = job
             changed.append(job)
-            if job.state == .running { running += 1 }
         }
         persist(changed)
         if !(children[parentId] ?? []).contains(where: { jobs[$0]?.state == .notStarted }) {
@@ -629,10 +597,11 @@ final class JobRegistry: @unchecked Sendable {
             }
             // A remote child is ended on its computer: closing its stdin makes the remote side
             // end the command's process group, and then ssh exits.
-            if let computer = try? ComputerName(job.location), !computer.isLocal, supervisor.release(id: id) {
+            if job.isRemote, let link = monitorLinks[id] {
+                _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_RELEASE), 0)
                 continue
             }
-            if let pid = job.pid { kill(pid_t(-pid), SIGTERM) }
+            signal(job, SIGTERM)
         }
         let deadline = Monitor.now() + max(0, grace)
         var killed = false
@@ -649,8 +618,8 @@ final class JobRegistry: @unchecked Sendable {
                 for id in signalled {
                     if let session = jobs[id]?.session.flatMap({ sessions[$0] }) {
                         session.signalCommand(SIGKILL)
-                    } else if let pid = jobs[id]?.pid {
-                        kill(pid_t(-pid), SIGKILL)
+                    } else if let job = jobs[id] {
+                        signal(job, SIGKILL)
                     }
                 }
                 killed = true
@@ -703,10 +672,12 @@ final class JobRegistry: @unchecked Sendable {
                 do {
                     try database.delete(ids: [current.id])
                 } catch {
-                    problems.append("could not remove \(current.name): \(error)")
+                    problems.append("could not remove \(current.name): \(StoreProblem.describe(error))")
                     continue
                 }
+                FaultPoint.removeAfterDelete.reached()
                 for id in kids {
+                    forgetWatches(id)
                     if let job = jobs.removeValue(forKey: id) {
                         unlink(home.outputPath(job.instanceId))
                         unlink(home.errorPath(job.instanceId))

@@ -39,8 +39,13 @@ public struct JobHome: Sendable, Equatable {
     public var startLockPath: String { path + "/start.lock" }
     public var logPath: String { path + "/agent.log" }
 
-    /// Where the supervisor appends each job's end (`<InstanceId> exit|signal N SEC NSEC`).
-    public var exitLogPath: String { path + "/exits.log" }
+    /// The abstract socket name of a job's monitor: the uid and this home in it, so that
+    /// two homes or two users never meet. The agent finds a job's monitor by it, also after
+    /// a restart.
+    public func monitorName(_ instanceId: String) -> String { monitorPrefix + instanceId }
+
+    /// What every monitor name of this home starts with.
+    public var monitorPrefix: String { "job-monitor/\(getuid())/\(Self.hash(path))/" }
 
     /// A child's stdout and stderr files: `jobs/<InstanceId>.out` and `.err`.
     public func outputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".out" }

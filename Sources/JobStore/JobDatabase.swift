@@ -75,6 +75,9 @@ public final class JobDatabase: @unchecked Sendable {
         migrator.registerMigration("v3: session commands") { db in
             try db.execute(sql: "ALTER TABLE job ADD COLUMN session INTEGER")
         }
+        migrator.registerMigration("v4: job start times") { db in
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN pidStart INTEGER")
+        }
         return migrator
     }
 
@@ -137,14 +140,14 @@ public final class JobDatabase: @unchecked Sendable {
                     sql: """
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
-                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ? WHERE id = ?
+                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
                         job.state.rawValue, job.stopRequested, job.reason, job.exitStatus, job.signal, job.pid,
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
-                        job.errorSize, job.id,
+                        job.errorSize, job.pidStart, job.id,
                     ])
             }
         }
@@ -196,8 +199,8 @@ public final class JobDatabase: @unchecked Sendable {
                 INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
-                throttleLimit, sshOptions, remoteEnvironment, session)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                throttleLimit, sshOptions, remoteEnvironment, session, pidStart)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -206,7 +209,7 @@ public final class JobDatabase: @unchecked Sendable {
                 job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
                 job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
-                Self.encode(job.remoteEnvironment), job.session,
+                Self.encode(job.remoteEnvironment), job.session, job.pidStart,
             ])
     }
 
@@ -234,6 +237,7 @@ public final class JobDatabase: @unchecked Sendable {
         job.sshOptions = decode(row["sshOptions"])
         job.remoteEnvironment = decode(row["remoteEnvironment"])
         job.session = row["session"]
+        job.pidStart = row["pidStart"]
         return job
     }
 }

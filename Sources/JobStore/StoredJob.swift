@@ -21,8 +21,12 @@ public struct StoredJob: Sendable, Equatable {
     public var exitStatus: Int?
     public var signal: Int?
     public var pid: Int?
+    /// The job's start time in clock ticks since boot: with `pid`, what tells the job from a
+    /// later process that got the same pid.
+    public var pidStart: Int64?
+    /// The pid of the job's monitor (its parent), for the record; the agent finds the monitor
+    /// by name, not by pid.
     public var waiterPid: Int?
-    /// The waiter's start time in clock ticks since boot, to tell it from a reused pid.
     public var waiterStart: Int64?
     public var bootId: String?
     public var beginTime: Date?

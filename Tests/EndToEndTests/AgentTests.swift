@@ -132,23 +132,6 @@ struct AgentTests {
         }
     }
 
-    @Test("a killed supervisor fails its running jobs with a Reason, and the next start gets a new one")
-    func supervisorKilled() throws {
-        let home = try TestHome()
-        try home.job("start", "--quiet", "sleep 300")
-        let jobPid = Int32(try #require(try home.record(2)["pid"] as? Int))
-        let supervisor = try #require(try supervisorPid(of: home))
-        kill(supervisor, SIGKILL)
-        try TestHome.eventually("the job to be recorded Failed") {
-            try home.record(2)["state"] as? String == "Failed"
-        }
-        #expect(try home.record(2)["reason"] as? String == "its supervisor ended without recording an exit status")
-        kill(-jobPid, SIGKILL)
-        try home.job("start", "--quiet", "echo again")
-        #expect(try home.job("receive", "3", "--wait").stdout == "again\n")
-        #expect(try supervisorPid(of: home) != supervisor)
-    }
-
     /// The supervisor: the process named job-supervisor whose parent is this home's agent,
     /// or that serves this home's supervisor socket.
     func supervisorPid(of home: TestHome) throws -> Int32? {

@@ -57,42 +57,65 @@ int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 int cjob_terminal_columns(int fd);
 
-/// The supervisor's answer to a launch: the job's pid, or the failed step and errno.
+/// The supervisor's answer to a launch: the job's pid, its start time and its monitor's pid,
+/// or the failed step and errno.
 typedef struct {
     uint64_t id;
     int32_t pid;
     int32_t stage;
     int32_t error;
-    int32_t reserved;
+    int32_t monitor_pid;
+    int64_t start_time;
 } cjob_supervisor_reply;
-
-/// A job's end as the supervisor reports it. `kind` 0: exited with status `value`; 1: killed
-/// by signal `value`; 2: could not be started (`value` the step as in a reply, `error` errno).
-typedef struct {
-    uint64_t id;
-    int32_t kind;
-    int32_t value;
-    int32_t error;
-    int32_t reserved;
-} cjob_supervisor_event;
 
 /// Binds `socket_path` and starts `executable agent supervise` on it (vfork + exec, so it
 /// is safe in a threaded process). Returns the supervisor's pid or -1.
 pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable);
 /// The supervisor's loop on its listening socket (descriptor 3 of `job agent supervise`).
 void cjob_supervisor_main(int listener);
-/// Connects to the supervisor as its request ('R') or event ('E') channel.
-int cjob_supervisor_connect(const char *socket_path, char role);
-/// Sends a launch (strings: shell, cwd, stdout, stderr, key, exit log, argv..., env...)
-/// and reads the reply. Returns 0, or -1 when the supervisor is gone.
+/// Connects to the supervisor as a request channel. -1 when none answers.
+int cjob_supervisor_connect(const char *socket_path);
+/// Sends a launch (strings: program, cwd, stdout, stderr, key, monitor name, umask, argv...,
+/// env...) and reads the reply. Returns 0, or -1 when the supervisor is gone.
 /// With `hold_stdin` (and no `stdin_fd`), the job's stdin is a pipe whose write end the
-/// supervisor holds until `cjob_supervisor_release` or the job's end.
+/// job's monitor holds until it is released or the job ends.
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
                            int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply);
-/// Closes the held stdin of job `id` (the remote command then ends). `reply->pid` is the job's
-/// pid when it had one held, else 0.
-int cjob_supervisor_release(int fd, uint64_t id, cjob_supervisor_reply *reply);
-/// Reads one end event; -1 when the supervisor is gone.
-int cjob_supervisor_read_event(int fd, cjob_supervisor_event *event);
+
+/// Messages between an agent and a job's monitor (see JobMonitor.c).
+enum {
+    CJOB_MONITOR_HELLO = 1,    /// monitor: `pid` is the job's, `time_sec` its start time in ticks
+    CJOB_MONITOR_END = 2,      /// monitor: the job ended (`how`, `value`, `error`, the time)
+    CJOB_MONITOR_ACK = 10,     /// agent: the end is stored; the monitor exits
+    CJOB_MONITOR_SIGNAL = 11,  /// agent: send signal `value` to the job's process group
+    CJOB_MONITOR_RELEASE = 12, /// agent: close the job's held stdin
+};
+/// How a job ended: exited with status `value`, killed by signal `value`, or never became the
+/// command (`value` the failed step, `error` its errno).
+enum { CJOB_END_EXIT = 0, CJOB_END_SIGNAL = 1, CJOB_END_LAUNCH = 2 };
+
+typedef struct {
+    uint32_t kind;
+    int32_t value;
+    int32_t how;
+    int32_t error;
+    int32_t pid;
+    int32_t reserved;
+    int64_t time_sec;
+    int64_t time_nsec;
+} cjob_monitor_message;
+
+/// Connects to the monitor named `name` (abstract socket). Refuses a peer of another uid.
+/// `peer` receives its pid. Returns the descriptor (close-on-exec), or -1 with errno set.
+int cjob_monitor_connect(const char *name, pid_t *peer);
+/// Sends one message without blocking: 0, or -1.
+int cjob_monitor_send(int fd, uint32_t kind, int32_t value);
+/// Receives one message without blocking: 0, 1 when none is waiting, -1 when the monitor is
+/// gone or sent something that is not a message.
+int cjob_monitor_receive(int fd, cjob_monitor_message *message);
+/// A process's start time in clock ticks since boot, or -1.
+int64_t cjob_process_start_time(pid_t pid);
+/// A pidfd for `pid` (pidfd_open), or -1.
+int cjob_pidfd_open(pid_t pid);
 
 #endif

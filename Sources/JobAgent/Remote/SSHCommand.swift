@@ -2,7 +2,7 @@ import CJobSupport
 import Foundation
 import JobCore
 
-/// How a remote child is run: the system `ssh` client, whose stdin the supervisor holds, and a
+/// How a remote child is run: the system `ssh` client, whose stdin its monitor holds, and a
 /// small POSIX-sh wrapper on the other side that ends the command's whole process group when
 /// that stdin reaches end-of-file (the job is stopped, or the connection dropped). Without it,
 /// ending the local ssh client would leave the remote command running unseen.

@@ -5,7 +5,7 @@ import JobStore
 
 /// Sessions live in the agent: they are opened, used and closed here, and end with it. Each
 /// command sent to one is a job like any other (stored, with its output files), whose child
-/// runs in the session's shell instead of under the supervisor.
+/// runs in the session's shell instead of under a monitor.
 extension JobRegistry {
     /// How long `session new` waits for a shell's first answer.
     static let sessionOpenTimeout = 30.0

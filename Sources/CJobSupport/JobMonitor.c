@@ -1,0 +1,354 @@
+#define _GNU_SOURCE
+#include "CJobSupport.h"
+#include "Internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * The monitor: one small process per job, forked by the supervisor, that is the job's parent.
+ * It holds what the job needs (a remote child's ssh stdin), reaps the job, and keeps its end
+ * until an agent has stored it and said so. Nothing above it matters to the job: the agent and
+ * the supervisor may both be killed and come back at any time.
+ *
+ * An agent finds it by name, an abstract Unix socket (no file, so a full disk cannot stop it):
+ * `job-monitor/<uid>/<hash of JOB_HOME>/<InstanceId>`, SOCK_SEQPACKET, one fixed-size
+ * `cjob_monitor_message` per packet, peers of another uid refused. On every connection the
+ * monitor first says HELLO (the job's pid and start time), and END once the job has ended (at
+ * once if it already has). The agent may send SIGNAL (to the job's process group), RELEASE
+ * (close the held stdin: the remote side then ends the command), and ACK after END (the end is
+ * stored: the monitor exits). Without an ACK the monitor waits, however long, for the next agent.
+ * A peer that sends anything else, or sends nothing, costs one slot of `MAX_PEERS`; when they
+ * are all taken the oldest is dropped.
+ */
+
+#define MAX_PEERS 8
+
+/* The program's own argument strings, to rename the monitor in place: ps and `pkill -f` then
+   tell it from the supervisor it was forked from. glibc passes them to constructors. */
+static char *arguments_start;
+static size_t arguments_length;
+
+__attribute__((constructor)) static void remember_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    if (argc < 1 || !argv || !argv[0]) return;
+    arguments_start = argv[0];
+    char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+    arguments_length = (size_t)(end - arguments_start);
+}
+
+static void rename_process(const char *name) {
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+    if (!arguments_start || arguments_length == 0) return;
+    memset(arguments_start, 0, arguments_length);
+    strncpy(arguments_start, name, arguments_length);
+}
+
+static void message_send(int fd, const cjob_monitor_message *message) {
+    if (send(fd, message, sizeof *message, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof *message) {
+        /* A peer that cannot take 32 bytes is gone or stuck; the next poll drops it. */
+    }
+}
+
+/* The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
+   tells it from a later process that gets the same pid. */
+int64_t cjob_process_start_time(pid_t pid) {
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    char *field = strrchr(text, ')');
+    if (!field) return -1;
+    /* After ") " comes field 3 (the state); the start time is field 22. */
+    for (int i = 3; i <= 22; i++) {
+        field = strchr(field, ' ');
+        if (!field) return -1;
+        field++;
+    }
+    return strtoll(field, NULL, 10);
+}
+
+int cjob_monitor_address(const char *name, struct sockaddr_un *address, socklen_t *length) {
+    size_t size = strlen(name);
+    if (size + 1 >= sizeof address->sun_path) { errno = ENAMETOOLONG; return -1; }
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    /* sun_path[0] stays 0: the abstract namespace. */
+    memcpy(address->sun_path + 1, name, size);
+    *length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + size);
+    return 0;
+}
+
+int cjob_monitor_connect(const char *name, pid_t *peer) {
+    struct sockaddr_un address;
+    socklen_t length;
+    if (cjob_monitor_address(name, &address, &length) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&address, length) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    struct ucred cred;
+    socklen_t size = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 || cred.uid != getuid()) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    if (peer) *peer = cred.pid;
+    return fd;
+}
+
+int cjob_monitor_send(int fd, uint32_t kind, int32_t value) {
+    cjob_monitor_message message;
+    memset(&message, 0, sizeof message);
+    message.kind = kind;
+    message.value = value;
+    ssize_t n = send(fd, &message, sizeof message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n == (ssize_t)sizeof message ? 0 : -1;
+}
+
+int cjob_monitor_receive(int fd, cjob_monitor_message *message) {
+    ssize_t n;
+    do { n = recv(fd, message, sizeof *message, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    return n == (ssize_t)sizeof *message ? 0 : -1;
+}
+
+typedef struct {
+    pid_t pid;
+    int64_t start_time;
+    int exec_fd;  /* read end of the child's close-on-exec pipe until its exec is known */
+    int hold_fd;  /* write end of the job's stdin, held until released (remote jobs) */
+    int failed_stage, failed_errno;  /* the step that failed before exec (0: none) */
+    int ended;
+    cjob_monitor_message end;
+} monitored_job;
+
+/* Reads what the child wrote on its exec pipe: nothing (it became the command) or the step
+   that failed and its errno. */
+static void settle_exec(monitored_job *job) {
+    if (job->exec_fd < 0) return;
+    int failure[2];
+    ssize_t got;
+    do { got = read(job->exec_fd, failure, sizeof failure); } while (got < 0 && errno == EINTR);
+    if (got < 0 && errno == EAGAIN) return;
+    if (got == (ssize_t)sizeof failure) {
+        job->failed_stage = failure[0];
+        job->failed_errno = failure[1];
+    }
+    close(job->exec_fd);
+    job->exec_fd = -1;
+}
+
+static void record_end(monitored_job *job, int status) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    memset(&job->end, 0, sizeof job->end);
+    job->end.kind = CJOB_MONITOR_END;
+    job->end.time_sec = now.tv_sec;
+    job->end.time_nsec = now.tv_nsec;
+    /* The child has exited, so its end of the exec pipe is closed: this read cannot block. */
+    if (job->exec_fd >= 0) fcntl(job->exec_fd, F_SETFL, 0);
+    settle_exec(job);
+    if (job->failed_stage != 0) {
+        job->end.how = CJOB_END_LAUNCH;
+        job->end.value = job->failed_stage;
+        job->end.error = job->failed_errno;
+    } else if (WIFSIGNALED(status)) {
+        job->end.how = CJOB_END_SIGNAL;
+        job->end.value = WTERMSIG(status);
+    } else {
+        job->end.how = CJOB_END_EXIT;
+        job->end.value = WEXITSTATUS(status);
+    }
+    job->ended = 1;
+    if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
+}
+
+static void greet(int fd, const monitored_job *job) {
+    cjob_monitor_message hello;
+    memset(&hello, 0, sizeof hello);
+    hello.kind = CJOB_MONITOR_HELLO;
+    hello.pid = job->pid;
+    hello.time_sec = job->start_time;
+    message_send(fd, &hello);
+    if (job->ended) message_send(fd, &job->end);
+}
+
+/* Serves agents until one acknowledges the job's end. Never returns. */
+static void monitor_loop(int listener, monitored_job *job) __attribute__((noreturn));
+static void monitor_loop(int listener, monitored_job *job) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    int peers[MAX_PEERS];
+    int peer_count = 0;
+    for (;;) {
+        /* The job may have ended before the signalfd existed. */
+        int status;
+        pid_t reaped;
+        while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (reaped == job->pid && !job->ended) {
+                record_end(job, status);
+                for (int i = 0; i < peer_count; i++) message_send(peers[i], &job->end);
+            }
+        }
+        struct pollfd fds[3 + MAX_PEERS];
+        fds[0] = (struct pollfd){ listener, POLLIN, 0 };
+        fds[1] = (struct pollfd){ sigfd, POLLIN, 0 };
+        fds[2] = (struct pollfd){ job->exec_fd, POLLIN, 0 };
+        for (int i = 0; i < peer_count; i++) fds[3 + i] = (struct pollfd){ peers[i], POLLIN, 0 };
+        int count = peer_count;
+        if (poll(fds, (nfds_t)(3 + count), -1) < 0) {
+            if (errno == EINTR) continue;
+            _exit(1);
+        }
+        if (fds[1].revents) {
+            struct signalfd_siginfo info;
+            while (read(sigfd, &info, sizeof info) > 0) {}
+        }
+        if (fds[2].revents) settle_exec(job);
+        for (int i = count - 1; i >= 0; i--) {
+            if (!fds[3 + i].revents) continue;
+            cjob_monitor_message message;
+            int drop = cjob_monitor_receive(peers[i], &message) < 0;
+            if (!drop && (fds[3 + i].revents & POLLIN)) {
+                switch (message.kind) {
+                case CJOB_MONITOR_ACK:
+                    if (job->ended) _exit(0);
+                    break;
+                case CJOB_MONITOR_SIGNAL:
+                    /* Also after the end: what the job left running in its group. */
+                    if (message.value > 0 && message.value < 65) kill(-job->pid, message.value);
+                    break;
+                case CJOB_MONITOR_RELEASE:
+                    if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
+                    break;
+                default:
+                    drop = 1;
+                }
+            }
+            if (drop || (fds[3 + i].revents & (POLLHUP | POLLERR))) {
+                close(peers[i]);
+                peers[i] = peers[--peer_count];
+            }
+        }
+        if (fds[0].revents) {
+            int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) {
+                struct ucred cred;
+                socklen_t size = sizeof cred;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 || cred.uid != getuid()) {
+                    close(fd);
+                } else {
+                    if (peer_count == MAX_PEERS) {
+                        close(peers[0]);
+                        memmove(peers, peers + 1, sizeof(int) * (MAX_PEERS - 1));
+                        peer_count--;
+                    }
+                    peers[peer_count++] = fd;
+                    greet(fd, job);
+                }
+            }
+        }
+    }
+}
+
+void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
+    /* Reported to the supervisor: the job's pid and start time, or the step that failed. */
+    int64_t report[3] = { 0, 0, 0 };
+    setsid();
+    rename_process("job-monitor");
+    struct sockaddr_un address;
+    socklen_t length;
+    int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (listener < 0 || cjob_monitor_address(launch->monitor_name, &address, &length) != 0
+        || bind(listener, (struct sockaddr *)&address, length) != 0 || listen(listener, 8) != 0) {
+        report[0] = -7;
+        report[1] = errno;
+        ssize_t ignored = write(report_fd, report, sizeof report);
+        (void)ignored;
+        _exit(127);
+    }
+    int exec_pipe[2];
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        report[0] = -5;
+        report[1] = errno;
+        ssize_t ignored = write(report_fd, report, sizeof report);
+        (void)ignored;
+        _exit(127);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int failure[2] = { 0, 0 };
+        setsid();
+        cjob_reset_signals();
+        umask(launch->umask);
+        if (chdir(launch->working_directory) != 0) {
+            failure[0] = 1; failure[1] = errno;
+        } else {
+            int in_high = fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3);
+            int out_high = fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3);
+            int err_high = fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3);
+            if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
+                || dup2(err_high, 2) < 0) {
+                failure[0] = 3; failure[1] = errno;
+            } else {
+                cjob_close_from(3, 1);
+                execve(launch->program, launch->argv, launch->envp);
+                failure[0] = 2; failure[1] = errno;
+            }
+        }
+        ssize_t ignored = write(exec_pipe[1], failure, sizeof failure);
+        (void)ignored;
+        _exit(127);
+    }
+    close(exec_pipe[1]);
+    if (pid < 0) {
+        report[0] = -4;
+        report[1] = errno;
+        ssize_t ignored = write(report_fd, report, sizeof report);
+        (void)ignored;
+        _exit(127);
+    }
+    monitored_job job;
+    memset(&job, 0, sizeof job);
+    job.pid = pid;
+    job.start_time = cjob_process_start_time(pid);
+    job.exec_fd = exec_pipe[0];
+    job.hold_fd = launch->hold_fd;
+    fcntl(job.exec_fd, F_SETFL, O_NONBLOCK);
+    close(launch->stdin_fd);
+    close(launch->stdout_fd);
+    close(launch->stderr_fd);
+    report[0] = pid;
+    report[1] = job.start_time;
+    ssize_t ignored = write(report_fd, report, sizeof report);
+    (void)ignored;
+    close(report_fd);
+    monitor_loop(listener, &job);
+}

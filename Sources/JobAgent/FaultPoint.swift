@@ -1,0 +1,20 @@
+import Foundation
+
+/// Places where the fault tests kill the agent in the middle of an operation, to show that
+/// nothing is lost or left behind whatever the moment. `JOB_TEST_FAULT=NAME` in the agent's
+/// environment makes it kill itself with SIGKILL the first time it reaches `NAME`; without it
+/// each check is one comparison with nil.
+enum FaultPoint: String {
+    /// `start`: the rows are stored, nothing is launched yet.
+    case startAfterInsert = "start-after-insert"
+    /// `start`: the children are launched, their pids not stored yet.
+    case startAfterLaunch = "start-after-launch"
+    /// `remove`: the rows are deleted, the output files not yet.
+    case removeAfterDelete = "remove-after-delete"
+
+    private static let armed = ProcessInfo.processInfo.environment["JOB_TEST_FAULT"].flatMap(FaultPoint.init)
+
+    func reached() {
+        if Self.armed == self { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,313 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobStore
+
+/// The agent's side of the per-job monitors (`Sources/CJobSupport/JobMonitor.c`).
+///
+/// Every running local or remote child has a monitor, its parent process, which the agent
+/// reaches through the abstract socket named after the job's InstanceId. The agent holds one
+/// connection per running child, watched by `watchEnds()`: the monitor's END becomes the job's
+/// outcome, and once that is stored the agent says ACK and the monitor exits. A monitor that
+/// ends without an END was killed: its job, if it still lives (same pid, same start time), is
+/// watched through a pidfd and recorded Failed with an unknown status when it ends.
+///
+/// After a restart, `adopt()` finds every monitor again by name, whatever happened in between:
+/// ends that came while no agent ran are waiting in their monitors.
+extension JobRegistry {
+    /// epoll tags: the Id in the high bits, what is watched in the low two.
+    private enum Watched: UInt64 {
+        case childSignals = 0
+        case monitor = 1
+        case orphan = 2
+    }
+
+    private func tag(_ id: Int, _ what: Watched) -> UInt64 { UInt64(id) << 2 | what.rawValue }
+
+    /// Connects to a child's monitor and watches the connection. Lock held.
+    @discardableResult
+    func attachMonitor(_ job: StoredJob) -> Bool {
+        if monitorLinks[job.id] != nil { return true }
+        var peer: pid_t = 0
+        let fd = cjob_monitor_connect(home.monitorName(job.instanceId), &peer)
+        guard fd >= 0 else { return false }
+        monitorLinks[job.id] = fd
+        _ = cjob_epoll_add(epoll, fd, tag(job.id, .monitor))
+        return true
+    }
+
+    /// Stops watching a child's monitor and closes the connection. Lock held.
+    func detachMonitor(_ id: Int) {
+        guard let fd = monitorLinks.removeValue(forKey: id) else { return }
+        _ = cjob_epoll_del(epoll, fd)
+        close(fd)
+    }
+
+    /// Lets go of everything watched for a job that is being removed: its monitor, told its
+    /// end need not be kept, and any pidfd. Lock held.
+    func forgetWatches(_ id: Int) {
+        if let fd = monitorLinks[id] { _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0) }
+        detachMonitor(id)
+        unacknowledged.remove(id)
+        if let fd = orphanWatches.removeValue(forKey: id) {
+            _ = cjob_epoll_del(epoll, fd)
+            close(fd)
+        }
+    }
+
+    /// Sends a signal to a child's process group: through its monitor, which knows whether
+    /// the job is still its child; directly when the monitor is gone. Lock held.
+    func signal(_ job: StoredJob, _ signal: Int32) {
+        if let link = monitorLinks[job.id], cjob_monitor_send(link, UInt32(CJOB_MONITOR_SIGNAL), signal) == 0 {
+            return
+        }
+        if let pid = job.pid, ProcFS.groupHasLiveMembers(pid) { kill(pid_t(-pid), signal) }
+    }
+
+    /// A child's monitor ended without reporting its end, or could not be found. Its job is
+    /// watched on if it still lives, else recorded Failed. The caller stores the job. Lock held.
+    func monitorLost(_ job: inout StoredJob) {
+        detachMonitor(job.id)
+        guard !job.state.isFinished else { return }
+        if let pid = job.pid, let start = job.pidStart, ProcFS.startTime(pid) == start {
+            let fd = cjob_pidfd_open(pid_t(pid))
+            // Checked again once the pidfd is held: the pid cannot change hands after that.
+            if fd >= 0, ProcFS.startTime(pid) == start {
+                log.write("the monitor of Job\(job.id) is gone; watching its process \(pid)")
+                orphanWatches[job.id] = fd
+                _ = cjob_epoll_add(epoll, fd, tag(job.id, .orphan))
+                return
+            }
+            if fd >= 0 { close(fd) }
+        }
+        finish(
+            &job, record: nil,
+            reason: job.pid == nil && job.waiterPid == nil
+                ? "the agent stopped before the job could start"
+                : "its monitor ended without recording an exit status")
+        if job.stopRequested { job.state = .stopped }
+    }
+
+    /// Runs for the agent's lifetime: turns each end a monitor reports into the job's outcome,
+    /// notices killed monitors and orphaned jobs that end, retries ends the store could not
+    /// take, and reaps the agent's own children (the supervisors it started).
+    func watchEnds() {
+        let childSignals = cjob_signalfd_child()
+        if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, tag(0, .childSignals)) }
+        var ready = [UInt64](repeating: 0, count: 64)
+        while true {
+            let retrying = monitor.withLock { !unacknowledged.isEmpty }
+            let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), retrying ? 1000 : -1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                log.write("epoll_wait failed: \(String(cString: strerror(errno)))")
+                return
+            }
+            monitor.withLock {
+                if retrying { storeUnacknowledged() }
+                for tag in ready[..<Int(count)] {
+                    let id = Int(tag >> 2)
+                    switch Watched(rawValue: tag & 3) {
+                    case .childSignals: _ = cjob_reap_all(childSignals)
+                    case .monitor: readMonitor(id)
+                    case .orphan: orphanEnded(id)
+                    case nil: break
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads what a monitor sent. Lock held.
+    private func readMonitor(_ id: Int) {
+        guard let fd = monitorLinks[id] else { return }
+        var message = cjob_monitor_message()
+        while true {
+            let status = cjob_monitor_receive(fd, &message)
+            if status == 1 { return }
+            guard status == 0 else {
+                guard var job = jobs[id] else { return detachMonitor(id) }
+                monitorLost(&job)
+                jobs[id] = job
+                persist([job])
+                return
+            }
+            switch Int(message.kind) {
+            case Int(CJOB_MONITOR_HELLO):
+                // After a restart that came between the launch and storing its outcome.
+                guard var job = jobs[id], job.pid == nil, message.pid > 0 else { continue }
+                job.pid = Int(message.pid)
+                job.pidStart = message.time_sec > 0 ? message.time_sec : nil
+                jobs[id] = job
+                persist([job])
+            case Int(CJOB_MONITOR_END):
+                let time = Date(timeIntervalSince1970: Double(message.time_sec) + Double(message.time_nsec) / 1e9)
+                let kind: ExitRecord.Kind
+                switch Int(message.how) {
+                case Int(CJOB_END_SIGNAL): kind = .signaled(Int(message.value))
+                case Int(CJOB_END_LAUNCH): kind = .launchFailed(stage: Int(message.value), error: Int(message.error))
+                default: kind = .exited(Int(message.value))
+                }
+                if ended(id: id, record: ExitRecord(kind: kind, time: time)) {
+                    acknowledge(id)
+                    return
+                }
+                unacknowledged.insert(id)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Records a child's end; false when the store could not take it. Lock held.
+    private func ended(id: Int, record: ExitRecord) -> Bool {
+        guard var job = jobs[id] else { return true }
+        if job.state.isFinished { return !unacknowledged.contains(id) || persist([job]) }
+        finish(&job, record: record, reason: nil)
+        jobs[id] = job
+        let stored = persist([job])
+        if let parent = job.parentId { startQueued(parentId: parent) }
+        return stored
+    }
+
+    /// Tells a monitor its job's end is stored, so it can exit. Lock held.
+    private func acknowledge(_ id: Int) {
+        unacknowledged.remove(id)
+        if let fd = monitorLinks[id] { _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0) }
+        detachMonitor(id)
+    }
+
+    /// Tries again to store the ends the store refused (a full disk). Lock held.
+    private func storeUnacknowledged() {
+        let waiting = unacknowledged.sorted().compactMap { jobs[$0] }
+        guard !waiting.isEmpty else { return unacknowledged.removeAll() }
+        if persist(waiting) {
+            for job in waiting { acknowledge(job.id) }
+        }
+    }
+
+    /// A job whose monitor was killed has ended: nobody could learn its status. Lock held.
+    private func orphanEnded(_ id: Int) {
+        guard let fd = orphanWatches.removeValue(forKey: id) else { return }
+        _ = cjob_epoll_del(epoll, fd)
+        close(fd)
+        guard var job = jobs[id], !job.state.isFinished else { return }
+        finish(&job, record: nil, reason: "its monitor was killed, so its exit status is unknown")
+        if job.stopRequested {
+            job.state = .stopped
+            job.reason = "stopped by request"
+        }
+        jobs[id] = job
+        persist([job])
+        if let parent = job.parentId { startQueued(parentId: parent) }
+    }
+
+    // MARK: - After a restart
+
+    /// Takes over the jobs of the last agent. Each running child's monitor is found by name
+    /// (its end, if it came meanwhile, arrives as its first messages); a child whose monitor is
+    /// gone is watched on if its process lives, else recorded Failed. A job never stays Running
+    /// with nothing behind it. Then monitors left over from finished jobs are told to exit,
+    /// and output files of jobs the store does not know (an interrupted `remove`) are deleted.
+    func adopt() {
+        monitor.withLock {
+            var changed: [StoredJob] = []
+            for id in jobs.keys.sorted() {
+                guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
+                else { continue }
+                if job.session != nil {
+                    // Sessions end with the agent that opened them.
+                    finish(&job, record: nil, reason: "its session ended with the agent that ran it")
+                } else if job.bootId != bootId {
+                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
+                } else if attachMonitor(job) {
+                    // A stop the last agent began is finished: its grace period has begun.
+                    if job.state == .stopping { signal(job, SIGKILL) }
+                    // The monitor greets at once, its END right behind (if the job ended while
+                    // no agent ran): read now, so that no client is shown an ended job Running.
+                    awaitGreeting(id)
+                    continue
+                } else {
+                    monitorLost(&job)
+                    if !job.state.isFinished { continue }
+                }
+                jobs[id] = job
+                changed.append(job)
+            }
+            persist(changed)
+            releaseStrayMonitors()
+            removeStrayFiles()
+        }
+    }
+
+    /// Monitors of this home whose job is finished in the store (the last agent stored the end
+    /// but died before it said so) or unknown: told to exit, an unknown job killed first.
+    /// Lock held.
+    private func releaseStrayMonitors() {
+        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return }
+        let prefix = "@" + home.monitorPrefix
+        var known: [String: Int] = [:]
+        for (id, slot) in slots where slot.job.parentId != nil { known[slot.job.instanceId] = id }
+        var seen = Set<String>()
+        for line in table.split(separator: "\n") {
+            guard let path = line.split(separator: " ").last, path.hasPrefix(prefix) else { continue }
+            let instanceId = String(path.dropFirst(prefix.count))
+            guard seen.insert(instanceId).inserted else { continue }
+            if let id = known[instanceId], monitorLinks[id] != nil || orphanWatches[id] != nil { continue }
+            if let id = known[instanceId], jobs[id]?.state.isFinished == false { continue }
+            var peer: pid_t = 0
+            let fd = cjob_monitor_connect(home.monitorName(instanceId), &peer)
+            guard fd >= 0 else { continue }
+            if known[instanceId] == nil {
+                log.write("a monitor of no stored job (\(instanceId)) was found; its job is killed")
+                _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_SIGNAL), SIGKILL)
+                Self.awaitEnd(fd, seconds: 2)
+            }
+            _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0)
+            close(fd)
+        }
+    }
+
+    /// Waits (at most 2 s) for a newly found monitor's greeting and reads what it sent.
+    /// Lock held.
+    private func awaitGreeting(_ id: Int) {
+        guard let fd = monitorLinks[id] else { return }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, 2000)
+        readMonitor(id)
+    }
+
+    /// Reads a monitor's messages until its END, at most `seconds`.
+    private static func awaitEnd(_ fd: Int32, seconds: Double) {
+        let deadline = Monitor.now() + seconds
+        var message = cjob_monitor_message()
+        while Monitor.now() < deadline {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, 100)
+            while cjob_monitor_receive(fd, &message) == 0 {
+                if message.kind == UInt32(CJOB_MONITOR_END) { return }
+            }
+        }
+    }
+
+    /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
+    /// interrupted between the store and the files left behind. Lock held.
+    private func removeStrayFiles() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.jobsPath) else { return }
+        let known = Set(slots.values.map(\.job.instanceId))
+        for name in names {
+            guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
+            if !known.contains(String(name[..<dot])) {
+                unlink(home.jobsPath + "/" + name)
+            }
+        }
+    }
+}
+
+extension StoredJob {
+    /// A child run on another computer over ssh (not in a session).
+    var isRemote: Bool {
+        guard parentId != nil, session == nil, let computer = try? ComputerName(location) else { return false }
+        return !computer.isLocal
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// How the long-lived processes of a home go away in a fault test.
+enum Departure: String, CaseIterable, CustomTestStringConvertible {
+    case agentStopped = "job agent stop"
+    case agentKilled = "kill -9 of the agent"
+    case supervisorKilled = "kill -9 of the supervisor"
+    case bothKilled = "kill -9 of the agent and the supervisor at once"
+
+    var testDescription: String { rawValue }
+}
+
+@Suite("durability under faults")
+struct FaultTests {
+    @Test(
+        "every running job survives its home's processes going away, stays stoppable, and what ended meanwhile is exact",
+        arguments: Departure.allCases)
+    func departures(_ departure: Departure) throws {
+        let home = try TestHome()
+        let exitGate = try home.fifo("exit")
+        let signalGate = try home.fifo("signal")
+        try home.job("start", "--quiet", "sleep 300")  // 1, 2
+        try home.job("start", "--quiet", "echo before; read x < \(exitGate); printf after; exit 7")  // 3, 4
+        try home.job("start", "--quiet", "trap '' TERM; echo ready; sleep 300")  // 5, 6
+        try home.job("start", "--quiet", "read x < \(signalGate); kill -USR1 $$")  // 7, 8
+        try TestHome.eventually("the first lines") {
+            try home.job("receive", "3", "--keep").stdout == "before\n"
+                && home.job("receive", "5", "--keep").stdout == "ready\n"
+        }
+        let pids = try [2, 4, 6, 8].map { Int32(try #require(try home.record($0)["pid"] as? Int)) }
+        let agent = try #require(try home.agentPid())
+        let supervisor = try #require(supervisorPid(of: agent))
+        switch departure {
+        case .agentStopped: #expect(try home.job("agent", "stop").status == 0)
+        case .agentKilled: kill(agent, SIGKILL)
+        case .supervisorKilled: kill(supervisor, SIGKILL)
+        case .bothKilled:
+            kill(agent, SIGKILL)
+            kill(supervisor, SIGKILL)
+        }
+        if departure != .supervisorKilled { try TestHome.eventually("the agent to be gone") { !processIsLive(agent) } }
+        if departure == .supervisorKilled || departure == .bothKilled {
+            try TestHome.eventually("the supervisor to be gone") { !processIsLive(supervisor) }
+        }
+        // Two jobs end while nothing of ours above their monitors may be running.
+        try home.release(exitGate)
+        try home.release(signalGate)
+        // Reaped by their monitors, not only exited.
+        try TestHome.eventually("both to have ended and been reaped") {
+            !FileManager.default.fileExists(atPath: "/proc/\(pids[1])")
+                && !FileManager.default.fileExists(atPath: "/proc/\(pids[3])")
+        }
+
+        let all = try TestHome.jobs(try home.job("get", "--include-children", "--format", "json"))
+        let byId = Dictionary(uniqueKeysWithValues: all.map { ($0["id"] as? Int ?? 0, $0) })
+        #expect(byId[2]?["state"] as? String == "Running")
+        #expect(byId[6]?["state"] as? String == "Running")
+        #expect(byId[2]?["pid"] as? Int == Int(pids[0]))
+        let exited = try home.job("receive", "3")
+        #expect(exited.stdout == "before\nafter")
+        #expect(byId[4]?["state"] as? String == "Failed")
+        #expect(byId[4]?["exitStatus"] as? Int == 7)
+        #expect(byId[8]?["signal"] as? Int == Int(SIGUSR1))
+        #expect(byId[8]?["reason"] as? String == "killed by signal 10 (SIGUSR1)")
+
+        // stop still ends the whole group, SIGTERM ignored or not.
+        let stopped = try home.job("stop", "1", "5", "--grace", "1")
+        #expect(stopped.status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        #expect(try home.record(6)["state"] as? String == "Stopped")
+        #expect(try home.record(6)["signal"] as? Int == Int(SIGKILL))
+        #expect(liveMembers(ofGroup: pids[0]).isEmpty)
+        #expect(liveMembers(ofGroup: pids[2]).isEmpty)
+        // And new jobs start, through a new supervisor where the old one is gone.
+        #expect(try home.job("start", "--quiet", "echo again").stdout == "9\n")
+        #expect(try home.job("receive", "9", "--wait").stdout == "again\n")
+    }
+
+    @Test("a killed monitor: its job runs on, is never shown Running without a process, and stop still stops it")
+    func monitorKilled() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "sleep 300")  // 1, 2
+        try home.job("start", "--quiet", "read x < \(gate); exit 3")  // 3, 4
+        let first = Int32(try #require(try home.record(2)["pid"] as? Int))
+        let second = Int32(try #require(try home.record(4)["pid"] as? Int))
+        for pid in [first, second] {
+            let monitor = try #require(parentPid(of: pid))
+            #expect(processName(monitor) == "job-monitor")
+            kill(monitor, SIGKILL)
+            try TestHome.eventually("the monitor to be gone") { !processIsLive(monitor) }
+        }
+        #expect(processIsLive(first))
+        #expect(try home.record(2)["state"] as? String == "Running")
+        // The job that ends on its own is seen to end; its status died with its monitor.
+        try home.release(gate)
+        let ended = try home.job("wait", "3", "--timeout", "20")
+        #expect(ended.status == 0)
+        let record = try home.record(4)
+        #expect(record["state"] as? String == "Failed")
+        #expect(record["reason"] as? String == "its monitor was killed, so its exit status is unknown")
+        // The agent restarting meanwhile changes nothing of that.
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.record(2)["state"] as? String == "Running")
+        #expect(try home.job("stop", "1", "--grace", "1").status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        #expect(liveMembers(ofGroup: first).isEmpty)
+    }
+
+    @Test(
+        "the agent killed inside start: the job is recorded either way, runs at most once, and its Id is not reused",
+        arguments: ["start-after-insert", "start-after-launch"])
+    func killedInsideStart(_ point: String) throws {
+        let home = try TestHome()
+        let marker = home.scratch + "/ran"
+        let gate = try home.fifo("gate")
+        let started = try home.job(
+            ["start", "--quiet", "echo x >> \(marker); read x < \(gate); echo done; exit 4"],
+            environment: ["JOB_TEST_FAULT": point])
+        #expect(started.status == 1)
+        #expect(started.stderr.contains("agent"))
+        let record = try home.record(2)
+        if point == "start-after-insert" {
+            #expect(record["state"] as? String == "Failed")
+            #expect(record["reason"] as? String == "the agent stopped before the job could start")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        } else {
+            #expect(record["state"] as? String == "Running")
+            #expect(record["pid"] is Int)
+            try home.release(gate)
+            let result = try home.job("receive", "1", "--wait")
+            #expect(result.stdout == "done\n")
+            #expect(result.status == 4)
+            #expect(try String(contentsOfFile: marker, encoding: .utf8) == "x\n")
+        }
+        #expect(try home.job("start", "--quiet", "true").stdout == "3\n")
+    }
+
+    @Test("the agent killed inside remove: the next agent finishes it, and no output file is left behind")
+    func killedInsideRemove() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "echo kept")  // 1, 2
+        try home.job("start", "--quiet", "echo removed; echo e >&2")  // 3, 4
+        try home.job("wait")
+        let removed = try #require(try home.record(4)["instanceId"] as? String)
+        let kept = try #require(try home.record(2)["instanceId"] as? String)
+        #expect(try home.job("agent", "stop").status == 0)
+        let result = try home.job(["remove", "3"], environment: ["JOB_TEST_FAULT": "remove-after-delete"])
+        #expect(result.status == 1)
+        #expect(FileManager.default.fileExists(atPath: home.path + "/jobs/\(removed).out"))
+        #expect(try home.job("get", "3").status == 1)
+        let files = try FileManager.default.contentsOfDirectory(atPath: home.path + "/jobs")
+        #expect(!files.contains { $0.hasPrefix(removed) })
+        #expect(files.contains("\(kept).out"))
+        #expect(try home.job("receive", "1").stdout == "kept\n")
+    }
+
+    @Test("a remote child survives the agent and the supervisor killed at once; stop still ends it on its computer")
+    func remoteChildSurvives() throws {
+        let computers = try sharedComputers.get()
+        let home = try TestHome()
+        let environment = ["JOB_SSH_CONFIG": computers.sshConfig]
+        let marker = "survive-\(UUID().uuidString.prefix(8))"
+        try home.job(
+            ["invoke", "--computer", "server01", "--as-job", "--quiet", "echo \(marker); sleep 303"],
+            environment: environment)
+        try TestHome.eventually("the remote command to start") {
+            try home.job(["receive", "2", "--keep"], environment: environment).stdout.contains(marker)
+        }
+        let agent = try #require(try home.agentPid())
+        let supervisor = try #require(supervisorPid(of: agent))
+        kill(agent, SIGKILL)
+        kill(supervisor, SIGKILL)
+        try TestHome.eventually("both to be gone") { !processIsLive(agent) && !processIsLive(supervisor) }
+        func remaining() -> Bool {
+            let listing = try? TestHome.run(
+                "/bin/ps", ["-o", "args=", "-u", computers.user(1)], stdin: nil, environment: [:], directory: "/",
+                timeout: 10)
+            return listing?.stdout.contains("sleep 303") ?? true
+        }
+        #expect(remaining())
+        #expect(try home.job(["get", "2", "--format", "json"], environment: environment).stdout.contains("Running"))
+        #expect(try home.job(["stop", "1", "--grace", "1"], environment: environment).status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        try TestHome.eventually("no process of the job to be left on server01") { !remaining() }
+    }
+}
+
+/// The supervisor of a home: the process named job-supervisor whose parent is its agent.
+func supervisorPid(of agent: Int32) -> Int32? {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init)) ?? []
+    return entries.first { pid in
+        parentPid(of: pid) == agent && processName(pid) == "job-supervisor" && processIsLive(pid)
+    }
+}
+
+func parentPid(of pid: Int32) -> Int32? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    return fields.count > 1 ? Int32(fields[1]) : nil
+}
+
+func processName(_ pid: Int32) -> String? {
+    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
+}
