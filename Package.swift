@@ -53,7 +53,7 @@ let package = Package(
             name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["JobTestSupport", "JobClient", "JobCore"],
+            dependencies: ["JobTestSupport", "JobClient", "JobCore", "JobProtocol", "CJobSupport"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -3,6 +3,7 @@ import Foundation
 import JobCore
 import JobProtocol
 import JobStore
+import Synchronization
 
 /// Why the agent could not start, worded for the person who reads it.
 public struct AgentError: Error, CustomStringConvertible {
@@ -24,6 +25,9 @@ public final class Agent: @unchecked Sendable {
     let log: AgentLog
     let startTime = Date()
     private var listener: Int32 = -1
+    /// Open client connections, each served by a thread of its own.
+    private let connections = Atomic<Int>(0)
+    static let maximumConnections = 256
     private var lockFD: Int32 = -1
 
     /// Prepares the home, takes the agent lock (so exactly one agent serves a home) and
@@ -155,7 +159,21 @@ public final class Agent: @unchecked Sendable {
                 close(fd)
                 continue
             }
-            Thread.detachNewThread { [self] in serve(FrameChannel(fd: fd)) }
+            // Each connection holds a thread while it lasts: past the bound a client is told so
+            // at once, and the connections already open are served as before.
+            guard connections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                connections.subtract(1, ordering: .relaxed)
+                let channel = FrameChannel(fd: fd, limit: FrameChannel.maximumRequest)
+                try? channel.send(
+                    Response.failure(
+                        "the agent is already serving \(Self.maximumConnections) connections; "
+                            + "try again when some have ended"))
+                continue
+            }
+            Thread.detachNewThread { [self] in
+                serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest))
+                connections.subtract(1, ordering: .relaxed)
+            }
         }
     }
 }

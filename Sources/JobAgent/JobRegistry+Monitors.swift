@@ -212,6 +212,7 @@ extension JobRegistry {
     func adopt() {
         monitor.withLock {
             var changed: [StoredJob] = []
+            var found: [Int] = []
             for id in jobs.keys.sorted() {
                 guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
                 else { continue }
@@ -223,9 +224,7 @@ extension JobRegistry {
                 } else if attachMonitor(job) {
                     // A stop the last agent began is finished: its grace period has begun.
                     if job.state == .stopping { signal(job, SIGKILL) }
-                    // The monitor greets at once, its END right behind (if the job ended while
-                    // no agent ran): read now, so that no client is shown an ended job Running.
-                    awaitGreeting(id)
+                    found.append(id)
                     continue
                 } else {
                     monitorLost(&job)
@@ -235,6 +234,9 @@ extension JobRegistry {
                 changed.append(job)
             }
             persist(changed)
+            // Each monitor greets at once, its END right behind if the job ended while no agent
+            // ran: read them now, so that no client is shown an ended job Running.
+            awaitGreetings(found)
             releaseStrayMonitors()
             removeStrayFiles()
         }
@@ -268,13 +270,21 @@ extension JobRegistry {
         }
     }
 
-    /// Waits (at most 2 s) for a newly found monitor's greeting and reads what it sent.
-    /// Lock held.
-    private func awaitGreeting(_ id: Int) {
-        guard let fd = monitorLinks[id] else { return }
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, 2000)
-        readMonitor(id)
+    /// Waits, at most 2 s in all, for the greetings of newly found monitors, and reads what
+    /// each sent. Lock held.
+    private func awaitGreetings(_ ids: [Int]) {
+        var pending = ids
+        let deadline = Monitor.now() + 2
+        while !pending.isEmpty && Monitor.now() < deadline {
+            var entries = pending.map { pollfd(fd: monitorLinks[$0] ?? -1, events: Int16(POLLIN), revents: 0) }
+            let left = Int32(max(1, (deadline - Monitor.now()) * 1000))
+            guard poll(&entries, nfds_t(entries.count), left) > 0 else { continue }
+            var waiting: [Int] = []
+            for (id, entry) in zip(pending, entries) {
+                if entry.revents != 0 { readMonitor(id) } else { waiting.append(id) }
+            }
+            pending = waiting
+        }
     }
 
     /// Reads a monitor's messages until its END, at most `seconds`.

@@ -516,7 +516,9 @@ final class JobRegistry: @unchecked Sendable {
                     return response
                 }
                 if let deadline, Monitor.now() >= deadline {
+                    // The jobs waited for, so that a client waiting in slices waits for these.
                     response.timedOut = true
+                    response.jobs = targets.compactMap { jobs[$0] }.map(record)
                     return response
                 }
                 if Self.peerClosed(connection) { return response }

@@ -30,10 +30,12 @@ final class Monitor: @unchecked Sendable {
 
     /// Waits for a broadcast, at most until `deadline` (monotonic seconds). Call with the lock held.
     func wait(until deadline: Double?) {
-        guard let deadline else {
+        // A deadline too far off (or not a number) to be a timespec waits without one.
+        guard let requested = deadline, requested.isFinite, requested < 1e12 else {
             pthread_cond_wait(condition, mutex)
             return
         }
+        let deadline = max(0, requested)
         var time = timespec()
         time.tv_sec = Int(deadline.rounded(.down))
         time.tv_nsec = Int((deadline - deadline.rounded(.down)) * 1e9)

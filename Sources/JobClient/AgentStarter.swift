@@ -34,7 +34,15 @@ struct AgentStarter {
         guard pid > 0 else { throw failure("cannot start the agent \(executable)") }
         var message: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
+        let deadline = JobClient.monotonicNow() + 30
         while true {
+            var entry = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
+            let left = deadline - JobClient.monotonicNow()
+            if left <= 0 || poll(&entry, 1, Int32(left * 1000)) == 0 {
+                throw JobClientError(
+                    .connection,
+                    "the agent started (pid \(pid)) but did not say it was ready within 30 s; see \(home.logPath)")
+            }
             let n = read(ready[0], &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }

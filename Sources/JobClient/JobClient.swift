@@ -97,18 +97,65 @@ public final class JobClient {
         return access(sibling, X_OK) == 0 ? sibling : selfPath
     }
 
+    /// How long a client waits for the agent past the time a request may take (a wait's
+    /// timeout, a stop's grace period) before it gives up on it: `JOB_AGENT_TIMEOUT` seconds,
+    /// 30 by default.
+    public static let patience: Double = {
+        guard let text = ProcessEnvironment.dictionary()["JOB_AGENT_TIMEOUT"], let value = Double(text),
+            value.isFinite, value > 0
+        else { return 30 }
+        return min(value, 30)
+    }()
+
+    /// The longest a wait or a wait for events blocks in the agent before it answers, so that
+    /// a client learns in time that the agent is still there.
+    public static let waitSlice: Double = 10
+
+    /// How long the request may take in the agent, before `patience` starts to count.
+    static func blockingTime(of request: Request) -> Double {
+        switch request.op {
+        case .wait: return request.wait?.timeout.map { min(max(0, $0), waitSlice) } ?? waitSlice
+        case .waitEvent: return request.timeout.map { max(0, $0) } ?? .infinity
+        case .stop, .remove: return (request.stop?.grace ?? 5) + 5
+        case .sessionNew: return 30
+        case .sessionRemove: return (request.session?.grace ?? 5) + 5
+        default: return 0
+        }
+    }
+
+    private var allowance: Double = 0
+
     /// Sends a request without reading the response (see `collect()`), so that a caller can
     /// wait on the connection with poll(2) beside other descriptors.
     public func post(_ request: Request, fds: [Int32] = []) throws {
+        allowance = Self.blockingTime(of: request) + Self.patience
         do {
             try channel.send(request, fds: fds)
         } catch let error as ChannelError {
-            throw Self.lost(error)
+            // The agent may have said why it closed the connection (it serves too many).
+            channel.setReceiveTimeout(1)
+            if let (response, extra) = try? channel.receive(Response.self), let reason = response.error {
+                extra.forEach { _ = close($0) }
+                throw JobClientError(.refused, reason)
+            }
+            throw lost(error)
         }
+    }
+
+    /// Why the agent did not answer, worded for the person who waits: its pid, and what to do.
+    public func unresponsive() -> JobClientError {
+        let pid = Self.agentPid(home: home).map { "pid \($0), " } ?? ""
+        let seconds = Int(Self.patience)
+        return JobClientError(
+            .connection,
+            "the agent (\(pid)JOB_HOME \(home.path)) did not answer within \(seconds) s: it may be stopped "
+                + "(SIGSTOP) or stuck; check it with `job agent status`, or restart it with `job agent stop` "
+                + "(running jobs keep running)")
     }
 
     /// Reads the response to a `post`.
     public func collect() throws -> Response {
+        channel.setReceiveTimeout(allowance)
         do {
             guard let (response, extra) = try channel.receive(Response.self) else {
                 throw JobClientError(.connection, "the agent closed the connection")
@@ -117,11 +164,12 @@ public final class JobClient {
             if let error = response.error { throw JobClientError(.refused, error) }
             return response
         } catch let error as ChannelError {
-            throw Self.lost(error)
+            throw lost(error)
         }
     }
 
-    static func lost(_ error: ChannelError) -> JobClientError {
+    func lost(_ error: ChannelError) -> JobClientError {
+        if error.timedOut { return unresponsive() }
         if error.description.contains("malformed") {
             return JobClientError(
                 .connection,
@@ -131,13 +179,12 @@ public final class JobClient {
         return JobClientError(.connection, "lost the agent: \(error.description)")
     }
 
-    /// Ends an agent that cannot be talked to (another version), by the pid in its lock
-    /// file; returns that pid, or nil when no agent holds the lock.
-    public static func terminateAgent(home: JobHome) -> Int? {
-        let fd = open(home.agentLockPath, O_RDWR | O_CLOEXEC)
+    /// The pid in the agent's lock file, while an agent holds the lock.
+    public static func agentPid(home: JobHome) -> Int? {
+        let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) != 0 else {
+        guard flock(fd, LOCK_SH | LOCK_NB) != 0 else {
             flock(fd, LOCK_UN)
             return nil
         }
@@ -145,9 +192,27 @@ public final class JobClient {
         let count = read(fd, &buffer, buffer.count)
         guard count > 0, let pid = Int(String(decoding: buffer[..<count], as: UTF8.self).filter(\.isNumber)), pid > 1
         else { return nil }
+        return pid
+    }
+
+    /// Ends an agent that cannot be talked to (another version, or stopped), by the pid in its
+    /// lock file: SIGTERM (with SIGCONT, so that a stopped agent receives it), then SIGKILL if it
+    /// has not exited 5 s later. Running jobs are not touched. Returns that pid, or nil when no
+    /// agent holds the lock.
+    public static func terminateAgent(home: JobHome) -> Int? {
+        guard let pid = agentPid(home: home) else { return nil }
+        let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         kill(pid_t(pid), SIGTERM)
+        kill(pid_t(pid), SIGCONT)
         // The agent holds the lock until it exits.
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        for _ in 0..<500 {
+            if flock(fd, LOCK_SH | LOCK_NB) == 0 { return pid }
+            usleep(10_000)
+        }
+        kill(pid_t(pid), SIGKILL)
+        while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
         return pid
     }
 
@@ -202,14 +267,38 @@ public final class JobClient {
         return try send(request)
     }
 
-    /// Blocks until the selected jobs finished (or any one, with `options.any`).
+    /// Blocks until the selected jobs finished (or any one, with `options.any`), or the
+    /// timeout passed (`timedOut`). It waits in slices of at most `waitSlice` seconds, so that
+    /// an agent that stopped answering is noticed; after the first slice it waits for exactly
+    /// the jobs that slice waited for.
     public func wait(_ selection: JobSelection = JobSelection(), options: WaitOptions = WaitOptions()) throws
         -> Response
     {
-        var request = Request(op: .wait)
-        request.selection = selection
-        request.wait = options
-        return try send(request)
+        let deadline = options.timeout.map { Self.monotonicNow() + max(0, $0) }
+        var selection = selection
+        var problems: [String]?
+        while true {
+            var step = options
+            let left = deadline.map { max(0, $0 - Self.monotonicNow()) }
+            step.timeout = min(left ?? Self.waitSlice, Self.waitSlice)
+            var request = Request(op: .wait)
+            request.selection = selection
+            request.wait = step
+            var response = try send(request)
+            problems = problems ?? response.problems
+            response.problems = problems
+            if response.timedOut != true { return response }
+            if let left, left <= Self.waitSlice { return response }
+            // A timed-out slice lists the jobs it waited for.
+            let ids = (response.jobs ?? []).map { String($0.id) }
+            if !ids.isEmpty { selection = JobSelection(selectors: ids) }
+        }
+    }
+
+    public static func monotonicNow() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     public func stop(_ selection: JobSelection, grace: Double = 5) throws -> Response {

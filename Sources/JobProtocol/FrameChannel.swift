@@ -12,6 +12,8 @@ import CJobSupport
 /// A failure to talk to the other side: the connection broke or a frame was malformed.
 public struct ChannelError: Error, CustomStringConvertible {
     public var description: String
+    /// The other side sent nothing within the socket's receive timeout.
+    public var timedOut = false
     public init(_ description: String) { self.description = description }
 }
 
@@ -21,10 +23,30 @@ public final class FrameChannel {
     /// The largest frame either side accepts; larger ones are refused and the link closed.
     public static let maximumFrame = 64 << 20
 
+    /// The largest frame the agent accepts from a client: a request holds a command and an
+    /// environment, never bulk data.
+    public static let maximumRequest = 4 << 20
+
     public let fd: Int32
+    /// The largest frame this side reads.
+    public let limit: Int
     private var closed = false
 
-    public init(fd: Int32) { self.fd = fd }
+    public init(fd: Int32, limit: Int = FrameChannel.maximumFrame) {
+        self.fd = fd
+        self.limit = limit
+    }
+
+    /// How long a read waits for the other side before it fails as timed out (nil: forever).
+    public func setReceiveTimeout(_ seconds: Double?) {
+        var value = timeval()
+        if let seconds, seconds.isFinite, seconds > 0 {
+            let clamped = min(seconds, 1e6)
+            value.tv_sec = Int(clamped)
+            value.tv_usec = Int((clamped - clamped.rounded(.down)) * 1e6)
+        }
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
 
     deinit { close() }
 
@@ -67,12 +89,18 @@ public final class FrameChannel {
         var header = [UInt8](repeating: 0, count: 4)
         guard try readExactly(&header, fds: &fds, allowEOF: true) else { return nil }
         let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
-        guard length <= Self.maximumFrame else {
+        guard length <= limit else {
             fds.forEach { _ = Glibc.close($0) }
-            throw ChannelError("a frame of \(length) bytes is over the limit of \(Self.maximumFrame)")
+            throw ChannelError("a frame of \(length) bytes is over the limit of \(limit)")
         }
-        var body = [UInt8](repeating: 0, count: length)
-        _ = try readExactly(&body, fds: &fds, allowEOF: false)
+        // Memory follows the bytes that arrive, not the length announced: a peer that announces
+        // a large frame and sends nothing costs nothing.
+        var body: [UInt8] = []
+        while body.count < length {
+            var chunk = [UInt8](repeating: 0, count: min(length - body.count, 1 << 16))
+            _ = try readExactly(&chunk, fds: &fds, allowEOF: false)
+            body += chunk
+        }
         do {
             var reader = WireReader(body)
             return (try T(from: &reader), fds)
@@ -91,6 +119,11 @@ public final class FrameChannel {
                 cjob_recv_with_fds(fd, raw.baseAddress! + got, raw.count - got, &received, 16, &count)
             }
             fds.append(contentsOf: received.prefix(Int(count)))
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                var error = ChannelError("no answer within the receive timeout")
+                error.timedOut = true
+                throw error
+            }
             if n < 0 { throw ChannelError("could not read: \(String(cString: strerror(errno)))") }
             if n == 0 {
                 if got == 0 && allowEOF { return false }

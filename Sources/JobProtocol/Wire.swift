@@ -76,7 +76,13 @@ public struct WireReader {
         return value
     }
     public mutating func int() throws -> Int { Int(Int64(bitPattern: try uint64())) }
-    public mutating func double() throws -> Double { Double(bitPattern: try uint64()) }
+    /// A finite number: no field of the protocol holds NaN or an infinity, so they are
+    /// refused here, before any handler does arithmetic with them.
+    public mutating func double() throws -> Double {
+        let value = Double(bitPattern: try uint64())
+        guard value.isFinite else { throw Malformed() }
+        return value
+    }
     public mutating func bool() throws -> Bool { try take(1).first! != 0 }
     public mutating func string() throws -> String {
         let count = try int()

@@ -67,13 +67,13 @@ enum AgentVerb {
         let pid: Int
         do {
             pid = try client.status().pid
+            try client.shutdown()
         } catch let error as JobClientError {
-            // An agent of another version: end it by its pid.
+            // An agent of another version, or one that does not answer: end it by its pid.
             guard let pid = JobClient.terminateAgent(home: client.home) else { throw error }
             Terminal.out("stopped the agent (pid \(pid))\n")
             return
         }
-        try client.shutdown()
         // The agent removes its socket and then exits, which closes this connection: once
         // it reads end-of-file the next verb finds no agent.
         var byte: UInt8 = 0

@@ -132,15 +132,23 @@ struct ReceiveSession {
         let events = try JobClient()
         var watcher = OutputWatcher()
         var pending = false
+        var answerDue = 0.0
         while !readerGone && !grants.allSatisfy(\.state.isFinished) {
             watcher.watch(grants)
             if !pending {
+                // The agent answers within a slice even when nothing changed: an answer that
+                // does not come in time means the agent is stopped or stuck.
                 var request = Request(op: .waitEvent)
                 request.generation = generation
+                request.timeout = JobClient.waitSlice
                 try events.post(request)
                 pending = true
+                answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
             }
-            switch watcher.waitForChange(orReadable: events.socketFD, interrupt: interrupt) {
+            switch watcher.waitForChange(
+                orReadable: events.socketFD, interrupt: interrupt,
+                timeout: max(0, answerDue - JobClient.monotonicNow()))
+            {
             case .socket:
                 generation = try events.collect().generation ?? generation
                 pending = false
@@ -148,6 +156,8 @@ struct ReceiveSession {
                 throw Interrupted()
             case .output:
                 break
+            case .timedOut:
+                throw events.unresponsive()
             }
             grants = try round()
         }
@@ -222,16 +232,20 @@ struct OutputWatcher {
         }
     }
 
-    enum Wake { case socket, output, interrupted }
+    enum Wake { case socket, output, interrupted, timedOut }
 
     /// Blocks until output grows, `socket` is readable, or `interrupt` (a self-pipe) is.
-    func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1) -> Wake {
+    func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1, timeout: Double) -> Wake {
         var fds = [
             pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
             pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),
             pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
         ]
-        while poll(&fds, 3, -1) < 0 && errno == EINTR {}
+        var ready: Int32
+        repeat {
+            ready = poll(&fds, 3, Int32(min(timeout, 1e6) * 1000))
+        } while ready < 0 && errno == EINTR
+        if ready == 0 { return .timedOut }
         if fds[2].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while read(inotify, &buffer, buffer.count) > 0 {}

@@ -72,14 +72,13 @@ enum WaitVerb {
             let response = try client.wait(selection, options: step)
             if response.timedOut != true { return response }
             if let left, left <= 1 { return response }
+            // A timed-out step lists the jobs it waits for, as they are now.
+            let jobs = response.jobs ?? []
             if !pinned {
-                let listed = try client.get(selection).jobs ?? []
-                let ids = listed.filter { !selection.isEmpty || !$0.state.isFinished }.map { String($0.id) }
-                if ids.isEmpty { return try client.wait(selection, options: options) }
-                selection = JobSelection(selectors: ids)
+                if jobs.isEmpty { return try client.wait(selection, options: options) }
+                selection = JobSelection(selectors: jobs.map { String($0.id) })
                 pinned = true
             }
-            let jobs = try client.get(selection).jobs ?? []
             let finished = jobs.filter(\.state.isFinished).count
             let noun = jobs.count == 1 ? "job" : "jobs"
             let what = options.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"

@@ -1,0 +1,194 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobTestSupport
+import Testing
+
+/// A raw connection to a home's agent socket, to send what no well-behaved client sends.
+func rawAgentConnection(_ home: TestHome) throws -> Int32 {
+    let fd = cjob_unix_connect(home.path + "/agent.sock")
+    guard fd >= 0 else { throw TestFailure("cannot connect to \(home.path)/agent.sock") }
+    return fd
+}
+
+/// The agent's resident memory in bytes and its thread count, from /proc.
+func agentResources(_ pid: Int32) throws -> (rss: Int, threads: Int) {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    func field(_ name: String) -> Int {
+        let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
+    }
+    return (field("VmRSS") * 1024, field("Threads"))
+}
+
+@Suite("hostile peers and a stopped agent")
+struct HostilePeerTests {
+    /// Every numeric field of every request, set to each bad value.
+    static let badNumbers: [Double] = [.nan, .infinity, -.infinity, -1, 1e300, -1e300]
+
+    static func requests(with bad: Double) -> [Request] {
+        var made: [Request] = []
+        var waitEvent = Request(op: .waitEvent)
+        waitEvent.timeout = bad
+        waitEvent.generation = .max
+        made.append(waitEvent)
+        var wait = Request(op: .wait)
+        wait.wait = WaitOptions()
+        wait.wait?.timeout = bad
+        wait.selection = JobSelection(selectors: ["1"])
+        made.append(wait)
+        var stop = Request(op: .stop)
+        stop.stop = StopOptions()
+        stop.stop?.grace = bad
+        stop.selection = JobSelection(selectors: ["1"])
+        made.append(stop)
+        var remove = Request(op: .remove)
+        remove.stop = StopOptions()
+        remove.stop?.grace = bad
+        remove.remove = RemoveOptions()
+        remove.remove?.force = true
+        remove.selection = JobSelection(selectors: ["999"])
+        made.append(remove)
+        var get = Request(op: .get)
+        get.get = GetOptions()
+        get.get?.before = Date(timeIntervalSince1970: bad)
+        get.get?.after = Date(timeIntervalSince1970: bad)
+        get.get?.newest = bad.isFinite ? Int(max(-1e18, min(1e18, bad))) : Int.min
+        made.append(get)
+        var session = Request(op: .sessionRemove)
+        session.session = SessionRequest()
+        session.session?.grace = bad
+        session.selection = JobSelection(selectors: ["7"])
+        made.append(session)
+        var advance = Request(op: .advance)
+        advance.advance = [ReadAdvance(instanceId: "none", output: .min, error: .max)]
+        made.append(advance)
+        var start = Request(op: .start)
+        start.start = StartRequest(
+            command: "true", name: nil, workingDirectory: "/", environment: [], shell: "/bin/sh", hasInput: false,
+            umask: Int.min)
+        start.start?.throttleLimit = bad.isFinite && bad < 0 ? Int.min : Int.max
+        made.append(start)
+        return made
+    }
+
+    @Test("NaN, infinities and out-of-range numbers in every numeric field are answered, never a crash")
+    func badNumbersInEveryField() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let agent = try #require(try home.agentPid())
+        for bad in Self.badNumbers {
+            for request in Self.requests(with: bad) {
+                let channel = FrameChannel(fd: try rawAgentConnection(home))
+                try channel.send(request)
+                channel.setReceiveTimeout(20)
+                // An answer (an error or a result) or a closed connection; never a hang.
+                _ = try? channel.receive(Response.self)
+                #expect(processIsLive(agent), "the agent died on \(request.op) with \(bad)")
+            }
+        }
+        #expect(try home.agentPid() == agent)
+        #expect(try home.job("get", "1").status == 0)
+    }
+
+    @Test("silent and half-sent connections on every socket of ours hold up no other client")
+    func silentPeers() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let instance = try #require(try home.record(2)["instanceId"] as? String)
+        var held: [Int32] = []
+        defer { held.forEach { _ = close($0) } }
+        // The agent: one that says nothing, one that stops inside a header, one inside a body.
+        for bytes in [[], [0, 0], [0, 0, 0, 50, 1]] as [[UInt8]] {
+            let fd = try rawAgentConnection(home)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            held.append(fd)
+        }
+        // The supervisor, likewise.
+        for bytes in [[], [1, 0, 0]] as [[UInt8]] {
+            let fd = cjob_unix_connect(home.path + "/supervisor.sock")
+            #expect(fd >= 0)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            held.append(fd)
+        }
+        // The job's monitor: more silent peers than it keeps.
+        for _ in 0..<12 {
+            var peer: pid_t = 0
+            let fd = cjob_monitor_connect(JobHome(path: home.path).monitorName(instance), &peer)
+            #expect(fd >= 0)
+            held.append(fd)
+        }
+        let began = Date()
+        #expect(try home.job(["start", "--quiet", "echo through"], timeout: 15).stdout == "3\n")
+        #expect(try home.job(["receive", "3", "--wait"], timeout: 15).stdout == "through\n")
+        #expect(try home.job(["get"], timeout: 15).status == 0)
+        #expect(try home.job(["stop", "1"], timeout: 15).status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        // The supervisor drops a half-sent request after 2 s; nothing waits longer than that.
+        #expect(Date().timeIntervalSince(began) < 10)
+    }
+
+    @Test("frames are capped before memory is taken, and connections past the bound are told so")
+    func boundedMemoryAndThreads() throws {
+        let home = try TestHome()
+        #expect(try home.job("get").status == 0)
+        let agent = try #require(try home.agentPid())
+        let before = try agentResources(agent)
+        var held: [Int32] = []
+        defer { held.forEach { _ = close($0) } }
+        // Twenty connections announce a 4 MB request (the largest allowed) and send nothing more.
+        for _ in 0..<20 {
+            let fd = try rawAgentConnection(home)
+            let header: [UInt8] = [0, 0x40, 0, 0]
+            _ = header.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            held.append(fd)
+        }
+        // One announces more than allowed: refused at once.
+        let big = FrameChannel(fd: try rawAgentConnection(home))
+        let oversized: [UInt8] = [0x10, 0, 0, 0]
+        _ = oversized.withUnsafeBytes { write(big.fd, $0.baseAddress, $0.count) }
+        big.setReceiveTimeout(10)
+        let refusal = try big.receive(Response.self)?.0
+        #expect(refusal?.error?.contains("bad request") == true)
+        // Idle connections up to the bound and past it.
+        for _ in 0..<280 { held.append(try rawAgentConnection(home)) }
+        try TestHome.eventually("the agent to take the connections") {
+            try agentResources(agent).threads >= 250
+        }
+        let told = try home.job(["get"], timeout: 15)
+        #expect(told.status == 1)
+        #expect(told.stderr.contains("already serving 256 connections"))
+        let during = try agentResources(agent)
+        #expect(during.threads <= 256 + 8)
+        #expect(during.rss - before.rss < 30 << 20, "the agent grew by \(during.rss - before.rss) bytes")
+        held.forEach { _ = close($0) }
+        held = []
+        try TestHome.eventually("the connections to be served again") { try home.job(["get"], timeout: 15).status == 0 }
+    }
+
+    @Test("a stopped agent: every client gives up with a message that names it, and agent stop still stops it")
+    func stoppedAgent() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGSTOP)
+        defer { kill(agent, SIGCONT) }
+        let patience = ["JOB_AGENT_TIMEOUT": "2"]
+        for arguments in [["get"], ["wait", "1", "--timeout", "1"], ["receive", "1", "--wait"], ["stop", "1"]] {
+            let began = Date()
+            let result = try home.job(arguments, environment: patience, timeout: 40)
+            let took = Date().timeIntervalSince(began)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr.contains("pid \(agent)"), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("did not answer within 2 s"), "\(arguments): \(result.stderr)")
+            // The time the request may take (a wait slice, a stop's grace) plus the patience.
+            #expect(took < (arguments[0] == "receive" ? 14 : arguments[0] == "stop" ? 14 : 5), "\(arguments): \(took)")
+        }
+        let stopped = try home.job(["agent", "stop"], environment: patience, timeout: 40)
+        #expect(stopped.status == 0)
+        try TestHome.eventually("the stopped agent to be gone") { !processIsLive(agent) }
+        // Its job lives on under the next agent.
+        #expect(try home.record(2)["state"] as? String == "Running")
+    }
+}
