@@ -48,12 +48,13 @@ extension Agent {
             guard let start = request.start else { return .failure("bad request: start without a command") }
             guard !start.command.isEmpty else { return .failure("the command is empty") }
             if start.hasInput && fds.isEmpty { return .failure("bad request: input announced but not attached") }
-            for computer in start.computers {
-                do {
-                    _ = try ComputerName(computer)
-                } catch {
-                    return .failure("\(error)")
-                }
+            do {
+                for computer in start.computers { _ = try ComputerName(computer) }
+                for entry in start.remoteEnvironment { try InputCheck.environmentEntry(entry) }
+                for option in start.sshOptions { try InputCheck.sshOption(option) }
+                if let name = start.name { try InputCheck.jobName(name) }
+            } catch {
+                return .failure("\(error)")
             }
             return registry.start(start, stdinFD: start.hasInput ? fds.first : nil)
         case .get:
@@ -73,6 +74,12 @@ extension Agent {
         case .sessionNew:
             guard let session = request.session, !session.computers.isEmpty else {
                 return .failure("bad request: session new without computers")
+            }
+            do {
+                for option in session.sshOptions { try InputCheck.sshOption(option) }
+                if let name = session.name { try InputCheck.jobName(name) }
+            } catch {
+                return .failure("\(error)")
             }
             return registry.openSessions(session)
         case .sessionGet:

@@ -116,9 +116,8 @@ final class Supervisor: @unchecked Sendable {
         let message = String(cString: strerror(error))
         switch stage {
         case 1:
-            if error == ENOENT || error == ENOTDIR {
-                return "working directory \(workingDirectory) does not exist"
-            }
+            if error == ENOENT { return "working directory \(workingDirectory) does not exist" }
+            if error == ENOTDIR { return "working directory \(workingDirectory) is not a folder" }
             return "cannot enter working directory \(workingDirectory): \(message)"
         case 2:
             if error == ENOENT { return "shell \(shell) does not exist" }

@@ -33,6 +33,9 @@ public final class JobClient {
         home: JobHome? = nil, environment: [String: String] = ProcessEnvironment.dictionary(),
         autoStart: Bool = true, agentExecutable: String? = nil
     ) throws {
+        if home == nil, let path = environment["JOB_HOME"], !path.isEmpty, !path.hasPrefix("/") {
+            throw JobClientError(.connection, "JOB_HOME must be an absolute path, not '\(path)'")
+        }
         let home = home ?? JobHome.resolve(environment: environment)
         var info = stat()
         if stat(home.path, &info) == 0 && info.st_uid != getuid() {

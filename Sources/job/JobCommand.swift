@@ -67,6 +67,16 @@ struct CLIFailure: Error {
 
     static func usage(_ message: String) -> CLIFailure { CLIFailure(status: 2, message: message) }
     static func failed(_ message: String = "") -> CLIFailure { CLIFailure(status: 1, message: message) }
+
+    /// Runs a check of the input; what it refuses is a usage error (exit 2).
+    @discardableResult
+    static func checking<T>(_ check: () throws -> T) throws -> T {
+        do {
+            return try check()
+        } catch let error as InputError {
+            throw CLIFailure.usage(error.description)
+        }
+    }
 }
 
 extension String {

@@ -11,6 +11,10 @@ cjob_ignore_sigpipe()
 // A blocked mask is inherited: a caller that blocks SIGINT would make Ctrl-C do nothing.
 cjob_unblock_signals()
 do {
+    // A relative JOB_HOME would name another home in every folder, each with its own agent.
+    if let home = ProcessEnvironment.dictionary()["JOB_HOME"], !home.isEmpty, !home.hasPrefix("/") {
+        throw CLIFailure.usage("JOB_HOME must be an absolute path, not '\(home)'; for example JOB_HOME=$PWD/\(home)")
+    }
     try JobCommand.run(Array(CommandLine.arguments.dropFirst()))
     exit(0)
 } catch let failure as CLIFailure {

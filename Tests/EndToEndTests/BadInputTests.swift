@@ -1,4 +1,5 @@
 import Foundation
+import JobClient
 import JobTestSupport
 import Testing
 
@@ -136,5 +137,72 @@ struct BadInputTests {
         #expect(try home.job("start", "--env", "NOEQUALS", "true").status == 2)
         #expect(try home.job("frobnicate").status == 2)
         #expect(try home.job("--help").status == 0)
+    }
+
+    @Test("--env keys and --ssh-option values that could inject are refused, by the CLI and by the agent")
+    func injectionThroughOptions() throws {
+        let home = try TestHome()
+        let marker = home.scratch + "/injected"
+        let key = try home.job(
+            "invoke", "--computer", "localhost", "--env", "A;touch${IFS}\(marker);B=1", "--as-job", "true")
+        #expect(key.status == 2)
+        #expect(key.stderr.contains("variable name"))
+        let digit = try home.job("start", "--env", "1A=x", "true")
+        #expect(digit.status == 2)
+        let destination = try home.job("invoke", "--computer", "server01", "--ssh-option", "evil.example", "true")
+        #expect(destination.status == 2)
+        #expect(destination.stderr.contains("starting with '-'"))
+        #expect(try home.job("invoke", "--computer", "server01", "--ssh-option", "--", "true").status == 2)
+        #expect(try home.job("get", "--computer", "server01", "--ssh-option", "x").status == 2)
+        // The agent checks the same for callers of the API.
+        let client = try JobClient(environment: home.environment)
+        #expect(throws: JobClientError.self) {
+            _ = try client.invoke(
+                command: "true", computers: ["localhost"], remoteEnvironment: ["A;touch${IFS}\(marker)=1"])
+        }
+        #expect(throws: JobClientError.self) {
+            _ = try client.invoke(command: "true", computers: ["server01"], sshOptions: ["host.example"])
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(try home.job("get", "--format", "json").stdout == "[]\n")
+    }
+
+    @Test(
+        "small things: a file as the folder, a folder as input, a huge name, a relative JOB_HOME, a terminal as input")
+    func smallThings() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "-C", "/etc/passwd", "true")
+        #expect(try home.record(2)["reason"] as? String == "working directory /etc/passwd is not a folder")
+        let folder = try home.job("start", "--input", home.scratch, "cat")
+        #expect(folder.status == 2)
+        #expect(folder.stderr.contains("is a folder"))
+        let name = try home.job("start", "--name", String(repeating: "n", count: 100_000), "true")
+        #expect(name.status == 2)
+        #expect(name.stderr.contains("at most 256 bytes"))
+        #expect(try home.job("start", "--name", "a\u{1B}[2Jb", "true").status == 2)
+        let relative = try home.job(["get"], environment: ["JOB_HOME": "relative/home"])
+        #expect(relative.status == 2)
+        #expect(relative.stderr.contains("absolute path"))
+        #expect(!FileManager.default.fileExists(atPath: home.scratch + "/relative"))
+        // At a terminal (tmux gives one), --input - is refused instead of taking the user's typing.
+        let tty = try home.shell(
+            "script -qec '\"$JOB\" start --input - cat; echo status=$?' /dev/null", timeout: 30)
+        #expect(tty.stdout.contains("status=2"), "\(tty.stdout)")
+        #expect(tty.stdout.contains("is a terminal"))
+        #expect(try home.job("get", "--format", "json").stdout.contains("\"id\": 3") == false)
+    }
+
+    @Test("receive --wait --no-recurse on a running parent waits for it to finish")
+    func receiveNoRecurseWaits() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "read x < \(gate); exit 3")
+        // While the parent runs, the receive does not return: cut off after 2 s, it exits 124.
+        let cut = try home.shell("timeout 2 \"$JOB\" receive 1 --wait --no-recurse; echo status=$?")
+        #expect(cut.stdout == "status=124\n")
+        try home.release(gate)
+        let result = try home.job("receive", "1", "--wait", "--no-recurse")
+        #expect(result.status == 1)
+        #expect(try home.record(1)["state"] as? String == "Failed")
     }
 }

@@ -105,7 +105,7 @@ public enum SSHCommand {
     /// ssh's own last message, the Reason of a child that ssh could not run.
     public static func diagnosis(path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .last { !$0.isEmpty && !$0.hasPrefix("Warning: Permanently added") }
     }
 }

@@ -1,3 +1,5 @@
+import JobCore
+
 /// What one verb accepts: its flags, the options that take a value, and its help text.
 ///
 /// The command line is parsed by hand rather than with swift-argument-parser: measured here,
@@ -26,6 +28,20 @@ struct ParsedArguments {
     func flag(_ name: String) -> Bool { flags.contains(name) }
     func value(_ name: String) -> String? { values[name]?.last }
     func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// `--name` where it names a new job or session: checked (length, control characters).
+    func newName() throws -> String? {
+        guard let name = value("--name") else { return nil }
+        try CLIFailure.checking { try InputCheck.jobName(name) }
+        return name
+    }
+
+    /// `--ssh-option`s, each checked to be one ssh option.
+    func sshOptions() throws -> [String] {
+        let options = all("--ssh-option")
+        for option in options { try CLIFailure.checking { try InputCheck.sshOption(option) } }
+        return options
+    }
 
     /// A number option, or a usage error that says what was expected.
     func number(_ name: String, atLeast minimum: Double = 0) throws -> Double? {

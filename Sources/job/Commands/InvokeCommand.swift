@@ -62,7 +62,7 @@ enum InvokeVerb {
         let client = try JobClient()
         let job: JobRecord
         if !sessions.isEmpty {
-            job = try client.start(command: command, sessions: sessions, name: parsed.value("--name"), asInvoke: true)
+            job = try client.start(command: command, sessions: sessions, name: try parsed.newName(), asInvoke: true)
         } else {
             let throttle = try parsed.integer("--throttle-limit") ?? 32
             guard throttle >= 1 else {
@@ -70,11 +70,10 @@ enum InvokeVerb {
             }
             var environment: [String] = []
             for entry in parsed.all("--env") {
-                guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                    throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
-                }
+                try CLIFailure.checking { try InputCheck.environmentEntry(entry) }
                 environment.append(entry)
             }
+
             var local = ProcessEnvironment.entries()
             for entry in environment {
                 let key = entry[...entry.firstIndex(of: "=")!]
@@ -82,8 +81,8 @@ enum InvokeVerb {
                 local.append(entry)
             }
             job = try client.invoke(
-                command: command, computers: computers, name: parsed.value("--name"), throttleLimit: throttle,
-                sshOptions: parsed.all("--ssh-option"), remoteEnvironment: environment, environment: local)
+                command: command, computers: computers, name: try parsed.newName(), throttleLimit: throttle,
+                sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local)
         }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {

@@ -71,6 +71,12 @@ enum ReceiveVerb {
             client: client, selection: selection, keep: parsed.flag("--keep"), fromStart: parsed.flag("--from-start"),
             noRecurse: parsed.flag("--no-recurse"), prefix: prefix, json: format == "json")
         let grants = try wait ? session.streamUntilFinished() : session.round()
+        // A parent has no output of its own: with --no-recurse, --wait still waits for it.
+        var unfinishedParents = false
+        if wait && parsed.flag("--no-recurse") && !session.readerGone {
+            let waited = try client.wait(selection)
+            unfinishedParents = (waited.jobs ?? []).contains { $0.isParent && $0.state != .completed }
+        }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
         }
@@ -79,7 +85,7 @@ enum ReceiveVerb {
         }
         let problems = Terminal.report(session.problems)
         if wait {
-            let status = Self.status(of: grants)
+            let status = unfinishedParents && grants.isEmpty ? 1 : Self.status(of: grants)
             if status != 0 { throw CLIFailure(status: status, message: "") }
         }
         if problems { throw CLIFailure.failed() }

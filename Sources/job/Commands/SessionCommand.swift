@@ -75,7 +75,7 @@ enum SessionVerb {
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)
         let response = try JobClient().newSessions(
-            computers: computers, name: parsed.value("--name"), shell: shell, sshOptions: parsed.all("--ssh-option"))
+            computers: computers, name: try parsed.newName(), shell: shell, sshOptions: try parsed.sshOptions())
         show(response.sessions ?? [], format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

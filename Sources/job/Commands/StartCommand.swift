@@ -41,16 +41,13 @@ enum StartVerb {
             for option in ["--working-directory", "--env", "--shell", "--input"] where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
-            let job = try JobClient().start(command: text, sessions: [session], name: parsed.value("--name"))
+            let job = try JobClient().start(command: text, sessions: [session], name: try parsed.newName())
             if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
             return
         }
         var environment = ProcessEnvironment.entries()
         for entry in parsed.all("--env") {
-            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                throw CLIFailure.usage("--env takes KEY=VALUE, not '\(entry)'")
-            }
-            let key = entry[...equals]
+            let key = try CLIFailure.checking { try InputCheck.environmentEntry(entry) } + "="
             environment.removeAll { $0.hasPrefix(key) }
             environment.append(entry)
         }
@@ -62,18 +59,28 @@ enum StartVerb {
         var inputFD: Int32? = nil
         if let input = parsed.value("--input") {
             if input == "-" {
+                // Typing meant for this shell would go to a background job instead.
+                guard isatty(0) == 0 else {
+                    throw CLIFailure.usage(
+                        "--input - reads this command's stdin, which is a terminal; pipe data in, or use --input FILE")
+                }
                 inputFD = 0
             } else {
                 let fd = open(input, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else {
                     throw CLIFailure.failed("cannot read --input \(input): \(String(cString: strerror(errno)))")
                 }
+                var info = stat()
+                if fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
+                    close(fd)
+                    throw CLIFailure.usage("--input \(input) is a folder; it takes a file, or - for stdin")
+                }
                 inputFD = fd
             }
         }
         let client = try JobClient()
         let job = try client.start(
-            command: text, name: parsed.value("--name"), workingDirectory: directory, environment: environment,
+            command: text, name: try parsed.newName(), workingDirectory: directory, environment: environment,
             shell: shell, input: inputFD)
         if parsed.flag("--quiet") {
             Terminal.out("\(job.id)\n")

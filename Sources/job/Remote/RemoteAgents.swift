@@ -42,7 +42,7 @@ struct RemoteAgents {
         }
         self.computers = computers
         self.remoteJob = remoteJob
-        self.sshOptions = parsed.all("--ssh-option")
+        self.sshOptions = try parsed.sshOptions()
     }
 
     /// What one computer answered.

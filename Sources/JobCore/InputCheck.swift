@@ -1,0 +1,55 @@
+/// Checks of values that reach a remote shell, the ssh command line or every table row,
+/// made by the command line (a usage error) and again by the agent (for API callers).
+public enum InputCheck {
+    /// The longest job name, in bytes: a name is shown in every table row.
+    public static let maximumNameLength = 256
+
+    /// A `KEY=VALUE` entry whose key is a shell variable name (letters, digits and `_`, not
+    /// starting with a digit): it is written into the remote command text, so nothing else may
+    /// stand there. Returns the key.
+    @discardableResult
+    public static func environmentEntry(_ entry: String) throws(InputError) -> Substring {
+        guard let equals = entry.firstIndex(of: "=") else {
+            throw InputError("--env takes KEY=VALUE, not '\(entry)'")
+        }
+        let key = entry[..<equals]
+        let isName =
+            !key.isEmpty
+            && key.utf8.allSatisfy { byte in
+                (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 95
+            } && !(key.utf8.first! >= 48 && key.utf8.first! <= 57)
+        guard isName else {
+            throw InputError(
+                "--env takes KEY=VALUE where KEY is a variable name (letters, digits and _, not starting with a "
+                    + "digit), not '\(key)'")
+        }
+        return key
+    }
+
+    /// An option for ssh: one argument that starts with `-` (so it can never become the
+    /// destination), and not `--` (which would make the options after it the destination).
+    public static func sshOption(_ option: String) throws(InputError) {
+        guard option.hasPrefix("-"), option != "--", option != "-" else {
+            throw InputError("--ssh-option takes one ssh option starting with '-', e.g. -oPort=2222, not '\(option)'")
+        }
+        if option.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw InputError("--ssh-option '\(option)' holds a control character")
+        }
+    }
+
+    /// A job's name: at most `maximumNameLength` bytes, no control characters.
+    public static func jobName(_ name: String) throws(InputError) {
+        guard name.utf8.count <= maximumNameLength else {
+            throw InputError("--name takes at most \(maximumNameLength) bytes, not \(name.utf8.count)")
+        }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw InputError("--name must not hold control characters (a newline, a tab, an escape)")
+        }
+    }
+}
+
+/// A value that `InputCheck` refused, with what was wrong and what it takes.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
