@@ -37,9 +37,14 @@ public final class Agent: @unchecked Sendable {
         // Everything the agent writes (the store, the logs, the output files) is private;
         // each job gets its caller's umask back.
         umask(0o077)
-        try Self.makeFolder(home.path)
+        try Self.makeFolder(home.path, linkAllowed: true)
         try Self.makeFolder(home.jobsPath)
-        lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let store = home.databasePath
+        try Self.checkFiles([
+            home.agentLockPath, home.startLockPath, home.logPath, store, store + "-wal", store + "-shm",
+            home.path + "/agent.sock", home.path + "/supervisor.sock",
+        ])
+        lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lockFD >= 0 else {
             throw AgentError("cannot open \(home.agentLockPath): \(String(cString: strerror(errno)))")
         }
@@ -78,21 +83,63 @@ public final class Agent: @unchecked Sendable {
         exit(0)
     }
 
-    static func makeFolder(_ path: String) throws {
+    /// Makes a private folder, or checks that an existing one is private: a folder, not a
+    /// symbolic link, owned by this user. One that others can write is refused (they could
+    /// have planted files or links in it); one that others can only read or enter is made
+    /// private.
+    static func makeFolder(_ path: String, linkAllowed: Bool = false) throws {
         var info = stat()
-        if stat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("\(path) exists and is not a folder") }
-            guard access(path, W_OK | X_OK) == 0 else {
-                throw AgentError("cannot write in \(path); set JOB_HOME to a folder you can write")
+        if lstat(path, &info) != 0 {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw AgentError(
+                    "cannot create \(path): \(error.localizedDescription); set JOB_HOME to a folder you can write")
             }
-            return
+            guard lstat(path, &info) == 0 else { throw AgentError("cannot create \(path)") }
         }
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
+        // JOB_HOME itself may be a link to a folder of the user's; what is inside it may not.
+        if info.st_mode & S_IFMT == S_IFLNK && !linkAllowed {
+            throw AgentError("\(path) is a symbolic link; the agent uses only folders of its own there")
+        }
+        if info.st_mode & S_IFMT == S_IFLNK { stat(path, &info) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw AgentError("\(path) exists and is not a folder") }
+        guard info.st_uid == getuid() else {
             throw AgentError(
-                "cannot create \(path): \(error.localizedDescription); set JOB_HOME to a folder you can write")
+                "\(path) belongs to uid \(info.st_uid), not to you (uid \(getuid())); set JOB_HOME to a folder of your own"
+            )
+        }
+        if info.st_mode & 0o022 != 0 {
+            throw AgentError(
+                "\(path) can be written by other users (mode \(String(info.st_mode & 0o777, radix: 8))), who could "
+                    + "plant files or links in it; check what is in it, then make it private (chmod 700 \(path)), "
+                    + "or set JOB_HOME to another folder")
+        }
+        if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw AgentError("cannot write in \(path); set JOB_HOME to a folder you can write")
+        }
+    }
+
+    /// Checks the files the agent opens by name in a home: each one that exists must be a
+    /// plain file (or socket) of this user's, not a link; one that others can read is made
+    /// private (a stored environment may hold secrets).
+    static func checkFiles(_ paths: [String]) throws {
+        for path in paths {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            guard kind == S_IFREG || kind == S_IFSOCK else {
+                throw AgentError(
+                    "\(path) is \(kind == S_IFLNK ? "a symbolic link" : "not a plain file"); the agent will not "
+                        + "write through it: remove it (it is not one the agent made)")
+            }
+            guard info.st_uid == getuid() else {
+                throw AgentError(
+                    "\(path) belongs to uid \(info.st_uid), not to you; remove it (it is not one the agent made)")
+            }
+            if info.st_mode & 0o077 != 0 { chmod(path, 0o600) }
         }
     }
 
@@ -104,7 +151,14 @@ public final class Agent: @unchecked Sendable {
         registry.adopt()
         let socketFolder = (socketPath as NSString).deletingLastPathComponent
         if socketFolder != home.path {
-            try? Self.makeFolder(socketFolder)
+            // /tmp/job-UID may have been made by someone else before us.
+            do {
+                try Self.makeFolder(socketFolder)
+            } catch {
+                log.write("\(error)")
+                if let readyFD { Self.report("\(error)", to: readyFD) }
+                return 1
+            }
         }
         unlink(socketPath)
         listener = cjob_unix_listen(socketPath, 128)

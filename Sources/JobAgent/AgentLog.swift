@@ -6,7 +6,7 @@ final class AgentLog: @unchecked Sendable {
     private let fd: Int32
 
     init(path: String) {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
     }
 
     func write(_ message: String) {

@@ -20,7 +20,7 @@ struct AgentStarter {
 
     func start() throws -> Int32 {
         try makeHome()
-        let lock = open(home.startLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let lock = open(home.startLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else { throw failure("cannot open \(home.startLockPath)") }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}

@@ -199,7 +199,7 @@ extension JobRegistry {
             let errors = home.errorPath(job.instanceId)
             // The files exist (private) before the shell appends to them.
             for path in [output, errors] {
-                let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+                let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
                 if fd >= 0 { close(fd) }
             }
             session.sequence += 1

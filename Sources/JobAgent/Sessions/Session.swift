@@ -159,8 +159,8 @@ final class Session: @unchecked Sendable {
         if isLocal {
             redirections = " >>" + SSHCommand.quote(outputPath) + " 2>>" + SSHCommand.quote(errorPath)
         } else {
-            let out = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            let err = open(errorPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            let out = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let err = open(errorPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
             setFiles(out, err)
             redirections = ""
         }
