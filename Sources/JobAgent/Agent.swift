@@ -42,6 +42,7 @@ public final class Agent: @unchecked Sendable {
         let store = home.databasePath
         try Self.checkFiles([
             home.agentLockPath, home.startLockPath, home.logPath, store, store + "-wal", store + "-shm",
+            home.reservePath,
             home.path + "/agent.sock", home.path + "/supervisor.sock",
         ])
         lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -60,9 +61,9 @@ public final class Agent: @unchecked Sendable {
         socketPath = home.socketPath(environment: environment)
         let database: JobDatabase
         do {
-            database = try JobDatabase(path: home.databasePath)
+            database = try JobDatabase(path: home.databasePath, reservePath: home.reservePath)
         } catch {
-            throw AgentError("cannot open the job store \(home.databasePath): \(error)")
+            throw AgentError("cannot open the job store \(home.databasePath): \(StoreProblem.describe(error))")
         }
         let supervisorSocket = home.supervisorSocketPath(environment: environment)
         let executable = Self.executablePath()

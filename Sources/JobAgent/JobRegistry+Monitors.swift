@@ -243,8 +243,7 @@ extension JobRegistry {
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end
-    /// but died before it said so) or unknown: told to exit, an unknown job killed first.
-    /// Lock held.
+    /// but died before it said so): told to exit. Lock held.
     private func releaseStrayMonitors() {
         guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return }
         let prefix = "@" + home.monitorPrefix
@@ -257,14 +256,16 @@ extension JobRegistry {
             guard seen.insert(instanceId).inserted else { continue }
             if let id = known[instanceId], monitorLinks[id] != nil || orphanWatches[id] != nil { continue }
             if let id = known[instanceId], jobs[id]?.state.isFinished == false { continue }
+            // A job no stored row knows cannot come from this store (rows are stored before
+            // launches): it is another store's at the same path (one restored, or the folder
+            // mounted over), so it is left alone.
+            guard known[instanceId] != nil else {
+                log.write("a job monitor of another store at this path (\(instanceId)) is left alone")
+                continue
+            }
             var peer: pid_t = 0
             let fd = cjob_monitor_connect(home.monitorName(instanceId), &peer)
             guard fd >= 0 else { continue }
-            if known[instanceId] == nil {
-                log.write("a monitor of no stored job (\(instanceId)) was found; its job is killed")
-                _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_SIGNAL), SIGKILL)
-                Self.awaitEnd(fd, seconds: 2)
-            }
             _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0)
             close(fd)
         }
@@ -284,19 +285,6 @@ extension JobRegistry {
                 if entry.revents != 0 { readMonitor(id) } else { waiting.append(id) }
             }
             pending = waiting
-        }
-    }
-
-    /// Reads a monitor's messages until its END, at most `seconds`.
-    private static func awaitEnd(_ fd: Int32, seconds: Double) {
-        let deadline = Monitor.now() + seconds
-        var message = cjob_monitor_message()
-        while Monitor.now() < deadline {
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, 100)
-            while cjob_monitor_receive(fd, &message) == 0 {
-                if message.kind == UInt32(CJOB_MONITOR_END) { return }
-            }
         }
     }
 

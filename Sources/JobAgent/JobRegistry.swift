@@ -93,6 +93,12 @@ final class JobRegistry: @unchecked Sendable {
         }
         if let reason, record == nil { job.reason = reason }
         refreshSizes(&job)
+        // A job that failed while the disk of its output was full most likely failed of that.
+        if job.state == .failed, let kind = record?.kind, !kind.isLaunchFailure, DiskSpace.isFull(home.jobsPath) {
+            job.reason =
+                (job.reason ?? "failed") + "; the disk holding its output (\(home.jobsPath)) is full, "
+                + "so its output may be cut short"
+        }
     }
 
     func refreshSizes(_ job: inout StoredJob) {
@@ -693,6 +699,8 @@ final class JobRegistry: @unchecked Sendable {
             if !removed.isEmpty {
                 let gone = Set(removed.flatMap { [$0.id] + $0.childIds })
                 orderedIds.removeAll(where: gone.contains)
+                // Space was freed: the store's reserve is made again if it was used.
+                database.refillReserve()
             }
             generation &+= 1
             monitor.broadcast()

@@ -38,6 +38,8 @@ public struct JobHome: Sendable, Equatable {
     public var agentLockPath: String { path + "/agent.lock" }
     public var startLockPath: String { path + "/start.lock" }
     public var logPath: String { path + "/agent.log" }
+    /// Space kept for the store, given back when the disk is full (see `JobDatabase`).
+    public var reservePath: String { path + "/reserve" }
 
     /// The abstract socket name of a job's monitor: the uid and this home in it, so that
     /// two homes or two users never meet. The agent finds a job's monitor by it, also after

@@ -6,9 +6,25 @@ import JobCore
 /// Each method is one transaction. Output bytes live in files, never here.
 public final class JobDatabase: @unchecked Sendable {
     private let queue: DatabaseQueue
+    /// A file kept beside the store to be deleted when the disk is full, so that the store can
+    /// still record ends and deletions (and so free space) and the agent can start again.
+    public let reservePath: String?
+    /// The reserve's size: room for many small transactions and the WAL's shared memory.
+    public static let reserveSize = 1 << 20
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    /// With `reservePath`, a disk found full is given the reserve back, and the open retried.
+    public init(path: String, reservePath: String? = nil) throws {
+        self.reservePath = reservePath
+        do {
+            queue = try Self.openQueue(path)
+        } catch  where StoreProblem.isDiskFull(error, folder: Self.folder(of: path)) && Self.release(reservePath) {
+            queue = try Self.openQueue(path)
+        }
+        refillReserve()
+    }
+
+    private static func openQueue(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // NORMAL in WAL mode survives a crash of the agent; only a power loss can
@@ -19,11 +35,49 @@ public final class JobDatabase: @unchecked Sendable {
             try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
         }
         configuration.busyMode = .timeout(5)
-        queue = try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in
             _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
         }
-        try Self.migrator.migrate(queue)
+        try migrator.migrate(queue)
+        return queue
+    }
+
+    private static func folder(of path: String) -> String {
+        String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+
+    /// Deletes the reserve; whether there was one to delete.
+    private static func release(_ path: String?) -> Bool {
+        guard let path else { return false }
+        return unlink(path) == 0
+    }
+
+    /// Makes the reserve again where it is missing and the disk has room; call after space
+    /// was freed. Best effort: a disk still full leaves it missing.
+    public func refillReserve() {
+        guard let reservePath, access(reservePath, F_OK) != 0 else { return }
+        let fd = Glibc.open(reservePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return }
+        defer { Glibc.close(fd) }
+        if posix_fallocate(fd, 0, off_t(Self.reserveSize)) != 0 {
+            unlink(reservePath)
+        }
+    }
+
+    /// One write transaction; when the disk is full, the reserve is given back and the
+    /// transaction tried once more.
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.write(body)
+        } catch  where StoreProblem.isDiskFull(error) && Self.release(reservePath) {
+            return try queue.write(body)
+        }
+    }
+
+    /// Whether the store is sound (`PRAGMA integrity_check`).
+    public func integrityCheck() throws -> String {
+        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
 
     static var migrator: DatabaseMigrator {
@@ -93,7 +147,7 @@ public final class JobDatabase: @unchecked Sendable {
     /// does the parent unless it has a name. Returns them with their Ids.
     public func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
         let blob = Self.encode(environment)
-        return try queue.write { db in
+        return try write { db in
             let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counter WHERE name = 'jobId'")) ?? 0
             var made: [StoredJob] = []
             var parentRow = parent
@@ -120,7 +174,7 @@ public final class JobDatabase: @unchecked Sendable {
     /// past them, in one transaction.
     public func insert(_ made: [StoredJob], environment: [String]) throws {
         let blob = Self.encode(environment)
-        try queue.write { db in
+        try write { db in
             for row in made {
                 try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
             }
@@ -134,7 +188,7 @@ public final class JobDatabase: @unchecked Sendable {
     /// Writes back the mutable columns of these jobs in one transaction.
     public func update(_ jobs: [StoredJob]) throws {
         guard !jobs.isEmpty else { return }
-        try queue.write { db in
+        try write { db in
             for job in jobs {
                 try db.cachedStatement(
                     sql: """
@@ -156,7 +210,7 @@ public final class JobDatabase: @unchecked Sendable {
     /// Deletes these jobs (with their children).
     public func delete(ids: [Int]) throws {
         guard !ids.isEmpty else { return }
-        try queue.write { db in
+        try write { db in
             for id in ids {
                 try db.execute(sql: "DELETE FROM job WHERE id = ? OR parentId = ?", arguments: [id, id])
             }

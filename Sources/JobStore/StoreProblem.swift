@@ -3,18 +3,32 @@ import GRDB
 
 /// Store errors worded for the person who reads them.
 public enum StoreProblem {
-    /// Whether the store failed because its disk (or the user's quota) is full.
-    public static func isDiskFull(_ error: Error) -> Bool {
+    /// Whether the store failed because its disk (or the user's quota) is full: SQLite says
+    /// so, or (given the store's folder) it reports an I/O error while that disk has no room.
+    public static func isDiskFull(_ error: Error, folder: String? = nil) -> Bool {
         guard let error = error as? DatabaseError else { return false }
-        return error.resultCode == .SQLITE_FULL || error.extendedResultCode == .SQLITE_IOERR_WRITE
-            || error.extendedResultCode == .SQLITE_IOERR_SHMSIZE || error.extendedResultCode == .SQLITE_IOERR_FSYNC
+        if error.resultCode == .SQLITE_FULL { return true }
+        guard error.resultCode == .SQLITE_IOERR else { return false }
+        if let folder { return DiskSpace.isFull(folder) }
+        return error.extendedResultCode == .SQLITE_IOERR_WRITE || error.extendedResultCode == .SQLITE_IOERR_SHMSIZE
+            || error.extendedResultCode == .SQLITE_IOERR_FSYNC
     }
 
     /// What went wrong, with what to do when the disk is full.
-    public static func describe(_ error: Error) -> String {
-        if isDiskFull(error) {
+    public static func describe(_ error: Error, folder: String? = nil) -> String {
+        if isDiskFull(error, folder: folder) {
             return "the disk is full (\(error)); free space, for example with job remove --state Completed"
         }
         return "\(error)"
+    }
+}
+
+/// Free space on a disk, as the user may use it.
+public enum DiskSpace {
+    /// Whether the file system holding `path` has less than 64 KiB left for this user.
+    public static func isFull(_ path: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return false }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 << 10
     }
 }

@@ -207,3 +207,70 @@ func parentPid(of pid: Int32) -> Int32? {
 func processName(_ pid: Int32) -> String? {
     (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
 }
+
+@Suite("a full disk")
+struct FullDiskTests {
+    @Test("a job that fills the disk fails saying so; remove frees space; the agent starts again on a full disk")
+    func fullDisk() throws {
+        let disk = FileManager.default.temporaryDirectory.path + "/job-disk-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mounted = try TestHome.run(
+            "/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk], stdin: nil, environment: [:],
+            directory: "/", timeout: 30)
+        guard mounted.status == 0 else { throw TestFailure("cannot mount a tmpfs (root needed): \(mounted.stderr)") }
+        defer {
+            _ = try? TestHome.run(
+                "/bin/umount", ["-l", disk], stdin: nil, environment: [:], directory: "/", timeout: 30)
+        }
+        let home = try TestHome(in: disk)
+        defer { home.close() }
+        func free() -> UInt64 {
+            var info = statvfs()
+            statvfs(disk, &info)
+            return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+        }
+
+        // 1. A job that writes more than the disk holds: Failed, and the Reason says why.
+        try home.job("start", "--quiet", "head -c 20M /dev/zero")
+        try home.job("wait", "1")
+        let filled = try home.record(2)
+        #expect(filled["state"] as? String == "Failed")
+        #expect((filled["reason"] as? String ?? "").contains("is full"), "\(filled["reason"] ?? "")")
+
+        // 2. remove frees its space.
+        let before = free()
+        #expect(try home.job("remove", "1").status == 0)
+        #expect(free() > before + (1 << 20))
+
+        // 3. The disk full again while no agent runs, and a job ends meanwhile.
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 3, 4
+        let filler = disk + "/filler"
+        _ = try TestHome.run(
+            "/bin/sh", ["-c", "head -c 20M /dev/zero > \(filler)"], stdin: nil, environment: [:], directory: "/",
+            timeout: 30)
+        #expect(free() < 64 << 10)
+        #expect(try home.job("agent", "stop").status == 0)
+        try home.release(gate)
+        // The agent starts on the full disk and stores the end that came meanwhile.
+        let got = try home.job("get", "3", "--format", "json")
+        #expect(got.status == 0, "\(got.stderr)")
+        let ended = try home.record(4)
+        #expect(ended["exitStatus"] as? Int == 6)
+
+        // 4. Space back: jobs run again, and the store is sound.
+        unlink(filler)
+        #expect(try home.job("start", "--quiet", "echo ok").stdout == "5\n")
+        #expect(try home.job("receive", "5", "--wait").stdout == "ok\n")
+        #expect(try home.job("agent", "stop").status == 0)
+        let check = try TestHome.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+                home.path + "/jobs.sqlite",
+            ],
+            stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        #expect(check.stdout == "ok\n")
+    }
+}

@@ -21,8 +21,12 @@ public final class TestHome: @unchecked Sendable {
     public let scratch: String
     private var closed = false
 
-    public init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/job-test-" + UUID().uuidString.prefix(8)
+    public convenience init() throws {
+        try self.init(in: FileManager.default.temporaryDirectory.path + "/job-test-" + UUID().uuidString.prefix(8))
+    }
+
+    /// A home in `base/home`, with a scratch folder `base/scratch`.
+    public init(in base: String) throws {
         path = base + "/home"
         scratch = base + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
