@@ -7,6 +7,7 @@ extension Agent {
     /// Answers one client's requests until it hangs up. A malformed frame gets an error
     /// and a closed connection.
     func serve(_ channel: FrameChannel) {
+        defer { registry.dropClaims(connection: channel.fd) }
         while true {
             let request: Request
             let fds: [Int32]
@@ -60,9 +61,9 @@ extension Agent {
         case .get:
             return registry.get(selection, request.get ?? GetOptions())
         case .receive:
-            return registry.receive(selection, request.receive ?? ReceiveOptions())
+            return registry.receive(selection, request.receive ?? ReceiveOptions(), connection: connection)
         case .advance:
-            return registry.advance(request.advance ?? [])
+            return registry.advance(request.advance ?? [], connection: connection)
         case .waitEvent:
             return registry.waitEvent(since: request.generation ?? 0, timeout: request.timeout, connection: connection)
         case .wait:

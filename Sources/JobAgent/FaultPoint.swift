@@ -9,6 +9,8 @@ enum FaultPoint: String {
     case startAfterInsert = "start-after-insert"
     /// `start`: the children are launched, their pids not stored yet.
     case startAfterLaunch = "start-after-launch"
+    /// `receive`: a reader has written what it claimed and ends its claim.
+    case receiveAfterWrite = "receive-after-write"
     /// `remove`: the rows are deleted, the output files not yet.
     case removeAfterDelete = "remove-after-delete"
 

@@ -38,6 +38,8 @@ final class JobRegistry: @unchecked Sendable {
     /// Every job's Id, in order (new jobs have the highest Ids).
     var orderedIds: [Int] = []
     var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
+    /// The parts of children's output that a connection is writing out (see `receive`).
+    var claims: [Int: ReadClaim] = [:]
     /// Goes up with every change a waiting client may care about.
     var generation: UInt64 = 0
     /// The last Id handed out; the store's counter follows it in the same transaction.
@@ -434,29 +436,53 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - receive
 
-    /// Hands out the output files of the selected children and where reading starts.
-    func receive(_ selection: JobSelection, _ options: ReceiveOptions) -> Response {
+    /// Hands out the output files of the selected children and the part each reader is to
+    /// read. Without `keep` that part is claimed: the read positions move to its end at once
+    /// (and are stored), so two readers never get the same bytes, and an agent that dies while
+    /// a reader writes does not hand them out again. While one connection holds a claim on a
+    /// child, others get nothing of it until it is released (`advance`) or that connection
+    /// closes. Lock held inside.
+    func receive(_ selection: JobSelection, _ options: ReceiveOptions, connection: Int32) -> Response {
         monitor.withLock {
             let result = select(selection)
             var seen = Set<Int>()
             var grants: [StreamGrant] = []
+            var changed: [StoredJob] = []
             for selected in result.jobs {
                 let ids = selected.isParent ? (options.noRecurse ? [] : selected.childIds) : [selected.id]
                 for id in ids where !seen.contains(id) {
                     seen.insert(id)
                     guard var job = jobs[id] else { continue }
                     refreshSizes(&job)
-                    jobs[id] = job
                     let paths = LaunchPaths(home: home, instanceId: job.instanceId)
-                    grants.append(
-                        StreamGrant(
-                            id: job.id, instanceId: job.instanceId, name: job.name,
-                            computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
-                            outputOffset: options.fromStart ? 0 : job.outputRead,
-                            errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
-                            exitStatus: job.exitStatus, signal: job.signal))
+                    var grant = StreamGrant(
+                        id: job.id, instanceId: job.instanceId, name: job.name,
+                        computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
+                        outputOffset: options.fromStart ? 0 : job.outputRead,
+                        errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
+                        exitStatus: job.exitStatus, signal: job.signal)
+                    if !options.keep {
+                        if let claim = claims[id], claim.connection != connection {
+                            // Another reader is writing these bytes: none for this one now.
+                            grant.outputOffset = job.outputRead
+                            grant.errorOffset = job.errorRead
+                            grant.outputEnd = job.outputRead
+                            grant.errorEnd = job.errorRead
+                        } else {
+                            grant.outputEnd = max(grant.outputOffset, job.outputSize)
+                            grant.errorEnd = max(grant.errorOffset, job.errorSize)
+                            job.outputRead = grant.outputEnd
+                            job.errorRead = grant.errorEnd
+                            claims[id] = ReadClaim(
+                                connection: connection, outputEnd: grant.outputEnd, errorEnd: grant.errorEnd)
+                            changed.append(job)
+                        }
+                    }
+                    jobs[id] = job
+                    grants.append(grant)
                 }
             }
+            persist(changed)
             var response = Response()
             response.streams = grants
             response.generation = generation
@@ -465,22 +491,46 @@ final class JobRegistry: @unchecked Sendable {
         }
     }
 
-    /// Moves read positions to where a client finished writing.
-    func advance(_ advances: [ReadAdvance]) -> Response {
-        monitor.withLock {
+    /// Ends a connection's claims: where its reader got short of a claim's end (it went away,
+    /// or held back a partial line), the position goes back to there, so that those bytes are
+    /// read next.
+    func advance(_ advances: [ReadAdvance], connection: Int32) -> Response {
+        FaultPoint.receiveAfterWrite.reached()
+        return monitor.withLock {
             var changed: [StoredJob] = []
             for advance in advances {
                 guard let id = slots.values.first(where: { $0.job.instanceId == advance.instanceId })?.job.id,
-                    var job = jobs[id]
+                    var job = jobs[id], let claim = claims[id], claim.connection == connection
                 else { continue }
-                job.outputRead = max(0, advance.output)
-                job.errorRead = max(0, advance.error)
-                refreshSizes(&job)
-                jobs[id] = job
-                changed.append(job)
+                claims[id] = nil
+                var moved = false
+                if job.outputRead == claim.outputEnd && advance.output < claim.outputEnd {
+                    job.outputRead = max(0, advance.output)
+                    moved = true
+                }
+                if job.errorRead == claim.errorEnd && advance.error < claim.errorEnd {
+                    job.errorRead = max(0, advance.error)
+                    moved = true
+                }
+                if moved {
+                    jobs[id] = job
+                    changed.append(job)
+                }
             }
             persist(changed)
+            monitor.broadcast()
             return Response()
+        }
+    }
+
+    /// Drops the claims of a connection that closed: what it had claimed counts as read.
+    func dropClaims(connection: Int32) {
+        monitor.withLock {
+            let held = claims.filter { $0.value.connection == connection }.map(\.key)
+            guard !held.isEmpty else { return }
+            for id in held { claims[id] = nil }
+            generation &+= 1
+            monitor.broadcast()
         }
     }
 
@@ -736,6 +786,13 @@ final class JobRegistry: @unchecked Sendable {
             return response
         }
     }
+}
+
+/// The part of a child's two streams that one connection is reading.
+struct ReadClaim {
+    var connection: Int32
+    var outputEnd: Int64
+    var errorEnd: Int64
 }
 
 /// One job of the registry.

@@ -34,17 +34,20 @@ public enum OutputPump {
     /// Copies `path` from `offset` to its current end. `final` says the job has finished, so
     /// a last line without a newline is written too (in prefixed and JSON styles it is
     /// otherwise held back until its newline arrives).
-    public static func copy(path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool) -> Result
-    {
+    /// With `end`, copies no further than there (the part the agent claimed for this reader).
+    public static func copy(
+        path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool, end: Int64? = nil
+    ) -> Result {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { return Result(position: offset, readerGone: false) }
         defer { close(input) }
+        var info = stat()
+        let size = fstat(input, &info) == 0 ? Int64(info.st_size) : 0
+        let limit = min(size, end ?? .max)
         if style == .raw {
-            return copyRaw(input, from: offset, to: out)
+            return copyRaw(input, from: offset, upTo: limit, to: out)
         }
         var position = offset
-        var info = stat()
-        let limit = fstat(input, &info) == 0 ? Int64(info.st_size) : 0
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var carry: [UInt8] = []
         while true {
@@ -113,10 +116,10 @@ public enum OutputPump {
         }
     }
 
-    private static func copyRaw(_ input: Int32, from offset: Int64, to out: Int32) -> Result {
+    private static func copyRaw(_ input: Int32, from offset: Int64, upTo limit: Int64, to out: Int32) -> Result {
         var position = off_t(offset)
-        while true {
-            let n = cjob_sendfile(out, input, &position, 1 << 30)
+        while position < limit {
+            let n = cjob_sendfile(out, input, &position, Int(min(1 << 30, limit - Int64(position))))
             if n > 0 { continue }
             if n == 0 { return Result(position: Int64(position), readerGone: false) }
             if errno == EPIPE { return Result(position: Int64(position), readerGone: true) }
@@ -124,15 +127,17 @@ public enum OutputPump {
         }
         // sendfile does not take every kind of output (an O_APPEND file): copy by hand.
         var buffer = [UInt8](repeating: 0, count: 1 << 17)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, $0.count, position) }
+        while position < limit {
+            let wanted = Int(min(Int64(buffer.count), limit - Int64(position)))
+            let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, wanted, position) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return Result(position: Int64(position), readerGone: false) }
+            if n <= 0 { break }
             var slice = buffer[..<n]
             let written = FileWriter.writeAll(out, &slice)
             position += off_t(written)
             if written < n { return Result(position: Int64(position), readerGone: true) }
         }
+        return Result(position: Int64(position), readerGone: false)
     }
 }
 

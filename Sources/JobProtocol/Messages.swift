@@ -8,7 +8,7 @@ import JobCore
 
 /// The version of the client–agent protocol; both sides refuse to talk across versions.
 public enum ProtocolVersion {
-    public static let current = 3
+    public static let current = 4
     /// The product's version, shown by `job --version` and `job agent status`.
     public static let product = "0.1.0"
 }
@@ -115,7 +115,9 @@ public struct ReceiveOptions: Sendable {
     public init() {}
 }
 
-/// Where a client finished reading one child's streams; the agent moves the read positions.
+/// Where a client got to within the part of one child's streams it claimed (short of the end
+/// when its reader went away, or a partial line was held back); the agent moves the read
+/// positions back to there, if no one has claimed after it.
 public struct ReadAdvance: Sendable {
     public var instanceId: String
     public var output: Int64
@@ -154,6 +156,10 @@ public struct StreamGrant: Sendable {
     public var errorPath: String
     public var outputOffset: Int64
     public var errorOffset: Int64
+    /// Where this reader's part ends (exclusive): the bytes from the offset to here are its
+    /// alone, claimed for it by the agent. -1 with `keep`: to the end of the file.
+    public var outputEnd: Int64 = -1
+    public var errorEnd: Int64 = -1
     public var state: JobState
     public var reason: String?
     public var exitStatus: Int?
@@ -426,6 +432,8 @@ extension Response: WireMessage {
                 w.string(g.errorPath)
                 w.int(Int(g.outputOffset))
                 w.int(Int(g.errorOffset))
+                w.int(Int(g.outputEnd))
+                w.int(Int(g.errorEnd))
                 w.string(g.state.rawValue)
                 w.optional(g.reason) { $0.string($1) }
                 w.optional(g.exitStatus) { $0.int($1) }
@@ -467,12 +475,24 @@ extension Response: WireMessage {
         jobs = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
         streams = try r.optional { r in
             try r.array { r in
-                StreamGrant(
-                    id: try r.int(), instanceId: try r.string(), name: try r.string(), computer: try r.string(),
-                    outputPath: try r.string(), errorPath: try r.string(), outputOffset: Int64(try r.int()),
-                    errorOffset: Int64(try r.int()), state: try r.enumeration(JobState.self),
-                    reason: try r.optional { try $0.string() }, exitStatus: try r.optional { try $0.int() },
-                    signal: try r.optional { try $0.int() })
+                let id = try r.int()
+                let instanceId = try r.string()
+                let name = try r.string()
+                let computer = try r.string()
+                let outputPath = try r.string()
+                let errorPath = try r.string()
+                let outputOffset = Int64(try r.int())
+                let errorOffset = Int64(try r.int())
+                let outputEnd = Int64(try r.int())
+                let errorEnd = Int64(try r.int())
+                var grant = StreamGrant(
+                    id: id, instanceId: instanceId, name: name, computer: computer, outputPath: outputPath,
+                    errorPath: errorPath, outputOffset: outputOffset, errorOffset: errorOffset,
+                    state: try r.enumeration(JobState.self), reason: try r.optional { try $0.string() },
+                    exitStatus: try r.optional { try $0.int() }, signal: try r.optional { try $0.int() })
+                grant.outputEnd = outputEnd
+                grant.errorEnd = errorEnd
+                return grant
             }
         }
         status = try r.optional { r in

@@ -274,3 +274,59 @@ struct FullDiskTests {
         #expect(check.stdout == "ok\n")
     }
 }
+
+@Suite("several readers of one job")
+struct ReadersTests {
+    @Test("two readers at once receive every byte exactly once between them", arguments: [false, true])
+    func twoReaders(prefixed: Bool) throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job(
+            "start", "--quiet",
+            "read x < \(gate); i=0; while [ $i -lt 6000 ]; do i=$((i+1)); echo line$i; "
+                + "[ $((i % 300)) = 0 ] && sleep 0.01; done; true")
+        let flags = prefixed ? ["--prefix"] : []
+        let readers = (0..<2).map { _ in
+            Thread.detachNewThreadWithResult { try? home.job(["receive", "1", "--wait"] + flags, timeout: 120) }
+        }
+        try home.release(gate)
+        let outputs = readers.map { $0.value()??.stdout ?? "" }
+        var lines = outputs.flatMap { $0.split(separator: "\n").map(String.init) }
+        if prefixed { lines = lines.map { String($0.dropFirst("Job2: ".count)) } }
+        #expect(lines.count == 6000, "\(lines.count) lines")
+        #expect(Set(lines).count == 6000)
+        #expect(Set(lines) == Set((1...6000).map { "line\($0)" }))
+        #expect(try home.job("receive", "1").stdout.isEmpty)
+    }
+
+    @Test("the agent killed after a reader wrote its part: the next reader does not get those bytes again")
+    func killedAfterWrite() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "echo first; echo second >&2")
+        try home.job("wait", "1")
+        #expect(try home.job("agent", "stop").status == 0)
+        let first = try home.job(["receive", "1"], environment: ["JOB_TEST_FAULT": "receive-after-write"])
+        #expect(first.stdout == "first\n")
+        #expect(first.stderr.contains("second"))
+        let again = try home.job("receive", "1")
+        #expect(again.stdout == "")
+        #expect(!again.stderr.contains("second"))
+        // What was never claimed is still there for the next reader.
+        try home.job("start", "--quiet", "echo third")
+        try home.job("wait", "3")
+        #expect(try home.job("receive", "3").stdout == "third\n")
+    }
+
+    @Test("a reader that goes away early gives back what its pipe did not take")
+    func earlyExit() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "seq 1 100000")
+        try home.job("wait", "1")
+        let head = try home.shell("\"$JOB\" receive 1 | head -n 1")
+        #expect(head.stdout == "1\n")
+        let rest = try home.job("receive", "1")
+        let all = try home.job("receive", "1", "--from-start", "--keep")
+        #expect(all.stdout.hasSuffix(rest.stdout))
+        #expect(rest.stdout.hasSuffix("100000\n"))
+    }
+}

@@ -189,12 +189,21 @@ struct ReceiveSession {
         func label(_ grant: StreamGrant) -> String { computers.count > 1 ? grant.computer : grant.name }
         var advances: [ReadAdvance] = []
         for grant in grants {
-            guard !readerGone else { break }
+            guard !readerGone else {
+                // Nothing of this one was written: all of its claim is read next time.
+                if grant.outputEnd >= 0 {
+                    advances.append(
+                        ReadAdvance(instanceId: grant.instanceId, output: grant.outputOffset, error: grant.errorOffset))
+                }
+                continue
+            }
             var (output, error) = (grant.outputOffset, grant.errorOffset)
-            if let known = positions[grant.instanceId] {
+            // With --keep nothing moves in the agent: this reader remembers where it got to.
+            if keep, let known = positions[grant.instanceId] {
                 output = max(output, known.0)
                 error = max(error, known.1)
             }
+            let claimed = grant.outputEnd >= 0
             let final = grant.state.isFinished
             let outStyle: OutputStyle =
                 json
@@ -204,19 +213,22 @@ struct ReceiveSession {
                 json
                 ? .json(id: grant.id, computer: grant.computer, stream: "error")
                 : prefixed ? .prefixed(label(grant)) : .raw
-            let out = OutputPump.copy(path: grant.outputPath, from: output, to: 1, style: outStyle, final: final)
+            let out = OutputPump.copy(
+                path: grant.outputPath, from: output, to: 1, style: outStyle, final: final,
+                end: claimed ? grant.outputEnd : nil)
             output = out.position
             readerGone = out.readerGone
             if !readerGone {
                 let err = OutputPump.copy(
-                    path: grant.errorPath, from: error, to: json ? 1 : 2, style: errStyle, final: final)
+                    path: grant.errorPath, from: error, to: json ? 1 : 2, style: errStyle, final: final,
+                    end: claimed ? grant.errorEnd : nil)
                 error = err.position
                 readerGone = err.readerGone
             }
             positions[grant.instanceId] = (output, error)
-            if output != grant.outputOffset || error != grant.errorOffset {
-                advances.append(ReadAdvance(instanceId: grant.instanceId, output: output, error: error))
-            }
+            // Every claim is ended, so that other readers of the job get their turn; where this
+            // one got short of its end, the rest is read next.
+            if claimed { advances.append(ReadAdvance(instanceId: grant.instanceId, output: output, error: error)) }
         }
         if !keep { try client.advance(advances) }
         return grants
