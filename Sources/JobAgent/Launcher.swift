@@ -83,7 +83,7 @@ final class Supervisor: @unchecked Sendable {
         var block: [UInt8] = []
         block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })
         for string in strings {
-            block.append(contentsOf: string.utf8.map { $0 == 0 ? UInt8(ascii: " ") : $0 })
+            block.append(contentsOf: LosslessText.encode(string).map { $0 == 0 ? UInt8(ascii: " ") : $0 })
             block.append(0)
         }
         var reply = cjob_supervisor_reply()

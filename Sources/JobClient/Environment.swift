@@ -1,18 +1,31 @@
+import JobCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The process environment, read straight from `environ` (no Foundation needed).
 public enum ProcessEnvironment {
-    /// Every `KEY=VALUE` entry, in order.
+    /// Every `KEY=VALUE` entry, in order; bytes that are not UTF-8 kept (`LosslessText`).
     public static func entries() -> [String] {
         var result: [String] = []
         var pointer = environ
         while let entry = pointer.pointee {
-            result.append(String(cString: entry))
+            result.append(
+                LosslessText.decode(
+                    UnsafeBufferPointer(start: entry, count: strlen(entry)).map(UInt8.init(bitPattern:))))
             pointer += 1
         }
         return result
+    }
+
+    /// This program's arguments; bytes that are not UTF-8 kept (`LosslessText`).
+    public static func arguments() -> [String] {
+        (0..<Int(CommandLine.argc)).map { index in
+            guard let argument = CommandLine.unsafeArgv[index] else { return "" }
+            return LosslessText.decode(
+                UnsafeBufferPointer(start: argument, count: strlen(argument)).map(UInt8.init(bitPattern:)))
+        }
     }
 
     public static func dictionary() -> [String: String] {

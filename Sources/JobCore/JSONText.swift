@@ -2,6 +2,7 @@
 public enum JSONText {
     /// `text` as a JSON string literal, with quotes.
     public static func string(_ text: String) -> String {
+        let text = LosslessText.shown(text)
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
             return "\"" + text + "\""
         }

@@ -76,6 +76,7 @@ public enum JobFormatter {
 
     /// A cell shows control characters (a command's newlines) as spaces so a row stays a line.
     static func cellText(_ text: String) -> String {
+        let text = LosslessText.shown(text)
         guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
         return String(
             String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))

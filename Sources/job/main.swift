@@ -15,7 +15,7 @@ do {
     if let home = ProcessEnvironment.dictionary()["JOB_HOME"], !home.isEmpty, !home.hasPrefix("/") {
         throw CLIFailure.usage("JOB_HOME must be an absolute path, not '\(home)'; for example JOB_HOME=$PWD/\(home)")
     }
-    try JobCommand.run(Array(CommandLine.arguments.dropFirst()))
+    try JobCommand.run(Array(ProcessEnvironment.arguments().dropFirst()))
     exit(0)
 } catch let failure as CLIFailure {
     if !failure.output.isEmpty { Terminal.out(failure.output) }

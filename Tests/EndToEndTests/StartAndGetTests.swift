@@ -137,3 +137,26 @@ struct StartAndGetTests {
         #expect(try home.job("get", "--state", "Running", "--format", "json").stdout == "[]\n")
     }
 }
+
+@Suite("bytes that are not UTF-8, end to end")
+struct NonUTF8Tests {
+    @Test("ff fe in an argument, the environment and --env reach the job unchanged, here and over ssh")
+    func unchanged() throws {
+        let computers = try sharedComputers.get()
+        let home = try TestHome()
+        let script = """
+            A=$(printf 'a\\377\\376b'); export W="$A"
+            "$JOB" start --quiet --env "K=$A" -- sh -c 'printf "%s|%s|%s" "$1" "$W" "$K"' sh "$A" > /dev/null
+            "$JOB" receive 1 --wait
+            printf '\\n'
+            JOB_SSH_CONFIG=\(computers.sshConfig) "$JOB" invoke --computer server01 --env "K=$A" \
+                "printf '%s|%s' \"\\$K\" '$A'"
+            """
+        let result = try home.shell(script)
+        let odd: [UInt8] = [0x61, 0xFF, 0xFE, 0x62]
+        let bar = Array("|".utf8)
+        // One computer: its output as it is, untagged.
+        let expected = odd + bar + odd + bar + odd + [10] + odd + bar + odd
+        #expect(result.stdoutBytes == expected, "\(result.stdoutBytes) \(result.stderr)")
+    }
+}

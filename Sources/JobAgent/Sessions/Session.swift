@@ -142,7 +142,7 @@ final class Session: @unchecked Sendable {
     /// Writes a line to the shell. Lock held (a line is small; the shell is reading).
     @discardableResult
     func send(_ line: String) -> Bool {
-        var bytes = Array(line.utf8)[...]
+        var bytes = LosslessText.encode(line)[...]
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
