@@ -39,18 +39,19 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "job-bench",
-            dependencies: ["JobClient", "JobCore"],
+            dependencies: ["JobClient", "JobCore", "JobTestSupport"],
             path: "Benchmarks/job-bench",
             swiftSettings: swiftSettings),
         .target(
             name: "JobTestSupport",
-            dependencies: ["JobCore"],
+            dependencies: ["JobCore", "JobProtocol", "JobClient"],
             path: "Tests/JobTestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "JobCoreTests", dependencies: ["JobCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore"], swiftSettings: swiftSettings),
+            name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JobTestSupport", "JobClient", "JobCore", "JobProtocol", "CJobSupport"],

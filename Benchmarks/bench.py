@@ -200,6 +200,18 @@ def main():
         g = timed(lambda: run([job, "get"], env), 20) * 1000
         base_g = timed(lambda: run(["sh", "-c", "true"], env), 20) * 1000
         report(f"(f) job get with {many} jobs, median", g, "ms", "sh -c true", base_g, "< 50 ms", g < 50)
+
+        # (g) load: 500 running jobs, 50 clients of 100 calls each at once, in a fresh home.
+        env_g = dict(env, JOB_HOME=os.path.join(scratch, "load-home"))
+        out = run([bench, "load", "500", "50", "100"], env_g, stdout=subprocess.PIPE).stdout.decode()
+        print("(g) " + out.strip())
+        p99 = float(out.split("p99 ")[1].split(" ms")[0])
+        peak = float(out.split("peak memory ")[1].split(" MB")[0])
+        failed = int(out.split(" failed")[0].split()[-1])
+        report("(g) 500 running jobs, 50 clients x 100 calls: p99 of a call", p99, "ms", target="< 100 ms, no error",
+               ok=p99 < 100 and failed == 0)
+        report("(g) agent peak memory under that load", peak, "MB", target="< 50 MB", ok=peak < 50)
+        run([job, "agent", "stop"], env_g)
     finally:
         subprocess.run([job, "stop", "--all", "--grace", "0"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)

@@ -6,9 +6,12 @@
 //                                    in one session on COMPUTER (default localhost); as jobs of
 //                                    their own (`start`, or `invoke` on a remote COMPUTER); print
 //                                    the median and mean milliseconds per command of each
+//     job-bench load N CLIENTS CALLS N running jobs, then CLIENTS clients of CALLS calls each at
+//                                    once; print p50, p99 and the agent's peak memory
 import Foundation
 import JobClient
 import JobCore
+import JobTestSupport
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("job-bench: \(message)\n".utf8))
@@ -92,6 +95,12 @@ do {
     switch arguments[1] {
     case "start": try startMany(client)
     case "session": try sessions(client)
+    case "load":
+        let clients = arguments.count > 3 ? Int(arguments[3]) ?? 50 : 50
+        let calls = arguments.count > 4 ? Int(arguments[4]) ?? 100 : 100
+        let outcome = try LoadDriver.run(
+            environment: ProcessEnvironment.dictionary(), jobs: count, clients: clients, calls: calls)
+        print(outcome.summary)
     default: fail("usage: job-bench start N | job-bench session N [COMPUTER]")
     }
 } catch {

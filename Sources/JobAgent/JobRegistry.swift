@@ -171,7 +171,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// The selected jobs' records, building records only for them. Lock held.
-    func select(_ selection: JobSelection) -> SelectionResult {
+    func select(_ selection: JobSelection, newest: Int? = nil) -> SelectionResult {
         // Plain Ids, the most common selection, are looked up directly.
         if !selection.selectors.isEmpty, selection.names.isEmpty, selection.states.isEmpty,
             selection.selectors.allSatisfy({ $0.allSatisfy(\.isASCII) && Int($0).map { $0 >= 0 } == true })
@@ -181,7 +181,9 @@ final class JobRegistry: @unchecked Sendable {
             let missing = selection.selectors.compactMap(Int.init).filter { slots[$0] == nil }
             return SelectionResult(jobs: found, errors: missing.map { "no job has Id \($0)" })
         }
-        let (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
+        var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
+        // Records are built only for the jobs that will be shown.
+        if let newest { chosen = Array(chosen.suffix(max(0, newest))) }
         return SelectionResult(jobs: chosen.compactMap { slots[$0] }.map(record(slot:)), errors: errors)
     }
 
@@ -397,7 +399,12 @@ final class JobRegistry: @unchecked Sendable {
                 let kids = result.jobs.flatMap(\.childIds).compactMap { jobs[$0] }.map(record)
                 chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: kids)
             } else {
-                let result = select(selection)
+                // `--newest` alone limits the selection before any record is built.
+                let newestFirst =
+                    options.includeChildren || options.command != nil || options.hasMoreData != nil
+                        || options.before != nil || options.after != nil
+                    ? nil : options.newest
+                let result = select(selection, newest: newestFirst)
                 problems += result.errors
                 chosen = result.jobs
                 if options.includeChildren {
@@ -776,8 +783,8 @@ final class JobRegistry: @unchecked Sendable {
     func status(socket: String, startTime: Date) -> Response {
         monitor.withLock {
             var counts: [String: Int] = [:]
-            for job in select(JobSelection()).jobs {
-                counts[job.state.rawValue, default: 0] += 1
+            for candidate in candidates(withChildren: false) {
+                counts[candidate.state.rawValue, default: 0] += 1
             }
             var response = Response()
             response.status = AgentStatus(

@@ -192,3 +192,49 @@ struct HostilePeerTests {
         #expect(try home.record(2)["state"] as? String == "Running")
     }
 }
+
+@Suite("a live agent under generated frames")
+struct LiveFuzzTests {
+    @Test("two thousand mutated request frames: each answered or closed, and the agent serves on")
+    func liveAgent() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let agent = try #require(try home.agentPid())
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var maker = MessageMaker(seed: seed)
+        var corpus: [[UInt8]] = []
+        for _ in 0..<50 {
+            var request = maker.request()
+            // Keep the agent's time: no waits, stops or shutdowns that would really happen.
+            if [.wait, .waitEvent, .shutdown, .stop, .remove, .sessionNew, .start].contains(request.op) {
+                request.op = .get
+            }
+            var writer = WireWriter()
+            request.write(to: &writer)
+            corpus.append(writer.bytes)
+        }
+        for index in 0..<2000 {
+            let body = maker.mutate(corpus[index % corpus.count], other: corpus[(index * 7) % corpus.count])
+            let fd = try rawAgentConnection(home)
+            defer { close(fd) }
+            // The length in front: usually the body's, sometimes a lie.
+            var length = UInt32(body.count)
+            if index % 5 == 0 { length = UInt32.random(in: 0...(8 << 20), using: &maker.random) }
+            var frame = [
+                UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+            ]
+            frame += body
+            _ = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            shutdown(fd, Int32(SHUT_WR))
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while read(fd, &buffer, buffer.count) > 0 {}
+            if index % 200 == 0 { #expect(processIsLive(agent), "seed \(seed), frame \(index)") }
+        }
+        print("live fuzz: 2000 frames (seed \(seed))")
+        #expect(processIsLive(agent))
+        #expect(try home.agentPid() == agent)
+        #expect(try home.record(2)["state"] as? String == "Running")
+    }
+}
