@@ -11,6 +11,7 @@ typedef struct {
     const char *program;
     const char *working_directory;
     const char *monitor_name;
+    const char *jobs_folder;
     char **argv;
     char **envp;
     mode_t umask;

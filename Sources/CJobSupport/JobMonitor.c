@@ -31,7 +31,10 @@
  * monitor first says HELLO (the job's pid and start time), and END once the job has ended (at
  * once if it already has). The agent may send SIGNAL (to the job's process group), RELEASE
  * (close the held stdin: the remote side then ends the command), and ACK after END (the end is
- * stored: the monitor exits). Without an ACK the monitor waits, however long, for the next agent.
+ * stored: the monitor exits) or before it (the end is not wanted: exit when the job does).
+ * Without an ACK the monitor waits, however long, for the next agent, unless the home's jobs
+ * folder is gone (the home was deleted: nobody will ask), which it looks at when the job ends
+ * and once a minute after.
  * A peer that sends anything else, or sends nothing, costs one slot of `MAX_PEERS`; when they
  * are all taken the oldest is dropped.
  */
@@ -143,6 +146,8 @@ typedef struct {
     int hold_fd;  /* write end of the job's stdin, held until released (remote jobs) */
     int failed_stage, failed_errno;  /* the step that failed before exec (0: none) */
     int ended;
+    int released;       /* an agent said no end need be kept: exit at the end */
+    const char *folder; /* the jobs folder: once it is gone (the home deleted), nobody will ask */
     cjob_monitor_message end;
 } monitored_job;
 
@@ -215,6 +220,7 @@ static void monitor_loop(int listener, monitored_job *job) {
             if (reaped == job->pid && !job->ended) {
                 record_end(job, status);
                 for (int i = 0; i < peer_count; i++) message_send(peers[i], &job->end);
+                if (job->released || access(job->folder, F_OK) != 0) _exit(0);
             }
         }
         struct pollfd fds[3 + MAX_PEERS];
@@ -223,9 +229,15 @@ static void monitor_loop(int listener, monitored_job *job) {
         fds[2] = (struct pollfd){ job->exec_fd, POLLIN, 0 };
         for (int i = 0; i < peer_count; i++) fds[3 + i] = (struct pollfd){ peers[i], POLLIN, 0 };
         int count = peer_count;
-        if (poll(fds, (nfds_t)(3 + count), -1) < 0) {
+        /* An end nobody has collected: once a minute, look whether the home still exists. */
+        int ready = poll(fds, (nfds_t)(3 + count), job->ended ? 60000 : -1);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             _exit(1);
+        }
+        if (ready == 0) {
+            if (access(job->folder, F_OK) != 0) _exit(0);
+            continue;
         }
         if (fds[1].revents) {
             struct signalfd_siginfo info;
@@ -239,7 +251,10 @@ static void monitor_loop(int listener, monitored_job *job) {
             if (!drop && (fds[3 + i].revents & POLLIN)) {
                 switch (message.kind) {
                 case CJOB_MONITOR_ACK:
+                    /* Before the end: the job's end is not wanted (it is finished or removed in
+                       the store), so the monitor exits as soon as the job does. */
                     if (job->ended) _exit(0);
+                    job->released = 1;
                     break;
                 case CJOB_MONITOR_SIGNAL:
                     /* Also after the end: what the job left running in its group. */
@@ -338,17 +353,18 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     monitored_job job;
     memset(&job, 0, sizeof job);
     job.pid = pid;
-    job.start_time = cjob_process_start_time(pid);
     job.exec_fd = exec_pipe[0];
     job.hold_fd = launch->hold_fd;
+    job.folder = launch->jobs_folder;
     fcntl(job.exec_fd, F_SETFL, O_NONBLOCK);
     close(launch->stdin_fd);
     close(launch->stdout_fd);
     close(launch->stderr_fd);
+    /* The pid answers the launch at once; the start time follows in the greeting. */
     report[0] = pid;
-    report[1] = job.start_time;
     ssize_t ignored = write(report_fd, report, sizeof report);
     (void)ignored;
     close(report_fd);
+    job.start_time = cjob_process_start_time(pid);
     monitor_loop(listener, &job);
 }

@@ -125,7 +125,12 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = 3; reply.error = errno; goto done; }
     if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = 5; reply.error = errno; goto done; }
 
+    /* The folder of the output files: the monitor looks whether it still exists. */
+    char *folder = strdup(fields[2]);
+    char *slash = folder ? strrchr(folder, '/') : NULL;
+    if (slash && slash != folder) *slash = 0;
     cjob_launch job = {
+        .jobs_folder = folder ? folder : "/",
         .program = fields[0], .working_directory = fields[1], .monitor_name = fields[5],
         .argv = argv, .envp = envp, .umask = (mode_t)(strtol(fields[6], NULL, 10) & 0777),
         .stdin_fd = in_fd, .stdout_fd = out_fd, .stderr_fd = err_fd, .hold_fd = hold[1],
@@ -157,6 +162,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         }
     }
     close(report[0]);
+    free(folder);
 done:
     if (hold[1] >= 0) close(hold[1]);
     if (out_fd >= 0) close(out_fd);

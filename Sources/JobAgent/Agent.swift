@@ -37,6 +37,12 @@ public final class Agent: @unchecked Sendable {
         // Everything the agent writes (the store, the logs, the output files) is private;
         // each job gets its caller's umask back.
         umask(0o077)
+        // One descriptor per running job (its monitor) and per client: as many as allowed.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         try Self.makeFolder(home.path, linkAllowed: true)
         try Self.makeFolder(home.jobsPath)
         let store = home.databasePath

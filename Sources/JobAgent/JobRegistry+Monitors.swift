@@ -24,16 +24,41 @@ extension JobRegistry {
 
     private func tag(_ id: Int, _ what: Watched) -> UInt64 { UInt64(id) << 2 | what.rawValue }
 
-    /// Connects to a child's monitor and watches the connection. Lock held.
+    /// Connects to a child's monitor and watches the connection; false when the monitor is
+    /// gone. A connection that fails for want of resources (descriptors) is tried again every
+    /// second: the monitor is there, only out of reach for now. Lock held.
     @discardableResult
     func attachMonitor(_ job: StoredJob) -> Bool {
         if monitorLinks[job.id] != nil { return true }
         var peer: pid_t = 0
         let fd = cjob_monitor_connect(home.monitorName(job.instanceId), &peer)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else {
+            guard errno != ECONNREFUSED && errno != ENOENT else { return false }
+            log.write("cannot reach the monitor of Job\(job.id) for now: \(String(cString: strerror(errno)))")
+            unreached.insert(job.id)
+            return true
+        }
+        unreached.remove(job.id)
         monitorLinks[job.id] = fd
         _ = cjob_epoll_add(epoll, fd, tag(job.id, .monitor))
         return true
+    }
+
+    /// Tries again to reach the monitors that were out of reach. Lock held.
+    private func reachUnreached() {
+        for id in unreached.sorted() {
+            guard let job = jobs[id], !job.state.isFinished else {
+                unreached.remove(id)
+                continue
+            }
+            if !attachMonitor(job) {
+                unreached.remove(id)
+                var lost = job
+                monitorLost(&lost)
+                jobs[id] = lost
+                persist([lost])
+            }
+        }
     }
 
     /// Stops watching a child's monitor and closes the connection. Lock held.
@@ -96,7 +121,7 @@ extension JobRegistry {
         if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, tag(0, .childSignals)) }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let retrying = monitor.withLock { !unacknowledged.isEmpty }
+            let retrying = monitor.withLock { !unacknowledged.isEmpty || !unreached.isEmpty }
             let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), retrying ? 1000 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
@@ -104,7 +129,10 @@ extension JobRegistry {
                 return
             }
             monitor.withLock {
-                if retrying { storeUnacknowledged() }
+                if retrying {
+                    storeUnacknowledged()
+                    reachUnreached()
+                }
                 for tag in ready[..<Int(count)] {
                     let id = Int(tag >> 2)
                     switch Watched(rawValue: tag & 3) {
@@ -127,6 +155,10 @@ extension JobRegistry {
             if status == 1 { return }
             guard status == 0 else {
                 guard var job = jobs[id] else { return detachMonitor(id) }
+                detachMonitor(id)
+                // A monitor with more peers than it keeps drops the oldest: if it is still
+                // there, this is only a new connection (it greets again, with its END if any).
+                if !job.state.isFinished && attachMonitor(job) { return }
                 monitorLost(&job)
                 jobs[id] = job
                 persist([job])
@@ -134,12 +166,14 @@ extension JobRegistry {
             }
             switch Int(message.kind) {
             case Int(CJOB_MONITOR_HELLO):
-                // After a restart that came between the launch and storing its outcome.
-                guard var job = jobs[id], job.pid == nil, message.pid > 0 else { continue }
+                // The job's start time (which the launch's answer leaves out), and its pid too
+                // after a restart that came between the launch and storing it.
+                guard var job = jobs[id], message.pid > 0, job.pid == nil || job.pidStart == nil else { continue }
+                let unknown = job.pid == nil
                 job.pid = Int(message.pid)
                 job.pidStart = message.time_sec > 0 ? message.time_sec : nil
                 jobs[id] = job
-                persist([job])
+                if unknown { persist([job]) }
             case Int(CJOB_MONITOR_END):
                 let time = Date(timeIntervalSince1970: Double(message.time_sec) + Double(message.time_nsec) / 1e9)
                 let kind: ExitRecord.Kind
@@ -219,13 +253,14 @@ extension JobRegistry {
                 if job.session != nil {
                     // Sessions end with the agent that opened them.
                     finish(&job, record: nil, reason: "its session ended with the agent that ran it")
-                } else if job.bootId != bootId {
-                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
                 } else if attachMonitor(job) {
                     // A stop the last agent began is finished: its grace period has begun.
                     if job.state == .stopping { signal(job, SIGKILL) }
                     found.append(id)
                     continue
+                } else if job.bootId != bootId {
+                    // No monitor answers: a reboot ended it (a monitor that answers proves otherwise).
+                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
                 } else {
                     monitorLost(&job)
                     if !job.state.isFinished { continue }

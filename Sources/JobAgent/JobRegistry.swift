@@ -23,6 +23,8 @@ final class JobRegistry: @unchecked Sendable {
     /// Children whose end is known but could not be stored yet (a full disk): their monitors
     /// keep the end until it is.
     var unacknowledged: Set<Int> = []
+    /// Running children whose monitor could not be reached for want of descriptors.
+    var unreached: Set<Int> = []
 
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
@@ -214,8 +216,8 @@ final class JobRegistry: @unchecked Sendable {
 
     /// Starts a job: a parent and one child per computer (`start`: one local child). All rows
     /// are stored first, the children to start now marked Running with no pid yet; only then
-    /// are they launched (up to the throttle limit; the rest wait as NotStarted), and the
-    /// launches' outcomes stored in a second transaction. So no job runs that the store does
+    /// are they launched (up to the throttle limit; the rest wait as NotStarted), and failed
+    /// launches stored in a second transaction. So no job runs that the store does
     /// not know: an agent killed in between leaves rows whose monitors the next agent finds
     /// by name, or, when the launch never happened, a Failed job.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
@@ -262,7 +264,16 @@ final class JobRegistry: @unchecked Sendable {
                 launched.append(job)
             }
             FaultPoint.startAfterLaunch.reached()
-            persist(launched)
+            // Only failed launches are stored now; a running child's pid is written with its next
+            // change (the next agent learns it from the monitor's greeting), which saves a
+            // transaction per start.
+            let failed = launched.filter { $0.state != .running }
+            if failed.isEmpty {
+                generation &+= 1
+                monitor.broadcast()
+            } else {
+                persist(failed)
+            }
             var response = Response()
             response.jobs = [record(parent)]
             return response

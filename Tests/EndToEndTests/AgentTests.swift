@@ -100,7 +100,11 @@ struct AgentTests {
         try home.job("start", "--quiet", "sleep 300")
         let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
         #expect(try home.job("agent", "stop").status == 0)
-        // Pretend the job was started under another boot, as after a restart of the machine.
+        // A reboot ends the job and its monitor, and the boot id changes.
+        let monitor = try #require(parentPid(of: pid))
+        kill(monitor, SIGKILL)
+        kill(-pid, SIGKILL)
+        try TestHome.eventually("the job and its monitor to be gone") { !processIsLive(pid) && !processIsLive(monitor) }
         let python = try TestHome.run(
             "/usr/bin/env",
             [
@@ -113,7 +117,6 @@ struct AgentTests {
         let record = try home.record(2)
         #expect(record["state"] as? String == "Failed")
         #expect(record["reason"] as? String == "the computer restarted while the job was running")
-        kill(-pid, SIGKILL)
     }
 
     @Test("no zombie is left among the agent's or the supervisor's children once jobs have ended")

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Compares two builds of job, alternating between them so that the machine's drift hits both.
+
+Usage: python3 Benchmarks/compare_builds.py OLD_BIN_DIR NEW_BIN_DIR [ROUNDS]
+
+Each BIN_DIR holds a release `job` and `job-bench` (e.g. a checkout's .build-release/release).
+Prints the median of `job start --quiet true` + `job wait` (CLI, ROUNDS alternating rounds) and
+of 300 jobs through the JobClient API (8 alternating runs), both with JOB_HOME on tmpfs, and the
+ratios new/old. Used to put the cost of a change on the start path on record.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    dirs = {"old": sys.argv[1], "new": sys.argv[2]}
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 400
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    homes = {k: os.path.join(tempfile.mkdtemp(prefix="job-compare-", dir=shm), "home") for k in dirs}
+
+    def env(k):
+        return dict(os.environ, JOB_HOME=homes[k], JOB_EXECUTABLE=os.path.join(dirs[k], "job"))
+
+    def start_wait(k):
+        job = os.path.join(dirs[k], "job")
+        began = time.perf_counter()
+        out = subprocess.run([job, "start", "--quiet", "true"], env=env(k), capture_output=True, check=True)
+        subprocess.run([job, "wait", out.stdout.strip()], env=env(k), capture_output=True, check=True)
+        return time.perf_counter() - began
+
+    try:
+        for k in dirs:
+            for _ in range(20):
+                start_wait(k)
+        cli = {k: [] for k in dirs}
+        for i in range(rounds):
+            for k in (("old", "new") if i % 2 == 0 else ("new", "old")):
+                cli[k].append(start_wait(k))
+        api = {k: [] for k in dirs}
+        for i in range(8):
+            for k in (("old", "new") if i % 2 == 0 else ("new", "old")):
+                out = subprocess.run([os.path.join(dirs[k], "job-bench"), "start", "300"], env=env(k),
+                                     capture_output=True, check=True, text=True).stdout
+                api[k].append(int(re.findall(r"\((\d+) jobs/s\)", out)[-1]))
+                subprocess.run([os.path.join(dirs[k], "job"), "remove", "--all"], env=env(k), capture_output=True)
+        c = {k: statistics.median(v) * 1000 for k, v in cli.items()}
+        a = {k: statistics.median(v) for k, v in api.items()}
+        print(f"job start + job wait, median of {rounds} alternating rounds: old {c['old']:.3f} ms, "
+              f"new {c['new']:.3f} ms, ratio {c['new'] / c['old']:.2f}x")
+        print(f"300 jobs through JobClient, start to all finished, median of 8 alternating runs: "
+              f"old {a['old']:.0f} jobs/s, new {a['new']:.0f} jobs/s, ratio {a['new'] / a['old']:.2f}x")
+    finally:
+        for k in dirs:
+            subprocess.run([os.path.join(dirs[k], "job"), "stop", "--all", "--grace", "0"], env=env(k),
+                           capture_output=True)
+            subprocess.run([os.path.join(dirs[k], "job"), "agent", "stop"], env=env(k), capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
