@@ -105,15 +105,7 @@ struct AgentTests {
         kill(monitor, SIGKILL)
         kill(-pid, SIGKILL)
         try TestHome.eventually("the job and its monitor to be gone") { !processIsLive(pid) && !processIsLive(monitor) }
-        let python = try TestHome.run(
-            "/usr/bin/env",
-            [
-                "python3", "-c",
-                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"update job set bootId='earlier'\"); c.commit()",
-                home.path + "/jobs.sqlite",
-            ],
-            stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
-        #expect(python.status == 0)
+        _ = try home.sql("update job set bootId='earlier'")
         let record = try home.record(2)
         #expect(record["state"] as? String == "Failed")
         #expect(record["reason"] as? String == "the computer restarted while the job was running")

@@ -147,6 +147,22 @@ public final class TestHome: @unchecked Sendable {
         throw TestFailure("gave up after \(timeout) s waiting for \(what)")
     }
 
+    /// Runs one SQL statement on this home's store with python3's sqlite3 (the agent stopped),
+    /// commits, and returns the first column of the first row it gave, if any.
+    public func sql(_ statement: String) throws -> String {
+        let result = try Self.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchone(); "
+                    + "c.commit(); print(r[0] if r else '', end='')",
+                path + "/jobs.sqlite", statement,
+            ],
+            stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        guard result.status == 0 else { throw TestFailure("sqlite3 failed: \(result.stderr)") }
+        return result.stdout
+    }
+
     /// Parses `get --format json` output.
     public static func jobs(_ result: CommandResult) throws -> [[String: Any]] {
         guard let array = try JSONSerialization.jsonObject(with: Data(result.stdoutBytes)) as? [[String: Any]] else {
