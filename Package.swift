@@ -10,6 +10,7 @@ let package = Package(
     name: "job",
     products: [
         .executable(name: "job", targets: ["job"]),
+        .executable(name: "job-agent", targets: ["job-agent"]),
         .library(name: "JobClient", targets: ["JobClient"]),
     ],
     dependencies: [
@@ -23,19 +24,25 @@ let package = Package(
             dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
         .target(name: "JobProtocol", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
+        .target(name: "JobRemote", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
         .target(
             name: "JobAgent",
-            dependencies: ["JobCore", "JobStore", "JobProtocol", "CJobSupport"],
+            dependencies: ["JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport"],
             swiftSettings: swiftSettings),
         .target(
             name: "JobClient",
             dependencies: ["JobCore", "JobProtocol", "CJobSupport"],
             swiftSettings: swiftSettings),
+        // The client every verb runs: no database, no full Foundation, nothing of the agent.
         .executableTarget(
             name: "job",
-            dependencies: [
-                "JobClient", "JobAgent", "JobCore", "JobProtocol", "CJobSupport",
-            ],
+            dependencies: ["JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport"],
+            swiftSettings: swiftSettings),
+        // The agent and the supervisor, found beside `job` and started by it.
+        .executableTarget(
+            name: "job-agent",
+            dependencies: ["JobAgent", "JobCore", "JobClient", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/job-agent",
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "job-bench",

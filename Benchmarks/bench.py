@@ -26,7 +26,7 @@ BUILD = ["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xswiftc",
 
 def build():
     """The release build the README recommends: one fully static file."""
-    for product in ("job", "job-bench"):
+    for product in ("job", "job-agent", "job-bench"):
         subprocess.run(BUILD + ["--product", product], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(BUILD + ["--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
                          text=True).stdout.strip()

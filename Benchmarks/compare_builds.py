@@ -3,7 +3,8 @@
 
 Usage: python3 Benchmarks/compare_builds.py OLD_BIN_DIR NEW_BIN_DIR [ROUNDS]
 
-Each BIN_DIR holds a release `job` and `job-bench` (e.g. a checkout's .build-release/release).
+Each BIN_DIR holds a release `job`, `job-bench` (and `job-agent`, in builds that have it), e.g. a
+checkout's .build-release/release.
 Prints the median of `job start --quiet true` + `job wait` (CLI, ROUNDS alternating rounds) and
 of 300 jobs through the JobClient API (8 alternating runs), both with JOB_HOME on tmpfs, and the
 ratios new/old. Used to put the cost of a change on the start path on record.
@@ -20,13 +21,17 @@ import time
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    dirs = {"old": sys.argv[1], "new": sys.argv[2]}
+    dirs = {"old": os.path.abspath(sys.argv[1]), "new": os.path.abspath(sys.argv[2])}
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 400
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     homes = {k: os.path.join(tempfile.mkdtemp(prefix="job-compare-", dir=shm), "home") for k in dirs}
 
     def env(k):
-        return dict(os.environ, JOB_HOME=homes[k], JOB_EXECUTABLE=os.path.join(dirs[k], "job"))
+        # Builds before the split started their agent with `job` itself (JOB_EXECUTABLE); later
+        # ones start the `job-agent` beside them.
+        agent = os.path.join(dirs[k], "job-agent")
+        return dict(os.environ, JOB_HOME=homes[k], JOB_EXECUTABLE=os.path.join(dirs[k], "job"),
+                    **({"JOB_AGENT_EXECUTABLE": agent} if os.path.exists(agent) else {}))
 
     def start_wait(k):
         job = os.path.join(dirs[k], "job")

@@ -261,7 +261,7 @@ pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable) {
     umask(old);
     if (rc != 0 || listen(listener, 8) != 0) { int saved = errno; close(listener); errno = saved; return -1; }
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    char *const argv[] = { "job", "agent", "supervise", NULL };
+    char *const argv[] = { "job-agent", "supervise", NULL };
     volatile int failed = 0;
     pid_t pid = vfork();
     if (pid == 0) {

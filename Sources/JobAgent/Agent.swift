@@ -2,6 +2,7 @@ import CJobSupport
 import Foundation
 import JobCore
 import JobProtocol
+import JobRemote
 import JobStore
 import Synchronization
 
@@ -78,7 +79,7 @@ public final class Agent: @unchecked Sendable {
         }
     }
 
-    /// This program, to start `job agent supervise` with.
+    /// This program, to start `job-agent supervise` with.
     static func executablePath() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }

@@ -2,6 +2,7 @@ import CJobSupport
 import Foundation
 import JobCore
 import JobProtocol
+import JobRemote
 import JobStore
 
 /// The agent's jobs: the in-memory copy of the store, written through on every change, and

@@ -54,7 +54,7 @@ final class Supervisor: @unchecked Sendable {
         if requests < 0 {
             guard cjob_supervisor_spawn(socketPath, executable) > 0 else {
                 throw AgentError(
-                    "cannot start the supervisor (\(executable) agent supervise): \(String(cString: strerror(errno)))")
+                    "cannot start the supervisor (\(executable) supervise): \(String(cString: strerror(errno)))")
             }
             requests = cjob_supervisor_connect(socketPath)
         }

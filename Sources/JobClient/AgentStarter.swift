@@ -27,11 +27,12 @@ struct AgentStarter {
         if let fd = try JobClient.connect(socketPath) { return fd }
         var ready: [Int32] = [0, 0]
         guard cjob_pipe_cloexec(&ready) == 0 else { throw failure("cannot make a pipe") }
-        let argv = ["job", "agent", "run", "--home", home.path, "--ready-fd", "3"]
+        let argv = ["job-agent", "run", "--home", home.path, "--ready-fd", "3"]
         let pid = withCStringArray(argv) { cjob_spawn_daemon(executable, $0, ready[1]) }
         close(ready[1])
         defer { close(ready[0]) }
         guard pid > 0 else { throw failure("cannot start the agent \(executable)") }
+        // An agent that could not be executed says nothing and exits.
         var message: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
         let deadline = JobClient.monotonicNow() + 30

@@ -12,7 +12,7 @@ import JobProtocol
 #endif
 
 /// A connection to the agent of one `JOB_HOME`: the Swift API that the `job` command itself
-/// uses. The first client that finds no agent starts one (`job agent run`, detached), and
+/// uses. The first client that finds no agent starts one (`job-agent run`, detached), and
 /// exactly one agent results when several race.
 ///
 ///     let client = try JobClient()
@@ -27,8 +27,8 @@ public final class JobClient {
     public var socketFD: Int32 { channel.fd }
 
     /// Connects to the agent of `home` (default: the one `JOB_HOME` names), starting it when
-    /// none runs and `autoStart` is set. `agentExecutable` is the `job` binary to start it
-    /// with; by default `JOB_EXECUTABLE`, else a `job` beside this program, else this program.
+    /// none runs and `autoStart` is set. `agentExecutable` is the `job-agent` program to start
+    /// it with; by default `JOB_AGENT_EXECUTABLE`, else the `job-agent` beside this program.
     public init(
         home: JobHome? = nil, environment: [String: String] = ProcessEnvironment.dictionary(),
         autoStart: Bool = true, agentExecutable: String? = nil
@@ -53,7 +53,7 @@ public final class JobClient {
         guard autoStart else {
             throw JobClientError(.noAgent, "no agent is running for \(home.path)")
         }
-        let executable = agentExecutable ?? environment["JOB_EXECUTABLE"] ?? Self.defaultExecutable()
+        let executable = agentExecutable ?? environment["JOB_AGENT_EXECUTABLE"] ?? Self.defaultAgentExecutable()
         let fd = try AgentStarter(home: home, socketPath: socketPath, executable: executable).start()
         channel = FrameChannel(fd: fd)
     }
@@ -90,14 +90,20 @@ public final class JobClient {
         return Int(mask)
     }
 
-    static func defaultExecutable() -> String {
+    /// The `job-agent` beside this program (the `job` client, a program that embeds this
+    /// library, or a test bundle); a `job-agent` on the PATH when there is none.
+    public static func defaultAgentExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return "job" }
+        guard count > 0 else { return "job-agent" }
         let selfPath = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if selfPath.hasSuffix("/job") { return selfPath }
-        let sibling = String(selfPath[..<(selfPath.lastIndex(of: "/") ?? selfPath.startIndex)]) + "/job"
-        return access(sibling, X_OK) == 0 ? sibling : selfPath
+        let sibling = String(selfPath[..<(selfPath.lastIndex(of: "/") ?? selfPath.startIndex)]) + "/job-agent"
+        if access(sibling, X_OK) == 0 { return sibling }
+        for folder in (ProcessEnvironment.dictionary()["PATH"] ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
+            let candidate = String(folder) + "/job-agent"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return sibling
     }
 
     /// How long a client waits for the agent past the time a request may take (a wait's

@@ -68,10 +68,10 @@ typedef struct {
     int64_t start_time;
 } cjob_supervisor_reply;
 
-/// Binds `socket_path` and starts `executable agent supervise` on it (vfork + exec, so it
+/// Binds `socket_path` and starts `executable supervise` on it (vfork + exec, so it
 /// is safe in a threaded process). Returns the supervisor's pid or -1.
 pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable);
-/// The supervisor's loop on its listening socket (descriptor 3 of `job agent supervise`).
+/// The supervisor's loop on its listening socket (descriptor 3 of `job-agent supervise`).
 void cjob_supervisor_main(int listener);
 /// Connects to the supervisor as a request channel. -1 when none answers.
 int cjob_supervisor_connect(const char *socket_path);

@@ -1,6 +1,7 @@
 import Foundation
 import JobCore
 import JobProtocol
+import JobRemote
 import JobStore
 
 /// Sessions live in the agent: they are opened, used and closed here, and end with it. Each

@@ -1,6 +1,7 @@
 import CJobSupport
 import Foundation
 import JobCore
+import JobRemote
 
 /// A persistent session: one long-lived shell on one computer (here, or over one ssh
 /// connection) that runs the commands sent to it one at a time and keeps its state (working

@@ -1,4 +1,3 @@
-import JobAgent
 import JobClient
 import JobCore
 import JobProtocol
@@ -23,14 +22,11 @@ enum AgentVerb {
         let rest = arguments.dropFirst()
         switch sub {
         case "run":
-            try runAgent(
-                ArgumentParsing.parse(rest, VerbSpec(name: "agent run", options: ["--home", "--ready-fd"], help: help)))
+            try runAgent(Array(rest))
         case "stop":
             try stop(ArgumentParsing.parse(rest, VerbSpec(name: "agent stop", help: help)))
         case "status":
             try status(ArgumentParsing.parse(rest, VerbSpec(name: "agent status", options: ["--format"], help: help)))
-        case "supervise":
-            Agent.supervise()
         case "--help", "-h":
             Terminal.out(help)
         default:
@@ -38,23 +34,13 @@ enum AgentVerb {
         }
     }
 
-    static func runAgent(_ parsed: ParsedArguments) throws {
-        let environment = ProcessEnvironment.dictionary()
-        let jobHome = parsed.value("--home").map(JobHome.init(path:)) ?? JobHome.resolve(environment: environment)
-        let readyFD = parsed.value("--ready-fd").flatMap { Int32($0) }
-        let agent: Agent
-        do {
-            agent = try Agent(home: jobHome, environment: environment)
-        } catch {
-            let message = "\(error)"
-            if let readyFD {
-                let line = message + "\n"
-                _ = line.withCString { write(readyFD, $0, strlen($0)) }
-            }
-            throw CLIFailure.failed(message)
-        }
-        let status = agent.run(readyFD: readyFD)
-        if status != 0 { throw CLIFailure(status: status, message: "") }
+    /// Runs the agent in the foreground: `job-agent run`, which lives beside `job`.
+    static func runAgent(_ arguments: [String]) throws {
+        _ = try ArgumentParsing.parse(
+            arguments[...], VerbSpec(name: "agent run", options: ["--home", "--ready-fd"], help: help))
+        let program = JobClient.defaultAgentExecutable()
+        withCStringArray(["job-agent", "run"] + arguments) { argv in _ = execv(program, argv) }
+        throw CLIFailure.failed("cannot run the agent \(program): \(String(cString: strerror(errno)))")
     }
 
     static func stop(_ parsed: ParsedArguments) throws {

@@ -71,7 +71,9 @@ enum EnterVerb {
                 Terminal.out("\n")
                 continue
             }
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(
+                text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
+                    .reversed())
             if trimmed.isEmpty { continue }
             if trimmed == "exit" { break }
             let job: JobRecord

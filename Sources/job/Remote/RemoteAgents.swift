@@ -1,8 +1,8 @@
 import CJobSupport
-import JobAgent
 import JobClient
 import JobCore
 import JobProtocol
+import JobRemote
 
 #if canImport(Glibc)
     import Glibc

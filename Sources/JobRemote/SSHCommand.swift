@@ -1,6 +1,14 @@
 import CJobSupport
-import Foundation
 import JobCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How a remote child is run: the system `ssh` client, whose stdin its monitor holds, and a
 /// small POSIX-sh wrapper on the other side that ends the command's whole process group when
@@ -8,9 +16,9 @@ import JobCore
 /// ending the local ssh client would leave the remote command running unseen.
 public enum SSHCommand {
     /// Seconds between SIGTERM and SIGKILL on the remote side.
-    static let remoteGrace = 5
+    public static let remoteGrace = 5
     /// Seconds a shared connection stays open with no session on it.
-    static let idleSeconds = 60
+    public static let idleSeconds = 60
 
     /// Where the shared connections' sockets go: `JOB_HOME/ssh`, or a folder in /tmp when
     /// that path is too long (a socket path has at most 107 bytes, and ssh needs room).
@@ -37,7 +45,7 @@ public enum SSHCommand {
     /// own messages to `diagnostics` (they become the Reason, not output), the user's
     /// configuration (or JOB_SSH_CONFIG), then the user's options, then the destination and
     /// one remote command, so that no re-quoting can change the command.
-    static func arguments(
+    public static func arguments(
         computer: ComputerName, command: String, remoteEnvironment: [String], options: [String],
         diagnostics: String, configuration: String?, controlFolder: String?
     ) -> [String] {
@@ -69,7 +77,7 @@ public enum SSHCommand {
     }
 
     /// The text the remote login shell runs: `/bin/sh -c WRAPPER`, every part quoted.
-    static func remoteCommand(_ command: String, environment: [String]) -> String {
+    public static func remoteCommand(_ command: String, environment: [String]) -> String {
         let exports = environment.map { entry -> String in
             let equals = entry.firstIndex(of: "=") ?? entry.endIndex
             let value = equals < entry.endIndex ? String(entry[entry.index(after: equals)...]) : ""
@@ -84,11 +92,11 @@ public enum SSHCommand {
     }
 
     public static func quote(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
     /// Ends the shared connections (`ssh -O exit` on each socket).
-    static func closeSharedConnections(home: JobHome, ssh: String = "/usr/bin/ssh") {
+    public static func closeSharedConnections(home: JobHome, ssh: String = "/usr/bin/ssh") {
         guard let folder = controlFolder(home: home),
             let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
         else { return }
@@ -98,14 +106,16 @@ public enum SSHCommand {
     }
 
     /// Runs a program with stdio on /dev/null and waits for it.
-    static func runQuietly(_ program: String, _ argv: [String]) {
+    public static func runQuietly(_ program: String, _ argv: [String]) {
         _ = withCStringArray(argv) { cjob_run_quiet(program, $0) }
     }
 
     /// ssh's own last message, the Reason of a child that ssh could not run.
     public static func diagnosis(path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .last { !$0.isEmpty && !$0.hasPrefix("Warning: Permanently added") }
+        let blank: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
+        return text.split(separator: "\n").map { line in
+            String(line.drop(while: blank.contains).reversed().drop(while: blank.contains).reversed())
+        }.last { !$0.isEmpty && !$0.hasPrefix("Warning: Permanently added") }
     }
 }

@@ -1,0 +1,56 @@
+import JobAgent
+import JobClient
+import JobCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// `job-agent`: the agent and the supervisor, in an executable of their own so that the `job`
+// client that every verb runs links neither the store nor full Foundation. `job` starts it
+// (it is found beside `job`); a person runs it only through `job agent run`.
+//
+//     job-agent run [--home PATH] [--ready-fd N]   the agent of a JOB_HOME, in the foreground
+//     job-agent supervise                          the supervisor (started by the agent)
+
+func usage() -> Never {
+    let text = "usage: job-agent run [--home PATH] [--ready-fd N] | job-agent supervise\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+
+func fail(_ message: String, readyFD: Int32?) -> Never {
+    let line = "job-agent: " + message + "\n"
+    if let readyFD { _ = (message + "\n").withCString { write(readyFD, $0, strlen($0)) } }
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(1)
+}
+
+let arguments = ProcessEnvironment.arguments().dropFirst()
+switch arguments.first {
+case "supervise":
+    Agent.supervise()
+case "run":
+    var home: String?
+    var readyFD: Int32?
+    var rest = arguments.dropFirst()
+    while let option = rest.popFirst() {
+        guard let value = rest.popFirst() else { usage() }
+        switch option {
+        case "--home": home = value
+        case "--ready-fd": readyFD = Int32(value) ?? { usage() }()
+        default: usage()
+        }
+    }
+    let environment = ProcessEnvironment.dictionary()
+    let jobHome = home.map(JobHome.init(path:)) ?? JobHome.resolve(environment: environment)
+    let agent: Agent
+    do {
+        agent = try Agent(home: jobHome, environment: environment)
+    } catch {
+        fail("\(error)", readyFD: readyFD)
+    }
+    exit(agent.run(readyFD: readyFD))
+default:
+    usage()
+}
