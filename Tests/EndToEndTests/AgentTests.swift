@@ -149,3 +149,38 @@ struct AgentTests {
         return fields.count > 2 ? fields : nil
     }
 }
+
+@Suite("two executables")
+struct TwoExecutablesTests {
+    @Test("the client links no SQLite; job-agent beside it does, and the client starts it")
+    func thinClient() throws {
+        let client = try Data(contentsOf: URL(fileURLWithPath: TestHome.binary))
+        let agentPath = URL(fileURLWithPath: TestHome.binary).deletingLastPathComponent().appendingPathComponent(
+            "job-agent")
+        let agent = try Data(contentsOf: agentPath)
+        let marker = Data("sqlite3_prepare_v2".utf8)
+        #expect(client.range(of: marker) == nil)
+        #expect(agent.range(of: marker) != nil)
+        let home = try TestHome()
+        #expect(try home.job("get").status == 0)
+        let pid = try #require(try home.agentPid())
+        let command = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+        #expect(command.hasPrefix("job-agent\0run\0--home\0"))
+    }
+
+    @Test("job agent run serves in the foreground until job agent stop")
+    func foreground() throws {
+        let home = try TestHome()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["agent", "run", "--home", home.path]
+        process.environment = home.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try TestHome.eventually("the agent to answer") { try home.agentPid() == process.processIdentifier }
+        #expect(try home.job("agent", "stop").status == 0)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
