@@ -107,6 +107,11 @@ def main():
             shutil.rmtree(shm_home, ignore_errors=True)
             report(f"(c) the same with JOB_HOME on tmpfs", statistics.median(rates), "jobs/s")
 
+        # (e') the client's start-up: job --version against a C program's (/bin/true).
+        version = timed(lambda: run([job, "--version"], env), reps * 2) * 1000
+        true = timed(lambda: run(["/bin/true"], env), reps * 2) * 1000
+        report("(e') job --version, median", version, "ms", "/bin/true", true, "within 1.5x", version / true <= 1.5)
+
         # (a) start then wait, as two commands.
         def start_wait():
             jid = run([job, "start", "--quiet", "true"], env, stdout=subprocess.PIPE).stdout.strip()
