@@ -12,7 +12,9 @@ cjob_ignore_sigpipe()
 cjob_unblock_signals()
 do {
     // A relative JOB_HOME would name another home in every folder, each with its own agent.
-    if let home = ProcessEnvironment.dictionary()["JOB_HOME"], !home.isEmpty, !home.hasPrefix("/") {
+    // getenv, not a dictionary of the environment: the first [String: String] costs the Swift
+    // runtime a scan of every protocol conformance in the binary, which `job --version` need not pay.
+    if let value = getenv("JOB_HOME"), case let home = String(cString: value), !home.isEmpty, !home.hasPrefix("/") {
         throw CLIFailure.usage("JOB_HOME must be an absolute path, not '\(home)'; for example JOB_HOME=$PWD/\(home)")
     }
     try JobCommand.run(Array(ProcessEnvironment.arguments().dropFirst()))
