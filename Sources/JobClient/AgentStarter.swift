@@ -24,7 +24,7 @@ struct AgentStarter {
         guard lock >= 0 else { throw failure("cannot open \(home.startLockPath)") }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
-        if let fd = try JobClient.connect(socketPath) { return fd }
+        if let fd = try awaitLastAgent() { return fd }
         var ready: [Int32] = [0, 0]
         guard cjob_pipe_cloexec(&ready) == 0 else { throw failure("cannot make a pipe") }
         let argv = ["job-agent", "run", "--home", home.path, "--ready-fd", "3"]
@@ -59,6 +59,25 @@ struct AgentStarter {
             throw JobClientError(.connection, "the agent started but does not answer at \(socketPath)")
         }
         return fd
+    }
+
+    /// An agent that was killed a moment ago may still hold the agent lock while it exits, and
+    /// one started by hand may not listen yet: waits (at most 5 s) until the lock is free or an
+    /// agent answers. Returns a connection when one does.
+    private func awaitLastAgent() throws -> Int32? {
+        let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return try JobClient.connect(socketPath) }
+        defer { close(fd) }
+        let deadline = JobClient.monotonicNow() + 5
+        while true {
+            if let connection = try JobClient.connect(socketPath) { return connection }
+            if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+                flock(fd, LOCK_UN)
+                return nil
+            }
+            if JobClient.monotonicNow() >= deadline { return nil }
+            usleep(10_000)
+        }
     }
 
     private func makeHome() throws {

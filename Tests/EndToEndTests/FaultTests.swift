@@ -121,6 +121,7 @@ struct FaultTests {
             environment: ["JOB_TEST_FAULT": point])
         #expect(started.status == 1)
         #expect(started.stderr.contains("agent"))
+        try home.awaitAgentGone()
         let record = try home.record(2)
         if point == "start-after-insert" {
             #expect(record["state"] as? String == "Failed")
@@ -149,6 +150,7 @@ struct FaultTests {
         #expect(try home.job("agent", "stop").status == 0)
         let result = try home.job(["remove", "3"], environment: ["JOB_TEST_FAULT": "remove-after-delete"])
         #expect(result.status == 1)
+        try home.awaitAgentGone()
         #expect(FileManager.default.fileExists(atPath: home.path + "/jobs/\(removed).out"))
         #expect(try home.job("get", "3").status == 1)
         let files = try FileManager.default.contentsOfDirectory(atPath: home.path + "/jobs")
@@ -300,6 +302,7 @@ struct ReadersTests {
         let first = try home.job(["receive", "1"], environment: ["JOB_TEST_FAULT": "receive-after-write"])
         #expect(first.stdout == "first\n")
         #expect(first.stderr.contains("second"))
+        try home.awaitAgentGone()
         let again = try home.job("receive", "1")
         #expect(again.stdout == "")
         #expect(!again.stderr.contains("second"))

@@ -188,6 +188,15 @@ public final class TestHome: @unchecked Sendable {
         return Int32(pid)
     }
 
+    /// Waits until the agent named in the home's lock file is gone (after a fault point killed
+    /// it), so that what follows starts a new one, as a user would, once the old one has exited.
+    public func awaitAgentGone() throws {
+        guard let text = try? String(contentsOfFile: path + "/agent.lock", encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return }
+        try Self.eventually("the agent (pid \(pid)) to be gone") { !processIsLive(pid) }
+    }
+
     /// Makes a FIFO in the scratch folder: a job that reads it blocks until the test writes.
     public func fifo(_ name: String) throws -> String {
         let path = scratch + "/" + name
