@@ -110,7 +110,6 @@ extension JobRegistry {
             reason: job.pid == nil && job.waiterPid == nil
                 ? "the agent stopped before the job could start"
                 : "its monitor ended without recording an exit status")
-        if job.stopRequested { job.state = .stopped }
     }
 
     /// Runs for the agent's lifetime: turns each end a monitor reports into the job's outcome,
@@ -227,10 +226,6 @@ extension JobRegistry {
         close(fd)
         guard var job = jobs[id], !job.state.isFinished else { return }
         finish(&job, record: nil, reason: "its monitor was killed, so its exit status is unknown")
-        if job.stopRequested {
-            job.state = .stopped
-            job.reason = "stopped by request"
-        }
         jobs[id] = job
         persist([job])
         if let parent = job.parentId { startQueued(parentId: parent) }

@@ -64,39 +64,30 @@ final class JobRegistry: @unchecked Sendable {
         orderedIds = jobs.keys.sorted()
     }
 
-    /// Records how a child ended. A job we were asked to stop is Stopped whatever it died of.
+    /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:
+    /// ssh's own message when ssh failed, and a full disk. `record` nil: nobody saw the end,
+    /// and `reason` says why. Lock held.
     func finish(_ job: inout StoredJob, record: ExitRecord?, reason: String?) {
         job.endTime = record?.time ?? Date()
         job.waiterPid = nil
         job.waiterStart = nil
-        switch record?.kind {
-        case .exited(let code):
-            job.exitStatus = code
-            job.state = code == 0 ? .completed : .failed
-            job.reason = code == 0 ? nil : "exited with status \(code)"
-            // ssh exits 255 for its own failures: its last message says what happened.
-            if code == 255, let computer = try? ComputerName(job.location), !computer.isLocal,
-                let diagnosis = SSHCommand.diagnosis(path: home.sshLogPath(job.instanceId))
-            {
-                job.reason = diagnosis
+        let end: JobEnd? = record.map { record in
+            switch record.kind {
+            case .exited(let code): return .exited(code)
+            case .signaled(let signal): return .signaled(signal)
+            case .launchFailed(let stage, let error):
+                return .launchFailed(
+                    reason: Supervisor.launchReason(
+                        stage: stage, error: Int32(error), shell: job.shell, workingDirectory: job.workingDirectory))
             }
-        case .signaled(let signal):
-            job.signal = signal
-            job.state = .failed
-            job.reason = "killed by signal \(signal) (\(SignalName.of(signal)))"
-        case .launchFailed(let stage, let error):
-            job.state = .failed
-            job.reason = Supervisor.launchReason(
-                stage: stage, error: Int32(error), shell: job.shell, workingDirectory: job.workingDirectory)
-        case nil:
-            job.state = .failed
-            job.reason = reason
         }
-        if job.stopRequested, let kind = record?.kind, !kind.isLaunchFailure {
-            job.state = .stopped
-            job.reason = "stopped by request"
+        job.apply(JobOutcome.of(end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
+        // ssh exits 255 for its own failures: its last message says what happened.
+        if job.state == .failed, job.exitStatus == 255, job.isRemote,
+            let diagnosis = SSHCommand.diagnosis(path: home.sshLogPath(job.instanceId))
+        {
+            job.reason = diagnosis
         }
-        if let reason, record == nil { job.reason = reason }
         refreshSizes(&job)
         // A job that failed while the disk of its output was full most likely failed of that.
         if job.state == .failed, let kind = record?.kind, !kind.isLaunchFailure, DiskSpace.isFull(home.jobsPath) {
@@ -804,6 +795,16 @@ final class JobRegistry: @unchecked Sendable {
                 protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
             return response
         }
+    }
+}
+
+extension StoredJob {
+    /// Takes a finished child's state, status and reason.
+    mutating func apply(_ outcome: JobOutcome) {
+        state = outcome.state
+        exitStatus = outcome.exitStatus
+        signal = outcome.signal
+        reason = outcome.reason
     }
 }
 

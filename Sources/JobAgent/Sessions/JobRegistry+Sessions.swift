@@ -225,13 +225,7 @@ extension JobRegistry {
             guard sequence == session.sequence, let id = session.runningJob, var job = jobs[id] else { return }
             session.runningJob = nil
             job.endTime = Date()
-            job.exitStatus = status
-            job.state = status == 0 ? .completed : .failed
-            job.reason = status == 0 ? nil : "exited with status \(status)"
-            if job.stopRequested {
-                job.state = .stopped
-                job.reason = "stopped by request"
-            }
+            job.apply(JobOutcome.of(.exited(status), stopRequested: job.stopRequested, unseen: ""))
             refreshSizes(&job)
             jobs[id] = job
             persist([job])
