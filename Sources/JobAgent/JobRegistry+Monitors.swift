@@ -175,13 +175,18 @@ extension JobRegistry {
                 if unknown { persist([job]) }
             case Int(CJOB_MONITOR_END):
                 let time = Date(timeIntervalSince1970: Double(message.time_sec) + Double(message.time_nsec) / 1e9)
-                let kind: ExitRecord.Kind
+                let end: JobEnd
                 switch Int(message.how) {
-                case Int(CJOB_END_SIGNAL): kind = .signaled(Int(message.value))
-                case Int(CJOB_END_LAUNCH): kind = .launchFailed(stage: Int(message.value), error: Int(message.error))
-                default: kind = .exited(Int(message.value))
+                case Int(CJOB_END_SIGNAL): end = .signaled(Int(message.value))
+                case Int(CJOB_END_LAUNCH):
+                    let job = jobs[id]
+                    end = .launchFailed(
+                        reason: Supervisor.launchReason(
+                            stage: Int(message.value), error: message.error, shell: job?.shell ?? "",
+                            workingDirectory: job?.workingDirectory ?? ""))
+                default: end = .exited(Int(message.value))
                 }
-                if ended(id: id, record: ExitRecord(kind: kind, time: time)) {
+                if ended(id: id, record: ExitRecord(end: end, time: time)) {
                     acknowledge(id)
                     return
                 }

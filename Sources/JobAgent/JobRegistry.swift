@@ -71,17 +71,7 @@ final class JobRegistry: @unchecked Sendable {
         job.endTime = record?.time ?? Date()
         job.waiterPid = nil
         job.waiterStart = nil
-        let end: JobEnd? = record.map { record in
-            switch record.kind {
-            case .exited(let code): return .exited(code)
-            case .signaled(let signal): return .signaled(signal)
-            case .launchFailed(let stage, let error):
-                return .launchFailed(
-                    reason: Supervisor.launchReason(
-                        stage: stage, error: Int32(error), shell: job.shell, workingDirectory: job.workingDirectory))
-            }
-        }
-        job.apply(JobOutcome.of(end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
+        job.apply(JobOutcome.of(record?.end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
         // ssh exits 255 for its own failures: its last message says what happened.
         if job.state == .failed, job.exitStatus == 255, job.isRemote,
             let diagnosis = SSHCommand.diagnosis(path: home.sshLogPath(job.instanceId))
@@ -90,7 +80,7 @@ final class JobRegistry: @unchecked Sendable {
         }
         refreshSizes(&job)
         // A job that failed while the disk of its output was full most likely failed of that.
-        if job.state == .failed, let kind = record?.kind, !kind.isLaunchFailure, DiskSpace.isFull(home.jobsPath) {
+        if job.state == .failed, job.exitStatus != nil || job.signal != nil, DiskSpace.isFull(home.jobsPath) {
             job.reason =
                 (job.reason ?? "failed") + "; the disk holding its output (\(home.jobsPath)) is full, "
                 + "so its output may be cut short"
@@ -484,7 +474,8 @@ final class JobRegistry: @unchecked Sendable {
                             job.outputRead = grant.outputEnd
                             job.errorRead = grant.errorEnd
                             claims[id] = ReadClaim(
-                                connection: connection, outputEnd: grant.outputEnd, errorEnd: grant.errorEnd)
+                                connection: connection, instanceId: job.instanceId, outputEnd: grant.outputEnd,
+                                errorEnd: grant.errorEnd)
                             changed.append(job)
                         }
                     }
@@ -509,8 +500,12 @@ final class JobRegistry: @unchecked Sendable {
         return monitor.withLock {
             var changed: [StoredJob] = []
             for advance in advances {
-                guard let id = slots.values.first(where: { $0.job.instanceId == advance.instanceId })?.job.id,
-                    var job = jobs[id], let claim = claims[id], claim.connection == connection
+                // Only this connection's claims are looked at: a few, where the jobs are many.
+                guard
+                    let (id, claim) = claims.first(where: {
+                        $0.value.connection == connection && $0.value.instanceId == advance.instanceId
+                    }),
+                    var job = jobs[id]
                 else { continue }
                 claims[id] = nil
                 var moved = false
@@ -774,10 +769,7 @@ final class JobRegistry: @unchecked Sendable {
     /// Whether any remote child is still running (its session may use a shared connection).
     func hasRunningRemoteJobs() -> Bool {
         monitor.withLock {
-            slots.values.contains { slot in
-                !slot.job.state.isFinished && slot.job.parentId != nil
-                    && (try? ComputerName(slot.job.location))?.isLocal == false
-            }
+            slots.values.contains { !$0.job.state.isFinished && $0.job.isRemote }
         }
     }
 
@@ -811,6 +803,7 @@ extension StoredJob {
 /// The part of a child's two streams that one connection is reading.
 struct ReadClaim {
     var connection: Int32
+    var instanceId: String
     var outputEnd: Int64
     var errorEnd: Int64
 }

@@ -8,20 +8,9 @@ enum LaunchOutcome {
     case failed(reason: String)
 }
 
-/// How a job ended, as its monitor reported it.
+/// How a job ended, as its monitor reported it, and when.
 struct ExitRecord: Equatable {
-    enum Kind: Equatable {
-        case exited(Int)
-        case signaled(Int)
-        /// The child was made but could not become the command (the step and errno).
-        case launchFailed(stage: Int, error: Int)
-
-        var isLaunchFailure: Bool {
-            if case .launchFailed = self { return true }
-            return false
-        }
-    }
-    var kind: Kind
+    var end: JobEnd
     var time: Date
 }
 
