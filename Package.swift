@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport"],
-            swiftSettings: swiftSettings),
+            exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JobTestSupport", "JobClient", "JobCore", "JobProtocol", "CJobSupport"],

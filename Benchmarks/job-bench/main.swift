@@ -52,7 +52,7 @@ func timings(_ one: () throws -> JobRecord, _ client: JobClient) throws -> [Doub
         let began = DispatchTime.now().uptimeNanoseconds
         let job = try one()
         let done = try client.wait(JobSelection(selectors: [String(job.id)]))
-        guard done.jobs?.first?.state == .completed else { fail("a command did not complete: \(done)") }
+        guard done.jobs.first?.state == .completed else { fail("a command did not complete: \(done)") }
         times.append(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6)
     }
     return times
@@ -68,7 +68,7 @@ func summary(_ name: String, _ times: [Double]) -> String {
 func sessions(_ client: JobClient) throws {
     let computer = arguments.count > 3 ? arguments[3] : "localhost"
     let opened = try client.newSessions(computers: [computer])
-    guard let session = opened.sessions?.first else { fail("no session on \(computer): \(opened.problems ?? [])") }
+    guard let session = opened.sessions.first else { fail("no session on \(computer): \(opened.problems)") }
     let id = String(session.id)
     let inSession = try timings({ try client.start(command: "true", sessions: [id]) }, client)
     let environment = ProcessEnvironment.entries()

@@ -226,10 +226,11 @@ public final class Agent: @unchecked Sendable {
             guard connections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
                 connections.subtract(1, ordering: .relaxed)
                 let channel = FrameChannel(fd: fd, limit: FrameChannel.maximumRequest)
-                try? channel.send(
-                    Response.failure(
-                        "the agent is already serving \(Self.maximumConnections) connections; "
-                            + "try again when some have ended"))
+                let failure = Failure(
+                    .busy,
+                    "the agent is already serving \(Self.maximumConnections) connections; try again when some have ended"
+                )
+                try? channel.send { Frame.writeFailure(failure, verb: "", to: &$0) }
                 continue
             }
             Thread.detachNewThread { [self] in

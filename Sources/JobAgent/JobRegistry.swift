@@ -202,7 +202,7 @@ final class JobRegistry: @unchecked Sendable {
     /// launches stored in a second transaction. So no job runs that the store does
     /// not know: an agent killed in between leaves rows whose monitors the next agent finds
     /// by name, or, when the launch never happened, a Failed job.
-    func start(_ request: StartRequest, stdinFD: Int32?) -> Response {
+    func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
         monitor.withLock {
             if !request.sessions.isEmpty { return startInSessions(request) }
             let remote = !request.computers.isEmpty
@@ -232,7 +232,10 @@ final class JobRegistry: @unchecked Sendable {
             do {
                 try database.insert([parent] + made, environment: request.environment)
             } catch {
-                return .failure("could not record the job in \(home.databasePath): \(StoreProblem.describe(error))")
+                return .failure(
+                    Failure(
+                        .refused,
+                        "could not record the job in \(home.databasePath): \(StoreProblem.describe(error))"))
             }
             if request.throttleLimit > 0 && computers.count > request.throttleLimit {
                 queuedUmask[parent.id] = request.umask
@@ -256,9 +259,7 @@ final class JobRegistry: @unchecked Sendable {
             } else {
                 persist(failed)
             }
-            var response = Response()
-            response.jobs = [record(parent)]
-            return response
+            return .success(StartReply(job: record(parent)))
         }
     }
 
@@ -382,8 +383,9 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - get
 
-    func get(_ selection: JobSelection, _ options: GetOptions) -> Response {
-        monitor.withLock {
+    func get(_ options: GetRequest) -> JobsReply {
+        let selection = options.selection
+        return monitor.withLock {
             var problems: [String] = []
             var chosen: [JobRecord]
             if let parentSelector = options.childrenOf {
@@ -427,10 +429,7 @@ final class JobRegistry: @unchecked Sendable {
             if let newest = options.newest {
                 chosen = Array(chosen.suffix(max(0, newest)))
             }
-            var response = Response()
-            response.jobs = chosen
-            response.problems = problems.isEmpty ? nil : problems
-            return response
+            return JobsReply(jobs: chosen, problems: problems)
         }
     }
 
@@ -442,9 +441,9 @@ final class JobRegistry: @unchecked Sendable {
     /// a reader writes does not hand them out again. While one connection holds a claim on a
     /// child, others get nothing of it until it is released (`advance`) or that connection
     /// closes. Lock held inside.
-    func receive(_ selection: JobSelection, _ options: ReceiveOptions, connection: Int32) -> Response {
+    func receive(_ options: ReceiveRequest, connection: Int32) -> ReceiveReply {
         monitor.withLock {
-            let result = select(selection)
+            let result = select(options.selection)
             var seen = Set<Int>()
             var grants: [StreamGrant] = []
             var changed: [StoredJob] = []
@@ -484,18 +483,18 @@ final class JobRegistry: @unchecked Sendable {
                 }
             }
             persist(changed)
-            var response = Response()
-            response.streams = grants
-            response.generation = generation
-            response.problems = result.errors.isEmpty ? nil : result.errors
-            return response
+            var reply = ReceiveReply()
+            reply.streams = grants
+            reply.generation = generation
+            reply.problems = result.errors
+            return reply
         }
     }
 
     /// Ends a connection's claims: where its reader got short of a claim's end (it went away,
     /// or held back a partial line), the position goes back to there, so that those bytes are
     /// read next.
-    func advance(_ advances: [ReadAdvance], connection: Int32) -> Response {
+    func advance(_ advances: [ReadAdvance], connection: Int32) -> EmptyReply {
         FaultPoint.receiveAfterWrite.reached()
         return monitor.withLock {
             var changed: [StoredJob] = []
@@ -524,7 +523,7 @@ final class JobRegistry: @unchecked Sendable {
             }
             persist(changed)
             monitor.broadcast()
-            return Response()
+            return EmptyReply()
         }
     }
 
@@ -540,7 +539,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     /// Returns once the generation moves past `since`, or at the timeout.
-    func waitEvent(since: UInt64, timeout: Double?, connection: Int32) -> Response {
+    func waitEvent(since: UInt64, timeout: Double?, connection: Int32) -> WaitEventReply {
         monitor.withLock {
             let deadline = timeout.map { Monitor.now() + $0 }
             while generation == since {
@@ -548,24 +547,23 @@ final class JobRegistry: @unchecked Sendable {
                 if Self.peerClosed(connection) { break }
                 monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
             }
-            var response = Response()
-            response.generation = generation
-            return response
+            return WaitEventReply(generation: generation)
         }
     }
 
     // MARK: - wait
 
-    func wait(_ selection: JobSelection, _ options: WaitOptions, connection: Int32) -> Response {
-        monitor.withLock {
+    func wait(_ options: WaitRequest, connection: Int32) -> WaitReply {
+        let selection = options.selection
+        return monitor.withLock {
             let result = select(selection)
             var targets = result.jobs.map(\.id)
             if selection.isEmpty {
                 targets = result.jobs.filter { !$0.state.isFinished }.map(\.id)
             }
             let deadline = options.timeout.map { Monitor.now() + max(0, $0) }
-            var response = Response()
-            response.problems = result.errors.isEmpty ? nil : result.errors
+            var response = WaitReply()
+            response.problems = result.errors
             // Only unfinished targets are looked at again on each change.
             var pending = targets.filter { !isFinished($0) }
             while true {
@@ -605,14 +603,12 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - stop
 
-    func stop(_ selection: JobSelection, _ options: StopOptions) -> Response {
-        monitor.withLock {
+    func stop(_ options: StopRequest) -> JobsReply {
+        let selection = options.selection
+        return monitor.withLock {
             let result = select(selection)
             stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
-            var response = Response()
-            response.jobs = result.jobs.compactMap { jobs[$0.id] }.map(record)
-            response.problems = result.errors.isEmpty ? nil : result.errors
-            return response
+            return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
         }
     }
 
@@ -708,8 +704,9 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - remove
 
-    func remove(_ selection: JobSelection, _ options: RemoveOptions, grace: Double) -> Response {
-        monitor.withLock {
+    func remove(_ options: RemoveRequest) -> JobsReply {
+        let (selection, grace) = (options.selection, options.grace)
+        return monitor.withLock {
             let result = select(selection)
             var problems = result.errors
             var removed: [JobRecord] = []
@@ -759,10 +756,7 @@ final class JobRegistry: @unchecked Sendable {
             }
             generation &+= 1
             monitor.broadcast()
-            var response = Response()
-            response.jobs = removed
-            response.problems = problems.isEmpty ? nil : problems
-            return response
+            return JobsReply(jobs: removed, problems: problems)
         }
     }
 
@@ -775,17 +769,16 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - status
 
-    func status(socket: String, startTime: Date) -> Response {
+    func status(socket: String, startTime: Date) -> AgentStatus {
         monitor.withLock {
             var counts: [String: Int] = [:]
             for candidate in candidates(withChildren: false) {
                 counts[candidate.state.rawValue, default: 0] += 1
             }
-            var response = Response()
-            response.status = AgentStatus(
+            return AgentStatus(
                 pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
                 protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
-            return response
+
         }
     }
 }

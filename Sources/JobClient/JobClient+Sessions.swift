@@ -9,36 +9,26 @@ extension JobClient {
     public func newSessions(
         computers: [String], name: String? = nil, shell: String = "/bin/sh", sshOptions: [String] = [],
         environment: [String]? = nil
-    ) throws -> Response {
-        var request = Request(op: .sessionNew)
-        var session = SessionRequest()
-        session.computers = computers
-        session.name = name
-        session.shell = shell
-        session.sshOptions = sshOptions
-        session.workingDirectory = JobHome.currentDirectory()
-        session.environment = environment ?? ProcessEnvironment.entries()
-        session.umask = Self.currentUmask()
-        request.session = session
+    ) throws -> SessionsReply {
+        var request = SessionNewRequest()
+        request.computers = computers
+        request.name = name
+        request.shell = shell
+        request.sshOptions = sshOptions
+        request.workingDirectory = JobHome.currentDirectory()
+        request.environment = environment ?? ProcessEnvironment.entries()
+        request.umask = Self.currentUmask()
         return try send(request)
     }
 
     /// The sessions whose Id or name matches (every one when none is given).
-    public func sessions(_ selectors: [String] = []) throws -> Response {
-        var request = Request(op: .sessionGet)
-        request.selection = JobSelection(selectors: selectors)
-        return try send(request)
+    public func sessions(_ selectors: [String] = []) throws -> SessionsReply {
+        try send(SessionGetRequest(selectors))
     }
 
     /// Closes sessions; a Busy one only with `force` (its running command is stopped first).
-    public func removeSessions(_ selectors: [String], force: Bool = false, grace: Double = 5) throws -> Response {
-        var request = Request(op: .sessionRemove)
-        request.selection = JobSelection(selectors: selectors)
-        var options = SessionRequest()
-        options.force = force
-        options.grace = grace
-        request.session = options
-        return try send(request)
+    public func removeSessions(_ selectors: [String], force: Bool = false, grace: Double = 5) throws -> SessionsReply {
+        try send(SessionRemoveRequest(selectors, force: force, grace: grace))
     }
 
     /// Runs a command in sessions (Ids or names): a parent with one child per session, each
@@ -48,13 +38,9 @@ extension JobClient {
     public func start(command: String, sessions: [String], name: String? = nil, asInvoke: Bool = false) throws
         -> JobRecord
     {
-        var request = Request(op: .start)
-        var start = StartRequest(
-            command: command, name: name, workingDirectory: "", environment: [], shell: "/bin/sh", hasInput: false)
-        start.sessions = sessions
-        start.throttleLimit = asInvoke ? 32 : 0
-        request.start = start
-        guard let job = try send(request).jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
-        return job
+        var request = StartRequest(command: command, name: name, workingDirectory: "", environment: [])
+        request.sessions = sessions
+        request.throttleLimit = asInvoke ? 32 : 0
+        return try send(request).job
     }
 }

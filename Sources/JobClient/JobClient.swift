@@ -121,31 +121,34 @@ public final class JobClient {
     public static let waitSlice: Double = 10
 
     /// How long the request may take in the agent, before `patience` starts to count.
-    static func blockingTime(of request: Request) -> Double {
-        switch request.op {
-        case .wait: return request.wait?.timeout.map { min(max(0, $0), waitSlice) } ?? waitSlice
-        case .waitEvent: return request.timeout.map { max(0, $0) } ?? .infinity
-        case .stop, .remove: return (request.stop?.grace ?? 5) + 5
-        case .sessionNew: return 30
-        case .sessionRemove: return (request.session?.grace ?? 5) + 5
-        default: return 0
+    static func blockingTime(of request: any AgentRequest) -> Double {
+        switch request {
+        case let wait as WaitRequest: wait.timeout.map { min(max(0, $0), waitSlice) } ?? waitSlice
+        case let event as WaitEventRequest: event.timeout.map { max(0, $0) } ?? .infinity
+        case let stop as StopRequest: stop.grace + 5
+        case let remove as RemoveRequest: remove.grace + 5
+        case is SessionNewRequest: 30
+        case let sessions as SessionRemoveRequest: sessions.grace + 5
+        default: 0
         }
     }
 
     private var allowance: Double = 0
 
-    /// Sends a request without reading the response (see `collect()`), so that a caller can
+    /// Sends a request without reading the reply (see `collect(_:)`), so that a caller can
     /// wait on the connection with poll(2) beside other descriptors.
-    public func post(_ request: Request, fds: [Int32] = []) throws {
+    public func post<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws {
         allowance = Self.blockingTime(of: request) + Self.patience
         do {
-            try channel.send(request, fds: fds)
+            try channel.send(fds: fds) { Frame.writeRequest(request, to: &$0) }
         } catch let error as ChannelError {
             // The agent may have said why it closed the connection (it serves too many).
             channel.setReceiveTimeout(1)
-            if let (response, extra) = try? channel.receive(Response.self), let reason = response.error {
+            if let (body, extra) = try? channel.receive() {
                 extra.forEach { _ = close($0) }
-                throw JobClientError(.refused, reason)
+                if case .failure(let failure)? = try? Frame.readReply(body, for: R.self) {
+                    throw JobClientError(failure)
+                }
             }
             throw lost(error)
         }
@@ -162,29 +165,36 @@ public final class JobClient {
                 + "(running jobs keep running)")
     }
 
-    /// Reads the response to a `post`.
-    public func collect() throws -> Response {
+    /// Reads the reply to a `post` of an `R`.
+    public func collect<R: AgentRequest>(_ type: R.Type) throws -> R.Reply {
         channel.setReceiveTimeout(allowance)
+        let body: [UInt8]
         do {
-            guard let (response, extra) = try channel.receive(Response.self) else {
+            guard let (received, extra) = try channel.receive() else {
                 throw JobClientError(.connection, "the agent closed the connection")
             }
             extra.forEach { _ = close($0) }
-            if let error = response.error { throw JobClientError(.refused, error) }
-            return response
+            body = received
         } catch let error as ChannelError {
             throw lost(error)
+        }
+        let result: Result<R.Reply, Failure>
+        do {
+            result = try Frame.readReply(body, for: R.self)
+        } catch {
+            throw JobClientError(
+                .connection,
+                "the agent answered in a form this client does not read (\(error)): it is probably of another "
+                    + "version; stop it with `job agent stop` (running jobs keep running) and try again")
+        }
+        switch result {
+        case .success(let reply): return reply
+        case .failure(let failure): throw JobClientError(failure)
         }
     }
 
     func lost(_ error: ChannelError) -> JobClientError {
         if error.timedOut { return unresponsive() }
-        if error.description.contains("malformed") {
-            return JobClientError(
-                .connection,
-                "the agent answered in a form this client does not read: it is probably of another version; "
-                    + "stop it with `job agent stop` (running jobs keep running) and try again")
-        }
         return JobClientError(.connection, "lost the agent: \(error.description)")
     }
 
@@ -225,10 +235,10 @@ public final class JobClient {
         return pid
     }
 
-    /// Sends one request and reads its response; throws when the agent refused it as a whole.
-    public func send(_ request: Request, fds: [Int32] = []) throws -> Response {
+    /// Sends one request and reads its reply; throws when the agent refused it as a whole.
+    public func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws -> R.Reply {
         try post(request, fds: fds)
-        return try collect()
+        return try collect(R.self)
     }
 
     // MARK: - Verbs
@@ -239,14 +249,11 @@ public final class JobClient {
         command: String, name: String? = nil, workingDirectory: String? = nil,
         environment: [String]? = nil, shell: String = "/bin/sh", input: Int32? = nil
     ) throws -> JobRecord {
-        var request = Request(op: .start)
-        request.start = StartRequest(
+        let request = StartRequest(
             command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
             umask: Self.currentUmask())
-        let response = try send(request, fds: input.map { [$0] } ?? [])
-        guard let job = response.jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
-        return job
+        return try send(request, fds: input.map { [$0] } ?? []).job
     }
 
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
@@ -255,53 +262,44 @@ public final class JobClient {
         command: String, computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
     ) throws -> JobRecord {
-        var request = Request(op: .start)
-        var start = StartRequest(
+        var request = StartRequest(
             command: command, name: name, workingDirectory: JobHome.currentDirectory(),
-            environment: environment ?? ProcessEnvironment.entries(), shell: "/bin/sh", hasInput: false,
-            umask: Self.currentUmask())
-        start.computers = computers
-        start.throttleLimit = throttleLimit
-        start.sshOptions = sshOptions
-        start.remoteEnvironment = remoteEnvironment
-        request.start = start
-        guard let job = try send(request).jobs?.first else { throw JobClientError(.refused, "the agent made no job") }
-        return job
+            environment: environment ?? ProcessEnvironment.entries(), umask: Self.currentUmask())
+        request.computers = computers
+        request.throttleLimit = throttleLimit
+        request.sshOptions = sshOptions
+        request.remoteEnvironment = remoteEnvironment
+        return try send(request).job
     }
 
-    public func get(_ selection: JobSelection = JobSelection(), options: GetOptions = GetOptions()) throws -> Response {
-        var request = Request(op: .get)
-        request.selection = selection
-        request.get = options
-        return try send(request)
-    }
+    public func get(_ request: GetRequest) throws -> JobsReply { try send(request) }
 
-    /// Blocks until the selected jobs finished (or any one, with `options.any`), or the
-    /// timeout passed (`timedOut`). It waits in slices of at most `waitSlice` seconds, so that
-    /// an agent that stopped answering is noticed; after the first slice it waits for exactly
-    /// the jobs that slice waited for.
-    public func wait(_ selection: JobSelection = JobSelection(), options: WaitOptions = WaitOptions()) throws
-        -> Response
-    {
-        let deadline = options.timeout.map { Self.monotonicNow() + max(0, $0) }
-        var selection = selection
+    public func get(_ selection: JobSelection = JobSelection()) throws -> JobsReply { try send(GetRequest(selection)) }
+
+    /// Blocks until the selected jobs finished (or any one, with `any`), or the timeout
+    /// passed (`timedOut`). It waits in slices of at most `waitSlice` seconds, so that an agent
+    /// that stopped answering is noticed; after the first slice it waits for exactly the jobs
+    /// that slice waited for.
+    public func wait(_ request: WaitRequest) throws -> WaitReply {
+        let deadline = request.timeout.map { Self.monotonicNow() + max(0, $0) }
+        var step = request
         var problems: [String]?
         while true {
-            var step = options
             let left = deadline.map { max(0, $0 - Self.monotonicNow()) }
             step.timeout = min(left ?? Self.waitSlice, Self.waitSlice)
-            var request = Request(op: .wait)
-            request.selection = selection
-            request.wait = step
-            var response = try send(request)
-            problems = problems ?? response.problems
-            response.problems = problems
-            if response.timedOut != true { return response }
-            if let left, left <= Self.waitSlice { return response }
+            var reply = try send(step)
+            problems = problems ?? reply.problems
+            reply.problems = problems ?? []
+            if !reply.timedOut { return reply }
+            if let left, left <= Self.waitSlice { return reply }
             // A timed-out slice lists the jobs it waited for.
-            let ids = (response.jobs ?? []).map { String($0.id) }
-            if !ids.isEmpty { selection = JobSelection(selectors: ids) }
+            let ids = reply.jobs.map { String($0.id) }
+            if !ids.isEmpty { step.selection = JobSelection(selectors: ids) }
         }
+    }
+
+    public func wait(_ selection: JobSelection = JobSelection()) throws -> WaitReply {
+        try wait(WaitRequest(selection))
     }
 
     public static func monotonicNow() -> Double {
@@ -310,56 +308,31 @@ public final class JobClient {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
-    public func stop(_ selection: JobSelection, grace: Double = 5) throws -> Response {
-        var request = Request(op: .stop)
-        request.selection = selection
-        request.stop = StopOptions()
-        request.stop?.grace = grace
-        return try send(request)
+    public func stop(_ selection: JobSelection, grace: Double = 5) throws -> JobsReply {
+        try send(StopRequest(selection, grace: grace))
     }
 
-    public func remove(_ selection: JobSelection, force: Bool = false, grace: Double = 5) throws -> Response {
-        var request = Request(op: .remove)
-        request.selection = selection
-        request.remove = RemoveOptions()
-        request.remove?.force = force
-        request.stop = StopOptions()
-        request.stop?.grace = grace
-        return try send(request)
+    public func remove(_ selection: JobSelection, force: Bool = false, grace: Double = 5) throws -> JobsReply {
+        try send(RemoveRequest(selection, force: force, grace: grace))
     }
 
     /// The output files of the selected children and where reading starts.
-    public func receiveGrants(_ selection: JobSelection, options: ReceiveOptions) throws -> Response {
-        var request = Request(op: .receive)
-        request.selection = selection
-        request.receive = options
-        return try send(request)
-    }
+    public func receiveGrants(_ request: ReceiveRequest) throws -> ReceiveReply { try send(request) }
 
     public func advance(_ advances: [ReadAdvance]) throws {
         guard !advances.isEmpty else { return }
-        var request = Request(op: .advance)
-        request.advance = advances
-        _ = try send(request)
+        _ = try send(AdvanceRequest(advances))
     }
 
     /// Blocks until anything changes after `generation`, or the timeout passes.
     public func waitEvent(after generation: UInt64, timeout: Double?) throws -> UInt64 {
-        var request = Request(op: .waitEvent)
-        request.generation = generation
-        request.timeout = timeout
-        return try send(request).generation ?? generation
+        try send(WaitEventRequest(after: generation, timeout: timeout)).generation
     }
 
-    public func status() throws -> AgentStatus {
-        guard let status = try send(Request(op: .status)).status else {
-            throw JobClientError(.refused, "the agent sent no status")
-        }
-        return status
-    }
+    public func status() throws -> AgentStatus { try send(StatusRequest()) }
 
     /// Ends the agent; running jobs keep running.
     public func shutdown() throws {
-        _ = try send(Request(op: .shutdown))
+        _ = try send(ShutdownRequest())
     }
 }

@@ -1,3 +1,5 @@
+import JobProtocol
+
 /// A failure to reach or talk to the agent, or a request the agent refused as a whole.
 public struct JobClientError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
@@ -7,6 +9,8 @@ public struct JobClientError: Error, CustomStringConvertible, Sendable {
         case connection
         /// The agent refused the request.
         case refused
+        /// The agent does not know the verb: it is older than the client.
+        case unsupported
     }
 
     public var code: Code
@@ -18,4 +22,9 @@ public struct JobClientError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// A request the agent refused as a whole, in the agent's words.
+    init(_ failure: Failure) {
+        self.init(failure.code == .unknownVerb ? .unsupported : .refused, failure.message)
+    }
 }

@@ -17,7 +17,7 @@ public struct ChannelError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Length-prefixed JSON frames over a blocking stream socket, with descriptors passed
+/// Length-prefixed frames over a blocking stream socket, with descriptors passed
 /// alongside (SCM_RIGHTS). The same framing serves both sides.
 public final class FrameChannel {
     /// The largest frame either side accepts; larger ones are refused and the link closed.
@@ -57,11 +57,12 @@ public final class FrameChannel {
         }
     }
 
-    public func send<T: WireMessage>(_ value: T, fds: [Int32] = []) throws {
-        // The length goes in front of the body, in space the writer keeps for it.
-        var writer = WireWriter(reserving: 4)
-        value.write(to: &writer)
-        var frame = writer.bytes
+    /// Sends one frame, whose body `build` writes, with `fds` alongside.
+    public func send(fds: [Int32] = [], _ build: (inout WireEncoder) -> Void) throws {
+        // The length goes in front of the body, in space the encoder keeps for it.
+        var encoder = WireEncoder(reserving: 4)
+        build(&encoder)
+        var frame = encoder.bytes
         let count = frame.count - 4
         guard count <= Self.maximumFrame else {
             throw ChannelError("the message is \(count) bytes, over the limit of \(Self.maximumFrame)")
@@ -83,8 +84,9 @@ public final class FrameChannel {
         }
     }
 
-    /// Reads one frame; nil at a clean end of stream before any byte of it.
-    public func receive<T: WireMessage>(_ type: T.Type) throws -> (T, [Int32])? {
+    /// Reads one frame's body and the descriptors that came with it; nil at a clean end of
+    /// stream before any byte of it.
+    public func receive() throws -> (body: [UInt8], fds: [Int32])? {
         var fds: [Int32] = []
         var header = [UInt8](repeating: 0, count: 4)
         guard try readExactly(&header, fds: &fds, allowEOF: true) else { return nil }
@@ -96,18 +98,17 @@ public final class FrameChannel {
         // Memory follows the bytes that arrive, not the length announced: a peer that announces
         // a large frame and sends nothing costs nothing.
         var body: [UInt8] = []
-        while body.count < length {
-            var chunk = [UInt8](repeating: 0, count: min(length - body.count, 1 << 16))
-            _ = try readExactly(&chunk, fds: &fds, allowEOF: false)
-            body += chunk
-        }
         do {
-            var reader = WireReader(body)
-            return (try T(from: &reader), fds)
+            while body.count < length {
+                var chunk = [UInt8](repeating: 0, count: min(length - body.count, 1 << 16))
+                _ = try readExactly(&chunk, fds: &fds, allowEOF: false)
+                body += chunk
+            }
         } catch {
             fds.forEach { _ = Glibc.close($0) }
-            throw ChannelError("a malformed message: \(error)")
+            throw error
         }
+        return (body, fds)
     }
 
     private func readExactly(_ buffer: inout [UInt8], fds: inout [Int32], allowEOF: Bool) throws -> Bool {

@@ -3,16 +3,25 @@ import JobCore
 /// Job rows as bytes: what `job get --format wire` prints, so that `--computer` can read
 /// another computer's jobs exactly (no text to parse) and show them with its own formatting.
 ///
-/// Layout: the 8 bytes `JOBROWS\n`, the protocol version, then the records as the protocol
-/// encodes them.
+/// Layout: the 8 bytes `JOBROWS\n`, then the tagged fields 1 (the protocol version) and 2 (the
+/// job records), so that rows from a computer one version apart are read as requests are.
 public enum JobRows {
     static let magic = Array("JOBROWS\n".utf8)
 
+    struct Rows: TaggedMessage {
+        var version = 0
+        var jobs: [JobRecord] = []
+        mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+            try coder.value(1, &version)
+            try coder.array(2, &jobs)
+        }
+    }
+
     public static func encode(_ jobs: [JobRecord]) -> [UInt8] {
-        var w = WireWriter()
-        w.int(ProtocolVersion.current)
-        w.array(jobs) { w, job in job.write(to: &w) }
-        return magic + w.bytes
+        var rows = Rows()
+        rows.version = ProtocolVersion.current
+        rows.jobs = jobs
+        return magic + rows.encodedFields()
     }
 
     public struct Unreadable: Error, CustomStringConvertible {
@@ -23,20 +32,17 @@ public enum JobRows {
         guard bytes.count >= magic.count, Array(bytes[..<magic.count]) == magic else {
             throw Unreadable(description: "its job did not print job rows (is it a job of this project?)")
         }
-        var r = WireReader(Array(bytes[magic.count...]))
+        let body = Array(bytes[magic.count...])
+        if let version = Frame.legacyVersion(body) {
+            throw Unreadable(
+                description:
+                    "its job speaks protocol version \(version), this one \(ProtocolVersion.current) (the oldest it reads is "
+                    + "\(ProtocolVersion.oldest)); install a newer version there")
+        }
         do {
-            let version = try r.int()
-            guard version == ProtocolVersion.current else {
-                throw Unreadable(
-                    description:
-                        "its job speaks protocol version \(version), this one \(ProtocolVersion.current); install the same version there"
-                )
-            }
-            return try r.array { try JobRecord(from: &$0) }
-        } catch let error as Unreadable {
-            throw error
+            return try Rows(decodingFields: body).jobs
         } catch {
-            throw Unreadable(description: "its job printed malformed job rows")
+            throw Unreadable(description: "its job printed malformed job rows: \(error)")
         }
     }
 }

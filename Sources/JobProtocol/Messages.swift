@@ -6,58 +6,48 @@ import JobCore
     import Foundation
 #endif
 
-/// The version of the client–agent protocol; both sides refuse to talk across versions.
-public enum ProtocolVersion {
-    public static let current = 4
-    /// The product's version, shown by `job --version` and `job agent status`.
-    public static let product = "0.1.0"
+/// A verb's request: its payload type, the name it travels under and the type of its reply.
+/// A client sends one and gets exactly that reply, or a `Failure`.
+public protocol AgentRequest: TaggedMessage {
+    associatedtype Reply: TaggedMessage
+    static var verb: Verb { get }
 }
 
-/// What a client asks of the agent.
-public enum Operation: String, Codable, Sendable {
+/// The verbs an agent answers. A name the agent does not know (a newer client's verb) gets a
+/// `Failure` with the code `unknownVerb` that names both sides' versions.
+public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case status, start, get, receive, advance, wait, waitEvent, stop, remove, shutdown
     case sessionNew, sessionGet, sessionRemove
 }
 
-/// One request frame. Only the fields of its operation are set.
-public struct Request: Sendable {
-    public var version: Int
-    public var op: Operation
-    public var start: StartRequest?
-    public var selection: JobSelection?
-    public var get: GetOptions?
-    public var receive: ReceiveOptions?
-    public var advance: [ReadAdvance]?
-    public var wait: WaitOptions?
-    public var stop: StopOptions?
-    public var remove: RemoveOptions?
-    public var generation: UInt64?
-    public var timeout: Double?
-    /// For `sessionNew` and `sessionRemove`.
-    public var session: SessionRequest?
+// MARK: - Requests
 
-    public init(op: Operation) {
-        self.version = ProtocolVersion.current
-        self.op = op
-    }
+public struct StatusRequest: AgentRequest {
+    public typealias Reply = AgentStatus
+    public static let verb = Verb.status
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {}
 }
 
-public struct StartRequest: Sendable {
+/// `start` (a local job, or with `sessions` one in sessions) and `invoke` (with `computers`).
+public struct StartRequest: AgentRequest {
+    public typealias Reply = StartReply
+    public static let verb = Verb.start
     /// The command text as the job shows it.
-    public var command: String
+    public var command = ""
     public var name: String?
-    public var workingDirectory: String
+    public var workingDirectory = "/"
     /// `KEY=VALUE` entries, the whole environment of the job.
-    public var environment: [String]
-    public var shell: String
+    public var environment: [String] = []
+    public var shell = "/bin/sh"
     /// Whether a descriptor for the job's stdin is attached to the request frame.
-    public var hasInput: Bool
+    public var hasInput = false
     /// The caller's file mode creation mask, which the job gets.
-    public var umask: Int
+    public var umask = 0o022
     /// For `invoke`: the computers to run on, one child each, in order (empty for `start`).
     public var computers: [String] = []
     /// For `invoke`: how many children run at once (0: no limit).
-    public var throttleLimit: Int = 0
+    public var throttleLimit = 0
     /// For `invoke`: extra options for ssh, each one argument.
     public var sshOptions: [String] = []
     /// For `invoke`: the `--env` entries, the only local variables a remote command gets.
@@ -66,39 +56,53 @@ public struct StartRequest: Sendable {
     /// child each, in order.
     public var sessions: [String] = []
 
+    public init() {}
+
     public init(
-        command: String, name: String?, workingDirectory: String, environment: [String], shell: String,
-        hasInput: Bool, umask: Int = 0o022
+        command: String, name: String? = nil, workingDirectory: String, environment: [String],
+        shell: String = "/bin/sh",
+        hasInput: Bool = false, umask: Int = 0o022
     ) {
-        self.umask = umask
         self.command = command
         self.name = name
         self.workingDirectory = workingDirectory
         self.environment = environment
         self.shell = shell
         self.hasInput = hasInput
+        self.umask = umask
+    }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &command)
+        try coder.optional(2, &name)
+        try coder.value(3, &workingDirectory)
+        try coder.array(4, &environment)
+        try coder.value(5, &shell)
+        try coder.value(6, &hasInput)
+        try coder.value(7, &umask)
+        try coder.array(8, &computers)
+        try coder.value(9, &throttleLimit)
+        try coder.array(10, &sshOptions)
+        try coder.array(11, &remoteEnvironment)
+        try coder.array(12, &sessions)
     }
 }
 
-/// `session new`: the computers to open a session on; `session remove`: force and grace.
-public struct SessionRequest: Sendable {
-    public var computers: [String] = []
-    public var name: String?
-    /// The shell to run (the same path on every computer).
-    public var shell: String = "/bin/sh"
-    public var sshOptions: [String] = []
-    /// A local session starts here, with this environment (a remote one in its login's).
-    public var workingDirectory: String = "/"
-    public var environment: [String] = []
-    public var force: Bool = false
-    public var grace: Double = 5
-    /// The caller's umask, which a local session's shell gets.
-    public var umask: Int = 0o022
+public struct StartReply: TaggedMessage {
+    /// The new parent job.
+    public var job = JobRecord()
     public init() {}
+    public init(job: JobRecord) { self.job = job }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &job)
+    }
 }
 
-public struct GetOptions: Sendable {
-    public var includeChildren: Bool = false
+public struct GetRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.get
+    public var selection = JobSelection()
+    public var includeChildren = false
     public var childrenOf: String?
     public var command: String?
     public var hasMoreData: Bool?
@@ -106,64 +110,85 @@ public struct GetOptions: Sendable {
     public var after: Date?
     public var newest: Int?
     public init() {}
-}
-
-public struct ReceiveOptions: Sendable {
-    public var keep: Bool = false
-    public var fromStart: Bool = false
-    public var noRecurse: Bool = false
-    public init() {}
-}
-
-/// Where a client got to within the part of one child's streams it claimed (short of the end
-/// when its reader went away, or a partial line was held back); the agent moves the read
-/// positions back to there, if no one has claimed after it.
-public struct ReadAdvance: Sendable {
-    public var instanceId: String
-    public var output: Int64
-    public var error: Int64
-    public init(instanceId: String, output: Int64, error: Int64) {
-        self.instanceId = instanceId
-        self.output = output
-        self.error = error
+    public init(_ selection: JobSelection) { self.selection = selection }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &includeChildren)
+        try coder.optional(3, &childrenOf)
+        try coder.optional(4, &command)
+        try coder.optional(5, &hasMoreData)
+        try coder.optional(6, &before)
+        try coder.optional(7, &after)
+        try coder.optional(8, &newest)
     }
 }
 
-public struct WaitOptions: Sendable {
-    public var any: Bool = false
-    /// Seconds; nil waits for ever, 0 polls.
-    public var timeout: Double?
+/// Jobs, and what went wrong with parts of the request (a selector that matched nothing, a job
+/// that was refused); the rest was still carried out. The reply of `get`, `stop` and `remove`.
+public struct JobsReply: TaggedMessage {
+    public var jobs: [JobRecord] = []
+    public var problems: [String] = []
     public init() {}
+    public init(jobs: [JobRecord], problems: [String] = []) {
+        self.jobs = jobs
+        self.problems = problems
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &jobs)
+        try coder.array(2, &problems)
+    }
 }
 
-public struct StopOptions: Sendable {
-    public var grace: Double = 5
+public struct ReceiveRequest: AgentRequest {
+    public typealias Reply = ReceiveReply
+    public static let verb = Verb.receive
+    public var selection = JobSelection()
+    public var keep = false
+    public var fromStart = false
+    public var noRecurse = false
     public init() {}
+    public init(_ selection: JobSelection) { self.selection = selection }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &keep)
+        try coder.value(3, &fromStart)
+        try coder.value(4, &noRecurse)
+    }
 }
 
-public struct RemoveOptions: Sendable {
-    public var force: Bool = false
+public struct ReceiveReply: TaggedMessage {
+    public var streams: [StreamGrant] = []
+    public var problems: [String] = []
+    /// The agent's change counter when the grants were made, for a following `waitEvent`.
+    public var generation: UInt64 = 0
     public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &streams)
+        try coder.array(2, &problems)
+        try coder.value(3, &generation)
+    }
 }
 
 /// One child's output as the client is to read it: the files and where reading starts.
-public struct StreamGrant: Sendable {
-    public var id: Int
-    public var instanceId: String
-    public var name: String
-    public var computer: String
-    public var outputPath: String
-    public var errorPath: String
-    public var outputOffset: Int64
-    public var errorOffset: Int64
+public struct StreamGrant: TaggedMessage {
+    public var id = 0
+    public var instanceId = ""
+    public var name = ""
+    public var computer = ""
+    public var outputPath = ""
+    public var errorPath = ""
+    public var outputOffset: Int64 = 0
+    public var errorOffset: Int64 = 0
     /// Where this reader's part ends (exclusive): the bytes from the offset to here are its
     /// alone, claimed for it by the agent. -1 with `keep`: to the end of the file.
     public var outputEnd: Int64 = -1
     public var errorEnd: Int64 = -1
-    public var state: JobState
+    public var state = JobState.notStarted
     public var reason: String?
     public var exitStatus: Int?
     public var signal: Int?
+
+    public init() {}
 
     public init(
         id: Int, instanceId: String, name: String, computer: String, outputPath: String, errorPath: String,
@@ -182,16 +207,253 @@ public struct StreamGrant: Sendable {
         self.exitStatus = exitStatus
         self.signal = signal
     }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &id)
+        try coder.value(2, &instanceId)
+        try coder.value(3, &name)
+        try coder.value(4, &computer)
+        try coder.value(5, &outputPath)
+        try coder.value(6, &errorPath)
+        try coder.value(7, &outputOffset)
+        try coder.value(8, &errorOffset)
+        try coder.value(9, &outputEnd)
+        try coder.value(10, &errorEnd)
+        try coder.value(11, &state)
+        try coder.optional(12, &reason)
+        try coder.optional(13, &exitStatus)
+        try coder.optional(14, &signal)
+    }
 }
 
-public struct AgentStatus: Sendable {
-    public var pid: Int
-    public var socket: String
-    public var home: String
-    public var version: String
-    public var protocolVersion: Int
-    public var jobs: [String: Int]
-    public var startTime: Date
+/// Where a client got to within the part of each child's streams it claimed (short of the end
+/// when its reader went away, or a partial line was held back); the agent moves the read
+/// positions back to there, if no one has claimed after it.
+public struct AdvanceRequest: AgentRequest {
+    public typealias Reply = EmptyReply
+    public static let verb = Verb.advance
+    public var advances: [ReadAdvance] = []
+    public init() {}
+    public init(_ advances: [ReadAdvance]) { self.advances = advances }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &advances)
+    }
+}
+
+public struct ReadAdvance: TaggedMessage {
+    public var instanceId = ""
+    public var output: Int64 = 0
+    public var error: Int64 = 0
+    public init() {}
+    public init(instanceId: String, output: Int64, error: Int64) {
+        self.instanceId = instanceId
+        self.output = output
+        self.error = error
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &instanceId)
+        try coder.value(2, &output)
+        try coder.value(3, &error)
+    }
+}
+
+/// The reply of a verb that returns nothing but its success.
+public struct EmptyReply: TaggedMessage {
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {}
+}
+
+public struct WaitRequest: AgentRequest {
+    public typealias Reply = WaitReply
+    public static let verb = Verb.wait
+    public var selection = JobSelection()
+    /// Until any one of the jobs finished, rather than all.
+    public var any = false
+    /// Seconds; nil waits for ever, 0 polls.
+    public var timeout: Double?
+    public init() {}
+    public init(_ selection: JobSelection, any: Bool = false, timeout: Double? = nil) {
+        self.selection = selection
+        self.any = any
+        self.timeout = timeout
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &any)
+        try coder.optional(3, &timeout)
+    }
+}
+
+/// The jobs waited for, as they are now; `timedOut` when the timeout passed first.
+public struct WaitReply: TaggedMessage {
+    public var jobs: [JobRecord] = []
+    public var problems: [String] = []
+    public var timedOut = false
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &jobs)
+        try coder.array(2, &problems)
+        try coder.value(3, &timedOut)
+    }
+}
+
+/// Blocks until anything changes after `generation`, or the timeout passes.
+public struct WaitEventRequest: AgentRequest {
+    public typealias Reply = WaitEventReply
+    public static let verb = Verb.waitEvent
+    public var generation: UInt64 = 0
+    public var timeout: Double?
+    public init() {}
+    public init(after generation: UInt64, timeout: Double?) {
+        self.generation = generation
+        self.timeout = timeout
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &generation)
+        try coder.optional(2, &timeout)
+    }
+}
+
+public struct WaitEventReply: TaggedMessage {
+    public var generation: UInt64 = 0
+    public init() {}
+    public init(generation: UInt64) { self.generation = generation }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &generation)
+    }
+}
+
+public struct StopRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.stop
+    public var selection = JobSelection()
+    /// Seconds between SIGTERM and SIGKILL.
+    public var grace: Double = 5
+    public init() {}
+    public init(_ selection: JobSelection, grace: Double = 5) {
+        self.selection = selection
+        self.grace = grace
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &grace)
+    }
+}
+
+public struct RemoveRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.remove
+    public var selection = JobSelection()
+    /// Stops running jobs first instead of refusing them.
+    public var force = false
+    public var grace: Double = 5
+    public init() {}
+    public init(_ selection: JobSelection, force: Bool = false, grace: Double = 5) {
+        self.selection = selection
+        self.force = force
+        self.grace = grace
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &force)
+        try coder.value(3, &grace)
+    }
+}
+
+/// Ends the agent after it answered; running jobs keep running.
+public struct ShutdownRequest: AgentRequest {
+    public typealias Reply = EmptyReply
+    public static let verb = Verb.shutdown
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {}
+}
+
+/// `session new`: one session per computer.
+public struct SessionNewRequest: AgentRequest {
+    public typealias Reply = SessionsReply
+    public static let verb = Verb.sessionNew
+    public var computers: [String] = []
+    public var name: String?
+    /// The shell to run (the same path on every computer).
+    public var shell = "/bin/sh"
+    public var sshOptions: [String] = []
+    /// A local session starts here, with this environment (a remote one in its login's).
+    public var workingDirectory = "/"
+    public var environment: [String] = []
+    /// The caller's umask, which a local session's shell gets.
+    public var umask = 0o022
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &computers)
+        try coder.optional(2, &name)
+        try coder.value(3, &shell)
+        try coder.array(4, &sshOptions)
+        try coder.value(5, &workingDirectory)
+        try coder.array(6, &environment)
+        try coder.value(7, &umask)
+    }
+}
+
+public struct SessionGetRequest: AgentRequest {
+    public typealias Reply = SessionsReply
+    public static let verb = Verb.sessionGet
+    /// Ids or names (shell wildcards); every session when empty.
+    public var selectors: [String] = []
+    public init() {}
+    public init(_ selectors: [String]) { self.selectors = selectors }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &selectors)
+    }
+}
+
+public struct SessionRemoveRequest: AgentRequest {
+    public typealias Reply = SessionsReply
+    public static let verb = Verb.sessionRemove
+    public var selectors: [String] = []
+    /// Closes a Busy session too, stopping its running command first.
+    public var force = false
+    public var grace: Double = 5
+    public init() {}
+    public init(_ selectors: [String], force: Bool = false, grace: Double = 5) {
+        self.selectors = selectors
+        self.force = force
+        self.grace = grace
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &selectors)
+        try coder.value(2, &force)
+        try coder.value(3, &grace)
+    }
+}
+
+/// Sessions, and the parts of the request that could not be done.
+public struct SessionsReply: TaggedMessage {
+    public var sessions: [SessionRecord] = []
+    public var problems: [String] = []
+    public init() {}
+    public init(sessions: [SessionRecord], problems: [String] = []) {
+        self.sessions = sessions
+        self.problems = problems
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &sessions)
+        try coder.array(2, &problems)
+    }
+}
+
+/// The reply of `status`.
+public struct AgentStatus: TaggedMessage {
+    public var pid = 0
+    public var socket = ""
+    public var home = ""
+    /// The agent's product version.
+    public var version = ""
+    public var protocolVersion = 0
+    /// How many jobs (parents and children) are in each state.
+    public var jobs: [String: Int] = [:]
+    public var startTime = Date(timeIntervalSince1970: 0)
+
+    public init() {}
 
     public init(
         pid: Int, socket: String, home: String, version: String, protocolVersion: Int, jobs: [String: Int],
@@ -205,317 +467,93 @@ public struct AgentStatus: Sendable {
         self.jobs = jobs
         self.startTime = startTime
     }
-}
 
-/// One response frame.
-public struct Response: Sendable {
-    /// A failure of the whole request; nil when it was carried out.
-    public var error: String?
-    /// Problems with parts of the request (a selector matching nothing, a job refused);
-    /// the rest was still handled.
-    public var problems: [String]?
-    public var jobs: [JobRecord]?
-    public var streams: [StreamGrant]?
-    public var status: AgentStatus?
-    public var timedOut: Bool?
-    public var generation: UInt64?
-    public var sessions: [SessionRecord]?
-
-    public init() {}
-
-    public static func failure(_ message: String) -> Response {
-        var response = Response()
-        response.error = message
-        return response
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &pid)
+        try coder.value(2, &socket)
+        try coder.value(3, &home)
+        try coder.value(4, &version)
+        try coder.value(5, &protocolVersion)
+        var counts = jobs.sorted { $0.key < $1.key }.map { StateCount(state: $0.key, count: $0.value) }
+        try coder.array(6, &counts)
+        jobs = Dictionary(counts.map { ($0.state, $0.count) }, uniquingKeysWith: { first, _ in first })
+        try coder.value(7, &startTime)
     }
 }
 
-// MARK: - Wire encoding
-
-extension JobSelection {
-    func write(to w: inout WireWriter) {
-        w.strings(selectors)
-        w.strings(names)
-        w.array(states) { $0.string($1.rawValue) }
-        w.bool(all)
+struct StateCount: TaggedMessage {
+    var state = ""
+    var count = 0
+    init() {}
+    init(state: String, count: Int) {
+        self.state = state
+        self.count = count
     }
-    init(from r: inout WireReader) throws {
+    mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &state)
+        try coder.value(2, &count)
+    }
+}
+
+// MARK: - Types of the core
+
+extension JobState: NamedFieldValue {}
+extension SessionState: NamedFieldValue {}
+extension SessionAvailability: NamedFieldValue {}
+
+extension JobSelection: TaggedMessage {
+    public init() { self.init(selectors: []) }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &selectors)
+        try coder.array(2, &names)
+        try coder.array(3, &states)
+        try coder.value(4, &all)
+    }
+}
+
+extension JobRecord: TaggedMessage {
+    public init() {
         self.init(
-            selectors: try r.strings(), names: try r.strings(),
-            states: try r.array { try $0.enumeration(JobState.self) },
-            all: try r.bool())
+            id: 0, name: "", instanceId: "", type: "", state: .notStarted, hasMoreData: false, location: "",
+            command: "", workingDirectory: "")
+    }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &id)
+        try coder.optional(2, &parentId)
+        try coder.array(3, &childIds)
+        try coder.value(4, &name)
+        try coder.value(5, &instanceId)
+        try coder.value(6, &type)
+        try coder.value(7, &state)
+        try coder.value(8, &hasMoreData)
+        try coder.value(9, &location)
+        try coder.value(10, &command)
+        try coder.value(11, &workingDirectory)
+        try coder.optional(12, &reason)
+        try coder.optional(13, &exitStatus)
+        try coder.optional(14, &signal)
+        try coder.optional(15, &pid)
+        try coder.optional(16, &beginTime)
+        try coder.optional(17, &endTime)
+        try coder.optional(18, &computer)
     }
 }
 
-extension JobRecord {
-    func write(to w: inout WireWriter) {
-        w.int(id)
-        w.optional(parentId) { $0.int($1) }
-        w.array(childIds) { $0.int($1) }
-        w.string(name)
-        w.string(instanceId)
-        w.string(type)
-        w.string(state.rawValue)
-        w.bool(hasMoreData)
-        w.string(location)
-        w.string(command)
-        w.string(workingDirectory)
-        w.optional(reason) { $0.string($1) }
-        w.optional(exitStatus) { $0.int($1) }
-        w.optional(signal) { $0.int($1) }
-        w.optional(pid) { $0.int($1) }
-        w.optional(beginTime) { $0.date($1) }
-        w.optional(endTime) { $0.date($1) }
-        w.optional(computer) { $0.string($1) }
-    }
-    init(from r: inout WireReader) throws {
-        self.init(
-            id: try r.int(), parentId: try r.optional { try $0.int() }, childIds: try r.array { try $0.int() },
-            name: try r.string(), instanceId: try r.string(), type: try r.string(),
-            state: try r.enumeration(JobState.self), hasMoreData: try r.bool(), location: try r.string(),
-            command: try r.string(), workingDirectory: try r.string(), reason: try r.optional { try $0.string() },
-            exitStatus: try r.optional { try $0.int() }, signal: try r.optional { try $0.int() },
-            pid: try r.optional { try $0.int() }, beginTime: try r.optional { try $0.date() },
-            endTime: try r.optional { try $0.date() }, computer: try r.optional { try $0.string() })
-    }
-}
-
-extension Request: WireMessage {
-    public func write(to w: inout WireWriter) {
-        w.int(version)
-        w.string(op.rawValue)
-        w.optional(start) { w, s in
-            w.string(s.command)
-            w.optional(s.name) { $0.string($1) }
-            w.string(s.workingDirectory)
-            w.strings(s.environment)
-            w.string(s.shell)
-            w.bool(s.hasInput)
-            w.int(s.umask)
-            w.strings(s.computers)
-            w.int(s.throttleLimit)
-            w.strings(s.sshOptions)
-            w.strings(s.remoteEnvironment)
-            w.strings(s.sessions)
-        }
-        w.optional(selection) { $1.write(to: &$0) }
-        w.optional(get) { w, g in
-            w.bool(g.includeChildren)
-            w.optional(g.childrenOf) { $0.string($1) }
-            w.optional(g.command) { $0.string($1) }
-            w.optional(g.hasMoreData) { $0.bool($1) }
-            w.optional(g.before) { $0.date($1) }
-            w.optional(g.after) { $0.date($1) }
-            w.optional(g.newest) { $0.int($1) }
-        }
-        w.optional(receive) { w, o in
-            w.bool(o.keep)
-            w.bool(o.fromStart)
-            w.bool(o.noRecurse)
-        }
-        w.optional(advance) { w, list in
-            w.array(list) { w, a in
-                w.string(a.instanceId)
-                w.int(Int(a.output))
-                w.int(Int(a.error))
-            }
-        }
-        w.optional(wait) { w, o in
-            w.bool(o.any)
-            w.optional(o.timeout) { $0.double($1) }
-        }
-        w.optional(stop) { $0.double($1.grace) }
-        w.optional(remove) { $0.bool($1.force) }
-        w.optional(generation) { $0.uint64($1) }
-        w.optional(timeout) { $0.double($1) }
-        w.optional(session) { w, s in
-            w.strings(s.computers)
-            w.optional(s.name) { $0.string($1) }
-            w.string(s.shell)
-            w.strings(s.sshOptions)
-            w.string(s.workingDirectory)
-            w.strings(s.environment)
-            w.bool(s.force)
-            w.double(s.grace)
-            w.int(s.umask)
-        }
+extension SessionRecord: TaggedMessage {
+    public init() {
+        self.init(id: 0, name: "", computerName: "", state: .opened, availability: .available, jobCount: 0, shell: "")
     }
 
-    public init(from r: inout WireReader) throws {
-        let version = try r.int()
-        self.init(op: .status)
-        self.version = version
-        // A client of another version may not even have the same operations: read no further.
-        guard version == ProtocolVersion.current else { return }
-        op = try r.enumeration(Operation.self)
-        start = try r.optional { r in
-            var start = StartRequest(
-                command: try r.string(), name: try r.optional { try $0.string() }, workingDirectory: try r.string(),
-                environment: try r.strings(), shell: try r.string(), hasInput: try r.bool(), umask: try r.int())
-            start.computers = try r.strings()
-            start.throttleLimit = try r.int()
-            start.sshOptions = try r.strings()
-            start.remoteEnvironment = try r.strings()
-            start.sessions = try r.strings()
-            return start
-        }
-        selection = try r.optional { try JobSelection(from: &$0) }
-        get = try r.optional { r in
-            var g = GetOptions()
-            g.includeChildren = try r.bool()
-            g.childrenOf = try r.optional { try $0.string() }
-            g.command = try r.optional { try $0.string() }
-            g.hasMoreData = try r.optional { try $0.bool() }
-            g.before = try r.optional { try $0.date() }
-            g.after = try r.optional { try $0.date() }
-            g.newest = try r.optional { try $0.int() }
-            return g
-        }
-        receive = try r.optional { r in
-            var o = ReceiveOptions()
-            o.keep = try r.bool()
-            o.fromStart = try r.bool()
-            o.noRecurse = try r.bool()
-            return o
-        }
-        advance = try r.optional { r in
-            try r.array { r in
-                ReadAdvance(instanceId: try r.string(), output: Int64(try r.int()), error: Int64(try r.int()))
-            }
-        }
-        wait = try r.optional { r in
-            var o = WaitOptions()
-            o.any = try r.bool()
-            o.timeout = try r.optional { try $0.double() }
-            return o
-        }
-        stop = try r.optional { r in
-            var o = StopOptions()
-            o.grace = try r.double()
-            return o
-        }
-        remove = try r.optional { r in
-            var o = RemoveOptions()
-            o.force = try r.bool()
-            return o
-        }
-        generation = try r.optional { try $0.uint64() }
-        timeout = try r.optional { try $0.double() }
-        session = try r.optional { r in
-            var s = SessionRequest()
-            s.computers = try r.strings()
-            s.name = try r.optional { try $0.string() }
-            s.shell = try r.string()
-            s.sshOptions = try r.strings()
-            s.workingDirectory = try r.string()
-            s.environment = try r.strings()
-            s.force = try r.bool()
-            s.grace = try r.double()
-            s.umask = try r.int()
-            return s
-        }
-    }
-}
-
-extension Response: WireMessage {
-    public func write(to w: inout WireWriter) {
-        w.optional(error) { $0.string($1) }
-        w.optional(problems) { $0.strings($1) }
-        w.optional(jobs) { w, list in w.array(list) { $1.write(to: &$0) } }
-        w.optional(streams) { w, list in
-            w.array(list) { w, g in
-                w.int(g.id)
-                w.string(g.instanceId)
-                w.string(g.name)
-                w.string(g.computer)
-                w.string(g.outputPath)
-                w.string(g.errorPath)
-                w.int(Int(g.outputOffset))
-                w.int(Int(g.errorOffset))
-                w.int(Int(g.outputEnd))
-                w.int(Int(g.errorEnd))
-                w.string(g.state.rawValue)
-                w.optional(g.reason) { $0.string($1) }
-                w.optional(g.exitStatus) { $0.int($1) }
-                w.optional(g.signal) { $0.int($1) }
-            }
-        }
-        w.optional(status) { w, s in
-            w.int(s.pid)
-            w.string(s.socket)
-            w.string(s.home)
-            w.string(s.version)
-            w.int(s.protocolVersion)
-            w.array(s.jobs.sorted { $0.key < $1.key }) { w, pair in
-                w.string(pair.key)
-                w.int(pair.value)
-            }
-            w.date(s.startTime)
-        }
-        w.optional(timedOut) { $0.bool($1) }
-        w.optional(generation) { $0.uint64($1) }
-        w.optional(sessions) { w, list in
-            w.array(list) { w, s in
-                w.int(s.id)
-                w.string(s.name)
-                w.string(s.computerName)
-                w.string(s.state.rawValue)
-                w.string(s.availability.rawValue)
-                w.int(s.jobCount)
-                w.string(s.shell)
-                w.optional(s.reason) { $0.string($1) }
-            }
-        }
-    }
-
-    public init(from r: inout WireReader) throws {
-        self.init()
-        error = try r.optional { try $0.string() }
-        problems = try r.optional { try $0.strings() }
-        jobs = try r.optional { r in try r.array { try JobRecord(from: &$0) } }
-        streams = try r.optional { r in
-            try r.array { r in
-                let id = try r.int()
-                let instanceId = try r.string()
-                let name = try r.string()
-                let computer = try r.string()
-                let outputPath = try r.string()
-                let errorPath = try r.string()
-                let outputOffset = Int64(try r.int())
-                let errorOffset = Int64(try r.int())
-                let outputEnd = Int64(try r.int())
-                let errorEnd = Int64(try r.int())
-                var grant = StreamGrant(
-                    id: id, instanceId: instanceId, name: name, computer: computer, outputPath: outputPath,
-                    errorPath: errorPath, outputOffset: outputOffset, errorOffset: errorOffset,
-                    state: try r.enumeration(JobState.self), reason: try r.optional { try $0.string() },
-                    exitStatus: try r.optional { try $0.int() }, signal: try r.optional { try $0.int() })
-                grant.outputEnd = outputEnd
-                grant.errorEnd = errorEnd
-                return grant
-            }
-        }
-        status = try r.optional { r in
-            let pid = try r.int()
-            let socket = try r.string()
-            let home = try r.string()
-            let version = try r.string()
-            let protocolVersion = try r.int()
-            let pairs = try r.array { r in (try r.string(), try r.int()) }
-            return AgentStatus(
-                pid: pid, socket: socket, home: home, version: version, protocolVersion: protocolVersion,
-                jobs: Dictionary(pairs, uniquingKeysWith: { first, _ in first }), startTime: try r.date())
-        }
-        timedOut = try r.optional { try $0.bool() }
-        generation = try r.optional { try $0.uint64() }
-        sessions = try r.optional { r in
-            try r.array { r in
-                SessionRecord(
-                    id: try r.int(), name: try r.string(), computerName: try r.string(),
-                    state: try r.enumeration(SessionState.self),
-                    availability: try r.enumeration(SessionAvailability.self), jobCount: try r.int(),
-                    shell: try r.string(), reason: try r.optional { try $0.string() })
-            }
-        }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &id)
+        try coder.value(2, &name)
+        try coder.value(3, &computerName)
+        try coder.value(4, &state)
+        try coder.value(5, &availability)
+        try coder.value(6, &jobCount)
+        try coder.value(7, &shell)
+        try coder.optional(8, &reason)
     }
 }

@@ -27,50 +27,20 @@ struct HostilePeerTests {
     /// Every numeric field of every request, set to each bad value.
     static let badNumbers: [Double] = [.nan, .infinity, -.infinity, -1, 1e300, -1e300]
 
-    static func requests(with bad: Double) -> [Request] {
-        var made: [Request] = []
-        var waitEvent = Request(op: .waitEvent)
-        waitEvent.timeout = bad
-        waitEvent.generation = .max
-        made.append(waitEvent)
-        var wait = Request(op: .wait)
-        wait.wait = WaitOptions()
-        wait.wait?.timeout = bad
-        wait.selection = JobSelection(selectors: ["1"])
-        made.append(wait)
-        var stop = Request(op: .stop)
-        stop.stop = StopOptions()
-        stop.stop?.grace = bad
-        stop.selection = JobSelection(selectors: ["1"])
-        made.append(stop)
-        var remove = Request(op: .remove)
-        remove.stop = StopOptions()
-        remove.stop?.grace = bad
-        remove.remove = RemoveOptions()
-        remove.remove?.force = true
-        remove.selection = JobSelection(selectors: ["999"])
-        made.append(remove)
-        var get = Request(op: .get)
-        get.get = GetOptions()
-        get.get?.before = Date(timeIntervalSince1970: bad)
-        get.get?.after = Date(timeIntervalSince1970: bad)
-        get.get?.newest = bad.isFinite ? Int(max(-1e18, min(1e18, bad))) : Int.min
-        made.append(get)
-        var session = Request(op: .sessionRemove)
-        session.session = SessionRequest()
-        session.session?.grace = bad
-        session.selection = JobSelection(selectors: ["7"])
-        made.append(session)
-        var advance = Request(op: .advance)
-        advance.advance = [ReadAdvance(instanceId: "none", output: .min, error: .max)]
-        made.append(advance)
-        var start = Request(op: .start)
-        start.start = StartRequest(
-            command: "true", name: nil, workingDirectory: "/", environment: [], shell: "/bin/sh", hasInput: false,
-            umask: Int.min)
-        start.start?.throttleLimit = bad.isFinite && bad < 0 ? Int.min : Int.max
-        made.append(start)
-        return made
+    static func requests(with bad: Double) -> [any AgentRequest] {
+        let one = JobSelection(selectors: ["1"])
+        var get = GetRequest()
+        get.before = Date(timeIntervalSince1970: bad)
+        get.after = Date(timeIntervalSince1970: bad)
+        get.newest = bad.isFinite ? Int(max(-1e18, min(1e18, bad))) : Int.min
+        var start = StartRequest(command: "true", workingDirectory: "/", environment: [], umask: Int.min)
+        start.throttleLimit = bad.isFinite && bad < 0 ? Int.min : Int.max
+        return [
+            WaitEventRequest(after: .max, timeout: bad), WaitRequest(one, timeout: bad), StopRequest(one, grace: bad),
+            RemoveRequest(JobSelection(selectors: ["999"]), force: true, grace: bad), get,
+            SessionRemoveRequest(["7"], grace: bad),
+            AdvanceRequest([ReadAdvance(instanceId: "none", output: .min, error: .max)]), start,
+        ]
     }
 
     @Test("NaN, infinities and out-of-range numbers in every numeric field are answered, never a crash")
@@ -81,11 +51,11 @@ struct HostilePeerTests {
         for bad in Self.badNumbers {
             for request in Self.requests(with: bad) {
                 let channel = FrameChannel(fd: try rawAgentConnection(home))
-                try channel.send(request)
+                try channel.send { Frame.writeRequest(request, to: &$0) }
                 channel.setReceiveTimeout(20)
                 // An answer (an error or a result) or a closed connection; never a hang.
-                _ = try? channel.receive(Response.self)
-                #expect(processIsLive(agent), "the agent died on \(request.op) with \(bad)")
+                _ = try? channel.receive()
+                #expect(processIsLive(agent), "the agent died on \(type(of: request).verb) with \(bad)")
             }
         }
         #expect(try home.agentPid() == agent)
@@ -151,8 +121,12 @@ struct HostilePeerTests {
         let oversized: [UInt8] = [0x10, 0, 0, 0]
         _ = oversized.withUnsafeBytes { write(big.fd, $0.baseAddress, $0.count) }
         big.setReceiveTimeout(10)
-        let refusal = try big.receive(Response.self)?.0
-        #expect(refusal?.error?.contains("bad request") == true)
+        let refusal = try #require(try big.receive()).body
+        guard case .failure(let failure) = try Frame.readReply(refusal, for: GetRequest.self) else {
+            throw TestFailure("an oversized frame was not refused")
+        }
+        #expect(failure.code == .badRequest)
+        #expect(failure.message.contains("bad request"))
         // Idle connections up to the bound and past it.
         for _ in 0..<280 { held.append(try rawAgentConnection(home)) }
         try TestHome.eventually("the agent to take the connections") {
@@ -206,14 +180,9 @@ struct LiveFuzzTests {
         var maker = MessageMaker(seed: seed)
         var corpus: [[UInt8]] = []
         for _ in 0..<50 {
-            var request = maker.request()
             // Keep the agent's time: no waits, stops or shutdowns that would really happen.
-            if [.wait, .waitEvent, .shutdown, .stop, .remove, .sessionNew, .start].contains(request.op) {
-                request.op = .get
-            }
-            var writer = WireWriter()
-            request.write(to: &writer)
-            corpus.append(writer.bytes)
+            let harmless: [Verb] = [.status, .get, .receive, .advance, .sessionGet]
+            corpus.append(maker.requestFrame(harmless.randomElement(using: &maker.random)!))
         }
         for index in 0..<2000 {
             let body = maker.mutate(corpus[index % corpus.count], other: corpus[(index * 7) % corpus.count])
@@ -238,5 +207,65 @@ struct LiveFuzzTests {
         #expect(processIsLive(agent))
         #expect(try home.agentPid() == agent)
         #expect(try home.record(2)["state"] as? String == "Running")
+    }
+}
+
+@Suite("a live agent and clients of other versions")
+struct VersionsTests {
+    /// Sends `body` as one frame on a raw connection and returns the answer's body.
+    static func exchange(_ channel: FrameChannel, _ body: [UInt8]) throws -> [UInt8] {
+        try channel.send { $0.raw(body) }
+        channel.setReceiveTimeout(20)
+        return try #require(try channel.receive()).body
+    }
+
+    @Test("a newer client's unknown verb and fields: the verb refused naming both versions, the fields skipped")
+    func newerClient() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let channel = FrameChannel(fd: try rawAgentConnection(home))
+        var frame = WireEncoder()
+        var version = ProtocolVersion.current + 1
+        var verb = "suspend"
+        frame.value(1, &version)
+        frame.value(2, &verb)
+        let refused = try Self.exchange(channel, frame.bytes)
+        guard case .failure(let failure) = try Frame.readReply(refused, for: GetRequest.self) else {
+            throw TestFailure("the agent accepted the verb 'suspend'")
+        }
+        #expect(failure.code == .unknownVerb)
+        #expect(failure.message.contains("protocol \(ProtocolVersion.current)"))
+        #expect(failure.message.contains("protocol \(ProtocolVersion.current + 1)"))
+        // The same connection goes on: a get with a field this agent does not know.
+        var payload = WireEncoder()
+        payload.raw(GetRequest(JobSelection(selectors: ["1"])).encodedFields())
+        var future = "newest first"
+        payload.value(40, &future)
+        var get = WireEncoder()
+        var getVerb = "get"
+        get.value(1, &version)
+        get.value(2, &getVerb)
+        get.raw([3 << 3 | 2])
+        get.lengthPrefixed { $0.raw(payload.bytes) }
+        let answer = try Frame.readReply(try Self.exchange(channel, get.bytes), for: GetRequest.self).get()
+        #expect(answer.jobs.map(\.id) == [1])
+        #expect(answer.jobs.first?.state == .running)
+    }
+
+    @Test("a client of protocol 4 is told, in its own encoding, to stop the agent")
+    func olderClient() throws {
+        let home = try TestHome()
+        #expect(try home.job("get").status == 0)
+        let agent = try #require(try home.agentPid())
+        let channel = FrameChannel(fd: try rawAgentConnection(home))
+        var legacy: [UInt8] = [4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]
+        legacy += Array("get".utf8)
+        let answer = try Self.exchange(channel, legacy)
+        // Protocol 4's failure: a presence byte, an eight-byte length, the text.
+        #expect(answer.first == 1)
+        let text = String(decoding: answer.dropFirst(9), as: UTF8.self)
+        #expect(text.contains("speaks protocol \(ProtocolVersion.current) and the client 4"))
+        #expect(text.contains("job agent stop"))
+        #expect(try home.agentPid() == agent)
     }
 }

@@ -14,13 +14,10 @@ struct ProtocolFuzzTests {
             UInt64(ProcessInfo.processInfo.environment["JOB_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         var maker = MessageMaker(seed: seed)
         var corpus: [[UInt8]] = []
-        for _ in 0..<200 {
-            var writer = WireWriter()
-            maker.request().write(to: &writer)
-            corpus.append(writer.bytes)
-            writer = WireWriter()
-            maker.response().write(to: &writer)
-            corpus.append(writer.bytes)
+        for index in 0..<200 {
+            let verb = Verb.allCases[index % Verb.allCases.count]
+            corpus.append(maker.requestFrame(verb))
+            corpus.append(maker.replyFrame(verb))
             corpus.append(JobRows.encode((0..<2).map { _ in maker.record() }))
         }
         let clock = ContinuousClock()
@@ -32,15 +29,21 @@ struct ProtocolFuzzTests {
             let base = corpus[index % corpus.count]
             let other = corpus[Int.random(in: 0..<corpus.count, using: &maker.random)]
             let input = index < corpus.count ? base : maker.mutate(base, other: other)
-            var reader = WireReader(input)
+            let readable: Bool
             switch index % 3 {
             case 0:
-                if (try? Request(from: &reader)) != nil { decoded += 1 } else { refused += 1 }
+                if var frame = try? Frame.readRequest(input), case .success = frame.request() {
+                    readable = true
+                } else {
+                    readable = false
+                }
             case 1:
-                if (try? Response(from: &reader)) != nil { decoded += 1 } else { refused += 1 }
+                // Each reply type in turn; a frame for another verb is refused.
+                readable = Self.readReply(input, Verb.allCases[(index / 3) % Verb.allCases.count])
             default:
-                if (try? JobRows.decode(input)) != nil { decoded += 1 } else { refused += 1 }
+                readable = (try? JobRows.decode(input)) != nil
             }
+            if readable { decoded += 1 } else { refused += 1 }
         }
         let elapsed = clock.now - began
         print("protocol fuzz: \(total) inputs (seed \(seed)) in \(elapsed): \(decoded) decoded, \(refused) refused")
@@ -48,5 +51,24 @@ struct ProtocolFuzzTests {
         // The unchanged corpus decodes: the generator makes real messages.
         #expect(decoded >= corpus.count)
         #expect(elapsed < .seconds(240))
+    }
+
+    static func readReply(_ body: [UInt8], _ verb: Verb) -> Bool {
+        func read<R: AgentRequest>(_ type: R.Type) -> Bool { (try? Frame.readReply(body, for: type)) != nil }
+        switch verb {
+        case .status: return read(StatusRequest.self)
+        case .start: return read(StartRequest.self)
+        case .get: return read(GetRequest.self)
+        case .receive: return read(ReceiveRequest.self)
+        case .advance: return read(AdvanceRequest.self)
+        case .wait: return read(WaitRequest.self)
+        case .waitEvent: return read(WaitEventRequest.self)
+        case .stop: return read(StopRequest.self)
+        case .remove: return read(RemoveRequest.self)
+        case .shutdown: return read(ShutdownRequest.self)
+        case .sessionNew: return read(SessionNewRequest.self)
+        case .sessionGet: return read(SessionGetRequest.self)
+        case .sessionRemove: return read(SessionRemoveRequest.self)
+        }
     }
 }

@@ -49,13 +49,13 @@ public enum LoadDriver {
                         switch call % 4 {
                         case 0: _ = try client.get(JobSelection(selectors: [id]))
                         case 1:
-                            var options = GetOptions()
-                            options.newest = 20
-                            _ = try client.get(JobSelection(), options: options)
+                            var request = GetRequest()
+                            request.newest = 20
+                            _ = try client.get(request)
                         case 2:
-                            var options = ReceiveOptions()
-                            options.keep = true
-                            _ = try client.receiveGrants(JobSelection(selectors: [id]), options: options)
+                            var request = ReceiveRequest(JobSelection(selectors: [id]))
+                            request.keep = true
+                            _ = try client.receiveGrants(request)
                         default: _ = try client.status()
                         }
                         latencies.append(JobClient.monotonicNow() - began)

@@ -23,7 +23,7 @@ public struct MessageMaker {
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
 
     mutating func number() -> Double {
-        [Double.nan, .infinity, -.infinity, -1, 0, 1e300, Double.random(in: -1e6...1e6, using: &random)]
+        [-1, 0, 1e300, 0.5, Double.random(in: -1e6...1e6, using: &random)]
             .randomElement(using: &random)!
     }
 
@@ -48,115 +48,151 @@ public struct MessageMaker {
         JobSelection(selectors: texts(), names: texts(), states: chance(30) ? [.running, .failed] : [])
     }
 
-    public mutating func request() -> Request {
-        let ops: [JobProtocol.Operation] = [
-            .status, .start, .get, .receive, .advance, .wait, .waitEvent, .stop, .remove, .shutdown, .sessionNew,
-            .sessionGet, .sessionRemove,
-        ]
-        var request = Request(op: ops.randomElement(using: &random)!)
-        if chance(50) { request.selection = selection() }
-        if chance(40) {
+    mutating func maybe<T>(_ percent: Int, _ make: (inout MessageMaker) -> T) -> T? {
+        chance(percent) ? make(&self) : nil
+    }
+
+    mutating func many<T>(_ most: Int, _ make: (inout MessageMaker) -> T) -> [T] {
+        (0..<Int.random(in: 0...most, using: &random)).map { _ in make(&self) }
+    }
+
+    mutating func time() -> Date { Date(timeIntervalSince1970: number()) }
+
+    /// A request of every verb in turn, its fields filled at random.
+    public mutating func request(_ verb: Verb? = nil) -> Request {
+        switch verb ?? Verb.allCases.randomElement(using: &random)! {
+        case .status: return .status(StatusRequest())
+        case .shutdown: return .shutdown(ShutdownRequest())
+        case .start:
             var start = StartRequest(
-                command: text(), name: chance(50) ? text() : nil, workingDirectory: text(), environment: texts(),
+                command: text(), name: maybe(50) { $0.text() }, workingDirectory: text(), environment: texts(),
                 shell: text(), hasInput: chance(10), umask: integer())
             start.computers = texts()
             start.throttleLimit = integer()
             start.sshOptions = texts()
             start.remoteEnvironment = texts()
             start.sessions = texts()
-            request.start = start
-        }
-        if chance(30) {
-            var get = GetOptions()
+            return .start(start)
+        case .get:
+            var get = GetRequest(selection())
             get.includeChildren = chance(50)
-            get.childrenOf = chance(30) ? text() : nil
-            get.command = chance(30) ? text() : nil
-            get.hasMoreData = chance(30) ? chance(50) : nil
-            get.before = chance(30) ? Date(timeIntervalSince1970: number()) : nil
-            get.after = chance(30) ? Date(timeIntervalSince1970: number()) : nil
-            get.newest = chance(30) ? integer() : nil
-            request.get = get
-        }
-        if chance(30) {
-            var receive = ReceiveOptions()
+            get.childrenOf = maybe(30) { $0.text() }
+            get.command = maybe(30) { $0.text() }
+            get.hasMoreData = maybe(30) { $0.chance(50) }
+            get.before = maybe(30) { $0.time() }
+            get.after = maybe(30) { $0.time() }
+            get.newest = maybe(30) { $0.integer() }
+            return .get(get)
+        case .receive:
+            var receive = ReceiveRequest(selection())
             receive.keep = chance(50)
             receive.fromStart = chance(50)
             receive.noRecurse = chance(50)
-            request.receive = receive
-        }
-        if chance(30) {
-            request.advance = (0..<Int.random(in: 0...3, using: &random)).map { _ in
-                ReadAdvance(instanceId: text(), output: Int64(integer()), error: Int64(integer()))
-            }
-        }
-        if chance(30) {
-            var wait = WaitOptions()
-            wait.any = chance(50)
-            wait.timeout = chance(70) ? number() : nil
-            request.wait = wait
-        }
-        if chance(30) {
-            var stop = StopOptions()
-            stop.grace = number()
-            request.stop = stop
-        }
-        if chance(30) {
-            var remove = RemoveOptions()
-            remove.force = chance(50)
-            request.remove = remove
-        }
-        if chance(30) { request.generation = UInt64.random(in: 0...UInt64.max, using: &random) }
-        if chance(30) { request.timeout = number() }
-        if chance(30) {
-            var session = SessionRequest()
+            return .receive(receive)
+        case .advance:
+            return .advance(
+                AdvanceRequest(
+                    many(3) {
+                        ReadAdvance(instanceId: $0.text(), output: Int64($0.integer()), error: Int64($0.integer()))
+                    }))
+        case .wait:
+            return .wait(WaitRequest(selection(), any: chance(50), timeout: maybe(70) { $0.number() }))
+        case .waitEvent:
+            return .waitEvent(
+                WaitEventRequest(
+                    after: UInt64.random(in: 0...UInt64.max, using: &random), timeout: maybe(50) { $0.number() }))
+        case .stop: return .stop(StopRequest(selection(), grace: number()))
+        case .remove: return .remove(RemoveRequest(selection(), force: chance(50), grace: number()))
+        case .sessionNew:
+            var session = SessionNewRequest()
             session.computers = texts()
-            session.name = chance(50) ? text() : nil
+            session.name = maybe(50) { $0.text() }
             session.shell = text()
             session.sshOptions = texts()
             session.workingDirectory = text()
             session.environment = texts()
-            session.force = chance(50)
-            session.grace = number()
             session.umask = integer()
-            request.session = session
+            return .sessionNew(session)
+        case .sessionGet: return .sessionGet(SessionGetRequest(texts()))
+        case .sessionRemove: return .sessionRemove(SessionRemoveRequest(texts(), force: chance(50), grace: number()))
         }
-        return request
     }
 
     public mutating func record() -> JobRecord {
         JobRecord(
-            id: integer(), parentId: chance(50) ? integer() : nil, childIds: [integer(), integer()], name: text(),
-            instanceId: text(), type: text(), state: .running, hasMoreData: chance(50), location: text(),
-            command: text(), workingDirectory: text(), reason: chance(50) ? text() : nil,
-            exitStatus: chance(50) ? integer() : nil, signal: chance(50) ? integer() : nil,
-            pid: chance(50) ? integer() : nil, beginTime: chance(50) ? Date(timeIntervalSince1970: 1e9) : nil,
-            endTime: nil, computer: chance(50) ? text() : nil)
+            id: integer(), parentId: maybe(50) { $0.integer() }, childIds: [integer(), integer()], name: text(),
+            instanceId: text(), type: text(), state: JobState.allCases.randomElement(using: &random)!,
+            hasMoreData: chance(50), location: text(), command: text(), workingDirectory: text(),
+            reason: maybe(50) { $0.text() }, exitStatus: maybe(50) { $0.integer() }, signal: maybe(50) { $0.integer() },
+            pid: maybe(50) { $0.integer() }, beginTime: maybe(50) { _ in Date(timeIntervalSince1970: 1e9) },
+            endTime: maybe(50) { _ in Date(timeIntervalSince1970: 1.5e9 + 0.25) }, computer: maybe(50) { $0.text() })
     }
 
-    public mutating func response() -> Response {
-        var response = Response()
-        if chance(20) { response.error = text() }
-        if chance(30) { response.problems = texts() }
-        if chance(50) { response.jobs = (0..<Int.random(in: 0...3, using: &random)).map { _ in record() } }
-        if chance(30) {
-            response.streams = (0..<Int.random(in: 0...2, using: &random)).map { _ in
-                var grant = StreamGrant(
-                    id: integer(), instanceId: text(), name: text(), computer: text(), outputPath: text(),
-                    errorPath: text(), outputOffset: Int64(integer()), errorOffset: Int64(integer()), state: .completed,
-                    reason: chance(50) ? text() : nil, exitStatus: chance(50) ? integer() : nil,
-                    signal: chance(50) ? integer() : nil)
-                grant.outputEnd = Int64(integer())
-                return grant
-            }
-        }
-        if chance(20) {
-            response.status = AgentStatus(
+    public mutating func grant() -> StreamGrant {
+        var grant = StreamGrant(
+            id: integer(), instanceId: text(), name: text(), computer: text(), outputPath: text(), errorPath: text(),
+            outputOffset: Int64(integer()), errorOffset: Int64(integer()),
+            state: JobState.allCases.randomElement(using: &random)!, reason: maybe(50) { $0.text() },
+            exitStatus: maybe(50) { $0.integer() }, signal: maybe(50) { $0.integer() })
+        grant.outputEnd = Int64(integer())
+        grant.errorEnd = Int64(integer())
+        return grant
+    }
+
+    public mutating func session() -> SessionRecord {
+        SessionRecord(
+            id: integer(), name: text(), computerName: text(),
+            state: SessionState.allCases.randomElement(using: &random)!,
+            availability: SessionAvailability.allCases.randomElement(using: &random)!, jobCount: integer(),
+            shell: text(), reason: maybe(50) { $0.text() })
+    }
+
+    /// A reply of the verb's type, its fields filled at random.
+    public mutating func reply(_ verb: Verb) -> any TaggedMessage {
+        switch verb {
+        case .status:
+            return AgentStatus(
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
-                jobs: [text(): integer()], startTime: Date(timeIntervalSince1970: 1e9))
+                jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
+        case .start: return StartReply(job: record())
+        case .get, .stop, .remove: return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
+        case .receive:
+            var reply = ReceiveReply()
+            reply.streams = many(2) { $0.grant() }
+            reply.problems = texts()
+            reply.generation = UInt64.random(in: 0...UInt64.max, using: &random)
+            return reply
+        case .advance, .shutdown: return EmptyReply()
+        case .wait:
+            var reply = WaitReply()
+            reply.jobs = many(3) { $0.record() }
+            reply.problems = texts()
+            reply.timedOut = chance(50)
+            return reply
+        case .waitEvent: return WaitEventReply(generation: UInt64.random(in: 0...UInt64.max, using: &random))
+        case .sessionNew, .sessionGet, .sessionRemove:
+            return SessionsReply(sessions: many(3) { $0.session() }, problems: texts())
         }
-        if chance(20) { response.timedOut = chance(50) }
-        if chance(20) { response.generation = UInt64.random(in: 0...UInt64.max, using: &random) }
-        return response
+    }
+
+    /// A request frame's body.
+    public mutating func requestFrame(_ verb: Verb? = nil) -> [UInt8] { frame(request(verb)) }
+
+    public func frame(_ request: Request) -> [UInt8] {
+        var encoder = WireEncoder()
+        Frame.writeRequest(request.payload, to: &encoder)
+        return encoder.bytes
+    }
+
+    /// A reply frame's body: a reply of the verb, or now and then a failure.
+    public mutating func replyFrame(_ verb: Verb) -> [UInt8] {
+        var encoder = WireEncoder()
+        if chance(10) {
+            Frame.writeFailure(Failure(Failure.Code(text()), text()), verb: verb.rawValue, to: &encoder)
+        } else {
+            Frame.writeReply(reply(verb), verb: verb.rawValue, to: &encoder)
+        }
+        return encoder.bytes
     }
 
     /// A message's bytes, changed the way a broken or hostile peer would: cut short, bytes

@@ -13,7 +13,7 @@ extension JobRegistry {
 
     // MARK: - session new, get, remove
 
-    func openSessions(_ request: SessionRequest) -> Response {
+    func openSessions(_ request: SessionNewRequest) -> SessionsReply {
         var problems: [String] = []
         var opened: [Session] = []
         for name in request.computers {
@@ -63,26 +63,21 @@ extension JobRegistry {
                     made.append(session.record)
                 }
             }
-            var response = Response()
-            response.sessions = made
-            response.problems = problems.isEmpty ? nil : problems
-            return response
+            return SessionsReply(sessions: made, problems: problems)
         }
     }
 
-    func getSessions(_ selection: JobSelection) -> Response {
+    func getSessions(_ request: SessionGetRequest) -> SessionsReply {
         monitor.withLock {
-            let (chosen, problems) = selectSessions(selection)
-            var response = Response()
-            response.sessions = chosen.map(\.record)
-            response.problems = problems.isEmpty ? nil : problems
-            return response
+            let (chosen, problems) = selectSessions(request.selectors)
+            return SessionsReply(sessions: chosen.map(\.record), problems: problems)
         }
     }
 
-    func removeSessions(_ selection: JobSelection, force: Bool, grace: Double) -> Response {
-        monitor.withLock {
-            var (chosen, problems) = selectSessions(selection)
+    func removeSessions(_ request: SessionRemoveRequest) -> SessionsReply {
+        let (force, grace) = (request.force, request.grace)
+        return monitor.withLock {
+            var (chosen, problems) = selectSessions(request.selectors)
             var removed: [SessionRecord] = []
             for session in chosen {
                 if let running = session.runningJob, session.state == .opened {
@@ -100,21 +95,18 @@ extension JobRegistry {
                 sessions[session.id] = nil
                 removed.append(session.record)
             }
-            var response = Response()
-            response.sessions = removed
-            response.problems = problems.isEmpty ? nil : problems
-            return response
+            return SessionsReply(sessions: removed, problems: problems)
         }
     }
 
     /// Sessions by Id or name (shell wildcards, case-insensitive); all when nothing is given.
     /// Lock held.
-    func selectSessions(_ selection: JobSelection) -> ([Session], [String]) {
+    func selectSessions(_ selectors: [String]) -> ([Session], [String]) {
         let all = sessions.values.sorted { $0.id < $1.id }
-        guard !selection.selectors.isEmpty || !selection.names.isEmpty else { return (all, []) }
+        guard !selectors.isEmpty else { return (all, []) }
         var chosen: [Int: Session] = [:]
         var problems: [String] = []
-        for selector in selection.selectors + selection.names {
+        for selector in selectors {
             if let id = Int(selector) {
                 if let session = sessions[id] {
                     chosen[id] = session
@@ -136,22 +128,27 @@ extension JobRegistry {
     /// `start --session` and `invoke --session`: a parent with one child per session, each
     /// queued in its session. Refused whole, with no job made, when a session is missing or
     /// not Opened. Lock held.
-    func startInSessions(_ request: StartRequest) -> Response {
+    func startInSessions(_ request: StartRequest) -> Result<StartReply, Failure> {
         var targets: [Session] = []
         for selector in request.sessions {
-            let (found, problems) = selectSessions(JobSelection(selectors: [selector]))
+            let (found, problems) = selectSessions([selector])
             guard let session = found.first, problems.isEmpty else {
                 return .failure(
-                    (problems.first ?? "no session matches '\(selector)'") + "; job session get lists the sessions")
+                    Failure(
+                        .refused,
+                        (problems.first ?? "no session matches '\(selector)'") + "; job session get lists the sessions")
+                )
             }
             guard found.count == 1 else {
-                return .failure("'\(selector)' names \(found.count) sessions; give one Id or name")
+                return .failure(Failure(.refused, "'\(selector)' names \(found.count) sessions; give one Id or name"))
             }
             guard session.state == .opened else {
                 return .failure(
-                    "session \(session.name) (Id \(session.id)) is \(session.state.rawValue)"
-                        + (session.reason.map { ": \($0)" } ?? "")
-                        + "; remove it (job session remove \(session.id)) and open a new one")
+                    Failure(
+                        .refused,
+                        "session \(session.name) (Id \(session.id)) is \(session.state.rawValue)"
+                            + (session.reason.map { ": \($0)" } ?? "")
+                            + "; remove it (job session remove \(session.id)) and open a new one"))
             }
             targets.append(session)
         }
@@ -176,7 +173,7 @@ extension JobRegistry {
         do {
             try database.insert([parent] + made, environment: [])
         } catch {
-            return .failure("could not record the job in \(home.databasePath): \(error)")
+            return .failure(Failure(.refused, "could not record the job in \(home.databasePath): \(error)"))
         }
         register(parent, made)
         for (session, job) in zip(targets, made) {
@@ -186,9 +183,7 @@ extension JobRegistry {
         }
         generation &+= 1
         monitor.broadcast()
-        var response = Response()
-        response.jobs = [record(jobs[parent.id]!)]
-        return response
+        return .success(StartReply(job: record(jobs[parent.id]!)))
     }
 
     /// Sends the session its next waiting command when it is idle. Lock held.

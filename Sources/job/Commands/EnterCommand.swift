@@ -31,8 +31,8 @@ enum EnterVerb {
         let client = try JobClient()
         var session: SessionRecord
         var temporary = false
-        if let found = try? client.sessions([target]), let only = found.sessions?.first, found.sessions?.count == 1,
-            found.problems == nil
+        if let found = try? client.sessions([target]), let only = found.sessions.first, found.sessions.count == 1,
+            found.problems.isEmpty
         {
             session = only
         } else {
@@ -45,8 +45,8 @@ enum EnterVerb {
             let opened = try client.newSessions(
                 computers: [target], shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option")
             )
-            guard let made = opened.sessions?.first else {
-                throw CLIFailure.failed(opened.problems?.first ?? "could not open a session on \(target)")
+            guard let made = opened.sessions.first else {
+                throw CLIFailure.failed(opened.problems.first ?? "could not open a session on \(target)")
             }
             session = made
             temporary = true
@@ -85,7 +85,7 @@ enum EnterVerb {
                 break
             }
             try run(job, client: client, interrupt: interrupt)
-            if let now = try? client.sessions([String(session.id)]).sessions?.first, now.state != .opened {
+            if let now = try? client.sessions([String(session.id)]).sessions.first, now.state != .opened {
                 Terminal.error("the session is \(now.state.rawValue): \(now.reason ?? "its shell ended")")
                 status = 1
                 break

@@ -35,7 +35,7 @@ enum GetVerb {
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "get", parsed: parsed, printsJobs: true)
         }
-        var options = GetOptions()
+        var options = GetRequest(try Terminal.selection(parsed))
         options.includeChildren = parsed.flag("--include-children")
         options.childrenOf = parsed.value("--children-of")
         options.command = parsed.value("--command")
@@ -50,8 +50,8 @@ enum GetVerb {
         options.after = try parsed.value("--after").map(time)
         options.newest = try parsed.integer("--newest")
         _ = try Terminal.format(parsed)
-        let response = try JobClient().get(try Terminal.selection(parsed), options: options)
-        try Terminal.show(response.jobs ?? [], parsed: parsed)
+        let response = try JobClient().get(options)
+        try Terminal.show(response.jobs, parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 

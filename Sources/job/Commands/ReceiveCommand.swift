@@ -75,7 +75,7 @@ enum ReceiveVerb {
         var unfinishedParents = false
         if wait && parsed.flag("--no-recurse") && !session.readerGone {
             let waited = try client.wait(selection)
-            unfinishedParents = (waited.jobs ?? []).contains { $0.isParent && $0.state != .completed }
+            unfinishedParents = waited.jobs.contains { $0.isParent && $0.state != .completed }
         }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
@@ -83,7 +83,7 @@ enum ReceiveVerb {
         if parsed.flag("--auto-remove") && grants.allSatisfy(\.state.isFinished) {
             _ = try client.remove(selection, force: false)
         }
-        let problems = Terminal.report(session.problems)
+        let problems = Terminal.report(session.problems ?? [])
         if wait {
             let status = unfinishedParents && grants.isEmpty ? 1 : Self.status(of: grants)
             if status != 0 { throw CLIFailure(status: status, message: "") }
@@ -115,7 +115,7 @@ struct ReceiveSession {
     var positions: [String: (Int64, Int64)] = [:]
     var readerGone = false
     var generation: UInt64 = 0
-    var problems: [String]? = nil
+    var problems: [String]? = nil  // the first round's
 
     init(
         client: JobClient, selection: JobSelection, keep: Bool, fromStart: Bool, noRecurse: Bool, prefix: Bool?,
@@ -144,10 +144,7 @@ struct ReceiveSession {
             if !pending {
                 // The agent answers within a slice even when nothing changed: an answer that
                 // does not come in time means the agent is stopped or stuck.
-                var request = Request(op: .waitEvent)
-                request.generation = generation
-                request.timeout = JobClient.waitSlice
-                try events.post(request)
+                try events.post(WaitEventRequest(after: generation, timeout: JobClient.waitSlice))
                 pending = true
                 answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
             }
@@ -156,7 +153,7 @@ struct ReceiveSession {
                 timeout: max(0, answerDue - JobClient.monotonicNow()))
             {
             case .socket:
-                generation = try events.collect().generation ?? generation
+                generation = try events.collect(WaitEventRequest.self).generation
                 pending = false
             case .interrupted:
                 throw Interrupted()
@@ -173,15 +170,15 @@ struct ReceiveSession {
     struct Interrupted: Error {}
 
     mutating func round() throws -> [StreamGrant] {
-        var options = ReceiveOptions()
-        options.keep = keep
-        options.fromStart = fromStart
-        options.noRecurse = noRecurse
-        let response = try client.receiveGrants(selection, options: options)
+        var request = ReceiveRequest(selection)
+        request.keep = keep
+        request.fromStart = fromStart
+        request.noRecurse = noRecurse
+        let response = try client.receiveGrants(request)
         if problems == nil { problems = response.problems }
         fromStart = false
-        generation = response.generation ?? generation
-        let grants = response.streams ?? []
+        generation = response.generation
+        let grants = response.streams
         let computers = Set(grants.map(\.computer))
         let prefixed = prefix ?? (computers.count > 1)
         // Lines are tagged with the computer when the jobs span several (the pdsh way),

@@ -29,7 +29,7 @@ enum RemoveVerb {
         let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().remove(
             selection, force: parsed.flag("--force"), grace: grace)
-        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs ?? [], parsed: parsed) }
+        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

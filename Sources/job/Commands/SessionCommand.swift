@@ -76,14 +76,14 @@ enum SessionVerb {
         let format = try Terminal.format(parsed)
         let response = try JobClient().newSessions(
             computers: computers, name: try parsed.newName(), shell: shell, sshOptions: try parsed.sshOptions())
-        show(response.sessions ?? [], format: format)
+        show(response.sessions, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     static func get(_ parsed: ParsedArguments) throws {
         let format = try Terminal.format(parsed)
         let response = try JobClient().sessions(parsed.positionals)
-        show(response.sessions ?? [], format: format)
+        show(response.sessions, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
@@ -94,7 +94,7 @@ enum SessionVerb {
         let format = try Terminal.format(parsed)
         let response = try JobClient().removeSessions(
             parsed.positionals, force: parsed.flag("--force"), grace: try parsed.number("--grace") ?? 5)
-        if parsed.flag("--pass-thru") { show(response.sessions ?? [], format: format) }
+        if parsed.flag("--pass-thru") { show(response.sessions, format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 

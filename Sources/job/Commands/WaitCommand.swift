@@ -35,53 +35,48 @@ enum WaitVerb {
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "wait", parsed: parsed, printsJobs: true)
         }
-        var options = WaitOptions()
-        options.any = parsed.flag("--any")
-        options.timeout = try parsed.number("--timeout")
+        let request = WaitRequest(
+            try Terminal.selection(parsed), any: parsed.flag("--any"), timeout: try parsed.number("--timeout"))
         _ = try Terminal.format(parsed)
         let client = try JobClient()
-        let selection = try Terminal.selection(parsed)
         // At a terminal a long wait shows how it is going, on stderr, and clears it at the end.
         let response =
             isatty(2) == 1
-            ? try waitShowingProgress(client, selection, options) : try client.wait(selection, options: options)
-        if response.timedOut == true {
+            ? try waitShowingProgress(client, request) : try client.wait(request)
+        if response.timedOut {
             Terminal.report(response.problems)
             throw CLIFailure(status: 124, message: "")
         }
-        try Terminal.show(response.jobs ?? [], parsed: parsed)
+        try Terminal.show(response.jobs, parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     /// Waits in steps of a second; after each step that did not end the wait, a line on stderr
     /// says how many of the jobs have finished and for how long it has waited. The jobs are
     /// the ones selected when the wait began: a job started meanwhile does not join it.
-    static func waitShowingProgress(_ client: JobClient, _ selection: JobSelection, _ options: WaitOptions) throws
-        -> Response
-    {
+    static func waitShowingProgress(_ client: JobClient, _ request: WaitRequest) throws -> WaitReply {
         let began = Date()
-        let deadline = options.timeout.map { began.addingTimeInterval($0) }
-        var selection = selection
+        let deadline = request.timeout.map { began.addingTimeInterval($0) }
+        var step = request
         var pinned = false
         var shown = false
         defer { if shown { Terminal.errorText("\r\u{1B}[K") } }
         while true {
-            var step = options
             let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
             step.timeout = min(1, left ?? 1)
-            let response = try client.wait(selection, options: step)
-            if response.timedOut != true { return response }
+            let response = try client.wait(step)
+            if !response.timedOut { return response }
             if let left, left <= 1 { return response }
             // A timed-out step lists the jobs it waits for, as they are now.
-            let jobs = response.jobs ?? []
+            let jobs = response.jobs
             if !pinned {
-                if jobs.isEmpty { return try client.wait(selection, options: options) }
-                selection = JobSelection(selectors: jobs.map { String($0.id) })
+                if jobs.isEmpty { return try client.wait(request) }
+                step.selection = JobSelection(selectors: jobs.map { String($0.id) })
                 pinned = true
             }
             let finished = jobs.filter(\.state.isFinished).count
             let noun = jobs.count == 1 ? "job" : "jobs"
-            let what = options.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
+            let what = request.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
             let elapsed = Int(-began.timeIntervalSinceNow)
             Terminal.errorText(
                 "\rjob: waiting for \(what), \(finished) finished (\(elapsed) s)\u{1B}[K")

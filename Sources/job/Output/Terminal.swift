@@ -44,9 +44,9 @@ enum Terminal {
 
     /// Reports per-selector problems on stderr; true when there were any.
     @discardableResult
-    static func report(_ problems: [String]?) -> Bool {
-        for problem in problems ?? [] { error(problem) }
-        return !(problems ?? []).isEmpty
+    static func report(_ problems: [String]) -> Bool {
+        for problem in problems { error(problem) }
+        return !problems.isEmpty
     }
 
     /// Prints jobs in the `--format` asked for. `wire` (left out of the help) prints them as

@@ -1,0 +1,249 @@
+/// Versions of the client–agent protocol. Since version 5 every field is tagged, so two sides
+/// of different versions talk: each skips the fields it does not know and defaults the ones it
+/// does not get, and a verb one side lacks is refused with a message naming both versions.
+public enum ProtocolVersion {
+    public static let current = 5
+    /// The oldest version this side reads: 5, the first of the tagged encoding. Version 4 and
+    /// earlier encoded fields by position; their frames are recognised and answered with a
+    /// message in their own encoding.
+    public static let oldest = 5
+    /// The product's version, shown by `job --version` and `job agent status`.
+    public static let product = "0.1.0"
+
+    static var description: String { "job \(product), protocol \(current)" }
+}
+
+/// A request refused as a whole, with a code a program can test and the words for a person.
+public struct Failure: TaggedMessage, Error, CustomStringConvertible {
+    /// What kind of refusal; a string on the wire, so that a code added later reaches an older
+    /// client intact.
+    public struct Code: FieldValue, Hashable, CustomStringConvertible {
+        public var name: String
+        public init(_ name: String) { self.name = name }
+        /// The agent would not do it (an empty command, a job that may not be removed...).
+        public static let refused = Code("refused")
+        /// The frame could not be read, or lacked what its verb needs.
+        public static let badRequest = Code("badRequest")
+        /// The agent does not know the verb (the client is newer).
+        public static let unknownVerb = Code("unknownVerb")
+        /// The agent serves as many connections as it allows.
+        public static let busy = Code("busy")
+
+        public static var kind: FieldKind { .bytes }
+        public func encode(into encoder: inout WireEncoder) { name.encode(into: &encoder) }
+        public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Code {
+            Code(try String.decode(from: &decoder))
+        }
+        public var description: String { name }
+    }
+
+    public var code = Code.refused
+    public var message = ""
+
+    public init() {}
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &code)
+        try coder.value(2, &message)
+    }
+}
+
+/// A request as the agent reads it: one case per verb, each with its payload.
+public enum Request: Sendable, Equatable {
+    case status(StatusRequest)
+    case start(StartRequest)
+    case get(GetRequest)
+    case receive(ReceiveRequest)
+    case advance(AdvanceRequest)
+    case wait(WaitRequest)
+    case waitEvent(WaitEventRequest)
+    case stop(StopRequest)
+    case remove(RemoveRequest)
+    case shutdown(ShutdownRequest)
+    case sessionNew(SessionNewRequest)
+    case sessionGet(SessionGetRequest)
+    case sessionRemove(SessionRemoveRequest)
+
+    /// The payload, whatever its verb.
+    public var payload: any AgentRequest {
+        switch self {
+        case .status(let payload): payload
+        case .start(let payload): payload
+        case .get(let payload): payload
+        case .receive(let payload): payload
+        case .advance(let payload): payload
+        case .wait(let payload): payload
+        case .waitEvent(let payload): payload
+        case .stop(let payload): payload
+        case .remove(let payload): payload
+        case .shutdown(let payload): payload
+        case .sessionNew(let payload): payload
+        case .sessionGet(let payload): payload
+        case .sessionRemove(let payload): payload
+        }
+    }
+
+    public var verb: Verb { type(of: payload).verb }
+
+    /// Reads the payload of a frame whose verb is known.
+    init(_ verb: Verb, _ frame: inout IncomingRequest) throws(Malformed) {
+        switch verb {
+        case .status: self = .status(try frame.payload())
+        case .start: self = .start(try frame.payload())
+        case .get: self = .get(try frame.payload())
+        case .receive: self = .receive(try frame.payload())
+        case .advance: self = .advance(try frame.payload())
+        case .wait: self = .wait(try frame.payload())
+        case .waitEvent: self = .waitEvent(try frame.payload())
+        case .stop: self = .stop(try frame.payload())
+        case .remove: self = .remove(try frame.payload())
+        case .shutdown: self = .shutdown(try frame.payload())
+        case .sessionNew: self = .sessionNew(try frame.payload())
+        case .sessionGet: self = .sessionGet(try frame.payload())
+        case .sessionRemove: self = .sessionRemove(try frame.payload())
+        }
+    }
+}
+
+/// The frames of the protocol. A request's body is the fields 1 (the sender's protocol
+/// version), 2 (the verb's name) and 3 (the payload); a reply's the same, with the payload
+/// replaced by field 4 (a `Failure`) when the request was refused as a whole.
+public enum Frame {
+    public static func writeRequest<R: AgentRequest>(_ payload: R, to encoder: inout WireEncoder) {
+        var version = ProtocolVersion.current
+        var verb = R.verb.rawValue
+        var payload = payload
+        encoder.value(1, &version)
+        encoder.value(2, &verb)
+        encoder.value(3, &payload)
+    }
+
+    public static func writeReply<R: TaggedMessage>(_ reply: R, verb: String, to encoder: inout WireEncoder) {
+        var version = ProtocolVersion.current
+        var verb = verb
+        var reply = reply
+        encoder.value(1, &version)
+        encoder.value(2, &verb)
+        encoder.value(3, &reply)
+    }
+
+    public static func writeFailure(_ failure: Failure, verb: String, to encoder: inout WireEncoder) {
+        var version = ProtocolVersion.current
+        var verb = verb
+        var failure: Failure? = failure
+        encoder.value(1, &version)
+        encoder.value(2, &verb)
+        encoder.optional(4, &failure)
+    }
+
+    /// Reads the reply to a request of verb `R`: its payload, or the failure the agent sent.
+    public static func readReply<R: AgentRequest>(_ body: [UInt8], for request: R.Type) throws(Malformed) -> Result<
+        R.Reply, Failure
+    > {
+        if let message = legacyFailure(body) {
+            return .failure(
+                Failure(
+                    .badRequest,
+                    "the agent speaks an older protocol than this client (\(ProtocolVersion.description)): "
+                        + "stop it with `job agent stop` (running jobs keep running) and run the command again; "
+                        + "it said: \(message)"))
+        }
+        var decoder = WireDecoder(body)
+        var version = 0
+        var verb = ""
+        var failure: Failure?
+        var reply = R.Reply()
+        try decoder.value(1, &version)
+        try decoder.value(2, &verb)
+        guard version >= ProtocolVersion.oldest else { throw Malformed("a reply of protocol version \(version)") }
+        // A failure may answer before the request was read (the agent is too busy): its verb is
+        // then empty.
+        var rest = decoder
+        try rest.optional(4, &failure)
+        if let failure { return .failure(failure) }
+        guard verb == R.verb.rawValue else { throw Malformed("a reply to '\(verb)' where one to '\(R.verb)' was due") }
+        try decoder.value(3, &reply)
+        return .success(reply)
+    }
+
+    /// Reads a request's version and verb; its payload is read by `Request`. Throws
+    /// `LegacyRequest` for a frame of protocol 4 or earlier.
+    public static func readRequest(_ body: [UInt8]) throws -> IncomingRequest {
+        if let version = legacyVersion(body) { throw LegacyRequest(version: version) }
+        var frame = IncomingRequest(decoder: WireDecoder(body))
+        try frame.decoder.value(1, &frame.version)
+        try frame.decoder.value(2, &frame.verbName)
+        guard frame.version >= ProtocolVersion.oldest else {
+            throw Malformed("a request of protocol version \(frame.version)")
+        }
+        return frame
+    }
+
+    /// A request in the encoding of protocol 4 or earlier, which began with its version as eight
+    /// little-endian bytes (a first byte that no tagged frame has).
+    public struct LegacyRequest: Error {
+        public var version: Int
+    }
+
+    static func legacyVersion(_ body: [UInt8]) -> Int? {
+        guard body.count >= 8, (1...4).contains(body[0]), body[1..<8].allSatisfy({ $0 == 0 }) else { return nil }
+        return Int(body[0])
+    }
+
+    /// An answer that an agent of protocol 4 or earlier understands: a failure with `message`.
+    public static func writeLegacyFailure(_ message: String, to encoder: inout WireEncoder) {
+        let utf8 = Array(message.utf8)
+        encoder.raw([1])
+        encoder.raw(withUnsafeBytes(of: Int64(utf8.count).littleEndian) { Array($0) })
+        encoder.raw(utf8)
+    }
+
+    /// The message of a failure sent by an agent of protocol 4 or earlier (a presence byte,
+    /// an eight-byte length and the text); nil for a tagged frame.
+    static func legacyFailure(_ body: [UInt8]) -> String? {
+        guard body.count >= 9, body[0] == 1 else { return nil }
+        var length = 0
+        for index in 0..<8 { length |= Int(body[1 + index]) << (8 * index) }
+        guard length >= 0, length == body.count - 9 else { return nil }
+        return String(decoding: body[9...], as: UTF8.self)
+    }
+}
+
+/// A request frame whose version and verb have been read.
+public struct IncomingRequest {
+    public var version = 0
+    /// The verb as sent; one this agent does not know is answered with `unknownVerb`.
+    public var verbName = ""
+    var decoder: WireDecoder
+
+    public var verb: Verb? { Verb(rawValue: verbName) }
+
+    mutating func payload<R: TaggedMessage>() throws(Malformed) -> R {
+        var payload = R()
+        try decoder.value(3, &payload)
+        return payload
+    }
+
+    /// The request, or the failure to answer with when it cannot be carried out.
+    public mutating func request() -> Result<Request, Failure> {
+        guard let verb else {
+            return .failure(
+                Failure(
+                    .unknownVerb,
+                    "this agent (\(ProtocolVersion.description)) does not know the verb '\(verbName)' of the client "
+                        + "(protocol \(version)); stop the agent with `job agent stop` (running jobs keep running) "
+                        + "so that the next command starts the one installed with this client"))
+        }
+        do {
+            return .success(try Request(verb, &self))
+        } catch {
+            return .failure(Failure(.badRequest, "bad request: \(error)"))
+        }
+    }
+}
