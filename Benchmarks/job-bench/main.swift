@@ -30,11 +30,11 @@ func startMany(_ client: JobClient) throws {
     var ids: [String] = []
     ids.reserveCapacity(count)
     for _ in 0..<count {
-        let job = try client.start(command: "true", workingDirectory: directory, environment: environment)
+        let job = try client.start("true", workingDirectory: directory, environment: environment)
         ids.append(String(job.id))
     }
     let started = Date()
-    _ = try client.wait(JobSelection(selectors: ids))
+    _ = try client.wait(for: JobSelection(selectors: ids))
     let finished = Date()
     let startSeconds = started.timeIntervalSince(began)
     let totalSeconds = finished.timeIntervalSince(began)
@@ -51,7 +51,7 @@ func timings(_ one: () throws -> JobRecord, _ client: JobClient) throws -> [Doub
     for _ in 0..<count {
         let began = DispatchTime.now().uptimeNanoseconds
         let job = try one()
-        let done = try client.wait(JobSelection(selectors: [String(job.id)]))
+        let done = try client.wait(for: .job(job))
         guard done.jobs.first?.state == .completed else { fail("a command did not complete: \(done)") }
         times.append(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6)
     }
@@ -67,20 +67,19 @@ func summary(_ name: String, _ times: [Double]) -> String {
 
 func sessions(_ client: JobClient) throws {
     let computer = arguments.count > 3 ? arguments[3] : "localhost"
-    let opened = try client.newSessions(computers: [computer])
-    guard let session = opened.sessions.first else { fail("no session on \(computer): \(opened.problems)") }
+    let session = try client.openSession(on: computer)
     let id = String(session.id)
-    let inSession = try timings({ try client.start(command: "true", sessions: [id]) }, client)
+    let inSession = try timings({ try client.start("true", inSessions: [id]) }, client)
     let environment = ProcessEnvironment.entries()
     let directory = FileManager.default.currentDirectoryPath
     let alone: [Double]
     let aloneName: String
     if computer == "localhost" {
         alone = try timings(
-            { try client.start(command: "true", workingDirectory: directory, environment: environment) }, client)
+            { try client.start("true", workingDirectory: directory, environment: environment) }, client)
         aloneName = "start (a job of its own)"
     } else {
-        alone = try timings({ try client.invoke(command: "true", computers: [computer]) }, client)
+        alone = try timings({ try client.invoke("true", on: [computer]) }, client)
         aloneName = "invoke --computer \(computer) (warm connection)"
     }
     _ = try client.removeSessions([id], force: true)

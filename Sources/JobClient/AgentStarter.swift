@@ -18,7 +18,7 @@ struct AgentStarter {
     var socketPath: String
     var executable: String
 
-    func start() throws -> Int32 {
+    func start() throws(JobError) -> Int32 {
         try makeHome()
         let lock = open(home.startLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else { throw failure("cannot open \(home.startLockPath)") }
@@ -40,7 +40,7 @@ struct AgentStarter {
             var entry = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
             let left = deadline - JobClient.monotonicNow()
             if left <= 0 || poll(&entry, 1, Int32(left * 1000)) == 0 {
-                throw JobClientError(
+                throw JobError(
                     .connection,
                     "the agent started (pid \(pid)) but did not say it was ready within 30 s; see \(home.logPath)")
             }
@@ -53,10 +53,10 @@ struct AgentStarter {
         while text.last?.isWhitespace == true { text.removeLast() }
         guard text == "ok" else {
             let reason = text.isEmpty ? "it exited before listening (see \(home.logPath))" : text
-            throw JobClientError(.connection, "could not start the agent: \(reason)")
+            throw JobError(.connection, "could not start the agent: \(reason)")
         }
         guard let fd = try JobClient.connect(socketPath) else {
-            throw JobClientError(.connection, "the agent started but does not answer at \(socketPath)")
+            throw JobError(.connection, "the agent started but does not answer at \(socketPath)")
         }
         return fd
     }
@@ -64,7 +64,7 @@ struct AgentStarter {
     /// An agent that was killed a moment ago may still hold the agent lock while it exits, and
     /// one started by hand may not listen yet: waits (at most 5 s) until the lock is free or an
     /// agent answers. Returns a connection when one does.
-    private func awaitLastAgent() throws -> Int32? {
+    private func awaitLastAgent() throws(JobError) -> Int32? {
         let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return try JobClient.connect(socketPath) }
         defer { close(fd) }
@@ -80,26 +80,26 @@ struct AgentStarter {
         }
     }
 
-    private func makeHome() throws {
+    private func makeHome() throws(JobError) {
         var path = ""
         for component in home.path.split(separator: "/") {
             path += "/" + component
             var info = stat()
             if stat(path, &info) == 0 { continue }
             if mkdir(path, 0o700) != 0 && errno != EEXIST {
-                throw JobClientError(
+                throw JobError(
                     .connection,
                     "cannot create \(path) for JOB_HOME: \(String(cString: strerror(errno))); "
                         + "set JOB_HOME to a folder you can write")
             }
         }
         guard access(home.path, W_OK | X_OK) == 0 else {
-            throw JobClientError(
+            throw JobError(
                 .connection, "cannot write in JOB_HOME \(home.path); set JOB_HOME to a folder you can write")
         }
     }
 
-    private func failure(_ what: String) -> JobClientError {
-        JobClientError(.connection, "\(what): \(String(cString: strerror(errno)))")
+    private func failure(_ what: String) -> JobError {
+        JobError(.connection, "\(what): \(String(cString: strerror(errno)))")
     }
 }

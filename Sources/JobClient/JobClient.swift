@@ -1,6 +1,7 @@
 import CJobSupport
 import JobCore
 import JobProtocol
+import Synchronization
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -15,54 +16,83 @@ import JobProtocol
 /// uses. The first client that finds no agent starts one (`job-agent run`, detached), and
 /// exactly one agent results when several race.
 ///
+/// Every verb comes blocking and `async` (the same name; an `async` caller gets the second,
+/// which blocks no task thread). A client is `Sendable`: tasks may share one, and its requests
+/// then take turns on its connection; ``wait(for:any:timeout:)``, ``output(of:keep:follow:)``
+/// and ``events(of:)`` open connections of their own, so they hold up nothing else.
+///
 ///     let client = try JobClient()
-///     let job = try client.start(command: "make test")
-///     let done = try client.wait(JobSelection(selectors: [String(job.id)]))
-public final class JobClient {
+///     let job = try await client.start("make test")
+///     let outcome = try await client.wait(for: .job(job))
+public final class JobClient: Sendable {
     public let home: JobHome
     public let socketPath: String
-    let channel: FrameChannel
-
     /// The connection's descriptor (to notice the agent closing it).
-    public var socketFD: Int32 { channel.fd }
+    public let socketFD: Int32
+    private let link: Mutex<Link>
+    /// Held for a request and its reply, so that tasks sharing the client take turns.
+    private let turns = Mutex(())
+
+    /// The connection and how long its pending request may take.
+    struct Link {
+        let channel: FrameChannel
+        var allowance: Double = 0
+    }
 
     /// Connects to the agent of `home` (default: the one `JOB_HOME` names), starting it when
     /// none runs and `autoStart` is set. `agentExecutable` is the `job-agent` program to start
     /// it with; by default `JOB_AGENT_EXECUTABLE`, else the `job-agent` beside this program.
-    public init(
+    public convenience init(
         home: JobHome? = nil, environment: [String: String] = ProcessEnvironment.dictionary(),
         autoStart: Bool = true, agentExecutable: String? = nil
-    ) throws {
+    ) throws(JobError) {
         if home == nil, let path = environment["JOB_HOME"], !path.isEmpty, !path.hasPrefix("/") {
-            throw JobClientError(.connection, "JOB_HOME must be an absolute path, not '\(path)'")
+            throw JobError(.connection, "JOB_HOME must be an absolute path, not '\(path)'")
         }
         let home = home ?? JobHome.resolve(environment: environment)
         var info = stat()
         if stat(home.path, &info) == 0 && info.st_uid != getuid() {
-            throw JobClientError(
+            throw JobError(
                 .connection,
                 "JOB_HOME \(home.path) belongs to uid \(info.st_uid), not to you (uid \(getuid())); "
                     + "set JOB_HOME to a folder of your own")
         }
-        self.home = home
-        self.socketPath = home.socketPath(environment: environment)
+        let socketPath = home.socketPath(environment: environment)
         if let fd = try Self.connect(socketPath) {
-            channel = FrameChannel(fd: fd)
+            self.init(home: home, socketPath: socketPath, fd: fd)
             return
         }
         guard autoStart else {
-            throw JobClientError(.noAgent, "no agent is running for \(home.path)")
+            throw JobError(.noAgent, "no agent is running for \(home.path)")
         }
         let executable = agentExecutable ?? environment["JOB_AGENT_EXECUTABLE"] ?? Self.defaultAgentExecutable()
         let fd = try AgentStarter(home: home, socketPath: socketPath, executable: executable).start()
-        channel = FrameChannel(fd: fd)
+        self.init(home: home, socketPath: socketPath, fd: fd)
     }
 
+    init(home: JobHome, socketPath: String, fd: Int32) {
+        self.home = home
+        self.socketPath = socketPath
+        self.socketFD = fd
+        link = Mutex(Link(channel: FrameChannel(fd: fd)))
+    }
+
+    /// A second connection to the same agent, for a request that blocks (a wait, a stream).
+    func connection() throws(JobError) -> JobClient {
+        guard let fd = try Self.connect(socketPath) else {
+            throw JobError(.connection, "the agent of \(home.path) is gone")
+        }
+        return JobClient(home: home, socketPath: socketPath, fd: fd)
+    }
+
+    /// Ends the connection at once, so that a request blocked on it returns (a cancelled task).
+    func hangUp() { _ = Glibc.shutdown(socketFD, Int32(SHUT_RDWR)) }
+
     /// Connects to the socket; nil when no agent listens there.
-    static func connect(_ path: String) throws -> Int32? {
+    static func connect(_ path: String) throws(JobError) -> Int32? {
         var owner: uid_t = 0
         if cjob_is_socket_owned_by(path, getuid(), &owner) == 0 {
-            throw JobClientError(
+            throw JobError(
                 .connection,
                 "the agent socket \(path) belongs to uid \(owner), not to you (uid \(getuid())); "
                     + "set JOB_HOME to a folder of your own")
@@ -71,20 +101,20 @@ public final class JobClient {
         if fd < 0 {
             let code = errno
             if code == ENOENT || code == ECONNREFUSED { return nil }
-            throw JobClientError(
+            throw JobError(
                 .connection, "cannot connect to the agent at \(path): \(String(cString: strerror(code)))")
         }
         var uid: uid_t = 0
         var pid: pid_t = 0
         guard cjob_peer_uid(fd, &uid, &pid) == 0, uid == getuid() else {
             close(fd)
-            throw JobClientError(.connection, "the agent at \(path) runs as uid \(uid), not as you; refusing to use it")
+            throw JobError(.connection, "the agent at \(path) runs as uid \(uid), not as you; refusing to use it")
         }
         return fd
     }
 
     /// This process's umask (reading it means setting it, so it is set back at once).
-    static func currentUmask() -> Int {
+    public static func currentUmask() -> Int {
         let mask = umask(0o022)
         umask(mask)
         return Int(mask)
@@ -133,32 +163,37 @@ public final class JobClient {
         }
     }
 
-    private var allowance: Double = 0
-
     /// Sends a request without reading the reply (see `collect(_:)`), so that a caller can
-    /// wait on the connection with poll(2) beside other descriptors.
-    public func post<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws {
-        allowance = Self.blockingTime(of: request) + Self.patience
-        do {
-            try channel.send(fds: fds) { Frame.writeRequest(request, to: &$0) }
-        } catch let error as ChannelError {
-            // The agent may have said why it closed the connection (it serves too many).
-            channel.setReceiveTimeout(1)
-            if let (body, extra) = try? channel.receive() {
-                extra.forEach { _ = close($0) }
-                if case .failure(let failure)? = try? Frame.readReply(body, for: R.self) {
-                    throw JobClientError(failure)
+    /// wait on the connection with poll(2) beside other descriptors. A request and its reply
+    /// are one turn on the connection only through `send(_:fds:)`; `post` and `collect` are
+    /// for one owner.
+    public func post<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) {
+        let allowance = Self.blockingTime(of: request) + Self.patience
+        let failure: JobError? = link.withLock { link in
+            link.allowance = allowance
+            do {
+                try link.channel.send(fds: fds) { Frame.writeRequest(request, to: &$0) }
+                return nil
+            } catch {
+                // The agent may have said why it closed the connection (it serves too many).
+                link.channel.setReceiveTimeout(1)
+                if let (body, extra) = try? link.channel.receive() {
+                    extra.forEach { _ = close($0) }
+                    if case .failure(let failure)? = try? Frame.readReply(body, for: R.self) {
+                        return JobError(failure)
+                    }
                 }
+                return lost(error)
             }
-            throw lost(error)
         }
+        if let failure { throw failure }
     }
 
     /// Why the agent did not answer, worded for the person who waits: its pid, and what to do.
-    public func unresponsive() -> JobClientError {
+    public func unresponsive() -> JobError {
         let pid = Self.agentPid(home: home).map { "pid \($0), " } ?? ""
         let seconds = Int(Self.patience)
-        return JobClientError(
+        return JobError(
             .connection,
             "the agent (\(pid)JOB_HOME \(home.path)) did not answer within \(seconds) s: it may be stopped "
                 + "(SIGSTOP) or stuck; check it with `job agent status`, or restart it with `job agent stop` "
@@ -166,36 +201,40 @@ public final class JobClient {
     }
 
     /// Reads the reply to a `post` of an `R`.
-    public func collect<R: AgentRequest>(_ type: R.Type) throws -> R.Reply {
-        channel.setReceiveTimeout(allowance)
-        let body: [UInt8]
-        do {
-            guard let (received, extra) = try channel.receive() else {
-                throw JobClientError(.connection, "the agent closed the connection")
+    public func collect<R: AgentRequest>(_ type: R.Type) throws(JobError) -> R.Reply {
+        let received: Result<[UInt8], JobError> = link.withLock { link in
+            link.channel.setReceiveTimeout(link.allowance)
+            do {
+                guard let (body, extra) = try link.channel.receive() else {
+                    return .failure(JobError(.connection, "the agent closed the connection"))
+                }
+                extra.forEach { _ = close($0) }
+                return .success(body)
+            } catch {
+                return .failure(lost(error))
             }
-            extra.forEach { _ = close($0) }
-            body = received
-        } catch let error as ChannelError {
-            throw lost(error)
         }
         let result: Result<R.Reply, Failure>
         do {
-            result = try Frame.readReply(body, for: R.self)
+            result = try Frame.readReply(try received.get(), for: R.self)
+        } catch let error as JobError {
+            throw error
         } catch {
-            throw JobClientError(
+            throw JobError(
                 .connection,
                 "the agent answered in a form this client does not read (\(error)): it is probably of another "
                     + "version; stop it with `job agent stop` (running jobs keep running) and try again")
         }
         switch result {
         case .success(let reply): return reply
-        case .failure(let failure): throw JobClientError(failure)
+        case .failure(let failure): throw JobError(failure)
         }
     }
 
-    func lost(_ error: ChannelError) -> JobClientError {
+    func lost(_ error: any Error) -> JobError {
+        guard let error = error as? ChannelError else { return JobError(.connection, "lost the agent: \(error)") }
         if error.timedOut { return unresponsive() }
-        return JobClientError(.connection, "lost the agent: \(error.description)")
+        return JobError(.connection, "lost the agent: \(error.description)")
     }
 
     /// The pid in the agent's lock file, while an agent holds the lock.
@@ -235,20 +274,15 @@ public final class JobClient {
         return pid
     }
 
-    /// Sends one request and reads its reply; throws when the agent refused it as a whole.
-    public func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws -> R.Reply {
-        try post(request, fds: fds)
-        return try collect(R.self)
-    }
-
     // MARK: - Verbs
 
     /// Starts a local job and returns its parent once the command has been launched (or has
-    /// failed to launch: then the job is Failed with the Reason).
+    /// failed to launch: then the job is Failed with the Reason). The job is in the agent's
+    /// store before this returns. `input` is a descriptor the job reads as its stdin.
     public func start(
-        command: String, name: String? = nil, workingDirectory: String? = nil,
-        environment: [String]? = nil, shell: String = "/bin/sh", input: Int32? = nil
-    ) throws -> JobRecord {
+        _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
+        shell: String = "/bin/sh", input: Int32? = nil
+    ) throws(JobError) -> JobRecord {
         let request = StartRequest(
             command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
@@ -259,9 +293,9 @@ public final class JobClient {
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
     /// order given); returns the parent at once. `localhost` runs here without SSH.
     public func invoke(
-        command: String, computers: [String], name: String? = nil, throttleLimit: Int = 32,
+        _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
-    ) throws -> JobRecord {
+    ) throws(JobError) -> JobRecord {
         var request = StartRequest(
             command: command, name: name, workingDirectory: JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), umask: Self.currentUmask())
@@ -272,15 +306,74 @@ public final class JobClient {
         return try send(request).job
     }
 
-    public func get(_ request: GetRequest) throws -> JobsReply { try send(request) }
+    /// The selected jobs, sorted by Id: every parent job by default. Throws `notFound` when a
+    /// selector names no job.
+    public func jobs(_ selection: JobSelection = JobSelection(), includeChildren: Bool = false) throws(JobError)
+        -> [JobRecord]
+    {
+        var request = GetRequest(selection)
+        request.includeChildren = includeChildren
+        let reply = try send(request)
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        return reply.jobs
+    }
 
-    public func get(_ selection: JobSelection = JobSelection()) throws -> JobsReply { try send(GetRequest(selection)) }
+    /// Blocks until the selected jobs have finished (with `any`, until one has), or the
+    /// timeout passed. Waits on a connection of its own.
+    public func wait(for selection: JobSelection = JobSelection(), any: Bool = false, timeout: Duration? = nil)
+        throws(JobError) -> WaitOutcome
+    {
+        let reply = try connection().waitInSlices(WaitRequest(selection, any: any, timeout: timeout?.seconds))
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        return reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
+    }
 
-    /// Blocks until the selected jobs finished (or any one, with `any`), or the timeout
-    /// passed (`timedOut`). It waits in slices of at most `waitSlice` seconds, so that an agent
-    /// that stopped answering is noticed; after the first slice it waits for exactly the jobs
-    /// that slice waited for.
-    public func wait(_ request: WaitRequest) throws -> WaitReply {
+    /// Stops the selected jobs (parents with all their children): SIGTERM to each process
+    /// group, SIGKILL after `grace`. Returns them once they have ended.
+    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) throws(JobError) -> [JobRecord] {
+        try Self.refuseEmpty(selection, "stop")
+        let reply = try send(StopRequest(selection, grace: grace.seconds))
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        return reply.jobs
+    }
+
+    /// Removes finished jobs and their output; with `force`, stops running ones first.
+    public func remove(_ selection: JobSelection, force: Bool = false, grace: Duration = .seconds(5)) throws(JobError)
+        -> [JobRecord]
+    {
+        try Self.refuseEmpty(selection, "remove")
+        let reply = try send(RemoveRequest(selection, force: force, grace: grace.seconds))
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        return reply.jobs
+    }
+
+    static func refuseEmpty(_ selection: JobSelection, _ verb: String) throws(JobError) {
+        if selection.isEmpty {
+            throw JobError(.refused, "name the jobs to \(verb) (JobSelection(all: true) names every job)")
+        }
+    }
+
+    public func status() throws(JobError) -> AgentStatus { try send(StatusRequest()) }
+
+    /// Ends the agent; running jobs keep running.
+    public func shutdown() throws(JobError) {
+        _ = try send(ShutdownRequest())
+    }
+
+    // MARK: - The protocol, as the job command uses it
+
+    /// Sends one request and reads its reply, with the problems the agent reports for parts of
+    /// it; throws when the agent refused it as a whole.
+    public func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) -> R.Reply {
+        try turn { () throws(JobError) in
+            try post(request, fds: fds)
+            return try collect(R.self)
+        }
+    }
+
+    /// A wait in slices of at most `waitSlice` seconds, so that an agent that stopped answering
+    /// is noticed; after the first slice it waits for exactly the jobs that slice waited for.
+    public func waitInSlices(_ request: WaitRequest) throws(JobError) -> WaitReply {
         let deadline = request.timeout.map { Self.monotonicNow() + max(0, $0) }
         var step = request
         var problems: [String]?
@@ -298,8 +391,14 @@ public final class JobClient {
         }
     }
 
-    public func wait(_ selection: JobSelection = JobSelection()) throws -> WaitReply {
-        try wait(WaitRequest(selection))
+    public func advance(_ advances: [ReadAdvance]) throws(JobError) {
+        guard !advances.isEmpty else { return }
+        _ = try send(AdvanceRequest(advances))
+    }
+
+    /// Blocks until anything changes after `generation`, or the timeout passes.
+    public func waitEvent(after generation: UInt64, timeout: Double?) throws(JobError) -> UInt64 {
+        try send(WaitEventRequest(after: generation, timeout: timeout)).generation
     }
 
     public static func monotonicNow() -> Double {
@@ -308,31 +407,30 @@ public final class JobClient {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
-    public func stop(_ selection: JobSelection, grace: Double = 5) throws -> JobsReply {
-        try send(StopRequest(selection, grace: grace))
+    /// Runs `body` alone on the connection: requests from several tasks take turns.
+    private func turn<T>(_ body: () throws(JobError) -> T) throws(JobError) -> T {
+        try turns.withLock { _ throws(JobError) in try body() }
     }
+}
 
-    public func remove(_ selection: JobSelection, force: Bool = false, grace: Double = 5) throws -> JobsReply {
-        try send(RemoveRequest(selection, force: force, grace: grace))
+/// How a wait ended.
+public enum WaitOutcome: Sendable, Equatable {
+    /// The jobs waited for, all finished (with `any`: those that have finished).
+    case finished([JobRecord])
+    /// The timeout passed first; the jobs waited for, as they are now.
+    case timedOut([JobRecord])
+
+    public var jobs: [JobRecord] {
+        switch self {
+        case .finished(let jobs), .timedOut(let jobs): jobs
+        }
     }
+}
 
-    /// The output files of the selected children and where reading starts.
-    public func receiveGrants(_ request: ReceiveRequest) throws -> ReceiveReply { try send(request) }
-
-    public func advance(_ advances: [ReadAdvance]) throws {
-        guard !advances.isEmpty else { return }
-        _ = try send(AdvanceRequest(advances))
-    }
-
-    /// Blocks until anything changes after `generation`, or the timeout passes.
-    public func waitEvent(after generation: UInt64, timeout: Double?) throws -> UInt64 {
-        try send(WaitEventRequest(after: generation, timeout: timeout)).generation
-    }
-
-    public func status() throws -> AgentStatus { try send(StatusRequest()) }
-
-    /// Ends the agent; running jobs keep running.
-    public func shutdown() throws {
-        _ = try send(ShutdownRequest())
+extension Duration {
+    /// In seconds, as the protocol counts.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -19,6 +19,15 @@ public struct JobSelection: Codable, Sendable, Equatable {
         self.all = all
     }
 
+    /// Exactly this job (parent or child), by its Id.
+    public static func job(_ job: JobRecord) -> JobSelection { JobSelection(selectors: [String(job.id)]) }
+
+    /// Exactly these jobs, by Id.
+    public static func ids(_ ids: [Int]) -> JobSelection { JobSelection(selectors: ids.map(String.init)) }
+
+    /// Every job.
+    public static let every = JobSelection(all: true)
+
     /// Whether the user named anything at all; verbs that must not act on everything by
     /// default (receive, stop, remove) refuse an empty selection.
     public var isEmpty: Bool { selectors.isEmpty && names.isEmpty && states.isEmpty && !all }

@@ -24,7 +24,7 @@ do {
     if !failure.errorOutput.isEmpty { Terminal.errorText(failure.errorOutput) }
     if !failure.message.isEmpty { Terminal.error(failure.message) }
     exit(failure.status)
-} catch let error as JobClientError {
+} catch let error as JobError {
     Terminal.error(error.message)
     exit(1)
 } catch {

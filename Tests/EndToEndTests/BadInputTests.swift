@@ -156,12 +156,12 @@ struct BadInputTests {
         #expect(try home.job("get", "--computer", "server01", "--ssh-option", "x").status == 2)
         // The agent checks the same for callers of the API.
         let client = try JobClient(environment: home.environment)
-        #expect(throws: JobClientError.self) {
+        #expect(throws: JobError.self) {
             _ = try client.invoke(
-                command: "true", computers: ["localhost"], remoteEnvironment: ["A;touch${IFS}\(marker)=1"])
+                "true", on: ["localhost"], remoteEnvironment: ["A;touch${IFS}\(marker)=1"])
         }
-        #expect(throws: JobClientError.self) {
-            _ = try client.invoke(command: "true", computers: ["server01"], sshOptions: ["host.example"])
+        #expect(throws: JobError.self) {
+            _ = try client.invoke("true", on: ["server01"], sshOptions: ["host.example"])
         }
         #expect(!FileManager.default.fileExists(atPath: marker))
         #expect(try home.job("get", "--format", "json").stdout == "[]\n")

@@ -33,7 +33,7 @@ public enum LoadDriver {
         let client = try JobClient(environment: environment)
         var ids: [String] = []
         for _ in 0..<jobs {
-            ids.append(String(try client.start(command: "exec sleep 600", environment: []).id + 1))
+            ids.append(String(try client.start("exec sleep 600", environment: []).id + 1))
         }
         let agent = try client.status().pid
         let children = ids
@@ -47,15 +47,15 @@ public enum LoadDriver {
                     let id = children[(worker * calls + call) % children.count]
                     do {
                         switch call % 4 {
-                        case 0: _ = try client.get(JobSelection(selectors: [id]))
+                        case 0: _ = try client.send(GetRequest(JobSelection(selectors: [id])))
                         case 1:
                             var request = GetRequest()
                             request.newest = 20
-                            _ = try client.get(request)
+                            _ = try client.send(request)
                         case 2:
                             var request = ReceiveRequest(JobSelection(selectors: [id]))
                             request.keep = true
-                            _ = try client.receiveGrants(request)
+                            _ = try client.send(request)
                         default: _ = try client.status()
                         }
                         latencies.append(JobClient.monotonicNow() - began)
@@ -78,7 +78,7 @@ public enum LoadDriver {
             status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap {
                 Int($0.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
             } ?? 0
-        _ = try client.stop(JobSelection(selectors: ids.map { String(Int($0)! - 1) }), grace: 0)
+        _ = try client.stop(JobSelection(selectors: ids.map { String(Int($0)! - 1) }), grace: .zero)
         return Outcome(latencies: latencies.sorted(), failures: failures, agentPeak: peak * 1024)
     }
 }

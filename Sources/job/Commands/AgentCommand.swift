@@ -47,14 +47,15 @@ enum AgentVerb {
         let client: JobClient
         do {
             client = try JobClient(autoStart: false)
-        } catch let error as JobClientError where error.code == .noAgent {
-            return
+        } catch {
+            if error.code == .noAgent { return }
+            throw error
         }
         let pid: Int
         do {
             pid = try client.status().pid
             try client.shutdown()
-        } catch let error as JobClientError {
+        } catch {
             // An agent of another version, or one that does not answer: end it by its pid.
             guard let pid = JobClient.terminateAgent(home: client.home) else { throw error }
             Terminal.out("stopped the agent (pid \(pid))\n")
@@ -72,8 +73,9 @@ enum AgentVerb {
         let client: JobClient
         do {
             client = try JobClient(autoStart: false)
-        } catch let error as JobClientError where error.code == .noAgent {
-            throw CLIFailure.failed(error.message)
+        } catch {
+            if error.code == .noAgent { throw CLIFailure.failed(error.message) }
+            throw error
         }
         let status = try client.status()
         let counts = status.jobs.keys.sorted().map { "\($0) \(status.jobs[$0]!)" }.joined(separator: ", ")

@@ -31,9 +31,7 @@ enum EnterVerb {
         let client = try JobClient()
         var session: SessionRecord
         var temporary = false
-        if let found = try? client.sessions([target]), let only = found.sessions.first, found.sessions.count == 1,
-            found.problems.isEmpty
-        {
+        if let found = try? client.sessions([target]), let only = found.first, found.count == 1 {
             session = only
         } else {
             if Int(target) != nil { throw CLIFailure.failed("no session has Id \(target); job session get lists them") }
@@ -42,11 +40,12 @@ enum EnterVerb {
             } catch {
                 throw CLIFailure.usage("'\(target)' is neither a session nor a computer name: \(error)")
             }
-            let opened = try client.newSessions(
-                computers: [target], shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option")
-            )
-            guard let made = opened.sessions.first else {
-                throw CLIFailure.failed(opened.problems.first ?? "could not open a session on \(target)")
+            let made: SessionRecord
+            do {
+                made = try client.openSession(
+                    on: target, shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option"))
+            } catch {
+                throw CLIFailure.failed(error.message)
             }
             session = made
             temporary = true
@@ -78,14 +77,14 @@ enum EnterVerb {
             if trimmed == "exit" { break }
             let job: JobRecord
             do {
-                job = try client.start(command: text, sessions: [String(session.id)])
+                job = try client.start(text, inSessions: [String(session.id)])
             } catch {
                 Terminal.error("\(error)")
                 status = 1
                 break
             }
             try run(job, client: client, interrupt: interrupt)
-            if let now = try? client.sessions([String(session.id)]).sessions.first, now.state != .opened {
+            if let now = try? client.sessions([String(session.id)]).first, now.state != .opened {
                 Terminal.error("the session is \(now.state.rawValue): \(now.reason ?? "its shell ended")")
                 status = 1
                 break
@@ -107,10 +106,10 @@ enum EnterVerb {
             } catch is ReceiveSession.Interrupted {
                 Interruption.drain(interrupt)
                 Terminal.out("\n")
-                _ = try client.stop(selection, grace: 2)
+                _ = try client.send(StopRequest(selection, grace: 2))
             }
         }
-        _ = try client.remove(selection, force: true)
+        _ = try client.send(RemoveRequest(selection, force: true))
     }
 }
 

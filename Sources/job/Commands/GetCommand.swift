@@ -50,7 +50,7 @@ enum GetVerb {
         options.after = try parsed.value("--after").map(time)
         options.newest = try parsed.integer("--newest")
         _ = try Terminal.format(parsed)
-        let response = try JobClient().get(options)
+        let response = try JobClient().send(options)
         try Terminal.show(response.jobs, parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -62,7 +62,7 @@ enum InvokeVerb {
         let client = try JobClient()
         let job: JobRecord
         if !sessions.isEmpty {
-            job = try client.start(command: command, sessions: sessions, name: try parsed.newName(), asInvoke: true)
+            job = try client.start(command, inSessions: sessions, name: try parsed.newName(), asInvoke: true)
         } else {
             let throttle = try parsed.integer("--throttle-limit") ?? 32
             guard throttle >= 1 else {
@@ -81,7 +81,7 @@ enum InvokeVerb {
                 local.append(entry)
             }
             job = try client.invoke(
-                command: command, computers: computers, name: try parsed.newName(), throttleLimit: throttle,
+                command, on: computers, name: try parsed.newName(), throttleLimit: throttle,
                 sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local)
         }
         if parsed.flag("--as-job") {
@@ -108,14 +108,14 @@ enum InvokeVerb {
         do {
             grants = try session.streamUntilFinished(interrupt: interrupt)
         } catch is ReceiveSession.Interrupted {
-            _ = try client.stop(selection, grace: 5)
-            _ = try client.remove(selection, force: true)
+            _ = try client.send(StopRequest(selection, grace: 5))
+            _ = try client.send(RemoveRequest(selection, force: true))
             throw CLIFailure(status: 130, message: "stopped on every computer")
         }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.computer): \(grant.reason ?? "failed")")
         }
-        _ = try client.remove(selection, force: true)
+        _ = try client.send(RemoveRequest(selection, force: true))
         let status = ReceiveVerb.status(of: grants)
         if status != 0 { throw CLIFailure(status: status, message: "") }
     }

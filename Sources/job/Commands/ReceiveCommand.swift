@@ -74,14 +74,14 @@ enum ReceiveVerb {
         // A parent has no output of its own: with --no-recurse, --wait still waits for it.
         var unfinishedParents = false
         if wait && parsed.flag("--no-recurse") && !session.readerGone {
-            let waited = try client.wait(selection)
+            let waited = try client.waitInSlices(WaitRequest(selection))
             unfinishedParents = waited.jobs.contains { $0.isParent && $0.state != .completed }
         }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
         }
         if parsed.flag("--auto-remove") && grants.allSatisfy(\.state.isFinished) {
-            _ = try client.remove(selection, force: false)
+            _ = try client.send(RemoveRequest(selection))
         }
         let problems = Terminal.report(session.problems ?? [])
         if wait {
@@ -136,7 +136,7 @@ struct ReceiveSession {
         var grants = try round()
         guard !readerGone else { return grants }
         let events = try JobClient()
-        var watcher = OutputWatcher()
+        let watcher = OutputWatcher()
         var pending = false
         var answerDue = 0.0
         while !readerGone && !grants.allSatisfy(\.state.isFinished) {
@@ -174,7 +174,7 @@ struct ReceiveSession {
         request.keep = keep
         request.fromStart = fromStart
         request.noRecurse = noRecurse
-        let response = try client.receiveGrants(request)
+        let response = try client.send(request)
         if problems == nil { problems = response.problems }
         fromStart = false
         generation = response.generation
@@ -229,43 +229,5 @@ struct ReceiveSession {
         }
         if !keep { try client.advance(advances) }
         return grants
-    }
-}
-
-/// Wakes `receive --wait` when output files grow (inotify) or the agent reports a change.
-struct OutputWatcher {
-    private let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-    private var watched = Set<String>()
-
-    mutating func watch(_ grants: [StreamGrant]) {
-        guard inotify >= 0 else { return }
-        for grant in grants where !watched.contains(grant.outputPath) {
-            watched.insert(grant.outputPath)
-            let directory = String(
-                grant.outputPath[..<(grant.outputPath.lastIndex(of: "/") ?? grant.outputPath.endIndex)])
-            _ = inotify_add_watch(inotify, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
-        }
-    }
-
-    enum Wake { case socket, output, interrupted, timedOut }
-
-    /// Blocks until output grows, `socket` is readable, or `interrupt` (a self-pipe) is.
-    func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1, timeout: Double) -> Wake {
-        var fds = [
-            pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
-        ]
-        var ready: Int32
-        repeat {
-            ready = poll(&fds, 3, Int32(min(timeout, 1e6) * 1000))
-        } while ready < 0 && errno == EINTR
-        if ready == 0 { return .timedOut }
-        if fds[2].revents != 0 {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while read(inotify, &buffer, buffer.count) > 0 {}
-        }
-        if fds[1].revents != 0 { return .interrupted }
-        return fds[0].revents != 0 ? .socket : .output
     }
 }

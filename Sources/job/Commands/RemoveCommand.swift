@@ -27,8 +27,8 @@ enum RemoveVerb {
         }
         _ = try Terminal.format(parsed)
         let grace = try parsed.number("--grace") ?? 5
-        let response = try JobClient().remove(
-            selection, force: parsed.flag("--force"), grace: grace)
+        let response = try JobClient().send(
+            RemoveRequest(selection, force: parsed.flag("--force"), grace: grace))
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

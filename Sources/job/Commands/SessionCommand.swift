@@ -74,15 +74,22 @@ enum SessionVerb {
         let shell = parsed.value("--shell") ?? "/bin/sh"
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)
-        let response = try JobClient().newSessions(
-            computers: computers, name: try parsed.newName(), shell: shell, sshOptions: try parsed.sshOptions())
+        var request = SessionNewRequest()
+        request.computers = computers
+        request.name = try parsed.newName()
+        request.shell = shell
+        request.sshOptions = try parsed.sshOptions()
+        request.workingDirectory = JobHome.currentDirectory()
+        request.environment = ProcessEnvironment.entries()
+        request.umask = JobClient.currentUmask()
+        let response = try JobClient().send(request)
         show(response.sessions, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     static func get(_ parsed: ParsedArguments) throws {
         let format = try Terminal.format(parsed)
-        let response = try JobClient().sessions(parsed.positionals)
+        let response = try JobClient().send(SessionGetRequest(parsed.positionals))
         show(response.sessions, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
@@ -92,8 +99,9 @@ enum SessionVerb {
             throw CLIFailure.usage("job session remove needs a session: give its Id or name")
         }
         let format = try Terminal.format(parsed)
-        let response = try JobClient().removeSessions(
-            parsed.positionals, force: parsed.flag("--force"), grace: try parsed.number("--grace") ?? 5)
+        let response = try JobClient().send(
+            SessionRemoveRequest(
+                parsed.positionals, force: parsed.flag("--force"), grace: try parsed.number("--grace") ?? 5))
         if parsed.flag("--pass-thru") { show(response.sessions, format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -41,7 +41,7 @@ enum StartVerb {
             for option in ["--working-directory", "--env", "--shell", "--input"] where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
-            let job = try JobClient().start(command: text, sessions: [session], name: try parsed.newName())
+            let job = try JobClient().start(text, inSessions: [session], name: try parsed.newName())
             if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
             return
         }
@@ -80,7 +80,7 @@ enum StartVerb {
         }
         let client = try JobClient()
         let job = try client.start(
-            command: text, name: try parsed.newName(), workingDirectory: directory, environment: environment,
+            text, name: try parsed.newName(), workingDirectory: directory, environment: environment,
             shell: shell, input: inputFD)
         if parsed.flag("--quiet") {
             Terminal.out("\(job.id)\n")

@@ -27,7 +27,7 @@ enum StopVerb {
         }
         let grace = try parsed.number("--grace") ?? 5
         _ = try Terminal.format(parsed)
-        let response = try JobClient().stop(selection, grace: grace)
+        let response = try JobClient().send(StopRequest(selection, grace: grace))
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -42,7 +42,7 @@ enum WaitVerb {
         // At a terminal a long wait shows how it is going, on stderr, and clears it at the end.
         let response =
             isatty(2) == 1
-            ? try waitShowingProgress(client, request) : try client.wait(request)
+            ? try waitShowingProgress(client, request) : try client.waitInSlices(request)
         if response.timedOut {
             Terminal.report(response.problems)
             throw CLIFailure(status: 124, message: "")
@@ -64,13 +64,13 @@ enum WaitVerb {
         while true {
             let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
             step.timeout = min(1, left ?? 1)
-            let response = try client.wait(step)
+            let response = try client.send(step)
             if !response.timedOut { return response }
             if let left, left <= 1 { return response }
             // A timed-out step lists the jobs it waits for, as they are now.
             let jobs = response.jobs
             if !pinned {
-                if jobs.isEmpty { return try client.wait(request) }
+                if jobs.isEmpty { return try client.waitInSlices(request) }
                 step.selection = JobSelection(selectors: jobs.map { String($0.id) })
                 pinned = true
             }

@@ -1,0 +1,15 @@
+// swift-tools-version:6.2
+// A program that uses `job` from Swift: the library by path, as a program in another repository
+// would use it by URL. CI builds and runs it.
+import PackageDescription
+
+let package = Package(
+    name: "JobsFromSwift",
+    dependencies: [.package(name: "job", path: "../..")],
+    targets: [
+        .executableTarget(
+            name: "jobs-from-swift",
+            dependencies: [.product(name: "JobClient", package: "job")],
+            swiftSettings: [.swiftLanguageMode(.v6)])
+    ]
+)

@@ -1,0 +1,132 @@
+import Dispatch
+import JobCore
+import JobProtocol
+
+/// The verbs for `async` callers: the same names as the blocking ones, which a caller in an
+/// `async` context gets. Each runs the blocking call on a Dispatch thread, so that no task
+/// thread waits on the socket; a call that may block long (`wait`) has a connection of its
+/// own, which a cancelled task hangs up.
+extension JobClient {
+    /// Runs `body` (blocking) off the task's thread and hands back its result.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws(JobError) -> T) async throws(JobError) -> T {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, JobError>, Never>) in
+            DispatchQueue.global().async {
+                do throws(JobError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` on `connection`, which is hung up if the task is cancelled meanwhile.
+    static func cancellable<T: Sendable>(
+        on connection: JobClient, _ body: @escaping @Sendable () throws(JobError) -> T
+    ) async throws(JobError) -> T {
+        let result: Result<T, JobError> = await withTaskCancellationHandler {
+            do throws(JobError) {
+                return .success(try await offload(body))
+            } catch {
+                return .failure(Task.isCancelled ? JobError(.cancelled, "the wait was cancelled") : error)
+            }
+        } onCancel: {
+            connection.hangUp()
+        }
+        return try result.get()
+    }
+
+    // The closures below are not `async`, so the calls in them are to the blocking verbs.
+
+    public func start(
+        _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
+        shell: String = "/bin/sh", input: Int32? = nil
+    ) async throws(JobError) -> JobRecord {
+        try await Self.offload { () throws(JobError) in
+            try self.start(
+                command, name: name, workingDirectory: workingDirectory, environment: environment, shell: shell,
+                input: input)
+        }
+    }
+
+    public func invoke(
+        _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
+        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
+    ) async throws(JobError) -> JobRecord {
+        try await Self.offload { () throws(JobError) in
+            try self.invoke(
+                command, on: computers, name: name, throttleLimit: throttleLimit, sshOptions: sshOptions,
+                remoteEnvironment: remoteEnvironment, environment: environment)
+        }
+    }
+
+    public func start(_ command: String, inSessions sessions: [String], name: String? = nil, asInvoke: Bool = false)
+        async throws(JobError) -> JobRecord
+    {
+        try await Self.offload { () throws(JobError) in
+            try self.start(command, inSessions: sessions, name: name, asInvoke: asInvoke)
+        }
+    }
+
+    public func jobs(_ selection: JobSelection = JobSelection(), includeChildren: Bool = false) async throws(JobError)
+        -> [JobRecord]
+    {
+        try await Self.offload { () throws(JobError) in try self.jobs(selection, includeChildren: includeChildren) }
+    }
+
+    public func wait(for selection: JobSelection = JobSelection(), any: Bool = false, timeout: Duration? = nil)
+        async throws(JobError) -> WaitOutcome
+    {
+        let connection = try await Self.offload { () throws(JobError) in try self.connection() }
+        let request = WaitRequest(selection, any: any, timeout: timeout?.seconds)
+        let reply = try await Self.cancellable(on: connection) { () throws(JobError) in
+            try connection.waitInSlices(request)
+        }
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        return reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
+    }
+
+    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) async throws(JobError) -> [JobRecord] {
+        try await Self.offload { () throws(JobError) in try self.stop(selection, grace: grace) }
+    }
+
+    public func remove(_ selection: JobSelection, force: Bool = false, grace: Duration = .seconds(5))
+        async throws(JobError) -> [JobRecord]
+    {
+        try await Self.offload { () throws(JobError) in try self.remove(selection, force: force, grace: grace) }
+    }
+
+    public func status() async throws(JobError) -> AgentStatus {
+        try await Self.offload { () throws(JobError) in try self.status() }
+    }
+
+    public func shutdown() async throws(JobError) {
+        try await Self.offload { () throws(JobError) in try self.shutdown() }
+    }
+
+    public func openSession(
+        on computer: String, name: String? = nil, shell: String = "/bin/sh", sshOptions: [String] = [],
+        environment: [String]? = nil
+    ) async throws(JobError) -> SessionRecord {
+        try await Self.offload { () throws(JobError) in
+            try self.openSession(
+                on: computer, name: name, shell: shell, sshOptions: sshOptions, environment: environment)
+        }
+    }
+
+    public func sessions(_ selectors: [String] = []) async throws(JobError) -> [SessionRecord] {
+        try await Self.offload { () throws(JobError) in try self.sessions(selectors) }
+    }
+
+    public func removeSessions(_ selectors: [String], force: Bool = false, grace: Duration = .seconds(5))
+        async throws(JobError) -> [SessionRecord]
+    {
+        try await Self.offload { () throws(JobError) in try self.removeSessions(selectors, force: force, grace: grace) }
+    }
+
+    /// Sends one request of the protocol and reads its reply.
+    public func send<R: AgentRequest>(_ request: R) async throws(JobError) -> R.Reply {
+        try await Self.offload { () throws(JobError) in try self.send(request) }
+    }
+}

@@ -1,0 +1,135 @@
+import CJobSupport
+import JobCore
+import JobProtocol
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A change to a job, parent or child, seen by ``JobClient/events(of:includeChildren:)``.
+public struct JobEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A job that was not there before (just started).
+        case added
+        /// A job's state changed from this one to the job's `state`.
+        case changed(from: JobState)
+        /// A job that is gone (removed); `job` is how it was last seen.
+        case removed
+    }
+    public var kind: Kind
+    public var job: JobRecord
+}
+
+/// Job changes as an `AsyncSequence`: each new job, state change and removal among the
+/// selected jobs after ``JobClient/events(of:includeChildren:)`` returned. It never ends by
+/// itself; cancel the task (or stop iterating) to end it. Iterate it once. Each change of the agent costs one `get` of
+/// the selected jobs, so a selection keeps it cheap where many jobs are stored.
+public struct JobEvents: AsyncSequence, Sendable {
+    public typealias Element = JobEvent
+    public typealias Failure = JobError
+
+    let watcher: EventWatcher
+
+    public func makeAsyncIterator() -> Iterator { Iterator(watcher: watcher) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Failure = JobError
+        let watcher: EventWatcher
+
+        public mutating func next() async throws(JobError) -> JobEvent? { try await watcher.next() }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(JobError) -> JobEvent? {
+            try await watcher.next()
+        }
+    }
+}
+
+extension JobClient {
+    /// Changes to the selected jobs (every job by default, children included) from now on, as
+    /// they happen; see ``JobEvents``. Returns once it has seen the jobs as they are, on a
+    /// connection of its own.
+    public func events(of selection: JobSelection = JobSelection(), includeChildren: Bool = true) async throws(JobError)
+        -> JobEvents
+    {
+        var request = GetRequest(selection)
+        request.includeChildren = includeChildren
+        let watcher = EventWatcher(client: self, request: request)
+        _ = try await Self.offload { () throws(JobError) in try watcher.step(snapshotOnly: true) }
+        return JobEvents(watcher: watcher)
+    }
+}
+
+/// Compares snapshots of the selected jobs each time the agent reports a change.
+final class EventWatcher: Sendable {
+    private let state: Mutex<State>
+    private let connection: Mutex<JobClient?> = Mutex(nil)
+
+    struct State: ~Copyable {
+        let client: JobClient
+        let request: GetRequest
+        var known: [Int: JobRecord]?
+        var generation: UInt64 = .max
+        var pending: [JobEvent] = []
+    }
+
+    init(client: JobClient, request: GetRequest) {
+        state = Mutex(State(client: client, request: request))
+    }
+
+    func next() async throws(JobError) -> JobEvent? {
+        let result: Result<JobEvent?, JobError> = await withTaskCancellationHandler {
+            do throws(JobError) {
+                return .success(try await JobClient.offload { () throws(JobError) in try self.step() })
+            } catch {
+                return .failure(Task.isCancelled ? JobError(.cancelled, "watching jobs was cancelled") : error)
+            }
+        } onCancel: {
+            connection.withLock { $0?.hangUp() }
+        }
+        return try result.get()
+    }
+
+    /// The next event; with `snapshotOnly`, only takes the first snapshot.
+    func step(snapshotOnly: Bool = false) throws(JobError) -> JobEvent? {
+        let client = try connection.withLock { connection throws(JobError) -> JobClient in
+            if let connection { return connection }
+            let made = try state.withLock { $0.client }.connection()
+            connection = made
+            return made
+        }
+        return try state.withLock { state throws(JobError) -> JobEvent? in
+            while state.pending.isEmpty && !(snapshotOnly && state.known != nil) {
+                // Blocks until the agent's change counter moves past the last one seen; the
+                // first call returns at once with the counter as it is.
+                let seen = try client.waitEvent(
+                    after: state.generation, timeout: state.known == nil ? 0 : JobClient.waitSlice)
+                if seen == state.generation && state.known != nil { continue }
+                state.generation = seen
+                let now = try client.send(state.request).jobs
+                state.pending = Self.changes(from: state.known, to: now)
+                state.known = Dictionary(now.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+            }
+            return state.pending.isEmpty ? nil : state.pending.removeFirst()
+        }
+    }
+
+    /// What differs between two snapshots: none for the first.
+    static func changes(from before: [Int: JobRecord]?, to now: [JobRecord]) -> [JobEvent] {
+        guard let before else { return [] }
+        var events: [JobEvent] = []
+        var present = Set<Int>()
+        for job in now {
+            present.insert(job.id)
+            if let old = before[job.id] {
+                if old.state != job.state { events.append(JobEvent(kind: .changed(from: old.state), job: job)) }
+            } else {
+                events.append(JobEvent(kind: .added, job: job))
+            }
+        }
+        for (id, old) in before.sorted(by: { $0.key < $1.key }) where !present.contains(id) {
+            events.append(JobEvent(kind: .removed, job: old))
+        }
+        return events
+    }
+}
