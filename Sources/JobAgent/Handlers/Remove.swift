@@ -1,0 +1,65 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobRemote
+import JobStore
+
+/// `remove`: finished jobs out of the store, then their files.
+extension JobRegistry {
+    func remove(_ options: RemoveRequest) -> JobsReply {
+        let (selection, grace) = (options.selection, options.grace)
+        return monitor.withLock {
+            let result = select(selection)
+            var problems = result.errors
+            var removed: [JobRecord] = []
+            for selected in result.jobs {
+                guard var current = jobs[selected.id].map(record) else { continue }
+                if let parent = current.parentId {
+                    problems.append(
+                        "\(current.name) is a child of Job\(parent) and cannot be removed on its own; "
+                            + "remove its parent (job remove \(parent))")
+                    continue
+                }
+                if !current.state.isFinished {
+                    guard options.force else {
+                        problems.append(
+                            "\(current.name) (Id \(current.id)) is \(current.state.rawValue); stop it first "
+                                + "(job stop \(current.id)) or use --force")
+                        continue
+                    }
+                    stopLocked(ids: [current.id], grace: grace)
+                    current = jobs[current.id].map(record) ?? current
+                }
+                let kids = children[current.id] ?? []
+                do {
+                    try database.delete(ids: [current.id])
+                } catch {
+                    problems.append("could not remove \(current.name): \(StoreProblem.describe(error))")
+                    continue
+                }
+                FaultPoint.removeAfterDelete.reached()
+                for id in kids {
+                    forgetWatches(id)
+                    if let job = jobs.removeValue(forKey: id) {
+                        unlink(home.outputPath(job.instanceId))
+                        unlink(home.errorPath(job.instanceId))
+                        unlink(home.sshLogPath(job.instanceId))
+                    }
+                }
+                jobs.removeValue(forKey: current.id)
+                children.removeValue(forKey: current.id)
+                removed.append(current)
+            }
+            if !removed.isEmpty {
+                let gone = Set(removed.flatMap { [$0.id] + $0.childIds })
+                orderedIds.removeAll(where: gone.contains)
+                // Space was freed: the store's reserve is made again if it was used.
+                database.refillReserve()
+            }
+            generation &+= 1
+            monitor.broadcast()
+            return JobsReply(jobs: removed, problems: problems)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobRemote
+import JobStore
+
+/// `start` and `invoke`: a parent and its children stored, then launched; throttled children started as slots free.
+extension JobRegistry {
+    /// Starts a job: a parent and one child per computer (`start`: one local child). All rows
+    /// are stored first, the children to start now marked Running with no pid yet; only then
+    /// are they launched (up to the throttle limit; the rest wait as NotStarted), and failed
+    /// launches stored in a second transaction. So no job runs that the store does
+    /// not know: an agent killed in between leaves rows whose monitors the next agent finds
+    /// by name, or, when the launch never happened, a Failed job.
+    func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
+        monitor.withLock {
+            if !request.sessions.isEmpty { return startInSessions(request) }
+            let remote = !request.computers.isEmpty
+            let computers = remote ? request.computers : ["localhost"]
+            var parent = StoredJob(
+                id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
+                type: remote ? JobType.remote : JobType.background, location: computers.joined(separator: ","),
+                command: request.command, workingDirectory: request.workingDirectory, shell: request.shell)
+            if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
+            parent.throttleLimit = request.throttleLimit
+            parent.sshOptions = request.sshOptions
+            parent.remoteEnvironment = request.remoteEnvironment
+            var made: [StoredJob] = []
+            for (offset, computer) in computers.enumerated() {
+                let id = lastId + 2 + offset
+                var job = StoredJob(
+                    id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)",
+                    type: "", location: computer, command: request.command,
+                    workingDirectory: request.workingDirectory, shell: request.shell)
+                job.bootId = bootId
+                if request.throttleLimit <= 0 || offset < request.throttleLimit {
+                    job.state = .running
+                    job.beginTime = Date()
+                }
+                made.append(job)
+            }
+            do {
+                try database.insert([parent] + made, environment: request.environment)
+            } catch {
+                return .failure(
+                    Failure(
+                        .refused,
+                        "could not record the job in \(home.databasePath): \(StoreProblem.describe(error))"))
+            }
+            if request.throttleLimit > 0 && computers.count > request.throttleLimit {
+                queuedUmask[parent.id] = request.umask
+            }
+            register(parent, made)
+            FaultPoint.startAfterInsert.reached()
+            var launched: [StoredJob] = []
+            for var job in made where job.state == .running {
+                launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
+                jobs[job.id] = job
+                launched.append(job)
+            }
+            FaultPoint.startAfterLaunch.reached()
+            // Only failed launches are stored now; a running child's pid is written with its next
+            // change (the next agent learns it from the monitor's greeting), which saves a
+            // transaction per start.
+            let failed = launched.filter { $0.state != .running }
+            if failed.isEmpty {
+                generation &+= 1
+                monitor.broadcast()
+            } else {
+                persist(failed)
+            }
+            return .success(StartReply(job: record(parent)))
+        }
+    }
+
+    /// Adds a stored parent and its children to the registry. Lock held.
+    func register(_ parent: StoredJob, _ made: [StoredJob]) {
+        lastId += 1 + made.count
+        jobs[parent.id] = parent
+        for job in made { jobs[job.id] = job }
+        children[parent.id] = made.map(\.id)
+        orderedIds += [parent.id] + made.map(\.id)
+    }
+
+    /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.
+    private func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
+        job.beginTime = Date()
+        let paths = LaunchPaths(home: home, instanceId: job.instanceId)
+        let outcome: LaunchOutcome
+        if job.isRemote, let computer = try? ComputerName(job.location) {
+            let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
+                String($0.dropFirst("JOB_SSH_CONFIG=".count))
+            }
+            let id = job.id
+            let arguments = SSHCommand.arguments(
+                computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
+                options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
+                configuration: configuration?.isEmpty == false ? configuration : nil,
+                controlFolder: SSHCommand.controlFolder(home: home))
+            outcome = launchThroughSupervisor(job) { supervisor in
+                supervisor.launch(
+                    id: id, program: SSHCommand.program(environment: environment),
+                    argv: arguments, environment: environment, workingDirectory: "/", paths: paths, umask: umask,
+                    stdinFD: nil,
+                    holdStdin: true)
+            }
+        } else {
+            let (id, shell, command, workingDirectory) = (job.id, job.shell, job.command, job.workingDirectory)
+            outcome = launchThroughSupervisor(job) { supervisor in
+                supervisor.launch(
+                    id: id, program: shell, argv: [(shell as NSString).lastPathComponent, "-c", command],
+                    environment: environment, workingDirectory: workingDirectory, paths: paths, umask: umask,
+                    stdinFD: stdinFD)
+            }
+        }
+        switch outcome {
+        case .running(let pid, let startTime, let monitorPid):
+            job.state = .running
+            job.pid = pid > 0 ? pid : nil
+            job.pidStart = startTime
+            job.waiterPid = monitorPid > 0 ? monitorPid : nil
+            if monitorLinks[job.id] == nil && !attachMonitor(job) {
+                // Its monitor went away at once: what it left is looked at now.
+                monitorLost(&job)
+            }
+        case .failed(let reason):
+            job.state = .failed
+            job.reason = reason
+            job.endTime = Date()
+            refreshSizes(&job)
+        }
+    }
+
+    /// Runs one launch through the supervisor, starting one first when there is none, and a
+    /// new one when it died. A launch whose answer was lost is not repeated blindly: if the
+    /// job's monitor exists, the job runs. Lock held.
+    private func launchThroughSupervisor(_ job: StoredJob, _ body: (Supervisor) -> LaunchOutcome?)
+        -> LaunchOutcome
+    {
+        var problem = ""
+        for _ in 0..<2 {
+            if supervisor == nil {
+                do {
+                    supervisor = try makeSupervisor()
+                } catch {
+                    problem = "\(error)"
+                    continue
+                }
+            }
+            if let supervisor, let outcome = body(supervisor) { return outcome }
+            log.write("the supervisor is gone; starting another")
+            supervisor = nil
+            problem = "the job supervisor stopped answering"
+            if attachMonitor(job) { return .running(pid: 0, startTime: nil, monitorPid: 0) }
+        }
+        return .failed(reason: "could not start the job: \(problem)")
+    }
+
+    /// Starts the waiting children of a throttled parent as slots free, in order. Each is
+    /// stored Running before it is launched, as `start` does. Lock held.
+    func startQueued(parentId: Int) {
+        guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested else { return }
+        let kids = (children[parentId] ?? []).compactMap { jobs[$0] }
+        let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
+        var chosen: [StoredJob] = []
+        for var job in kids where job.state == .notStarted && running + chosen.count < parent.throttleLimit {
+            job.state = .running
+            job.beginTime = Date()
+            jobs[job.id] = job
+            chosen.append(job)
+        }
+        guard persist(chosen) else {
+            // Not launched unless stored: they wait for the next end.
+            for var job in chosen {
+                job.state = .notStarted
+                job.beginTime = nil
+                jobs[job.id] = job
+            }
+            return
+        }
+        var changed: [StoredJob] = []
+        for var job in chosen {
+            let environment = (try? database.environment(of: job.id)) ?? []
+            launch(&job, parent: parent, environment: environment, umask: queuedUmask[parentId] ?? 0o022, stdinFD: nil)
+            jobs[job.id] = job
+            changed.append(job)
+        }
+        persist(changed)
+        if !(children[parentId] ?? []).contains(where: { jobs[$0]?.state == .notStarted }) {
+            queuedUmask[parentId] = nil
+        }
+    }
+}

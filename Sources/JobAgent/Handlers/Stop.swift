@@ -1,0 +1,108 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobRemote
+import JobStore
+
+/// `stop`: SIGTERM to each process group, SIGKILL after the grace period.
+extension JobRegistry {
+    func stop(_ options: StopRequest) -> JobsReply {
+        let selection = options.selection
+        return monitor.withLock {
+            let result = select(selection)
+            stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
+            return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
+        }
+    }
+
+    /// Stops these jobs (parents with all their children) and returns once they ended:
+    /// SIGTERM to each process group, SIGKILL to what is left after the grace period. Lock held.
+    func stopLocked(ids: [Int], grace: Double) {
+        var targets: [Int] = []
+        var changed: [StoredJob] = []
+        for id in ids {
+            guard var job = jobs[id] else { continue }
+            if job.parentId == nil {
+                let kids = children[id] ?? []
+                if kids.contains(where: { !(jobs[$0]?.state.isFinished ?? true) }) {
+                    job.stopRequested = true
+                    jobs[id] = job
+                    changed.append(job)
+                }
+                targets += kids
+            } else {
+                targets.append(id)
+            }
+        }
+        var signalled: [Int] = []
+        for id in Set(targets).sorted() {
+            guard var job = jobs[id], !job.state.isFinished else { continue }
+            if job.state == .notStarted {
+                job.state = .stopped
+                job.reason = "stopped before it started"
+                job.endTime = Date()
+            } else {
+                job.stopRequested = true
+                job.state = .stopping
+                signalled.append(id)
+            }
+            jobs[id] = job
+            changed.append(job)
+        }
+        persist(changed)
+        for id in signalled {
+            guard let job = jobs[id] else { continue }
+            // A command in a session: its processes, not the session's shell.
+            if let session = job.session.flatMap({ sessions[$0] }) {
+                session.signalCommand(SIGTERM)
+                continue
+            }
+            // A remote child is ended on its computer: closing its stdin makes the remote side
+            // end the command's process group, and then ssh exits.
+            if job.isRemote, let link = monitorLinks[id] {
+                _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_RELEASE), 0)
+                continue
+            }
+            signal(job, SIGTERM)
+        }
+        let deadline = Monitor.now() + max(0, grace)
+        var killed = false
+        var killedAt = 0.0
+        var shellsKilled = false
+        while true {
+            let pending = signalled.filter { id in
+                guard let job = jobs[id] else { return false }
+                if !job.state.isFinished { return true }
+                return !killed && job.pid.map(ProcFS.groupHasLiveMembers) ?? false
+            }
+            if pending.isEmpty { return }
+            if !killed && Monitor.now() >= deadline {
+                for id in signalled {
+                    if let session = jobs[id]?.session.flatMap({ sessions[$0] }) {
+                        session.signalCommand(SIGKILL)
+                    } else if let job = jobs[id] {
+                        signal(job, SIGKILL)
+                    }
+                }
+                killed = true
+                killedAt = Monitor.now()
+                continue
+            }
+            // A session command still running after that runs in the shell itself (a loop of
+            // builtins): only ending the shell stops it, and the session is then Broken.
+            if killed && !shellsKilled && Monitor.now() >= killedAt + 1 {
+                for id in pending {
+                    guard let session = jobs[id]?.session.flatMap({ sessions[$0] }) else { continue }
+                    session.reason =
+                        "the session's shell was ended to stop Job\(id), which ran in the shell itself "
+                        + "(a loop of builtins) and could not be stopped on its own"
+                    session.killShell()
+                }
+                shellsKilled = true
+                continue
+            }
+            monitor.wait(until: killed ? Monitor.now() + 1 : min(deadline, Monitor.now() + 0.02))
+        }
+    }
+}
