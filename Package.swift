@@ -59,6 +59,12 @@ let package = Package(
         .testTarget(
             name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport"],
             exclude: ["Golden"], swiftSettings: swiftSettings),
+        // The agent driven in this process: each verb's handler called directly, with real
+        // processes, monitors and a real store.
+        .testTarget(
+            name: "JobAgentTests",
+            dependencies: ["JobAgent", "JobCore", "JobProtocol", "JobStore", "JobTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JobTestSupport", "JobClient", "JobCore", "JobProtocol", "CJobSupport"],

@@ -244,12 +244,9 @@ int cjob_signalfd_child(void) {
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int cjob_reap_all(int fd) {
+void cjob_drain_signalfd(int fd) {
     struct signalfd_siginfo info;
     while (read(fd, &info, sizeof info) > 0) {}
-    int count = 0, status;
-    while (waitpid(-1, &status, WNOHANG) > 0) count++;
-    return count;
 }
 
 void cjob_set_process_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

@@ -46,8 +46,12 @@ extension Agent {
                 if failure.code == .unknownVerb { continue }
                 return
             }
+            let verb = request.verb.rawValue
             do {
-                try answer(request, fds: fds, on: channel)
+                switch respond(to: request, fds: fds, connection: channel.fd) {
+                case .success(let reply): try channel.send { Frame.writeReply(reply, verb: verb, to: &$0) }
+                case .failure(let failure): try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
+                }
             } catch {
                 return
             }
@@ -58,46 +62,28 @@ extension Agent {
         }
     }
 
-    /// Carries out one request and sends its reply (or its failure).
-    private func answer(_ request: Request, fds: [Int32], on channel: FrameChannel) throws {
-        let verb = request.verb.rawValue
-        func reply<R: TaggedMessage>(_ reply: R) throws {
-            try channel.send { Frame.writeReply(reply, verb: verb, to: &$0) }
+    /// Carries out one request: its verb's handler. `connection` is the client's descriptor,
+    /// which owns read claims and whose closing ends a wait.
+    func respond(to request: Request, fds: [Int32], connection: Int32) -> Result<any TaggedMessage, Failure> {
+        func ok(_ reply: some TaggedMessage) -> Result<any TaggedMessage, Failure> { .success(reply) }
+        func either(_ result: Result<some TaggedMessage, Failure>) -> Result<any TaggedMessage, Failure> {
+            result.map { $0 }
         }
-        func reply<R: TaggedMessage>(_ result: Result<R, Failure>) throws {
-            switch result {
-            case .success(let value): try reply(value)
-            case .failure(let failure): try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
-            }
-        }
-        let connection = channel.fd
         switch request {
-        case .status:
-            try reply(registry.status(socket: socketPath, startTime: startTime))
-        case .shutdown:
-            try reply(EmptyReply())
-        case .start(let start):
-            try reply(self.start(start, fds: fds))
-        case .get(let get):
-            try reply(registry.get(get))
-        case .receive(let receive):
-            try reply(registry.receive(receive, connection: connection))
-        case .advance(let advance):
-            try reply(registry.advance(advance.advances, connection: connection))
+        case .status: return ok(registry.status(socket: socketPath, startTime: startTime))
+        case .shutdown: return ok(EmptyReply())
+        case .start(let start): return either(self.start(start, fds: fds))
+        case .get(let get): return ok(registry.get(get))
+        case .receive(let receive): return ok(registry.receive(receive, connection: connection))
+        case .advance(let advance): return ok(registry.advance(advance.advances, connection: connection))
         case .waitEvent(let event):
-            try reply(registry.waitEvent(since: event.generation, timeout: event.timeout, connection: connection))
-        case .wait(let wait):
-            try reply(registry.wait(wait, connection: connection))
-        case .stop(let stop):
-            try reply(registry.stop(stop))
-        case .remove(let remove):
-            try reply(registry.remove(remove))
-        case .sessionNew(let session):
-            try reply(openSessions(session))
-        case .sessionGet(let get):
-            try reply(registry.getSessions(get))
-        case .sessionRemove(let remove):
-            try reply(registry.removeSessions(remove))
+            return ok(registry.waitEvent(since: event.generation, timeout: event.timeout, connection: connection))
+        case .wait(let wait): return ok(registry.wait(wait, connection: connection))
+        case .stop(let stop): return ok(registry.stop(stop))
+        case .remove(let remove): return ok(registry.remove(remove))
+        case .sessionNew(let session): return either(openSessions(session))
+        case .sessionGet(let get): return ok(registry.getSessions(get))
+        case .sessionRemove(let remove): return ok(registry.removeSessions(remove))
         }
     }
 

@@ -33,7 +33,9 @@ public final class Agent: @unchecked Sendable {
 
     /// Prepares the home, takes the agent lock (so exactly one agent serves a home) and
     /// opens the store.
-    public init(home: JobHome, environment: [String: String]) throws {
+    /// `supervisorExecutable` is the `job-agent` to start the supervisor with (this program by
+    /// default; a test that runs an agent in its own process names the built one).
+    public init(home: JobHome, environment: [String: String], supervisorExecutable: String? = nil) throws {
         self.home = home
         // Everything the agent writes (the store, the logs, the output files) is private;
         // each job gets its caller's umask back.
@@ -73,7 +75,7 @@ public final class Agent: @unchecked Sendable {
             throw AgentError("cannot open the job store \(home.databasePath): \(StoreProblem.describe(error))")
         }
         let supervisorSocket = home.supervisorSocketPath(environment: environment)
-        let executable = Self.executablePath()
+        let executable = supervisorExecutable ?? Self.executablePath()
         registry = try JobRegistry(home: home, database: database, log: log) {
             try Supervisor(socketPath: supervisorSocket, executable: executable)
         }
@@ -156,7 +158,7 @@ public final class Agent: @unchecked Sendable {
     public func run(readyFD: Int32?) -> Int32 {
         cjob_block_signals()
         cjob_set_process_name("job-agent")
-        registry.adopt()
+        keepJobs()
         let socketFolder = (socketPath as NSString).deletingLastPathComponent
         if socketFolder != home.path {
             // /tmp/job-UID may have been made by someone else before us.
@@ -178,12 +180,18 @@ public final class Agent: @unchecked Sendable {
         }
         log.write("agent \(ProtocolVersion.product) listening on \(socketPath)")
         if let readyFD { Self.report("ok", to: readyFD) }
-        let registry = self.registry
-        Thread.detachNewThread { registry.watchEnds() }
         Thread.detachNewThread { [self] in acceptLoop() }
         let signal = cjob_wait_signal()
         log.write("stopping on signal \(signal)")
         shutdown()
+    }
+
+    /// Takes over the jobs of the store (finding their monitors) and watches their ends from
+    /// now on, on a thread of its own.
+    func keepJobs() {
+        registry.adopt()
+        let registry = self.registry
+        Thread.detachNewThread { registry.watchEnds() }
     }
 
     static func report(_ message: String, to fd: Int32) {

@@ -2,6 +2,7 @@ import CJobSupport
 import Foundation
 import JobCore
 import JobStore
+import Synchronization
 
 /// The agent's side of the per-job monitors (`Sources/CJobSupport/JobMonitor.c`).
 ///
@@ -135,7 +136,7 @@ extension JobRegistry {
                 for tag in ready[..<Int(count)] {
                     let id = Int(tag >> 2)
                     switch Watched(rawValue: tag & 3) {
-                    case .childSignals: _ = cjob_reap_all(childSignals)
+                    case .childSignals: OwnChildren.reap(signals: childSignals)
                     case .monitor: readMonitor(id)
                     case .orphan: orphanEnded(id)
                     case nil: break
@@ -326,12 +327,36 @@ extension JobRegistry {
     /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
     /// interrupted between the store and the files left behind. Lock held.
     private func removeStrayFiles() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.jobsPath) else { return }
+        guard let folder = opendir(home.jobsPath) else { return }
+        defer { closedir(folder) }
         let known = Set(slots.values.map(\.job.instanceId))
-        for name in names {
+        // Read entry by entry: a home of 100,000 jobs holds 200,000 files.
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
             guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
             if !known.contains(String(name[..<dot])) {
                 unlink(home.jobsPath + "/" + name)
+            }
+        }
+    }
+}
+
+/// The processes the agent started itself (supervisors, session wrappers), which it reaps.
+/// Only these: an agent that shares its process (a test's) leaves the others' children alone.
+enum OwnChildren {
+    private static let pids = Mutex<Set<pid_t>>([])
+
+    static func add(_ pid: pid_t) { pids.withLock { _ = $0.insert(pid) } }
+
+    /// Drains the SIGCHLD signalfd and reaps those of ours that ended.
+    static func reap(signals: Int32) {
+        cjob_drain_signalfd(signals)
+        pids.withLock { pids in
+            for pid in pids {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid { pids.remove(pid) }
             }
         }
     }

@@ -57,11 +57,12 @@ final class JobRegistry: @unchecked Sendable {
         self.bootId = ProcFS.bootId()
         self.epoll = cjob_epoll_create()
         self.lastId = try database.lastId()
-        for job in try database.loadAll() {
-            jobs[job.id] = job
+        // One at a time, straight into the slots: never all of them twice in memory.
+        try database.loadEach { job in
+            slots[job.id] = JobSlot(job)
             if let parent = job.parentId { children[parent, default: []].append(job.id) }
+            orderedIds.append(job.id)
         }
-        orderedIds = jobs.keys.sorted()
     }
 
     /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:
@@ -116,12 +117,17 @@ final class JobRegistry: @unchecked Sendable {
 
     // MARK: - Records
 
-    /// A job's record, built once per change. Lock held.
-    func record(slot: JobSlot) -> JobRecord {
-        if let cached = slot.record { return cached }
-        let made = record(slot.job)
-        slot.record = made
-        return made
+    /// A job's record. Lock held.
+    func record(slot: JobSlot) -> JobRecord { record(slot.job) }
+
+    /// A job's record as the protocol encodes it (an element of a reply's job list), built
+    /// once per change: a `get` of every job is then a copy of bytes. Lock held.
+    func encodedRecord(slot: JobSlot) -> [UInt8] {
+        if let cached = slot.encoded { return cached }
+        var encoder = WireEncoder()
+        record(slot.job).encode(into: &encoder)
+        slot.encoded = encoder.bytes
+        return encoder.bytes
     }
 
     /// Lock held.
@@ -156,19 +162,34 @@ final class JobRegistry: @unchecked Sendable {
 
     /// The selected jobs' records, building records only for them. Lock held.
     func select(_ selection: JobSelection, newest: Int? = nil) -> SelectionResult {
+        let (chosen, errors) = selectSlots(selection, newest: newest)
+        return SelectionResult(jobs: chosen.map(record(slot:)), errors: errors)
+    }
+
+    /// The selected jobs in Id order, and a message for each selector that named nothing.
+    /// Lock held.
+    func selectSlots(_ selection: JobSelection, newest: Int? = nil) -> (slots: [JobSlot], errors: [String]) {
         // Plain Ids, the most common selection, are looked up directly.
         if !selection.selectors.isEmpty, selection.names.isEmpty, selection.states.isEmpty,
             selection.selectors.allSatisfy({ $0.allSatisfy(\.isASCII) && Int($0).map { $0 >= 0 } == true })
         {
             let ids = Set(selection.selectors.compactMap { Int($0) })
-            let found = ids.sorted().compactMap { slots[$0] }.map(record(slot:))
+            let found = ids.sorted().compactMap { slots[$0] }
             let missing = selection.selectors.compactMap(Int.init).filter { slots[$0] == nil }
-            return SelectionResult(jobs: found, errors: missing.map { "no job has Id \($0)" })
+            return (found, missing.map { "no job has Id \($0)" })
+        }
+        // The newest parents alone (`get --newest N`): read from the end, whatever is stored.
+        if selection.isEmpty, let newest {
+            var chosen: [JobSlot] = []
+            for id in orderedIds.reversed() where chosen.count < newest {
+                if let slot = slots[id], slot.job.parentId == nil { chosen.append(slot) }
+            }
+            return (chosen.reversed(), [])
         }
         var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
         // Records are built only for the jobs that will be shown.
         if let newest { chosen = Array(chosen.suffix(max(0, newest))) }
-        return SelectionResult(jobs: chosen.compactMap { slots[$0] }.map(record(slot:)), errors: errors)
+        return (chosen.compactMap { slots[$0] }, errors)
     }
 
     /// What selection needs of every job, kept until anything changes (reading it from
@@ -217,7 +238,9 @@ struct ReadClaim {
 final class JobSlot {
     var job: StoredJob
     /// The job's record as last built; cleared when the job or one of its children changes.
-    var record: JobRecord?
+    /// The job's record, encoded, as last built; cleared when the job or one of its children
+    /// changes.
+    var encoded: [UInt8]?
     init(_ job: StoredJob) { self.job = job }
 }
 
@@ -232,11 +255,11 @@ extension JobRegistry {
                 if let newValue {
                     if let slot = registry.slots[id] {
                         slot.job = newValue
-                        slot.record = nil
+                        slot.encoded = nil
                     } else {
                         registry.slots[id] = JobSlot(newValue)
                     }
-                    if let parent = newValue.parentId { registry.slots[parent]?.record = nil }
+                    if let parent = newValue.parentId { registry.slots[parent]?.encoded = nil }
                 } else {
                     registry.slots.removeValue(forKey: id)
                 }

@@ -41,10 +41,12 @@ final class Supervisor: @unchecked Sendable {
     init(socketPath: String, executable: String) throws {
         var requests = cjob_supervisor_connect(socketPath)
         if requests < 0 {
-            guard cjob_supervisor_spawn(socketPath, executable) > 0 else {
+            let pid = cjob_supervisor_spawn(socketPath, executable)
+            guard pid > 0 else {
                 throw AgentError(
                     "cannot start the supervisor (\(executable) supervise): \(String(cString: strerror(errno)))")
             }
+            OwnChildren.add(pid)
             requests = cjob_supervisor_connect(socketPath)
         }
         guard requests >= 0 else {

@@ -557,3 +557,36 @@ extension SessionRecord: TaggedMessage {
         try coder.optional(8, &reason)
     }
 }
+
+// MARK: - Replies from bytes encoded before
+
+/// Elements encoded before (each in its own form, length first), written as one array field:
+/// the bytes of an array of those elements. What lets the agent answer a `get` of every job by
+/// copying each record's bytes, kept since it last changed.
+public struct PreEncoded: FieldValue, Equatable {
+    public var bytes: [UInt8] = []
+
+    public init(elements: [[UInt8]]) {
+        bytes.reserveCapacity(elements.reduce(0) { $0 + $1.count })
+        for element in elements { bytes += element }
+    }
+
+    public static var kind: FieldKind { .bytes }
+    public func encode(into encoder: inout WireEncoder) { encoder.lengthPrefixed { $0.raw(bytes) } }
+    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> PreEncoded {
+        var made = PreEncoded(elements: [])
+        made.bytes = Array(decoder.slice(try decoder.lengthPrefixed()))
+        return made
+    }
+}
+
+/// A `JobsReply` whose records were encoded before: the same bytes, read as a `JobsReply`.
+public struct EncodedJobsReply: TaggedMessage {
+    public var jobs: PreEncoded?
+    public var problems: [String] = []
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.optional(1, &jobs)
+        try coder.array(2, &problems)
+    }
+}

@@ -44,8 +44,8 @@ pid_t cjob_spawn_with_stdio(const char *path, char *const *argv, char *const *en
                             int err_fd, int new_session);
 /// A signalfd for SIGCHLD (which `cjob_block_signals` blocks in every thread).
 int cjob_signalfd_child(void);
-/// Drains the signalfd and reaps every ended child; returns how many.
-int cjob_reap_all(int fd);
+/// Reads every pending signal off a signalfd.
+void cjob_drain_signalfd(int fd);
 /// Blocks the signals the agent handles on a thread of its own.
 void cjob_block_signals(void);
 int cjob_wait_signal(void);

@@ -7,9 +7,33 @@ import JobStore
 
 /// `get`: the selected jobs' records, filtered.
 extension JobRegistry {
-    func get(_ options: GetRequest) -> JobsReply {
+    /// A `JobsReply`, or the same bytes made from records encoded before (`EncodedJobsReply`)
+    /// when no filter needs the records themselves.
+    func get(_ options: GetRequest) -> any TaggedMessage {
         let selection = options.selection
-        return monitor.withLock {
+        let plain =
+            options.childrenOf == nil && options.command == nil && options.hasMoreData == nil && options.before == nil
+            && options.after == nil
+        return monitor.withLock { () -> any TaggedMessage in
+            if plain {
+                let (parents, errors) = selectSlots(selection, newest: options.includeChildren ? nil : options.newest)
+                var chosen = parents
+                if options.includeChildren {
+                    var seen = Set(chosen.map(\.job.id))
+                    for parent in parents where parent.job.parentId == nil {
+                        for id in children[parent.job.id] ?? [] where !seen.contains(id) {
+                            seen.insert(id)
+                            if let slot = slots[id] { chosen.append(slot) }
+                        }
+                    }
+                    chosen.sort { $0.job.id < $1.job.id }
+                    if let newest = options.newest { chosen = Array(chosen.suffix(max(0, newest))) }
+                }
+                var reply = EncodedJobsReply()
+                reply.jobs = chosen.isEmpty ? nil : PreEncoded(elements: chosen.map(encodedRecord(slot:)))
+                reply.problems = errors
+                return reply
+            }
             var problems: [String] = []
             var chosen: [JobRecord]
             if let parentSelector = options.childrenOf {

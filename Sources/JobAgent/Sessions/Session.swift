@@ -128,6 +128,7 @@ final class Session: @unchecked Sendable {
             [toShell[1], fromOut[0], fromErr[0]].forEach { Glibc.close($0) }
             throw SessionError("could not start \(program): \(String(cString: strerror(errno)))")
         }
+        OwnChildren.add(pid)
         wrapperPid = pid
         input = toShell[1]
         output = fromOut[0]
