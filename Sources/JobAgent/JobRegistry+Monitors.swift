@@ -327,20 +327,9 @@ extension JobRegistry {
     /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
     /// interrupted between the store and the files left behind. Lock held.
     private func removeStrayFiles() {
-        guard let folder = opendir(home.jobsPath) else { return }
-        defer { closedir(folder) }
-        let known = Set(slots.values.map(\.job.instanceId))
-        // Read entry by entry: a home of 100,000 jobs holds 200,000 files.
-        while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
-            if !known.contains(String(name[..<dot])) {
-                unlink(home.jobsPath + "/" + name)
-            }
-        }
+        files.deleteStray(keeping: Set(slots.values.map(\.job.instanceId)))
     }
+
 }
 
 /// The processes the agent started itself (supervisors, session wrappers), which it reaps.
@@ -364,8 +353,5 @@ enum OwnChildren {
 
 extension StoredJob {
     /// A child run on another computer over ssh (not in a session).
-    var isRemote: Bool {
-        guard parentId != nil, session == nil, let computer = try? ComputerName(location) else { return false }
-        return !computer.isLocal
-    }
+    var isRemote: Bool { placement == .remote }
 }

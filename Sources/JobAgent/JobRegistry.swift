@@ -9,6 +9,7 @@ import JobStore
 /// every operation the verbs ask for. All state is read and changed under `monitor`.
 final class JobRegistry: @unchecked Sendable {
     let home: JobHome
+    let files: OutputFiles
     let database: JobDatabase
     let monitor = Monitor()
     let log: AgentLog
@@ -41,6 +42,7 @@ final class JobRegistry: @unchecked Sendable {
     /// Every job's Id, in order (new jobs have the highest Ids).
     var orderedIds: [Int] = []
     var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
+    var parentSlotsCache: (generation: UInt64, slots: [JobSlot])?
     /// The parts of children's output that a connection is writing out (see `receive`).
     var claims: [Int: ReadClaim] = [:]
     /// Goes up with every change a waiting client may care about.
@@ -51,6 +53,7 @@ final class JobRegistry: @unchecked Sendable {
     init(home: JobHome, database: JobDatabase, log: AgentLog, makeSupervisor: @escaping () throws -> Supervisor) throws
     {
         self.home = home
+        self.files = OutputFiles(home: home)
         self.makeSupervisor = makeSupervisor
         self.database = database
         self.log = log
@@ -75,7 +78,7 @@ final class JobRegistry: @unchecked Sendable {
         job.apply(JobOutcome.of(record?.end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
         // ssh exits 255 for its own failures: its last message says what happened.
         if job.state == .failed, job.exitStatus == 255, job.isRemote,
-            let diagnosis = SSHCommand.diagnosis(path: home.sshLogPath(job.instanceId))
+            let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
         {
             job.reason = diagnosis
         }
@@ -89,13 +92,7 @@ final class JobRegistry: @unchecked Sendable {
     }
 
     func refreshSizes(_ job: inout StoredJob) {
-        job.outputSize = Self.fileSize(home.outputPath(job.instanceId))
-        job.errorSize = Self.fileSize(home.errorPath(job.instanceId))
-    }
-
-    static func fileSize(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        (job.outputSize, job.errorSize) = files.sizes(job.instanceId)
     }
 
     /// Writes jobs through to the store and wakes every waiting client; false when the store
@@ -185,6 +182,13 @@ final class JobRegistry: @unchecked Sendable {
                 if let slot = slots[id], slot.job.parentId == nil { chosen.append(slot) }
             }
             return (chosen.reversed(), [])
+        }
+        // Every parent, the plain `get`: kept in order until anything changes.
+        if selection.isEmpty && newest == nil {
+            if let cache = parentSlotsCache, cache.generation == generation { return (cache.slots, []) }
+            let parents = orderedIds.compactMap { id in slots[id].flatMap { $0.job.parentId == nil ? $0 : nil } }
+            parentSlotsCache = (generation, parents)
+            return (parents, [])
         }
         var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
         // Records are built only for the jobs that will be shown.

@@ -22,36 +22,51 @@ public enum JobFormatter {
         // Rows from other computers' agents (`--computer`) lead with the computer's name.
         let tagged = jobs.contains { $0.computer != nil }
         let columns = tagged ? ["Computer"] + tableColumns : tableColumns
-        var rows = jobs.map { job in
-            let cells = [
-                String(job.id), job.name, job.type, job.state.rawValue, job.hasMoreData ? "True" : "False",
-                job.location, job.command,
-            ]
-            return (tagged ? [job.computer ?? ""] + cells : cells).map(cellText)
+        // Every cell in one flat list (rows of `columns.count`): no list per row.
+        let count = columns.count
+        var cells: [String] = []
+        cells.reserveCapacity(jobs.count * count)
+        for job in jobs {
+            if tagged { cells.append(cellText(job.computer ?? "")) }
+            cells.append(String(job.id))
+            cells.append(cellText(job.name))
+            cells.append(cellText(job.type))
+            cells.append(job.state.rawValue)
+            cells.append(job.hasMoreData ? "True" : "False")
+            cells.append(cellText(job.location))
+            cells.append(cellText(job.command))
         }
-        var widths = columns.indices.map { column in
-            max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
+        // Widths in characters; most cells are printable ASCII, whose bytes are characters.
+        var cellWidths = cells.map(cellWidth)
+        var widths = columns.map(\.count)
+        for (index, cellWidth) in cellWidths.enumerated() {
+            widths[index % count] = max(widths[index % count], cellWidth)
         }
         if let width {
             fit(&widths, into: width, columns: columns, cuttable: tagged ? [2, 6, 7] : [1, 5, 6])
-            rows = rows.map { row in row.indices.map { cut(row[$0], to: widths[$0]) } }
+            for index in cells.indices where cellWidths[index] > widths[index % count] {
+                cells[index] = cut(cells[index], to: widths[index % count])
+                cellWidths[index] = cellWidth(cells[index])
+            }
         }
         var out: [UInt8] = []
-        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (rows.count + 2))
-        func line(_ cells: [String]) {
+        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (jobs.count + 2))
+        func line(_ row: some Collection<String>, _ rowWidths: some Collection<Int>) {
             let start = out.count
-            for (index, cell) in cells.enumerated() {
+            for (column, (cell, cellWidth)) in zip(row, rowWidths).enumerated() {
                 out.append(contentsOf: cell.utf8)
-                if index < cells.count - 1 {
-                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[index] - cell.count + 2))
+                if column < count - 1 {
+                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - cellWidth + 2))
                 }
             }
             while out.count > start && out.last == UInt8(ascii: " ") { out.removeLast() }
             out.append(UInt8(ascii: "\n"))
         }
-        line(columns)
-        line(columns.map { String(repeating: "-", count: $0.count) })
-        rows.forEach(line)
+        line(columns, columns.map(\.count))
+        line(columns.map { String(repeating: "-", count: $0.count) }, columns.map(\.count))
+        for start in stride(from: 0, to: cells.count, by: count) {
+            line(cells[start..<start + count], cellWidths[start..<start + count])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -74,8 +89,15 @@ public enum JobFormatter {
         return String(cell.prefix(width - 3)) + "..."
     }
 
+    /// How many characters a cell takes.
+    static func cellWidth(_ cell: String) -> Int {
+        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
+    }
+
     /// A cell shows control characters (a command's newlines) as spaces so a row stays a line.
     static func cellText(_ text: String) -> String {
+        // Printable ASCII, most cells, is shown as it is.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         let text = LosslessText.shown(text)
         guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
         return String(

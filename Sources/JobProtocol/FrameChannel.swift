@@ -62,7 +62,7 @@ public final class FrameChannel {
         // The length goes in front of the body, in space the encoder keeps for it.
         var encoder = WireEncoder(reserving: 4)
         build(&encoder)
-        var frame = encoder.bytes
+        var frame = encoder.take()
         let count = frame.count - 4
         guard count <= Self.maximumFrame else {
             throw ChannelError("the message is \(count) bytes, over the limit of \(Self.maximumFrame)")
@@ -96,13 +96,16 @@ public final class FrameChannel {
             throw ChannelError("a frame of \(length) bytes is over the limit of \(limit)")
         }
         // Memory follows the bytes that arrive, not the length announced: a peer that announces
-        // a large frame and sends nothing costs nothing.
-        var body: [UInt8] = []
+        // a large frame and sends nothing costs little. The buffer doubles as they come, from
+        // a quarter of a megabyte, and is read into directly.
+        var body = [UInt8](repeating: 0, count: min(length, 1 << 18))
+        var got = 0
         do {
-            while body.count < length {
-                var chunk = [UInt8](repeating: 0, count: min(length - body.count, 1 << 16))
-                _ = try readExactly(&chunk, fds: &fds, allowEOF: false)
-                body += chunk
+            while got < length {
+                if got == body.count { body += repeatElement(0, count: min(length - got, body.count)) }
+                let n = try readSome(into: &body, at: got, fds: &fds)
+                if n == 0 { throw ChannelError("the connection closed in the middle of a message") }
+                got += n
             }
         } catch {
             fds.forEach { _ = Glibc.close($0) }
@@ -111,21 +114,31 @@ public final class FrameChannel {
         return (body, fds)
     }
 
-    private func readExactly(_ buffer: inout [UInt8], fds: inout [Int32], allowEOF: Bool) throws -> Bool {
-        var got = 0
-        while got < buffer.count {
+    /// Reads what has arrived, at most to the end of `buffer`, into it from `offset`: at least
+    /// one byte, or 0 at the end of the stream.
+    private func readSome(into buffer: inout [UInt8], at offset: Int, fds: inout [Int32]) throws -> Int {
+        while true {
             var received = [Int32](repeating: -1, count: 16)
             var count: Int32 = 0
             let n = buffer.withUnsafeMutableBytes { raw in
-                cjob_recv_with_fds(fd, raw.baseAddress! + got, raw.count - got, &received, 16, &count)
+                cjob_recv_with_fds(fd, raw.baseAddress! + offset, raw.count - offset, &received, 16, &count)
             }
             fds.append(contentsOf: received.prefix(Int(count)))
+            if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 var error = ChannelError("no answer within the receive timeout")
                 error.timedOut = true
                 throw error
             }
             if n < 0 { throw ChannelError("could not read: \(String(cString: strerror(errno)))") }
+            return n
+        }
+    }
+
+    private func readExactly(_ buffer: inout [UInt8], fds: inout [Int32], allowEOF: Bool) throws -> Bool {
+        var got = 0
+        while got < buffer.count {
+            let n = try readSome(into: &buffer, at: got, fds: &fds)
             if n == 0 {
                 if got == 0 && allowEOF { return false }
                 throw ChannelError("the connection closed in the middle of a message")
@@ -134,4 +147,5 @@ public final class FrameChannel {
         }
         return true
     }
+
 }

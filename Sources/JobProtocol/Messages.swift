@@ -564,19 +564,21 @@ extension SessionRecord: TaggedMessage {
 /// the bytes of an array of those elements. What lets the agent answer a `get` of every job by
 /// copying each record's bytes, kept since it last changed.
 public struct PreEncoded: FieldValue, Equatable {
-    public var bytes: [UInt8] = []
+    /// Each element's bytes; written one after the other, straight into the frame.
+    public var elements: [[UInt8]]
 
-    public init(elements: [[UInt8]]) {
-        bytes.reserveCapacity(elements.reduce(0) { $0 + $1.count })
-        for element in elements { bytes += element }
-    }
+    public init(elements: [[UInt8]]) { self.elements = elements }
 
     public static var kind: FieldKind { .bytes }
-    public func encode(into encoder: inout WireEncoder) { encoder.lengthPrefixed { $0.raw(bytes) } }
+    public func encode(into encoder: inout WireEncoder) {
+        encoder.lengthPrefixed { encoder in
+            for element in elements { encoder.raw(element) }
+        }
+    }
+    /// Read back as one element of all the bytes (only the agent writes these; a client reads
+    /// the field as the array it is).
     public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> PreEncoded {
-        var made = PreEncoded(elements: [])
-        made.bytes = Array(decoder.slice(try decoder.lengthPrefixed()))
-        return made
+        PreEncoded(elements: [Array(decoder.slice(try decoder.lengthPrefixed()))])
     }
 }
 

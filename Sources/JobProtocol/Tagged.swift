@@ -84,6 +84,13 @@ public struct WireEncoder: FieldCoder {
 
     public mutating func raw<S: Sequence<UInt8>>(_ content: S) { bytes.append(contentsOf: content) }
 
+    /// The bytes written, leaving the encoder empty (so that the caller holds the only copy).
+    public mutating func take() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
+    }
+
     mutating func key(_ tag: Int, _ kind: FieldKind) { varint(UInt64(tag) << 3 | UInt64(kind.rawValue)) }
 
     /// Writes what `body` writes with its length in front. The length takes four bytes (a
@@ -218,6 +225,23 @@ public struct WireDecoder: FieldCoder {
         if try seek(tag, T.kind) { value = try T.decode(from: &self) }
     }
 
+    /// How many elements of `kind` follow to the end of the message, counted by passing over
+    /// them, so that an array is allocated once.
+    func countElements(_ kind: FieldKind) throws(Malformed) -> Int {
+        switch kind {
+        case .fixed64: return (end - position) / 8
+        case .varint: return bytes[position..<end].reduce(0) { $0 + ($1 < 0x80 ? 1 : 0) }
+        case .bytes:
+            var scout = self
+            var count = 0
+            while !scout.isAtEnd {
+                _ = try scout.lengthPrefixed()
+                count += 1
+            }
+            return count
+        }
+    }
+
     public mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) throws(Malformed) {
         if try seek(tag, T.kind) { value = try T.decode(from: &self) }
     }
@@ -227,6 +251,7 @@ public struct WireDecoder: FieldCoder {
         let range = try lengthPrefixed()
         values = try within(range) { decoder throws(Malformed) in
             var elements: [T] = []
+            elements.reserveCapacity(try decoder.countElements(T.kind))
             while !decoder.isAtEnd { elements.append(try T.decode(from: &decoder)) }
             return elements
         }

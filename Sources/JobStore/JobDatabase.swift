@@ -197,6 +197,7 @@ public final class JobDatabase: @unchecked Sendable {
                 var row = child
                 row.id = last + 2 + offset
                 row.parentId = parentRow.id
+                if row.placement == .parent { row.placement = .local }
                 row.name = "Job\(row.id)"
                 made.append(row)
             }
@@ -330,6 +331,12 @@ public final class JobDatabase: @unchecked Sendable {
         job.sshOptions = decode(row["sshOptions"])
         job.remoteEnvironment = decode(row["remoteEnvironment"])
         job.session = row["session"]
+        // Worked out once here; the Location is not parsed again to tell.
+        if job.parentId != nil {
+            job.placement =
+                job.session != nil
+                ? .session : (try? ComputerName(job.location)).map { $0.isLocal ? .local : .remote } ?? .local
+        }
         job.pidStart = row["pidStart"]
         return job
     }

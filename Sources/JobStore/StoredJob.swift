@@ -1,6 +1,18 @@
 import Foundation
 import JobCore
 
+/// Where a job runs, decided when it is made and kept with it.
+public enum Placement: Sendable, Equatable {
+    /// A parent, which runs nothing itself.
+    case parent
+    /// A child run on this computer under its monitor.
+    case local
+    /// A child run on another computer over ssh, under a monitor here.
+    case remote
+    /// A child run in a session's shell (`session` says which).
+    case session
+}
+
 /// One row of the store: a parent or a child job with everything the agent needs to
 /// manage it. A parent's state is not stored; it is computed from its children.
 public struct StoredJob: Sendable, Equatable {
@@ -44,12 +56,14 @@ public struct StoredJob: Sendable, Equatable {
     /// On a child run in a session: the session's Id (sessions live in the agent, so such a
     /// child can only finish while the agent that started it runs).
     public var session: Int?
+    public var placement: Placement
 
     public init(
         id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,
         location: String, computer: String? = nil, command: String, workingDirectory: String,
-        shell: String, state: JobState = .notStarted
+        shell: String, state: JobState = .notStarted, placement: Placement? = nil
     ) {
+        self.placement = placement ?? (parentId == nil ? .parent : .local)
         self.id = id
         self.parentId = parentId
         self.instanceId = instanceId

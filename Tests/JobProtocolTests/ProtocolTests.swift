@@ -238,6 +238,31 @@ struct ProtocolTests {
         }
     }
 
+    @Test("a reply made of records encoded before is the same bytes as the reply of those records")
+    func preEncodedReply() throws {
+        var maker = MessageMaker(seed: 11)
+        for count in [0, 1, 30] {
+            let records = (0..<count).map { _ in maker.record() }
+            var expected = WireEncoder()
+            Frame.writeReply(JobsReply(jobs: records, problems: ["p"]), verb: "get", to: &expected)
+            var made = EncodedJobsReply()
+            made.jobs =
+                records.isEmpty
+                ? nil
+                : PreEncoded(
+                    elements: records.map { record in
+                        var encoder = WireEncoder()
+                        record.encode(into: &encoder)
+                        return encoder.bytes
+                    })
+            made.problems = ["p"]
+            var actual = WireEncoder()
+            Frame.writeReply(made, verb: "get", to: &actual)
+            #expect(actual.bytes == expected.bytes)
+            #expect(try Frame.readReply(actual.bytes, for: GetRequest.self).get().jobs == records)
+        }
+    }
+
     @Test("job rows round-trip, every field at random")
     func rowsRoundTrip() throws {
         var maker = MessageMaker(seed: 7)

@@ -25,7 +25,7 @@ extension JobRegistry {
                     seen.insert(id)
                     guard var job = jobs[id] else { continue }
                     refreshSizes(&job)
-                    let paths = LaunchPaths(home: home, instanceId: job.instanceId)
+                    let paths = files.paths(job.instanceId)
                     var grant = StreamGrant(
                         id: job.id, instanceId: job.instanceId, name: job.name,
                         computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,

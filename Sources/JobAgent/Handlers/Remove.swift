@@ -42,9 +42,7 @@ extension JobRegistry {
                 for id in kids {
                     forgetWatches(id)
                     if let job = jobs.removeValue(forKey: id) {
-                        unlink(home.outputPath(job.instanceId))
-                        unlink(home.errorPath(job.instanceId))
-                        unlink(home.sshLogPath(job.instanceId))
+                        files.delete(job.instanceId)
                     }
                 }
                 jobs.removeValue(forKey: current.id)

@@ -32,7 +32,8 @@ extension JobRegistry {
                 var job = StoredJob(
                     id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)",
                     type: "", location: computer, command: request.command,
-                    workingDirectory: request.workingDirectory, shell: request.shell)
+                    workingDirectory: request.workingDirectory, shell: request.shell,
+                    placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
                 job.bootId = bootId
                 if request.throttleLimit <= 0 || offset < request.throttleLimit {
                     job.state = .running
@@ -86,7 +87,7 @@ extension JobRegistry {
     /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.
     private func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
         job.beginTime = Date()
-        let paths = LaunchPaths(home: home, instanceId: job.instanceId)
+        let paths = files.paths(job.instanceId)
         let outcome: LaunchOutcome
         if job.isRemote, let computer = try? ComputerName(job.location) {
             let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
@@ -95,7 +96,7 @@ extension JobRegistry {
             let id = job.id
             let arguments = SSHCommand.arguments(
                 computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
-                options: parent.sshOptions, diagnostics: home.sshLogPath(job.instanceId),
+                options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId),
                 configuration: configuration?.isEmpty == false ? configuration : nil,
                 controlFolder: SSHCommand.controlFolder(home: home))
             outcome = launchThroughSupervisor(job) { supervisor in

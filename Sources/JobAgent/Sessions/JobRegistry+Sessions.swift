@@ -165,7 +165,7 @@ extension JobRegistry {
             var job = StoredJob(
                 id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
                 location: session.computer, command: request.command, workingDirectory: session.workingDirectory,
-                shell: session.shell)
+                shell: session.shell, placement: .session)
             job.bootId = bootId
             job.session = session.id
             made.append(job)
@@ -191,8 +191,8 @@ extension JobRegistry {
         while session.runningJob == nil && session.state == .opened && !session.queue.isEmpty {
             let id = session.queue.removeFirst()
             guard var job = jobs[id], job.state == .notStarted else { continue }
-            let output = home.outputPath(job.instanceId)
-            let errors = home.errorPath(job.instanceId)
+            let paths = files.paths(job.instanceId)
+            let (output, errors) = (paths.stdout, paths.stderr)
             // The files exist (private) before the shell appends to them.
             for path in [output, errors] {
                 let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)

@@ -1,0 +1,47 @@
+import Foundation
+import JobCore
+
+/// The files of child jobs under `JOB_HOME/jobs`: each child's stdout and stderr (written by
+/// its process, or by its session's shell) and, for a remote child, ssh's own messages. The
+/// one place that names them, measures them and deletes them.
+struct OutputFiles {
+    let home: JobHome
+
+    /// Where a child's streams go and the name of its monitor.
+    func paths(_ instanceId: String) -> LaunchPaths { LaunchPaths(home: home, instanceId: instanceId) }
+
+    /// ssh's own messages for a remote child (its diagnosis when ssh fails).
+    func sshLog(_ instanceId: String) -> String { home.sshLogPath(instanceId) }
+
+    /// The sizes of a child's two streams now (0 for a file not made yet).
+    func sizes(_ instanceId: String) -> (output: Int64, error: Int64) {
+        (Self.size(home.outputPath(instanceId)), Self.size(home.errorPath(instanceId)))
+    }
+
+    static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    /// Deletes a removed child's files.
+    func delete(_ instanceId: String) {
+        unlink(home.outputPath(instanceId))
+        unlink(home.errorPath(instanceId))
+        unlink(home.sshLogPath(instanceId))
+    }
+
+    /// Deletes the files that belong to none of `known` (InstanceIds): what a `remove` that
+    /// was interrupted between the store and the files left behind. Read entry by entry: a
+    /// home of 100,000 jobs holds 200,000 files.
+    func deleteStray(keeping known: Set<String>) {
+        guard let folder = opendir(home.jobsPath) else { return }
+        defer { closedir(folder) }
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
+            if !known.contains(String(name[..<dot])) { unlink(home.jobsPath + "/" + name) }
+        }
+    }
+}
