@@ -28,6 +28,12 @@ public enum ProcessEnvironment {
         }
     }
 
+    /// One variable, read with getenv (no dictionary of them all: see `Names` in the CLI).
+    public static func variable(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return LosslessText.decode(UnsafeBufferPointer(start: value, count: strlen(value)).map(UInt8.init(bitPattern:)))
+    }
+
     public static func dictionary() -> [String: String] {
         var result: [String: String] = [:]
         for entry in entries() {

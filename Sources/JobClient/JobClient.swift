@@ -42,14 +42,16 @@ public final class JobClient: Sendable {
     /// Connects to the agent of `home` (default: the one `JOB_HOME` names), starting it when
     /// none runs and `autoStart` is set. `agentExecutable` is the `job-agent` program to start
     /// it with; by default `JOB_AGENT_EXECUTABLE`, else the `job-agent` beside this program.
+    /// `environment` stands in for the process's variables.
     public convenience init(
-        home: JobHome? = nil, environment: [String: String] = ProcessEnvironment.dictionary(),
-        autoStart: Bool = true, agentExecutable: String? = nil
+        home: JobHome? = nil, environment: [String: String]? = nil, autoStart: Bool = true,
+        agentExecutable: String? = nil
     ) throws(JobError) {
-        if home == nil, let path = environment["JOB_HOME"], !path.isEmpty, !path.hasPrefix("/") {
+        let variable: (String) -> String? = environment.map { given in { given[$0] } } ?? ProcessEnvironment.variable
+        if home == nil, let path = variable("JOB_HOME"), !path.isEmpty, !path.hasPrefix("/") {
             throw JobError(.connection, "JOB_HOME must be an absolute path, not '\(path)'")
         }
-        let home = home ?? JobHome.resolve(environment: environment)
+        let home = home ?? JobHome.resolve(variable)
         var info = stat()
         if stat(home.path, &info) == 0 && info.st_uid != getuid() {
             throw JobError(
@@ -57,7 +59,7 @@ public final class JobClient: Sendable {
                 "JOB_HOME \(home.path) belongs to uid \(info.st_uid), not to you (uid \(getuid())); "
                     + "set JOB_HOME to a folder of your own")
         }
-        let socketPath = home.socketPath(environment: environment)
+        let socketPath = home.socketPath(variable)
         if let fd = try Self.connect(socketPath) {
             self.init(home: home, socketPath: socketPath, fd: fd)
             return
@@ -65,7 +67,7 @@ public final class JobClient: Sendable {
         guard autoStart else {
             throw JobError(.noAgent, "no agent is running for \(home.path)")
         }
-        let executable = agentExecutable ?? environment["JOB_AGENT_EXECUTABLE"] ?? Self.defaultAgentExecutable()
+        let executable = agentExecutable ?? variable("JOB_AGENT_EXECUTABLE") ?? Self.defaultAgentExecutable()
         let fd = try AgentStarter(home: home, socketPath: socketPath, executable: executable).start()
         self.init(home: home, socketPath: socketPath, fd: fd)
     }
@@ -129,7 +131,7 @@ public final class JobClient: Sendable {
         let selfPath = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let sibling = String(selfPath[..<(selfPath.lastIndex(of: "/") ?? selfPath.startIndex)]) + "/job-agent"
         if access(sibling, X_OK) == 0 { return sibling }
-        for folder in (ProcessEnvironment.dictionary()["PATH"] ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
+        for folder in (ProcessEnvironment.variable("PATH") ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
             let candidate = String(folder) + "/job-agent"
             if access(candidate, X_OK) == 0 { return candidate }
         }
@@ -140,7 +142,7 @@ public final class JobClient: Sendable {
     /// timeout, a stop's grace period) before it gives up on it: `JOB_AGENT_TIMEOUT` seconds,
     /// 30 by default.
     public static let patience: Double = {
-        guard let text = ProcessEnvironment.dictionary()["JOB_AGENT_TIMEOUT"], let value = Double(text),
+        guard let text = ProcessEnvironment.variable("JOB_AGENT_TIMEOUT"), let value = Double(text),
             value.isFinite, value > 0
         else { return 30 }
         return min(value, 30)

@@ -17,14 +17,18 @@ public struct JobHome: Sendable, Equatable {
 
     /// `JOB_HOME`, else `$XDG_STATE_HOME/job`, else `~/.local/state/job`; made absolute
     /// against the current directory.
-    public static func resolve(environment: [String: String]) -> JobHome {
+    public static func resolve(environment: [String: String]) -> JobHome { resolve { environment[$0] } }
+
+    /// The same, with the variables read by `variable` (getenv, for a client that makes no
+    /// dictionary of the environment).
+    public static func resolve(_ variable: (String) -> String?) -> JobHome {
         var path: String
-        if let home = environment["JOB_HOME"], !home.isEmpty {
+        if let home = variable("JOB_HOME"), !home.isEmpty {
             path = home
-        } else if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+        } else if let state = variable("XDG_STATE_HOME"), state.hasPrefix("/") {
             path = state + "/job"
         } else {
-            path = userHome(environment) + "/.local/state/job"
+            path = userHome(variable) + "/.local/state/job"
         }
         if !path.hasPrefix("/") {
             path = currentDirectory() + "/" + path
@@ -58,11 +62,13 @@ public struct JobHome: Sendable, Equatable {
     /// The agent's socket: inside the home when the path fits in a socket address (107
     /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of
     /// the home's path.
-    public func socketPath(environment: [String: String]) -> String {
+    public func socketPath(environment: [String: String]) -> String { socketPath { environment[$0] } }
+
+    public func socketPath(_ variable: (String) -> String?) -> String {
         let inside = path + "/agent.sock"
         if inside.utf8.count <= 107 { return inside }
         let name = "job-" + Self.hash(path) + ".sock"
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), runtime.utf8.count < 80 {
+        if let runtime = variable("XDG_RUNTIME_DIR"), runtime.hasPrefix("/"), runtime.utf8.count < 80 {
             return runtime + "/" + name
         }
         return "/tmp/job-\(getuid())/" + name
@@ -86,8 +92,8 @@ public struct JobHome: Sendable, Equatable {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    static func userHome(_ environment: [String: String]) -> String {
-        if let home = environment["HOME"], home.hasPrefix("/") { return home }
+    static func userHome(_ variable: (String) -> String?) -> String {
+        if let home = variable("HOME"), home.hasPrefix("/") { return home }
         if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
         return "/"
     }

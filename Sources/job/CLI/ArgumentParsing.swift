@@ -8,11 +8,11 @@ import JobCore
 struct VerbSpec {
     var name: String
     /// Flags (no value), with their leading dashes: `--keep`.
-    var flags: Set<String> = []
+    var flags: Names = []
     /// Options that take a value: `--name`. Repeating one keeps every value.
-    var options: Set<String> = []
+    var options: Names = []
     /// Short spellings: `-C` for `--working-directory`.
-    var aliases: [String: String] = [:]
+    var aliases: KeyValueList<String> = [:]
     /// Options end at the first positional argument (the command of `start`).
     var stopsAtFirstPositional = false
     /// The text of `job VERB --help`.
@@ -21,8 +21,8 @@ struct VerbSpec {
 
 /// A parsed command line: flags given, option values in order, positional arguments.
 struct ParsedArguments {
-    var flags: Set<String> = []
-    var values: [String: [String]] = [:]
+    var flags: Names = []
+    var values: KeyValueList<[String]> = [:]
     var positionals: [String] = []
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
@@ -114,8 +114,8 @@ enum ArgumentParsing {
 
 /// The selectors and filters every verb but `start` takes.
 enum SelectionArguments {
-    static let options: Set<String> = ["--name", "--state"]
-    static let flags: Set<String> = ["--all"]
+    static let options: Names = ["--name", "--state"]
+    static let flags: Names = ["--all"]
     static let help = """
           SELECTOR...         Ids, InstanceIds or names (shell wildcards, case-insensitive)
           --name PATTERN      parents whose name matches (repeatable)
@@ -127,12 +127,48 @@ enum SelectionArguments {
 extension ParsedArguments {
     /// The arguments again, without the named flags and options: what `--computer` passes on
     /// to the other computers' `job`. Values go as `--option=value`, selectors after `--`.
-    func arguments(without names: Set<String>, adding extra: [String] = []) -> [String] {
-        var result = flags.subtracting(names).sorted() + extra
-        for (name, values) in values.sorted(by: { $0.key < $1.key }) where !names.contains(name) {
+    func arguments(without names: Names, adding extra: [String] = []) -> [String] {
+        var result = flags.list.filter { !names.contains($0) }.sorted() + extra
+        for (name, values) in values.pairs.sorted(by: { $0.key < $1.key }) where !names.contains(name) {
             result += values.map { name + "=" + $0 }
         }
         if !positionals.isEmpty { result += ["--"] + positionals }
         return result
+    }
+}
+
+/// A few option names. A list, not a `Set<String>`: the first `Set` or `Dictionary` of strings
+/// a Swift program makes costs a search of the runtime's protocol conformances (about half a
+/// millisecond here), and a verb has at most a few dozen names to look through.
+struct Names: ExpressibleByArrayLiteral, Sendable {
+    private(set) var list: [String]
+
+    init(arrayLiteral names: String...) { list = names }
+    init(_ names: [String]) { list = names }
+
+    func contains(_ name: String) -> Bool { list.contains(name) }
+
+    mutating func insert(_ name: String) { if !contains(name) { list.append(name) } }
+
+    func union(_ other: Names) -> Names { Names(list + other.list.filter { !contains($0) }) }
+}
+
+/// Values by name, for a few names (see `Names` for why not a `Dictionary`).
+struct KeyValueList<Value: Sendable>: ExpressibleByDictionaryLiteral, Sendable {
+    private(set) var pairs: [(key: String, value: Value)]
+
+    init(dictionaryLiteral elements: (String, Value)...) { pairs = elements.map { (key: $0.0, value: $0.1) } }
+
+    subscript(key: String) -> Value? { pairs.first { $0.key == key }?.value }
+
+    subscript(key: String, default fallback: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? fallback() }
+        set {
+            if let index = pairs.firstIndex(where: { $0.key == key }) {
+                pairs[index].value = newValue
+            } else {
+                pairs.append((key: key, value: newValue))
+            }
+        }
     }
 }

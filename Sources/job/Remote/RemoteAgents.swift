@@ -14,7 +14,7 @@ import JobRemote
 /// (the `Computer` column, the JSON key `computer`), output and message lines start with
 /// `NAME: `.
 struct RemoteAgents {
-    static let options: Set<String> = ["--computer", "--remote-job", "--ssh-option"]
+    static let options: Names = ["--computer", "--remote-job", "--ssh-option"]
     static let help = """
           --computer NAMES            do it in the agents of these computers, over ssh
                                       (comma-separated, repeatable; localhost is here)
