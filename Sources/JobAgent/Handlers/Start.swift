@@ -18,41 +18,26 @@ extension JobRegistry {
             if !request.sessions.isEmpty { return startInSessions(request) }
             let remote = !request.computers.isEmpty
             let computers = remote ? request.computers : ["localhost"]
-            var parent = StoredJob(
-                id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
-                type: remote ? JobType.remote : JobType.background, location: computers.joined(separator: ","),
-                command: request.command, workingDirectory: request.workingDirectory, shell: request.shell)
-            if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
+            var (parent, made) = makeJob(
+                type: remote ? JobType.remote : JobType.background, name: request.name, command: request.command,
+                children: computers.map { computer in
+                    ChildPlan(
+                        location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
+                        placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
+                })
             parent.throttleLimit = request.throttleLimit
             parent.sshOptions = request.sshOptions
             parent.remoteEnvironment = request.remoteEnvironment
-            var made: [StoredJob] = []
-            for (offset, computer) in computers.enumerated() {
-                let id = lastId + 2 + offset
-                var job = StoredJob(
-                    id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)",
-                    type: "", location: computer, command: request.command,
-                    workingDirectory: request.workingDirectory, shell: request.shell,
-                    placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
-                job.bootId = bootId
-                if request.throttleLimit <= 0 || offset < request.throttleLimit {
-                    job.state = .running
-                    job.beginTime = Date()
-                }
-                made.append(job)
+            for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
+                made[offset].state = .running
+                made[offset].beginTime = Date()
             }
-            do {
-                try database.insert([parent] + made, environment: request.environment)
-            } catch {
-                return .failure(
-                    Failure(
-                        .refused,
-                        "could not record the job in \(home.databasePath): \(StoreProblem.describe(error))"))
+            if let failure = storeAndRegister(parent, made, environment: request.environment) {
+                return .failure(failure)
             }
             if request.throttleLimit > 0 && computers.count > request.throttleLimit {
                 queuedUmask[parent.id] = request.umask
             }
-            register(parent, made)
             FaultPoint.startAfterInsert.reached()
             var launched: [StoredJob] = []
             for var job in made where job.state == .running {
@@ -73,6 +58,43 @@ extension JobRegistry {
             }
             return .success(StartReply(job: record(parent)))
         }
+    }
+
+    /// The one rule for making a job, local, remote or in sessions: a parent with the next Id
+    /// and its children with the Ids after it, in order, each named `Job<Id>` (the parent keeps
+    /// a name it was given) and marked with this boot. Neither stored nor registered. Lock held.
+    func makeJob(type: String, name: String?, command: String, children plans: [ChildPlan]) -> (
+        parent: StoredJob, children: [StoredJob]
+    ) {
+        var parent = StoredJob(
+            id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: name ?? "", type: type,
+            location: plans.map(\.location).joined(separator: ","), command: command,
+            workingDirectory: plans.first?.workingDirectory ?? "", shell: plans.first?.shell ?? "/bin/sh")
+        if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
+        let children = plans.enumerated().map { offset, plan in
+            let id = lastId + 2 + offset
+            var job = StoredJob(
+                id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
+                location: plan.location, command: command, workingDirectory: plan.workingDirectory, shell: plan.shell,
+                placement: plan.placement)
+            job.bootId = bootId
+            job.session = plan.session
+            return job
+        }
+        return (parent, children)
+    }
+
+    /// Stores a new job's rows, then adds them to the registry; the failure to answer with
+    /// when the store would not take them. Lock held.
+    func storeAndRegister(_ parent: StoredJob, _ children: [StoredJob], environment: [String]) -> Failure? {
+        do {
+            try database.insert([parent] + children, environment: environment)
+        } catch {
+            return Failure(
+                .refused, "could not record the job in \(home.databasePath): \(StoreProblem.describe(error))")
+        }
+        register(parent, children)
+        return nil
     }
 
     /// Adds a stored parent and its children to the registry. Lock held.
@@ -192,4 +214,13 @@ extension JobRegistry {
             queuedUmask[parentId] = nil
         }
     }
+}
+
+/// Where one child of a new job runs, and in what.
+struct ChildPlan {
+    var location: String
+    var workingDirectory: String
+    var shell: String
+    var placement: Placement
+    var session: Int? = nil
 }

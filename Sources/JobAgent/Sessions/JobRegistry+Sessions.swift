@@ -153,29 +153,15 @@ extension JobRegistry {
             targets.append(session)
         }
         // invoke always sends a throttle limit; start never does.
-        var parent = StoredJob(
-            id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: request.name ?? "",
-            type: request.throttleLimit > 0 ? JobType.remote : JobType.background,
-            location: targets.map(\.computer).joined(separator: ","), command: request.command,
-            workingDirectory: targets.first?.workingDirectory ?? "", shell: targets.first?.shell ?? "/bin/sh")
-        if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
-        var made: [StoredJob] = []
-        for (offset, session) in targets.enumerated() {
-            let id = lastId + 2 + offset
-            var job = StoredJob(
-                id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
-                location: session.computer, command: request.command, workingDirectory: session.workingDirectory,
-                shell: session.shell, placement: .session)
-            job.bootId = bootId
-            job.session = session.id
-            made.append(job)
-        }
-        do {
-            try database.insert([parent] + made, environment: [])
-        } catch {
-            return .failure(Failure(.refused, "could not record the job in \(home.databasePath): \(error)"))
-        }
-        register(parent, made)
+        let (parent, made) = makeJob(
+            type: request.throttleLimit > 0 ? JobType.remote : JobType.background, name: request.name,
+            command: request.command,
+            children: targets.map { session in
+                ChildPlan(
+                    location: session.computer, workingDirectory: session.workingDirectory, shell: session.shell,
+                    placement: .session, session: session.id)
+            })
+        if let failure = storeAndRegister(parent, made, environment: []) { return .failure(failure) }
         for (session, job) in zip(targets, made) {
             session.queue.append(job.id)
             session.jobCount += 1
