@@ -19,17 +19,17 @@ public struct AgentError: Error, CustomStringConvertible {
 /// Each connection is served by a thread with blocking I/O: the protocol passes file
 /// descriptors (SCM_RIGHTS) for `--input -`, which SwiftNIO does not carry, and a thread per
 /// client costs nothing at the scale of one user's agent.
-public final class Agent: @unchecked Sendable {
+public final class Agent: Sendable {
     public let home: JobHome
     let socketPath: String
     let registry: JobRegistry
     let log: AgentLog
     let startTime = Date()
-    private var listener: Int32 = -1
+    /// The listening socket, once `run` has made it.
+    private let listener = Atomic<Int32>(-1)
     /// Open client connections, each served by a thread of its own.
     private let connections = Atomic<Int>(0)
     static let maximumConnections = 256
-    private var lockFD: Int32 = -1
 
     /// Prepares the home, takes the agent lock (so exactly one agent serves a home) and
     /// opens the store.
@@ -54,7 +54,8 @@ public final class Agent: @unchecked Sendable {
             home.reservePath,
             home.path + "/agent.sock", home.path + "/supervisor.sock",
         ])
-        lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // Held (open and locked) for the agent's life.
+        let lockFD = open(home.agentLockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lockFD >= 0 else {
             throw AgentError("cannot open \(home.agentLockPath): \(String(cString: strerror(errno)))")
         }
@@ -171,8 +172,8 @@ public final class Agent: @unchecked Sendable {
             }
         }
         unlink(socketPath)
-        listener = cjob_unix_listen(socketPath, 128)
-        guard listener >= 0 else {
+        listener.store(cjob_unix_listen(socketPath, 128), ordering: .releasing)
+        guard listener.load(ordering: .acquiring) >= 0 else {
             let message = "cannot listen on \(socketPath): \(String(cString: strerror(errno)))"
             log.write(message)
             if let readyFD { Self.report(message, to: readyFD) }
@@ -211,7 +212,7 @@ public final class Agent: @unchecked Sendable {
 
     private func acceptLoop() {
         while true {
-            let fd = cjob_accept(listener)
+            let fd = cjob_accept(listener.load(ordering: .acquiring))
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if errno == EMFILE || errno == ENFILE {

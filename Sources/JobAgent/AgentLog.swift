@@ -2,7 +2,7 @@ import Foundation
 import JobCore
 
 /// The agent's own diagnostics, appended to `JOB_HOME/agent.log` (the agent has no terminal).
-final class AgentLog: @unchecked Sendable {
+final class AgentLog: Sendable {
     private let fd: Int32
 
     init(path: String) {

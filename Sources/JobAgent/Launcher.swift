@@ -34,7 +34,7 @@ struct LaunchPaths {
 /// no copy of the agent) and stays its parent; the agent then talks to the monitor directly
 /// (`MonitorLink`). The supervisor holds nothing of a running job, so when it dies the agent
 /// only starts another.
-final class Supervisor: @unchecked Sendable {
+final class Supervisor: Sendable {
     let requests: Int32
 
     /// Connects to the running supervisor of the home, or starts one.

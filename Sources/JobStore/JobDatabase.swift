@@ -4,7 +4,7 @@ import JobCore
 
 /// The agent's SQLite store: jobs, read positions and the Id counter, in WAL mode.
 /// Each method is one transaction. Output bytes live in files, never here.
-public final class JobDatabase: @unchecked Sendable {
+public final class JobDatabase: Sendable {
     private let queue: DatabaseQueue
     /// A file kept beside the store to be deleted when the disk is full, so that the store can
     /// still record ends and deletions (and so free space) and the agent can start again.

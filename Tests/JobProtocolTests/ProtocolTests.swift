@@ -235,6 +235,11 @@ struct ProtocolTests {
             var encoder = WireEncoder()
             Frame.writeReply(reply, verb: verb.rawValue, to: &encoder)
             #expect(try replyMatches(encoder.bytes, verb, reply))
+            // A failure in place of the reply, with a code this version may not know.
+            let failure = Failure(Failure.Code(maker.text()), maker.text())
+            var refused = WireEncoder()
+            Frame.writeFailure(failure, verb: verb.rawValue, to: &refused)
+            #expect(try Frame.readReply(refused.bytes, for: GetRequest.self) == .failure(failure))
         }
     }
 

@@ -31,7 +31,7 @@ public struct MessageMaker {
         [Int.min, -1, 0, 1, Int.max, Int.random(in: -1000...1_000_000, using: &random)].randomElement(using: &random)!
     }
 
-    mutating func text() -> String {
+    public mutating func text() -> String {
         let count = chance(1) ? Int.random(in: 0...2000, using: &random) : Int.random(in: 0...8, using: &random)
         let scalars = (0..<count).map { _ -> Character in
             let value =
