@@ -30,9 +30,10 @@ final class JobRegistry: @unchecked Sendable {
 
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
-    var slots: [Int: JobSlot] = [:]
+    var table: JobTable
+    var slots: [Int: JobSlot] { table.slots }
     var jobs: JobsView { JobsView(registry: self) }
-    var children: [Int: [Int]] = [:]
+    var children: [Int: [Int]] { table.children }
     /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
     /// after an agent restart they start with 022.
     var queuedUmask: [Int: Int] = [:]
@@ -40,7 +41,7 @@ final class JobRegistry: @unchecked Sendable {
     var sessions: [Int: Session] = [:]
     var lastSessionId = 0
     /// Every job's Id, in order (new jobs have the highest Ids).
-    var orderedIds: [Int] = []
+    var orderedIds: [Int] { table.orderedIds }
     var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
     var parentSlotsCache: (generation: UInt64, slots: [JobSlot])?
     /// The parts of children's output that a connection is writing out (see `receive`).
@@ -48,7 +49,7 @@ final class JobRegistry: @unchecked Sendable {
     /// Goes up with every change a waiting client may care about.
     var generation: UInt64 = 0
     /// The last Id handed out; the store's counter follows it in the same transaction.
-    var lastId: Int
+    var lastId: Int { table.lastId }
 
     init(home: JobHome, database: JobDatabase, log: AgentLog, makeSupervisor: @escaping () throws -> Supervisor) throws
     {
@@ -59,13 +60,10 @@ final class JobRegistry: @unchecked Sendable {
         self.log = log
         self.bootId = ProcFS.bootId()
         self.epoll = cjob_epoll_create()
-        self.lastId = try database.lastId()
+        var table = JobTable(lastId: try database.lastId())
         // One at a time, straight into the slots: never all of them twice in memory.
-        try database.loadEach { job in
-            slots[job.id] = JobSlot(job)
-            if let parent = job.parentId { children[parent, default: []].append(job.id) }
-            orderedIds.append(job.id)
-        }
+        try database.loadEach { table.load($0) }
+        self.table = table
     }
 
     /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:
@@ -186,7 +184,7 @@ final class JobRegistry: @unchecked Sendable {
         // Every parent, the plain `get`: kept in order until anything changes.
         if selection.isEmpty && newest == nil {
             if let cache = parentSlotsCache, cache.generation == generation { return (cache.slots, []) }
-            let parents = orderedIds.compactMap { id in slots[id].flatMap { $0.job.parentId == nil ? $0 : nil } }
+            let parents = table.parentSlots
             parentSlotsCache = (generation, parents)
             return (parents, [])
         }
@@ -238,39 +236,15 @@ struct ReadClaim {
     var errorEnd: Int64
 }
 
-/// One job of the registry.
-final class JobSlot {
-    var job: StoredJob
-    /// The job's record as last built; cleared when the job or one of its children changes.
-    /// The job's record, encoded, as last built; cleared when the job or one of its children
-    /// changes.
-    var encoded: [UInt8]?
-    init(_ job: StoredJob) { self.job = job }
-}
-
 extension JobRegistry {
     /// `jobs[id]` reads a copy of a job and `jobs[id] = job` stores one, for the paths that
     /// change jobs; hot read paths use `slots` directly.
     struct JobsView {
         let registry: JobRegistry
         subscript(id: Int) -> StoredJob? {
-            get { registry.slots[id]?.job }
-            nonmutating set {
-                if let newValue {
-                    if let slot = registry.slots[id] {
-                        slot.job = newValue
-                        slot.encoded = nil
-                    } else {
-                        registry.slots[id] = JobSlot(newValue)
-                    }
-                    if let parent = newValue.parentId { registry.slots[parent]?.encoded = nil }
-                } else {
-                    registry.slots.removeValue(forKey: id)
-                }
-            }
+            get { registry.table[id] }
+            nonmutating set { registry.table[id] = newValue }
         }
-        @discardableResult
-        func removeValue(forKey id: Int) -> StoredJob? { registry.slots.removeValue(forKey: id)?.job }
         var keys: Dictionary<Int, JobSlot>.Keys { registry.slots.keys }
     }
 }

@@ -39,19 +39,11 @@ extension JobRegistry {
                     continue
                 }
                 FaultPoint.removeAfterDelete.reached()
-                for id in kids {
-                    forgetWatches(id)
-                    if let job = jobs.removeValue(forKey: id) {
-                        files.delete(job.instanceId)
-                    }
-                }
-                jobs.removeValue(forKey: current.id)
-                children.removeValue(forKey: current.id)
+                for id in kids { forgetWatches(id) }
+                for job in table.removeParent(current.id) { files.delete(job.instanceId) }
                 removed.append(current)
             }
             if !removed.isEmpty {
-                let gone = Set(removed.flatMap { [$0.id] + $0.childIds })
-                orderedIds.removeAll(where: gone.contains)
                 // Space was freed: the store's reserve is made again if it was used.
                 database.refillReserve()
             }

@@ -66,13 +66,13 @@ extension JobRegistry {
     func makeJob(type: String, name: String?, command: String, children plans: [ChildPlan]) -> (
         parent: StoredJob, children: [StoredJob]
     ) {
+        let ids = table.nextIds(children: plans.count)
         var parent = StoredJob(
-            id: lastId + 1, instanceId: UUID().uuidString.lowercased(), name: name ?? "", type: type,
+            id: ids.parent, instanceId: UUID().uuidString.lowercased(), name: name ?? "", type: type,
             location: plans.map(\.location).joined(separator: ","), command: command,
             workingDirectory: plans.first?.workingDirectory ?? "", shell: plans.first?.shell ?? "/bin/sh")
         if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
-        let children = plans.enumerated().map { offset, plan in
-            let id = lastId + 2 + offset
+        let children = zip(ids.children, plans).map { id, plan in
             var job = StoredJob(
                 id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
                 location: plan.location, command: command, workingDirectory: plan.workingDirectory, shell: plan.shell,
@@ -99,11 +99,7 @@ extension JobRegistry {
 
     /// Adds a stored parent and its children to the registry. Lock held.
     func register(_ parent: StoredJob, _ made: [StoredJob]) {
-        lastId += 1 + made.count
-        jobs[parent.id] = parent
-        for job in made { jobs[job.id] = job }
-        children[parent.id] = made.map(\.id)
-        orderedIds += [parent.id] + made.map(\.id)
+        table.add(parent, made)
     }
 
     /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.

@@ -54,11 +54,7 @@ extension JobRegistry {
     }
 
     /// Whether a job (parent or child) has finished, or is gone. Lock held.
-    private func isFinished(_ id: Int) -> Bool {
-        guard let slot = slots[id] else { return true }
-        if slot.job.parentId != nil { return slot.job.state.isFinished }
-        return (children[id] ?? []).allSatisfy { slots[$0]?.job.state.isFinished ?? true }
-    }
+    private func isFinished(_ id: Int) -> Bool { table.isFinished(id) }
 
     static func peerClosed(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000, revents: 0)
