@@ -54,6 +54,27 @@ public struct Failure: TaggedMessage, Error, CustomStringConvertible {
     }
 }
 
+extension Verb {
+    /// The verb's request type (whose `Reply` is the verb's reply type).
+    public var requestType: any AgentRequest.Type {
+        switch self {
+        case .status: StatusRequest.self
+        case .start: StartRequest.self
+        case .get: GetRequest.self
+        case .receive: ReceiveRequest.self
+        case .advance: AdvanceRequest.self
+        case .wait: WaitRequest.self
+        case .waitEvent: WaitEventRequest.self
+        case .stop: StopRequest.self
+        case .remove: RemoveRequest.self
+        case .shutdown: ShutdownRequest.self
+        case .sessionNew: SessionNewRequest.self
+        case .sessionGet: SessionGetRequest.self
+        case .sessionRemove: SessionRemoveRequest.self
+        }
+    }
+}
+
 /// A request as the agent reads it: one case per verb, each with its payload.
 public enum Request: Sendable, Equatable {
     case status(StatusRequest)

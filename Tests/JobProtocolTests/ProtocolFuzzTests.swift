@@ -55,20 +55,6 @@ struct ProtocolFuzzTests {
 
     static func readReply(_ body: [UInt8], _ verb: Verb) -> Bool {
         func read<R: AgentRequest>(_ type: R.Type) -> Bool { (try? Frame.readReply(body, for: type)) != nil }
-        switch verb {
-        case .status: return read(StatusRequest.self)
-        case .start: return read(StartRequest.self)
-        case .get: return read(GetRequest.self)
-        case .receive: return read(ReceiveRequest.self)
-        case .advance: return read(AdvanceRequest.self)
-        case .wait: return read(WaitRequest.self)
-        case .waitEvent: return read(WaitEventRequest.self)
-        case .stop: return read(StopRequest.self)
-        case .remove: return read(RemoveRequest.self)
-        case .shutdown: return read(ShutdownRequest.self)
-        case .sessionNew: return read(SessionNewRequest.self)
-        case .sessionGet: return read(SessionGetRequest.self)
-        case .sessionRemove: return read(SessionRemoveRequest.self)
-        }
+        return read(verb.requestType)
     }
 }

@@ -141,21 +141,7 @@ func replyMatches(_ body: [UInt8], _ verb: Verb, _ expected: any TaggedMessage) 
         guard case .success(let reply) = try Frame.readReply(body, for: type) else { return false }
         return reply == (expected as? R.Reply)
     }
-    switch verb {
-    case .status: return try check(StatusRequest.self)
-    case .start: return try check(StartRequest.self)
-    case .get: return try check(GetRequest.self)
-    case .receive: return try check(ReceiveRequest.self)
-    case .advance: return try check(AdvanceRequest.self)
-    case .wait: return try check(WaitRequest.self)
-    case .waitEvent: return try check(WaitEventRequest.self)
-    case .stop: return try check(StopRequest.self)
-    case .remove: return try check(RemoveRequest.self)
-    case .shutdown: return try check(ShutdownRequest.self)
-    case .sessionNew: return try check(SessionNewRequest.self)
-    case .sessionGet: return try check(SessionGetRequest.self)
-    case .sessionRemove: return try check(SessionRemoveRequest.self)
-    }
+    return try check(verb.requestType)
 }
 
 func readRequest(_ body: [UInt8]) throws -> Request {
