@@ -11,9 +11,7 @@ public enum ProcessEnvironment {
         var result: [String] = []
         var pointer = environ
         while let entry = pointer.pointee {
-            result.append(
-                LosslessText.decode(
-                    UnsafeBufferPointer(start: entry, count: strlen(entry)).map(UInt8.init(bitPattern:))))
+            result.append(decode(entry))
             pointer += 1
         }
         return result
@@ -22,16 +20,18 @@ public enum ProcessEnvironment {
     /// This program's arguments; bytes that are not UTF-8 kept (`LosslessText`).
     public static func arguments() -> [String] {
         (0..<Int(CommandLine.argc)).map { index in
-            guard let argument = CommandLine.unsafeArgv[index] else { return "" }
-            return LosslessText.decode(
-                UnsafeBufferPointer(start: argument, count: strlen(argument)).map(UInt8.init(bitPattern:)))
+            CommandLine.unsafeArgv[index].map(decode) ?? ""
         }
     }
 
     /// One variable, read with getenv (no dictionary of them all: see `Names` in the CLI).
     public static func variable(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return LosslessText.decode(UnsafeBufferPointer(start: value, count: strlen(value)).map(UInt8.init(bitPattern:)))
+        getenv(name).map(decode)
+    }
+
+    /// A C string as text, bytes that are not UTF-8 kept (`LosslessText`).
+    static func decode(_ text: UnsafeMutablePointer<CChar>) -> String {
+        LosslessText.decode(UnsafeBufferPointer(start: text, count: strlen(text)).map(UInt8.init(bitPattern:)))
     }
 
     public static func dictionary() -> [String: String] {

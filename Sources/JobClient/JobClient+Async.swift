@@ -21,18 +21,20 @@ extension JobClient {
         return try result.get()
     }
 
-    /// Runs `body` on `connection`, which is hung up if the task is cancelled meanwhile.
+    /// Runs `body` (blocking) off the task's thread; if the task is cancelled meanwhile,
+    /// `interrupt` makes `body` return (hangs up its connection, wakes its poll), and the
+    /// call throws `cancelled` saying `what` was.
     static func cancellable<T: Sendable>(
-        on connection: JobClient, _ body: @escaping @Sendable () throws(JobError) -> T
+        _ what: String, interrupt: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () throws(JobError) -> T
     ) async throws(JobError) -> T {
         let result: Result<T, JobError> = await withTaskCancellationHandler {
             do throws(JobError) {
                 return .success(try await offload(body))
             } catch {
-                return .failure(Task.isCancelled ? JobError(.cancelled, "the wait was cancelled") : error)
+                return .failure(Task.isCancelled ? JobError(.cancelled, "\(what) was cancelled") : error)
             }
         } onCancel: {
-            connection.hangUp()
+            interrupt()
         }
         return try result.get()
     }
@@ -80,11 +82,10 @@ extension JobClient {
     {
         let connection = try await Self.offload { () throws(JobError) in try self.connection() }
         let request = WaitRequest(selection, any: any, timeout: timeout?.seconds)
-        let reply = try await Self.cancellable(on: connection) { () throws(JobError) in
+        let reply = try await Self.cancellable("the wait", interrupt: connection.hangUp) { () throws(JobError) in
             try connection.waitInSlices(request)
         }
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
+        return try WaitOutcome(reply)
     }
 
     public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) async throws(JobError) -> [JobRecord] {

@@ -325,9 +325,7 @@ public final class JobClient: Sendable {
     public func wait(for selection: JobSelection = JobSelection(), any: Bool = false, timeout: Duration? = nil)
         throws(JobError) -> WaitOutcome
     {
-        let reply = try connection().waitInSlices(WaitRequest(selection, any: any, timeout: timeout?.seconds))
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
+        try WaitOutcome(connection().waitInSlices(WaitRequest(selection, any: any, timeout: timeout?.seconds)))
     }
 
     /// Stops the selected jobs (parents with all their children): SIGTERM to each process
@@ -426,6 +424,12 @@ public enum WaitOutcome: Sendable, Equatable {
         switch self {
         case .finished(let jobs), .timedOut(let jobs): jobs
         }
+    }
+
+    /// A wait's reply as its outcome; a selector that named nothing throws `notFound`.
+    init(_ reply: WaitReply) throws(JobError) {
+        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
+        self = reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
     }
 }
 

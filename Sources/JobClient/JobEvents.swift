@@ -78,16 +78,11 @@ final class EventWatcher: Sendable {
     }
 
     func next() async throws(JobError) -> JobEvent? {
-        let result: Result<JobEvent?, JobError> = await withTaskCancellationHandler {
-            do throws(JobError) {
-                return .success(try await JobClient.offload { () throws(JobError) in try self.step() })
-            } catch {
-                return .failure(Task.isCancelled ? JobError(.cancelled, "watching jobs was cancelled") : error)
-            }
-        } onCancel: {
-            connection.withLock { $0?.hangUp() }
+        try await JobClient.cancellable("watching jobs") {
+            self.connection.withLock { $0?.hangUp() }
+        } _: { () throws(JobError) in
+            try self.step()
         }
-        return try result.get()
     }
 
     /// The next event; with `snapshotOnly`, only takes the first snapshot.

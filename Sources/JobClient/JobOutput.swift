@@ -114,17 +114,13 @@ final class OutputReader: Sendable {
     }
 
     func next() async throws(JobError) -> OutputChunk? {
-        let result: Result<OutputChunk?, JobError> = await withTaskCancellationHandler {
-            do throws(JobError) {
-                return .success(try await JobClient.offload { () throws(JobError) in try self.step() })
-            } catch {
-                return .failure(error)
-            }
-        } onCancel: {
+        let wakeUp = wake.write
+        return try await JobClient.cancellable("reading output") {
             var byte: UInt8 = 1
-            _ = write(wake.write, &byte, 1)
+            _ = write(wakeUp, &byte, 1)
+        } _: { () throws(JobError) in
+            try self.step()
         }
-        return try result.get()
     }
 
     /// The next chunk, reading rounds and waiting for output as needed.

@@ -137,30 +137,27 @@ public enum Request: Sendable, Equatable {
 /// replaced by field 4 (a `Failure`) when the request was refused as a whole.
 public enum Frame {
     public static func writeRequest<R: AgentRequest>(_ payload: R, to encoder: inout WireEncoder) {
-        var version = ProtocolVersion.current
-        var verb = R.verb.rawValue
-        var payload = payload
-        encoder.value(1, &version)
-        encoder.value(2, &verb)
-        encoder.value(3, &payload)
+        writeReply(payload, verb: R.verb.rawValue, to: &encoder)
     }
 
+    /// A reply's frame, or a request's: version, verb, payload.
     public static func writeReply<R: TaggedMessage>(_ reply: R, verb: String, to encoder: inout WireEncoder) {
-        var version = ProtocolVersion.current
-        var verb = verb
+        writeHeader(verb: verb, to: &encoder)
         var reply = reply
-        encoder.value(1, &version)
-        encoder.value(2, &verb)
         encoder.value(3, &reply)
     }
 
     public static func writeFailure(_ failure: Failure, verb: String, to encoder: inout WireEncoder) {
+        writeHeader(verb: verb, to: &encoder)
+        var failure: Failure? = failure
+        encoder.optional(4, &failure)
+    }
+
+    static func writeHeader(verb: String, to encoder: inout WireEncoder) {
         var version = ProtocolVersion.current
         var verb = verb
-        var failure: Failure? = failure
         encoder.value(1, &version)
         encoder.value(2, &verb)
-        encoder.optional(4, &failure)
     }
 
     /// Reads the reply to a request of verb `R`: its payload, or the failure the agent sent.

@@ -224,11 +224,7 @@ struct VersionsTests {
         let home = try TestHome()
         try home.job("start", "--quiet", "sleep 300")
         let channel = FrameChannel(fd: try rawAgentConnection(home))
-        var frame = WireEncoder()
-        var version = ProtocolVersion.current + 1
-        var verb = "suspend"
-        frame.value(1, &version)
-        frame.value(2, &verb)
+        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "suspend")
         let refused = try Self.exchange(channel, frame.bytes)
         guard case .failure(let failure) = try Frame.readReply(refused, for: GetRequest.self) else {
             throw TestFailure("the agent accepted the verb 'suspend'")
@@ -241,12 +237,7 @@ struct VersionsTests {
         payload.raw(GetRequest(JobSelection(selectors: ["1"])).encodedFields())
         var future = "newest first"
         payload.value(40, &future)
-        var get = WireEncoder()
-        var getVerb = "get"
-        get.value(1, &version)
-        get.value(2, &getVerb)
-        get.raw([3 << 3 | 2])
-        get.lengthPrefixed { $0.raw(payload.bytes) }
+        let get = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "get", payload: payload.bytes)
         let answer = try Frame.readReply(try Self.exchange(channel, get.bytes), for: GetRequest.self).get()
         #expect(answer.jobs.map(\.id) == [1])
         #expect(answer.jobs.first?.state == .running)

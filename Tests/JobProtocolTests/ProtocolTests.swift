@@ -271,13 +271,7 @@ struct ProtocolTests {
         var payload = WireEncoder()
         payload.raw(start.payload.encodedFields())
         Self.unknownFields(&payload, from: 13)
-        var frame = WireEncoder()
-        var version = ProtocolVersion.current + 1
-        var verb = "start"
-        frame.value(1, &version)
-        frame.value(2, &verb)
-        frame.raw([3 << 3 | 2])
-        frame.lengthPrefixed { $0.raw(payload.bytes) }
+        var frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "start", payload: payload.bytes)
         Self.unknownFields(&frame, from: 5)
         #expect(try readRequest(frame.bytes) == start)
 
@@ -285,15 +279,10 @@ struct ProtocolTests {
         var record = WireEncoder()
         record.raw(GoldenSamples.record.encodedFields())
         Self.unknownFields(&record, from: 19)
-        var reply = WireEncoder()
-        var replyVerb = "start"
-        reply.value(1, &version)
-        reply.value(2, &replyVerb)
-        reply.raw([3 << 3 | 2])
-        reply.lengthPrefixed { startReply in
-            startReply.raw([1 << 3 | 2])
-            startReply.lengthPrefixed { $0.raw(record.bytes) }
-        }
+        var startReply = WireEncoder()
+        startReply.raw([1 << 3 | 2])
+        startReply.lengthPrefixed { $0.raw(record.bytes) }
+        let reply = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "start", payload: startReply.bytes)
         #expect(try Frame.readReply(reply.bytes, for: StartRequest.self).get() == StartReply(job: GoldenSamples.record))
     }
 
@@ -318,31 +307,18 @@ struct ProtocolTests {
         var folder = "/srv"
         payload.value(1, &command)
         payload.value(3, &folder)
-        var frame = WireEncoder()
-        var version = ProtocolVersion.current
-        var verb = "start"
-        frame.value(1, &version)
-        frame.value(2, &verb)
-        frame.raw([3 << 3 | 2])
-        frame.lengthPrefixed { $0.raw(payload.bytes) }
+        let frame = handWrittenFrame(verb: "start", payload: payload.bytes)
         let expected = StartRequest(command: "make", workingDirectory: "/srv", environment: [])
         #expect(try readRequest(frame.bytes) == .start(expected))
         #expect(expected.shell == "/bin/sh" && expected.umask == 0o022 && expected.throttleLimit == 0)
         // A reply with no payload at all: every field defaulted.
-        var empty = WireEncoder()
-        empty.value(1, &version)
-        var waitVerb = "wait"
-        empty.value(2, &waitVerb)
+        let empty = handWrittenFrame(verb: "wait")
         #expect(try Frame.readReply(empty.bytes, for: WaitRequest.self).get() == WaitReply())
     }
 
     @Test("a verb this side lacks is refused with a message naming both versions")
     func unknownVerb() throws {
-        var frame = WireEncoder()
-        var version = ProtocolVersion.current + 1
-        var verb = "suspend"
-        frame.value(1, &version)
-        frame.value(2, &verb)
+        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "suspend")
         var incoming = try Frame.readRequest(frame.bytes)
         #expect(incoming.verb == nil)
         guard case .failure(let failure) = incoming.request() else { throw TestFailure("an unknown verb was accepted") }
@@ -385,16 +361,10 @@ struct ProtocolTests {
         wrongKind.value(1, &text)
         #expect(throws: Malformed.self) { try Frame.readRequest(wrongKind.bytes) }
         // NaN where a number is due.
-        var nan = WireEncoder()
-        var version = ProtocolVersion.current
-        var verb = "wait"
-        nan.value(1, &version)
-        nan.value(2, &verb)
-        nan.raw([3 << 3 | 2])
-        nan.lengthPrefixed { payload in
-            var timeout = Double.nan
-            payload.value(3, &timeout)
-        }
+        var timeout = WireEncoder()
+        var notANumber = Double.nan
+        timeout.value(3, &notANumber)
+        let nan = handWrittenFrame(verb: "wait", payload: timeout.bytes)
         var incoming = try Frame.readRequest(nan.bytes)
         guard case .failure(let failure) = incoming.request() else { throw TestFailure("NaN was accepted") }
         #expect(failure.code == .badRequest)

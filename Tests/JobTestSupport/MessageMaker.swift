@@ -231,3 +231,20 @@ public struct MessageMaker {
         return bytes
     }
 }
+
+/// A frame written by hand, as another version of `job` might write it: the version, the verb
+/// and, when given, a payload of these bytes (a message's fields). More fields may follow.
+public func handWrittenFrame(version: Int = ProtocolVersion.current, verb: String, payload: [UInt8]? = nil)
+    -> WireEncoder
+{
+    var frame = WireEncoder()
+    var version = version
+    var verb = verb
+    frame.value(1, &version)
+    frame.value(2, &verb)
+    if let payload {
+        frame.raw([3 << 3 | 2])
+        frame.lengthPrefixed { $0.raw(payload) }
+    }
+    return frame
+}
