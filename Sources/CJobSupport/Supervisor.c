@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -87,6 +88,48 @@ static int listener_fd = -1, signal_fd = -1;
 static int channels[MAX_CHANNELS];
 static int channel_count;
 
+/* A job's two output files, made ahead in the jobs folder as unnamed files (O_TMPFILE) and
+   named at its launch: making a file costs up to a millisecond on some file systems (ext4
+   without a journal searches past every recently deleted inode), and a link costs little.
+   Made again after each launch has been answered, so the cost falls between launches. A
+   spare is only an open descriptor: nothing is left behind when the supervisor dies. */
+static struct {
+    char folder[PATH_MAX];
+    int fds[2];
+} spares = { "", { -1, -1 } };
+
+static void drop_spares(void) {
+    for (int i = 0; i < 2; i++) {
+        if (spares.fds[i] >= 0) close(spares.fds[i]);
+        spares.fds[i] = -1;
+    }
+}
+
+static void make_spares(const char *folder) {
+    if (strlen(folder) >= sizeof spares.folder) return;
+    if (strcmp(spares.folder, folder) != 0) {
+        drop_spares();
+        strcpy(spares.folder, folder);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (spares.fds[i] < 0) spares.fds[i] = open(folder, O_TMPFILE | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+    }
+}
+
+/* Opens a job's output file: a spare named `path` when there is one for its folder, else
+   a new file. */
+static int open_output(const char *folder, const char *path, int which) {
+    if (spares.fds[which] >= 0 && strcmp(spares.folder, folder) == 0) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", spares.fds[which]);
+        int fd = spares.fds[which];
+        spares.fds[which] = -1;
+        if (linkat(AT_FDCWD, link, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) return fd;
+        close(fd);
+    }
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
 static void launch(int agent, const launch_header *h, char *strings, int stdin_fd) {
     cjob_supervisor_reply reply;
     memset(&reply, 0, sizeof reply);
@@ -96,6 +139,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     char **argv = calloc((size_t)h->argc + 1, sizeof(char *));
     char **envp = calloc((size_t)h->envc + 1, sizeof(char *));
     int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, report[2] = { -1, -1 };
+    char *folder = NULL;
     char *cursor = strings, *end = strings + h->length;
     if (!fields || !argv || !envp) { reply.stage = 4; reply.error = ENOMEM; goto done; }
     for (size_t i = 0; i < count; i++) {
@@ -115,8 +159,12 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     for (size_t i = 7; i < count; i++) {
         if (strlen(fields[i]) >= 131072) { reply.stage = 2; reply.error = E2BIG; goto done; }
     }
-    out_fd = open(fields[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    err_fd = out_fd < 0 ? -1 : open(fields[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* The folder of the output files: the monitor looks whether it still exists. */
+    folder = strdup(fields[2]);
+    char *slash = folder ? strrchr(folder, '/') : NULL;
+    if (slash && slash != folder) *slash = 0;
+    out_fd = open_output(folder ? folder : "", fields[2], 0);
+    err_fd = out_fd < 0 ? -1 : open_output(folder ? folder : "", fields[3], 1);
     if (in_fd < 0 && err_fd >= 0 && h->has_fd == 2) {
         if (pipe2(hold, O_CLOEXEC) == 0) in_fd = hold[0];
     } else if (in_fd < 0 && err_fd >= 0) {
@@ -125,10 +173,6 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = 3; reply.error = errno; goto done; }
     if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = 5; reply.error = errno; goto done; }
 
-    /* The folder of the output files: the monitor looks whether it still exists. */
-    char *folder = strdup(fields[2]);
-    char *slash = folder ? strrchr(folder, '/') : NULL;
-    if (slash && slash != folder) *slash = 0;
     cjob_launch job = {
         .jobs_folder = folder ? folder : "/",
         .program = fields[0], .working_directory = fields[1], .monitor_name = fields[5],
@@ -141,6 +185,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         close(listener_fd);
         close(signal_fd);
         for (int i = 0; i < channel_count; i++) close(channels[i]);
+        drop_spares();
         close(report[0]);
         cjob_monitor_run(&job, report[1]);
     }
@@ -162,7 +207,6 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         }
     }
     close(report[0]);
-    free(folder);
 done:
     if (hold[1] >= 0) close(hold[1]);
     if (out_fd >= 0) close(out_fd);
@@ -172,6 +216,9 @@ done:
     free(envp);
     free(fields);
     if (agent >= 0) write_full(agent, &reply, sizeof reply);
+    /* After the answer: the next launch finds its files made. */
+    if (folder && reply.stage == 0) make_spares(folder);
+    free(folder);
 }
 
 static void drop_channel(int index) {

@@ -16,9 +16,10 @@ public struct AgentError: Error, CustomStringConvertible {
 /// answers clients on a Unix socket. Jobs do not depend on it: each runs under a monitor of
 /// its own, so the agent may stop or crash and the next one takes over.
 ///
-/// Each connection is served by a thread with blocking I/O: the protocol passes file
-/// descriptors (SCM_RIGHTS) for `--input -`, which SwiftNIO does not carry, and a thread per
-/// client costs nothing at the scale of one user's agent.
+/// Each connection is served by a thread with blocking I/O (`ConnectionThreads`, which keeps
+/// threads for the next connections): the protocol passes file descriptors (SCM_RIGHTS) for
+/// `--input -`, which SwiftNIO does not carry, and a thread per client costs nothing at the
+/// scale of one user's agent.
 public final class Agent: Sendable {
     public let home: JobHome
     let socketPath: String
@@ -181,7 +182,11 @@ public final class Agent: Sendable {
         }
         log.write("agent \(ProtocolVersion.product) listening on \(socketPath)")
         if let readyFD { Self.report("ok", to: readyFD) }
-        Thread.detachNewThread { [self] in acceptLoop() }
+        let threads = ConnectionThreads { [self] fd in
+            serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest))
+            connections.subtract(1, ordering: .relaxed)
+        }
+        Thread.detachNewThread { [self] in acceptLoop(threads) }
         let signal = cjob_wait_signal()
         log.write("stopping on signal \(signal)")
         shutdown()
@@ -210,7 +215,7 @@ public final class Agent: Sendable {
         exit(0)
     }
 
-    private func acceptLoop() {
+    private func acceptLoop(_ threads: ConnectionThreads) {
         while true {
             let fd = cjob_accept(listener.load(ordering: .acquiring))
             if fd < 0 {
@@ -242,10 +247,7 @@ public final class Agent: Sendable {
                 try? channel.send { Frame.writeFailure(failure, verb: "", to: &$0) }
                 continue
             }
-            Thread.detachNewThread { [self] in
-                serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest))
-                connections.subtract(1, ordering: .relaxed)
-            }
+            threads.hand(fd)
         }
     }
 }

@@ -31,7 +31,10 @@ public enum ProcessEnvironment {
 
     /// A C string as text, bytes that are not UTF-8 kept (`LosslessText`).
     static func decode(_ text: UnsafeMutablePointer<CChar>) -> String {
-        LosslessText.decode(UnsafeBufferPointer(start: text, count: strlen(text)).map(UInt8.init(bitPattern:)))
+        // The common case, without an array per entry: valid UTF-8 with nothing of the escape
+        // range (whose scalars all start with F4).
+        if strchr(text, 0xF4) == nil, let plain = String(validatingCString: text) { return plain }
+        return LosslessText.decode(UnsafeBufferPointer(start: text, count: strlen(text)).map(UInt8.init(bitPattern:)))
     }
 
     public static func dictionary() -> [String: String] {

@@ -127,6 +127,46 @@ struct AgentTests {
         }
     }
 
+    @Test("output files are made ahead as unnamed files that only the supervisor holds; a job writes its named files")
+    func outputFilesMadeAhead() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
+        let monitor = try #require(parentPid(of: pid))
+        let supervisor = try #require(try supervisorPid(of: home))
+        let jobs = home.path + "/jobs/"
+        // O_TMPFILE files show as `FOLDER/#INODE (deleted)`.
+        func unnamed(_ pid: Int32) throws -> [String] {
+            try descriptors(of: pid).filter { $0.hasPrefix(jobs + "#") && $0.hasSuffix(" (deleted)") }
+        }
+        #expect(try unnamed(supervisor).count == 2)
+        #expect(try unnamed(monitor).isEmpty)
+        #expect(try unnamed(pid).isEmpty)
+        let named = try descriptors(of: pid).filter { $0.hasPrefix(jobs) }.sorted()
+        #expect(named.count == 2 && named.allSatisfy { !$0.hasSuffix("(deleted)") }, "\(named)")
+        // The next jobs take the files made ahead and write their own output, privately.
+        try home.job("start", "--quiet", "echo out; echo err >&2")
+        try home.job("start", "--quiet", "echo second")
+        try home.job("wait", "3", "5")
+        #expect(try home.job("receive", "3").stdout == "out\n")
+        #expect(try home.job("receive", "5").stdout == "second\n")
+        let files = try FileManager.default.contentsOfDirectory(atPath: jobs).filter { !$0.hasPrefix(".") }
+        #expect(files.count == 6, "\(files)")
+        for file in files {
+            let mode = try #require(
+                try FileManager.default.attributesOfItem(atPath: jobs + file)[.posixPermissions] as? Int)
+            #expect(mode == 0o600, "\(file)")
+        }
+        try home.job("stop", "1")
+    }
+
+    /// Where each open descriptor of a process leads.
+    func descriptors(of pid: Int32) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+        }
+    }
+
     /// The supervisor: the process named job-supervisor whose parent is this home's agent,
     /// or that serves this home's supervisor socket.
     func supervisorPid(of home: TestHome) throws -> Int32? {
