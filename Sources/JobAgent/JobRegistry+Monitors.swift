@@ -8,14 +8,14 @@ import Synchronization
 ///
 /// Every running local or remote child has a monitor, its parent process, which the agent
 /// reaches through the abstract socket named after the job's InstanceId. The agent holds one
-/// connection per running child, watched by `watchEnds()`: the monitor's END becomes the job's
+/// connection per running child, watched by `JobRegistry.watchEnds()`: the monitor's END becomes the job's
 /// outcome, and once that is stored the agent says ACK and the monitor exits. A monitor that
 /// ends without an END was killed: its job, if it still lives (same pid, same start time), is
 /// watched through a pidfd and recorded Failed with an unknown status when it ends.
 ///
 /// After a restart, `adopt()` finds every monitor again by name, whatever happened in between:
 /// ends that came while no agent ran are waiting in their monitors.
-extension JobRegistry {
+extension RegistryState {
     /// epoll tags: the Id in the high bits, what is watched in the low two.
     private enum Watched: UInt64 {
         case childSignals = 0
@@ -113,35 +113,32 @@ extension JobRegistry {
                 : "its monitor ended without recording an exit status")
     }
 
-    /// Runs for the agent's lifetime: turns each end a monitor reports into the job's outcome,
-    /// notices killed monitors and orphaned jobs that end, retries ends the store could not
-    /// take, and reaps the agent's own children (the supervisors it started).
-    func watchEnds() {
+    /// Whether ends wait to be stored or monitors to be reached again, which the watch of
+    /// ends then retries every second. Lock held.
+    var isRetrying: Bool { !unacknowledged.isEmpty || !unreached.isEmpty }
+
+    /// Starts watching for the agent's own children to end (the supervisors it started).
+    func watchChildSignals() -> Int32 {
         let childSignals = cjob_signalfd_child()
         if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, tag(0, .childSignals)) }
-        var ready = [UInt64](repeating: 0, count: 64)
-        while true {
-            let retrying = monitor.withLock { !unacknowledged.isEmpty || !unreached.isEmpty }
-            let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), retrying ? 1000 : -1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                log.write("epoll_wait failed: \(String(cString: strerror(errno)))")
-                return
-            }
-            monitor.withLock {
-                if retrying {
-                    storeUnacknowledged()
-                    reachUnreached()
-                }
-                for tag in ready[..<Int(count)] {
-                    let id = Int(tag >> 2)
-                    switch Watched(rawValue: tag & 3) {
-                    case .childSignals: OwnChildren.reap(signals: childSignals)
-                    case .monitor: readMonitor(id)
-                    case .orphan: orphanEnded(id)
-                    case nil: break
-                    }
-                }
+        return childSignals
+    }
+
+    /// Handles what epoll reported: ends a monitor sent, killed monitors, orphaned jobs that
+    /// ended, the agent's children; and with `retrying`, the ends and monitors left for later.
+    /// Lock held.
+    func handleWatched(_ tags: ArraySlice<UInt64>, retrying: Bool, childSignals: Int32) {
+        if retrying {
+            storeUnacknowledged()
+            reachUnreached()
+        }
+        for tag in tags {
+            let id = Int(tag >> 2)
+            switch Watched(rawValue: tag & 3) {
+            case .childSignals: OwnChildren.reap(signals: childSignals)
+            case .monitor: readMonitor(id)
+            case .orphan: orphanEnded(id)
+            case nil: break
             }
         }
     }
@@ -245,37 +242,36 @@ extension JobRegistry {
     /// with nothing behind it. Then monitors left over from finished jobs are told to exit,
     /// and output files of jobs the store does not know (an interrupted `remove`) are deleted.
     func adopt() {
-        monitor.withLock {
-            var changed: [StoredJob] = []
-            var found: [Int] = []
-            for id in jobs.keys.sorted() {
-                guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
-                else { continue }
-                if job.session != nil {
-                    // Sessions end with the agent that opened them.
-                    finish(&job, record: nil, reason: "its session ended with the agent that ran it")
-                } else if attachMonitor(job) {
-                    // A stop the last agent began is finished: its grace period has begun.
-                    if job.state == .stopping { signal(job, SIGKILL) }
-                    found.append(id)
-                    continue
-                } else if job.bootId != bootId {
-                    // No monitor answers: a reboot ended it (a monitor that answers proves otherwise).
-                    finish(&job, record: nil, reason: "the computer restarted while the job was running")
-                } else {
-                    monitorLost(&job)
-                    if !job.state.isFinished { continue }
-                }
-                jobs[id] = job
-                changed.append(job)
+        var changed: [StoredJob] = []
+        var found: [Int] = []
+        for id in jobs.keys.sorted() {
+            guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
+            else { continue }
+            if job.session != nil {
+                // Sessions end with the agent that opened them.
+                finish(&job, record: nil, reason: "its session ended with the agent that ran it")
+            } else if attachMonitor(job) {
+                // A stop the last agent began is finished: its grace period has begun.
+                if job.state == .stopping { signal(job, SIGKILL) }
+                found.append(id)
+                continue
+            } else if job.bootId != bootId {
+                // No monitor answers: a reboot ended it (a monitor that answers proves otherwise).
+                finish(&job, record: nil, reason: "the computer restarted while the job was running")
+            } else {
+                monitorLost(&job)
+                if !job.state.isFinished { continue }
             }
-            persist(changed)
-            // Each monitor greets at once, its END right behind if the job ended while no agent
-            // ran: read them now, so that no client is shown an ended job Running.
-            awaitGreetings(found)
-            releaseStrayMonitors()
-            removeStrayFiles()
+            jobs[id] = job
+            changed.append(job)
         }
+        persist(changed)
+        // Each monitor greets at once, its END right behind if the job ended while no agent
+        // ran: read them now, so that no client is shown an ended job Running.
+        awaitGreetings(found)
+        releaseStrayMonitors()
+        removeStrayFiles()
+
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end

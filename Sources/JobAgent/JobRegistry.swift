@@ -2,264 +2,135 @@ import CJobSupport
 import Foundation
 import JobCore
 import JobProtocol
-import JobRemote
 import JobStore
 
-/// The agent's jobs: the in-memory copy of the store, written through on every change, and
-/// every operation the verbs ask for. All state is read and changed under `monitor`.
-final class JobRegistry: @unchecked Sendable {
+/// The agent's jobs, as the connections and the agent's own threads see them: Sendable, with
+/// everything that changes in a `RegistryState` that only `withState` reaches, under one lock.
+/// Each verb is its handler's call under that lock; what must happen outside it (waiting on
+/// epoll, reading a session's shell) happens here, and takes the lock for each change.
+final class JobRegistry: Sendable {
     let home: JobHome
-    let files: OutputFiles
     let database: JobDatabase
-    let monitor = Monitor()
-    let log: AgentLog
-    let bootId: String
-    let epoll: Int32
-    /// Started at the first launch, and again after it died.
-    var supervisor: Supervisor?
-    let makeSupervisor: () throws -> Supervisor
-    /// The connection to each running child's monitor, by job Id.
-    var monitorLinks: [Int: Int32] = [:]
-    /// A pidfd for each running child whose monitor was killed, by job Id.
-    var orphanWatches: [Int: Int32] = [:]
-    /// Children whose end is known but could not be stored yet (a full disk): their monitors
-    /// keep the end until it is.
-    var unacknowledged: Set<Int> = []
-    /// Running children whose monitor could not be reached for want of descriptors.
-    var unreached: Set<Int> = []
+    private let guarded: Guarded<RegistryState>
 
-    /// Every job, each in a slot of its own so that reading one field does not copy the
-    /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
-    var table: JobTable
-    var slots: [Int: JobSlot] { table.slots }
-    var jobs: JobsView { JobsView(registry: self) }
-    var children: [Int: [Int]] { table.children }
-    /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
-    /// after an agent restart they start with 022.
-    var queuedUmask: [Int: Int] = [:]
-    /// The open sessions (they live and end with the agent), and the last session Id given.
-    var sessions: [Int: Session] = [:]
-    var lastSessionId = 0
-    /// Every job's Id, in order (new jobs have the highest Ids).
-    var orderedIds: [Int] { table.orderedIds }
-    var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
-    var parentSlotsCache: (generation: UInt64, slots: [JobSlot])?
-    /// The parts of children's output that a connection is writing out (see `receive`).
-    var claims: [Int: ReadClaim] = [:]
-    /// Goes up with every change a waiting client may care about.
-    var generation: UInt64 = 0
-    /// The last Id handed out; the store's counter follows it in the same transaction.
-    var lastId: Int { table.lastId }
-
-    init(home: JobHome, database: JobDatabase, log: AgentLog, makeSupervisor: @escaping () throws -> Supervisor) throws
-    {
+    init(
+        home: JobHome, database: JobDatabase, log: AgentLog,
+        makeSupervisor: @escaping @Sendable () throws -> Supervisor
+    ) throws {
         self.home = home
-        self.files = OutputFiles(home: home)
-        self.makeSupervisor = makeSupervisor
         self.database = database
-        self.log = log
-        self.bootId = ProcFS.bootId()
-        self.epoll = cjob_epoll_create()
-        var table = JobTable(lastId: try database.lastId())
-        // One at a time, straight into the slots: never all of them twice in memory.
-        try database.loadEach { table.load($0) }
-        self.table = table
+        let monitor = Monitor()
+        guarded = Guarded(
+            try RegistryState(
+                home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
+            monitor: monitor)
     }
 
-    /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:
-    /// ssh's own message when ssh failed, and a full disk. `record` nil: nobody saw the end,
-    /// and `reason` says why. Lock held.
-    func finish(_ job: inout StoredJob, record: ExitRecord?, reason: String?) {
-        job.endTime = record?.time ?? Date()
-        job.waiterPid = nil
-        job.waiterStart = nil
-        job.apply(JobOutcome.of(record?.end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
-        // ssh exits 255 for its own failures: its last message says what happened.
-        if job.state == .failed, job.exitStatus == 255, job.isRemote,
-            let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
-        {
-            job.reason = diagnosis
-        }
-        refreshSizes(&job)
-        // A job that failed while the disk of its output was full most likely failed of that.
-        if job.state == .failed, job.exitStatus != nil || job.signal != nil, DiskSpace.isFull(home.jobsPath) {
-            job.reason =
-                (job.reason ?? "failed") + "; the disk holding its output (\(home.jobsPath)) is full, "
-                + "so its output may be cut short"
-        }
+    /// Runs `body` with the state, under the lock. Nothing of the state that is not Sendable
+    /// can leave: the result must be `sending`.
+    func withState<Result, Failure: Error>(_ body: (RegistryState) throws(Failure) -> sending Result) throws(Failure)
+        -> sending Result
+    {
+        try guarded.withLock(body)
     }
 
-    func refreshSizes(_ job: inout StoredJob) {
-        (job.outputSize, job.errorSize) = files.sizes(job.instanceId)
+    // MARK: - The verbs
+
+    func status(socket: String, startTime: Date) -> AgentStatus {
+        withState { $0.status(socket: socket, startTime: startTime) }
     }
 
-    /// Writes jobs through to the store and wakes every waiting client; false when the store
-    /// could not be written. Lock held.
-    @discardableResult
-    func persist(_ changed: [StoredJob]) -> Bool {
-        guard !changed.isEmpty else { return true }
-        var stored = true
-        do {
-            try database.update(changed)
-        } catch {
-            log.write("could not write to the store: \(error)")
-            stored = false
-        }
-        generation &+= 1
-        monitor.broadcast()
-        return stored
+    func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
+        withState { $0.start(request, stdinFD: stdinFD) }
     }
 
-    // MARK: - Records
-
-    /// A job's record. Lock held.
-    func record(slot: JobSlot) -> JobRecord { record(slot.job) }
-
-    /// A job's record as the protocol encodes it (an element of a reply's job list), built
-    /// once per change: a `get` of every job is then a copy of bytes. Lock held.
-    func encodedRecord(slot: JobSlot) -> [UInt8] {
-        if let cached = slot.encoded { return cached }
-        var encoder = WireEncoder()
-        record(slot.job).encode(into: &encoder)
-        slot.encoded = encoder.bytes
-        return encoder.bytes
+    func get(_ request: GetRequest) -> any TaggedMessage & Sendable {
+        withState { $0.get(request) }
     }
 
-    /// Lock held.
-    func record(_ job: StoredJob) -> JobRecord {
-        if job.parentId != nil {
-            let finished = job.state.isFinished
-            return JobRecord(
-                id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
-                type: "", state: job.state,
-                hasMoreData: !finished || job.outputRead < job.outputSize || job.errorRead < job.errorSize,
-                location: job.location, command: job.command, workingDirectory: job.workingDirectory,
-                reason: job.reason, exitStatus: job.exitStatus, signal: job.signal,
-                pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
-                computer: job.computer)
-        }
-        let kids = (children[job.id] ?? []).compactMap { slots[$0] }.map { record($0.job) }
-        let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
-        let failures = kids.filter { $0.state == .failed }.map { "\($0.name) failed: \($0.reason ?? "failed")" }
-        let stopped = kids.filter { $0.state == .stopped }.map { "\($0.name) \($0.reason ?? "stopped")" }
-        let reason =
-            failures.isEmpty
-            ? (state == .stopped ? stopped.joined(separator: "; ") : nil)
-            : failures.joined(separator: "; ")
-        return JobRecord(
-            id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
-            type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
-            location: kids.map(\.location).joined(separator: ","), command: job.command,
-            workingDirectory: job.workingDirectory, reason: reason?.isEmpty == true ? nil : reason,
-            beginTime: kids.compactMap(\.beginTime).min(),
-            endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer)
+    func receive(_ request: ReceiveRequest, connection: Int32) -> ReceiveReply {
+        withState { $0.receive(request, connection: connection) }
     }
 
-    /// The selected jobs' records, building records only for them. Lock held.
-    func select(_ selection: JobSelection, newest: Int? = nil) -> SelectionResult {
-        let (chosen, errors) = selectSlots(selection, newest: newest)
-        return SelectionResult(jobs: chosen.map(record(slot:)), errors: errors)
+    func advance(_ advances: [ReadAdvance], connection: Int32) -> EmptyReply {
+        FaultPoint.receiveAfterWrite.reached()
+        return withState { $0.advance(advances, connection: connection) }
     }
 
-    /// The selected jobs in Id order, and a message for each selector that named nothing.
-    /// Lock held.
-    func selectSlots(_ selection: JobSelection, newest: Int? = nil) -> (slots: [JobSlot], errors: [String]) {
-        // Plain Ids, the most common selection, are looked up directly.
-        if !selection.selectors.isEmpty, selection.names.isEmpty, selection.states.isEmpty,
-            selection.selectors.allSatisfy({ $0.allSatisfy(\.isASCII) && Int($0).map { $0 >= 0 } == true })
-        {
-            let ids = Set(selection.selectors.compactMap { Int($0) })
-            let found = ids.sorted().compactMap { slots[$0] }
-            let missing = selection.selectors.compactMap(Int.init).filter { slots[$0] == nil }
-            return (found, missing.map { "no job has Id \($0)" })
-        }
-        // The newest parents alone (`get --newest N`): read from the end, whatever is stored.
-        if selection.isEmpty, let newest {
-            var chosen: [JobSlot] = []
-            for id in orderedIds.reversed() where chosen.count < newest {
-                if let slot = slots[id], slot.job.parentId == nil { chosen.append(slot) }
+    func dropClaims(connection: Int32) {
+        withState { $0.dropClaims(connection: connection) }
+    }
+
+    func waitEvent(since generation: UInt64, timeout: Double?, connection: Int32) -> WaitEventReply {
+        withState { $0.waitEvent(since: generation, timeout: timeout, connection: connection) }
+    }
+
+    func wait(_ request: WaitRequest, connection: Int32) -> WaitReply {
+        withState { $0.wait(request, connection: connection) }
+    }
+
+    func stop(_ request: StopRequest) -> JobsReply {
+        withState { $0.stop(request) }
+    }
+
+    func remove(_ request: RemoveRequest) -> JobsReply {
+        withState { $0.remove(request) }
+    }
+
+    // MARK: - Sessions
+
+    /// Opens the sessions: their shells are started under the lock, each read on a thread of
+    /// its own that takes the lock for what it sees, and the answer waits for their first word.
+    func openSessions(_ request: SessionNewRequest) -> SessionsReply {
+        let made = withState { $0.makeSessions(request) }
+        for reader in made.readers {
+            Thread.detachNewThread { [self] in
+                reader.read { event in withState { $0.sessionEvent(reader.sessionId, event) } }
             }
-            return (chosen.reversed(), [])
         }
-        // Every parent, the plain `get`: kept in order until anything changes.
-        if selection.isEmpty && newest == nil {
-            if let cache = parentSlotsCache, cache.generation == generation { return (cache.slots, []) }
-            let parents = table.parentSlots
-            parentSlotsCache = (generation, parents)
-            return (parents, [])
-        }
-        var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
-        // Records are built only for the jobs that will be shown.
-        if let newest { chosen = Array(chosen.suffix(max(0, newest))) }
-        return (chosen.compactMap { slots[$0] }, errors)
+        return withState { $0.awaitSessions(made.ids, problems: made.problems) }
     }
 
-    /// What selection needs of every job, kept until anything changes (reading it from
-    /// 10,000 scattered records was most of a `job get`). Lock held.
-    func candidates(withChildren: Bool) -> [SelectionCandidate] {
-        if let cache = candidateCache, cache.generation == generation, cache.withChildren == withChildren {
-            return cache.list
-        }
-        let list = orderedIds.compactMap { id -> SelectionCandidate? in
-            guard let slot = slots[id] else { return nil }
-            let isParent = slot.job.parentId == nil
-            guard withChildren || isParent else { return nil }
-            let state =
-                isParent
-                ? JobState.ofParent(
-                    children: (children[id] ?? []).compactMap { slots[$0]?.job.state },
-                    stopRequested: slot.job.stopRequested)
-                : slot.job.state
-            return SelectionCandidate(
-                id: id, isParent: isParent, instanceId: slot.job.instanceId, name: slot.job.name, state: state)
-        }
-        candidateCache = (generation, withChildren, list)
-        return list
+    func getSessions(_ request: SessionGetRequest) -> SessionsReply {
+        withState { $0.getSessions(request) }
     }
-}
 
-extension StoredJob {
-    /// Takes a finished child's state, status and reason.
-    mutating func apply(_ outcome: JobOutcome) {
-        state = outcome.state
-        exitStatus = outcome.exitStatus
-        signal = outcome.signal
-        reason = outcome.reason
+    func removeSessions(_ request: SessionRemoveRequest) -> SessionsReply {
+        withState { $0.removeSessions(request) }
     }
-}
 
-/// The part of a child's two streams that one connection is reading.
-struct ReadClaim {
-    var connection: Int32
-    var instanceId: String
-    var outputEnd: Int64
-    var errorEnd: Int64
-}
-
-extension JobRegistry {
-    /// `jobs[id]` reads a copy of a job and `jobs[id] = job` stores one, for the paths that
-    /// change jobs; hot read paths use `slots` directly.
-    struct JobsView {
-        let registry: JobRegistry
-        subscript(id: Int) -> StoredJob? {
-            get { registry.table[id] }
-            nonmutating set { registry.table[id] = newValue }
-        }
-        var keys: Dictionary<Int, JobSlot>.Keys { registry.slots.keys }
+    func closeSessions() {
+        withState { $0.closeSessions() }
     }
-}
 
-extension JobSelection {
-    /// Only the `--name` and `--state` filters, for lists that are already chosen.
-    func applyFilters(to jobs: [JobRecord]) -> [JobRecord] {
-        var result = jobs
-        if !names.isEmpty {
-            let globs = names.map(Glob.init)
-            result = result.filter { job in globs.contains { $0.matches(job.name) } }
+    // MARK: - The agent's own work
+
+    /// Takes over the jobs of the last agent (see `RegistryState.adopt`).
+    func adopt() {
+        withState { $0.adopt() }
+    }
+
+    func hasRunningRemoteJobs() -> Bool {
+        withState { $0.hasRunningRemoteJobs() }
+    }
+
+    /// Runs for the agent's lifetime: waits on epoll outside the lock, then hands what came
+    /// (ends from monitors, killed monitors, orphaned jobs that ended, the agent's children)
+    /// to the state under it; retries what waits to be stored every second.
+    func watchEnds() {
+        let (epoll, childSignals) = withState { ($0.epoll, $0.watchChildSignals()) }
+        var ready = [UInt64](repeating: 0, count: 64)
+        while true {
+            let retrying = withState { $0.isRetrying }
+            let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), retrying ? 1000 : -1)
+            if count < 0 {
+                let error = errno
+                if error == EINTR { continue }
+                withState { $0.log.write("epoll_wait failed: \(String(cString: strerror(error)))") }
+                return
+            }
+            let tags = Array(ready[..<Int(count)])
+            withState { $0.handleWatched(tags[...], retrying: retrying, childSignals: childSignals) }
         }
-        if !states.isEmpty {
-            result = result.filter { states.contains($0.state) }
-        }
-        return result
     }
 }

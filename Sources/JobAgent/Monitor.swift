@@ -1,7 +1,9 @@
 import Foundation
 
-/// A mutex with one condition: the agent's shared state is read and changed under it, and
-/// every change that a waiter may care about is announced with `broadcast()`.
+/// A mutex with one condition: the agent's shared state is read and changed under it (only
+/// through `Guarded`, which takes it), and every change that a waiter may care about is announced with `broadcast()`.
+/// It holds no state of its own; the pthread mutex and condition may be used from any thread,
+/// which is what makes it Sendable.
 final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -22,11 +24,8 @@ final class Monitor: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
+    fileprivate func lock() { pthread_mutex_lock(mutex) }
+    fileprivate func unlock() { pthread_mutex_unlock(mutex) }
 
     /// Waits for a broadcast, at most until `deadline` (monotonic seconds). Call with the lock held.
     func wait(until deadline: Double?) {
@@ -49,5 +48,30 @@ final class Monitor: @unchecked Sendable {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+
+/// A value that is only reached under a lock: `withLock` hands it to its body, and what the
+/// body returns must be `sending`, so the compiler refuses a body that lets the value, or
+/// anything of it that is not Sendable (a job slot, a session), out of the lock. Inside, the
+/// body may wait on the monitor's condition (`Monitor.wait`), which lets the lock go meanwhile.
+///
+/// `State` is a class, not Sendable, reached through this one door; `Guarded` itself is the
+/// `@unchecked Sendable` part, as `Synchronization.Mutex` is, because the door is the lock.
+final class Guarded<State: AnyObject>: @unchecked Sendable {
+    private let state: State
+    let monitor: Monitor
+
+    init(_ state: sending State, monitor: Monitor) {
+        self.state = state
+        self.monitor = monitor
+    }
+
+    func withLock<Result, Failure: Error>(_ body: (State) throws(Failure) -> sending Result) throws(Failure)
+        -> sending Result
+    {
+        monitor.lock()
+        defer { monitor.unlock() }
+        return try body(state)
     }
 }

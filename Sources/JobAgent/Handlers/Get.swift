@@ -6,7 +6,7 @@ import JobRemote
 import JobStore
 
 /// `get`: the selected jobs' records, filtered.
-extension JobRegistry {
+extension RegistryState {
     /// A `JobsReply`, or the same bytes made from records encoded before (`EncodedJobsReply`)
     /// when no filter needs the records themselves.
     func get(_ options: GetRequest) -> any TaggedMessage {
@@ -14,70 +14,69 @@ extension JobRegistry {
         let plain =
             options.childrenOf == nil && options.command == nil && options.hasMoreData == nil && options.before == nil
             && options.after == nil
-        return monitor.withLock { () -> any TaggedMessage in
-            if plain {
-                let (parents, errors) = selectSlots(selection, newest: options.includeChildren ? nil : options.newest)
-                var chosen = parents
-                if options.includeChildren {
-                    var seen = Set(chosen.map(\.job.id))
-                    for parent in parents where parent.job.parentId == nil {
-                        for id in children[parent.job.id] ?? [] where !seen.contains(id) {
-                            seen.insert(id)
-                            if let slot = slots[id] { chosen.append(slot) }
-                        }
+        if plain {
+            let (parents, errors) = selectSlots(selection, newest: options.includeChildren ? nil : options.newest)
+            var chosen = parents
+            if options.includeChildren {
+                var seen = Set(chosen.map(\.job.id))
+                for parent in parents where parent.job.parentId == nil {
+                    for id in children[parent.job.id] ?? [] where !seen.contains(id) {
+                        seen.insert(id)
+                        if let slot = slots[id] { chosen.append(slot) }
                     }
-                    chosen.sort { $0.job.id < $1.job.id }
-                    if let newest = options.newest { chosen = Array(chosen.suffix(max(0, newest))) }
                 }
-                var reply = EncodedJobsReply()
-                reply.jobs = chosen.isEmpty ? nil : PreEncoded(elements: chosen.map(encodedRecord(slot:)))
-                reply.problems = errors
-                return reply
+                chosen.sort { $0.job.id < $1.job.id }
+                if let newest = options.newest { chosen = Array(chosen.suffix(max(0, newest))) }
             }
-            var problems: [String] = []
-            var chosen: [JobRecord]
-            if let parentSelector = options.childrenOf {
-                let result = select(JobSelection(selectors: [parentSelector]))
-                problems += result.errors
-                let kids = result.jobs.flatMap(\.childIds).compactMap { jobs[$0] }.map(record)
-                chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: kids)
-            } else {
-                // `--newest` alone limits the selection before any record is built.
-                let newestFirst =
-                    options.includeChildren || options.command != nil || options.hasMoreData != nil
-                        || options.before != nil || options.after != nil
-                    ? nil : options.newest
-                let result = select(selection, newest: newestFirst)
-                problems += result.errors
-                chosen = result.jobs
-                if options.includeChildren {
-                    var seen = Set(chosen.map(\.id))
-                    for parent in result.jobs {
-                        for id in parent.childIds where !seen.contains(id) {
-                            seen.insert(id)
-                            if let job = jobs[id] { chosen.append(record(job)) }
-                        }
-                    }
-                    chosen.sort { $0.id < $1.id }
-                }
-            }
-            if let pattern = options.command {
-                let glob = Glob(pattern)
-                chosen = chosen.filter { glob.matches($0.command) }
-            }
-            if let wanted = options.hasMoreData {
-                chosen = chosen.filter { $0.hasMoreData == wanted }
-            }
-            if let before = options.before {
-                chosen = chosen.filter { $0.endTime.map { $0 < before } ?? false }
-            }
-            if let after = options.after {
-                chosen = chosen.filter { $0.endTime.map { $0 > after } ?? false }
-            }
-            if let newest = options.newest {
-                chosen = Array(chosen.suffix(max(0, newest)))
-            }
-            return JobsReply(jobs: chosen, problems: problems)
+            var reply = EncodedJobsReply()
+            reply.jobs = chosen.isEmpty ? nil : PreEncoded(elements: chosen.map(encodedRecord(slot:)))
+            reply.problems = errors
+            return reply
         }
+        var problems: [String] = []
+        var chosen: [JobRecord]
+        if let parentSelector = options.childrenOf {
+            let result = select(JobSelection(selectors: [parentSelector]))
+            problems += result.errors
+            let kids = result.jobs.flatMap(\.childIds).compactMap { jobs[$0] }.map(record)
+            chosen = JobSelection(names: selection.names, states: selection.states).applyFilters(to: kids)
+        } else {
+            // `--newest` alone limits the selection before any record is built.
+            let newestFirst =
+                options.includeChildren || options.command != nil || options.hasMoreData != nil
+                    || options.before != nil || options.after != nil
+                ? nil : options.newest
+            let result = select(selection, newest: newestFirst)
+            problems += result.errors
+            chosen = result.jobs
+            if options.includeChildren {
+                var seen = Set(chosen.map(\.id))
+                for parent in result.jobs {
+                    for id in parent.childIds where !seen.contains(id) {
+                        seen.insert(id)
+                        if let job = jobs[id] { chosen.append(record(job)) }
+                    }
+                }
+                chosen.sort { $0.id < $1.id }
+            }
+        }
+        if let pattern = options.command {
+            let glob = Glob(pattern)
+            chosen = chosen.filter { glob.matches($0.command) }
+        }
+        if let wanted = options.hasMoreData {
+            chosen = chosen.filter { $0.hasMoreData == wanted }
+        }
+        if let before = options.before {
+            chosen = chosen.filter { $0.endTime.map { $0 < before } ?? false }
+        }
+        if let after = options.after {
+            chosen = chosen.filter { $0.endTime.map { $0 > after } ?? false }
+        }
+        if let newest = options.newest {
+            chosen = Array(chosen.suffix(max(0, newest)))
+        }
+        return JobsReply(jobs: chosen, problems: problems)
+
     }
 }

@@ -6,61 +6,60 @@ import JobRemote
 import JobStore
 
 /// `receive` and `advance`: the parts of children's output each reader is to read.
-extension JobRegistry {
+extension RegistryState {
     /// Hands out the output files of the selected children and the part each reader is to
     /// read. Without `keep` that part is claimed: the read positions move to its end at once
     /// (and are stored), so two readers never get the same bytes, and an agent that dies while
     /// a reader writes does not hand them out again. While one connection holds a claim on a
     /// child, others get nothing of it until it is released (`advance`) or that connection
-    /// closes. Lock held inside.
+    /// closes. Lock held.
     func receive(_ options: ReceiveRequest, connection: Int32) -> ReceiveReply {
-        monitor.withLock {
-            let result = select(options.selection)
-            var seen = Set<Int>()
-            var grants: [StreamGrant] = []
-            var changed: [StoredJob] = []
-            for selected in result.jobs {
-                let ids = selected.isParent ? (options.noRecurse ? [] : selected.childIds) : [selected.id]
-                for id in ids where !seen.contains(id) {
-                    seen.insert(id)
-                    guard var job = jobs[id] else { continue }
-                    refreshSizes(&job)
-                    let paths = files.paths(job.instanceId)
-                    var grant = StreamGrant(
-                        id: job.id, instanceId: job.instanceId, name: job.name,
-                        computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
-                        outputOffset: options.fromStart ? 0 : job.outputRead,
-                        errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
-                        exitStatus: job.exitStatus, signal: job.signal)
-                    if !options.keep {
-                        if let claim = claims[id], claim.connection != connection {
-                            // Another reader is writing these bytes: none for this one now.
-                            grant.outputOffset = job.outputRead
-                            grant.errorOffset = job.errorRead
-                            grant.outputEnd = job.outputRead
-                            grant.errorEnd = job.errorRead
-                        } else {
-                            grant.outputEnd = max(grant.outputOffset, job.outputSize)
-                            grant.errorEnd = max(grant.errorOffset, job.errorSize)
-                            job.outputRead = grant.outputEnd
-                            job.errorRead = grant.errorEnd
-                            claims[id] = ReadClaim(
-                                connection: connection, instanceId: job.instanceId, outputEnd: grant.outputEnd,
-                                errorEnd: grant.errorEnd)
-                            changed.append(job)
-                        }
+        let result = select(options.selection)
+        var seen = Set<Int>()
+        var grants: [StreamGrant] = []
+        var changed: [StoredJob] = []
+        for selected in result.jobs {
+            let ids = selected.isParent ? (options.noRecurse ? [] : selected.childIds) : [selected.id]
+            for id in ids where !seen.contains(id) {
+                seen.insert(id)
+                guard var job = jobs[id] else { continue }
+                refreshSizes(&job)
+                let paths = files.paths(job.instanceId)
+                var grant = StreamGrant(
+                    id: job.id, instanceId: job.instanceId, name: job.name,
+                    computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
+                    outputOffset: options.fromStart ? 0 : job.outputRead,
+                    errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
+                    exitStatus: job.exitStatus, signal: job.signal)
+                if !options.keep {
+                    if let claim = claims[id], claim.connection != connection {
+                        // Another reader is writing these bytes: none for this one now.
+                        grant.outputOffset = job.outputRead
+                        grant.errorOffset = job.errorRead
+                        grant.outputEnd = job.outputRead
+                        grant.errorEnd = job.errorRead
+                    } else {
+                        grant.outputEnd = max(grant.outputOffset, job.outputSize)
+                        grant.errorEnd = max(grant.errorOffset, job.errorSize)
+                        job.outputRead = grant.outputEnd
+                        job.errorRead = grant.errorEnd
+                        claims[id] = ReadClaim(
+                            connection: connection, instanceId: job.instanceId, outputEnd: grant.outputEnd,
+                            errorEnd: grant.errorEnd)
+                        changed.append(job)
                     }
-                    jobs[id] = job
-                    grants.append(grant)
                 }
+                jobs[id] = job
+                grants.append(grant)
             }
-            persist(changed)
-            var reply = ReceiveReply()
-            reply.streams = grants
-            reply.generation = generation
-            reply.problems = result.errors
-            return reply
         }
+        persist(changed)
+        var reply = ReceiveReply()
+        reply.streams = grants
+        reply.generation = generation
+        reply.problems = result.errors
+        return reply
+
     }
 
     /// Ends a connection's claims: where its reader got short of a claim's end (it went away,
@@ -68,45 +67,43 @@ extension JobRegistry {
     /// read next.
     func advance(_ advances: [ReadAdvance], connection: Int32) -> EmptyReply {
         FaultPoint.receiveAfterWrite.reached()
-        return monitor.withLock {
-            var changed: [StoredJob] = []
-            for advance in advances {
-                // Only this connection's claims are looked at: a few, where the jobs are many.
-                guard
-                    let (id, claim) = claims.first(where: {
-                        $0.value.connection == connection && $0.value.instanceId == advance.instanceId
-                    }),
-                    var job = jobs[id]
-                else { continue }
-                claims[id] = nil
-                var moved = false
-                if job.outputRead == claim.outputEnd && advance.output < claim.outputEnd {
-                    job.outputRead = max(0, advance.output)
-                    moved = true
-                }
-                if job.errorRead == claim.errorEnd && advance.error < claim.errorEnd {
-                    job.errorRead = max(0, advance.error)
-                    moved = true
-                }
-                if moved {
-                    jobs[id] = job
-                    changed.append(job)
-                }
+        var changed: [StoredJob] = []
+        for advance in advances {
+            // Only this connection's claims are looked at: a few, where the jobs are many.
+            guard
+                let (id, claim) = claims.first(where: {
+                    $0.value.connection == connection && $0.value.instanceId == advance.instanceId
+                }),
+                var job = jobs[id]
+            else { continue }
+            claims[id] = nil
+            var moved = false
+            if job.outputRead == claim.outputEnd && advance.output < claim.outputEnd {
+                job.outputRead = max(0, advance.output)
+                moved = true
             }
-            persist(changed)
-            monitor.broadcast()
-            return EmptyReply()
+            if job.errorRead == claim.errorEnd && advance.error < claim.errorEnd {
+                job.errorRead = max(0, advance.error)
+                moved = true
+            }
+            if moved {
+                jobs[id] = job
+                changed.append(job)
+            }
         }
+        persist(changed)
+        monitor.broadcast()
+        return EmptyReply()
+
     }
 
     /// Drops the claims of a connection that closed: what it had claimed counts as read.
     func dropClaims(connection: Int32) {
-        monitor.withLock {
-            let held = claims.filter { $0.value.connection == connection }.map(\.key)
-            guard !held.isEmpty else { return }
-            for id in held { claims[id] = nil }
-            generation &+= 1
-            monitor.broadcast()
-        }
+        let held = claims.filter { $0.value.connection == connection }.map(\.key)
+        guard !held.isEmpty else { return }
+        for id in held { claims[id] = nil }
+        generation &+= 1
+        monitor.broadcast()
+
     }
 }

@@ -6,50 +6,49 @@ import JobRemote
 import JobStore
 
 /// `remove`: finished jobs out of the store, then their files.
-extension JobRegistry {
+extension RegistryState {
     func remove(_ options: RemoveRequest) -> JobsReply {
         let (selection, grace) = (options.selection, options.grace)
-        return monitor.withLock {
-            let result = select(selection)
-            var problems = result.errors
-            var removed: [JobRecord] = []
-            for selected in result.jobs {
-                guard var current = jobs[selected.id].map(record) else { continue }
-                if let parent = current.parentId {
+        let result = select(selection)
+        var problems = result.errors
+        var removed: [JobRecord] = []
+        for selected in result.jobs {
+            guard var current = jobs[selected.id].map(record) else { continue }
+            if let parent = current.parentId {
+                problems.append(
+                    "\(current.name) is a child of Job\(parent) and cannot be removed on its own; "
+                        + "remove its parent (job remove \(parent))")
+                continue
+            }
+            if !current.state.isFinished {
+                guard options.force else {
                     problems.append(
-                        "\(current.name) is a child of Job\(parent) and cannot be removed on its own; "
-                            + "remove its parent (job remove \(parent))")
+                        "\(current.name) (Id \(current.id)) is \(current.state.rawValue); stop it first "
+                            + "(job stop \(current.id)) or use --force")
                     continue
                 }
-                if !current.state.isFinished {
-                    guard options.force else {
-                        problems.append(
-                            "\(current.name) (Id \(current.id)) is \(current.state.rawValue); stop it first "
-                                + "(job stop \(current.id)) or use --force")
-                        continue
-                    }
-                    stopLocked(ids: [current.id], grace: grace)
-                    current = jobs[current.id].map(record) ?? current
-                }
-                let kids = children[current.id] ?? []
-                do {
-                    try database.delete(ids: [current.id])
-                } catch {
-                    problems.append("could not remove \(current.name): \(StoreProblem.describe(error))")
-                    continue
-                }
-                FaultPoint.removeAfterDelete.reached()
-                for id in kids { forgetWatches(id) }
-                for job in table.removeParent(current.id) { files.delete(job.instanceId) }
-                removed.append(current)
+                stopLocked(ids: [current.id], grace: grace)
+                current = jobs[current.id].map(record) ?? current
             }
-            if !removed.isEmpty {
-                // Space was freed: the store's reserve is made again if it was used.
-                database.refillReserve()
+            let kids = children[current.id] ?? []
+            do {
+                try database.delete(ids: [current.id])
+            } catch {
+                problems.append("could not remove \(current.name): \(StoreProblem.describe(error))")
+                continue
             }
-            generation &+= 1
-            monitor.broadcast()
-            return JobsReply(jobs: removed, problems: problems)
+            FaultPoint.removeAfterDelete.reached()
+            for id in kids { forgetWatches(id) }
+            for job in table.removeParent(current.id) { files.delete(job.instanceId) }
+            removed.append(current)
         }
+        if !removed.isEmpty {
+            // Space was freed: the store's reserve is made again if it was used.
+            database.refillReserve()
+        }
+        generation &+= 1
+        monitor.broadcast()
+        return JobsReply(jobs: removed, problems: problems)
+
     }
 }

@@ -6,7 +6,7 @@ import JobRemote
 import JobStore
 
 /// `start` and `invoke`: a parent and its children stored, then launched; throttled children started as slots free.
-extension JobRegistry {
+extension RegistryState {
     /// Starts a job: a parent and one child per computer (`start`: one local child). All rows
     /// are stored first, the children to start now marked Running with no pid yet; only then
     /// are they launched (up to the throttle limit; the rest wait as NotStarted), and failed
@@ -14,50 +14,49 @@ extension JobRegistry {
     /// not know: an agent killed in between leaves rows whose monitors the next agent finds
     /// by name, or, when the launch never happened, a Failed job.
     func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
-        monitor.withLock {
-            if !request.sessions.isEmpty { return startInSessions(request) }
-            let remote = !request.computers.isEmpty
-            let computers = remote ? request.computers : ["localhost"]
-            var (parent, made) = makeJob(
-                type: remote ? JobType.remote : JobType.background, name: request.name, command: request.command,
-                children: computers.map { computer in
-                    ChildPlan(
-                        location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
-                        placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
-                })
-            parent.throttleLimit = request.throttleLimit
-            parent.sshOptions = request.sshOptions
-            parent.remoteEnvironment = request.remoteEnvironment
-            for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
-                made[offset].state = .running
-                made[offset].beginTime = Date()
-            }
-            if let failure = storeAndRegister(parent, made, environment: request.environment) {
-                return .failure(failure)
-            }
-            if request.throttleLimit > 0 && computers.count > request.throttleLimit {
-                queuedUmask[parent.id] = request.umask
-            }
-            FaultPoint.startAfterInsert.reached()
-            var launched: [StoredJob] = []
-            for var job in made where job.state == .running {
-                launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
-                jobs[job.id] = job
-                launched.append(job)
-            }
-            FaultPoint.startAfterLaunch.reached()
-            // Only failed launches are stored now; a running child's pid is written with its next
-            // change (the next agent learns it from the monitor's greeting), which saves a
-            // transaction per start.
-            let failed = launched.filter { $0.state != .running }
-            if failed.isEmpty {
-                generation &+= 1
-                monitor.broadcast()
-            } else {
-                persist(failed)
-            }
-            return .success(StartReply(job: record(parent)))
+        if !request.sessions.isEmpty { return startInSessions(request) }
+        let remote = !request.computers.isEmpty
+        let computers = remote ? request.computers : ["localhost"]
+        var (parent, made) = makeJob(
+            type: remote ? JobType.remote : JobType.background, name: request.name, command: request.command,
+            children: computers.map { computer in
+                ChildPlan(
+                    location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
+                    placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
+            })
+        parent.throttleLimit = request.throttleLimit
+        parent.sshOptions = request.sshOptions
+        parent.remoteEnvironment = request.remoteEnvironment
+        for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
+            made[offset].state = .running
+            made[offset].beginTime = Date()
         }
+        if let failure = storeAndRegister(parent, made, environment: request.environment) {
+            return .failure(failure)
+        }
+        if request.throttleLimit > 0 && computers.count > request.throttleLimit {
+            queuedUmask[parent.id] = request.umask
+        }
+        FaultPoint.startAfterInsert.reached()
+        var launched: [StoredJob] = []
+        for var job in made where job.state == .running {
+            launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
+            jobs[job.id] = job
+            launched.append(job)
+        }
+        FaultPoint.startAfterLaunch.reached()
+        // Only failed launches are stored now; a running child's pid is written with its next
+        // change (the next agent learns it from the monitor's greeting), which saves a
+        // transaction per start.
+        let failed = launched.filter { $0.state != .running }
+        if failed.isEmpty {
+            generation &+= 1
+            monitor.broadcast()
+        } else {
+            persist(failed)
+        }
+        return .success(StartReply(job: record(parent)))
+
     }
 
     /// The one rule for making a job, local, remote or in sessions: a parent with the next Id

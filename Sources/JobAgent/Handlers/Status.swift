@@ -6,24 +6,21 @@ import JobRemote
 import JobStore
 
 /// `status`: the agent and its counts of jobs.
-extension JobRegistry {
+extension RegistryState {
     func status(socket: String, startTime: Date) -> AgentStatus {
-        monitor.withLock {
-            var counts: [String: Int] = [:]
-            for candidate in candidates(withChildren: false) {
-                counts[candidate.state.rawValue, default: 0] += 1
-            }
-            return AgentStatus(
-                pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
-                protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
-
+        var counts: [String: Int] = [:]
+        for candidate in candidates(withChildren: false) {
+            counts[candidate.state.rawValue, default: 0] += 1
         }
+        return AgentStatus(
+            pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
+            protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
+
     }
 
     /// Whether any remote child is still running (its session may use a shared connection).
     func hasRunningRemoteJobs() -> Bool {
-        monitor.withLock {
-            slots.values.contains { !$0.job.state.isFinished && $0.job.isRemote }
-        }
+        slots.values.contains { !$0.job.state.isFinished && $0.job.isRemote }
+
     }
 }

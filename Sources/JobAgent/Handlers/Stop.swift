@@ -6,14 +6,13 @@ import JobRemote
 import JobStore
 
 /// `stop`: SIGTERM to each process group, SIGKILL after the grace period.
-extension JobRegistry {
+extension RegistryState {
     func stop(_ options: StopRequest) -> JobsReply {
         let selection = options.selection
-        return monitor.withLock {
-            let result = select(selection)
-            stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
-            return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
-        }
+        let result = select(selection)
+        stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
+        return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
+
     }
 
     /// Stops these jobs (parents with all their children) and returns once they ended:

@@ -6,51 +6,49 @@ import JobRemote
 import JobStore
 
 /// `wait` and the wait for any change that `receive --wait` uses.
-extension JobRegistry {
+extension RegistryState {
     /// Returns once the generation moves past `since`, or at the timeout.
     func waitEvent(since: UInt64, timeout: Double?, connection: Int32) -> WaitEventReply {
-        monitor.withLock {
-            let deadline = timeout.map { Monitor.now() + $0 }
-            while generation == since {
-                if let deadline, Monitor.now() >= deadline { break }
-                if Self.peerClosed(connection) { break }
-                monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
-            }
-            return WaitEventReply(generation: generation)
+        let deadline = timeout.map { Monitor.now() + $0 }
+        while generation == since {
+            if let deadline, Monitor.now() >= deadline { break }
+            if Self.peerClosed(connection) { break }
+            monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
         }
+        return WaitEventReply(generation: generation)
+
     }
 
     func wait(_ options: WaitRequest, connection: Int32) -> WaitReply {
         let selection = options.selection
-        return monitor.withLock {
-            let result = select(selection)
-            var targets = result.jobs.map(\.id)
-            if selection.isEmpty {
-                targets = result.jobs.filter { !$0.state.isFinished }.map(\.id)
-            }
-            let deadline = options.timeout.map { Monitor.now() + max(0, $0) }
-            var response = WaitReply()
-            response.problems = result.errors
-            // Only unfinished targets are looked at again on each change.
-            var pending = targets.filter { !isFinished($0) }
-            while true {
-                pending.removeAll(where: isFinished)
-                let met = options.any ? pending.count < targets.count || targets.isEmpty : pending.isEmpty
-                if met {
-                    let present = targets.compactMap { jobs[$0] }.map(record)
-                    response.jobs = options.any ? present.filter(\.state.isFinished) : present
-                    return response
-                }
-                if let deadline, Monitor.now() >= deadline {
-                    // The jobs waited for, so that a client waiting in slices waits for these.
-                    response.timedOut = true
-                    response.jobs = targets.compactMap { jobs[$0] }.map(record)
-                    return response
-                }
-                if Self.peerClosed(connection) { return response }
-                monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
-            }
+        let result = select(selection)
+        var targets = result.jobs.map(\.id)
+        if selection.isEmpty {
+            targets = result.jobs.filter { !$0.state.isFinished }.map(\.id)
         }
+        let deadline = options.timeout.map { Monitor.now() + max(0, $0) }
+        var response = WaitReply()
+        response.problems = result.errors
+        // Only unfinished targets are looked at again on each change.
+        var pending = targets.filter { !isFinished($0) }
+        while true {
+            pending.removeAll(where: isFinished)
+            let met = options.any ? pending.count < targets.count || targets.isEmpty : pending.isEmpty
+            if met {
+                let present = targets.compactMap { jobs[$0] }.map(record)
+                response.jobs = options.any ? present.filter(\.state.isFinished) : present
+                return response
+            }
+            if let deadline, Monitor.now() >= deadline {
+                // The jobs waited for, so that a client waiting in slices waits for these.
+                response.timedOut = true
+                response.jobs = targets.compactMap { jobs[$0] }.map(record)
+                return response
+            }
+            if Self.peerClosed(connection) { return response }
+            monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
+        }
+
     }
 
     /// Whether a job (parent or child) has finished, or is gone. Lock held.

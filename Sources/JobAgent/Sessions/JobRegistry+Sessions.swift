@@ -7,96 +7,93 @@ import JobStore
 /// Sessions live in the agent: they are opened, used and closed here, and end with it. Each
 /// command sent to one is a job like any other (stored, with its output files), whose child
 /// runs in the session's shell instead of under a monitor.
-extension JobRegistry {
+extension RegistryState {
     /// How long `session new` waits for a shell's first answer.
     static let sessionOpenTimeout = 30.0
 
     // MARK: - session new, get, remove
 
-    func openSessions(_ request: SessionNewRequest) -> SessionsReply {
-        var problems: [String] = []
-        var opened: [Session] = []
+    /// Starts a session's shell on each computer named, and registers it; the readers of
+    /// their output are for threads of their own. Lock held.
+    func makeSessions(_ request: SessionNewRequest) -> (ids: [Int], readers: [SessionReader], problems: [String]) {
+        var made: (ids: [Int], readers: [SessionReader], problems: [String]) = ([], [], [])
         for name in request.computers {
-            let computer: ComputerName
             do {
-                computer = try ComputerName(name)
-            } catch {
-                problems.append("\(error)")
-                continue
-            }
-            let session: Session
-            do {
-                session = try monitor.withLock {
-                    lastSessionId += 1
-                    let id = lastSessionId
-                    let session = try Session(
+                let computer = try ComputerName(name)
+                lastSessionId += 1
+                let id = lastSessionId
+                let session: Session
+                do {
+                    session = try Session(
                         id: id, name: request.name ?? "Session\(id)", computer: computer, shell: request.shell,
                         workingDirectory: request.workingDirectory, environment: request.environment,
                         umask: request.umask, sshOptions: request.sshOptions, home: home)
-                    sessions[id] = session
-                    return session
+                } catch {
+                    made.problems.append("\(name): \(error)")
+                    continue
                 }
+                sessions[id] = session
+                made.ids.append(id)
+                made.readers.append(session.reader)
             } catch {
-                problems.append("\(name): \(error)")
-                continue
+                made.problems.append("\(error)")
             }
-            Thread.detachNewThread { [self] in
-                session.read { event in monitor.withLock { sessionEvent(session, event) } }
-            }
-            opened.append(session)
         }
-        // Every shell's first answer (its pid), or its end.
+        return made
+    }
+
+    /// Waits for every new shell's first answer (its pid) or its end, and answers with the
+    /// sessions that opened; those that did not are closed. Lock held (the wait lets it go).
+    func awaitSessions(_ ids: [Int], problems: [String]) -> SessionsReply {
+        var problems = problems
+        let opened = ids.compactMap { sessions[$0] }
         let deadline = Monitor.now() + Self.sessionOpenTimeout
-        return monitor.withLock {
-            while opened.contains(where: { $0.shellPid == 0 && $0.state == .opened }) && Monitor.now() < deadline {
-                monitor.wait(until: deadline)
-            }
-            var made: [SessionRecord] = []
-            for session in opened {
-                if session.shellPid == 0 {
-                    let reason = session.reason ?? "no answer from its shell in \(Int(Self.sessionOpenTimeout)) s"
-                    problems.append("could not open a session on \(session.computer): \(reason)")
-                    session.state = .closed
-                    session.endInput()
-                    sessions[session.id] = nil
-                } else {
-                    made.append(session.record)
-                }
-            }
-            return SessionsReply(sessions: made, problems: problems)
+        while opened.contains(where: { $0.shellPid == 0 && $0.state == .opened }) && Monitor.now() < deadline {
+            monitor.wait(until: deadline)
         }
+        var made: [SessionRecord] = []
+        for session in opened {
+            if session.shellPid == 0 {
+                let reason = session.reason ?? "no answer from its shell in \(Int(Self.sessionOpenTimeout)) s"
+                problems.append("could not open a session on \(session.computer): \(reason)")
+                session.state = .closed
+                session.endInput()
+                sessions[session.id] = nil
+            } else {
+                made.append(session.record)
+            }
+        }
+        return SessionsReply(sessions: made, problems: problems)
     }
 
     func getSessions(_ request: SessionGetRequest) -> SessionsReply {
-        monitor.withLock {
-            let (chosen, problems) = selectSessions(request.selectors)
-            return SessionsReply(sessions: chosen.map(\.record), problems: problems)
-        }
+        let (chosen, problems) = selectSessions(request.selectors)
+        return SessionsReply(sessions: chosen.map(\.record), problems: problems)
+
     }
 
     func removeSessions(_ request: SessionRemoveRequest) -> SessionsReply {
         let (force, grace) = (request.force, request.grace)
-        return monitor.withLock {
-            var (chosen, problems) = selectSessions(request.selectors)
-            var removed: [SessionRecord] = []
-            for session in chosen {
-                if let running = session.runningJob, session.state == .opened {
-                    guard force else {
-                        problems.append(
-                            "\(session.name) (Id \(session.id)) is Busy running Job\(running); stop it first "
-                                + "(job stop \(running)) or use --force")
-                        continue
-                    }
-                    stopLocked(ids: [running], grace: grace)
+        var (chosen, problems) = selectSessions(request.selectors)
+        var removed: [SessionRecord] = []
+        for session in chosen {
+            if let running = session.runningJob, session.state == .opened {
+                guard force else {
+                    problems.append(
+                        "\(session.name) (Id \(session.id)) is Busy running Job\(running); stop it first "
+                            + "(job stop \(running)) or use --force")
+                    continue
                 }
-                session.state = .closed
-                endCommands(of: session) { _, _ in (.stopped, "its session was removed before it ran") }
-                session.endInput()
-                sessions[session.id] = nil
-                removed.append(session.record)
+                stopLocked(ids: [running], grace: grace)
             }
-            return SessionsReply(sessions: removed, problems: problems)
+            session.state = .closed
+            endCommands(of: session) { _, _ in (.stopped, "its session was removed before it ran") }
+            session.endInput()
+            sessions[session.id] = nil
+            removed.append(session.record)
         }
+        return SessionsReply(sessions: removed, problems: problems)
+
     }
 
     /// Sessions by Id or name (shell wildcards, case-insensitive); all when nothing is given.
@@ -194,8 +191,9 @@ extension JobRegistry {
         }
     }
 
-    /// What a session's reader saw. Lock held.
-    func sessionEvent(_ session: Session, _ event: Session.Event) {
+    /// What a session's reader saw; nothing once the session was removed. Lock held.
+    func sessionEvent(_ sessionId: Int, _ event: SessionReader.Event) {
+        guard let session = sessions[sessionId] else { return }
         switch event {
         case .finished(let sequence, let status):
             if sequence == 0 {
@@ -253,15 +251,14 @@ extension JobRegistry {
         return "the session's shell was killed"
     }
 
-    /// At the agent's stop: every session ends, and its commands with it. Lock taken.
+    /// At the agent's stop: every session ends, and its commands with it. Lock held.
     func closeSessions() {
-        monitor.withLock {
-            for session in sessions.values {
-                session.state = .closed
-                endCommands(of: session) { _, _ in (.failed, "the agent stopped, and its sessions end with it") }
-                session.endInput()
-            }
+        for session in sessions.values {
+            session.state = .closed
+            endCommands(of: session) { _, _ in (.failed, "the agent stopped, and its sessions end with it") }
+            session.endInput()
         }
+
     }
 
     /// Ends a session's unfinished commands, the running one and those waiting, with the state

@@ -2,6 +2,7 @@ import CJobSupport
 import Foundation
 import JobCore
 import JobRemote
+import Synchronization
 
 /// A persistent session: one long-lived shell on one computer (here, or over one ssh
 /// connection) that runs the commands sent to it one at a time and keeps its state (working
@@ -27,7 +28,10 @@ import JobRemote
 /// When the commands' stream ends (the session is removed, the agent is gone, the connection
 /// dropped), everything the session ran is ended; when the shell ends (`exit`, `exec`, killed),
 /// its status is reported and the connection closes, so the session is seen Broken at once.
-final class Session: @unchecked Sendable {
+///
+/// Not Sendable: the registry's state holds it, and changes it only under its lock. The
+/// reader thread gets a `SessionReader`, which holds only what reading needs.
+final class Session {
     let id: Int
     let name: String
     let computer: String
@@ -37,7 +41,6 @@ final class Session: @unchecked Sendable {
     let workingDirectory: String
     let token: String
 
-    // Changed under the registry's lock.
     var state: SessionState = .opened
     var reason: String?
     var jobCount = 0
@@ -59,9 +62,7 @@ final class Session: @unchecked Sendable {
     let sshProgram: String
 
     /// What the reader writes the current command's streamed output to (over ssh).
-    private let filesLock = NSLock()
-    private var outputFile: Int32 = -1
-    private var errorFile: Int32 = -1
+    let files = SessionFiles()
 
     init(
         id: Int, name: String, computer: ComputerName, shell: String, workingDirectory: String, environment: [String],
@@ -163,7 +164,7 @@ final class Session: @unchecked Sendable {
         } else {
             let out = open(outputPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
             let err = open(errorPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            setFiles(out, err)
+            files.set(out, err)
             redirections = ""
         }
         return send(
@@ -172,33 +173,60 @@ final class Session: @unchecked Sendable {
                 + "printf '\(token):\(sequence)\\n' >&2\n")
     }
 
-    func setFiles(_ out: Int32, _ err: Int32) {
-        filesLock.lock()
-        if outputFile >= 0 { Glibc.close(outputFile) }
-        if errorFile >= 0 { Glibc.close(errorFile) }
-        (outputFile, errorFile) = (out, err)
-        filesLock.unlock()
-    }
-
-    private func store(_ bytes: ArraySlice<UInt8>, toError: Bool) {
-        guard !bytes.isEmpty else { return }
-        filesLock.lock()
-        defer { filesLock.unlock() }
-        let fd = toError ? errorFile : outputFile
-        guard fd >= 0 else { return }
-        var rest = bytes
-        while !rest.isEmpty {
-            let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            rest = rest.dropFirst(n)
-        }
-    }
-
     /// Ends the session: its stream of commands ends, so the wrapper ends everything it ran.
     func endInput() {
         Glibc.close(input)
     }
+
+    /// What the reader thread needs: the shell's two streams, the token and the files.
+    var reader: SessionReader {
+        SessionReader(sessionId: id, output: output, errors: errors, token: token, files: files)
+    }
+
+    /// Sends a signal to every process the shell started (its descendants), not the shell.
+    /// Returns how many were signalled.
+    @discardableResult
+    func signalCommand(_ signal: Int32) -> Int {
+        guard shellPid > 0 else { return 0 }
+        if isLocal {
+            let descendants = ProcFS.descendants(of: shellPid)
+            for pid in descendants { kill(pid_t(pid), signal) }
+            return descendants.count
+        }
+        // On the other computer, over the shared connection: walk the tree with pgrep -P.
+        let script =
+            "d() { for c in $(pgrep -P \"$1\"); do d \"$c\"; echo \"$c\"; done; }; p=$(d \(shellPid)); "
+            + "[ -n \"$p\" ] && kill -\(signal) $p 2>/dev/null"
+        SSHCommand.runQuietly(sshProgram, sshPrefix + ["/bin/sh -c " + SSHCommand.quote(script)])
+        return 1
+    }
+
+    /// Ends the shell and everything it runs (a command that cannot be stopped otherwise).
+    func killShell() {
+        if isLocal {
+            Glibc.kill(-wrapperPid, SIGKILL)
+        } else {
+            if shellPid > 0 { SSHCommand.runQuietly(sshProgram, sshPrefix + ["kill -KILL \(shellPid)"]) }
+            Glibc.kill(wrapperPid, SIGKILL)
+        }
+    }
+
+    var record: SessionRecord {
+        SessionRecord(
+            id: id, name: name, computerName: computer, state: state,
+            availability: state != .opened ? .none : runningJob == nil ? .available : .busy, jobCount: jobCount,
+            shell: shell, reason: reason)
+    }
+}
+
+/// The reading side of a session, for the thread that reads its shell's output: Sendable, as
+/// it holds only descriptors, the token and the files (which have a lock of their own).
+struct SessionReader: Sendable {
+    let sessionId: Int
+    let output: Int32
+    let errors: Int32
+    let token: String
+    let files: SessionFiles
 
     /// What the reader saw.
     enum Event {
@@ -237,9 +265,9 @@ final class Session: @unchecked Sendable {
                 let isError = index == 1
                 var lines: [String] = []
                 if isError {
-                    err.feed(buffer[..<n], emit: { store($0, toError: true) }, found: { lines.append($0) })
+                    err.feed(buffer[..<n], emit: { files.store($0, toError: true) }, found: { lines.append($0) })
                 } else {
-                    out.feed(buffer[..<n], emit: { store($0, toError: false) }, found: { lines.append($0) })
+                    out.feed(buffer[..<n], emit: { files.store($0, toError: false) }, found: { lines.append($0) })
                 }
                 for line in lines {
                     let parts = line.split(separator: " ")
@@ -259,45 +287,39 @@ final class Session: @unchecked Sendable {
             }
         }
         // What was held back in case it began a marker is output too.
-        store(out.rest(), toError: false)
-        store(err.rest(), toError: true)
-        setFiles(-1, -1)
+        files.store(out.rest(), toError: false)
+        files.store(err.rest(), toError: true)
+        files.set(-1, -1)
         report(.ended(status: endStatus))
     }
+}
 
-    /// Sends a signal to every process the shell started (its descendants), not the shell.
-    /// Returns how many were signalled.
-    @discardableResult
-    func signalCommand(_ signal: Int32) -> Int {
-        guard shellPid > 0 else { return 0 }
-        if isLocal {
-            let descendants = ProcFS.descendants(of: shellPid)
-            for pid in descendants { kill(pid_t(pid), signal) }
-            return descendants.count
-        }
-        // On the other computer, over the shared connection: walk the tree with pgrep -P.
-        let script =
-            "d() { for c in $(pgrep -P \"$1\"); do d \"$c\"; echo \"$c\"; done; }; p=$(d \(shellPid)); "
-            + "[ -n \"$p\" ] && kill -\(signal) $p 2>/dev/null"
-        SSHCommand.runQuietly(sshProgram, sshPrefix + ["/bin/sh -c " + SSHCommand.quote(script)])
-        return 1
-    }
+/// The files a remote session's current command writes to, which the reader thread writes and
+/// the registry changes between commands.
+final class SessionFiles: Sendable {
+    private let descriptors = Mutex<(output: Int32, error: Int32)>((-1, -1))
 
-    /// Ends the shell and everything it runs (a command that cannot be stopped otherwise).
-    func killShell() {
-        if isLocal {
-            Glibc.kill(-wrapperPid, SIGKILL)
-        } else {
-            if shellPid > 0 { SSHCommand.runQuietly(sshProgram, sshPrefix + ["kill -KILL \(shellPid)"]) }
-            Glibc.kill(wrapperPid, SIGKILL)
+    func set(_ output: Int32, _ error: Int32) {
+        descriptors.withLock { files in
+            if files.output >= 0 { Glibc.close(files.output) }
+            if files.error >= 0 { Glibc.close(files.error) }
+            files = (output, error)
         }
     }
 
-    var record: SessionRecord {
-        SessionRecord(
-            id: id, name: name, computerName: computer, state: state,
-            availability: state != .opened ? .none : runningJob == nil ? .available : .busy, jobCount: jobCount,
-            shell: shell, reason: reason)
+    func store(_ bytes: ArraySlice<UInt8>, toError: Bool) {
+        guard !bytes.isEmpty else { return }
+        descriptors.withLock { files in
+            let fd = toError ? files.error : files.output
+            guard fd >= 0 else { return }
+            var rest = bytes
+            while !rest.isEmpty {
+                let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                rest = rest.dropFirst(n)
+            }
+        }
     }
 }
 
