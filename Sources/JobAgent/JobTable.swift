@@ -1,3 +1,4 @@
+import Foundation
 import JobCore
 import JobStore
 
@@ -110,4 +111,66 @@ final class JobSlot {
     /// changes.
     var encoded: [UInt8]?
     init(_ job: StoredJob) { self.job = job }
+}
+
+/// A child's changes of state, each named. The handlers change a child's state only through
+/// these, so the rules are in one place, which `JobTableTests` drives without processes:
+///
+///     NotStarted --begin--> Running --launched--> Running, with its pid
+///     Running --launchFailed--> Failed
+///     Running --unbegin--> NotStarted (its begin could not be stored: it was not launched)
+///     NotStarted --requestStop--> Stopped ("stopped before it started")
+///     Running --requestStop--> Stopping
+///     Running or Stopping --apply(outcome)--> Completed, Failed or Stopped
+extension StoredJob {
+    /// To be launched: Running from now, stored so before the launch, so that no job runs
+    /// that the store does not know.
+    mutating func begin(at time: Date = Date()) {
+        state = .running
+        beginTime = time
+    }
+
+    /// Back to waiting: its begin could not be stored, so it was not launched.
+    mutating func unbegin() {
+        state = .notStarted
+        beginTime = nil
+    }
+
+    /// Its launch succeeded: its process (0 when only its monitor is known yet) and monitor.
+    mutating func launched(pid: Int, startTime: Int64?, monitorPid: Int) {
+        state = .running
+        self.pid = pid > 0 ? pid : nil
+        pidStart = startTime
+        waiterPid = monitorPid > 0 ? monitorPid : nil
+    }
+
+    /// Its launch failed, and why.
+    mutating func launchFailed(_ why: String, at time: Date = Date()) {
+        state = .failed
+        reason = why
+        endTime = time
+    }
+
+    /// A stop was asked for. One that had not started is Stopped at once; an unfinished one
+    /// is Stopping until its end is seen. Whether its processes are to be signalled.
+    mutating func requestStop(at time: Date = Date()) -> Bool {
+        guard !state.isFinished else { return false }
+        guard state != .notStarted else {
+            state = .stopped
+            reason = "stopped before it started"
+            endTime = time
+            return false
+        }
+        stopRequested = true
+        state = .stopping
+        return true
+    }
+
+    /// Its end, by the outcome rule (`JobOutcome`): its final state, status and reason.
+    mutating func apply(_ outcome: JobOutcome) {
+        state = outcome.state
+        exitStatus = outcome.exitStatus
+        signal = outcome.signal
+        reason = outcome.reason
+    }
 }

@@ -222,16 +222,6 @@ final class RegistryState {
     }
 }
 
-extension StoredJob {
-    /// Takes a finished child's state, status and reason.
-    mutating func apply(_ outcome: JobOutcome) {
-        state = outcome.state
-        exitStatus = outcome.exitStatus
-        signal = outcome.signal
-        reason = outcome.reason
-    }
-}
-
 /// The part of a child's two streams that one connection is reading.
 struct ReadClaim {
     var connection: Int32

@@ -87,4 +87,58 @@ struct JobTableTests {
         #expect(table.orderedIds.count < 6000)
         #expect(table.parentSlots.map(\.job.id) == Array(parents.suffix(500)))
     }
+
+    @Test(
+        "a stop request: not started becomes Stopped at once; unfinished becomes Stopping and is signalled; finished stays",
+        arguments: [
+            (JobState.notStarted, JobState.stopped, false),
+            (.running, .stopping, true),
+            (.stopping, .stopping, true),
+            (.completed, .completed, false),
+            (.failed, .failed, false),
+            (.stopped, .stopped, false),
+        ])
+    func stopRequests(from: JobState, to: JobState, signalled: Bool) {
+        var job = Self.job(2, parent: 1, state: from)
+        let time = Date(timeIntervalSince1970: 1000)
+        #expect(job.requestStop(at: time) == signalled)
+        #expect(job.state == to)
+        #expect(job.stopRequested == signalled)
+        if from == .notStarted {
+            #expect(job.reason == "stopped before it started" && job.endTime == time)
+        } else {
+            #expect(job.reason == nil && job.endTime == nil)
+        }
+    }
+
+    @Test("begin, launched, launch failed, unbegin and an end: each sets its state and what goes with it")
+    func launches() {
+        let time = Date(timeIntervalSince1970: 2000)
+        var job = Self.job(2, parent: 1)
+        job.begin(at: time)
+        #expect(job.state == .running && job.beginTime == time && job.pid == nil)
+        job.launched(pid: 4321, startTime: 99, monitorPid: 4320)
+        #expect(job.state == .running && job.pid == 4321 && job.pidStart == 99 && job.waiterPid == 4320)
+        // Only the monitor known yet (a launch whose answer was lost): no pid.
+        var unknown = Self.job(3, parent: 1)
+        unknown.launched(pid: 0, startTime: nil, monitorPid: 0)
+        #expect(unknown.pid == nil && unknown.waiterPid == nil)
+        job.apply(JobOutcome.of(.exited(3), stopRequested: false, unseen: ""))
+        #expect(job.state == .failed && job.exitStatus == 3 && job.reason == "exited with status 3")
+
+        var failing = Self.job(4, parent: 1)
+        failing.begin(at: time)
+        failing.launchFailed("shell /x does not exist", at: time)
+        #expect(failing.state == .failed && failing.reason == "shell /x does not exist" && failing.endTime == time)
+
+        var waiting = Self.job(5, parent: 1)
+        waiting.begin(at: time)
+        waiting.unbegin()
+        #expect(waiting.state == .notStarted && waiting.beginTime == nil)
+
+        var stopping = Self.job(6, parent: 1, state: .running)
+        _ = stopping.requestStop()
+        stopping.apply(JobOutcome.of(.signaled(15), stopRequested: stopping.stopRequested, unseen: ""))
+        #expect(stopping.state == .stopped)
+    }
 }

@@ -28,8 +28,7 @@ extension RegistryState {
         parent.sshOptions = request.sshOptions
         parent.remoteEnvironment = request.remoteEnvironment
         for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
-            made[offset].state = .running
-            made[offset].beginTime = Date()
+            made[offset].begin()
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
             return .failure(failure)
@@ -134,18 +133,13 @@ extension RegistryState {
         }
         switch outcome {
         case .running(let pid, let startTime, let monitorPid):
-            job.state = .running
-            job.pid = pid > 0 ? pid : nil
-            job.pidStart = startTime
-            job.waiterPid = monitorPid > 0 ? monitorPid : nil
+            job.launched(pid: pid, startTime: startTime, monitorPid: monitorPid)
             if monitorLinks[job.id] == nil && !attachMonitor(job) {
                 // Its monitor went away at once: what it left is looked at now.
                 monitorLost(&job)
             }
         case .failed(let reason):
-            job.state = .failed
-            job.reason = reason
-            job.endTime = Date()
+            job.launchFailed(reason)
             refreshSizes(&job)
         }
     }
@@ -183,16 +177,14 @@ extension RegistryState {
         let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
         var chosen: [StoredJob] = []
         for var job in kids where job.state == .notStarted && running + chosen.count < parent.throttleLimit {
-            job.state = .running
-            job.beginTime = Date()
+            job.begin()
             jobs[job.id] = job
             chosen.append(job)
         }
         guard persist(chosen) else {
             // Not launched unless stored: they wait for the next end.
             for var job in chosen {
-                job.state = .notStarted
-                job.beginTime = nil
+                job.unbegin()
                 jobs[job.id] = job
             }
             return

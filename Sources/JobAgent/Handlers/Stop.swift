@@ -37,15 +37,7 @@ extension RegistryState {
         var signalled: [Int] = []
         for id in Set(targets).sorted() {
             guard var job = jobs[id], !job.state.isFinished else { continue }
-            if job.state == .notStarted {
-                job.state = .stopped
-                job.reason = "stopped before it started"
-                job.endTime = Date()
-            } else {
-                job.stopRequested = true
-                job.state = .stopping
-                signalled.append(id)
-            }
+            if job.requestStop() { signalled.append(id) }
             jobs[id] = job
             changed.append(job)
         }

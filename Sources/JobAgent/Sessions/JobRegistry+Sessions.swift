@@ -182,8 +182,7 @@ extension RegistryState {
                 if fd >= 0 { close(fd) }
             }
             session.sequence += 1
-            job.state = .running
-            job.beginTime = Date()
+            job.begin()
             jobs[id] = job
             session.runningJob = id
             persist([job])
