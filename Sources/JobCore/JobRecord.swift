@@ -61,3 +61,37 @@ public enum JobType {
     public static let background = "BackgroundJob"
     public static let remote = "RemoteJob"
 }
+
+/// What a row of `get`'s table shows of a job: the columns, and the computer whose agent it
+/// came from. A client that prints a table reads only these from the agent's reply (the other
+/// fields are skipped unread), which halves the work of reading 100,000 jobs.
+public struct JobRow: Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var type: String
+    public var state: JobState
+    public var hasMoreData: Bool
+    public var location: String
+    public var command: String
+    public var computer: String?
+
+    public init(
+        id: Int, name: String, type: String, state: JobState, hasMoreData: Bool, location: String, command: String,
+        computer: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.state = state
+        self.hasMoreData = hasMoreData
+        self.location = location
+        self.command = command
+        self.computer = computer
+    }
+
+    public init(_ job: JobRecord) {
+        self.init(
+            id: job.id, name: job.name, type: job.type, state: job.state, hasMoreData: job.hasMoreData,
+            location: job.location, command: job.command, computer: job.computer)
+    }
+}

@@ -102,7 +102,7 @@ public final class FrameChannel {
         var got = 0
         do {
             while got < length {
-                if got == body.count { body += repeatElement(0, count: min(length - got, body.count)) }
+                if got == body.count { body = Self.grown(body, to: min(length, 2 * body.count)) }
                 let n = try readSome(into: &body, at: got, fds: &fds)
                 if n == 0 { throw ChannelError("the connection closed in the middle of a message") }
                 got += n
@@ -112,6 +112,16 @@ public final class FrameChannel {
             throw error
         }
         return (body, fds)
+    }
+
+    /// `buffer` copied into a larger one, the rest zero (appending the zeros one by one had
+    /// been a tenth of reading a large reply).
+    private static func grown(_ buffer: [UInt8], to count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { larger, initialized in
+            buffer.withUnsafeBytes { old in UnsafeMutableRawBufferPointer(larger).copyMemory(from: old) }
+            (larger.baseAddress! + buffer.count).initialize(repeating: 0, count: count - buffer.count)
+            initialized = count
+        }
     }
 
     /// Reads what has arrived, at most to the end of `buffer`, into it from `offset`: at least

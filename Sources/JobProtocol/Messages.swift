@@ -139,6 +139,30 @@ public struct JobsReply: TaggedMessage {
     }
 }
 
+/// A `get` whose answer is read as table rows (`JobRowsReply`): the same verb and payload as
+/// `GetRequest`, so the agent sees a `get`.
+public struct GetRowsRequest: AgentRequest {
+    public typealias Reply = JobRowsReply
+    public static let verb = Verb.get
+    public var request = GetRequest()
+    public init() {}
+    public init(_ request: GetRequest) { self.request = request }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try request.fields(&coder)
+    }
+}
+
+/// A `JobsReply` read as table rows.
+public struct JobRowsReply: TaggedMessage {
+    public var jobs: [JobRow] = []
+    public var problems: [String] = []
+    public init() {}
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &jobs)
+        try coder.array(2, &problems)
+    }
+}
+
 public struct ReceiveRequest: AgentRequest {
     public typealias Reply = ReceiveReply
     public static let verb = Verb.receive
@@ -537,6 +561,25 @@ extension JobRecord: TaggedMessage {
         try coder.optional(15, &pid)
         try coder.optional(16, &beginTime)
         try coder.optional(17, &endTime)
+        try coder.optional(18, &computer)
+    }
+}
+
+/// A job's table row, read from the bytes of its `JobRecord`: the same tags, and the fields a
+/// row does not show are skipped unread.
+extension JobRow: TaggedMessage {
+    public init() {
+        self.init(id: 0, name: "", type: "", state: .notStarted, hasMoreData: false, location: "", command: "")
+    }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &id)
+        try coder.value(4, &name)
+        try coder.value(6, &type)
+        try coder.value(7, &state)
+        try coder.value(8, &hasMoreData)
+        try coder.value(9, &location)
+        try coder.value(10, &command)
         try coder.optional(18, &computer)
     }
 }

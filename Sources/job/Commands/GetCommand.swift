@@ -49,6 +49,13 @@ enum GetVerb {
         options.before = try parsed.value("--before").map(time)
         options.after = try parsed.value("--after").map(time)
         options.newest = try parsed.integer("--newest")
+        // A table, the usual case, needs only the rows' columns.
+        if parsed.value("--format") == nil || parsed.value("--format") == "table" {
+            let response = try JobClient().send(GetRowsRequest(options))
+            Terminal.out(bytes: JobFormatter.tableBytes(response.jobs, width: Terminal.tableWidth()))
+            if Terminal.report(response.problems) { throw CLIFailure.failed() }
+            return
+        }
         _ = try Terminal.format(parsed)
         let response = try JobClient().send(options)
         try Terminal.show(response.jobs, parsed: parsed)

@@ -20,7 +20,11 @@ enum Terminal {
 
     /// Writes text to stdout unbuffered, so that it is in order with direct writes.
     static func out(_ text: String) {
-        var bytes = Array(text.utf8)[...]
+        out(bytes: Array(text.utf8))
+    }
+
+    static func out(bytes: [UInt8]) {
+        var bytes = bytes[...]
         _ = FileWriter.writeAll(1, &bytes)
     }
 
@@ -36,9 +40,9 @@ enum Terminal {
 
     static func show(_ jobs: [JobRecord], format: JobFormat) {
         switch format {
-        case .table: out(JobFormatter.table(jobs, width: tableWidth()))
+        case .table: out(bytes: JobFormatter.tableBytes(jobs.map(JobRow.init), width: tableWidth()))
         case .list: out(JobFormatter.list(jobs, all: jobs))
-        case .json: out(JobFormatter.json(jobs))
+        case .json: out(bytes: JobFormatter.jsonBytes(jobs))
         }
     }
 
