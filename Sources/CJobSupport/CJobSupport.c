@@ -3,6 +3,7 @@
 #include "Internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -82,6 +83,11 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
 
 
 int cjob_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+void cjob_tune_malloc(void) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_ARENA_MAX, 4);
+}
 
 int cjob_epoll_add(int epfd, int fd, uint64_t data) {
     struct epoll_event ev;

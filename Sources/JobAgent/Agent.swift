@@ -41,6 +41,10 @@ public final class Agent: Sendable {
         // Everything the agent writes (the store, the logs, the output files) is private;
         // each job gets its caller's umask back.
         umask(0o077)
+        // Large buffers (a reply of every job is megabytes) are mapped and given back when
+        // freed: with glibc's moving threshold they had stayed in the heap after the first
+        // large reply.
+        cjob_tune_malloc()
         // One descriptor per running job (its monitor) and per client: as many as allowed.
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {

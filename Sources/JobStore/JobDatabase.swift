@@ -69,9 +69,25 @@ public final class JobDatabase: Sendable {
     /// transaction tried once more.
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try queue.write(body)
+            return try transaction(body)
         } catch  where StoreProblem.isDiskFull(error) && Self.release(reservePath) {
-            return try queue.write(body)
+            return try transaction(body)
+        }
+    }
+
+    /// One transaction, begun and committed with prepared statements: GRDB's own `write`
+    /// builds and parses them anew each time, which cost as much as the inserts of a start.
+    private func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.writeWithoutTransaction { db in
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+            do {
+                let result = try body(db)
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return result
+            } catch {
+                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+                throw error
+            }
         }
     }
 

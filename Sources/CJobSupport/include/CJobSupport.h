@@ -14,6 +14,10 @@ void cjob_reset_signals(void);
 
 
 int cjob_epoll_create(void);
+
+/* glibc's malloc for a long-lived process that now and then builds a large reply: buffers of a
+   megabyte and more are mapped (and given back when freed), at most 4 arenas. */
+void cjob_tune_malloc(void);
 int cjob_epoll_add(int epfd, int fd, uint64_t data);
 int cjob_epoll_del(int epfd, int fd);
 /// Waits for events; fills `out` with the data of up to `max` ready descriptors.
