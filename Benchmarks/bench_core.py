@@ -137,8 +137,19 @@ def main():
             rates.append(float(out.split("(")[2].split(" jobs/s")[0]))
             run([job, "remove", "--all"], env)
         c = statistics.median(rates)
-        report(f"(c) {n} jobs through JobClient, start to all finished", c, "jobs/s", target=">= 2000 jobs/s",
-               ok=c >= 2000)
+        # The machine's own ceiling: bash starting the same shells in the background, each with
+        # its two output files, as fast as it can (no store, no monitor, no Ids).
+        ceiling = []
+        for _ in range(3):
+            folder = tempfile.mkdtemp(dir=scratch)
+            start = time.perf_counter()
+            run(["bash", "-c", f'for i in $(seq {n}); do sh -c true >"{folder}/$i.out" 2>"{folder}/$i.err" & done; wait'],
+                env)
+            ceiling.append(n / (time.perf_counter() - start))
+            shutil.rmtree(folder, ignore_errors=True)
+        report(f"(c) {n} jobs through JobClient, start to all finished", c, "jobs/s",
+               f"bash starting {n} `sh -c true` with output files", statistics.median(ceiling),
+               target=">= 2000 jobs/s", ok=c >= 2000)
 
         # (d) get with many stored jobs.
         stored = 0
