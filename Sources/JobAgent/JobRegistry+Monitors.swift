@@ -271,7 +271,6 @@ extension RegistryState {
         awaitGreetings(found)
         releaseStrayMonitors()
         removeStrayFiles()
-
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end
@@ -323,9 +322,8 @@ extension RegistryState {
     /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
     /// interrupted between the store and the files left behind. Lock held.
     private func removeStrayFiles() {
-        files.deleteStray(keeping: Set(slots.values.map(\.job.instanceId)))
+        files.deleteStray(keeping: Set(slots.values.map(\.job.instanceKey)))
     }
-
 }
 
 /// The processes the agent started itself (supervisors, session wrappers), which it reaps.

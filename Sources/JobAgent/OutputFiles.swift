@@ -1,5 +1,6 @@
 import Foundation
 import JobCore
+import JobStore
 
 /// The files of child jobs under `JOB_HOME/jobs`: each child's stdout and stderr (written by
 /// its process, or by its session's shell) and, for a remote child, ssh's own messages. The
@@ -33,7 +34,7 @@ struct OutputFiles {
     /// Deletes the files that belong to none of `known` (InstanceIds): what a `remove` that
     /// was interrupted between the store and the files left behind. Read entry by entry: a
     /// home of 100,000 jobs holds 200,000 files.
-    func deleteStray(keeping known: Set<String>) {
+    func deleteStray(keeping known: Set<InstanceKey>) {
         guard let folder = opendir(home.jobsPath) else { return }
         defer { closedir(folder) }
         while let entry = readdir(folder) {
@@ -41,7 +42,7 @@ struct OutputFiles {
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
-            if !known.contains(String(name[..<dot])) { unlink(home.jobsPath + "/" + name) }
+            if !known.contains(InstanceKey(String(name[..<dot]))) { unlink(home.jobsPath + "/" + name) }
         }
     }
 }

@@ -15,10 +15,17 @@ public enum Placement: Sendable, Equatable {
 
 /// One row of the store: a parent or a child job with everything the agent needs to
 /// manage it. A parent's state is not stored; it is computed from its children.
+///
+/// The agent keeps every job in memory, so a row is kept small: the optional numbers are
+/// stored in place with a value that means none (a `Date?` or an `Int?` takes 16 bytes, a
+/// `Double` or an `Int32` 8 or 4), and an InstanceId in its usual form (a lowercase UUID) is
+/// kept as its 16 bytes, not as a 36-character string on the heap. The properties read and
+/// write the usual types.
 public struct StoredJob: Sendable, Equatable {
     public var id: Int
-    public var parentId: Int?
-    public var instanceId: String
+    private var parentStorage = 0
+    /// The InstanceId as kept (compared and hashed without making its text).
+    public private(set) var instanceKey: InstanceKey
     public var name: String
     public var type: String
     public var location: String
@@ -26,37 +33,82 @@ public struct StoredJob: Sendable, Equatable {
     public var command: String
     public var workingDirectory: String
     public var shell: String
-    /// The child's own state; on parents always `NotStarted` (never read).
-    public var state: JobState
-    public var stopRequested: Bool
     public var reason: String?
-    public var exitStatus: Int?
-    public var signal: Int?
-    public var pid: Int?
-    /// The job's start time in clock ticks since boot: with `pid`, what tells the job from a
-    /// later process that got the same pid.
-    public var pidStart: Int64?
-    /// The pid of the job's monitor (its parent), for the record; the agent finds the monitor
-    /// by name, not by pid.
-    public var waiterPid: Int?
-    public var waiterStart: Int64?
     public var bootId: String?
-    public var beginTime: Date?
-    public var endTime: Date?
     public var outputRead: Int64
     public var errorRead: Int64
     /// Sizes of the output files when last looked at (at the end, and at each receive).
     public var outputSize: Int64
     public var errorSize: Int64
+    private var beginStorage = StoredJob.noTime
+    private var endStorage = StoredJob.noTime
+    private var pidStartStorage = Int64.min
+    private var waiterStartStorage = Int64.min
     /// On `invoke` parents: how many children run at once (0: no limit).
     public var throttleLimit: Int = 0
     /// On `invoke` parents: extra ssh options, and the `--env` entries for remote commands.
     public var sshOptions: [String] = []
     public var remoteEnvironment: [String] = []
+    private var exitStatusStorage = Int32.min
+    private var signalStorage = Int32.min
+    private var pidStorage = Int32.min
+    private var waiterPidStorage = Int32.min
+    private var sessionStorage = Int32.min
+    /// The child's own state; on parents always `NotStarted` (never read).
+    public var state: JobState
+    public var stopRequested: Bool
+    public var placement: Placement
+
+    public var parentId: Int? {
+        get { parentStorage == 0 ? nil : parentStorage }
+        set { parentStorage = newValue ?? 0 }
+    }
+    public var instanceId: String {
+        get { instanceKey.text }
+        set { instanceKey = InstanceKey(newValue) }
+    }
+    public var exitStatus: Int? {
+        get { Self.number(exitStatusStorage) }
+        set { exitStatusStorage = Self.storage(newValue) }
+    }
+    public var signal: Int? {
+        get { Self.number(signalStorage) }
+        set { signalStorage = Self.storage(newValue) }
+    }
+    public var pid: Int? {
+        get { Self.number(pidStorage) }
+        set { pidStorage = Self.storage(newValue) }
+    }
+    /// The job's start time in clock ticks since boot: with `pid`, what tells the job from a
+    /// later process that got the same pid.
+    public var pidStart: Int64? {
+        get { pidStartStorage == .min ? nil : pidStartStorage }
+        set { pidStartStorage = newValue ?? .min }
+    }
+    /// The pid of the job's monitor (its parent), for the record; the agent finds the monitor
+    /// by name, not by pid.
+    public var waiterPid: Int? {
+        get { Self.number(waiterPidStorage) }
+        set { waiterPidStorage = Self.storage(newValue) }
+    }
+    public var waiterStart: Int64? {
+        get { waiterStartStorage == .min ? nil : waiterStartStorage }
+        set { waiterStartStorage = newValue ?? .min }
+    }
+    public var beginTime: Date? {
+        get { Self.date(beginStorage) }
+        set { beginStorage = newValue?.timeIntervalSinceReferenceDate ?? Self.noTime }
+    }
+    public var endTime: Date? {
+        get { Self.date(endStorage) }
+        set { endStorage = newValue?.timeIntervalSinceReferenceDate ?? Self.noTime }
+    }
     /// On a child run in a session: the session's Id (sessions live in the agent, so such a
     /// child can only finish while the agent that started it runs).
-    public var session: Int?
-    public var placement: Placement
+    public var session: Int? {
+        get { Self.number(sessionStorage) }
+        set { sessionStorage = Self.storage(newValue) }
+    }
 
     public init(
         id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,
@@ -65,8 +117,8 @@ public struct StoredJob: Sendable, Equatable {
     ) {
         self.placement = placement ?? (parentId == nil ? .parent : .local)
         self.id = id
-        self.parentId = parentId
-        self.instanceId = instanceId
+        self.parentStorage = parentId ?? 0
+        self.instanceKey = InstanceKey(instanceId)
         self.name = name
         self.type = type
         self.location = location
@@ -80,5 +132,83 @@ public struct StoredJob: Sendable, Equatable {
         self.errorRead = 0
         self.outputSize = 0
         self.errorSize = 0
+    }
+
+    /// No time: no date is that far back.
+    private static let noTime = -Double.infinity
+
+    private static func date(_ stored: Double) -> Date? {
+        stored == noTime ? nil : Date(timeIntervalSinceReferenceDate: stored)
+    }
+
+    /// Pids, exit statuses, signals and session Ids all fit in 32 bits; `Int32.min` is none.
+    private static func number(_ stored: Int32) -> Int? { stored == .min ? nil : Int(stored) }
+
+    private static func storage(_ value: Int?) -> Int32 {
+        guard let value else { return .min }
+        return Int32(clamping: max(value, Int(Int32.min) + 1))
+    }
+}
+
+/// An InstanceId as it is kept: the 16 bytes of a lowercase UUID (the form this agent gives),
+/// or any other text as it is.
+public enum InstanceKey: Sendable, Hashable {
+    case uuid(UInt64, UInt64)
+    case text(String)
+
+    public init(_ text: String) {
+        self = Self.uuid(of: text) ?? .text(text)
+    }
+
+    /// The two halves of a UUID written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase
+    /// hex; nil for anything else (so that `text` gives back exactly what was given).
+    private static func uuid(of text: String) -> InstanceKey? {
+        var text = text
+        return text.withUTF8 { bytes -> InstanceKey? in
+            guard bytes.count == 36 else { return nil }
+            var halves: (UInt64, UInt64) = (0, 0)
+            var nibbles = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard byte == UInt8(ascii: "-") else { return nil }
+                    continue
+                }
+                let value: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                if nibbles < 16 {
+                    halves.0 = halves.0 << 4 | UInt64(value)
+                } else {
+                    halves.1 = halves.1 << 4 | UInt64(value)
+                }
+                nibbles += 1
+            }
+            return .uuid(halves.0, halves.1)
+        }
+    }
+
+    public var text: String {
+        switch self {
+        case .text(let text): return text
+        case .uuid(let high, let low):
+            return String(unsafeUninitializedCapacity: 36) { buffer in
+                var nibble = 0
+                for index in 0..<36 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        buffer[index] = UInt8(ascii: "-")
+                        continue
+                    }
+                    let half = nibble < 16 ? high : low
+                    let shift = UInt64(60 - 4 * (nibble % 16))
+                    let digit = UInt8(half >> shift & 0xF)
+                    buffer[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                    nibble += 1
+                }
+                return 36
+            }
+        }
     }
 }

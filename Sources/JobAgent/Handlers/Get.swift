@@ -77,6 +77,5 @@ extension RegistryState {
             chosen = Array(chosen.suffix(max(0, newest)))
         }
         return JobsReply(jobs: chosen, problems: problems)
-
     }
 }

@@ -59,7 +59,6 @@ extension RegistryState {
         reply.generation = generation
         reply.problems = result.errors
         return reply
-
     }
 
     /// Ends a connection's claims: where its reader got short of a claim's end (it went away,
@@ -94,7 +93,6 @@ extension RegistryState {
         persist(changed)
         monitor.broadcast()
         return EmptyReply()
-
     }
 
     /// Drops the claims of a connection that closed: what it had claimed counts as read.
@@ -104,6 +102,5 @@ extension RegistryState {
         for id in held { claims[id] = nil }
         generation &+= 1
         monitor.broadcast()
-
     }
 }

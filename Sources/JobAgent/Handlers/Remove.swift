@@ -49,6 +49,5 @@ extension RegistryState {
         generation &+= 1
         monitor.broadcast()
         return JobsReply(jobs: removed, problems: problems)
-
     }
 }

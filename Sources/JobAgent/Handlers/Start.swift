@@ -55,7 +55,6 @@ extension RegistryState {
             persist(failed)
         }
         return .success(StartReply(job: record(parent)))
-
     }
 
     /// The one rule for making a job, local, remote or in sessions: a parent with the next Id

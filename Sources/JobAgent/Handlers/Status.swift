@@ -9,18 +9,19 @@ import JobStore
 extension RegistryState {
     func status(socket: String, startTime: Date) -> AgentStatus {
         var counts: [String: Int] = [:]
-        for candidate in candidates(withChildren: false) {
-            counts[candidate.state.rawValue, default: 0] += 1
+        // Counted from the table: the selection's list of candidates (with every job's
+        // InstanceId as text) would be built and kept only for this.
+        for slot in table.parentSlots {
+            guard let state = table.state(of: slot.job.id) else { continue }
+            counts[state.rawValue, default: 0] += 1
         }
         return AgentStatus(
             pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
             protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
-
     }
 
     /// Whether any remote child is still running (its session may use a shared connection).
     func hasRunningRemoteJobs() -> Bool {
         slots.values.contains { !$0.job.state.isFinished && $0.job.isRemote }
-
     }
 }

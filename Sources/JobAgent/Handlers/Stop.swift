@@ -12,7 +12,6 @@ extension RegistryState {
         let result = select(selection)
         stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
         return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
-
     }
 
     /// Stops these jobs (parents with all their children) and returns once they ended:

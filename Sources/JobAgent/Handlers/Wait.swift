@@ -16,7 +16,6 @@ extension RegistryState {
             monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
         }
         return WaitEventReply(generation: generation)
-
     }
 
     func wait(_ options: WaitRequest, connection: Int32) -> WaitReply {
@@ -48,7 +47,6 @@ extension RegistryState {
             if Self.peerClosed(connection) { return response }
             monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
         }
-
     }
 
     /// Whether a job (parent or child) has finished, or is gone. Lock held.

@@ -69,7 +69,6 @@ extension RegistryState {
     func getSessions(_ request: SessionGetRequest) -> SessionsReply {
         let (chosen, problems) = selectSessions(request.selectors)
         return SessionsReply(sessions: chosen.map(\.record), problems: problems)
-
     }
 
     func removeSessions(_ request: SessionRemoveRequest) -> SessionsReply {
@@ -93,7 +92,6 @@ extension RegistryState {
             removed.append(session.record)
         }
         return SessionsReply(sessions: removed, problems: problems)
-
     }
 
     /// Sessions by Id or name (shell wildcards, case-insensitive); all when nothing is given.
@@ -257,7 +255,6 @@ extension RegistryState {
             endCommands(of: session) { _, _ in (.failed, "the agent stopped, and its sessions end with it") }
             session.endInput()
         }
-
     }
 
     /// Ends a session's unfinished commands, the running one and those waiting, with the state
