@@ -614,6 +614,7 @@ public struct PreEncoded: FieldValue, Equatable {
 
     public static var kind: FieldKind { .bytes }
     public func encode(into encoder: inout WireEncoder) {
+        encoder.reserve(elements.reduce(0) { $0 + $1.count } + 64)
         encoder.lengthPrefixed { encoder in
             for element in elements { encoder.raw(element) }
         }

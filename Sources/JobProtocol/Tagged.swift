@@ -84,6 +84,9 @@ public struct WireEncoder: FieldCoder {
 
     public mutating func raw<S: Sequence<UInt8>>(_ content: S) { bytes.append(contentsOf: content) }
 
+    /// Makes room for `count` more bytes at once (a large message then grows its buffer once).
+    public mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
+
     /// The bytes written, leaving the encoder empty (so that the caller holds the only copy).
     public mutating func take() -> [UInt8] {
         var taken: [UInt8] = []
