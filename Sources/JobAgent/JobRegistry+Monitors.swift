@@ -164,13 +164,14 @@ extension RegistryState {
             switch Int(message.kind) {
             case Int(CJOB_MONITOR_HELLO):
                 // The job's start time (which the launch's answer leaves out), and its pid too
-                // after a restart that came between the launch and storing it.
+                // after a restart that came between the launch and storing it. Both are stored
+                // now, after the start was answered: should the agent and the monitor both be
+                // killed later, the next agent finds the job by them and can still stop it.
                 guard var job = jobs[id], message.pid > 0, job.pid == nil || job.pidStart == nil else { continue }
-                let unknown = job.pid == nil
                 job.pid = Int(message.pid)
                 job.pidStart = message.time_sec > 0 ? message.time_sec : nil
                 jobs[id] = job
-                if unknown { persist([job]) }
+                if persist([job]) { log.write("Job\(id) runs as process \(message.pid)") }
             case Int(CJOB_MONITOR_END):
                 let time = Date(timeIntervalSince1970: Double(message.time_sec) + Double(message.time_nsec) / 1e9)
                 let end: JobEnd

@@ -78,6 +78,32 @@ struct FaultTests {
         #expect(try home.job("receive", "9", "--wait").stdout == "again\n")
     }
 
+    @Test("the agent and a job's monitor both killed: the next agent finds the job by its stored pid and stops it")
+    func agentAndMonitorKilled() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "sleep 300")
+        let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
+        // The pid is stored once the monitor has greeted the agent, which the log says.
+        try TestHome.eventually("the pid to be stored") {
+            (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
+                "Job2 runs as process \(pid)") == true
+        }
+        let agent = try #require(try home.agentPid())
+        let monitor = try #require(parentPid(of: pid))
+        kill(agent, SIGKILL)
+        kill(monitor, SIGKILL)
+        try TestHome.eventually("the agent and the monitor to be gone") {
+            !processIsLive(agent) && !processIsLive(monitor)
+        }
+        #expect(try home.sql("select pid from job where id = 2") == String(pid))
+        #expect(processIsLive(pid))
+        let record = try home.record(2)
+        #expect(record["state"] as? String == "Running", "\(record["reason"] ?? "")")
+        #expect(try home.job("stop", "1", "--grace", "1").status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped")
+        try TestHome.eventually("the job's process to be gone") { liveMembers(ofGroup: pid).isEmpty }
+    }
+
     @Test("a killed monitor: its job runs on, is never shown Running without a process, and stop still stops it")
     func monitorKilled() throws {
         let home = try TestHome()
