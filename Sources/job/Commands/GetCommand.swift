@@ -52,7 +52,7 @@ enum GetVerb {
         // A table, the usual case, needs only the rows' columns.
         if parsed.value("--format") == nil || parsed.value("--format") == "table" {
             let response = try JobClient().send(GetRowsRequest(options))
-            Terminal.out(bytes: JobFormatter.tableBytes(response.jobs, width: Terminal.tableWidth()))
+            Terminal.showTable(response.jobs)
             if Terminal.report(response.problems) { throw CLIFailure.failed() }
             return
         }

@@ -40,10 +40,15 @@ enum Terminal {
 
     static func show(_ jobs: [JobRecord], format: JobFormat) {
         switch format {
-        case .table: out(bytes: JobFormatter.tableBytes(jobs.map(JobRow.init), width: tableWidth()))
+        case .table: showTable(jobs.map(JobRow.init))
         case .list: out(JobFormatter.list(jobs, all: jobs))
         case .json: out(bytes: JobFormatter.jsonBytes(jobs))
         }
+    }
+
+    /// Rows as the table, fitted to the terminal when stdout is one.
+    static func showTable(_ rows: [JobRow]) {
+        out(bytes: JobFormatter.tableBytes(rows, width: tableWidth()))
     }
 
     /// Reports per-selector problems on stderr; true when there were any.

@@ -91,11 +91,11 @@ struct RemoteAgents {
             }
             statuses.append(outcome.status)
         }
-        switch format {
-        case .table: Terminal.out(JobFormatter.table(groups.flatMap { $0 }, width: Terminal.tableWidth()))
-        case .list:
+        if format == .list {
+            // Each computer's jobs are listed with the names of that computer's jobs.
             Terminal.out(groups.filter { !$0.isEmpty }.map { JobFormatter.list($0, all: $0) }.joined(separator: "\n"))
-        case .json: Terminal.out(JobFormatter.json(groups.flatMap { $0 }))
+        } else {
+            Terminal.show(groups.flatMap { $0 }, format: format)
         }
         let status = Self.combined(statuses)
         if status != 0 { throw CLIFailure(status: status, message: "") }
