@@ -47,14 +47,18 @@ extension Agent {
                 return
             }
             let verb = request.verb.rawValue
-            do {
-                switch respond(to: request, fds: fds, connection: channel.fd) {
-                case .success(let reply): try channel.send { Frame.writeReply(reply, verb: verb, to: &$0) }
-                case .failure(let failure): try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
+            var sent = true
+            respond(to: request, fds: fds, connection: channel.fd) { result in
+                do {
+                    switch result {
+                    case .success(let reply): try channel.send { Frame.writeReply(reply, verb: verb, to: &$0) }
+                    case .failure(let failure): try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
+                    }
+                } catch {
+                    sent = false
                 }
-            } catch {
-                return
             }
+            guard sent else { return }
             if case .shutdown = request {
                 log.write("stopping on request")
                 shutdown()
@@ -62,35 +66,37 @@ extension Agent {
         }
     }
 
-    /// Carries out one request: its verb's handler. `connection` is the client's descriptor,
-    /// which owns read claims and whose closing ends a wait.
-    func respond(to request: Request, fds: [Int32], connection: Int32) -> Result<any TaggedMessage, Failure> {
-        func ok(_ reply: some TaggedMessage) -> Result<any TaggedMessage, Failure> { .success(reply) }
-        func either(_ result: Result<some TaggedMessage, Failure>) -> Result<any TaggedMessage, Failure> {
-            result.map { $0 }
-        }
+    /// Carries out one request: its verb's handler, whose reply goes to `answer`, once.
+    /// `connection` is the client's descriptor, which owns read claims and whose closing ends
+    /// a wait. A start is answered before its job is launched (see `RegistryState.start`).
+    func respond(
+        to request: Request, fds: [Int32], connection: Int32,
+        answer: (Result<any TaggedMessage, Failure>) -> Void
+    ) {
+        func ok(_ reply: some TaggedMessage) { answer(.success(reply)) }
+        func either(_ result: Result<some TaggedMessage, Failure>) { answer(result.map { $0 }) }
         switch request {
-        case .status: return ok(registry.status(socket: socketPath, startTime: startTime))
-        case .shutdown: return ok(EmptyReply())
-        case .start(let start): return either(self.start(start, fds: fds))
-        case .get(let get): return ok(registry.get(get))
-        case .receive(let receive): return ok(registry.receive(receive, connection: connection))
-        case .advance(let advance): return ok(registry.advance(advance.advances, connection: connection))
+        case .status: ok(registry.status(socket: socketPath, startTime: startTime))
+        case .shutdown: ok(EmptyReply())
+        case .start(let start): self.start(start, fds: fds) { either($0) }
+        case .get(let get): ok(registry.get(get))
+        case .receive(let receive): ok(registry.receive(receive, connection: connection))
+        case .advance(let advance): ok(registry.advance(advance.advances, connection: connection))
         case .waitEvent(let event):
-            return ok(registry.waitEvent(since: event.generation, timeout: event.timeout, connection: connection))
-        case .wait(let wait): return ok(registry.wait(wait, connection: connection))
-        case .stop(let stop): return ok(registry.stop(stop))
-        case .remove(let remove): return ok(registry.remove(remove))
-        case .sessionNew(let session): return either(openSessions(session))
-        case .sessionGet(let get): return ok(registry.getSessions(get))
-        case .sessionRemove(let remove): return ok(registry.removeSessions(remove))
+            ok(registry.waitEvent(since: event.generation, timeout: event.timeout, connection: connection))
+        case .wait(let wait): ok(registry.wait(wait, connection: connection))
+        case .stop(let stop): ok(registry.stop(stop))
+        case .remove(let remove): ok(registry.remove(remove))
+        case .sessionNew(let session): either(openSessions(session))
+        case .sessionGet(let get): ok(registry.getSessions(get))
+        case .sessionRemove(let remove): ok(registry.removeSessions(remove))
         }
     }
 
-    private func start(_ start: StartRequest, fds: [Int32]) -> Result<StartReply, Failure> {
-        guard !start.command.isEmpty else { return .failure(Failure(.refused, "the command is empty")) }
+    private func start(_ start: StartRequest, fds: [Int32], answer: (Result<StartReply, Failure>) -> Void) {
+        guard !start.command.isEmpty else { return answer(.failure(Failure(.refused, "the command is empty"))) }
         if start.hasInput && fds.isEmpty {
-            return .failure(Failure(.badRequest, "bad request: input announced but not attached"))
+            return answer(.failure(Failure(.badRequest, "bad request: input announced but not attached")))
         }
         do {
             for computer in start.computers { _ = try ComputerName(computer) }
@@ -98,9 +104,9 @@ extension Agent {
             for option in start.sshOptions { try InputCheck.sshOption(option) }
             if let name = start.name { try InputCheck.jobName(name) }
         } catch {
-            return .failure(Failure(.refused, "\(error)"))
+            return answer(.failure(Failure(.refused, "\(error)")))
         }
-        return registry.start(start, stdinFD: start.hasInput ? fds.first : nil)
+        registry.start(start, stdinFD: start.hasInput ? fds.first : nil, answer: answer)
     }
 
     private func openSessions(_ session: SessionNewRequest) -> Result<SessionsReply, Failure> {

@@ -7,6 +7,8 @@ import Foundation
 enum FaultPoint: String {
     /// `start`: the rows are stored, nothing is launched yet.
     case startAfterInsert = "start-after-insert"
+    /// `start`: the client has its answer, nothing is launched yet.
+    case startAfterAnswer = "start-after-answer"
     /// `start`: the children are launched, their pids not stored yet.
     case startAfterLaunch = "start-after-launch"
     /// `receive`: a reader has written what it claimed and ends its claim.

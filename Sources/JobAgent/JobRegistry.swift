@@ -40,8 +40,9 @@ final class JobRegistry: Sendable {
         withState { $0.status(socket: socket, startTime: startTime) }
     }
 
-    func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
-        withState { $0.start(request, stdinFD: stdinFD) }
+    /// Starts a job; `answer` is called once, under the lock (see `RegistryState.start`).
+    func start(_ request: StartRequest, stdinFD: Int32?, answer: (Result<StartReply, Failure>) -> Void) {
+        withState { $0.start(request, stdinFD: stdinFD, answer: answer) }
     }
 
     func get(_ request: GetRequest) -> any TaggedMessage & Sendable {

@@ -26,9 +26,13 @@ final class InProcessAgent: Sendable {
     func reply<R: AgentRequest>(_ request: R, fds: [Int32] = [], connection: Int32 = -1) throws -> R.Reply {
         let wrapped = try Self.wrap(request)
         var encoder = WireEncoder()
-        switch agent.respond(to: wrapped, fds: fds, connection: connection) {
+        var answers: [Result<any TaggedMessage, Failure>] = []
+        agent.respond(to: wrapped, fds: fds, connection: connection) { answers.append($0) }
+        #expect(answers.count == 1, "each request is answered once")
+        switch answers.first {
         case .success(let reply): Frame.writeReply(reply, verb: R.verb.rawValue, to: &encoder)
         case .failure(let failure): throw failure
+        case nil: throw Failure(.badRequest, "no answer")
         }
         return try Frame.readReply(encoder.bytes, for: R.self).get()
     }

@@ -13,8 +13,14 @@ extension RegistryState {
     /// launches stored in a second transaction. So no job runs that the store does
     /// not know: an agent killed in between leaves rows whose monitors the next agent finds
     /// by name, or, when the launch never happened, a Failed job.
-    func start(_ request: StartRequest, stdinFD: Int32?) -> Result<StartReply, Failure> {
-        if !request.sessions.isEmpty { return startInSessions(request) }
+    ///
+    /// `answer` gets the reply once: after the rows are stored and, for a local job whose
+    /// working directory and shell are found, before the launch, so that the client goes on
+    /// while its job starts (the lock is held until the launch is done, so no other request
+    /// sees the job half-launched). A launch that fails after such an answer leaves the job
+    /// Failed with the reason, as an exec that fails does.
+    func start(_ request: StartRequest, stdinFD: Int32?, answer: (Result<StartReply, Failure>) -> Void) {
+        if !request.sessions.isEmpty { return answer(startInSessions(request)) }
         let remote = !request.computers.isEmpty
         let computers = remote ? request.computers : ["localhost"]
         var (parent, made) = makeJob(
@@ -31,12 +37,17 @@ extension RegistryState {
             made[offset].begin()
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
-            return .failure(failure)
+            return answer(.failure(failure))
         }
         if request.throttleLimit > 0 && computers.count > request.throttleLimit {
             queuedUmask[parent.id] = request.umask
         }
         FaultPoint.startAfterInsert.reached()
+        let answeredEarly = !remote && Self.canLaunch(shell: request.shell, in: request.workingDirectory)
+        if answeredEarly {
+            answer(.success(StartReply(job: record(parent))))
+            FaultPoint.startAfterAnswer.reached()
+        }
         var launched: [StoredJob] = []
         for var job in made where job.state == .running {
             launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
@@ -54,7 +65,15 @@ extension RegistryState {
         } else {
             persist(failed)
         }
-        return .success(StartReply(job: record(parent)))
+        if !answeredEarly { answer(.success(StartReply(job: record(parent)))) }
+    }
+
+    /// Whether a local launch passes the checks the supervisor makes first: the working
+    /// directory is a folder and the shell can be run. When not, the launch's own failure is
+    /// what `start` answers with.
+    static func canLaunch(shell: String, in workingDirectory: String) -> Bool {
+        var info = stat()
+        return stat(workingDirectory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && access(shell, X_OK) == 0
     }
 
     /// The one rule for making a job, local, remote or in sessions: a parent with the next Id
