@@ -89,6 +89,13 @@ void cjob_tune_malloc(void) {
     mallopt(M_ARENA_MAX, 4);
 }
 
+void cjob_release_free_memory(void) { malloc_trim(0); }
+
+size_t cjob_heap_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
+
 int cjob_epoll_add(int epfd, int fd, uint64_t data) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);

@@ -245,7 +245,7 @@ extension RegistryState {
     func adopt() {
         var changed: [StoredJob] = []
         var found: [Int] = []
-        for id in jobs.keys.sorted() {
+        for id in jobs.ids {
             guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
             else { continue }
             if job.session != nil {
@@ -277,12 +277,12 @@ extension RegistryState {
     /// Monitors of this home whose job is finished in the store (the last agent stored the end
     /// but died before it said so): told to exit. Lock held.
     private func releaseStrayMonitors() {
-        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return }
+        guard let sockets = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return }
         let prefix = "@" + home.monitorPrefix
         var known: [String: Int] = [:]
-        for (id, slot) in slots where slot.job.parentId != nil { known[slot.job.instanceId] = id }
+        for slot in table.allSlots where slot.job.parentId != nil { known[slot.job.instanceId] = slot.job.id }
         var seen = Set<String>()
-        for line in table.split(separator: "\n") {
+        for line in sockets.split(separator: "\n") {
             guard let path = line.split(separator: " ").last, path.hasPrefix(prefix) else { continue }
             let instanceId = String(path.dropFirst(prefix.count))
             guard seen.insert(instanceId).inserted else { continue }
@@ -323,7 +323,7 @@ extension RegistryState {
     /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
     /// interrupted between the store and the files left behind. Lock held.
     private func removeStrayFiles() {
-        files.deleteStray(keeping: Set(slots.values.map(\.job.instanceKey)))
+        files.deleteStray(keeping: Set(table.allSlots.map(\.job.instanceKey)))
     }
 }
 

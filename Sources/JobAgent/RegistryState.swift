@@ -32,9 +32,9 @@ final class RegistryState {
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
     var table: JobTable
-    var slots: [Int: JobSlot] { table.slots }
+    func slot(_ id: Int) -> JobSlot? { table.slot(id) }
     var jobs: JobsView { JobsView(registry: self) }
-    var children: [Int: [Int]] { table.children }
+    func childIds(of id: Int) -> [Int] { table.childIds(of: id) }
     /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
     /// after an agent restart they start with 022.
     var queuedUmask: [Int: Int] = [:]
@@ -42,13 +42,14 @@ final class RegistryState {
     var sessions: [Int: Session] = [:]
     var lastSessionId = 0
     /// Every job's Id, in order (new jobs have the highest Ids).
-    var orderedIds: [Int] { table.orderedIds }
     var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
     var parentSlotsCache: (generation: UInt64, slots: [JobSlot])?
     /// The parts of children's output that a connection is writing out (see `receive`).
     var claims: [Int: ReadClaim] = [:]
     /// Goes up with every change a waiting client may care about.
     var generation: UInt64 = 0
+    /// Writes each record that `encodedRecord` keeps.
+    var recordEncoder = WireEncoder()
     /// The last Id handed out; the store's counter follows it in the same transaction.
     var lastId: Int { table.lastId }
 
@@ -68,6 +69,8 @@ final class RegistryState {
         // One at a time, straight into the slots: never all of them twice in memory.
         try database.loadEach { table.load($0) }
         self.table = table
+        // What reading the store took is freed; its pages go back now, not after the first get.
+        cjob_release_free_memory()
     }
 
     /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:
@@ -120,13 +123,16 @@ final class RegistryState {
     func record(slot: JobSlot) -> JobRecord { record(slot.job) }
 
     /// A job's record as the protocol encodes it (an element of a reply's job list), built
-    /// once per change: a `get` of every job is then a copy of bytes. Lock held.
+    /// once per change: a `get` of every job is then a copy of bytes. Each is written with
+    /// the one `recordEncoder` and kept in a buffer of its size (a new encoder's room for 256
+    /// bytes, kept with every record, had been a third of an agent's memory). Lock held.
     func encodedRecord(slot: JobSlot) -> [UInt8] {
         if let cached = slot.encoded { return cached }
-        var encoder = WireEncoder()
-        record(slot.job).encode(into: &encoder)
-        slot.encoded = encoder.bytes
-        return encoder.bytes
+        recordEncoder.clear()
+        record(slot.job).encode(into: &recordEncoder)
+        let bytes = recordEncoder.exactBytes
+        slot.encoded = bytes
+        return bytes
     }
 
     /// Lock held.
@@ -142,7 +148,7 @@ final class RegistryState {
                 pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
                 computer: job.computer)
         }
-        let kids = (children[job.id] ?? []).compactMap { slots[$0] }.map { record($0.job) }
+        let kids = table.kidSlots(of: job.id).map { record($0.job) }
         let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
         let failures = kids.filter { $0.state == .failed }.map { "\($0.name) failed: \($0.reason ?? "failed")" }
         let stopped = kids.filter { $0.state == .stopped }.map { "\($0.name) \($0.reason ?? "stopped")" }
@@ -173,15 +179,16 @@ final class RegistryState {
             selection.selectors.allSatisfy({ $0.allSatisfy(\.isASCII) && Int($0).map { $0 >= 0 } == true })
         {
             let ids = Set(selection.selectors.compactMap { Int($0) })
-            let found = ids.sorted().compactMap { slots[$0] }
-            let missing = selection.selectors.compactMap(Int.init).filter { slots[$0] == nil }
+            let found = ids.sorted().compactMap { slot($0) }
+            let missing = selection.selectors.compactMap(Int.init).filter { slot($0) == nil }
             return (found, missing.map { "no job has Id \($0)" })
         }
         // The newest parents alone (`get --newest N`): read from the end, whatever is stored.
         if selection.isEmpty, let newest {
             var chosen: [JobSlot] = []
-            for id in orderedIds.reversed() where chosen.count < newest {
-                if let slot = slots[id], slot.job.parentId == nil { chosen.append(slot) }
+            for slot in table.newestSlots where slot.job.parentId == nil {
+                guard chosen.count < newest else { break }
+                chosen.append(slot)
             }
             return (chosen.reversed(), [])
         }
@@ -195,7 +202,7 @@ final class RegistryState {
         var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
         // Records are built only for the jobs that will be shown.
         if let newest { chosen = Array(chosen.suffix(max(0, newest))) }
-        return (chosen.compactMap { slots[$0] }, errors)
+        return (chosen.compactMap { slot($0) }, errors)
     }
 
     /// What selection needs of every job, kept until anything changes (reading it from
@@ -204,14 +211,14 @@ final class RegistryState {
         if let cache = candidateCache, cache.generation == generation, cache.withChildren == withChildren {
             return cache.list
         }
-        let list = orderedIds.compactMap { id -> SelectionCandidate? in
-            guard let slot = slots[id] else { return nil }
+        let list = table.allSlots.compactMap { slot -> SelectionCandidate? in
+            let id = slot.job.id
             let isParent = slot.job.parentId == nil
             guard withChildren || isParent else { return nil }
             let state =
                 isParent
                 ? JobState.ofParent(
-                    children: (children[id] ?? []).compactMap { slots[$0]?.job.state },
+                    children: table.kids(of: id).map(\.state),
                     stopRequested: slot.job.stopRequested)
                 : slot.job.state
             return SelectionCandidate(
@@ -239,7 +246,8 @@ extension RegistryState {
             get { registry.table[id] }
             nonmutating set { registry.table[id] = newValue }
         }
-        var keys: Dictionary<Int, JobSlot>.Keys { registry.slots.keys }
+        /// Every job's Id, in order.
+        var ids: [Int] { registry.table.allSlots.map(\.job.id) }
     }
 }
 

@@ -87,6 +87,16 @@ public struct WireEncoder: FieldCoder {
     /// Makes room for `count` more bytes at once (a large message then grows its buffer once).
     public mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 
+    /// Empties the encoder and keeps its buffer, for an encoder used again and again.
+    public mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+
+    /// A copy of the bytes written in a buffer of their size (`bytes` has room to grow).
+    public var exactBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: bytes)
+        }
+    }
+
     /// The bytes written, leaving the encoder empty (so that the caller holds the only copy).
     public mutating func take() -> [UInt8] {
         var taken: [UInt8] = []

@@ -1,3 +1,4 @@
+import CJobSupport
 import Foundation
 import JobCore
 import JobStore
@@ -28,12 +29,15 @@ struct JobTableTests {
         let (parent, kids) = Self.adding(2, to: &table)
         #expect(parent == 11 && kids == [12, 13])
         #expect(table.lastId == 13 && table.orderedIds == [11, 12, 13])
-        #expect(table.children[11] == [12, 13])
+        #expect(table.childIds(of: 11) == [12, 13] && table.childIds(of: 12).isEmpty)
         #expect(table.nextIds(children: 1) == (14, [15]))
 
         var loaded = JobTable(lastId: 20)
         for stored in [Self.job(3), Self.job(4, parent: 3), Self.job(7), Self.job(8, parent: 7)] { loaded.load(stored) }
-        #expect(loaded.orderedIds == [3, 4, 7, 8] && loaded.children == [3: [4], 7: [8]])
+        #expect(loaded.orderedIds == [3, 4, 7, 8] && loaded.childIds(of: 3) == [4] && loaded.childIds(of: 7) == [8])
+        // A job loaded out of order still takes its place.
+        loaded.load(Self.job(5))
+        #expect(loaded.orderedIds == [3, 4, 5, 7, 8] && loaded.childIds(of: 3) == [4] && loaded.slot(5) != nil)
         // The store's counter is past removed jobs' Ids: they are not given again.
         #expect(loaded.nextIds(children: 0).parent == 21)
     }
@@ -55,11 +59,11 @@ struct JobTableTests {
         var table = JobTable(lastId: 0)
         let (first, firstKids) = Self.adding(1, to: &table)
         let (second, _) = Self.adding(1, to: &table)
-        for id in table.orderedIds { table.slots[id]?.encoded = [1] }
+        for slot in table.allSlots { slot.encoded = [1] }
         table[firstKids[0]]?.outputRead = 5
-        #expect(table.slots[firstKids[0]]?.encoded == nil)
-        #expect(table.slots[first]?.encoded == nil)
-        #expect(table.slots[second]?.encoded == [1])
+        #expect(table.slot(firstKids[0])?.encoded == nil)
+        #expect(table.slot(first)?.encoded == nil)
+        #expect(table.slot(second)?.encoded == [1])
     }
 
     @Test("removing a parent takes its children; the order skips them; Ids are not reused")
@@ -75,7 +79,12 @@ struct JobTableTests {
         // A child set to nil leaves its parent's list.
         let (third, thirdKids) = Self.adding(2, to: &table)
         table[thirdKids[0]] = nil
-        #expect(table.children[third] == [thirdKids[1]])
+        #expect(table.childIds(of: third) == [thirdKids[1]])
+        // The next parent's children are not taken for the removed child's parent's.
+        let (fourth, fourthKids) = Self.adding(1, to: &table)
+        table[thirdKids[1]] = nil
+        #expect(table.childIds(of: third).isEmpty && table.childIds(of: fourth) == fourthKids)
+        #expect(table.count == 5)
     }
 
     @Test("many removals: the order is compacted, and stays right")
@@ -86,6 +95,34 @@ struct JobTableTests {
         for parent in parents.prefix(2500) { table.removeParent(parent) }
         #expect(table.orderedIds.count < 6000)
         #expect(table.parentSlots.map(\.job.id) == Array(parents.suffix(500)))
+        #expect(table.count == 1000)
+        for parent in parents.suffix(500) {
+            #expect(table.childIds(of: parent) == [parent + 1] && table[parent + 1]?.parentId == parent)
+        }
+        #expect(table.newestSlots.first { _ in true }?.job.id == parents.last.map { $0 + 1 })
+    }
+
+    @Test("a finished job costs under 330 bytes of the heap in the table (it was about 440)")
+    func memory() {
+        let before = cjob_heap_in_use()
+        var table = JobTable(lastId: 0)
+        let count = 20000
+        let boot = UUID().uuidString.lowercased()
+        for _ in 0..<count {
+            let ids = table.nextIds(children: 1)
+            var parent = Self.job(ids.parent)
+            parent.instanceId = UUID().uuidString.lowercased()
+            var child = Self.job(ids.children[0], parent: ids.parent, state: .completed)
+            child.instanceId = UUID().uuidString.lowercased()
+            child.bootId = boot
+            child.exitStatus = 0
+            child.beginTime = Date()
+            child.endTime = Date()
+            table.add(parent, [child])
+        }
+        let perJob = Double(cjob_heap_in_use() - before) / Double(2 * count)
+        #expect(perJob < 330, "\(perJob) bytes a job")
+        #expect(table.count == 2 * count)
     }
 
     @Test(

@@ -18,6 +18,10 @@ int cjob_epoll_create(void);
 /* glibc's malloc for a long-lived process that now and then builds a large reply: buffers of a
    megabyte and more are mapped (and given back when freed), at most 4 arenas. */
 void cjob_tune_malloc(void);
+/* Gives the pages of freed memory back to the system (malloc_trim). */
+void cjob_release_free_memory(void);
+/* Bytes of the heap in use (mallinfo2), for the tests of the agent's memory. */
+size_t cjob_heap_in_use(void);
 int cjob_epoll_add(int epfd, int fd, uint64_t data);
 int cjob_epoll_del(int epfd, int fd);
 /// Waits for events; fills `out` with the data of up to `max` ready descriptors.

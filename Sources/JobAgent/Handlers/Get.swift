@@ -20,9 +20,9 @@ extension RegistryState {
             if options.includeChildren {
                 var seen = Set(chosen.map(\.job.id))
                 for parent in parents where parent.job.parentId == nil {
-                    for id in children[parent.job.id] ?? [] where !seen.contains(id) {
-                        seen.insert(id)
-                        if let slot = slots[id] { chosen.append(slot) }
+                    for kid in table.kidSlots(of: parent.job.id) where !seen.contains(kid.job.id) {
+                        seen.insert(kid.job.id)
+                        chosen.append(kid)
                     }
                 }
                 chosen.sort { $0.job.id < $1.job.id }

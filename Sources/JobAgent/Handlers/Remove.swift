@@ -30,7 +30,7 @@ extension RegistryState {
                 stopLocked(ids: [current.id], grace: grace)
                 current = jobs[current.id].map(record) ?? current
             }
-            let kids = children[current.id] ?? []
+            let kids = childIds(of: current.id)
             do {
                 try database.delete(ids: [current.id])
             } catch {

@@ -191,7 +191,7 @@ extension RegistryState {
     /// stored Running before it is launched, as `start` does. Lock held.
     func startQueued(parentId: Int) {
         guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested else { return }
-        let kids = (children[parentId] ?? []).compactMap { jobs[$0] }
+        let kids = table.kids(of: parentId)
         let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
         var chosen: [StoredJob] = []
         for var job in kids where job.state == .notStarted && running + chosen.count < parent.throttleLimit {
@@ -215,7 +215,7 @@ extension RegistryState {
             changed.append(job)
         }
         persist(changed)
-        if !(children[parentId] ?? []).contains(where: { jobs[$0]?.state == .notStarted }) {
+        if !table.kids(of: parentId).contains(where: { $0.state == .notStarted }) {
             queuedUmask[parentId] = nil
         }
     }

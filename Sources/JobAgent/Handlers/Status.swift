@@ -22,6 +22,6 @@ extension RegistryState {
 
     /// Whether any remote child is still running (its session may use a shared connection).
     func hasRunningRemoteJobs() -> Bool {
-        slots.values.contains { !$0.job.state.isFinished && $0.job.isRemote }
+        table.allSlots.contains { !$0.job.state.isFinished && $0.job.isRemote }
     }
 }

@@ -22,7 +22,7 @@ extension RegistryState {
         for id in ids {
             guard var job = jobs[id] else { continue }
             if job.parentId == nil {
-                let kids = children[id] ?? []
+                let kids = childIds(of: id)
                 if kids.contains(where: { !(jobs[$0]?.state.isFinished ?? true) }) {
                     job.stopRequested = true
                     jobs[id] = job
