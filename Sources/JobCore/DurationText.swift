@@ -1,0 +1,48 @@
+import Foundation
+
+/// Durations as people type them on a command line (`90s`, `15m`, `2h`, `1h30m`, or plain
+/// seconds such as `90` or `0.5`) and as the agent writes them in a Reason (`15m`, `1h30m`).
+public enum DurationText {
+    /// The seconds a text says; nil when it is not a duration or not above zero.
+    public static func seconds(_ text: String) -> Double? {
+        if let plain = Double(text), plain.isFinite { return plain > 0 ? plain : nil }
+        var total = 0.0
+        var number = ""
+        var units = Set<Character>()
+        for character in text {
+            if character.isASCII && (character.isNumber || character == ".") {
+                number.append(character)
+                continue
+            }
+            let unit: Double
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86400
+            default: return nil
+            }
+            guard let value = Double(number), value.isFinite, units.insert(character).inserted else { return nil }
+            total += value * unit
+            number = ""
+        }
+        guard number.isEmpty, total > 0, total.isFinite else { return nil }
+        return total
+    }
+
+    /// A duration written back: whole days, hours, minutes and seconds, largest first
+    /// (`15m`, `1h30m`, `90.5s` below a minute with a fraction).
+    public static func text(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds > 0 else { return "0s" }
+        if seconds < 60 && seconds != seconds.rounded() {
+            return String(format: "%gs", seconds)
+        }
+        var left = Int(seconds.rounded())
+        var text = ""
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where left >= size {
+            text += "\(left / size)\(unit)"
+            left %= size
+        }
+        return text.isEmpty ? "0s" : text
+    }
+}
