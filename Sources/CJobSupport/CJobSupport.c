@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <sys/eventfd.h>
 #include <spawn.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -83,6 +84,19 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {
 
 
 int cjob_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int cjob_eventfd_create(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void cjob_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t written = write(fd, &one, sizeof one);
+    (void)written;
+}
+
+void cjob_eventfd_drain(int fd) {
+    uint64_t count;
+    while (read(fd, &count, sizeof count) > 0) {}
+}
 
 void cjob_tune_malloc(void) {
     mallopt(M_MMAP_THRESHOLD, 1 << 20);

@@ -21,6 +21,8 @@ extension RegistryState {
         case childSignals = 0
         case monitor = 1
         case orphan = 2
+        /// The queue's wake-up came sooner (`wakeFD`).
+        case wake = 3
     }
 
     private func tag(_ id: Int, _ what: Watched) -> UInt64 { UInt64(id) << 2 | what.rawValue }
@@ -121,6 +123,7 @@ extension RegistryState {
     func watchChildSignals() -> Int32 {
         let childSignals = cjob_signalfd_child()
         if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, tag(0, .childSignals)) }
+        if wakeFD >= 0 { _ = cjob_epoll_add(epoll, wakeFD, tag(0, .wake)) }
         return childSignals
     }
 
@@ -138,6 +141,7 @@ extension RegistryState {
             case .childSignals: OwnChildren.reap(signals: childSignals)
             case .monitor: readMonitor(id)
             case .orphan: orphanEnded(id)
+            case .wake: cjob_eventfd_drain(wakeFD)
             case nil: break
             }
         }
@@ -272,6 +276,7 @@ extension RegistryState {
         awaitGreetings(found)
         releaseStrayMonitors()
         removeStrayFiles()
+        restoreQueue()
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end

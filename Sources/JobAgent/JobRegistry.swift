@@ -117,13 +117,18 @@ final class JobRegistry: Sendable {
 
     /// Runs for the agent's lifetime: waits on epoll outside the lock, then hands what came
     /// (ends from monitors, killed monitors, orphaned jobs that ended, the agent's children)
-    /// to the state under it; retries what waits to be stored every second.
+    /// to the state under it; retries what waits to be stored every second; wakes when the
+    /// queue has something due, and stops the children whose timeout came, each on a thread
+    /// of its own (a stop waits for the ends this loop reads).
     func watchEnds() {
         let (epoll, childSignals) = withState { ($0.epoll, $0.watchChildSignals()) }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let retrying = withState { $0.isRetrying }
-            let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), retrying ? 1000 : -1)
+            let (retrying, timeout) = withState { state in
+                let retrying = state.isRetrying
+                return (retrying, state.watchTimeout(limit: retrying ? 1000 : -1))
+            }
+            let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), timeout)
             if count < 0 {
                 let error = errno
                 if error == EINTR { continue }
@@ -131,7 +136,14 @@ final class JobRegistry: Sendable {
                 return
             }
             let tags = Array(ready[..<Int(count)])
-            withState { $0.handleWatched(tags[...], retrying: retrying, childSignals: childSignals) }
+            let due = withState { state in
+                state.handleWatched(tags[...], retrying: retrying, childSignals: childSignals)
+                state.queueTick()
+                return state.takeTimeouts()
+            }
+            for id in due {
+                Thread { [self] in withState { $0.stopTimedOut(id) } }.start()
+            }
         }
     }
 }

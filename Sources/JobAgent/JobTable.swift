@@ -213,6 +213,7 @@ final class JobSlot {
 ///
 ///     NotStarted --begin--> Running --launched--> Running, with its pid
 ///     Running --launchFailed--> Failed
+///     NotStarted --neverStarted--> Failed (what it waited for in the queue failed or is gone)
 ///     Running --unbegin--> NotStarted (its begin could not be stored: it was not launched)
 ///     NotStarted --requestStop--> Stopped ("stopped before it started")
 ///     Running --requestStop--> Stopping
@@ -241,6 +242,13 @@ extension StoredJob {
 
     /// Its launch failed, and why.
     mutating func launchFailed(_ why: String, at time: Date = Date()) {
+        state = .failed
+        reason = why
+        endTime = time
+    }
+
+    /// It waited in the queue for a job that failed or is gone: it never starts.
+    mutating func neverStarted(_ why: String, at time: Date = Date()) {
         state = .failed
         reason = why
         endTime = time

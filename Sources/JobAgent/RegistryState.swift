@@ -50,6 +50,15 @@ final class RegistryState {
     var generation: UInt64 = 0
     /// Writes each record that `encodedRecord` keeps.
     var recordEncoder = WireEncoder()
+    /// The queue, and what it has yet to hear (see `Handlers/Queue.swift`).
+    var scheduler = Scheduler()
+    var queueEvents: [Scheduler.Event] = []
+    var runningQueue = false
+    /// Children whose timeout came, for the watcher to stop.
+    var timeoutsDue: [Int] = []
+    /// When the watcher of ends planned to wake for the queue, and how to wake it sooner.
+    var plannedWake: Date?
+    let wakeFD: Int32
     /// The last Id handed out; the store's counter follows it in the same transaction.
     var lastId: Int { table.lastId }
 
@@ -65,6 +74,7 @@ final class RegistryState {
         self.log = log
         self.bootId = ProcFS.bootId()
         self.epoll = cjob_epoll_create()
+        self.wakeFD = cjob_eventfd_create()
         var table = JobTable(lastId: try database.lastId())
         // One at a time, straight into the slots: never all of them twice in memory.
         try database.loadEach { table.load($0) }
@@ -86,6 +96,10 @@ final class RegistryState {
             let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
         {
             job.reason = diagnosis
+        }
+        if job.timedOut {
+            job.state = .failed
+            job.reason = Self.timeoutReason(job)
         }
         refreshSizes(&job)
         // A job that failed while the disk of its output was full most likely failed of that.
@@ -114,6 +128,7 @@ final class RegistryState {
         }
         generation &+= 1
         monitor.broadcast()
+        noticeQueue(changed)
         return stored
     }
 
@@ -129,9 +144,11 @@ final class RegistryState {
     func encodedRecord(slot: JobSlot) -> [UInt8] {
         if let cached = slot.encoded { return cached }
         recordEncoder.clear()
-        record(slot.job).encode(into: &recordEncoder)
+        let made = record(slot.job)
+        made.encode(into: &recordEncoder)
         let bytes = recordEncoder.exactBytes
-        slot.encoded = bytes
+        // A waiting job's Reason changes as others start: its record is made each time.
+        if made.state != .notStarted { slot.encoded = bytes }
         return bytes
     }
 
@@ -139,14 +156,17 @@ final class RegistryState {
     func record(_ job: StoredJob) -> JobRecord {
         if job.parentId != nil {
             let finished = job.state.isFinished
-            return JobRecord(
-                id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
-                type: "", state: job.state,
-                hasMoreData: !finished || job.outputRead < job.outputSize || job.errorRead < job.errorSize,
-                location: job.location, command: job.command, workingDirectory: job.workingDirectory,
-                reason: job.reason, exitStatus: job.exitStatus, signal: job.signal,
-                pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
-                computer: job.computer)
+            // A child waiting in the queue says what for.
+            let waiting = job.state == .notStarted ? scheduler.reason(for: job.id, now: Date()) : nil
+            return withQueue(
+                JobRecord(
+                    id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
+                    type: "", state: job.state,
+                    hasMoreData: !finished || job.outputRead < job.outputSize || job.errorRead < job.errorSize,
+                    location: job.location, command: job.command, workingDirectory: job.workingDirectory,
+                    reason: waiting ?? job.reason, exitStatus: job.exitStatus, signal: job.signal,
+                    pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
+                    computer: job.computer), of: job)
         }
         let kids = table.kidSlots(of: job.id).map { record($0.job) }
         let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
@@ -156,13 +176,28 @@ final class RegistryState {
             failures.isEmpty
             ? (state == .stopped ? stopped.joined(separator: "; ") : nil)
             : failures.joined(separator: "; ")
-        return JobRecord(
-            id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
-            type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
-            location: kids.map(\.location).joined(separator: ","), command: job.command,
-            workingDirectory: job.workingDirectory, reason: reason?.isEmpty == true ? nil : reason,
-            beginTime: kids.compactMap(\.beginTime).min(),
-            endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer)
+        // A parent whose children all wait says what the first waits for.
+        let waiting = state == .notStarted ? kids.lazy.compactMap(\.reason).first : nil
+        return withQueue(
+            JobRecord(
+                id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
+                type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
+                location: kids.map(\.location).joined(separator: ","), command: job.command,
+                workingDirectory: job.workingDirectory, reason: waiting ?? (reason?.isEmpty == true ? nil : reason),
+                beginTime: kids.compactMap(\.beginTime).min(),
+                endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer),
+            of: job)
+    }
+
+    /// A record with the job's queue fields.
+    private func withQueue(_ record: JobRecord, of job: StoredJob) -> JobRecord {
+        var record = record
+        record.group = job.queueGroup
+        record.timeout = job.timeout
+        record.after = job.after
+        record.afterAny = job.afterAny
+        record.startAt = job.notBefore
+        return record
     }
 
     /// The selected jobs' records, building records only for them. Lock held.

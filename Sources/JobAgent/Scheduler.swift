@@ -5,16 +5,26 @@ import JobCore
 struct QueueSpec: Equatable, Sendable {
     /// The group whose limit and pause apply.
     var group = Scheduler.defaultGroup
-    /// Jobs (Ids) that must have ended first: Completed, or with `afterAny` in any way.
+    /// Jobs (Ids) that must have ended Completed first (`--after`).
     var after: [Int] = []
-    var afterAny = false
+    /// Jobs that must have ended first, in any way (`--after-any`).
+    var afterAny: [Int] = []
     /// Not before this time (`--at`, `--delay`).
     var notBefore: Date?
     /// Seconds a child may run before it is stopped (`--timeout`).
     var timeout: Double?
+    /// The children of one `invoke` with a throttle limit: at most `parentLimit` of the
+    /// parent's children run at once (0: no limit).
+    var parent: Int?
+    var parentLimit = 0
 
     /// Whether the queue has anything to decide for such a child before it starts.
-    var holdsStart: Bool { group != Scheduler.defaultGroup || !after.isEmpty || notBefore != nil }
+    var holdsStart: Bool {
+        group != Scheduler.defaultGroup || !after.isEmpty || !afterAny.isEmpty || notBefore != nil
+    }
+
+    /// Every job it waits for.
+    var dependencies: [Int] { after + afterAny }
 }
 
 /// Where a job that others wait for stands.
@@ -45,7 +55,7 @@ struct Scheduler {
         case waiting(Int, QueueSpec, dependencies: [Int: DependencyState])
         /// A child runs (launched, or found running by a new agent) since `since`, with what
         /// of its run was spent suspended (so that its deadline stays where it was).
-        case running(Int, group: String, timeout: Double?, since: Date, suspendedFor: Double = 0)
+        case running(Int, group: String, parent: Int? = nil, timeout: Double?, since: Date, suspendedFor: Double = 0)
         /// A child ended, or is gone: its place in its group is free.
         case ended(Int)
         /// A job that others wait for ended, or was removed.
@@ -74,6 +84,7 @@ struct Scheduler {
 
     private struct Runner {
         var group: String
+        var parent: Int?
         var timeout: Double?
         /// When its time is up; nil without a timeout, or while suspended.
         var deadline: Date?
@@ -86,6 +97,9 @@ struct Scheduler {
     private var runners: [Int: Runner] = [:]
     private var dependencies: [Int: DependencyState] = [:]
     private(set) var groups: [String: Group] = [:]
+
+    /// Whether any child waits or runs under the queue (else no event can change anything).
+    var isBusy: Bool { !waiters.isEmpty || !runners.isEmpty }
 
     /// A group's settings (a group never set has no limit and is not paused).
     func group(_ name: String) -> Group { groups[name] ?? Group() }
@@ -105,7 +119,7 @@ struct Scheduler {
     }
 
     /// Whether any child waits for this job.
-    func isDependency(_ id: Int) -> Bool { waiters.values.contains { $0.spec.after.contains(id) } }
+    func isDependency(_ id: Int) -> Bool { waiters.values.contains { $0.spec.dependencies.contains(id) } }
 
     /// Takes one event at `now` and returns what to do, in Id order.
     mutating func handle(_ event: Event, now: Date) -> [Action] {
@@ -115,15 +129,17 @@ struct Scheduler {
             for (job, state) in known where dependencies[job] == nil || state != .unfinished {
                 dependencies[job] = state
             }
-        case .running(let id, let group, let timeout, let since, let suspendedFor):
+        case .running(let id, let group, let parent, let timeout, let since, let suspendedFor):
             waiters[id] = nil
             runners[id] = Runner(
-                group: group, timeout: timeout,
+                group: group, parent: parent, timeout: timeout,
                 deadline: timeout.map { since.addingTimeInterval($0 + suspendedFor) })
         case .ended(let id):
             waiters[id] = nil
             runners[id] = nil
         case .dependency(let id, let state):
+            // An end already seen stands: removing a job that ended does not undo its end.
+            if state == .removed, case .ended = dependencies[id] { break }
             dependencies[id] = state
         case .suspended(let id):
             if var runner = runners[id], let deadline = runner.deadline {
@@ -159,11 +175,19 @@ struct Scheduler {
     func reason(for id: Int, now: Date) -> String? {
         guard let waiter = waiters[id] else { return nil }
         let spec = waiter.spec
-        let pending = spec.after.filter { (dependencies[$0] ?? .unfinished) == .unfinished }
-        if !pending.isEmpty { return "waiting for " + pending.map(String.init).joined(separator: ", ") }
+        let pending = spec.dependencies.filter { (dependencies[$0] ?? .unfinished) == .unfinished }
+        if !pending.isEmpty {
+            return "waiting for " + pending.sorted().map(String.init).joined(separator: ", ")
+        }
         if let notBefore = spec.notBefore, notBefore > now { return "starts at " + Self.clock(notBefore, now: now) }
         let settings = group(spec.group)
         if settings.paused { return "queued in group \(spec.group), which is paused" }
+        if let parent = spec.parent, spec.parentLimit > 0,
+            runners.values.filter({ $0.parent == parent }).count >= spec.parentLimit,
+            settings.limit <= 0 || runningCount(in: spec.group) < settings.limit
+        {
+            return "waiting for a place among the \(spec.parentLimit) of job \(parent) that may run at once"
+        }
         let ahead = waiters.filter { $0.key < id && $0.value.spec.group == spec.group && isReady($0.value, now: now) }
         return "queued in group \(spec.group), \(ahead.count) ahead"
     }
@@ -181,7 +205,7 @@ struct Scheduler {
     /// Whether a waiter's dependencies and start time let it start (its group aside).
     private func isReady(_ waiter: Waiter, now: Date) -> Bool {
         if let notBefore = waiter.spec.notBefore, notBefore > now { return false }
-        return waiter.spec.after.allSatisfy { dependencies[$0] != nil && dependencies[$0] != .unfinished }
+        return waiter.spec.dependencies.allSatisfy { dependencies[$0] != nil && dependencies[$0] != .unfinished }
     }
 
     /// The actions due at `now`: timeouts first, then waiters that can never start, then
@@ -197,7 +221,11 @@ struct Scheduler {
             actions.append(.timeOut(id, reason: "timed out after \(DurationText.text(timeout))"))
         }
         var running: [String: Int] = [:]
-        for runner in runners.values { running[runner.group, default: 0] += 1 }
+        var runningOfParent: [Int: Int] = [:]
+        for runner in runners.values {
+            running[runner.group, default: 0] += 1
+            if let parent = runner.parent { runningOfParent[parent, default: 0] += 1 }
+        }
         for id in waiters.keys.sorted() {
             guard let waiter = waiters[id] else { continue }
             if let reason = failure(of: waiter.spec) {
@@ -209,9 +237,16 @@ struct Scheduler {
             let settings = group(waiter.spec.group)
             let count = running[waiter.spec.group, default: 0]
             guard !settings.paused, settings.limit <= 0 || count < settings.limit else { continue }
+            if let parent = waiter.spec.parent, waiter.spec.parentLimit > 0,
+                runningOfParent[parent, default: 0] >= waiter.spec.parentLimit
+            {
+                continue
+            }
             waiters[id] = nil
             running[waiter.spec.group] = count + 1
-            runners[id] = Runner(group: waiter.spec.group, timeout: waiter.spec.timeout, deadline: nil)
+            if let parent = waiter.spec.parent { runningOfParent[parent, default: 0] += 1 }
+            runners[id] = Runner(
+                group: waiter.spec.group, parent: waiter.spec.parent, timeout: waiter.spec.timeout, deadline: nil)
             actions.append(.start(id))
         }
         return actions
@@ -220,12 +255,12 @@ struct Scheduler {
     /// Why a waiter can never start, when one of its dependencies ended otherwise than it
     /// needs or is gone.
     private func failure(of spec: QueueSpec) -> String? {
-        for job in spec.after {
+        for job in spec.dependencies.sorted() {
             switch dependencies[job] ?? .unfinished {
             case .unfinished: continue
             case .removed: return "job \(job), which it waited for, was removed"
             case .ended(let state):
-                if !spec.afterAny && state != .completed {
+                if state != .completed && !spec.afterAny.contains(job) {
                     return "job \(job), which it waited for, ended \(state.rawValue)"
                 }
             }

@@ -43,23 +43,24 @@ extension JobClient {
 
     public func start(
         _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
-        shell: String = "/bin/sh", input: Int32? = nil
+        shell: String = "/bin/sh", input: Int32? = nil, queue: JobQueueOptions = JobQueueOptions()
     ) async throws(JobError) -> JobRecord {
         try await Self.offload { () throws(JobError) in
             try self.start(
                 command, name: name, workingDirectory: workingDirectory, environment: environment, shell: shell,
-                input: input)
+                input: input, queue: queue)
         }
     }
 
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
-        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
+        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
+        queue: JobQueueOptions = JobQueueOptions()
     ) async throws(JobError) -> JobRecord {
         try await Self.offload { () throws(JobError) in
             try self.invoke(
                 command, on: computers, name: name, throttleLimit: throttleLimit, sshOptions: sshOptions,
-                remoteEnvironment: remoteEnvironment, environment: environment)
+                remoteEnvironment: remoteEnvironment, environment: environment, queue: queue)
         }
     }
 

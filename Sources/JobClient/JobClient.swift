@@ -283,12 +283,13 @@ public final class JobClient: Sendable {
     /// store before this returns. `input` is a descriptor the job reads as its stdin.
     public func start(
         _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
-        shell: String = "/bin/sh", input: Int32? = nil
+        shell: String = "/bin/sh", input: Int32? = nil, queue: JobQueueOptions = JobQueueOptions()
     ) throws(JobError) -> JobRecord {
-        let request = StartRequest(
+        var request = StartRequest(
             command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
             umask: Self.currentUmask())
+        queue.apply(to: &request)
         return try send(request, fds: input.map { [$0] } ?? []).job
     }
 
@@ -296,7 +297,8 @@ public final class JobClient: Sendable {
     /// order given); returns the parent at once. `localhost` runs here without SSH.
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
-        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil
+        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
+        queue: JobQueueOptions = JobQueueOptions()
     ) throws(JobError) -> JobRecord {
         var request = StartRequest(
             command: command, name: name, workingDirectory: JobHome.currentDirectory(),
@@ -305,6 +307,7 @@ public final class JobClient: Sendable {
         request.throttleLimit = throttleLimit
         request.sshOptions = sshOptions
         request.remoteEnvironment = remoteEnvironment
+        queue.apply(to: &request)
         return try send(request).job
     }
 

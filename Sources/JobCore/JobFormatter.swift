@@ -151,6 +151,13 @@ public enum JobFormatter {
                 ("ParentId", job.parentId.map(String.init) ?? ""),
                 ("ChildJobs", "{\(childNames)}"),
             ]
+            fields += [
+                ("Group", job.group ?? "default"),
+                ("Timeout", job.timeout.map(DurationText.text) ?? ""),
+                ("After", job.after.map(String.init).joined(separator: ", ")),
+                ("AfterAny", job.afterAny.map(String.init).joined(separator: ", ")),
+                ("StartAt", job.startAt.map(Timestamp.format) ?? ""),
+            ]
             if let computer = job.computer { fields.append(("Computer", computer)) }
             let width = fields.map(\.0.count).max() ?? 0
             return fields.map { key, value in
@@ -195,7 +202,12 @@ public enum JobFormatter {
             pair("signal", JSONText.optional(job.signal))
             pair("pid", JSONText.optional(job.pid))
             pair("beginTime", JSONText.optional(job.beginTime.map(Timestamp.format)))
-            pair("endTime", JSONText.optional(job.endTime.map(Timestamp.format)), last: job.computer == nil)
+            pair("endTime", JSONText.optional(job.endTime.map(Timestamp.format)))
+            pair("group", JSONText.string(job.group ?? "default"))
+            pair("timeout", job.timeout.map { String(format: "%g", $0) } ?? "null")
+            pair("after", "[" + job.after.map(String.init).joined(separator: ", ") + "]")
+            pair("afterAny", "[" + job.afterAny.map(String.init).joined(separator: ", ") + "]")
+            pair("startAt", JSONText.optional(job.startAt.map(Timestamp.format)), last: job.computer == nil)
             if let computer = job.computer { pair("computer", JSONText.string(computer), last: true) }
             out.append(contentsOf: (index == jobs.count - 1 ? "  }\n" : "  },\n").utf8)
         }

@@ -26,6 +26,13 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var endTime: Date?
     /// Set on rows that came from another computer's agent.
     public var computer: String?
+    /// The queue: the group (nil: `default`), the seconds it may run, the jobs it waits for
+    /// (to end Completed, or to end in any way), and when it may start at the earliest.
+    public var group: String?
+    public var timeout: Double?
+    public var after: [Int] = []
+    public var afterAny: [Int] = []
+    public var startAt: Date?
 
     public init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,

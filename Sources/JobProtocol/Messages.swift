@@ -55,6 +55,13 @@ public struct StartRequest: AgentRequest {
     /// For `start --session` and `invoke --session`: the sessions to run in (Ids or names), one
     /// child each, in order.
     public var sessions: [String] = []
+    /// The queue (all optional): seconds it may run, jobs it waits for (ended Completed, or
+    /// ended in any way), when it may start at the earliest, and its group.
+    public var timeout: Double?
+    public var after: [Int] = []
+    public var afterAny: [Int] = []
+    public var notBefore: Date?
+    public var group: String?
 
     public init() {}
 
@@ -85,6 +92,11 @@ public struct StartRequest: AgentRequest {
         try coder.array(10, &sshOptions)
         try coder.array(11, &remoteEnvironment)
         try coder.array(12, &sessions)
+        try coder.optional(13, &timeout)
+        try coder.array(14, &after)
+        try coder.array(15, &afterAny)
+        try coder.optional(16, &notBefore)
+        try coder.optional(17, &group)
     }
 }
 
@@ -211,6 +223,8 @@ public struct StreamGrant: TaggedMessage {
     public var reason: String?
     public var exitStatus: Int?
     public var signal: Int?
+    /// Whether its timeout stopped it (`receive --wait` then exits 124, as timeout(1) does).
+    public var timedOut: Bool?
 
     public init() {}
 
@@ -247,6 +261,7 @@ public struct StreamGrant: TaggedMessage {
         try coder.optional(12, &reason)
         try coder.optional(13, &exitStatus)
         try coder.optional(14, &signal)
+        try coder.optional(15, &timedOut)
     }
 }
 
@@ -562,6 +577,11 @@ extension JobRecord: TaggedMessage {
         try coder.optional(16, &beginTime)
         try coder.optional(17, &endTime)
         try coder.optional(18, &computer)
+        try coder.optional(19, &group)
+        try coder.optional(20, &timeout)
+        try coder.array(21, &after)
+        try coder.array(22, &afterAny)
+        try coder.optional(23, &startAt)
     }
 }
 

@@ -148,6 +148,23 @@ public final class JobDatabase: Sendable {
         migrator.registerMigration("v4: job start times") { db in
             try db.execute(sql: "ALTER TABLE job ADD COLUMN pidStart INTEGER")
         }
+        migrator.registerMigration("v5: the queue") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN queueGroup TEXT;
+                    ALTER TABLE job ADD COLUMN after TEXT;
+                    ALTER TABLE job ADD COLUMN afterAny TEXT;
+                    ALTER TABLE job ADD COLUMN notBefore REAL;
+                    ALTER TABLE job ADD COLUMN timeout REAL;
+                    ALTER TABLE job ADD COLUMN timedOut INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN umask INTEGER;
+                    CREATE TABLE queueGroup (
+                        name TEXT PRIMARY KEY,
+                        maxRunning INTEGER NOT NULL DEFAULT 0,
+                        paused INTEGER NOT NULL DEFAULT 0
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -183,7 +200,8 @@ public final class JobDatabase: Sendable {
     static let loadedColumns = """
         id, parentId, instanceId, name, type, location, computer, command, workingDirectory, shell, state,
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
-        outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart
+        outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
+        queueGroup, after, afterAny, notBefore, timeout, timedOut, umask
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -250,14 +268,16 @@ public final class JobDatabase: Sendable {
                     sql: """
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
-                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ? WHERE id = ?
+                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
+                        after = ?, afterAny = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
                         job.state.rawValue, job.stopRequested, job.reason, job.exitStatus, job.signal, job.pid,
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
-                        job.errorSize, job.pidStart, job.id,
+                        job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
+                        job.id,
                     ])
             }
         }
@@ -269,6 +289,41 @@ public final class JobDatabase: Sendable {
         try write { db in
             for id in ids {
                 try db.execute(sql: "DELETE FROM job WHERE id = ? OR parentId = ?", arguments: [id, id])
+            }
+        }
+    }
+
+    /// One queue group's settings as stored.
+    public struct GroupRow: Equatable, Sendable {
+        public var name: String
+        public var maxRunning: Int
+        public var paused: Bool
+        public init(name: String, maxRunning: Int, paused: Bool) {
+            self.name = name
+            self.maxRunning = maxRunning
+            self.paused = paused
+        }
+    }
+
+    /// The queue groups that have settings, by name.
+    public func groups() throws -> [GroupRow] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, maxRunning, paused FROM queueGroup ORDER BY name").map {
+                GroupRow(name: $0["name"], maxRunning: $0["maxRunning"], paused: $0["paused"])
+            }
+        }
+    }
+
+    /// Stores a group's settings, or forgets them (`nil`: no limit, not paused, as a group
+    /// never set).
+    public func setGroup(_ name: String, _ row: GroupRow?) throws {
+        try write { db in
+            if let row {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO queueGroup (name, maxRunning, paused) VALUES (?, ?, ?)",
+                    arguments: [name, row.maxRunning, row.paused])
+            } else {
+                try db.execute(sql: "DELETE FROM queueGroup WHERE name = ?", arguments: [name])
             }
         }
     }
@@ -287,6 +342,11 @@ public final class JobDatabase: Sendable {
             String(decoding: $0, as: UTF8.self)
         }
     }
+
+    /// Job Ids as a column keeps them: `12,14`, or NULL for none.
+    static func idList(_ ids: [Int]) -> String? { ids.isEmpty ? nil : ids.map(String.init).joined(separator: ",") }
+
+    static func ids(_ text: String?) -> [Int] { text?.split(separator: ",").compactMap { Int($0) } ?? [] }
 
     /// `KEY=VALUE` entries, each ended by a NUL byte (which no entry can hold).
     static func encode(_ environment: [String]) -> Data {
@@ -309,8 +369,10 @@ public final class JobDatabase: Sendable {
                 INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
-                throttleLimit, sshOptions, remoteEnvironment, session, pidStart)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
+                notBefore, timeout, timedOut, umask)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -319,7 +381,9 @@ public final class JobDatabase: Sendable {
                 job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
                 job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
-                Self.encode(job.remoteEnvironment), job.session, job.pidStart,
+                Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
+                Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
+                job.timedOut, job.umask,
             ])
     }
 
@@ -347,6 +411,13 @@ public final class JobDatabase: Sendable {
         job.sshOptions = decode(row["sshOptions"])
         job.remoteEnvironment = decode(row["remoteEnvironment"])
         job.session = row["session"]
+        job.queueGroup = row["queueGroup"]
+        job.after = ids(row["after"])
+        job.afterAny = ids(row["afterAny"])
+        job.notBefore = (row["notBefore"] as Double?).map(Date.init(timeIntervalSince1970:))
+        job.timeout = row["timeout"]
+        job.timedOut = row["timedOut"]
+        job.umask = row["umask"]
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {
             job.placement =

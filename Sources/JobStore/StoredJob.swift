@@ -83,6 +83,42 @@ public struct StoredJob: Sendable, Equatable {
         set { update { $0.remoteEnvironment = newValue } }
     }
 
+    /// The queue's group (`--group`); nil: the default group.
+    public var queueGroup: String? {
+        get { extras?.fields.queueGroup }
+        set { update { $0.queueGroup = newValue } }
+    }
+    /// Jobs that must end Completed before this one starts (`--after`).
+    public var after: [Int] {
+        get { extras?.fields.after ?? [] }
+        set { update { $0.after = newValue } }
+    }
+    /// Jobs that must end, in any way, before this one starts (`--after-any`).
+    public var afterAny: [Int] {
+        get { extras?.fields.afterAny ?? [] }
+        set { update { $0.afterAny = newValue } }
+    }
+    /// Not started before this time (`--at`, `--delay`).
+    public var notBefore: Date? {
+        get { extras?.fields.notBefore }
+        set { update { $0.notBefore = newValue } }
+    }
+    /// Seconds it may run before it is stopped (`--timeout`).
+    public var timeout: Double? {
+        get { extras?.fields.timeout }
+        set { update { $0.timeout = newValue } }
+    }
+    /// Whether its timeout stopped it (it then ends Failed, "timed out after ...").
+    public var timedOut: Bool {
+        get { extras?.fields.timedOut ?? false }
+        set { update { $0.timedOut = newValue } }
+    }
+    /// The file mode creation mask of a job started later than it was made (by the queue).
+    public var umask: Int? {
+        get { extras?.fields.umask }
+        set { update { $0.umask = newValue } }
+    }
+
     /// The shell a job runs under unless it says otherwise.
     public static let defaultShell = "/bin/sh"
 
@@ -194,6 +230,13 @@ private struct ExtraFields: Equatable, Sendable {
     var throttleLimit = 0
     var sshOptions: [String] = []
     var remoteEnvironment: [String] = []
+    var queueGroup: String?
+    var after: [Int] = []
+    var afterAny: [Int] = []
+    var notBefore: Date?
+    var timeout: Double?
+    var timedOut = false
+    var umask: Int?
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with

@@ -11,7 +11,7 @@ struct SchedulerTests {
     static func at(_ seconds: Double) -> Date { zero.addingTimeInterval(seconds) }
 
     static func spec(
-        group: String = Scheduler.defaultGroup, after: [Int] = [], afterAny: Bool = false, notBefore: Double? = nil,
+        group: String = Scheduler.defaultGroup, after: [Int] = [], afterAny: [Int] = [], notBefore: Double? = nil,
         timeout: Double? = nil
     ) -> QueueSpec {
         QueueSpec(group: group, after: after, afterAny: afterAny, notBefore: notBefore.map(at), timeout: timeout)
@@ -67,7 +67,7 @@ struct SchedulerTests {
         ])
     func dependencies(end: DependencyState, afterAny: Bool, expected: Scheduler.Action) {
         var queue = Scheduler()
-        let spec = Self.spec(after: [1], afterAny: afterAny)
+        let spec = afterAny ? Self.spec(afterAny: [1]) : Self.spec(after: [1])
         #expect(queue.handle(.waiting(4, spec, dependencies: [1: .unfinished]), now: Self.at(0)).isEmpty)
         #expect(queue.isDependency(1) && !queue.isDependency(4))
         #expect(queue.reason(for: 4, now: Self.at(0)) == "waiting for 1")
@@ -95,6 +95,10 @@ struct SchedulerTests {
             queue.handle(.dependency(7, .removed), now: Self.at(5)) == [
                 .fail(10, reason: "job 7, which it waited for, was removed")
             ])
+        // Both kinds at once: the one that must complete decides, the other may end any way.
+        _ = queue.handle(
+            .waiting(12, Self.spec(after: [3], afterAny: [9]), dependencies: [9: .unfinished]), now: Self.at(6))
+        #expect(queue.handle(.dependency(9, .ended(.failed)), now: Self.at(7)) == [.start(12)])
     }
 
     @Test("a start time: it waits until then, one in the past starts at once; the next wake is the earliest")
@@ -167,5 +171,39 @@ struct SchedulerTests {
         _ = queue.handle(.running(2, group: "default", timeout: 5, since: Self.at(1)), now: Self.at(1))
         #expect(queue.nextWake() == Self.at(6))
         #expect(queue.handle(.tick, now: Self.at(6)) == [.timeOut(2, reason: "timed out after 5s")])
+    }
+
+    @Test("an invoke's throttle limit and its group's limit both hold")
+    func parentLimit() {
+        var queue = Scheduler()
+        _ = queue.handle(.groupSet("g", .init(limit: 3)), now: Self.at(0))
+        var spec = Self.spec(group: "g")
+        spec.parent = 1
+        spec.parentLimit = 2
+        var started: [Scheduler.Action] = []
+        for id in 2...5 { started += queue.handle(.waiting(id, spec, dependencies: [:]), now: Self.at(0)) }
+        #expect(started == [.start(2), .start(3)])
+        #expect(
+            queue.reason(for: 4, now: Self.at(0)) == "waiting for a place among the 2 of job 1 that may run at once")
+        // Another job in the group takes the group's last place.
+        #expect(queue.handle(.waiting(7, Self.spec(group: "g"), dependencies: [:]), now: Self.at(0)) == [.start(7)])
+        #expect(queue.runningCount(in: "g") == 3)
+        // The group has a place again, the parent none: 4 waits for its parent's.
+        #expect(queue.handle(.ended(7), now: Self.at(1)).isEmpty)
+        #expect(queue.handle(.ended(2), now: Self.at(2)) == [.start(4)])
+        // The parent has a place again, the group none (3, 4, 8): 5 waits for the group's.
+        #expect(queue.handle(.waiting(8, Self.spec(group: "g"), dependencies: [:]), now: Self.at(3)) == [.start(8)])
+        #expect(queue.handle(.ended(3), now: Self.at(4)) == [.start(5)])
+        #expect(queue.waitingIds.isEmpty)
+    }
+
+    @Test("a dependency that ended and is then removed stays ended")
+    func removedAfterEnd() {
+        var queue = Scheduler()
+        _ = queue.handle(
+            .waiting(6, Self.spec(after: [1, 3]), dependencies: [1: .ended(.completed), 3: .unfinished]),
+            now: Self.at(0))
+        #expect(queue.handle(.dependency(1, .removed), now: Self.at(1)).isEmpty)
+        #expect(queue.handle(.dependency(3, .ended(.completed)), now: Self.at(2)) == [.start(6)])
     }
 }

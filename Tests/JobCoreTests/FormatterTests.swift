@@ -70,7 +70,8 @@ struct FormatterTests {
             keys == [
                 "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location",
                 "command",
-                "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime",
+                "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime", "group",
+                "timeout", "after", "afterAny", "startAt",
             ])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]).first
         #expect(object?["workingDirectory"] as? String == "/home/a\"b")

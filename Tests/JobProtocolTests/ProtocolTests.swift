@@ -293,7 +293,7 @@ struct ProtocolTests {
         let start = GoldenSamples.request(.start)
         var payload = WireEncoder()
         payload.raw(start.payload.encodedFields())
-        Self.unknownFields(&payload, from: 13)
+        Self.unknownFields(&payload, from: 40)
         var frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "start", payload: payload.bytes)
         Self.unknownFields(&frame, from: 5)
         #expect(try readRequest(frame.bytes) == start)
@@ -301,7 +301,7 @@ struct ProtocolTests {
         // A record with a field added after `computer` (18), inside a reply.
         var record = WireEncoder()
         record.raw(GoldenSamples.record.encodedFields())
-        Self.unknownFields(&record, from: 19)
+        Self.unknownFields(&record, from: 40)
         var startReply = WireEncoder()
         startReply.raw([1 << 3 | 2])
         startReply.lengthPrefixed { $0.raw(record.bytes) }

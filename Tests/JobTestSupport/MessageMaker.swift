@@ -72,6 +72,11 @@ public struct MessageMaker {
             start.sshOptions = texts()
             start.remoteEnvironment = texts()
             start.sessions = texts()
+            start.timeout = maybe(30) { Double($0.integer()) + 0.5 }
+            start.after = many(2) { $0.integer() }
+            start.afterAny = many(2) { $0.integer() }
+            start.notBefore = maybe(30) { $0.time() }
+            start.group = maybe(30) { $0.text() }
             return .start(start)
         case .get:
             var get = GetRequest(selection())
@@ -119,13 +124,19 @@ public struct MessageMaker {
     }
 
     public mutating func record() -> JobRecord {
-        JobRecord(
+        var record = JobRecord(
             id: integer(), parentId: maybe(50) { $0.integer() }, childIds: [integer(), integer()], name: text(),
             instanceId: text(), type: text(), state: JobState.allCases.randomElement(using: &random)!,
             hasMoreData: chance(50), location: text(), command: text(), workingDirectory: text(),
             reason: maybe(50) { $0.text() }, exitStatus: maybe(50) { $0.integer() }, signal: maybe(50) { $0.integer() },
             pid: maybe(50) { $0.integer() }, beginTime: maybe(50) { _ in Date(timeIntervalSince1970: 1e9) },
             endTime: maybe(50) { _ in Date(timeIntervalSince1970: 1.5e9 + 0.25) }, computer: maybe(50) { $0.text() })
+        record.group = maybe(30) { $0.text() }
+        record.timeout = maybe(30) { Double($0.integer()) }
+        record.after = many(2) { $0.integer() }
+        record.afterAny = many(2) { $0.integer() }
+        record.startAt = maybe(30) { $0.time() }
+        return record
     }
 
     public mutating func grant() -> StreamGrant {
@@ -136,6 +147,7 @@ public struct MessageMaker {
             exitStatus: maybe(50) { $0.integer() }, signal: maybe(50) { $0.integer() })
         grant.outputEnd = Int64(integer())
         grant.errorEnd = Int64(integer())
+        grant.timedOut = maybe(30) { $0.chance(50) }
         return grant
     }
 

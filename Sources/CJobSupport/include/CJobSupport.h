@@ -18,6 +18,11 @@ int cjob_epoll_create(void);
 /* glibc's malloc for a long-lived process that now and then builds a large reply: buffers of a
    megabyte and more are mapped (and given back when freed), at most 4 arenas. */
 void cjob_tune_malloc(void);
+/* An eventfd (close-on-exec, non-blocking) that wakes an epoll loop: signal adds one, drain
+   reads it empty. */
+int cjob_eventfd_create(void);
+void cjob_eventfd_signal(int fd);
+void cjob_eventfd_drain(int fd);
 /* Gives the pages of freed memory back to the system (malloc_trim). */
 void cjob_release_free_memory(void);
 /* Bytes of the heap in use (mallinfo2), for the tests of the agent's memory. */

@@ -31,6 +31,7 @@ extension RegistryState {
                     outputOffset: options.fromStart ? 0 : job.outputRead,
                     errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
                     exitStatus: job.exitStatus, signal: job.signal)
+                if job.timedOut && job.state.isFinished { grant.timedOut = true }
                 if !options.keep {
                     if let claim = claims[id], claim.connection != connection {
                         // Another reader is writing these bytes: none for this one now.

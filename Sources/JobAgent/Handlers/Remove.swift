@@ -40,6 +40,7 @@ extension RegistryState {
             FaultPoint.removeAfterDelete.reached()
             for id in kids { forgetWatches(id) }
             for job in table.removeParent(current.id) { files.delete(job.instanceId) }
+            noticeRemoved([current.id] + kids)
             removed.append(current)
         }
         if !removed.isEmpty {

@@ -21,6 +21,11 @@ extension RegistryState {
     /// Failed with the reason, as an exec that fails does.
     func start(_ request: StartRequest, stdinFD: Int32?, answer: (Result<StartReply, Failure>) -> Void) {
         if !request.sessions.isEmpty { return answer(startInSessions(request)) }
+        var queued: QueueSpec?
+        switch queueSpec(request) {
+        case .success(let spec): queued = spec
+        case .failure(let failure): return answer(.failure(failure))
+        }
         let remote = !request.computers.isEmpty
         let computers = remote ? request.computers : ["localhost"]
         var (parent, made) = makeJob(
@@ -33,11 +38,25 @@ extension RegistryState {
         parent.throttleLimit = request.throttleLimit
         parent.sshOptions = request.sshOptions
         parent.remoteEnvironment = request.remoteEnvironment
-        for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
-            made[offset].begin()
+        if var spec = queued {
+            // The queue decides when each child starts (and holds the throttle limit).
+            spec.parent = parent.id
+            spec.parentLimit = request.throttleLimit
+            queued = spec
+            markQueued(&parent, spec, umask: request.umask)
+            for offset in made.indices { markQueued(&made[offset], spec, umask: request.umask) }
+        } else {
+            for offset in made.indices where request.throttleLimit <= 0 || offset < request.throttleLimit {
+                made[offset].begin()
+            }
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
             return answer(.failure(failure))
+        }
+        if let queued {
+            FaultPoint.startAfterInsert.reached()
+            enqueue(made, spec: queued, stdinFD: queued.holdsStart ? nil : stdinFD)
+            return answer(.success(StartReply(job: record(parent))))
         }
         if request.throttleLimit > 0 && computers.count > request.throttleLimit {
             queuedUmask[parent.id] = request.umask
@@ -119,7 +138,7 @@ extension RegistryState {
     }
 
     /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.
-    private func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
+    func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
         job.beginTime = Date()
         let paths = files.paths(job.instanceId)
         let outcome: LaunchOutcome
@@ -190,7 +209,8 @@ extension RegistryState {
     /// Starts the waiting children of a throttled parent as slots free, in order. Each is
     /// stored Running before it is launched, as `start` does. Lock held.
     func startQueued(parentId: Int) {
-        guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested else { return }
+        guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested, spec(of: parent) == nil
+        else { return }
         let kids = table.kids(of: parentId)
         let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
         var chosen: [StoredJob] = []

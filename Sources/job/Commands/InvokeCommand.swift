@@ -10,7 +10,9 @@ import JobProtocol
 enum InvokeVerb {
     static let spec = VerbSpec(
         name: "invoke", flags: ["--as-job", "--prefix", "--no-prefix", "--quiet"],
-        options: ["--computer", "--session", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"],
+        options: Names(
+            ["--computer", "--session", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"]
+                + QueueArguments.options),
         aliases: ["-q": "--quiet"], stopsAtFirstPositional: true,
         help: """
             Usage: job invoke --computer NAME[,NAME...] [OPTIONS] [--] COMMAND...
@@ -38,6 +40,7 @@ enum InvokeVerb {
               --format text|json          streamed output as text or JSON records; with
                                           --as-job: table, list or json for the job
               -q, --quiet                 with --as-job: print only the job's Id
+            \(QueueArguments.help)
 
             """)
 
@@ -47,8 +50,10 @@ enum InvokeVerb {
         guard sessions.isEmpty || computers.isEmpty else {
             throw CLIFailure.usage("give --computer or --session, not both")
         }
+        let queue = try QueueArguments.parse(parsed)
         if !sessions.isEmpty {
-            for option in ["--throttle-limit", "--env", "--ssh-option"] where parsed.value(option) != nil {
+            for option in ["--throttle-limit", "--env", "--ssh-option"] + QueueArguments.options
+            where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
         }
@@ -82,7 +87,8 @@ enum InvokeVerb {
             }
             job = try client.invoke(
                 command, on: computers, name: try parsed.newName(), throttleLimit: throttle,
-                sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local)
+                sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local,
+                queue: queue)
         }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {

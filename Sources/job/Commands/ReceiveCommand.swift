@@ -32,7 +32,8 @@ enum ReceiveVerb {
               --from-start                start from the first byte
               --wait                      stream until the jobs finish; exit 0 when all
                                           completed, else for one job its exit status (128+N
-                                          for signal N), else 1
+                                          for signal N, 124 when its --timeout stopped it),
+                                          else 1
               --auto-remove               remove the jobs once received (finished)
               --prefix, --no-prefix       start each line with 'NAME: ' (default: when the
                                           jobs span several computers)
@@ -91,10 +92,12 @@ enum ReceiveVerb {
         if problems { throw CLIFailure.failed() }
     }
 
-    /// 0 when all completed; for a single job that did not, its exit status or 128+signal; else 1.
+    /// 0 when all completed; for a single job that did not, its exit status or 128+signal (124
+    /// when its timeout stopped it, as timeout(1) exits); else 1.
     static func status(of grants: [StreamGrant]) -> Int32 {
         if grants.allSatisfy({ $0.state == .completed }) { return 0 }
         if grants.count == 1, let only = grants.first {
+            if only.timedOut == true { return 124 }
             if let code = only.exitStatus, code != 0 { return Int32(truncatingIfNeeded: code) }
             if let signal = only.signal { return Int32(128 + signal) }
         }

@@ -8,7 +8,9 @@ import JobCore
 enum StartVerb {
     static let spec = VerbSpec(
         name: "start", flags: ["--quiet"],
-        options: ["--name", "--working-directory", "--env", "--shell", "--input", "--format", "--session"],
+        options: Names(
+            ["--name", "--working-directory", "--env", "--shell", "--input", "--format", "--session"]
+                + QueueArguments.options),
         aliases: ["-C": "--working-directory", "-q": "--quiet"], stopsAtFirstPositional: true,
         help: """
             Usage: job start [OPTIONS] [--] COMMAND...
@@ -28,6 +30,7 @@ enum StartVerb {
                                           the session's earlier commands, in its state
               -q, --quiet                 print only the new job's Id
               --format table|list|json    how to print the job
+            \(QueueArguments.help)
 
             """)
 
@@ -37,7 +40,11 @@ enum StartVerb {
         let text = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
         guard !text.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
         let format = try Terminal.format(parsed)
+        let queue = try QueueArguments.parse(parsed)
         if let session = parsed.value("--session") {
+            for option in QueueArguments.options where parsed.value(option) != nil {
+                throw CLIFailure.usage("\(option) does not go with --session: a session runs its commands in turn")
+            }
             for option in ["--working-directory", "--env", "--shell", "--input"] where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
@@ -58,6 +65,10 @@ enum StartVerb {
         if !directory.hasPrefix("/") { directory = here + "/" + directory }
         var inputFD: Int32? = nil
         if let input = parsed.value("--input") {
+            for option in ["--after", "--after-any", "--at", "--delay", "--group"] where parsed.value(option) != nil {
+                throw CLIFailure.usage(
+                    "--input does not go with \(option): a job that may wait to start has no input to read yet")
+            }
             if input == "-" {
                 // Typing meant for this shell would go to a background job instead.
                 guard isatty(0) == 0 else {
@@ -81,7 +92,7 @@ enum StartVerb {
         let client = try JobClient()
         let job = try client.start(
             text, name: try parsed.newName(), workingDirectory: directory, environment: environment,
-            shell: shell, input: inputFD)
+            shell: shell, input: inputFD, queue: queue)
         if parsed.flag("--quiet") {
             Terminal.out("\(job.id)\n")
         } else {

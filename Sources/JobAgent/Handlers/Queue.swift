@@ -1,0 +1,276 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// The queue in the agent: the scheduler's events from what happens to jobs, and its actions
+/// carried out (a launch, a job that never starts, a timeout's stop). Every queue field is in
+/// the store with its job, so a new agent rebuilds the queue from the rows (`restoreQueue`).
+extension RegistryState {
+    /// What a start asks of the queue; nil when it asks nothing (the job starts at once and
+    /// the queue never hears of it). A dependency must be a job that exists.
+    func queueSpec(_ request: StartRequest) -> Result<QueueSpec?, Failure> {
+        guard
+            request.timeout != nil || !request.after.isEmpty || !request.afterAny.isEmpty
+                || request.notBefore != nil || request.group != nil
+        else { return .success(nil) }
+        for id in request.after + request.afterAny where jobs[id] == nil {
+            return .failure(Failure(.refused, "no job has Id \(id), which --after names"))
+        }
+        if let timeout = request.timeout, !(timeout > 0) || !timeout.isFinite {
+            return .failure(Failure(.refused, "the timeout must be above zero"))
+        }
+        let group = request.group ?? Scheduler.defaultGroup
+        if let problem = Self.groupNameProblem(group) { return .failure(Failure(.refused, problem)) }
+        return .success(
+            QueueSpec(
+                group: group, after: request.after, afterAny: request.afterAny, notBefore: request.notBefore,
+                timeout: request.timeout))
+    }
+
+    /// Why a group name cannot be used, or nil.
+    static func groupNameProblem(_ name: String) -> String? {
+        let allowed = name.unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        guard !name.isEmpty, name.count <= 64, allowed else {
+            return "a group name is 1 to 64 letters, digits, '-', '_' or '.', not '\(name)'"
+        }
+        return nil
+    }
+
+    /// Marks new rows with what the queue needs of them after a restart.
+    func markQueued(_ job: inout StoredJob, _ spec: QueueSpec, umask: Int) {
+        job.queueGroup = spec.group == Scheduler.defaultGroup ? nil : spec.group
+        job.after = spec.after
+        job.afterAny = spec.afterAny
+        job.notBefore = spec.notBefore
+        job.timeout = spec.timeout
+        job.umask = umask
+    }
+
+    /// The spec a stored child was made with; nil for a job the queue never heard of.
+    func spec(of job: StoredJob) -> QueueSpec? {
+        guard
+            job.timeout != nil || !job.after.isEmpty || !job.afterAny.isEmpty || job.notBefore != nil
+                || job.queueGroup != nil
+        else { return nil }
+        var spec = QueueSpec(
+            group: job.queueGroup ?? Scheduler.defaultGroup, after: job.after, afterAny: job.afterAny,
+            notBefore: job.notBefore, timeout: job.timeout)
+        if let parentId = job.parentId, let parent = jobs[parentId] {
+            spec.parent = parentId
+            spec.parentLimit = parent.throttleLimit
+        }
+        return spec
+    }
+
+    /// Where a job that others wait for stands now.
+    func dependencyState(_ id: Int) -> DependencyState {
+        guard let state = table.state(of: id) else { return .removed }
+        return state.isFinished ? .ended(state) : .unfinished
+    }
+
+    /// Hands the new children of a queued job to the queue, which starts what may start.
+    /// `stdinFD` is the input of a start whose children do not wait (a waiting one has none).
+    func enqueue(_ children: [StoredJob], spec: QueueSpec, stdinFD: Int32?) {
+        let known = Dictionary(uniqueKeysWithValues: spec.dependencies.map { ($0, dependencyState($0)) })
+        var actions: [Scheduler.Action] = []
+        for child in children {
+            actions += scheduler.handle(.waiting(child.id, spec, dependencies: known), now: Date())
+        }
+        carryOut(actions, stdinFD: stdinFD)
+    }
+
+    /// Carries out what the queue decided, and what that in turn makes it decide (a job that
+    /// never starts may be what others wait for). Lock held.
+    func carryOut(_ actions: [Scheduler.Action], stdinFD: Int32? = nil) {
+        var changed: [StoredJob] = []
+        for action in actions {
+            switch action {
+            case .start(let id):
+                guard var job = jobs[id], job.state == .notStarted, let parentId = job.parentId,
+                    let parent = jobs[parentId]
+                else {
+                    queueEvents.append(.ended(id))
+                    continue
+                }
+                job.begin()
+                jobs[id] = job
+                guard persist([job]) else {
+                    // Not launched unless stored: it waits, and is tried again at the next tick.
+                    job.unbegin()
+                    jobs[id] = job
+                    if let spec = spec(of: job) {
+                        queueEvents.append(.waiting(id, spec, dependencies: [:]))
+                    }
+                    continue
+                }
+                let environment = (try? database.environment(of: id)) ?? []
+                launchQueued(&job, parent: parent, environment: environment, stdinFD: stdinFD)
+                jobs[id] = job
+                changed.append(job)
+                if job.state == .running {
+                    queueEvents.append(
+                        .running(
+                            id, group: job.queueGroup ?? Scheduler.defaultGroup, parent: parentId,
+                            timeout: job.timeout, since: job.beginTime ?? Date()))
+                } else {
+                    queueEvents.append(.ended(id))
+                }
+            case .fail(let id, let reason):
+                guard var job = jobs[id], job.state == .notStarted else { continue }
+                job.neverStarted(reason)
+                jobs[id] = job
+                changed.append(job)
+                log.write("Job\(id) will not start: \(reason)")
+            case .timeOut(let id, let reason):
+                guard var job = jobs[id], !job.state.isFinished else { continue }
+                job.timedOut = true
+                jobs[id] = job
+                changed.append(job)
+                timeoutsDue.append(id)
+                cjob_eventfd_signal(wakeFD)
+                log.write("Job\(id) \(reason); stopping it")
+            }
+        }
+        persist(changed)
+    }
+
+    /// Tells the queue what changed in these jobs (ends free places in groups and decide
+    /// dependencies), then carries out what it decides, until nothing more follows. Called
+    /// with every change written through to the store. Lock held.
+    func noticeQueue(_ changed: [StoredJob]) {
+        guard scheduler.isBusy else { return }
+        var parents = Set<Int>()
+        for job in changed where job.state.isFinished {
+            queueEvents.append(.ended(job.id))
+            if scheduler.isDependency(job.id) { queueEvents.append(.dependency(job.id, .ended(job.state))) }
+            if let parent = job.parentId { parents.insert(parent) }
+        }
+        for parent in parents.sorted() where scheduler.isDependency(parent) {
+            if case .ended(let state) = dependencyState(parent) {
+                queueEvents.append(.dependency(parent, .ended(state)))
+            }
+        }
+        runQueue()
+    }
+
+    /// Tells the queue these jobs are gone. A job that waits for one that had ended forgets
+    /// it (its end was seen; the store keeps that), so that a new agent does not take its
+    /// absence for a removal before it ended. Lock held.
+    func noticeRemoved(_ ids: [Int]) {
+        guard scheduler.isBusy else { return }
+        let gone = Set(ids.filter { scheduler.isDependency($0) })
+        if !gone.isEmpty {
+            var pruned: [StoredJob] = []
+            for slot in table.allSlots where slot.job.state == .notStarted {
+                var job = slot.job
+                guard !gone.isDisjoint(with: job.after + job.afterAny) else { continue }
+                job.after.removeAll { gone.contains($0) }
+                job.afterAny.removeAll { gone.contains($0) }
+                jobs[job.id] = job
+                pruned.append(job)
+            }
+            persist(pruned)
+        }
+        for id in ids {
+            queueEvents.append(.ended(id))
+            if scheduler.isDependency(id) { queueEvents.append(.dependency(id, .removed)) }
+        }
+        runQueue()
+    }
+
+    /// Time passed: starts and timeouts now due. Lock held.
+    func queueTick() {
+        guard scheduler.isBusy else { return }
+        queueEvents.append(.tick)
+        runQueue()
+    }
+
+    /// Hands the pending events to the queue, one at a time, carrying out each answer; the
+    /// events those cause are handled in the same loop, not by recursion.
+    private func runQueue() {
+        guard !runningQueue else { return }
+        runningQueue = true
+        defer { runningQueue = false }
+        while !queueEvents.isEmpty {
+            let event = queueEvents.removeFirst()
+            carryOut(scheduler.handle(event, now: Date()))
+        }
+        wakeWatcherIfSooner()
+    }
+
+    /// How long the watcher may sleep: until the queue's next wake-up, at most `limit`
+    /// milliseconds (-1: no limit).
+    func watchTimeout(limit: Int32) -> Int32 {
+        plannedWake = scheduler.nextWake()
+        guard let wake = plannedWake else { return limit }
+        let milliseconds = Int32(clamping: Int((wake.timeIntervalSinceNow * 1000).rounded(.up)).clamped(0, 3_600_000))
+        return limit < 0 ? milliseconds : min(limit, milliseconds)
+    }
+
+    /// Wakes the watcher when the queue's next wake-up is sooner than it planned for.
+    private func wakeWatcherIfSooner() {
+        guard let wake = scheduler.nextWake() else { return }
+        if let planned = plannedWake, planned <= wake { return }
+        plannedWake = wake
+        cjob_eventfd_signal(wakeFD)
+    }
+
+    /// The children whose timeout has come, for the watcher to stop outside its loop.
+    func takeTimeouts() -> [Int] {
+        defer { timeoutsDue.removeAll() }
+        return timeoutsDue
+    }
+
+    /// Stops a child whose time is up, as `stop` does; its end is then Failed with the
+    /// reason (see `finish`). Lock held, released while it waits.
+    func stopTimedOut(_ id: Int) {
+        guard let job = jobs[id], !job.state.isFinished else { return }
+        stopLocked(ids: [id], grace: Self.timeoutGrace)
+    }
+
+    static let timeoutGrace = 5.0
+
+    /// The Reason of a child that its timeout stopped.
+    static func timeoutReason(_ job: StoredJob) -> String {
+        "timed out after " + DurationText.text(job.timeout ?? 0)
+    }
+
+    /// Rebuilds the queue from the store after the agent starts: the groups' settings, the
+    /// children that wait, and the deadlines of those that run. Lock held.
+    func restoreQueue() {
+        for row in (try? database.groups()) ?? [] {
+            _ = scheduler.handle(
+                .groupSet(row.name, Scheduler.Group(limit: row.maxRunning, paused: row.paused)), now: Date())
+        }
+        for slot in table.allSlots {
+            let job = slot.job
+            guard job.parentId != nil, let spec = spec(of: job) else { continue }
+            switch job.state {
+            case .notStarted:
+                let known = Dictionary(uniqueKeysWithValues: spec.dependencies.map { ($0, dependencyState($0)) })
+                queueEvents.append(.waiting(job.id, spec, dependencies: known))
+            case .running, .stopping:
+                queueEvents.append(
+                    .running(
+                        job.id, group: spec.group, parent: job.parentId, timeout: job.timedOut ? nil : spec.timeout,
+                        since: job.beginTime ?? Date()))
+            default:
+                continue
+            }
+        }
+        runQueue()
+    }
+
+    /// Launches a child the queue started, under its shell, with the umask it was made with.
+    private func launchQueued(_ job: inout StoredJob, parent: StoredJob, environment: [String], stdinFD: Int32?) {
+        launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: stdinFD)
+    }
+}
+
+extension Comparable {
+    fileprivate func clamped(_ low: Self, _ high: Self) -> Self { min(max(self, low), high) }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import JobProtocol
+
+/// What a new job asks of the agent's queue: all optional. Without any of it a job starts at
+/// once and runs as long as it runs.
+public struct JobQueueOptions: Sendable, Equatable {
+    /// Seconds it may run; then it is stopped as `stop` stops it, and ends Failed ("timed out
+    /// after 15m").
+    public var timeout: Double?
+    /// Jobs that must end Completed before it starts; should one fail, be stopped or removed,
+    /// it never starts and ends Failed.
+    public var after: [Int]
+    /// Jobs that must end, in any way, before it starts.
+    public var afterAny: [Int]
+    /// When it may start at the earliest.
+    public var notBefore: Date?
+    /// The group whose limit and pause apply (`default` when nil).
+    public var group: String?
+
+    public init(
+        timeout: Double? = nil, after: [Int] = [], afterAny: [Int] = [], notBefore: Date? = nil, group: String? = nil
+    ) {
+        self.timeout = timeout
+        self.after = after
+        self.afterAny = afterAny
+        self.notBefore = notBefore
+        self.group = group
+    }
+
+    func apply(to request: inout StartRequest) {
+        request.timeout = timeout
+        request.after = after
+        request.afterAny = afterAny
+        request.notBefore = notBefore
+        request.group = group
+    }
+}

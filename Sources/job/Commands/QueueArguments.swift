@@ -1,0 +1,100 @@
+import JobClient
+import JobCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The queue's options of `start` and `invoke`: `--timeout`, `--after`, `--after-any`,
+/// `--at`, `--delay` and `--group`.
+enum QueueArguments {
+    static let options = ["--timeout", "--after", "--after-any", "--at", "--delay", "--group"]
+
+    static let help = """
+          --timeout DURATION          stop it after this long (90s, 15m, 2h, or seconds); it then
+                                      ends Failed, "timed out after 15m"
+          --after ID[,ID...]          start it only after these jobs ended Completed; should one
+                                      fail, be stopped or removed, it never starts (Failed)
+          --after-any ID[,ID...]      start it only after these jobs ended, in any way
+          --at TIME                   start it then: HH:MM (today, or tomorrow once past) or
+                                      ISO 8601 (2026-12-01T02:00, local time unless it says Z)
+          --delay DURATION            start it this long from now
+          --group NAME                run it in this group, whose limit and pause apply
+                                      (job group set NAME --limit N)
+        """
+
+    static func parse(_ parsed: ParsedArguments) throws -> JobQueueOptions {
+        var queue = JobQueueOptions()
+        if let text = parsed.value("--timeout") { queue.timeout = try duration(text, of: "--timeout") }
+        queue.after = try parsed.all("--after").flatMap { try ids($0, of: "--after") }
+        queue.afterAny = try parsed.all("--after-any").flatMap { try ids($0, of: "--after-any") }
+        if let at = parsed.value("--at") {
+            guard parsed.value("--delay") == nil else { throw CLIFailure.usage("--at and --delay do not go together") }
+            queue.notBefore = try time(at)
+        } else if let delay = parsed.value("--delay") {
+            queue.notBefore = Date(timeIntervalSinceNow: try duration(delay, of: "--delay"))
+        }
+        queue.group = parsed.value("--group")
+        return queue
+    }
+
+    static func duration(_ text: String, of option: String) throws -> Double {
+        guard let seconds = DurationText.seconds(text) else {
+            throw CLIFailure.usage("\(option) takes a duration such as 90s, 15m, 2h or 1h30m, not '\(text)'")
+        }
+        return seconds
+    }
+
+    static func ids(_ text: String, of option: String) throws -> [Int] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            guard let id = Int(part), id > 0 else {
+                throw CLIFailure.usage("\(option) takes job Ids separated by commas (12,14), not '\(text)'")
+            }
+            return id
+        }
+    }
+
+    /// `HH:MM[:SS]` today in local time (tomorrow when that has passed), or ISO 8601: with `Z`
+    /// or an offset as it says, else in local time.
+    static func time(_ text: String) throws -> Date {
+        let problem = CLIFailure.usage(
+            "--at takes a time such as 02:00, 2026-12-01T02:00 or 2026-12-01T02:00:00Z, not '\(text)'")
+        let clock = text.split(separator: ":", omittingEmptySubsequences: false)
+        if !text.contains("-"), (2...3).contains(clock.count) {
+            let numbers = clock.map { Int($0) }
+            guard numbers.allSatisfy({ $0 != nil }), clock.allSatisfy({ $0.count == 2 }) else { throw problem }
+            let (hour, minute, second) = (numbers[0]!, numbers[1]!, numbers.count == 3 ? numbers[2]! : 0)
+            guard hour < 24, minute < 60, second < 60 else { throw problem }
+            var now = time_t(Date().timeIntervalSince1970)
+            var parts = tm()
+            localtime_r(&now, &parts)
+            parts.tm_hour = Int32(hour)
+            parts.tm_min = Int32(minute)
+            parts.tm_sec = Int32(second)
+            parts.tm_isdst = -1
+            var when = mktime(&parts)
+            if when <= now {
+                parts.tm_mday += 1
+                parts.tm_isdst = -1
+                when = mktime(&parts)
+            }
+            return Date(timeIntervalSince1970: Double(when))
+        }
+        guard let parsedTime = Timestamp.parse(text) else { throw problem }
+        let zoned =
+            text.hasSuffix("Z") || text.hasSuffix("z") || text.dropFirst(10).contains("+")
+            || text.dropFirst(10).contains("-")
+        guard !zoned else { return parsedTime }
+        // No zone: the same wall-clock time here.
+        var asUTC = time_t(parsedTime.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&asUTC, &parts)
+        parts.tm_isdst = -1
+        return Date(timeIntervalSince1970: Double(mktime(&parts)))
+    }
+}
