@@ -101,6 +101,9 @@ extension Agent {
         case .sessionNew(let session): either(openSessions(session))
         case .sessionGet(let get): ok(registry.getSessions(get))
         case .sessionRemove(let remove): ok(registry.removeSessions(remove))
+        case .groupSet(let set): ok(registry.withState { $0.setGroups(set) })
+        case .groupGet(let get): ok(registry.withState { $0.getGroups(get) })
+        case .groupRemove(let remove): ok(registry.withState { $0.removeGroups(remove) })
         }
     }
 

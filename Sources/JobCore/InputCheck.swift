@@ -46,6 +46,17 @@ public enum InputCheck {
             throw InputError("--name must not hold control characters (a newline, a tab, an escape)")
         }
     }
+
+    /// A queue group's name: 1 to 64 ASCII letters, digits, '-', '_' or '.'.
+    public static func groupName(_ name: String) throws(InputError) {
+        let allowed = name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-_.".utf8.contains(byte)
+        }
+        guard !name.isEmpty, name.utf8.count <= 64, allowed else {
+            throw InputError("a group's name is 1 to 64 letters, digits, '-', '_' or '.', not '\(name)'")
+        }
+    }
 }
 
 /// A value that `InputCheck` refused, with what was wrong and what it takes.

@@ -46,24 +46,14 @@ public enum SessionFormatter {
     public static let columns = ["Id", "Name", "ComputerName", "State", "Availability", "JobCount"]
 
     public static func table(_ sessions: [SessionRecord]) -> String {
-        guard !sessions.isEmpty else { return "" }
-        let rows = sessions.map {
-            [String($0.id), $0.name, $0.computerName, $0.state.rawValue, $0.availability.rawValue, String($0.jobCount)]
-        }
-        let widths = columns.indices.map { column in
-            max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)
-        }
-        func line(_ cells: [String]) -> String {
-            var text = ""
-            for (index, cell) in cells.enumerated() {
-                text += cell
-                if index < cells.count - 1 { text += String(repeating: " ", count: widths[index] - cell.count + 2) }
-            }
-            while text.last == " " { text.removeLast() }
-            return text + "\n"
-        }
-        return line(columns) + line(columns.map { String(repeating: "-", count: $0.count) })
-            + rows.map(line).joined()
+        TextTable.render(
+            columns: columns,
+            rows: sessions.map {
+                [
+                    String($0.id), $0.name, $0.computerName, $0.state.rawValue, $0.availability.rawValue,
+                    String($0.jobCount),
+                ]
+            })
     }
 
     public static func list(_ sessions: [SessionRecord]) -> String {

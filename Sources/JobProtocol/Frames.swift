@@ -2,7 +2,7 @@
 /// of different versions talk: each skips the fields it does not know and defaults the ones it
 /// does not get, and a verb one side lacks is refused with a message naming both versions.
 public enum ProtocolVersion {
-    public static let current = 5
+    public static let current = 6
     /// The oldest version this side reads: 5, the first of the tagged encoding. Version 4 and
     /// earlier encoded fields by position; their frames are recognised and answered with a
     /// message in their own encoding.
@@ -71,6 +71,9 @@ extension Verb {
         case .sessionNew: SessionNewRequest.self
         case .sessionGet: SessionGetRequest.self
         case .sessionRemove: SessionRemoveRequest.self
+        case .groupSet: GroupSetRequest.self
+        case .groupGet: GroupGetRequest.self
+        case .groupRemove: GroupRemoveRequest.self
         }
     }
 }
@@ -90,6 +93,9 @@ public enum Request: Sendable, Equatable {
     case sessionNew(SessionNewRequest)
     case sessionGet(SessionGetRequest)
     case sessionRemove(SessionRemoveRequest)
+    case groupSet(GroupSetRequest)
+    case groupGet(GroupGetRequest)
+    case groupRemove(GroupRemoveRequest)
 
     /// The payload, whatever its verb.
     public var payload: any AgentRequest {
@@ -107,6 +113,9 @@ public enum Request: Sendable, Equatable {
         case .sessionNew(let payload): payload
         case .sessionGet(let payload): payload
         case .sessionRemove(let payload): payload
+        case .groupSet(let payload): payload
+        case .groupGet(let payload): payload
+        case .groupRemove(let payload): payload
         }
     }
 
@@ -128,6 +137,9 @@ public enum Request: Sendable, Equatable {
         case .sessionNew: self = .sessionNew(try frame.payload())
         case .sessionGet: self = .sessionGet(try frame.payload())
         case .sessionRemove: self = .sessionRemove(try frame.payload())
+        case .groupSet: self = .groupSet(try frame.payload())
+        case .groupGet: self = .groupGet(try frame.payload())
+        case .groupRemove: self = .groupRemove(try frame.payload())
         }
     }
 }

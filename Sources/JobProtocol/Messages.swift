@@ -18,6 +18,7 @@ public protocol AgentRequest: TaggedMessage {
 public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case status, start, get, receive, advance, wait, waitEvent, stop, remove, shutdown
     case sessionNew, sessionGet, sessionRemove
+    case groupSet, groupGet, groupRemove
 }
 
 // MARK: - Requests
@@ -121,6 +122,8 @@ public struct GetRequest: AgentRequest {
     public var before: Date?
     public var after: Date?
     public var newest: Int?
+    /// Jobs of this queue group (`default`: those started without `--group`).
+    public var group: String?
     public init() {}
     public init(_ selection: JobSelection) { self.selection = selection }
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
@@ -132,6 +135,7 @@ public struct GetRequest: AgentRequest {
         try coder.optional(6, &before)
         try coder.optional(7, &after)
         try coder.optional(8, &newest)
+        try coder.optional(9, &group)
     }
 }
 
@@ -654,5 +658,95 @@ public struct EncodedJobsReply: TaggedMessage {
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
         try coder.optional(1, &jobs)
         try coder.array(2, &problems)
+    }
+}
+
+// MARK: - Queue groups
+
+/// One queue group: its settings and what runs and waits in it.
+public struct GroupRecord: TaggedMessage, Equatable {
+    public var name = ""
+    /// At most this many of its children run at once; 0: no limit.
+    public var limit = 0
+    /// Nothing new starts while paused; what runs goes on.
+    public var paused = false
+    public var running = 0
+    public var queued = 0
+
+    public init() {}
+
+    public init(name: String, limit: Int, paused: Bool, running: Int, queued: Int) {
+        self.name = name
+        self.limit = limit
+        self.paused = paused
+        self.running = running
+        self.queued = queued
+    }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &name)
+        try coder.value(2, &limit)
+        try coder.value(3, &paused)
+        try coder.value(4, &running)
+        try coder.value(5, &queued)
+    }
+}
+
+public struct GroupsReply: TaggedMessage {
+    public var groups: [GroupRecord] = []
+    public var problems: [String] = []
+    public init() {}
+    public init(groups: [GroupRecord], problems: [String] = []) {
+        self.groups = groups
+        self.problems = problems
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &groups)
+        try coder.array(2, &problems)
+    }
+}
+
+/// `group set`, `group pause`, `group resume`: changes what is given of groups' settings
+/// (making the groups when new) and replies with them.
+public struct GroupSetRequest: AgentRequest {
+    public typealias Reply = GroupsReply
+    public static let verb = Verb.groupSet
+    public var names: [String] = []
+    public var limit: Int?
+    public var paused: Bool?
+    public init() {}
+    public init(_ names: [String], limit: Int? = nil, paused: Bool? = nil) {
+        self.names = names
+        self.limit = limit
+        self.paused = paused
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &names)
+        try coder.optional(2, &limit)
+        try coder.optional(3, &paused)
+    }
+}
+
+/// `group get`: these groups, or every group that has settings or jobs (and `default`).
+public struct GroupGetRequest: AgentRequest {
+    public typealias Reply = GroupsReply
+    public static let verb = Verb.groupGet
+    public var names: [String] = []
+    public init() {}
+    public init(_ names: [String]) { self.names = names }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &names)
+    }
+}
+
+/// `group remove`: forgets empty groups' settings; replies with the groups removed.
+public struct GroupRemoveRequest: AgentRequest {
+    public typealias Reply = GroupsReply
+    public static let verb = Verb.groupRemove
+    public var names: [String] = []
+    public init() {}
+    public init(_ names: [String]) { self.names = names }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.array(1, &names)
     }
 }

@@ -13,6 +13,7 @@ enum JobCommand {
         ("remove", "delete finished jobs and their output"),
         ("session", "persistent sessions: a shell per computer (new | get | remove)"),
         ("enter", "an interactive prompt in a session"),
+        ("group", "the queue's groups: limits and pauses (set | get | pause | resume | remove)"),
         ("agent", "run, stop or inspect the agent (run | stop | status)"),
     ]
 
@@ -47,6 +48,7 @@ enum JobCommand {
         case "stop": try StopVerb.run(ArgumentParsing.parse(rest, StopVerb.spec))
         case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))
         case "session": try SessionVerb.run(rest)
+        case "group": try GroupVerb.run(rest)
         case "enter": try EnterVerb.run(ArgumentParsing.parse(rest, EnterVerb.spec))
         case "agent": try AgentVerb.run(rest)
         case "--version", "version": Terminal.out(ProtocolVersion.product + "\n")

@@ -157,4 +157,88 @@ struct QueueTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(try home.job("get", "--format", "json").stdout == "[]\n")
     }
+
+    static func groups(_ result: CommandResult) throws -> [[String: Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdoutBytes)) as? [[String: Any]])
+    }
+
+    @Test("a group's limit: the rest wait NotStarted, in order, and start as places free")
+    func groupLimit() throws {
+        let home = try TestHome()
+        #expect(try home.job("group", "set", "build", "--limit", "1").status == 0)
+        let first = try home.fifo("first")
+        let second = try home.fifo("second")
+        try home.job("start", "--quiet", "--group", "build", "read x < \(first)")  // 1, 2
+        try home.job("start", "--quiet", "--group", "build", "read x < \(second)")  // 3, 4
+        try home.job("start", "--quiet", "--group", "build", "echo third")  // 5, 6
+        try home.job("start", "--quiet", "echo elsewhere")  // 7, 8: the default group has no limit
+        #expect(try home.job("receive", "7", "--wait").stdout == "elsewhere\n")
+        #expect(try home.record(2)["state"] as? String == "Running")
+        #expect(try home.record(4)["reason"] as? String == "queued in group build, 0 ahead")
+        #expect(try home.record(6)["reason"] as? String == "queued in group build, 1 ahead")
+        #expect(try home.record(5)["group"] as? String == "build")
+        let listed = try Self.groups(try home.job("group", "get", "build", "--format", "json"))
+        #expect(listed.first?["running"] as? Int == 1 && listed.first?["queued"] as? Int == 2)
+        #expect(listed.first?["limit"] as? Int == 1 && listed.first?["paused"] as? Bool == false)
+        #expect(
+            try TestHome.jobs(try home.job("get", "--group", "build", "--format", "json")).map { $0["id"] as? Int } == [
+                1, 3, 5,
+            ])
+        try home.release(first)
+        try TestHome.eventually("the second to start") { try home.record(4)["state"] as? String == "Running" }
+        #expect(try home.record(6)["state"] as? String == "NotStarted")
+        try home.release(second)
+        #expect(try home.job("receive", "5", "--wait").stdout == "third\n")
+        // Each began after the one before it ended.
+        let end2 = try Self.time(try home.record(2)["endTime"])
+        let begin4 = try Self.time(try home.record(4)["beginTime"])
+        let end4 = try Self.time(try home.record(4)["endTime"])
+        let begin6 = try Self.time(try home.record(6)["beginTime"])
+        #expect(begin4 >= end2 && begin6 >= end4)
+    }
+
+    @Test("a paused group starts nothing new; resumed, it does; both kept across kill -9 of the agent")
+    func pauseAndResume() throws {
+        let home = try TestHome()
+        #expect(try home.job("group", "set", "io", "--limit", "2").status == 0)
+        #expect(try home.job("group", "pause", "io").status == 0)
+        try home.job("start", "--quiet", "--group", "io", "echo drained")  // 1, 2
+        #expect(try home.record(2)["reason"] as? String == "queued in group io, which is paused")
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the agent to be gone") { !processIsLive(agent) }
+        let listed = try Self.groups(try home.job("group", "get", "--format", "json"))
+        #expect(listed.map { $0["name"] as? String } == ["default", "io"])
+        #expect(listed.last?["limit"] as? Int == 2 && listed.last?["paused"] as? Bool == true)
+        #expect(listed.last?["queued"] as? Int == 1)
+        #expect(try home.record(2)["state"] as? String == "NotStarted")
+        #expect(try home.job("group", "resume", "io").status == 0)
+        #expect(try home.job("receive", "1", "--wait").stdout == "drained\n")
+    }
+
+    @Test("group remove: only empty groups, never default; bad names and unknown groups are refused")
+    func groupRemove() throws {
+        let home = try TestHome()
+        try home.job("group", "set", "g", "--limit", "1")
+        try home.job("start", "--quiet", "--group", "g", "sleep 300")
+        let busy = try home.job("group", "remove", "g")
+        #expect(busy.status == 1 && busy.stderr.contains("group g has 1 running and 0 waiting"))
+        try home.job("stop", "1")
+        #expect(try home.job("group", "remove", "g").status == 0)
+        #expect(
+            try Self.groups(try home.job("group", "get", "--format", "json")).map { $0["name"] as? String } == [
+                "default"
+            ])
+        let unknown = try home.job("group", "get", "nope")
+        #expect(unknown.status == 1 && unknown.stderr.contains("no group is named 'nope'"))
+        let builtIn = try home.job("group", "remove", "default")
+        #expect(builtIn.status == 1 && builtIn.stderr.contains("cannot be removed"))
+        for arguments in [
+            ["group", "set", "a b", "--limit", "1"], ["group", "set", "g"], ["group", "set", "g", "--limit", "-1"],
+            ["start", "--group", "x/y", "true"],
+        ] {
+            let bad = try home.job(arguments)
+            #expect(bad.status == 2, "\(arguments): \(bad.stderr)")
+        }
+    }
 }

@@ -77,6 +77,9 @@ enum GoldenSamples {
             return .sessionNew(session)
         case .sessionGet: return .sessionGet(SessionGetRequest(["ops", "2"]))
         case .sessionRemove: return .sessionRemove(SessionRemoveRequest(["ops"], force: true, grace: 1))
+        case .groupSet: return .groupSet(GroupSetRequest(["build"], limit: 4, paused: false))
+        case .groupGet: return .groupGet(GroupGetRequest(["build", "default"]))
+        case .groupRemove: return .groupRemove(GroupRemoveRequest(["build"]))
         }
     }
 
@@ -104,6 +107,10 @@ enum GoldenSamples {
         case .waitEvent: return WaitEventReply(generation: 1 << 40 + 1)
         case .sessionNew, .sessionGet, .sessionRemove:
             return SessionsReply(sessions: [session], problems: ["could not open a session on web02: refused"])
+        case .groupSet, .groupGet, .groupRemove:
+            return GroupsReply(
+                groups: [GroupRecord(name: "build", limit: 4, paused: true, running: 4, queued: 12)],
+                problems: ["no group is named 'x'"])
         }
     }
 
@@ -196,7 +203,13 @@ struct ProtocolTests {
         #expect(versions.contains("v\(ProtocolVersion.current)"))
         for version in versions {
             let folder = Self.goldenFolder.appendingPathComponent(version)
-            for verb in Verb.allCases {
+            // A version knows the verbs it had; the current one must have a frame for each.
+            let verbs = Verb.allCases.filter {
+                version == "v\(ProtocolVersion.current)"
+                    || FileManager.default.fileExists(
+                        atPath: folder.appendingPathComponent("\($0.rawValue).request.hex").path)
+            }
+            for verb in verbs {
                 #expect(
                     try readRequest(try Self.golden("\(verb.rawValue).request", in: folder))
                         == GoldenSamples.request(verb), "\(version) \(verb) request")

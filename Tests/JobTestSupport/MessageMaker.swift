@@ -85,6 +85,7 @@ public struct MessageMaker {
             get.command = maybe(30) { $0.text() }
             get.hasMoreData = maybe(30) { $0.chance(50) }
             get.before = maybe(30) { $0.time() }
+            get.group = maybe(30) { $0.text() }
             get.after = maybe(30) { $0.time() }
             get.newest = maybe(30) { $0.integer() }
             return .get(get)
@@ -120,6 +121,11 @@ public struct MessageMaker {
             return .sessionNew(session)
         case .sessionGet: return .sessionGet(SessionGetRequest(texts()))
         case .sessionRemove: return .sessionRemove(SessionRemoveRequest(texts(), force: chance(50), grace: number()))
+        case .groupSet:
+            return .groupSet(
+                GroupSetRequest(texts(), limit: maybe(50) { $0.integer() }, paused: maybe(50) { $0.chance(50) }))
+        case .groupGet: return .groupGet(GroupGetRequest(texts()))
+        case .groupRemove: return .groupRemove(GroupRemoveRequest(texts()))
         }
     }
 
@@ -184,6 +190,13 @@ public struct MessageMaker {
         case .waitEvent: return WaitEventReply(generation: UInt64.random(in: 0...UInt64.max, using: &random))
         case .sessionNew, .sessionGet, .sessionRemove:
             return SessionsReply(sessions: many(3) { $0.session() }, problems: texts())
+        case .groupSet, .groupGet, .groupRemove:
+            return GroupsReply(
+                groups: many(3) {
+                    GroupRecord(
+                        name: $0.text(), limit: $0.integer(), paused: $0.chance(50), running: $0.integer(),
+                        queued: $0.integer())
+                }, problems: texts())
         }
     }
 

@@ -13,7 +13,7 @@ extension RegistryState {
         let selection = options.selection
         let plain =
             options.childrenOf == nil && options.command == nil && options.hasMoreData == nil && options.before == nil
-            && options.after == nil
+            && options.after == nil && options.group == nil
         if plain {
             let (parents, errors) = selectSlots(selection, newest: options.includeChildren ? nil : options.newest)
             var chosen = parents
@@ -44,7 +44,7 @@ extension RegistryState {
             // `--newest` alone limits the selection before any record is built.
             let newestFirst =
                 options.includeChildren || options.command != nil || options.hasMoreData != nil
-                    || options.before != nil || options.after != nil
+                    || options.before != nil || options.after != nil || options.group != nil
                 ? nil : options.newest
             let result = select(selection, newest: newestFirst)
             problems += result.errors
@@ -63,6 +63,9 @@ extension RegistryState {
         if let pattern = options.command {
             let glob = Glob(pattern)
             chosen = chosen.filter { glob.matches($0.command) }
+        }
+        if let group = options.group {
+            chosen = chosen.filter { ($0.group ?? Scheduler.defaultGroup) == group }
         }
         if let wanted = options.hasMoreData {
             chosen = chosen.filter { $0.hasMoreData == wanted }

@@ -31,13 +31,12 @@ extension RegistryState {
 
     /// Why a group name cannot be used, or nil.
     static func groupNameProblem(_ name: String) -> String? {
-        let allowed = name.unicodeScalars.allSatisfy {
-            CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+        do {
+            try InputCheck.groupName(name)
+            return nil
+        } catch {
+            return error.description
         }
-        guard !name.isEmpty, name.count <= 64, allowed else {
-            return "a group name is 1 to 64 letters, digits, '-', '_' or '.', not '\(name)'"
-        }
-        return nil
     }
 
     /// Marks new rows with what the queue needs of them after a restart.
@@ -191,7 +190,7 @@ extension RegistryState {
 
     /// Hands the pending events to the queue, one at a time, carrying out each answer; the
     /// events those cause are handled in the same loop, not by recursion.
-    private func runQueue() {
+    func runQueue() {
         guard !runningQueue else { return }
         runningQueue = true
         defer { runningQueue = false }
@@ -273,4 +272,97 @@ extension RegistryState {
 
 extension Comparable {
     fileprivate func clamped(_ low: Self, _ high: Self) -> Self { min(max(self, low), high) }
+}
+
+/// `group set | get | remove`: the queue's groups.
+extension RegistryState {
+    func groupRecord(_ name: String) -> GroupRecord {
+        let settings = scheduler.group(name)
+        return GroupRecord(
+            name: name, limit: settings.limit, paused: settings.paused, running: scheduler.runningCount(in: name),
+            queued: scheduler.waitingCount(in: name))
+    }
+
+    /// Changes the given settings of these groups, stores them, and starts what they now let
+    /// start. Lock held.
+    func setGroups(_ request: GroupSetRequest) -> GroupsReply {
+        var reply = GroupsReply()
+        if let limit = request.limit, limit < 0 {
+            reply.problems.append("a group's limit is a number of jobs, 0 (no limit) or more")
+            return reply
+        }
+        for name in request.names {
+            if let problem = Self.groupNameProblem(name) {
+                reply.problems.append(problem)
+                continue
+            }
+            var settings = scheduler.group(name)
+            if let limit = request.limit { settings.limit = limit }
+            if let paused = request.paused { settings.paused = paused }
+            do {
+                let plain = settings == Scheduler.Group()
+                try database.setGroup(
+                    name,
+                    plain ? nil : JobDatabase.GroupRow(name: name, maxRunning: settings.limit, paused: settings.paused))
+            } catch {
+                reply.problems.append("could not store group \(name): \(StoreProblem.describe(error))")
+                continue
+            }
+            queueEvents.append(.groupSet(name, settings))
+            log.write("group \(name): limit \(settings.limit), \(settings.paused ? "paused" : "not paused")")
+        }
+        runQueue()
+        reply.groups = request.names.filter { Self.groupNameProblem($0) == nil }.map(groupRecord)
+        generation &+= 1
+        monitor.broadcast()
+        return reply
+    }
+
+    /// These groups, or every group with settings or jobs, and `default`. Lock held.
+    func getGroups(_ request: GroupGetRequest) -> GroupsReply {
+        let known = Set(scheduler.groupNames + [Scheduler.defaultGroup])
+        var reply = GroupsReply()
+        let names = request.names.isEmpty ? known.sorted() : request.names
+        for name in names {
+            if known.contains(name) {
+                reply.groups.append(groupRecord(name))
+            } else {
+                reply.problems.append("no group is named '\(name)'")
+            }
+        }
+        return reply
+    }
+
+    /// Forgets empty groups' settings; a group with jobs running or waiting is refused. Lock held.
+    func removeGroups(_ request: GroupRemoveRequest) -> GroupsReply {
+        var reply = GroupsReply()
+        let known = Set(scheduler.groupNames)
+        for name in request.names {
+            guard name != Scheduler.defaultGroup else {
+                reply.problems.append("the group default always exists; it cannot be removed")
+                continue
+            }
+            guard known.contains(name) else {
+                reply.problems.append("no group is named '\(name)'")
+                continue
+            }
+            let record = groupRecord(name)
+            guard record.running == 0 && record.queued == 0 else {
+                reply.problems.append(
+                    "group \(name) has \(record.running) running and \(record.queued) waiting; "
+                        + "stop or remove them first (job stop, job remove)")
+                continue
+            }
+            do {
+                try database.setGroup(name, nil)
+            } catch {
+                reply.problems.append("could not remove group \(name): \(StoreProblem.describe(error))")
+                continue
+            }
+            queueEvents.append(.groupRemoved(name))
+            reply.groups.append(record)
+        }
+        runQueue()
+        return reply
+    }
 }

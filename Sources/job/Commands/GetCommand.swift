@@ -12,7 +12,7 @@ enum GetVerb {
     static let spec = VerbSpec(
         name: "get", flags: SelectionArguments.flags.union(["--include-children"]),
         options: SelectionArguments.options.union([
-            "--children-of", "--command", "--has-more-data", "--before", "--after", "--newest", "--format",
+            "--children-of", "--command", "--has-more-data", "--before", "--after", "--newest", "--format", "--group",
         ]).union(RemoteAgents.options),
         help: """
             Usage: job get [SELECTOR...] [OPTIONS]
@@ -26,6 +26,7 @@ enum GetVerb {
               --has-more-data true|false  jobs with (or without) output not yet received
               --before TIME, --after TIME jobs that ended before / after (ISO 8601)
               --newest N                  only the N newest
+              --group NAME                jobs of this queue group (default: without --group)
               --format table|list|json    how to print them
             \(RemoteAgents.help)
 
@@ -49,6 +50,7 @@ enum GetVerb {
         options.before = try parsed.value("--before").map(time)
         options.after = try parsed.value("--after").map(time)
         options.newest = try parsed.integer("--newest")
+        options.group = parsed.value("--group")
         // A table, the usual case, needs only the rows' columns.
         if parsed.value("--format") == nil || parsed.value("--format") == "table" {
             let response = try JobClient().send(GetRowsRequest(options))

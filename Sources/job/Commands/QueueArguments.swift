@@ -39,7 +39,10 @@ enum QueueArguments {
         } else if let delay = parsed.value("--delay") {
             queue.notBefore = Date(timeIntervalSinceNow: try duration(delay, of: "--delay"))
         }
-        queue.group = parsed.value("--group")
+        if let group = parsed.value("--group") {
+            try CLIFailure.checking { try InputCheck.groupName(group) }
+            queue.group = group
+        }
         return queue
     }
 

@@ -1,0 +1,140 @@
+import JobClient
+import JobCore
+import JobProtocol
+
+/// `job group set | get | pause | resume | remove`: the queue's groups.
+enum GroupVerb {
+    static let help = """
+        Usage: job group set NAME... --limit N
+               job group get [NAME...] [--format table|json]
+               job group pause NAME...
+               job group resume NAME...
+               job group remove NAME...
+
+        A group holds jobs started with --group NAME: at most its limit of their children run
+        at once (0: no limit), the rest wait NotStarted and start in order as places free.
+        A paused group starts nothing new; what runs goes on (to drain it before maintenance).
+        Jobs without --group are in the group default, which has no limit unless set. Groups
+        and their settings are kept in the store, across restarts of the agent.
+
+        """
+
+    static let setSpec = VerbSpec(
+        name: "group set", options: ["--limit", "--format"],
+        help: """
+            Usage: job group set NAME... --limit N
+
+            Set groups' limit (made when new): at most N of their jobs' children run at once;
+            0 means no limit. Jobs waiting in them start at once if the new limit lets them.
+
+              --limit N                   the most that run at once, 0 for no limit
+              --format table|json         how to print the groups
+
+            """)
+    static let getSpec = VerbSpec(
+        name: "group get", options: ["--format"],
+        help: """
+            Usage: job group get [NAME...] [--format table|json]
+
+            List groups: Name, Limit (0: none), Running, Queued (waiting NotStarted) and
+            Paused. Without names: every group that has settings or jobs, and default.
+
+            """)
+    static let pauseSpec = VerbSpec(
+        name: "group pause", options: ["--format"],
+        help: """
+            Usage: job group pause NAME...
+
+            Start nothing new in these groups; what runs goes on. job group resume undoes it.
+
+            """)
+    static let resumeSpec = VerbSpec(
+        name: "group resume", options: ["--format"],
+        help: """
+            Usage: job group resume NAME...
+
+            Let paused groups start jobs again, in order, within their limits.
+
+            """)
+    static let removeSpec = VerbSpec(
+        name: "group remove", options: ["--format"],
+        help: """
+            Usage: job group remove NAME...
+
+            Forget groups' settings. Only a group with nothing running or waiting in it can be
+            removed; default cannot.
+
+            """)
+
+    static func run(_ arguments: ArraySlice<String>) throws {
+        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        let rest = arguments.dropFirst()
+        switch sub {
+        case "set": try set(ArgumentParsing.parse(rest, setSpec))
+        case "get": try get(ArgumentParsing.parse(rest, getSpec))
+        case "pause": try pause(ArgumentParsing.parse(rest, pauseSpec), paused: true)
+        case "resume": try pause(ArgumentParsing.parse(rest, resumeSpec), paused: false)
+        case "remove": try remove(ArgumentParsing.parse(rest, removeSpec))
+        case "--help", "-h", "help": Terminal.out(help)
+        default: throw CLIFailure.usage("unknown group verb '\(sub)'; use set, get, pause, resume or remove")
+        }
+    }
+
+    static func names(_ parsed: ParsedArguments, verb: String) throws -> [String] {
+        guard !parsed.positionals.isEmpty else { throw CLIFailure.usage("job group \(verb) needs a group's name") }
+        for name in parsed.positionals { try CLIFailure.checking { try InputCheck.groupName(name) } }
+        return parsed.positionals
+    }
+
+    static func set(_ parsed: ParsedArguments) throws {
+        let names = try names(parsed, verb: "set")
+        guard let limit = try parsed.integer("--limit") else {
+            throw CLIFailure.usage("job group set needs --limit N (0 for no limit)")
+        }
+        guard limit >= 0 else { throw CLIFailure.usage("--limit takes a number of jobs, 0 (no limit) or more") }
+        try finish(try JobClient().send(GroupSetRequest(names, limit: limit)), parsed: parsed, show: true)
+    }
+
+    static func pause(_ parsed: ParsedArguments, paused: Bool) throws {
+        let names = try names(parsed, verb: paused ? "pause" : "resume")
+        try finish(try JobClient().send(GroupSetRequest(names, paused: paused)), parsed: parsed, show: false)
+    }
+
+    static func get(_ parsed: ParsedArguments) throws {
+        try finish(try JobClient().send(GroupGetRequest(parsed.positionals)), parsed: parsed, show: true)
+    }
+
+    static func remove(_ parsed: ParsedArguments) throws {
+        let names = try names(parsed, verb: "remove")
+        try finish(try JobClient().send(GroupRemoveRequest(names)), parsed: parsed, show: false)
+    }
+
+    static func finish(_ reply: GroupsReply, parsed: ParsedArguments, show: Bool) throws {
+        let format = try Terminal.format(parsed)
+        if show || format == .json {
+            switch format {
+            case .json: Terminal.out(json(reply.groups))
+            case .table, .list: Terminal.out(table(reply.groups))
+            }
+        }
+        if Terminal.report(reply.problems) { throw CLIFailure.failed() }
+    }
+
+    static func table(_ groups: [GroupRecord]) -> String {
+        TextTable.render(
+            columns: ["Name", "Limit", "Running", "Queued", "Paused"],
+            rows: groups.map {
+                [$0.name, String($0.limit), String($0.running), String($0.queued), $0.paused ? "True" : "False"]
+            })
+    }
+
+    /// `[{"name": "build", "limit": 4, "running": 4, "queued": 12, "paused": false}]`.
+    static func json(_ groups: [GroupRecord]) -> String {
+        guard !groups.isEmpty else { return "[]\n" }
+        let objects = groups.map { group in
+            "  {\"name\": \(JSONText.string(group.name)), \"limit\": \(group.limit), \"running\": \(group.running), "
+                + "\"queued\": \(group.queued), \"paused\": \(group.paused)}"
+        }
+        return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
+    }
+}
