@@ -104,6 +104,9 @@ extension Agent {
         case .groupSet(let set): ok(registry.withState { $0.setGroups(set) })
         case .groupGet(let get): ok(registry.withState { $0.getGroups(get) })
         case .groupRemove(let remove): ok(registry.withState { $0.removeGroups(remove) })
+        case .suspend(let suspend): ok(registry.withState { $0.suspend(suspend) })
+        case .resume(let resume): ok(registry.withState { $0.resume(resume) })
+        case .signal(let signal): ok(registry.withState { $0.sendSignal(signal) })
         }
     }
 

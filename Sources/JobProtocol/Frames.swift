@@ -74,6 +74,9 @@ extension Verb {
         case .groupSet: GroupSetRequest.self
         case .groupGet: GroupGetRequest.self
         case .groupRemove: GroupRemoveRequest.self
+        case .suspend: SuspendRequest.self
+        case .resume: ResumeRequest.self
+        case .signal: SignalRequest.self
         }
     }
 }
@@ -96,6 +99,9 @@ public enum Request: Sendable, Equatable {
     case groupSet(GroupSetRequest)
     case groupGet(GroupGetRequest)
     case groupRemove(GroupRemoveRequest)
+    case suspend(SuspendRequest)
+    case resume(ResumeRequest)
+    case signal(SignalRequest)
 
     /// The payload, whatever its verb.
     public var payload: any AgentRequest {
@@ -116,6 +122,9 @@ public enum Request: Sendable, Equatable {
         case .groupSet(let payload): payload
         case .groupGet(let payload): payload
         case .groupRemove(let payload): payload
+        case .suspend(let payload): payload
+        case .resume(let payload): payload
+        case .signal(let payload): payload
         }
     }
 
@@ -140,6 +149,9 @@ public enum Request: Sendable, Equatable {
         case .groupSet: self = .groupSet(try frame.payload())
         case .groupGet: self = .groupGet(try frame.payload())
         case .groupRemove: self = .groupRemove(try frame.payload())
+        case .suspend: self = .suspend(try frame.payload())
+        case .resume: self = .resume(try frame.payload())
+        case .signal: self = .signal(try frame.payload())
         }
     }
 }

@@ -19,6 +19,7 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case status, start, get, receive, advance, wait, waitEvent, stop, remove, shutdown
     case sessionNew, sessionGet, sessionRemove
     case groupSet, groupGet, groupRemove
+    case suspend, resume, signal
 }
 
 // MARK: - Requests
@@ -372,14 +373,60 @@ public struct StopRequest: AgentRequest {
     public var selection = JobSelection()
     /// Seconds between SIGTERM and SIGKILL.
     public var grace: Double = 5
+    /// The signal sent first instead of SIGTERM (`stop --signal`).
+    public var signal: Int?
     public init() {}
-    public init(_ selection: JobSelection, grace: Double = 5) {
+    public init(_ selection: JobSelection, grace: Double = 5, signal: Int? = nil) {
         self.selection = selection
         self.grace = grace
+        self.signal = signal
     }
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
         try coder.value(1, &selection)
         try coder.value(2, &grace)
+        try coder.optional(3, &signal)
+    }
+}
+
+/// `suspend`: SIGSTOP to the running children's process groups; they are Suspended.
+public struct SuspendRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.suspend
+    public var selection = JobSelection()
+    public init() {}
+    public init(_ selection: JobSelection) { self.selection = selection }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+    }
+}
+
+/// `resume`: SIGCONT to the suspended children's process groups; they run again.
+public struct ResumeRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.resume
+    public var selection = JobSelection()
+    public init() {}
+    public init(_ selection: JobSelection) { self.selection = selection }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+    }
+}
+
+/// `signal`: a signal to the unfinished children's process groups, which go on (a reload on
+/// SIGHUP); finished jobs are refused.
+public struct SignalRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.signal
+    public var selection = JobSelection()
+    public var signal = 0
+    public init() {}
+    public init(_ selection: JobSelection, signal: Int) {
+        self.selection = selection
+        self.signal = signal
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &signal)
     }
 }
 

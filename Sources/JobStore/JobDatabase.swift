@@ -165,6 +165,13 @@ public final class JobDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v6: suspension") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN suspendedAt REAL;
+                    ALTER TABLE job ADD COLUMN suspendedFor REAL NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 
@@ -201,7 +208,7 @@ public final class JobDatabase: Sendable {
         id, parentId, instanceId, name, type, location, computer, command, workingDirectory, shell, state,
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
-        queueGroup, after, afterAny, notBefore, timeout, timedOut, umask
+        queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -269,7 +276,7 @@ public final class JobDatabase: Sendable {
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
-                        after = ?, afterAny = ? WHERE id = ?
+                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -277,7 +284,7 @@ public final class JobDatabase: Sendable {
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
-                        job.id,
+                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.id,
                     ])
             }
         }
@@ -418,6 +425,8 @@ public final class JobDatabase: Sendable {
         job.timeout = row["timeout"]
         job.timedOut = row["timedOut"]
         job.umask = row["umask"]
+        job.suspendedAt = (row["suspendedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+        job.suspendedFor = row["suspendedFor"]
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {
             job.placement =

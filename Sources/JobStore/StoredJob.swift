@@ -119,6 +119,17 @@ public struct StoredJob: Sendable, Equatable {
         set { update { $0.umask = newValue } }
     }
 
+    /// While Suspended: since when.
+    public var suspendedAt: Date? {
+        get { extras?.fields.suspendedAt }
+        set { update { $0.suspendedAt = newValue } }
+    }
+    /// Seconds it spent Suspended before (its timeout's clock stops meanwhile).
+    public var suspendedFor: Double {
+        get { extras?.fields.suspendedFor ?? 0 }
+        set { update { $0.suspendedFor = newValue } }
+    }
+
     /// The shell a job runs under unless it says otherwise.
     public static let defaultShell = "/bin/sh"
 
@@ -237,6 +248,8 @@ private struct ExtraFields: Equatable, Sendable {
     var timeout: Double?
     var timedOut = false
     var umask: Int?
+    var suspendedAt: Date?
+    var suspendedFor = 0.0
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with

@@ -13,6 +13,9 @@ enum JobCommand {
         ("remove", "delete finished jobs and their output"),
         ("session", "persistent sessions: a shell per computer (new | get | remove)"),
         ("enter", "an interactive prompt in a session"),
+        ("suspend", "suspend running jobs (SIGSTOP) until resumed"),
+        ("resume", "resume suspended jobs (SIGCONT)"),
+        ("signal", "send a signal to running jobs without stopping them"),
         ("group", "the queue's groups: limits and pauses (set | get | pause | resume | remove)"),
         ("agent", "run, stop or inspect the agent (run | stop | status)"),
     ]
@@ -49,6 +52,9 @@ enum JobCommand {
         case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))
         case "session": try SessionVerb.run(rest)
         case "group": try GroupVerb.run(rest)
+        case "suspend": try SuspendVerb.suspend(ArgumentParsing.parse(rest, SuspendVerb.suspendSpec))
+        case "resume": try SuspendVerb.resume(ArgumentParsing.parse(rest, SuspendVerb.resumeSpec))
+        case "signal": try SuspendVerb.signal(ArgumentParsing.parse(rest, SuspendVerb.signalSpec))
         case "enter": try EnterVerb.run(ArgumentParsing.parse(rest, EnterVerb.spec))
         case "agent": try AgentVerb.run(rest)
         case "--version", "version": Terminal.out(ProtocolVersion.product + "\n")

@@ -224,10 +224,10 @@ struct VersionsTests {
         let home = try TestHome()
         try home.job("start", "--quiet", "sleep 300")
         let channel = FrameChannel(fd: try rawAgentConnection(home))
-        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "suspend")
+        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "teleport")
         let refused = try Self.exchange(channel, frame.bytes)
         guard case .failure(let failure) = try Frame.readReply(refused, for: GetRequest.self) else {
-            throw TestFailure("the agent accepted the verb 'suspend'")
+            throw TestFailure("the agent accepted the verb 'teleport'")
         }
         #expect(failure.code == .unknownVerb)
         #expect(failure.message.contains("protocol \(ProtocolVersion.current)"))

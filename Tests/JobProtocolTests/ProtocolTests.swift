@@ -80,6 +80,9 @@ enum GoldenSamples {
         case .groupSet: return .groupSet(GroupSetRequest(["build"], limit: 4, paused: false))
         case .groupGet: return .groupGet(GroupGetRequest(["build", "default"]))
         case .groupRemove: return .groupRemove(GroupRemoveRequest(["build"]))
+        case .suspend: return .suspend(SuspendRequest(selection))
+        case .resume: return .resume(ResumeRequest(selection))
+        case .signal: return .signal(SignalRequest(selection, signal: 1))
         }
     }
 
@@ -90,7 +93,8 @@ enum GoldenSamples {
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
         case .start: return StartReply(job: record)
-        case .get, .stop, .remove: return JobsReply(jobs: [record], problems: ["no job has Id 99"])
+        case .get, .stop, .remove, .suspend, .resume, .signal:
+            return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:
             var reply = ReceiveReply()
             reply.streams = [grant]
@@ -354,12 +358,12 @@ struct ProtocolTests {
 
     @Test("a verb this side lacks is refused with a message naming both versions")
     func unknownVerb() throws {
-        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "suspend")
+        let frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "teleport")
         var incoming = try Frame.readRequest(frame.bytes)
         #expect(incoming.verb == nil)
         guard case .failure(let failure) = incoming.request() else { throw TestFailure("an unknown verb was accepted") }
         #expect(failure.code == .unknownVerb)
-        #expect(failure.message.contains("'suspend'"))
+        #expect(failure.message.contains("'teleport'"))
         #expect(failure.message.contains("protocol \(ProtocolVersion.current)"))
         #expect(failure.message.contains("protocol \(ProtocolVersion.current + 1)"))
     }

@@ -107,7 +107,7 @@ public struct MessageMaker {
             return .waitEvent(
                 WaitEventRequest(
                     after: UInt64.random(in: 0...UInt64.max, using: &random), timeout: maybe(50) { $0.number() }))
-        case .stop: return .stop(StopRequest(selection(), grace: number()))
+        case .stop: return .stop(StopRequest(selection(), grace: number(), signal: maybe(30) { $0.integer() }))
         case .remove: return .remove(RemoveRequest(selection(), force: chance(50), grace: number()))
         case .sessionNew:
             var session = SessionNewRequest()
@@ -126,6 +126,9 @@ public struct MessageMaker {
                 GroupSetRequest(texts(), limit: maybe(50) { $0.integer() }, paused: maybe(50) { $0.chance(50) }))
         case .groupGet: return .groupGet(GroupGetRequest(texts()))
         case .groupRemove: return .groupRemove(GroupRemoveRequest(texts()))
+        case .suspend: return .suspend(SuspendRequest(selection()))
+        case .resume: return .resume(ResumeRequest(selection()))
+        case .signal: return .signal(SignalRequest(selection(), signal: integer()))
         }
     }
 
@@ -173,7 +176,8 @@ public struct MessageMaker {
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
         case .start: return StartReply(job: record())
-        case .get, .stop, .remove: return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
+        case .get, .stop, .remove, .suspend, .resume, .signal:
+            return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:
             var reply = ReceiveReply()
             reply.streams = many(2) { $0.grant() }

@@ -256,7 +256,16 @@ extension RegistryState {
                 queueEvents.append(
                     .running(
                         job.id, group: spec.group, parent: job.parentId, timeout: job.timedOut ? nil : spec.timeout,
-                        since: job.beginTime ?? Date()))
+                        since: job.beginTime ?? Date(), suspendedFor: job.suspendedFor))
+            case .suspended:
+                // Its clock stopped when it was suspended: the queue hears of it as of then.
+                let then = job.suspendedAt ?? Date()
+                carryOut(
+                    scheduler.handle(
+                        .running(
+                            job.id, group: spec.group, parent: job.parentId, timeout: spec.timeout,
+                            since: job.beginTime ?? then, suspendedFor: job.suspendedFor), now: then))
+                carryOut(scheduler.handle(.suspended(job.id), now: then))
             default:
                 continue
             }

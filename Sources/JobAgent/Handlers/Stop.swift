@@ -10,13 +10,14 @@ extension RegistryState {
     func stop(_ options: StopRequest) -> JobsReply {
         let selection = options.selection
         let result = select(selection)
-        stopLocked(ids: result.jobs.map(\.id), grace: options.grace)
+        stopLocked(ids: result.jobs.map(\.id), grace: options.grace, signal: options.signal.map(Int32.init) ?? SIGTERM)
         return JobsReply(jobs: result.jobs.compactMap { jobs[$0.id] }.map(record), problems: result.errors)
     }
 
     /// Stops these jobs (parents with all their children) and returns once they ended:
-    /// SIGTERM to each process group, SIGKILL to what is left after the grace period. Lock held.
-    func stopLocked(ids: [Int], grace: Double) {
+    /// `first` (SIGTERM unless `stop --signal`) to each process group, then SIGCONT to those that
+    /// were suspended, SIGKILL to what is left after the grace period. Lock held.
+    func stopLocked(ids: [Int], grace: Double, signal first: Int32 = SIGTERM) {
         var targets: [Int] = []
         var changed: [StoredJob] = []
         for id in ids {
@@ -34,8 +35,10 @@ extension RegistryState {
             }
         }
         var signalled: [Int] = []
+        var suspended: [Int] = []
         for id in Set(targets).sorted() {
             guard var job = jobs[id], !job.state.isFinished else { continue }
+            if job.state == .suspended { suspended.append(id) }
             if job.requestStop() { signalled.append(id) }
             jobs[id] = job
             changed.append(job)
@@ -45,7 +48,7 @@ extension RegistryState {
             guard let job = jobs[id] else { continue }
             // A command in a session: its processes, not the session's shell.
             if let session = job.session.flatMap({ sessions[$0] }) {
-                session.signalCommand(SIGTERM)
+                session.signalCommand(first)
                 continue
             }
             // A remote child is ended on its computer: closing its stdin makes the remote side
@@ -54,7 +57,9 @@ extension RegistryState {
                 _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_RELEASE), 0)
                 continue
             }
-            signal(job, SIGTERM)
+            signal(job, first)
+            // A suspended job takes its signal once it runs again.
+            if suspended.contains(id) { signal(job, SIGCONT) }
         }
         let deadline = Monitor.now() + max(0, grace)
         var killed = false

@@ -4,7 +4,7 @@ import JobCore
 enum StopVerb {
     static let spec = VerbSpec(
         name: "stop", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--grace", "--format"]).union(RemoteAgents.options),
+        options: SelectionArguments.options.union(["--grace", "--signal", "--format"]).union(RemoteAgents.options),
         help: """
             Usage: job stop SELECTOR... [OPTIONS]
 
@@ -14,6 +14,8 @@ enum StopVerb {
 
             \(SelectionArguments.help)
               --grace SECONDS             time between SIGTERM and SIGKILL (default 5)
+              --signal NAME               send this signal first instead of SIGTERM (INT,
+                                          HUP, ...); SIGKILL still follows the grace period
               --pass-thru                 print the stopped jobs
               --format table|list|json    how to print them
             \(RemoteAgents.help)
@@ -26,8 +28,9 @@ enum StopVerb {
             return try remote.runListing(verb: "stop", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
         let grace = try parsed.number("--grace") ?? 5
+        let first = try parsed.value("--signal").map(SuspendVerb.signalNumber)
         _ = try Terminal.format(parsed)
-        let response = try JobClient().send(StopRequest(selection, grace: grace))
+        let response = try JobClient().send(StopRequest(selection, grace: grace, signal: first))
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

@@ -1,0 +1,102 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// `suspend`, `resume` and `signal`: signals to running children's process groups (through
+/// their monitors), which go on running, or stop and continue.
+extension RegistryState {
+    /// SIGSTOP to each selected running child's process group: Suspended, its timeout's clock
+    /// stopped. Lock held.
+    func suspend(_ request: SuspendRequest) -> JobsReply {
+        let (children, selected, problems) = signalTargets(request.selection, verb: "suspended") { $0 == .running }
+        var changed: [StoredJob] = []
+        let now = Date()
+        for var job in children where job.state == .running {
+            signal(job, SIGSTOP)
+            job.state = .suspended
+            job.suspendedAt = now
+            jobs[job.id] = job
+            changed.append(job)
+            queueEvents.append(.suspended(job.id))
+        }
+        persist(changed)
+        runQueue()
+        return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
+    }
+
+    /// SIGCONT to each selected suspended child's process group: Running again, its timeout's
+    /// clock going on. Lock held.
+    func resume(_ request: ResumeRequest) -> JobsReply {
+        let (children, selected, problems) = signalTargets(request.selection, verb: "resumed") { $0 == .suspended }
+        var changed: [StoredJob] = []
+        let now = Date()
+        for var job in children where job.state == .suspended {
+            signal(job, SIGCONT)
+            job.state = .running
+            job.suspendedFor += max(0, now.timeIntervalSince(job.suspendedAt ?? now))
+            job.suspendedAt = nil
+            jobs[job.id] = job
+            changed.append(job)
+            queueEvents.append(.resumed(job.id))
+        }
+        persist(changed)
+        runQueue()
+        return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
+    }
+
+    /// A signal to each selected unfinished child's process group; the jobs go on. Lock held.
+    func sendSignal(_ request: SignalRequest) -> JobsReply {
+        guard SignalName.names[request.signal] != nil else {
+            return JobsReply(jobs: [], problems: ["\(request.signal) is not a signal number"])
+        }
+        let (children, selected, problems) = signalTargets(request.selection, verb: "signalled") {
+            $0 == .running || $0 == .suspended || $0 == .stopping
+        }
+        for job in children { signal(job, Int32(request.signal)) }
+        if !children.isEmpty {
+            log.write(
+                "\(SignalName.of(request.signal)) sent to " + children.map { "Job\($0.id)" }.joined(separator: ", "))
+        }
+        return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
+    }
+
+    /// The children of the selection that `accepts` takes, the selected Ids, and a problem for
+    /// each selected job none of whose children it takes, or that runs where this agent cannot
+    /// signal it (on another computer, in a session).
+    private func signalTargets(_ selection: JobSelection, verb: String, accepts: (JobState) -> Bool) -> (
+        [StoredJob], [Int], [String]
+    ) {
+        let result = select(selection)
+        var problems = result.errors
+        var targets: [StoredJob] = []
+        var seen = Set<Int>()
+        for selected in result.jobs {
+            let kids = (selected.isParent ? table.kids(of: selected.id) : jobs[selected.id].map { [$0] } ?? [])
+                .filter { !seen.contains($0.id) }
+            let taken = kids.filter { accepts($0.state) }
+            let reachable = taken.filter { job in
+                if job.isRemote {
+                    problems.append(
+                        "Job\(job.id) runs on \(job.location): jobs on other computers cannot be \(verb) yet")
+                    return false
+                }
+                if job.session != nil {
+                    problems.append("Job\(job.id) runs in a session's shell, which cannot be \(verb)")
+                    return false
+                }
+                return true
+            }
+            if taken.isEmpty {
+                problems.append(
+                    "\(selected.name) (Id \(selected.id)) is \(selected.state.rawValue): nothing in it can be \(verb)")
+            }
+            for job in reachable {
+                seen.insert(job.id)
+                targets.append(job)
+            }
+        }
+        return (targets, result.jobs.map(\.id), problems)
+    }
+}

@@ -1,0 +1,88 @@
+import JobClient
+import JobCore
+import JobProtocol
+
+/// `job suspend`, `job resume` and `job signal`: signals to running jobs, which go on.
+enum SuspendVerb {
+    static let suspendSpec = VerbSpec(
+        name: "suspend", flags: SelectionArguments.flags.union(["--pass-thru"]),
+        options: SelectionArguments.options.union(["--format"]),
+        help: """
+            Usage: job suspend SELECTOR... [OPTIONS]
+
+            Suspend running jobs: SIGSTOP to each one's whole process group. They are
+            Suspended until job resume; their --timeout clock stops meanwhile, wait does not
+            count them as finished, and job stop still stops them. Jobs on other computers and
+            commands in sessions cannot be suspended yet.
+
+            \(SelectionArguments.help)
+              --pass-thru                 print the jobs
+              --format table|list|json    how to print them
+
+            """)
+
+    static let resumeSpec = VerbSpec(
+        name: "resume", flags: SelectionArguments.flags.union(["--pass-thru"]),
+        options: SelectionArguments.options.union(["--format"]),
+        help: """
+            Usage: job resume SELECTOR... [OPTIONS]
+
+            Resume suspended jobs: SIGCONT to each one's process group. They are Running again.
+
+            \(SelectionArguments.help)
+              --pass-thru                 print the jobs
+              --format table|list|json    how to print them
+
+            """)
+
+    static let signalSpec = VerbSpec(
+        name: "signal", flags: SelectionArguments.flags.union(["--pass-thru"]),
+        options: SelectionArguments.options.union(["--signal", "--format"]),
+        help: """
+            Usage: job signal SELECTOR... --signal NAME [OPTIONS]
+
+            Send a signal to unfinished jobs' process groups without stopping them (a daemon
+            that reloads on HUP). Finished jobs are refused.
+
+            \(SelectionArguments.help)
+              --signal NAME               HUP, SIGUSR1, 10...
+              --pass-thru                 print the jobs
+              --format table|list|json    how to print them
+
+            """)
+
+    static func suspend(_ parsed: ParsedArguments) throws {
+        let selection = try Terminal.requiredSelection(parsed, verb: "suspend")
+        _ = try Terminal.format(parsed)
+        try finish(try JobClient().send(SuspendRequest(selection)), parsed: parsed)
+    }
+
+    static func resume(_ parsed: ParsedArguments) throws {
+        let selection = try Terminal.requiredSelection(parsed, verb: "resume")
+        _ = try Terminal.format(parsed)
+        try finish(try JobClient().send(ResumeRequest(selection)), parsed: parsed)
+    }
+
+    static func signal(_ parsed: ParsedArguments) throws {
+        let selection = try Terminal.requiredSelection(parsed, verb: "signal")
+        guard let text = parsed.value("--signal") else {
+            throw CLIFailure.usage("job signal needs --signal NAME (HUP, USR1, TERM, or a number)")
+        }
+        let number = try signalNumber(text)
+        _ = try Terminal.format(parsed)
+        try finish(try JobClient().send(SignalRequest(selection, signal: number)), parsed: parsed)
+    }
+
+    /// A signal's number from `HUP`, `SIGHUP` or `1`.
+    static func signalNumber(_ text: String) throws -> Int {
+        guard let number = SignalName.number(text) else {
+            throw CLIFailure.usage("--signal takes a signal such as HUP, SIGUSR1 or 15, not '\(text)'")
+        }
+        return number
+    }
+
+    static func finish(_ reply: JobsReply, parsed: ParsedArguments) throws {
+        if parsed.flag("--pass-thru") { try Terminal.show(reply.jobs, parsed: parsed) }
+        if Terminal.report(reply.problems) { throw CLIFailure.failed() }
+    }
+}
