@@ -277,6 +277,7 @@ extension RegistryState {
         releaseStrayMonitors()
         removeStrayFiles()
         restoreQueue()
+        for slot in table.allSlots { watchOutputCap(slot.job) }
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end

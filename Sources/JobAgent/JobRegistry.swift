@@ -126,7 +126,9 @@ final class JobRegistry: Sendable {
         while true {
             let (retrying, timeout) = withState { state in
                 let retrying = state.isRetrying
-                return (retrying, state.watchTimeout(limit: retrying ? 1000 : -1))
+                let wake = state.retentionWake
+                let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
+                return (retrying, state.watchTimeout(limit: limit))
             }
             let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), timeout)
             if count < 0 {
@@ -139,6 +141,8 @@ final class JobRegistry: Sendable {
             let due = withState { state in
                 state.handleWatched(tags[...], retrying: retrying, childSignals: childSignals)
                 state.queueTick()
+                state.checkOutputCaps()
+                state.sweepOldJobs()
                 return state.takeTimeouts()
             }
             for id in due {

@@ -54,8 +54,11 @@ final class RegistryState {
     var scheduler = Scheduler()
     var queueEvents: [Scheduler.Event] = []
     var runningQueue = false
-    /// Children whose timeout came, for the watcher to stop.
+    /// Children whose timeout came or whose output passed its cap, for the watcher to stop.
     var timeoutsDue: [Int] = []
+    /// Unfinished children with an output cap, and when old jobs were last looked for.
+    var cappedJobs: Set<Int> = []
+    var lastSweep = Date.distantPast
     /// When the watcher of ends planned to wake for the queue, and how to wake it sooner.
     var plannedWake: Date?
     let wakeFD: Int32
@@ -100,6 +103,9 @@ final class RegistryState {
         if job.timedOut {
             job.state = .failed
             job.reason = Self.timeoutReason(job)
+        } else if job.outputCapped {
+            job.state = .failed
+            job.reason = Self.capReason(job)
         }
         refreshSizes(&job)
         // A job that failed while the disk of its output was full most likely failed of that.
@@ -197,6 +203,7 @@ final class RegistryState {
         record.after = job.after
         record.afterAny = job.afterAny
         record.startAt = job.notBefore
+        record.maxOutput = job.maxOutput
         return record
     }
 

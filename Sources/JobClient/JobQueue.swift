@@ -16,15 +16,20 @@ public struct JobQueueOptions: Sendable, Equatable {
     public var notBefore: Date?
     /// The group whose limit and pause apply (`default` when nil).
     public var group: String?
+    /// Bytes of stdout and stderr together past which it is stopped, and ends Failed ("output
+    /// over 1 GB").
+    public var maxOutput: Int64?
 
     public init(
-        timeout: Double? = nil, after: [Int] = [], afterAny: [Int] = [], notBefore: Date? = nil, group: String? = nil
+        timeout: Double? = nil, after: [Int] = [], afterAny: [Int] = [], notBefore: Date? = nil, group: String? = nil,
+        maxOutput: Int64? = nil
     ) {
         self.timeout = timeout
         self.after = after
         self.afterAny = afterAny
         self.notBefore = notBefore
         self.group = group
+        self.maxOutput = maxOutput
     }
 
     /// Whether nothing is asked of the queue.
@@ -40,5 +45,6 @@ public struct JobQueueOptions: Sendable, Equatable {
         request.afterAny = afterAny
         request.notBefore = notBefore
         request.group = group
+        request.maxOutput = maxOutput
     }
 }

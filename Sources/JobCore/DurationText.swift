@@ -46,3 +46,25 @@ public enum DurationText {
         return text.isEmpty ? "0s" : text
     }
 }
+
+/// Sizes as people type them (`500K`, `1M`, `2G`, or bytes; K is 1024) and as a Reason writes
+/// them (`1 GB`, `500 KB`, `1536 bytes`).
+public enum SizeText {
+    public static func bytes(_ text: String) -> Int64? {
+        guard let last = text.last else { return nil }
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        let unit = units[Character(last.uppercased())]
+        let digits = unit == nil ? Substring(text) : text.dropLast()
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let number = Int64(digits), number > 0 else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: unit ?? 1)
+        return overflow ? nil : product
+    }
+
+    public static func text(_ bytes: Int64) -> String {
+        for (unit, size) in [("TB", Int64(1) << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)]
+        where bytes >= size && bytes % size == 0 {
+            return "\(bytes / size) \(unit)"
+        }
+        return "\(bytes) bytes"
+    }
+}

@@ -157,6 +157,7 @@ public enum JobFormatter {
                 ("After", job.after.map(String.init).joined(separator: ", ")),
                 ("AfterAny", job.afterAny.map(String.init).joined(separator: ", ")),
                 ("StartAt", job.startAt.map(Timestamp.format) ?? ""),
+                ("MaxOutput", job.maxOutput.map(SizeText.text) ?? ""),
             ]
             if let computer = job.computer { fields.append(("Computer", computer)) }
             let width = fields.map(\.0.count).max() ?? 0
@@ -207,7 +208,8 @@ public enum JobFormatter {
             pair("timeout", job.timeout.map { String(format: "%g", $0) } ?? "null")
             pair("after", "[" + job.after.map(String.init).joined(separator: ", ") + "]")
             pair("afterAny", "[" + job.afterAny.map(String.init).joined(separator: ", ") + "]")
-            pair("startAt", JSONText.optional(job.startAt.map(Timestamp.format)), last: job.computer == nil)
+            pair("startAt", JSONText.optional(job.startAt.map(Timestamp.format)))
+            pair("maxOutput", job.maxOutput.map(String.init) ?? "null", last: job.computer == nil)
             if let computer = job.computer { pair("computer", JSONText.string(computer), last: true) }
             out.append(contentsOf: (index == jobs.count - 1 ? "  }\n" : "  },\n").utf8)
         }

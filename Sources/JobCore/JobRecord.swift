@@ -33,6 +33,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var after: [Int] = []
     public var afterAny: [Int] = []
     public var startAt: Date?
+    /// Bytes of output past which it is stopped (`--max-output`).
+    public var maxOutput: Int64?
 
     public init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,

@@ -64,6 +64,8 @@ public struct StartRequest: AgentRequest {
     public var afterAny: [Int] = []
     public var notBefore: Date?
     public var group: String?
+    /// Bytes of stdout and stderr together past which the job is stopped.
+    public var maxOutput: Int64?
 
     public init() {}
 
@@ -99,6 +101,7 @@ public struct StartRequest: AgentRequest {
         try coder.array(15, &afterAny)
         try coder.optional(16, &notBefore)
         try coder.optional(17, &group)
+        try coder.optional(18, &maxOutput)
     }
 }
 
@@ -437,16 +440,21 @@ public struct RemoveRequest: AgentRequest {
     /// Stops running jobs first instead of refusing them.
     public var force = false
     public var grace: Double = 5
+    /// Only jobs that ended at least this many seconds ago (`--older-than`); with an empty
+    /// selection, every such job.
+    public var olderThan: Double?
     public init() {}
-    public init(_ selection: JobSelection, force: Bool = false, grace: Double = 5) {
+    public init(_ selection: JobSelection, force: Bool = false, grace: Double = 5, olderThan: Double? = nil) {
         self.selection = selection
         self.force = force
         self.grace = grace
+        self.olderThan = olderThan
     }
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
         try coder.value(1, &selection)
         try coder.value(2, &force)
         try coder.value(3, &grace)
+        try coder.optional(4, &olderThan)
     }
 }
 
@@ -633,6 +641,7 @@ extension JobRecord: TaggedMessage {
         try coder.array(21, &after)
         try coder.array(22, &afterAny)
         try coder.optional(23, &startAt)
+        try coder.optional(24, &maxOutput)
     }
 }
 

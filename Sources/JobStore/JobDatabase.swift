@@ -170,6 +170,8 @@ public final class JobDatabase: Sendable {
                 sql: """
                     ALTER TABLE job ADD COLUMN suspendedAt REAL;
                     ALTER TABLE job ADD COLUMN suspendedFor REAL NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN maxOutput INTEGER;
+                    ALTER TABLE job ADD COLUMN outputCapped INTEGER NOT NULL DEFAULT 0;
                     """)
         }
         return migrator
@@ -208,7 +210,8 @@ public final class JobDatabase: Sendable {
         id, parentId, instanceId, name, type, location, computer, command, workingDirectory, shell, state,
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
-        queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor
+        queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
+        outputCapped
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -276,7 +279,7 @@ public final class JobDatabase: Sendable {
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
-                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ? WHERE id = ?
+                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -284,7 +287,7 @@ public final class JobDatabase: Sendable {
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
-                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.id,
+                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.id,
                     ])
             }
         }
@@ -377,9 +380,9 @@ public final class JobDatabase: Sendable {
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
                 throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask)
+                notBefore, timeout, timedOut, umask, maxOutput)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -390,7 +393,7 @@ public final class JobDatabase: Sendable {
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask,
+                job.timedOut, job.umask, job.maxOutput,
             ])
     }
 
@@ -427,6 +430,8 @@ public final class JobDatabase: Sendable {
         job.umask = row["umask"]
         job.suspendedAt = (row["suspendedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
         job.suspendedFor = row["suspendedFor"]
+        job.maxOutput = row["maxOutput"]
+        job.outputCapped = row["outputCapped"]
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {
             job.placement =

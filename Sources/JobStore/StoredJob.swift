@@ -119,6 +119,17 @@ public struct StoredJob: Sendable, Equatable {
         set { update { $0.umask = newValue } }
     }
 
+    /// Bytes of stdout and stderr together past which it is stopped (`--max-output`).
+    public var maxOutput: Int64? {
+        get { extras?.fields.maxOutput }
+        set { update { $0.maxOutput = newValue } }
+    }
+    /// Whether `maxOutput` stopped it (it then ends Failed, "output over 1 GB").
+    public var outputCapped: Bool {
+        get { extras?.fields.outputCapped ?? false }
+        set { update { $0.outputCapped = newValue } }
+    }
+
     /// While Suspended: since when.
     public var suspendedAt: Date? {
         get { extras?.fields.suspendedAt }
@@ -250,6 +261,8 @@ private struct ExtraFields: Equatable, Sendable {
     var umask: Int?
     var suspendedAt: Date?
     var suspendedFor = 0.0
+    var maxOutput: Int64?
+    var outputCapped = false
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with

@@ -241,4 +241,49 @@ struct QueueTests {
             #expect(bad.status == 2, "\(arguments): \(bad.stderr)")
         }
     }
+
+    @Test("--max-output stops a job that writes past it: Failed, 'output over 1 MB', the file near the cap")
+    func maxOutput() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "--max-output", "1M", "head -c 3000000 /dev/zero; sleep 300")
+        let result = try home.job("receive", "1", "--wait")
+        #expect(result.status == 128 + 15)
+        let record = try home.record(2)
+        #expect(record["state"] as? String == "Failed")
+        #expect(record["reason"] as? String == "output over 1 MB")
+        #expect(record["maxOutput"] as? Int == 1 << 20)
+        // Under the cap: untouched. A default from JOB_MAX_OUTPUT.
+        let fine = try home.job(["start", "--quiet", "head -c 1000 /dev/zero"], environment: ["JOB_MAX_OUTPUT": "1K"])
+        #expect(fine.status == 0)
+        #expect(try home.job("receive", "3", "--wait").stdoutBytes.count == 1000)
+        let over = try home.job(
+            ["start", "--quiet", "head -c 2000 /dev/zero; sleep 300"], environment: ["JOB_MAX_OUTPUT": "1K"])
+        #expect(over.status == 0)
+        #expect(try home.job("receive", "5", "--wait").status == 143)
+        #expect(try home.record(6)["reason"] as? String == "output over 1 KB")
+        let bad = try home.job(["start", "true"], environment: ["JOB_MAX_OUTPUT": "lots"])
+        #expect(bad.status == 2 && bad.stderr.contains("JOB_MAX_OUTPUT takes a size"))
+    }
+
+    @Test(
+        "remove --older-than removes only finished jobs that ended long enough ago; JOB_REMOVE_AFTER does it by itself")
+    func retention() throws {
+        let home = try TestHome()
+        try home.job(["start", "--quiet", "true"], environment: ["JOB_REMOVE_AFTER": "1s"])  // starts the agent: 1, 2
+        try home.job("start", "--quiet", "sleep 300")  // 3, 4
+        try home.job("wait", "1")
+        try TestHome.eventually("job 1 removed by the agent") { try home.job("get", "1").status == 1 }
+        #expect(try home.record(4)["state"] as? String == "Running")
+        try home.job("stop", "3")
+        #expect(try home.job("agent", "stop").status == 0)
+        // Without JOB_REMOVE_AFTER: only what is asked.
+        try home.job("start", "--quiet", "true")  // 5, 6
+        try home.job("wait", "5")
+        #expect(try home.job("remove", "--older-than", "1h").status == 0)
+        #expect(try home.job("get", "--format", "json").stdout != "[]\n")
+        let removed = try home.job("remove", "--older-than", "0.001", "--pass-thru", "--format", "json")
+        #expect(try TestHome.jobs(removed).compactMap { $0["id"] as? Int } == [3, 5])
+        #expect(try home.job("get", "--format", "json").stdout == "[]\n")
+        #expect(try home.job("remove", "--older-than", "soon").status == 2)
+    }
 }

@@ -77,6 +77,7 @@ public struct MessageMaker {
             start.afterAny = many(2) { $0.integer() }
             start.notBefore = maybe(30) { $0.time() }
             start.group = maybe(30) { $0.text() }
+            start.maxOutput = maybe(30) { Int64($0.integer()) }
             return .start(start)
         case .get:
             var get = GetRequest(selection())
@@ -108,7 +109,9 @@ public struct MessageMaker {
                 WaitEventRequest(
                     after: UInt64.random(in: 0...UInt64.max, using: &random), timeout: maybe(50) { $0.number() }))
         case .stop: return .stop(StopRequest(selection(), grace: number(), signal: maybe(30) { $0.integer() }))
-        case .remove: return .remove(RemoveRequest(selection(), force: chance(50), grace: number()))
+        case .remove:
+            return .remove(
+                RemoveRequest(selection(), force: chance(50), grace: number(), olderThan: maybe(30) { $0.number() }))
         case .sessionNew:
             var session = SessionNewRequest()
             session.computers = texts()
@@ -145,6 +148,7 @@ public struct MessageMaker {
         record.after = many(2) { $0.integer() }
         record.afterAny = many(2) { $0.integer() }
         record.startAt = maybe(30) { $0.time() }
+        record.maxOutput = maybe(30) { Int64($0.integer()) }
         return record
     }
 

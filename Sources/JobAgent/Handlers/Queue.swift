@@ -224,8 +224,8 @@ extension RegistryState {
         return timeoutsDue
     }
 
-    /// Stops a child whose time is up, as `stop` does; its end is then Failed with the
-    /// reason (see `finish`). Lock held, released while it waits.
+    /// Stops a child whose time is up or whose output passed its cap, as `stop` does; its end
+    /// is then Failed with the reason (see `finish`). Lock held, released while it waits.
     func stopTimedOut(_ id: Int) {
         guard let job = jobs[id], !job.state.isFinished else { return }
         stopLocked(ids: [id], grace: Self.timeoutGrace)

@@ -9,7 +9,12 @@ import JobStore
 extension RegistryState {
     func remove(_ options: RemoveRequest) -> JobsReply {
         let (selection, grace) = (options.selection, options.grace)
-        let result = select(selection)
+        var result = select(selection)
+        if let age = options.olderThan {
+            // Only finished jobs that ended long enough ago; the others are left, unmentioned.
+            let before = Date().addingTimeInterval(-age)
+            result.jobs = result.jobs.filter { $0.state.isFinished && ($0.endTime.map { $0 <= before } ?? false) }
+        }
         var problems = result.errors
         var removed: [JobRecord] = []
         for selected in result.jobs {

@@ -38,6 +38,11 @@ extension RegistryState {
         parent.throttleLimit = request.throttleLimit
         parent.sshOptions = request.sshOptions
         parent.remoteEnvironment = request.remoteEnvironment
+        if let cap = request.maxOutput {
+            guard cap > 0 else { return answer(.failure(Failure(.refused, "--max-output must be above zero"))) }
+            parent.maxOutput = cap
+            for offset in made.indices { made[offset].maxOutput = cap }
+        }
         if var spec = queued {
             // The queue decides when each child starts (and holds the throttle limit).
             spec.parent = parent.id
@@ -54,6 +59,7 @@ extension RegistryState {
             return answer(.failure(failure))
         }
         if let queued {
+            for child in made { watchOutputCap(child) }
             FaultPoint.startAfterInsert.reached()
             enqueue(made, spec: queued, stdinFD: queued.holdsStart ? nil : stdinFD)
             return answer(.success(StartReply(job: record(parent))))
@@ -61,6 +67,7 @@ extension RegistryState {
         if request.throttleLimit > 0 && computers.count > request.throttleLimit {
             queuedUmask[parent.id] = request.umask
         }
+        for child in made { watchOutputCap(child) }
         FaultPoint.startAfterInsert.reached()
         let answeredEarly = !remote && Self.canLaunch(shell: request.shell, in: request.workingDirectory)
         if answeredEarly {

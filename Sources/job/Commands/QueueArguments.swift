@@ -13,7 +13,7 @@ import JobCore
 /// The queue's options of `start` and `invoke`: `--timeout`, `--after`, `--after-any`,
 /// `--at`, `--delay` and `--group`.
 enum QueueArguments {
-    static let options = ["--timeout", "--after", "--after-any", "--at", "--delay", "--group"]
+    static let options = ["--timeout", "--after", "--after-any", "--at", "--delay", "--group", "--max-output"]
 
     static let help = """
           --timeout DURATION          stop it after this long (90s, 15m, 2h, or seconds); it then
@@ -26,6 +26,9 @@ enum QueueArguments {
           --delay DURATION            start it this long from now
           --group NAME                run it in this group, whose limit and pause apply
                                       (job group set NAME --limit N)
+          --max-output SIZE           stop it once its stdout and stderr hold more than SIZE
+                                      (500K, 1M, 2G or bytes; default JOB_MAX_OUTPUT); it then
+                                      ends Failed, "output over 1 GB"
         """
 
     static func parse(_ parsed: ParsedArguments) throws -> JobQueueOptions {
@@ -38,6 +41,14 @@ enum QueueArguments {
             queue.notBefore = try time(at)
         } else if let delay = parsed.value("--delay") {
             queue.notBefore = Date(timeIntervalSinceNow: try duration(delay, of: "--delay"))
+        }
+        if let text = parsed.value("--max-output") ?? getenv("JOB_MAX_OUTPUT").map({ String(cString: $0) }) {
+            guard let bytes = SizeText.bytes(text) else {
+                let source = parsed.value("--max-output") == nil ? "JOB_MAX_OUTPUT" : "--max-output"
+                throw CLIFailure.usage(
+                    "\(source) takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
+            }
+            queue.maxOutput = bytes
         }
         if let group = parsed.value("--group") {
             try CLIFailure.checking { try InputCheck.groupName(group) }

@@ -4,7 +4,7 @@ import JobCore
 enum RemoveVerb {
     static let spec = VerbSpec(
         name: "remove", flags: SelectionArguments.flags.union(["--force", "--pass-thru"]),
-        options: SelectionArguments.options.union(["--grace", "--format"]).union(RemoteAgents.options),
+        options: SelectionArguments.options.union(["--grace", "--format", "--older-than"]).union(RemoteAgents.options),
         help: """
             Usage: job remove SELECTOR... [OPTIONS]
 
@@ -14,6 +14,8 @@ enum RemoveVerb {
             \(SelectionArguments.help)
               --force                     stop unfinished jobs, then remove them
               --grace SECONDS             with --force: time between SIGTERM and SIGKILL
+              --older-than DURATION       only jobs that ended at least this long ago (7d, 12h);
+                                          alone, every such job
               --pass-thru                 print the removed jobs (as they were)
               --format table|list|json    how to print them
             \(RemoteAgents.help)
@@ -21,14 +23,16 @@ enum RemoveVerb {
             """)
 
     static func run(_ parsed: ParsedArguments) throws {
-        let selection = try Terminal.requiredSelection(parsed, verb: "remove")
+        let olderThan = try parsed.value("--older-than").map { try QueueArguments.duration($0, of: "--older-than") }
+        let selection =
+            olderThan == nil ? try Terminal.requiredSelection(parsed, verb: "remove") : try Terminal.selection(parsed)
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
         _ = try Terminal.format(parsed)
         let grace = try parsed.number("--grace") ?? 5
         let response = try JobClient().send(
-            RemoveRequest(selection, force: parsed.flag("--force"), grace: grace))
+            RemoveRequest(selection, force: parsed.flag("--force"), grace: grace, olderThan: olderThan))
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
