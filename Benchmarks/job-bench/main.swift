@@ -8,6 +8,8 @@
 //                                    the median and mean milliseconds per command of each
 //     job-bench load N CLIENTS CALLS N running jobs, then CLIENTS clients of CALLS calls each at
 //                                    once; print p50, p99 and the agent's peak memory
+//     job-bench queue N GROUP        start N jobs running `true` in GROUP (which may be paused),
+//                                    without waiting; print jobs per second
 import Foundation
 import JobClient
 import JobCore
@@ -42,6 +44,19 @@ func startMany(_ client: JobClient) throws {
         "started \(count) jobs in \(String(format: "%.3f", startSeconds)) s "
             + "(\(Int(Double(count) / startSeconds)) jobs/s); all finished after \(String(format: "%.3f", totalSeconds)) s "
             + "(\(Int(Double(count) / totalSeconds)) jobs/s)")
+}
+
+/// Starts `count` jobs into a group of the queue, without waiting for them.
+func queueMany(_ client: JobClient, group: String) throws {
+    let environment = ProcessEnvironment.entries()
+    let directory = FileManager.default.currentDirectoryPath
+    let began = Date()
+    for _ in 0..<count {
+        _ = try client.start(
+            "true", workingDirectory: directory, environment: environment, queue: JobQueueOptions(group: group))
+    }
+    let seconds = Date().timeIntervalSince(began)
+    print("queued \(count) jobs in \(String(format: "%.3f", seconds)) s (\(Int(Double(count) / seconds)) jobs/s)")
 }
 
 /// Runs `one` count times, each to its end, and returns the times in milliseconds.
@@ -94,13 +109,14 @@ do {
     switch arguments[1] {
     case "start": try startMany(client)
     case "session": try sessions(client)
+    case "queue": try queueMany(client, group: arguments.count > 3 ? arguments[3] : "bench")
     case "load":
         let clients = arguments.count > 3 ? Int(arguments[3]) ?? 50 : 50
         let calls = arguments.count > 4 ? Int(arguments[4]) ?? 100 : 100
         let outcome = try LoadDriver.run(
             environment: ProcessEnvironment.dictionary(), jobs: count, clients: clients, calls: calls)
         print(outcome.summary)
-    default: fail("usage: job-bench start N | job-bench session N [COMPUTER]")
+    default: fail("usage: job-bench start N | job-bench session N [COMPUTER] | job-bench queue N GROUP")
     }
 } catch {
     FileHandle.standardError.write(Data("job-bench: \(error)\n".utf8))

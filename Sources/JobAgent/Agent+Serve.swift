@@ -107,6 +107,7 @@ extension Agent {
         case .suspend(let suspend): ok(registry.withState { $0.suspend(suspend) })
         case .resume(let resume): ok(registry.withState { $0.resume(resume) })
         case .signal(let signal): ok(registry.withState { $0.sendSignal(signal) })
+        case .restart(let restart): ok(registry.withState { $0.restart(restart) })
         }
     }
 

@@ -329,7 +329,9 @@ extension RegistryState {
     /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
     /// interrupted between the store and the files left behind. Lock held.
     private func removeStrayFiles() {
-        files.deleteStray(keeping: Set(table.allSlots.map(\.job.instanceKey)))
+        var known = Set(table.allSlots.map(\.job.instanceKey))
+        for slot in table.allSlots { for old in slot.job.history { known.insert(InstanceKey(old)) } }
+        files.deleteStray(keeping: known)
     }
 }
 

@@ -204,6 +204,8 @@ final class RegistryState {
         record.afterAny = job.afterAny
         record.startAt = job.notBefore
         record.maxOutput = job.maxOutput
+        record.restarts = job.restarts
+        record.history = job.history
         return record
     }
 

@@ -76,6 +76,12 @@ struct Scheduler {
         case fail(Int, reason: String)
         /// This running child has run out of time: stop it, and it ends Failed with the reason.
         case timeOut(Int, reason: String)
+
+        var id: Int {
+            switch self {
+            case .start(let id), .fail(let id, _), .timeOut(let id, _): id
+            }
+        }
     }
 
     private struct Waiter {
@@ -93,10 +99,28 @@ struct Scheduler {
         var timedOut = false
     }
 
+    // What is waiting and running, indexed so that an event looks only at what it can change
+    // (ten thousand waiting children must not make each event a pass over all of them).
     private var waiters: [Int: Waiter] = [:]
+    /// Each group's waiting children in Id order; an Id no longer waiting is dropped lazily.
+    private var queues: [String: [Int]] = [:]
+    /// The waiting children of each job others wait for.
+    private var dependents: [Int: [Int]] = [:]
+    /// Waiting children with a start time still to come.
+    private var scheduled: Set<Int> = []
     private var runners: [Int: Runner] = [:]
+    private var runningInGroup: [String: Int] = [:]
+    private var runningOfParent: [Int: Int] = [:]
     private var dependencies: [Int: DependencyState] = [:]
     private(set) var groups: [String: Group] = [:]
+    /// What the next decision looks at: groups where a place may have freed or a child become
+    /// ready, and children whose dependencies changed.
+    private var dirtyGroups: Set<String> = []
+    private var recheck: Set<Int> = []
+    /// Each waiting child's count of ready children ahead of it in its group, made again after
+    /// any change (for the Reasons of a `get` of many waiting jobs).
+    private var version = 0
+    private var aheadCache: (version: Int, ahead: [Int: Int]) = (-1, [:])
 
     /// Whether any child waits or runs under the queue (else no event can change anything).
     var isBusy: Bool { !waiters.isEmpty || !runners.isEmpty }
@@ -108,39 +132,56 @@ struct Scheduler {
     var waitingIds: [Int] { waiters.keys.sorted() }
 
     /// How many children of a group run (a suspended child keeps its place).
-    func runningCount(in group: String) -> Int { runners.values.filter { $0.group == group }.count }
+    func runningCount(in group: String) -> Int { runningInGroup[group] ?? 0 }
 
     /// How many children wait in a group.
-    func waitingCount(in group: String) -> Int { waiters.values.filter { $0.spec.group == group }.count }
+    func waitingCount(in group: String) -> Int { (queues[group] ?? []).filter { waiters[$0] != nil }.count }
 
     /// The groups that have settings, waiting or running children, by name.
     var groupNames: [String] {
-        Set(groups.keys).union(waiters.values.map(\.spec.group)).union(runners.values.map(\.group)).sorted()
+        Set(groups.keys).union(queues.compactMap { $0.value.contains { waiters[$0] != nil } ? $0.key : nil })
+            .union(runningInGroup.compactMap { $0.value > 0 ? $0.key : nil }).sorted()
     }
 
     /// Whether any child waits for this job.
-    func isDependency(_ id: Int) -> Bool { waiters.values.contains { $0.spec.dependencies.contains(id) } }
+    func isDependency(_ id: Int) -> Bool { dependents[id]?.contains { waiters[$0] != nil } ?? false }
 
-    /// Takes one event at `now` and returns what to do, in Id order.
+    /// Takes one event at `now` and returns what to do: timeouts, then children that never
+    /// start, then those that start, each in Id order.
     mutating func handle(_ event: Event, now: Date) -> [Action] {
+        version &+= 1
         switch event {
         case .waiting(let id, let spec, let known):
+            removeRunner(id)
             waiters[id] = Waiter(spec: spec)
+            queues[spec.group, default: []].append(id)
+            if let last = queues[spec.group]?.dropLast().last, last > id { queues[spec.group]?.sort() }
+            for job in spec.dependencies { dependents[job, default: []].append(id) }
             for (job, state) in known where dependencies[job] == nil || state != .unfinished {
                 dependencies[job] = state
             }
+            if let notBefore = spec.notBefore, notBefore > now { scheduled.insert(id) }
+            recheck.insert(id)
+            dirtyGroups.insert(spec.group)
         case .running(let id, let group, let parent, let timeout, let since, let suspendedFor):
-            waiters[id] = nil
-            runners[id] = Runner(
-                group: group, parent: parent, timeout: timeout,
-                deadline: timeout.map { since.addingTimeInterval($0 + suspendedFor) })
+            dropWaiter(id)
+            removeRunner(id)
+            addRunner(
+                id,
+                Runner(
+                    group: group, parent: parent, timeout: timeout,
+                    deadline: timeout.map { since.addingTimeInterval($0 + suspendedFor) }))
         case .ended(let id):
-            waiters[id] = nil
-            runners[id] = nil
+            dropWaiter(id)
+            removeRunner(id)
         case .dependency(let id, let state):
             // An end already seen stands: removing a job that ended does not undo its end.
             if state == .removed, case .ended = dependencies[id] { break }
             dependencies[id] = state
+            for child in dependents[id] ?? [] where waiters[child] != nil {
+                recheck.insert(child)
+                if let group = waiters[child]?.spec.group { dirtyGroups.insert(group) }
+            }
         case .suspended(let id):
             if var runner = runners[id], let deadline = runner.deadline {
                 runner.remaining = max(0, deadline.timeIntervalSince(now))
@@ -155,24 +196,64 @@ struct Scheduler {
             }
         case .groupSet(let name, let settings):
             groups[name] = settings
+            dirtyGroups.insert(name)
         case .groupRemoved(let name):
             groups[name] = nil
+            dirtyGroups.insert(name)
         case .tick:
             break
         }
+        // Start times that have come make their children ready.
+        for id in scheduled {
+            guard let waiter = waiters[id] else {
+                scheduled.remove(id)
+                continue
+            }
+            if let notBefore = waiter.spec.notBefore, notBefore > now { continue }
+            scheduled.remove(id)
+            dirtyGroups.insert(waiter.spec.group)
+        }
         return decide(now: now)
+    }
+
+    private mutating func addRunner(_ id: Int, _ runner: Runner) {
+        runners[id] = runner
+        runningInGroup[runner.group, default: 0] += 1
+        if let parent = runner.parent { runningOfParent[parent, default: 0] += 1 }
+    }
+
+    /// Forgets a running child: its place in its group (and its parent's) is free.
+    private mutating func removeRunner(_ id: Int) {
+        guard let runner = runners.removeValue(forKey: id) else { return }
+        runningInGroup[runner.group, default: 1] -= 1
+        if runningInGroup[runner.group] == 0 { runningInGroup[runner.group] = nil }
+        if let parent = runner.parent {
+            runningOfParent[parent, default: 1] -= 1
+            if runningOfParent[parent] == 0 { runningOfParent[parent] = nil }
+        }
+        dirtyGroups.insert(runner.group)
+    }
+
+    /// Forgets a waiting child (its Id leaves its group's queue lazily).
+    private mutating func dropWaiter(_ id: Int) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        scheduled.remove(id)
+        for job in waiter.spec.dependencies {
+            dependents[job]?.removeAll { $0 == id }
+            if dependents[job]?.isEmpty == true { dependents[job] = nil }
+        }
     }
 
     /// When something is next due (a deadline, a start time), for the agent's wait; nil when
     /// nothing is.
     func nextWake() -> Date? {
         let deadlines = runners.values.compactMap { $0.timedOut ? nil : $0.deadline }
-        let starts = waiters.values.compactMap(\.spec.notBefore)
+        let starts = scheduled.compactMap { waiters[$0]?.spec.notBefore }
         return (deadlines + starts).min()
     }
 
     /// Why a waiting child has not started, as `get` shows it; nil when it is not waiting.
-    func reason(for id: Int, now: Date) -> String? {
+    mutating func reason(for id: Int, now: Date) -> String? {
         guard let waiter = waiters[id] else { return nil }
         let spec = waiter.spec
         let pending = spec.dependencies.filter { (dependencies[$0] ?? .unfinished) == .unfinished }
@@ -182,14 +263,24 @@ struct Scheduler {
         if let notBefore = spec.notBefore, notBefore > now { return "starts at " + Self.clock(notBefore, now: now) }
         let settings = group(spec.group)
         if settings.paused { return "queued in group \(spec.group), which is paused" }
-        if let parent = spec.parent, spec.parentLimit > 0,
-            runners.values.filter({ $0.parent == parent }).count >= spec.parentLimit,
+        if let parent = spec.parent, spec.parentLimit > 0, runningOfParent[parent, default: 0] >= spec.parentLimit,
             settings.limit <= 0 || runningCount(in: spec.group) < settings.limit
         {
             return "waiting for a place among the \(spec.parentLimit) of job \(parent) that may run at once"
         }
-        let ahead = waiters.filter { $0.key < id && $0.value.spec.group == spec.group && isReady($0.value, now: now) }
-        return "queued in group \(spec.group), \(ahead.count) ahead"
+        if aheadCache.version != version {
+            var ahead: [Int: Int] = [:]
+            for (_, queue) in queues {
+                var ready = 0
+                for child in queue {
+                    guard let other = waiters[child] else { continue }
+                    ahead[child] = ready
+                    if isReady(other, now: now) { ready += 1 }
+                }
+            }
+            aheadCache = (version, ahead)
+        }
+        return "queued in group \(spec.group), \(aheadCache.ahead[id] ?? 0) ahead"
     }
 
     /// A start time as `get` says it: the time of day when it is today, else the date too.
@@ -209,47 +300,56 @@ struct Scheduler {
     }
 
     /// The actions due at `now`: timeouts first, then waiters that can never start, then
-    /// those that start, in Id order and within their groups' limits.
+    /// those that start, each in Id order and within their groups' and parents' limits. Only
+    /// the groups and children an event touched are looked at.
     private mutating func decide(now: Date) -> [Action] {
-        var actions: [Action] = []
-        for id in runners.keys.sorted() {
-            guard var runner = runners[id], !runner.timedOut, let deadline = runner.deadline, deadline <= now,
-                let timeout = runner.timeout
-            else { continue }
-            runner.timedOut = true
-            runners[id] = runner
-            actions.append(.timeOut(id, reason: "timed out after \(DurationText.text(timeout))"))
+        var timeouts: [Action] = []
+        for (id, runner) in runners where !runner.timedOut {
+            guard let deadline = runner.deadline, deadline <= now, let timeout = runner.timeout else { continue }
+            runners[id]?.timedOut = true
+            timeouts.append(.timeOut(id, reason: "timed out after \(DurationText.text(timeout))"))
         }
-        var running: [String: Int] = [:]
-        var runningOfParent: [Int: Int] = [:]
-        for runner in runners.values {
-            running[runner.group, default: 0] += 1
-            if let parent = runner.parent { runningOfParent[parent, default: 0] += 1 }
+        var failures: [Action] = []
+        for id in recheck.sorted() {
+            guard let waiter = waiters[id], let reason = failure(of: waiter.spec) else { continue }
+            dropWaiter(id)
+            failures.append(.fail(id, reason: reason))
         }
-        for id in waiters.keys.sorted() {
-            guard let waiter = waiters[id] else { continue }
-            if let reason = failure(of: waiter.spec) {
-                waiters[id] = nil
-                actions.append(.fail(id, reason: reason))
-                continue
+        recheck.removeAll()
+        var starts: [Int] = []
+        for name in dirtyGroups.sorted() {
+            let settings = group(name)
+            guard let queue = queues[name], !settings.paused else { continue }
+            var kept: [Int] = []
+            kept.reserveCapacity(queue.count)
+            for (index, id) in queue.enumerated() {
+                guard let waiter = waiters[id] else { continue }
+                let count = runningInGroup[name, default: 0]
+                if settings.limit > 0 && count >= settings.limit {
+                    // Full: the rest wait as they are.
+                    kept += queue[index...]
+                    break
+                }
+                let parentFull =
+                    waiter.spec.parent.map {
+                        waiter.spec.parentLimit > 0 && runningOfParent[$0, default: 0] >= waiter.spec.parentLimit
+                    }
+                    ?? false
+                guard !settings.paused, settings.limit <= 0 || count < settings.limit, !parentFull,
+                    isReady(waiter, now: now)
+                else {
+                    kept.append(id)
+                    continue
+                }
+                dropWaiter(id)
+                addRunner(
+                    id, Runner(group: name, parent: waiter.spec.parent, timeout: waiter.spec.timeout, deadline: nil))
+                starts.append(id)
             }
-            guard isReady(waiter, now: now) else { continue }
-            let settings = group(waiter.spec.group)
-            let count = running[waiter.spec.group, default: 0]
-            guard !settings.paused, settings.limit <= 0 || count < settings.limit else { continue }
-            if let parent = waiter.spec.parent, waiter.spec.parentLimit > 0,
-                runningOfParent[parent, default: 0] >= waiter.spec.parentLimit
-            {
-                continue
-            }
-            waiters[id] = nil
-            running[waiter.spec.group] = count + 1
-            if let parent = waiter.spec.parent { runningOfParent[parent, default: 0] += 1 }
-            runners[id] = Runner(
-                group: waiter.spec.group, parent: waiter.spec.parent, timeout: waiter.spec.timeout, deadline: nil)
-            actions.append(.start(id))
+            queues[name] = kept.isEmpty ? nil : kept
         }
-        return actions
+        dirtyGroups.removeAll()
+        return timeouts.sorted { $0.id < $1.id } + failures + starts.sorted().map { .start($0) }
     }
 
     /// Why a waiter can never start, when one of its dependencies ended otherwise than it

@@ -158,6 +158,8 @@ public enum JobFormatter {
                 ("AfterAny", job.afterAny.map(String.init).joined(separator: ", ")),
                 ("StartAt", job.startAt.map(Timestamp.format) ?? ""),
                 ("MaxOutput", job.maxOutput.map(SizeText.text) ?? ""),
+                ("Restarts", String(job.restarts ?? 0)),
+                ("History", job.history.joined(separator: ", ")),
             ]
             if let computer = job.computer { fields.append(("Computer", computer)) }
             let width = fields.map(\.0.count).max() ?? 0
@@ -209,7 +211,11 @@ public enum JobFormatter {
             pair("after", "[" + job.after.map(String.init).joined(separator: ", ") + "]")
             pair("afterAny", "[" + job.afterAny.map(String.init).joined(separator: ", ") + "]")
             pair("startAt", JSONText.optional(job.startAt.map(Timestamp.format)))
-            pair("maxOutput", job.maxOutput.map(String.init) ?? "null", last: job.computer == nil)
+            pair("maxOutput", job.maxOutput.map(String.init) ?? "null")
+            pair("restarts", String(job.restarts ?? 0))
+            pair(
+                "history", "[" + job.history.map(JSONText.string).joined(separator: ", ") + "]",
+                last: job.computer == nil)
             if let computer = job.computer { pair("computer", JSONText.string(computer), last: true) }
             out.append(contentsOf: (index == jobs.count - 1 ? "  }\n" : "  },\n").utf8)
         }

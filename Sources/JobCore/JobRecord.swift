@@ -35,6 +35,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var startAt: Date?
     /// Bytes of output past which it is stopped (`--max-output`).
     public var maxOutput: Int64?
+    /// How many times `job restart` ran it again, and the InstanceIds of the earlier runs whose
+    /// output was kept.
+    public var restarts: Int?
+    public var history: [String] = []
 
     public init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,

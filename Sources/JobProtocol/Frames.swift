@@ -77,6 +77,7 @@ extension Verb {
         case .suspend: SuspendRequest.self
         case .resume: ResumeRequest.self
         case .signal: SignalRequest.self
+        case .restart: RestartRequest.self
         }
     }
 }
@@ -102,6 +103,7 @@ public enum Request: Sendable, Equatable {
     case suspend(SuspendRequest)
     case resume(ResumeRequest)
     case signal(SignalRequest)
+    case restart(RestartRequest)
 
     /// The payload, whatever its verb.
     public var payload: any AgentRequest {
@@ -125,6 +127,7 @@ public enum Request: Sendable, Equatable {
         case .suspend(let payload): payload
         case .resume(let payload): payload
         case .signal(let payload): payload
+        case .restart(let payload): payload
         }
     }
 
@@ -152,6 +155,7 @@ public enum Request: Sendable, Equatable {
         case .suspend: self = .suspend(try frame.payload())
         case .resume: self = .resume(try frame.payload())
         case .signal: self = .signal(try frame.payload())
+        case .restart: self = .restart(try frame.payload())
         }
     }
 }

@@ -19,7 +19,7 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case status, start, get, receive, advance, wait, waitEvent, stop, remove, shutdown
     case sessionNew, sessionGet, sessionRemove
     case groupSet, groupGet, groupRemove
-    case suspend, resume, signal
+    case suspend, resume, signal, restart
 }
 
 // MARK: - Requests
@@ -391,6 +391,28 @@ public struct StopRequest: AgentRequest {
     }
 }
 
+/// `restart`: finished jobs run again, each with a new InstanceId and fresh output.
+public struct RestartRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.restart
+    public var selection = JobSelection()
+    /// Only the Failed and Stopped children, in place.
+    public var failedOnly = false
+    /// Keeps the earlier runs' output, listed under the job, instead of removing it.
+    public var keepHistory = false
+    public init() {}
+    public init(_ selection: JobSelection, failedOnly: Bool = false, keepHistory: Bool = false) {
+        self.selection = selection
+        self.failedOnly = failedOnly
+        self.keepHistory = keepHistory
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &failedOnly)
+        try coder.value(3, &keepHistory)
+    }
+}
+
 /// `suspend`: SIGSTOP to the running children's process groups; they are Suspended.
 public struct SuspendRequest: AgentRequest {
     public typealias Reply = JobsReply
@@ -642,6 +664,8 @@ extension JobRecord: TaggedMessage {
         try coder.array(22, &afterAny)
         try coder.optional(23, &startAt)
         try coder.optional(24, &maxOutput)
+        try coder.optional(25, &restarts)
+        try coder.array(26, &history)
     }
 }
 

@@ -172,6 +172,8 @@ public final class JobDatabase: Sendable {
                     ALTER TABLE job ADD COLUMN suspendedFor REAL NOT NULL DEFAULT 0;
                     ALTER TABLE job ADD COLUMN maxOutput INTEGER;
                     ALTER TABLE job ADD COLUMN outputCapped INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN history TEXT;
                     """)
         }
         return migrator
@@ -211,7 +213,7 @@ public final class JobDatabase: Sendable {
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
         queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
-        outputCapped
+        outputCapped, restarts, history
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -279,7 +281,8 @@ public final class JobDatabase: Sendable {
                         UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
-                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ? WHERE id = ?
+                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
+                        restarts = ?, history = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -287,7 +290,8 @@ public final class JobDatabase: Sendable {
                         job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
-                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.id,
+                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.instanceId,
+                        job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","), job.id,
                     ])
             }
         }
@@ -432,6 +436,8 @@ public final class JobDatabase: Sendable {
         job.suspendedFor = row["suspendedFor"]
         job.maxOutput = row["maxOutput"]
         job.outputCapped = row["outputCapped"]
+        job.restarts = row["restarts"]
+        job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {
             job.placement =

@@ -130,6 +130,17 @@ public struct StoredJob: Sendable, Equatable {
         set { update { $0.outputCapped = newValue } }
     }
 
+    /// How many times `job restart` ran it again.
+    public var restarts: Int {
+        get { extras?.fields.restarts ?? 0 }
+        set { update { $0.restarts = newValue } }
+    }
+    /// The InstanceIds of its earlier runs whose output was kept (`restart --keep-history`).
+    public var history: [String] {
+        get { extras?.fields.history ?? [] }
+        set { update { $0.history = newValue } }
+    }
+
     /// While Suspended: since when.
     public var suspendedAt: Date? {
         get { extras?.fields.suspendedAt }
@@ -263,6 +274,8 @@ private struct ExtraFields: Equatable, Sendable {
     var suspendedFor = 0.0
     var maxOutput: Int64?
     var outputCapped = false
+    var restarts = 0
+    var history: [String] = []
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with

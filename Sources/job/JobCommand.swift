@@ -13,6 +13,7 @@ enum JobCommand {
         ("remove", "delete finished jobs and their output"),
         ("session", "persistent sessions: a shell per computer (new | get | remove)"),
         ("enter", "an interactive prompt in a session"),
+        ("restart", "run finished jobs again, in place"),
         ("suspend", "suspend running jobs (SIGSTOP) until resumed"),
         ("resume", "resume suspended jobs (SIGCONT)"),
         ("signal", "send a signal to running jobs without stopping them"),
@@ -52,6 +53,7 @@ enum JobCommand {
         case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))
         case "session": try SessionVerb.run(rest)
         case "group": try GroupVerb.run(rest)
+        case "restart": try RestartVerb.run(ArgumentParsing.parse(rest, RestartVerb.spec))
         case "suspend": try SuspendVerb.suspend(ArgumentParsing.parse(rest, SuspendVerb.suspendSpec))
         case "resume": try SuspendVerb.resume(ArgumentParsing.parse(rest, SuspendVerb.resumeSpec))
         case "signal": try SuspendVerb.signal(ArgumentParsing.parse(rest, SuspendVerb.signalSpec))

@@ -286,4 +286,69 @@ struct QueueTests {
         #expect(try home.job("get", "--format", "json").stdout == "[]\n")
         #expect(try home.job("remove", "--older-than", "soon").status == 2)
     }
+
+    @Test("restart runs a finished job again in place: same Id, new InstanceId, fresh output, Restarts counted")
+    func restart() throws {
+        let home = try TestHome()
+        let counter = home.scratch + "/runs"
+        try home.job("start", "--quiet", "--name", "twice", "echo run >> \(counter); echo out; exit 3")  // 1, 2
+        #expect(try home.job("receive", "1", "--wait").status == 3)
+        let first = try home.record(2)
+        let running = try home.job("start", "--quiet", "sleep 300")  // 3, 4
+        #expect(running.status == 0)
+        let refused = try home.job("restart", "3")
+        #expect(refused.status == 1 && refused.stderr.contains("only a finished job can be restarted"))
+        #expect(try home.job("restart", "twice", "--quiet").status == 0)
+        let result = try home.job("receive", "1", "--wait")
+        #expect(result.status == 3 && result.stdout == "out\n")
+        let second = try home.record(2)
+        #expect(second["instanceId"] as? String != first["instanceId"] as? String)
+        let parent = try home.record(1)
+        #expect(second["restarts"] as? Int == 1 && parent["restarts"] as? Int == 1)
+        #expect(try home.record(1)["name"] as? String == "twice")
+        #expect(try String(contentsOfFile: counter, encoding: .utf8) == "run\nrun\n")
+        // The first run's output is gone; with --keep-history the next one's stays, listed.
+        let jobsFolder = home.path + "/jobs/"
+        #expect(!FileManager.default.fileExists(atPath: jobsFolder + "\(first["instanceId"] as! String).out"))
+        #expect(try home.job("restart", "1", "--keep-history", "--quiet").status == 0)
+        try home.job("wait", "1")
+        let third = try home.record(2)
+        #expect(third["history"] as? [String] == [second["instanceId"] as! String])
+        #expect(FileManager.default.fileExists(atPath: jobsFolder + "\(second["instanceId"] as! String).out"))
+        // Kept across a restart of the agent (not taken for stray files), removed with the job.
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.record(2)["restarts"] as? Int == 2)
+        #expect(FileManager.default.fileExists(atPath: jobsFolder + "\(second["instanceId"] as! String).out"))
+        try home.job("stop", "3")
+        #expect(try home.job("remove", "1").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: jobsFolder + "\(second["instanceId"] as! String).out"))
+    }
+
+    @Test("restart --failed reruns only the failed children of a fan-out, and the parent follows them")
+    func restartFailed() throws {
+        let home = try TestHome()
+        let folder = home.scratch
+        // The first child to run makes the folder and completes; the other fails until fixed.
+        let command = "mkdir \(folder)/first 2>/dev/null || test -e \(folder)/fixed"
+        try home.job(
+            "invoke", "--computer", "localhost,localhost", "--as-job", "--quiet", "--throttle-limit", "1", command)
+        try home.job("wait", "1")
+        #expect(try home.record(1)["state"] as? String == "Failed")
+        let completed = try home.record(2)
+        let failed = try home.record(3)
+        #expect(completed["state"] as? String == "Completed" && failed["state"] as? String == "Failed")
+        #expect(FileManager.default.createFile(atPath: folder + "/fixed", contents: nil))
+        #expect(try home.job("restart", "1", "--failed", "--quiet").status == 0)
+        try home.job("wait", "1")
+        #expect(try home.record(1)["state"] as? String == "Completed")
+        let rerun = try home.record(3)
+        #expect(rerun["restarts"] as? Int == 1 && rerun["state"] as? String == "Completed")
+        // The completed child was left as it was.
+        let untouched = try home.record(2)
+        #expect(
+            untouched["restarts"] as? Int == 0
+                && untouched["instanceId"] as? String == completed["instanceId"] as? String)
+        let nothing = try home.job("restart", "1", "--failed")
+        #expect(nothing.status == 1 && nothing.stderr.contains("no failed or stopped part"))
+    }
 }

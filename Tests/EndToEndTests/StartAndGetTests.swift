@@ -124,7 +124,7 @@ struct StartAndGetTests {
         let keys = [
             "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location",
             "command", "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime",
-            "group", "timeout", "after", "afterAny", "startAt", "maxOutput",
+            "group", "timeout", "after", "afterAny", "startAt", "maxOutput", "restarts", "history",
         ]
         #expect(Set(json[1].keys) == Set(keys))
         #expect(json[1]["exitStatus"] as? Int == 3)

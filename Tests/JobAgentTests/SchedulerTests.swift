@@ -206,4 +206,33 @@ struct SchedulerTests {
         #expect(queue.handle(.dependency(1, .removed), now: Self.at(1)).isEmpty)
         #expect(queue.handle(.dependency(3, .ended(.completed)), now: Self.at(2)) == [.start(6)])
     }
+
+    @Test("ten thousand waiting in a group of 4: they start in Id order, never more than 4 at once")
+    func many() {
+        var queue = Scheduler()
+        _ = queue.handle(.groupSet("g", .init(limit: 4)), now: Self.at(0))
+        var started: [Int] = []
+        for id in 1...10000 {
+            for action in queue.handle(.waiting(id, Self.spec(group: "g"), dependencies: [:]), now: Self.at(0)) {
+                if case .start(let id) = action { started.append(id) }
+            }
+        }
+        #expect(started == [1, 2, 3, 4])
+        #expect(queue.reason(for: 10000, now: Self.at(0)) == "queued in group g, 9995 ahead")
+        var running = Set(started)
+        var next = 0
+        while next < started.count {
+            let ending = started[next]
+            next += 1
+            running.remove(ending)
+            for action in queue.handle(.ended(ending), now: Self.at(1)) {
+                guard case .start(let id) = action else { continue }
+                started.append(id)
+                running.insert(id)
+            }
+            #expect(running.count <= 4)
+        }
+        #expect(started == Array(1...10000))
+        #expect(!queue.isBusy && queue.runningCount(in: "g") == 0 && queue.waitingCount(in: "g") == 0)
+    }
 }

@@ -71,7 +71,7 @@ struct FormatterTests {
                 "id", "parentId", "childIds", "name", "instanceId", "type", "state", "hasMoreData", "location",
                 "command",
                 "workingDirectory", "reason", "exitStatus", "signal", "pid", "beginTime", "endTime", "group",
-                "timeout", "after", "afterAny", "startAt", "maxOutput",
+                "timeout", "after", "afterAny", "startAt", "maxOutput", "restarts", "history",
             ])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]).first
         #expect(object?["workingDirectory"] as? String == "/home/a\"b")

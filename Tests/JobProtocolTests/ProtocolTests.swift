@@ -83,6 +83,7 @@ enum GoldenSamples {
         case .suspend: return .suspend(SuspendRequest(selection))
         case .resume: return .resume(ResumeRequest(selection))
         case .signal: return .signal(SignalRequest(selection, signal: 1))
+        case .restart: return .restart(RestartRequest(selection, failedOnly: true, keepHistory: true))
         }
     }
 
@@ -93,7 +94,7 @@ enum GoldenSamples {
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
         case .start: return StartReply(job: record)
-        case .get, .stop, .remove, .suspend, .resume, .signal:
+        case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
             return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:
             var reply = ReceiveReply()

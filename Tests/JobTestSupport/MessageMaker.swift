@@ -132,6 +132,7 @@ public struct MessageMaker {
         case .suspend: return .suspend(SuspendRequest(selection()))
         case .resume: return .resume(ResumeRequest(selection()))
         case .signal: return .signal(SignalRequest(selection(), signal: integer()))
+        case .restart: return .restart(RestartRequest(selection(), failedOnly: chance(50), keepHistory: chance(50)))
         }
     }
 
@@ -149,6 +150,8 @@ public struct MessageMaker {
         record.afterAny = many(2) { $0.integer() }
         record.startAt = maybe(30) { $0.time() }
         record.maxOutput = maybe(30) { Int64($0.integer()) }
+        record.restarts = maybe(30) { $0.integer() }
+        record.history = many(2) { $0.text() }
         return record
     }
 
@@ -180,7 +183,7 @@ public struct MessageMaker {
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
         case .start: return StartReply(job: record())
-        case .get, .stop, .remove, .suspend, .resume, .signal:
+        case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
             return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:
             var reply = ReceiveReply()

@@ -44,7 +44,10 @@ extension RegistryState {
             }
             FaultPoint.removeAfterDelete.reached()
             for id in kids { forgetWatches(id) }
-            for job in table.removeParent(current.id) { files.delete(job.instanceId) }
+            for job in table.removeParent(current.id) {
+                files.delete(job.instanceId)
+                for old in job.history { files.delete(old) }
+            }
             noticeRemoved([current.id] + kids)
             removed.append(current)
         }

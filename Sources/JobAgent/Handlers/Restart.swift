@@ -1,0 +1,110 @@
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// `restart`: finished jobs run again in place: the same Id, Name, command, working
+/// directory, environment, shell and computer; a new InstanceId, fresh output, and one more
+/// restart counted.
+extension RegistryState {
+    func restart(_ request: RestartRequest) -> JobsReply {
+        let result = select(request.selection)
+        var problems = result.errors
+        var restarted: [Int] = []
+        for selected in result.jobs {
+            guard let parentId = selected.parentId == nil ? selected.id : selected.parentId,
+                var parent = jobs[parentId]
+            else { continue }
+            let state = table.state(of: parentId) ?? .failed
+            guard state.isFinished else {
+                problems.append(
+                    "\(parent.name) (Id \(parentId)) is \(state.rawValue); only a finished job can be restarted "
+                        + "(job stop \(parentId) first)")
+                continue
+            }
+            var kids = table.kids(of: parentId)
+            if request.failedOnly { kids = kids.filter { $0.state == .failed || $0.state == .stopped } }
+            if kids.isEmpty {
+                problems.append("\(parent.name) (Id \(parentId)) has no failed or stopped part to run again")
+                continue
+            }
+            if let inSession = kids.first(where: { $0.session != nil }) {
+                problems.append(
+                    "\(parent.name) (Id \(parentId)) ran in a session (Job\(inSession.id)); "
+                        + "a command in a session cannot be restarted: start it again there")
+                continue
+            }
+            parent.restarts += 1
+            parent.stopRequested = false
+            var renewed: [StoredJob] = [parent]
+            for var job in kids {
+                let old = job.instanceId
+                if request.keepHistory { job.history.append(old) } else { files.delete(old) }
+                job.instanceId = UUID().uuidString.lowercased()
+                job.restarts += 1
+                job.state = .notStarted
+                job.stopRequested = false
+                job.reason = nil
+                job.exitStatus = nil
+                job.signal = nil
+                job.pid = nil
+                job.pidStart = nil
+                job.waiterPid = nil
+                job.waiterStart = nil
+                job.beginTime = nil
+                job.endTime = nil
+                (job.outputRead, job.errorRead, job.outputSize, job.errorSize) = (0, 0, 0, 0)
+                job.timedOut = false
+                job.outputCapped = false
+                job.suspendedAt = nil
+                job.suspendedFor = 0
+                job.bootId = bootId
+                renewed.append(job)
+            }
+            for job in renewed { jobs[job.id] = job }
+            guard persist(renewed) else {
+                problems.append("could not record the restart of \(parent.name) in the store")
+                continue
+            }
+            log.write(
+                "restarting \(parent.name) (Id \(parentId)): "
+                    + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))
+            let children = Array(renewed.dropFirst())
+            for child in children { watchOutputCap(child) }
+            if spec(of: parent) != nil {
+                // Through the queue, as when it was started: its group, its limits, its timeout.
+                for child in children {
+                    guard let childSpec = self.spec(of: child) else { continue }
+                    queueEvents.append(.waiting(child.id, childSpec, dependencies: [:]))
+                }
+                runQueue()
+            } else {
+                startAgain(children, parent: parent)
+            }
+            restarted.append(parentId)
+        }
+        return JobsReply(jobs: restarted.compactMap { jobs[$0] }.map(record), problems: problems)
+    }
+
+    /// Launches children again at once (up to the parent's throttle limit; the rest wait as
+    /// NotStarted and start as places free). Lock held.
+    private func startAgain(_ children: [StoredJob], parent: StoredJob) {
+        let running = table.kids(of: parent.id).filter { $0.state == .running || $0.state == .stopping }.count
+        var chosen: [StoredJob] = []
+        for var job in children where parent.throttleLimit <= 0 || running + chosen.count < parent.throttleLimit {
+            job.begin()
+            jobs[job.id] = job
+            chosen.append(job)
+        }
+        guard persist(chosen) else { return }
+        var changed: [StoredJob] = []
+        for var job in chosen {
+            let environment = (try? database.environment(of: job.id)) ?? []
+            launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: nil)
+            jobs[job.id] = job
+            changed.append(job)
+        }
+        persist(changed)
+    }
+}

@@ -1,0 +1,38 @@
+import JobClient
+import JobCore
+import JobProtocol
+
+/// `job restart`: finished jobs run again in place.
+enum RestartVerb {
+    static let spec = VerbSpec(
+        name: "restart", flags: SelectionArguments.flags.union(["--failed", "--keep-history", "--quiet"]),
+        options: SelectionArguments.options.union(["--format"]), aliases: ["-q": "--quiet"],
+        help: """
+            Usage: job restart SELECTOR... [OPTIONS]
+
+            Run finished jobs again with the same command, working directory, environment,
+            shell and computers (stdin: /dev/null). Each keeps its Id and Name and gets a new
+            InstanceId, fresh output and one more Restarts; the earlier run's output is
+            removed unless --keep-history. Running jobs are refused. A job started with queue
+            options (--group, --timeout...) goes through the queue again; its dependencies and
+            start time have passed.
+
+            \(SelectionArguments.help)
+              --failed                    only the Failed and Stopped children (a fan-out's
+                                          failed computers), in place
+              --keep-history              keep the earlier runs' output, listed under the job
+                                          (History in list and JSON)
+              -q, --quiet                 print nothing
+              --format table|list|json    how to print the restarted jobs
+
+            """)
+
+    static func run(_ parsed: ParsedArguments) throws {
+        let selection = try Terminal.requiredSelection(parsed, verb: "restart")
+        _ = try Terminal.format(parsed)
+        let reply = try JobClient().send(
+            RestartRequest(selection, failedOnly: parsed.flag("--failed"), keepHistory: parsed.flag("--keep-history")))
+        if !parsed.flag("--quiet") && !reply.jobs.isEmpty { try Terminal.show(reply.jobs, parsed: parsed) }
+        if Terminal.report(reply.problems) { throw CLIFailure.failed() }
+    }
+}
