@@ -108,6 +108,7 @@ extension Agent {
         case .resume(let resume): ok(registry.withState { $0.resume(resume) })
         case .signal(let signal): ok(registry.withState { $0.sendSignal(signal) })
         case .restart(let restart): ok(registry.withState { $0.restart(restart) })
+        case .startQueued(let queued): self.start(queued.request, fds: fds) { either($0) }
         }
     }
 

@@ -290,7 +290,7 @@ public final class JobClient: Sendable {
             environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
             umask: Self.currentUmask())
         queue.apply(to: &request)
-        try requireQueue(queue)
+        if !queue.isEmpty { return try send(QueuedStartRequest(request), fds: input.map { [$0] } ?? []).job }
         return try send(request, fds: input.map { [$0] } ?? []).job
     }
 
@@ -309,21 +309,8 @@ public final class JobClient: Sendable {
         request.sshOptions = sshOptions
         request.remoteEnvironment = remoteEnvironment
         queue.apply(to: &request)
-        try requireQueue(queue)
+        if !queue.isEmpty { return try send(QueuedStartRequest(request)).job }
         return try send(request).job
-    }
-
-    /// Refuses queue options when the running agent is older than the queue (it would skip
-    /// them and start the job at once, with no timeout).
-    private func requireQueue(_ queue: JobQueueOptions) throws(JobError) {
-        guard !queue.isEmpty else { return }
-        let status = try send(StatusRequest())
-        guard status.protocolVersion < JobQueueOptions.protocolVersion else { return }
-        throw JobError(
-            .refused,
-            "the running agent (pid \(status.pid), protocol \(status.protocolVersion)) is older than the queue "
-                + "options (protocol \(JobQueueOptions.protocolVersion)); stop it with `job agent stop` "
-                + "(running jobs keep running) and run the command again")
     }
 
     /// The selected jobs, sorted by Id: every parent job by default. Throws `notFound` when a

@@ -35,10 +35,6 @@ public struct JobQueueOptions: Sendable, Equatable {
     /// Whether nothing is asked of the queue.
     public var isEmpty: Bool { self == JobQueueOptions() }
 
-    /// The protocol version that brought the queue: an older agent would skip these fields
-    /// and start the job at once, without its timeout.
-    static let protocolVersion = 6
-
     func apply(to request: inout StartRequest) {
         request.timeout = timeout
         request.after = after

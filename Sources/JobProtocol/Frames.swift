@@ -78,6 +78,7 @@ extension Verb {
         case .resume: ResumeRequest.self
         case .signal: SignalRequest.self
         case .restart: RestartRequest.self
+        case .startQueued: QueuedStartRequest.self
         }
     }
 }
@@ -104,6 +105,7 @@ public enum Request: Sendable, Equatable {
     case resume(ResumeRequest)
     case signal(SignalRequest)
     case restart(RestartRequest)
+    case startQueued(QueuedStartRequest)
 
     /// The payload, whatever its verb.
     public var payload: any AgentRequest {
@@ -128,6 +130,7 @@ public enum Request: Sendable, Equatable {
         case .resume(let payload): payload
         case .signal(let payload): payload
         case .restart(let payload): payload
+        case .startQueued(let payload): payload
         }
     }
 
@@ -156,6 +159,7 @@ public enum Request: Sendable, Equatable {
         case .resume: self = .resume(try frame.payload())
         case .signal: self = .signal(try frame.payload())
         case .restart: self = .restart(try frame.payload())
+        case .startQueued: self = .startQueued(try frame.payload())
         }
     }
 }

@@ -20,6 +20,7 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case sessionNew, sessionGet, sessionRemove
     case groupSet, groupGet, groupRemove
     case suspend, resume, signal, restart
+    case startQueued
 }
 
 // MARK: - Requests
@@ -102,6 +103,20 @@ public struct StartRequest: AgentRequest {
         try coder.optional(16, &notBefore)
         try coder.optional(17, &group)
         try coder.optional(18, &maxOutput)
+    }
+}
+
+/// A start with queue options (`--timeout`, `--after`, `--group`...): the same fields under a
+/// verb of its own, so that an agent older than the queue refuses it ("does not know the verb
+/// 'startQueued'") instead of skipping the options and starting the job at once.
+public struct QueuedStartRequest: AgentRequest {
+    public typealias Reply = StartReply
+    public static let verb = Verb.startQueued
+    public var request = StartRequest()
+    public init() {}
+    public init(_ request: StartRequest) { self.request = request }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try request.fields(&coder)
     }
 }
 

@@ -32,6 +32,15 @@ enum GoldenSamples {
     static func request(_ verb: Verb) -> Request {
         switch verb {
         case .status: return .status(StatusRequest())
+        case .startQueued:
+            guard case .start(var start) = request(.start) else { fatalError("a start request") }
+            start.timeout = 900
+            start.after = [1, 3]
+            start.afterAny = [5]
+            start.notBefore = time
+            start.group = "build"
+            start.maxOutput = 1 << 30
+            return .startQueued(QueuedStartRequest(start))
         case .shutdown: return .shutdown(ShutdownRequest())
         case .start:
             var start = StartRequest(
@@ -93,7 +102,7 @@ enum GoldenSamples {
             return AgentStatus(
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
-        case .start: return StartReply(job: record)
+        case .start, .startQueued: return StartReply(job: record)
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
             return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:

@@ -62,6 +62,9 @@ public struct MessageMaker {
     public mutating func request(_ verb: Verb? = nil) -> Request {
         switch verb ?? Verb.allCases.randomElement(using: &random)! {
         case .status: return .status(StatusRequest())
+        case .startQueued:
+            guard case .start(let start) = request(.start) else { fatalError("a start request") }
+            return .startQueued(QueuedStartRequest(start))
         case .shutdown: return .shutdown(ShutdownRequest())
         case .start:
             var start = StartRequest(
@@ -182,7 +185,7 @@ public struct MessageMaker {
             return AgentStatus(
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
-        case .start: return StartReply(job: record())
+        case .start, .startQueued: return StartReply(job: record())
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
             return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:

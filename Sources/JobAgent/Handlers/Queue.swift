@@ -71,17 +71,6 @@ extension RegistryState {
         return state.isFinished ? .ended(state) : .unfinished
     }
 
-    /// Hands the new children of a queued job to the queue, which starts what may start.
-    /// `stdinFD` is the input of a start whose children do not wait (a waiting one has none).
-    func enqueue(_ children: [StoredJob], spec: QueueSpec, stdinFD: Int32?) {
-        let known = Dictionary(uniqueKeysWithValues: spec.dependencies.map { ($0, dependencyState($0)) })
-        var actions: [Scheduler.Action] = []
-        for child in children {
-            actions += scheduler.handle(.waiting(child.id, spec, dependencies: known), now: Date())
-        }
-        carryOut(actions, stdinFD: stdinFD)
-    }
-
     /// Carries out what the queue decided, and what that in turn makes it decide (a job that
     /// never starts may be what others wait for). Lock held.
     func carryOut(_ actions: [Scheduler.Action], stdinFD: Int32? = nil) {

@@ -55,15 +55,30 @@ extension RegistryState {
                 made[offset].begin()
             }
         }
+        // The queue says first which children start now: those are stored Running with the
+        // rest, in the one transaction of a start without the queue.
+        var others: [Scheduler.Action] = []
+        if let queued {
+            let known = Dictionary(uniqueKeysWithValues: queued.dependencies.map { ($0, dependencyState($0)) })
+            let now = Date()
+            let index = Dictionary(uniqueKeysWithValues: made.indices.map { (made[$0].id, $0) })
+            for child in made {
+                for action in scheduler.handle(.waiting(child.id, queued, dependencies: known), now: now) {
+                    switch action {
+                    case .start(let id) where index[id] != nil: made[index[id]!].begin(at: now)
+                    case .fail(let id, let reason) where index[id] != nil:
+                        made[index[id]!].neverStarted(reason, at: now)
+                    default: others.append(action)
+                    }
+                }
+            }
+        }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
+            for child in made { queueEvents.append(.ended(child.id)) }
+            runQueue()
             return answer(.failure(failure))
         }
-        if let queued {
-            for child in made { watchOutputCap(child) }
-            FaultPoint.startAfterInsert.reached()
-            enqueue(made, spec: queued, stdinFD: queued.holdsStart ? nil : stdinFD)
-            return answer(.success(StartReply(job: record(parent))))
-        }
+        if queued != nil { carryOut(others) }
         if request.throttleLimit > 0 && computers.count > request.throttleLimit {
             queuedUmask[parent.id] = request.umask
         }
@@ -79,6 +94,19 @@ extension RegistryState {
             launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
             jobs[job.id] = job
             launched.append(job)
+        }
+        if let queued {
+            // The queue counts the launched from their begin (their deadlines), the others as
+            // ended.
+            for job in launched {
+                queueEvents.append(
+                    job.state == .running
+                        ? .running(
+                            job.id, group: queued.group, parent: parent.id, timeout: queued.timeout,
+                            since: job.beginTime ?? Date())
+                        : .ended(job.id))
+            }
+            runQueue()
         }
         FaultPoint.startAfterLaunch.reached()
         // Only failed launches are stored now; a running child's pid is written with its next
