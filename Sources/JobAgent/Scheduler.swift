@@ -2,7 +2,7 @@ import Foundation
 import JobCore
 
 /// What a new job's children ask of the queue: when they may start and how long they may run.
-struct QueueSpec: Equatable, Sendable {
+struct QueueSpec: Hashable, Sendable {
     /// The group whose limit and pause apply.
     var group = Scheduler.defaultGroup
     /// Jobs (Ids) that must have ended Completed first (`--after`).
@@ -84,8 +84,34 @@ struct Scheduler {
         }
     }
 
+    /// A waiting child: its spec, shared with the others of the same options (100,000 waiting
+    /// children had each their own, 20 MB), and its parent.
     private struct Waiter {
-        var spec: QueueSpec
+        var shared: SharedSpec
+        var parent: Int?
+        var spec: QueueSpec {
+            var spec = shared.spec
+            spec.parent = parent
+            return spec
+        }
+    }
+
+    private final class SharedSpec {
+        let spec: QueueSpec
+        init(_ spec: QueueSpec) { self.spec = spec }
+    }
+
+    /// The specs of waiting children, without their parents, each kept once.
+    private var specs: [QueueSpec: SharedSpec] = [:]
+
+    private mutating func waiter(_ spec: QueueSpec) -> Waiter {
+        var key = spec
+        key.parent = nil
+        if let shared = specs[key] { return Waiter(shared: shared, parent: spec.parent) }
+        if specs.count >= 10000 { specs.removeAll() }
+        let shared = SharedSpec(key)
+        specs[key] = shared
+        return Waiter(shared: shared, parent: spec.parent)
     }
 
     private struct Runner {
@@ -153,7 +179,7 @@ struct Scheduler {
         switch event {
         case .waiting(let id, let spec, let known):
             removeRunner(id)
-            waiters[id] = Waiter(spec: spec)
+            waiters[id] = waiter(spec)
             queues[spec.group, default: []].append(id)
             if let last = queues[spec.group]?.dropLast().last, last > id { queues[spec.group]?.sort() }
             for job in spec.dependencies { dependents[job, default: []].append(id) }

@@ -157,6 +157,19 @@ public struct StoredJob: Sendable, Equatable {
 
     /// Changes the fields kept apart: a new box (boxes are never changed, so copies of a row
     /// can share one), or none when nothing is left in it.
+    /// Makes this row share its box of rarely set fields with the rows before it that have
+    /// the same (the children of one start, and many starts with the same options, have).
+    public mutating func shareExtras(_ pool: inout ExtrasPool) {
+        guard let box = extras else { return }
+        if let known = pool.boxes[box.fields] {
+            extras = known
+        } else {
+            // Distinct values (Reasons that name hosts) are many; past a bound, start afresh.
+            if pool.boxes.count >= ExtrasPool.limit { pool.boxes.removeAll() }
+            pool.boxes[box.fields] = box
+        }
+    }
+
     private mutating func update(_ change: (inout ExtraFields) -> Void) {
         var fields = extras?.fields ?? ExtraFields()
         change(&fields)
@@ -255,7 +268,7 @@ public struct StoredJob: Sendable, Equatable {
 }
 
 /// The fields of a row that few jobs have.
-private struct ExtraFields: Equatable, Sendable {
+private struct ExtraFields: Hashable, Sendable {
     var computer: String?
     var reason: String?
     /// nil: `StoredJob.defaultShell`.
@@ -276,6 +289,16 @@ private struct ExtraFields: Equatable, Sendable {
     var outputCapped = false
     var restarts = 0
     var history: [String] = []
+}
+
+/// The boxes of rarely set fields seen so far, by their contents: equal rows share one
+/// (`StoredJob.shareExtras`). The job table keeps one.
+public struct ExtrasPool {
+    fileprivate var boxes: [ExtraFields: Extras] = [:]
+    static let limit = 10000
+    public init() {}
+    /// How many distinct boxes it holds.
+    public var count: Int { boxes.count }
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with
