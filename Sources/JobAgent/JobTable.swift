@@ -219,6 +219,7 @@ final class JobSlot {
 ///     NotStarted --begin--> Running --launched--> Running, with its pid
 ///     Running --launchFailed--> Failed
 ///     NotStarted --neverStarted--> Failed (what it waited for in the queue failed or is gone)
+///     Running --suspend--> Suspended --resume--> Running
 ///     Running --unbegin--> NotStarted (its begin could not be stored: it was not launched)
 ///     NotStarted --requestStop--> Stopped ("stopped before it started")
 ///     Running --requestStop--> Stopping
@@ -250,6 +251,19 @@ extension StoredJob {
         state = .failed
         reason = why
         endTime = time
+    }
+
+    /// Its process group was stopped (SIGSTOP): Suspended since `time`.
+    mutating func suspend(at time: Date = Date()) {
+        state = .suspended
+        suspendedAt = time
+    }
+
+    /// Its process group goes on (SIGCONT): Running, the time it spent suspended counted.
+    mutating func resume(at time: Date = Date()) {
+        state = .running
+        suspendedFor += max(0, time.timeIntervalSince(suspendedAt ?? time))
+        suspendedAt = nil
     }
 
     /// It waited in the queue for a job that failed or is gone: it never starts.

@@ -146,6 +146,19 @@ struct JobTableTests {
         #expect(queued < 330, "\(queued) bytes a job")
     }
 
+    @Test("suspend and resume: the state, and the time spent suspended counted")
+    func suspension() {
+        var job = Self.job(2, parent: 1, state: .running)
+        let time = Date(timeIntervalSince1970: 1_800_000_000)
+        job.suspend(at: time)
+        #expect(job.state == .suspended && job.suspendedAt == time)
+        job.resume(at: time.addingTimeInterval(7))
+        #expect(job.state == .running && job.suspendedAt == nil && job.suspendedFor == 7)
+        job.suspend(at: time.addingTimeInterval(10))
+        job.resume(at: time.addingTimeInterval(13))
+        #expect(job.suspendedFor == 10)
+    }
+
     @Test(
         "a stop request: not started becomes Stopped at once; unfinished becomes Stopping and is signalled; finished stays",
         arguments: [

@@ -9,37 +9,25 @@ import JobStore
 extension RegistryState {
     /// SIGSTOP to each selected running child's process group: Suspended, its timeout's clock
     /// stopped. Lock held.
-    func suspend(_ request: SuspendRequest) -> JobsReply {
-        let (children, selected, problems) = signalTargets(request.selection, verb: "suspended") { $0 == .running }
-        var changed: [StoredJob] = []
-        let now = Date()
-        for var job in children where job.state == .running {
-            signal(job, SIGSTOP)
-            job.state = .suspended
-            job.suspendedAt = now
-            jobs[job.id] = job
-            changed.append(job)
-            queueEvents.append(.suspended(job.id))
-        }
-        persist(changed)
-        runQueue()
-        return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
-    }
+    func suspend(_ request: SuspendRequest) -> JobsReply { pause(request.selection, suspending: true) }
 
     /// SIGCONT to each selected suspended child's process group: Running again, its timeout's
     /// clock going on. Lock held.
-    func resume(_ request: ResumeRequest) -> JobsReply {
-        let (children, selected, problems) = signalTargets(request.selection, verb: "resumed") { $0 == .suspended }
+    func resume(_ request: ResumeRequest) -> JobsReply { pause(request.selection, suspending: false) }
+
+    private func pause(_ selection: JobSelection, suspending: Bool) -> JobsReply {
+        let from: JobState = suspending ? .running : .suspended
+        let (children, selected, problems) = signalTargets(selection, verb: suspending ? "suspended" : "resumed") {
+            $0 == from
+        }
         var changed: [StoredJob] = []
         let now = Date()
-        for var job in children where job.state == .suspended {
-            signal(job, SIGCONT)
-            job.state = .running
-            job.suspendedFor += max(0, now.timeIntervalSince(job.suspendedAt ?? now))
-            job.suspendedAt = nil
+        for var job in children where job.state == from {
+            signal(job, suspending ? SIGSTOP : SIGCONT)
+            if suspending { job.suspend(at: now) } else { job.resume(at: now) }
             jobs[job.id] = job
             changed.append(job)
-            queueEvents.append(.resumed(job.id))
+            queueEvents.append(suspending ? .suspended(job.id) : .resumed(job.id))
         }
         persist(changed)
         runQueue()
