@@ -19,6 +19,9 @@ public struct JobQueueOptions: Sendable, Equatable {
     /// Bytes of stdout and stderr together past which it is stopped, and ends Failed ("output
     /// over 1 GB").
     public var maxOutput: Int64?
+    /// Seconds between SIGTERM and SIGKILL when the timeout or the output cap stops it
+    /// (default 5).
+    public var stopGrace: Double?
 
     public init(
         timeout: Double? = nil, after: [Int] = [], afterAny: [Int] = [], notBefore: Date? = nil, group: String? = nil,
@@ -42,5 +45,6 @@ public struct JobQueueOptions: Sendable, Equatable {
         request.notBefore = notBefore
         request.group = group
         request.maxOutput = maxOutput
+        request.stopGrace = stopGrace
     }
 }

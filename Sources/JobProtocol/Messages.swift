@@ -67,6 +67,8 @@ public struct StartRequest: AgentRequest {
     public var group: String?
     /// Bytes of stdout and stderr together past which the job is stopped.
     public var maxOutput: Int64?
+    /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it.
+    public var stopGrace: Double?
 
     public init() {}
 
@@ -103,6 +105,7 @@ public struct StartRequest: AgentRequest {
         try coder.optional(16, &notBefore)
         try coder.optional(17, &group)
         try coder.optional(18, &maxOutput)
+        try coder.optional(19, &stopGrace)
     }
 }
 

@@ -176,6 +176,9 @@ public final class JobDatabase: Sendable {
                     ALTER TABLE job ADD COLUMN history TEXT;
                     """)
         }
+        migrator.registerMigration("v7: grace of a queue's stop") { db in
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN stopGrace REAL")
+        }
         return migrator
     }
 
@@ -213,7 +216,7 @@ public final class JobDatabase: Sendable {
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
         queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
-        outputCapped, restarts, history
+        outputCapped, restarts, history, stopGrace
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -384,9 +387,9 @@ public final class JobDatabase: Sendable {
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
                 throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask, maxOutput)
+                notBefore, timeout, timedOut, umask, maxOutput, stopGrace)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -397,7 +400,7 @@ public final class JobDatabase: Sendable {
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask, job.maxOutput,
+                job.timedOut, job.umask, job.maxOutput, job.stopGrace,
             ])
     }
 
@@ -437,6 +440,7 @@ public final class JobDatabase: Sendable {
         job.maxOutput = row["maxOutput"]
         job.outputCapped = row["outputCapped"]
         job.restarts = row["restarts"]
+        job.stopGrace = row["stopGrace"]
         job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {

@@ -130,6 +130,12 @@ public struct StoredJob: Sendable, Equatable {
         set { update { $0.outputCapped = newValue } }
     }
 
+    /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it (`--grace`);
+    /// nil: 5.
+    public var stopGrace: Double? {
+        get { extras?.fields.stopGrace }
+        set { update { $0.stopGrace = newValue } }
+    }
     /// How many times `job restart` ran it again.
     public var restarts: Int {
         get { extras?.fields.restarts ?? 0 }
@@ -289,6 +295,7 @@ private struct ExtraFields: Hashable, Sendable {
     var outputCapped = false
     var restarts = 0
     var history: [String] = []
+    var stopGrace: Double?
 }
 
 /// The boxes of rarely set fields seen so far, by their contents: equal rows share one

@@ -30,10 +30,18 @@ struct QueueTests {
         #expect(liveMembers(ofGroup: pid).isEmpty)
         // It ran its second, not less.
         #expect(try Self.time(ended["endTime"]).timeIntervalSince(try Self.time(ended["beginTime"])) >= 1)
+        // --grace: a job that ignores SIGTERM is killed that long after it.
+        let asked = Date()
+        try home.job("start", "--quiet", "--timeout", "0.5", "--grace", "0.5", "trap '' TERM; sleep 300")  // 3, 4
+        #expect(try home.job("receive", "3", "--wait").status == 124)
+        let killed = try home.record(4)
+        #expect(killed["signal"] as? Int == 9 && killed["reason"] as? String == "timed out after 0.5s")
+        #expect(try Self.time(killed["endTime"]).timeIntervalSince(asked) < 5)
+        #expect(try home.job("start", "--grace", "1", "true").status == 2)
         // A job that ends in time is not touched.
         #expect(try home.job("start", "--quiet", "--timeout", "1h", "echo fine").status == 0)
-        #expect(try home.job("receive", "3", "--wait").stdout == "fine\n")
-        #expect(try home.record(4)["state"] as? String == "Completed")
+        #expect(try home.job("receive", "5", "--wait").stdout == "fine\n")
+        #expect(try home.record(6)["state"] as? String == "Completed")
     }
 
     @Test("a timeout outlives kill -9 of the agent: the next agent stops the job when it is due")

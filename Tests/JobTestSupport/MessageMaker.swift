@@ -81,6 +81,7 @@ public struct MessageMaker {
             start.notBefore = maybe(30) { $0.time() }
             start.group = maybe(30) { $0.text() }
             start.maxOutput = maybe(30) { Int64($0.integer()) }
+            start.stopGrace = maybe(30) { $0.number() }
             return .start(start)
         case .get:
             var get = GetRequest(selection())

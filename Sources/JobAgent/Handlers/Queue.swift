@@ -217,7 +217,7 @@ extension RegistryState {
     /// is then Failed with the reason (see `finish`). Lock held, released while it waits.
     func stopTimedOut(_ id: Int) {
         guard let job = jobs[id], !job.state.isFinished else { return }
-        stopLocked(ids: [id], grace: Self.timeoutGrace)
+        stopLocked(ids: [id], grace: job.stopGrace ?? Self.timeoutGrace)
     }
 
     static let timeoutGrace = 5.0

@@ -38,6 +38,13 @@ extension RegistryState {
         parent.throttleLimit = request.throttleLimit
         parent.sshOptions = request.sshOptions
         parent.remoteEnvironment = request.remoteEnvironment
+        if let grace = request.stopGrace {
+            guard grace >= 0, grace.isFinite else {
+                return answer(.failure(Failure(.refused, "--grace must be 0 or more seconds")))
+            }
+            parent.stopGrace = grace
+            for offset in made.indices { made[offset].stopGrace = grace }
+        }
         if let cap = request.maxOutput {
             guard cap > 0 else { return answer(.failure(Failure(.refused, "--max-output must be above zero"))) }
             parent.maxOutput = cap

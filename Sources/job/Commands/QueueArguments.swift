@@ -13,7 +13,9 @@ import JobCore
 /// The queue's options of `start` and `invoke`: `--timeout`, `--after`, `--after-any`,
 /// `--at`, `--delay` and `--group`.
 enum QueueArguments {
-    static let options = ["--timeout", "--after", "--after-any", "--at", "--delay", "--group", "--max-output"]
+    static let options = [
+        "--timeout", "--after", "--after-any", "--at", "--delay", "--group", "--max-output", "--grace",
+    ]
 
     static let help = """
           --timeout DURATION          stop it after this long (90s, 15m, 2h, or seconds); it then
@@ -26,6 +28,8 @@ enum QueueArguments {
           --delay DURATION            start it this long from now
           --group NAME                run it in this group, whose limit and pause apply
                                       (job group set NAME --limit N)
+          --grace SECONDS             when --timeout or --max-output stops it: the time
+                                      between SIGTERM and SIGKILL (default 5)
           --max-output SIZE           stop it once its stdout and stderr hold more than SIZE
                                       (500K, 1M, 2G or bytes; default JOB_MAX_OUTPUT); it then
                                       ends Failed, "output over 1 GB"
@@ -49,6 +53,12 @@ enum QueueArguments {
                     "\(source) takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
             }
             queue.maxOutput = bytes
+        }
+        if parsed.value("--grace") != nil {
+            guard queue.timeout != nil || queue.maxOutput != nil else {
+                throw CLIFailure.usage("--grace goes with --timeout or --max-output (the stop they make)")
+            }
+            queue.stopGrace = try parsed.number("--grace")
         }
         if let group = parsed.value("--group") {
             try CLIFailure.checking { try InputCheck.groupName(group) }
