@@ -304,8 +304,6 @@ public struct ExtrasPool {
     fileprivate var boxes: [ExtraFields: Extras] = [:]
     static let limit = 10000
     public init() {}
-    /// How many distinct boxes it holds.
-    public var count: Int { boxes.count }
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with

@@ -73,7 +73,7 @@ extension RegistryState {
 
     /// Carries out what the queue decided, and what that in turn makes it decide (a job that
     /// never starts may be what others wait for). Lock held.
-    func carryOut(_ actions: [Scheduler.Action], stdinFD: Int32? = nil) {
+    func carryOut(_ actions: [Scheduler.Action]) {
         var changed: [StoredJob] = []
         for action in actions {
             switch action {
@@ -96,7 +96,7 @@ extension RegistryState {
                     continue
                 }
                 let environment = (try? database.environment(of: id)) ?? []
-                launchQueued(&job, parent: parent, environment: environment, stdinFD: stdinFD)
+                launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: nil)
                 jobs[id] = job
                 changed.append(job)
                 if job.state == .running {
@@ -260,11 +260,6 @@ extension RegistryState {
             }
         }
         runQueue()
-    }
-
-    /// Launches a child the queue started, under its shell, with the umask it was made with.
-    private func launchQueued(_ job: inout StoredJob, parent: StoredJob, environment: [String], stdinFD: Int32?) {
-        launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: stdinFD)
     }
 }
 

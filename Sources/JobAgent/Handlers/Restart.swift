@@ -80,31 +80,10 @@ extension RegistryState {
                 }
                 runQueue()
             } else {
-                startAgain(children, parent: parent)
+                startWaiting(parent)
             }
             restarted.append(parentId)
         }
         return JobsReply(jobs: restarted.compactMap { jobs[$0] }.map(record), problems: problems)
-    }
-
-    /// Launches children again at once (up to the parent's throttle limit; the rest wait as
-    /// NotStarted and start as places free). Lock held.
-    private func startAgain(_ children: [StoredJob], parent: StoredJob) {
-        let running = table.kids(of: parent.id).filter { $0.state == .running || $0.state == .stopping }.count
-        var chosen: [StoredJob] = []
-        for var job in children where parent.throttleLimit <= 0 || running + chosen.count < parent.throttleLimit {
-            job.begin()
-            jobs[job.id] = job
-            chosen.append(job)
-        }
-        guard persist(chosen) else { return }
-        var changed: [StoredJob] = []
-        for var job in chosen {
-            let environment = (try? database.environment(of: job.id)) ?? []
-            launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: nil)
-            jobs[job.id] = job
-            changed.append(job)
-        }
-        persist(changed)
     }
 }

@@ -253,10 +253,18 @@ extension RegistryState {
     func startQueued(parentId: Int) {
         guard let parent = jobs[parentId], parent.throttleLimit > 0, !parent.stopRequested, spec(of: parent) == nil
         else { return }
+        startWaiting(parent)
+    }
+
+    /// Launches a parent's NotStarted children in order, up to its throttle limit (all of them
+    /// without one), each stored Running first. Lock held.
+    func startWaiting(_ parent: StoredJob) {
+        let parentId = parent.id
         let kids = table.kids(of: parentId)
         let running = kids.filter { $0.state == .running || $0.state == .stopping }.count
         var chosen: [StoredJob] = []
-        for var job in kids where job.state == .notStarted && running + chosen.count < parent.throttleLimit {
+        for var job in kids
+        where job.state == .notStarted && (parent.throttleLimit <= 0 || running + chosen.count < parent.throttleLimit) {
             job.begin()
             jobs[job.id] = job
             chosen.append(job)
@@ -272,7 +280,8 @@ extension RegistryState {
         var changed: [StoredJob] = []
         for var job in chosen {
             let environment = (try? database.environment(of: job.id)) ?? []
-            launch(&job, parent: parent, environment: environment, umask: queuedUmask[parentId] ?? 0o022, stdinFD: nil)
+            let umask = queuedUmask[parentId] ?? job.umask ?? 0o022
+            launch(&job, parent: parent, environment: environment, umask: umask, stdinFD: nil)
             jobs[job.id] = job
             changed.append(job)
         }
