@@ -192,6 +192,22 @@ static void record_end(monitored_job *job, int status) {
     if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
 }
 
+/* Asks the remote side to send a signal: its name, a line on ssh's stdin. A line that does not
+   fit in the pipe at once is dropped rather than waited for (the remote side reads all the
+   time; a full pipe means the link is stuck, and the stop that follows closes it). */
+static void forward_signal(monitored_job *job, int32_t value) {
+    const char *name = value > 0 && value < 65 ? sigabbrev_np(value) : NULL;
+    if (job->hold_fd < 0 || !name) return;
+    char line[32];
+    int length = snprintf(line, sizeof line, "%s\n", name);
+    if (length <= 0 || length >= (int)sizeof line) return;
+    int flags = fcntl(job->hold_fd, F_GETFL);
+    fcntl(job->hold_fd, F_SETFL, flags | O_NONBLOCK);
+    ssize_t written;
+    do { written = write(job->hold_fd, line, (size_t)length); } while (written < 0 && errno == EINTR);
+    fcntl(job->hold_fd, F_SETFL, flags);
+}
+
 static void greet(int fd, const monitored_job *job) {
     cjob_monitor_message hello;
     memset(&hello, 0, sizeof hello);
@@ -262,6 +278,9 @@ static void monitor_loop(int listener, monitored_job *job) {
                     break;
                 case CJOB_MONITOR_RELEASE:
                     if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
+                    break;
+                case CJOB_MONITOR_FORWARD:
+                    forward_signal(job, message.value);
                     break;
                 default:
                     drop = 1;

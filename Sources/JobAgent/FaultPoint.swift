@@ -11,6 +11,8 @@ enum FaultPoint: String {
     case startAfterAnswer = "start-after-answer"
     /// `start`: the children are launched, their pids not stored yet.
     case startAfterLaunch = "start-after-launch"
+    /// The queue: a waiting child is stored Running, not launched yet.
+    case queueAfterBegin = "queue-after-begin"
     /// `receive`: a reader has written what it claimed and ends its claim.
     case receiveAfterWrite = "receive-after-write"
     /// `remove`: the rows are deleted, the output files not yet.

@@ -84,8 +84,15 @@ extension RegistryState {
     }
 
     /// Sends a signal to a child's process group: through its monitor, which knows whether
-    /// the job is still its child; directly when the monitor is gone. Lock held.
+    /// the job is still its child; directly when the monitor is gone. A remote child's
+    /// signal goes to its command's group on its computer (the monitor writes its name to
+    /// ssh's stdin), except KILL, which ends the local ssh: the remote side then ends the
+    /// command by itself, and a stop goes through even when the link is dead. Lock held.
     func signal(_ job: StoredJob, _ signal: Int32) {
+        if job.isRemote, signal != SIGKILL {
+            if let link = monitorLinks[job.id] { _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_FORWARD), signal) }
+            return
+        }
         if let link = monitorLinks[job.id], cjob_monitor_send(link, UInt32(CJOB_MONITOR_SIGNAL), signal) == 0 {
             return
         }
@@ -243,8 +250,9 @@ extension RegistryState {
 
     /// Takes over the jobs of the last agent. Each running child's monitor is found by name
     /// (its end, if it came meanwhile, arrives as its first messages); a child whose monitor is
-    /// gone is watched on if its process lives, else recorded Failed. A job never stays Running
-    /// with nothing behind it. Then monitors left over from finished jobs are told to exit,
+    /// gone is watched on if its process lives, else recorded Failed; one the queue had chosen
+    /// but that was never launched waits again. A job never stays Running with nothing behind
+    /// it. Then monitors left over from finished jobs are told to exit,
     /// and output files of jobs the store does not know (an interrupted `remove`) are deleted.
     func adopt() {
         var changed: [StoredJob] = []
@@ -260,6 +268,13 @@ extension RegistryState {
                 if job.state == .stopping { signal(job, SIGKILL) }
                 found.append(id)
                 continue
+            } else if job.state == .running, job.pid == nil, job.waiterPid == nil, !job.stopRequested,
+                spec(of: job) != nil
+            {
+                // The queue had chosen it, and the last agent stopped before its launch (no
+                // monitor, no process): it never ran, so it waits in its place again.
+                job.unbegin()
+                log.write("Job\(id) was to start when the last agent stopped; it waits again")
             } else if job.bootId != bootId {
                 // No monitor answers: a reboot ended it (a monitor that answers proves otherwise).
                 finish(&job, record: nil, reason: "the computer restarted while the job was running")

@@ -77,17 +77,52 @@ public enum SSHCommand {
     }
 
     /// The text the remote login shell runs: `/bin/sh -c WRAPPER`, every part quoted.
+    ///
+    /// The wrapper starts a watcher that reads ssh's stdin, which the local monitor holds:
+    /// each line is the name of a signal for the command's process group (`job suspend`,
+    /// `resume`, `signal`), and end-of-file (the job is stopped, or the connection dropped)
+    /// ends the group: TERM, CONT (a suspended group takes its TERM), and KILL after
+    /// `remoteGrace` seconds unless the group is gone by then. Where `setsid` exists (util-linux: every Linux) the command runs
+    /// in a session of its own, whose id it writes to a temporary file for the watcher, so that
+    /// a STOP reaches the command and not the watcher; elsewhere the watcher signals its own
+    /// group and ignores STOP and the like (the job cannot be suspended there).
     public static func remoteCommand(_ command: String, environment: [String]) -> String {
         let exports = environment.map { entry -> String in
             let equals = entry.firstIndex(of: "=") ?? entry.endIndex
             let value = equals < entry.endIndex ? String(entry[entry.index(after: equals)...]) : ""
-            return "export " + String(entry[..<equals]) + "=" + quote(value) + "; "
+            return "export " + String(entry[..<equals]) + "=" + quote(value) + "\n"
         }.joined()
-        let wrapper =
-            "exec 3<&0 </dev/null; "
-            + "(trap '' TERM; cat <&3 >/dev/null 2>&1; kill -TERM 0 2>/dev/null; sleep \(remoteGrace); "
-            + "kill -KILL 0 2>/dev/null) >/dev/null 2>&1 & "
-            + "exec 3<&-; " + exports + "/bin/sh -c " + quote(command)
+        let wrapper = """
+            exec 3<&0 </dev/null
+            p=
+            if command -v setsid >/dev/null 2>&1; then p=$(mktemp 2>/dev/null) || p=; fi
+            (trap '' TERM
+            to() {
+              if [ -z "$p" ]; then kill -s "$1" 0; return; fi
+              w=0; g=
+              while :; do
+                read -r g <"$p"
+                if [ -n "$g" ] || ! kill -0 $$ || [ $w -ge 50 ]; then break; fi
+                w=$((w + 1)); sleep 0.1 || sleep 1
+              done
+              [ -n "$g" ] && kill -s "$1" -- "-$g"
+            }
+            while read -r s <&3; do
+              case $s in STOP|TSTP|TTIN|TTOU) [ -z "$p" ] || to "$s" ;; [A-Z]*) to "$s" ;; esac
+            done
+            to TERM; to CONT; n=0
+            while [ $n -lt \(remoteGrace * 10) ] && to 0; do n=$((n + 1)); sleep 0.1 || sleep 1; done
+            to KILL
+            [ -z "$p" ] || rm -f "$p") >/dev/null 2>&1 &
+            exec 3<&-
+
+            """ + exports + """
+                if [ -n "$p" ]; then
+                  setsid /bin/sh -c 'echo $$ >"$0"; exec /bin/sh -c "$1"' "$p" \(quote(command))
+                else
+                  /bin/sh -c \(quote(command))
+                fi
+                """
         return "/bin/sh -c " + quote(wrapper)
     }
 

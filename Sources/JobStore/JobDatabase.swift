@@ -179,6 +179,9 @@ public final class JobDatabase: Sendable {
         migrator.registerMigration("v7: grace of a queue's stop") { db in
             try db.execute(sql: "ALTER TABLE job ADD COLUMN stopGrace REAL")
         }
+        migrator.registerMigration("v8: the input file a restart reads again") { db in
+            try db.execute(sql: "ALTER TABLE job ADD COLUMN inputFile TEXT")
+        }
         return migrator
     }
 
@@ -216,7 +219,7 @@ public final class JobDatabase: Sendable {
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
         queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
-        outputCapped, restarts, history, stopGrace
+        outputCapped, restarts, history, stopGrace, inputFile
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -387,9 +390,9 @@ public final class JobDatabase: Sendable {
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
                 throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask, maxOutput, stopGrace)
+                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -400,7 +403,7 @@ public final class JobDatabase: Sendable {
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask, job.maxOutput, job.stopGrace,
+                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile,
             ])
     }
 
@@ -441,6 +444,7 @@ public final class JobDatabase: Sendable {
         job.outputCapped = row["outputCapped"]
         job.restarts = row["restarts"]
         job.stopGrace = row["stopGrace"]
+        job.inputFile = row["inputFile"]
         job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {

@@ -136,6 +136,12 @@ public struct StoredJob: Sendable, Equatable {
         get { extras?.fields.stopGrace }
         set { update { $0.stopGrace = newValue } }
     }
+    /// The file its stdin was (`--input FILE`), read again from its start by `job restart`;
+    /// nil when it had none or read a pipe.
+    public var inputFile: String? {
+        get { extras?.fields.inputFile }
+        set { update { $0.inputFile = newValue } }
+    }
     /// How many times `job restart` ran it again.
     public var restarts: Int {
         get { extras?.fields.restarts ?? 0 }
@@ -296,6 +302,7 @@ private struct ExtraFields: Hashable, Sendable {
     var restarts = 0
     var history: [String] = []
     var stopGrace: Double?
+    var inputFile: String?
 }
 
 /// The boxes of rarely set fields seen so far, by their contents: equal rows share one

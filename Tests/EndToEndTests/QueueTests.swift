@@ -205,6 +205,62 @@ struct QueueTests {
         #expect(begin4 >= end2 && begin6 >= end4)
     }
 
+    @Test(
+        "kill -9 of the agent twice while a group of 2 works through 12 jobs: each runs once, all complete, never 3 at once"
+    )
+    func killedMidQueue() throws {
+        let home = try TestHome()
+        let runs = home.scratch + "/runs"
+        #expect(try home.job("group", "set", "pool", "--limit", "2").status == 0)
+        for n in 1...12 {
+            #expect(try home.job("start", "--quiet", "--group", "pool", "echo \(n) >> \(runs); sleep 0.2").status == 0)
+        }
+        func begun() -> [String] {
+            ((try? String(contentsOfFile: runs, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        for threshold in [3, 7] {
+            try TestHome.eventually("\(threshold) jobs to have begun") { begun().count >= threshold }
+            let agent = try #require(try home.agentPid())
+            kill(agent, SIGKILL)
+            try TestHome.eventually("the agent to be gone") { !processIsLive(agent) }
+            #expect(begun().count < 12)
+            // The next command's agent takes the queue over.
+            #expect(try home.job("get", "--group", "pool").status == 0)
+        }
+        #expect(try home.job("wait").status == 0)
+        #expect(begun().sorted { Int($0)! < Int($1)! } == (1...12).map(String.init))
+        let children = try TestHome.jobs(try home.job("get", "--include-children", "--format", "json")).filter {
+            $0["parentId"] is Int
+        }
+        #expect(children.count == 12)
+        #expect(children.allSatisfy { $0["state"] as? String == "Completed" })
+        // At no job's begin were two others running.
+        let spans = try children.map { (try Self.time($0["beginTime"]), try Self.time($0["endTime"])) }
+        for (begin, _) in spans {
+            #expect(spans.filter { $0.0 < begin && $0.1 > begin }.count <= 1)
+        }
+    }
+
+    @Test(
+        "the agent killed as the queue starts a job (stored Running, not launched yet): the next agent starts it, once")
+    func killedAsQueueStarts() throws {
+        let home = try TestHome()
+        let runs = home.scratch + "/runs"
+        let gate = try home.fifo("gate")
+        let fault = ["JOB_TEST_FAULT": "queue-after-begin"]
+        #expect(try home.job(["group", "set", "one", "--limit", "1"], environment: fault).status == 0)
+        try home.job(
+            ["start", "--quiet", "--group", "one", "read x < \(gate); echo first >> \(runs)"], environment: fault)
+        try home.job(["start", "--quiet", "--group", "one", "echo second >> \(runs)"], environment: fault)  // 3, 4
+        #expect(try home.record(4)["state"] as? String == "NotStarted")
+        // The first ends; the agent stores the second Running and is killed before its launch.
+        try home.release(gate)
+        try home.awaitAgentGone()
+        #expect(try home.job("receive", "3", "--wait").status == 0)
+        #expect(try String(contentsOfFile: runs, encoding: .utf8) == "first\nsecond\n")
+        #expect(try home.record(4)["state"] as? String == "Completed")
+    }
+
     @Test("a paused group starts nothing new; resumed, it does; both kept across kill -9 of the agent")
     func pauseAndResume() throws {
         let home = try TestHome()
@@ -330,6 +386,36 @@ struct QueueTests {
         try home.job("stop", "3")
         #expect(try home.job("remove", "1").status == 0)
         #expect(!FileManager.default.fileExists(atPath: jobsFolder + "\(second["instanceId"] as! String).out"))
+    }
+
+    @Test(
+        "restart reads the job's --input file again from its start, also after kill -9 of the agent; a pipe's gets nothing"
+    )
+    func restartInput() throws {
+        let home = try TestHome()
+        let input = home.scratch + "/input"
+        try "first\nsecond\n".write(toFile: input, atomically: true, encoding: .utf8)
+        try home.job("start", "--quiet", "--input", input, "cat")  // 1, 2
+        #expect(try home.job("receive", "1", "--wait").stdout == "first\nsecond\n")
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the agent to be gone") { !processIsLive(agent) }
+        try "changed\n".write(toFile: input, atomically: false, encoding: .utf8)
+        #expect(try home.job("restart", "1", "--quiet").status == 0)
+        #expect(try home.job("receive", "1", "--wait").stdout == "changed\n")
+        // Gone: the rerun fails, saying why.
+        try FileManager.default.removeItem(atPath: input)
+        #expect(try home.job("restart", "1", "--quiet").status == 0)
+        #expect(try home.job("receive", "1", "--wait").status == 1)
+        #expect((try home.record(2)["reason"] as? String ?? "").hasPrefix("cannot read its input file \(input)"))
+        // Input from a pipe cannot be read twice: the rerun's stdin is at its end.
+        let piped = try TestHome.run(
+            TestHome.binary, ["start", "--quiet", "--input", "-", "cat; echo end"], stdin: Array("piped\n".utf8),
+            environment: home.environment, directory: "/", timeout: 30)
+        #expect(piped.status == 0)
+        #expect(try home.job("receive", "3", "--wait").stdout == "piped\nend\n")
+        #expect(try home.job("restart", "3", "--quiet").status == 0)
+        #expect(try home.job("receive", "3", "--wait").stdout == "end\n")
     }
 
     @Test("restart --failed reruns only the failed children of a fan-out, and the parent follows them")

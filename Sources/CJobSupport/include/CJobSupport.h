@@ -102,6 +102,7 @@ enum {
     CJOB_MONITOR_ACK = 10,     /// agent: the end is stored; the monitor exits
     CJOB_MONITOR_SIGNAL = 11,  /// agent: send signal `value` to the job's process group
     CJOB_MONITOR_RELEASE = 12, /// agent: close the job's held stdin
+    CJOB_MONITOR_FORWARD = 13, /// agent: write signal `value`'s name as a line to the held stdin
 };
 /// How a job ended: exited with status `value`, killed by signal `value`, or never became the
 /// command (`value` the failed step, `error` its errno).

@@ -95,6 +95,7 @@ extension RegistryState {
                     }
                     continue
                 }
+                FaultPoint.queueAfterBegin.reached()
                 let environment = (try? database.environment(of: id)) ?? []
                 launch(&job, parent: parent, environment: environment, umask: job.umask ?? 0o022, stdinFD: nil)
                 jobs[id] = job

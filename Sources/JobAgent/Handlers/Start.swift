@@ -50,6 +50,9 @@ extension RegistryState {
             parent.maxOutput = cap
             for offset in made.indices { made[offset].maxOutput = cap }
         }
+        if let stdinFD, !remote, let path = Self.regularFile(stdinFD) {
+            for offset in made.indices { made[offset].inputFile = path }
+        }
         if var spec = queued {
             // The queue decides when each child starts (and holds the throttle limit).
             spec.parent = parent.id
@@ -202,12 +205,24 @@ extension RegistryState {
                     holdStdin: true)
             }
         } else {
+            // A restarted job reads its input file again, from its start.
+            var input = stdinFD
+            if input == nil, let path = job.inputFile {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    job.launchFailed("cannot read its input file \(path): \(String(cString: strerror(errno)))")
+                    refreshSizes(&job)
+                    return
+                }
+                input = fd
+            }
+            defer { if let input, input != stdinFD { close(input) } }
             let (id, shell, command, workingDirectory) = (job.id, job.shell, job.command, job.workingDirectory)
             outcome = launchThroughSupervisor(job) { supervisor in
                 supervisor.launch(
                     id: id, program: shell, argv: [(shell as NSString).lastPathComponent, "-c", command],
                     environment: environment, workingDirectory: workingDirectory, paths: paths, umask: umask,
-                    stdinFD: stdinFD)
+                    stdinFD: input)
             }
         }
         switch outcome {
@@ -221,6 +236,17 @@ extension RegistryState {
             job.launchFailed(reason)
             refreshSizes(&job)
         }
+    }
+
+    /// The path of the regular file open as `fd`, if it still has one (not a pipe, a terminal
+    /// or a deleted file).
+    static func regularFile(_ fd: Int32) -> String? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+            path.hasPrefix("/"), !path.hasSuffix(" (deleted)")
+        else { return nil }
+        return path
     }
 
     /// Runs one launch through the supervisor, starting one first when there is none, and a

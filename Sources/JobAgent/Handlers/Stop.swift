@@ -52,8 +52,9 @@ extension RegistryState {
                 continue
             }
             // A remote child is ended on its computer: closing its stdin makes the remote side
-            // end the command's process group, and then ssh exits.
-            if job.isRemote, let link = monitorLinks[id] {
+            // end the command's process group (TERM, then KILL), and then ssh exits. Another
+            // first signal is sent there instead; the KILL after the grace period ends ssh.
+            if job.isRemote, first == SIGTERM, let link = monitorLinks[id] {
                 _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_RELEASE), 0)
                 continue
             }

@@ -52,7 +52,7 @@ extension RegistryState {
 
     /// The children of the selection that `accepts` takes, the selected Ids, and a problem for
     /// each selected job none of whose children it takes, or that runs where this agent cannot
-    /// signal it (on another computer, in a session).
+    /// signal it (in a session's shell).
     private func signalTargets(_ selection: JobSelection, verb: String, accepts: (JobState) -> Bool) -> (
         [StoredJob], [Int], [String]
     ) {
@@ -65,11 +65,6 @@ extension RegistryState {
                 .filter { !seen.contains($0.id) }
             let taken = kids.filter { accepts($0.state) }
             let reachable = taken.filter { job in
-                if job.isRemote {
-                    problems.append(
-                        "Job\(job.id) runs on \(job.location): jobs on other computers cannot be \(verb) yet")
-                    return false
-                }
                 if job.session != nil {
                     problems.append("Job\(job.id) runs in a session's shell, which cannot be \(verb)")
                     return false

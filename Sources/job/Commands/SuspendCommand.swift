@@ -12,8 +12,9 @@ enum SuspendVerb {
 
             Suspend running jobs: SIGSTOP to each one's whole process group. They are
             Suspended until job resume; their --timeout clock stops meanwhile, wait does not
-            count them as finished, and job stop still stops them. Jobs on other computers and
-            commands in sessions cannot be suspended yet.
+            count them as finished, and job stop still stops them. A job on another computer
+            is stopped there (its computer needs setsid, as every Linux has). Commands in
+            sessions cannot be suspended yet.
 
             \(SelectionArguments.help)
               --pass-thru                 print the jobs
