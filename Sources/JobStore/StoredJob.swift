@@ -167,8 +167,6 @@ public struct StoredJob: Sendable, Equatable {
     /// The shell a job runs under unless it says otherwise.
     public static let defaultShell = "/bin/sh"
 
-    /// Changes the fields kept apart: a new box (boxes are never changed, so copies of a row
-    /// can share one), or none when nothing is left in it.
     /// Makes this row share its box of rarely set fields with the rows before it that have
     /// the same (the children of one start, and many starts with the same options, have).
     public mutating func shareExtras(_ pool: inout ExtrasPool) {
@@ -182,6 +180,8 @@ public struct StoredJob: Sendable, Equatable {
         }
     }
 
+    /// Changes the fields kept apart: a new box (boxes are never changed, so copies of a row
+    /// can share one), or none when nothing is left in it.
     private mutating func update(_ change: (inout ExtraFields) -> Void) {
         var fields = extras?.fields ?? ExtraFields()
         change(&fields)
