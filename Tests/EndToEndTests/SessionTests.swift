@@ -232,6 +232,24 @@ struct SessionTests: OnTestComputers {
         }
     }
 
+    @Test("restart runs a session's command again in that session, with its state; a removed session's is refused")
+    func restartInSession() throws {
+        let id = try open("localhost")
+        #expect(try run(id, "count=0").record["state"] as? String == "Completed")
+        let (record, output) = try run(id, "count=$((count + 1)); echo $count")  // parent 3, child 4
+        #expect(record["state"] as? String == "Completed" && output.stdout == "1\n")
+        #expect(try job("restart", "3", "--quiet").status == 0)
+        try job("wait", "3")
+        #expect(try job("receive", "3").stdout == "2\n")
+        let rerun = try home.record(4)
+        #expect(rerun["restarts"] as? Int == 1 && rerun["location"] as? String == "localhost")
+        #expect(try session(id)["jobCount"] as? Int == 2)
+        #expect(try job("session", "remove", id).status == 0)
+        let refused = try job("restart", "3")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("ran in session \(id), which is gone"))
+    }
+
     @Test("remove refuses a busy session unless --force; sessions end with the agent, failing their command")
     func removeAndAgentStop() throws {
         let id = try open("localhost")

@@ -5,8 +5,8 @@ import JobProtocol
 import JobStore
 
 /// `restart`: finished jobs run again in place: the same Id, Name, command, working
-/// directory, environment, shell and computer; a new InstanceId, fresh output, and one more
-/// restart counted.
+/// directory, environment, shell, input file, session and computer; a new InstanceId, fresh
+/// output, and one more restart counted.
 extension RegistryState {
     func restart(_ request: RestartRequest) -> JobsReply {
         let result = select(request.selection)
@@ -29,10 +29,15 @@ extension RegistryState {
                 problems.append("\(parent.name) (Id \(parentId)) has no failed or stopped part to run again")
                 continue
             }
-            if let inSession = kids.first(where: { $0.session != nil }) {
+            // A command of a session runs again in that session, which must still be open.
+            if let closed = kids.first(where: { kid in
+                kid.session.map { sessions[$0]?.state != .opened } ?? false
+            }), let sessionId = closed.session {
+                let session = sessions[sessionId]
                 problems.append(
-                    "\(parent.name) (Id \(parentId)) ran in a session (Job\(inSession.id)); "
-                        + "a command in a session cannot be restarted: start it again there")
+                    "\(parent.name) (Id \(parentId)) ran in session \(sessionId), which is "
+                        + (session.map { "\($0.state.rawValue)" } ?? "gone")
+                        + "; only a command of an open session can be restarted: start it again in another")
                 continue
             }
             parent.restarts += 1
@@ -72,7 +77,13 @@ extension RegistryState {
                     + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))
             let children = Array(renewed.dropFirst())
             for child in children { watchOutputCap(child) }
-            if spec(of: parent) != nil {
+            if children.contains(where: { $0.session != nil }) {
+                for child in children {
+                    guard let session = child.session.flatMap({ sessions[$0] }) else { continue }
+                    session.queue.append(child.id)
+                    dispatchNext(session)
+                }
+            } else if spec(of: parent) != nil {
                 // Through the queue, as when it was started: its group, its limits, its timeout.
                 for child in children {
                     guard let childSpec = self.spec(of: child) else { continue }

@@ -11,7 +11,9 @@ enum RestartVerb {
             Usage: job restart SELECTOR... [OPTIONS]
 
             Run finished jobs again with the same command, working directory, environment,
-            shell and computers (stdin: /dev/null). Each keeps its Id and Name and gets a new
+            shell, computers or session, and --input file (read from its start; input that
+            came from a pipe is not kept: /dev/null). A session's command runs again in that
+            session, which must still be open. Each keeps its Id and Name and gets a new
             InstanceId, fresh output and one more Restarts; the earlier run's output is
             removed unless --keep-history. Running jobs are refused. A job started with queue
             options (--group, --timeout...) goes through the queue again; its dependencies and
