@@ -37,7 +37,9 @@ let package = Package(
         .executableTarget(
             name: "job",
             dependencies: ["JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings, plugins: ["BuildCommit"]),
+        // `job --version` names the commit it was built from.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         // The agent and the supervisor, found beside `job` and started by it.
         .executableTarget(
             name: "job-agent",

@@ -3,45 +3,35 @@ import JobProtocol
 
 /// `job`: background jobs for Unix shells, with PowerShell's job model.
 enum JobCommand {
-    static let verbs: [(String, String)] = [
-        ("start", "start a command as a background job"),
-        ("invoke", "run a command on computers (over ssh), now or as a job"),
-        ("get", "list jobs"),
-        ("receive", "write the output received so far"),
-        ("wait", "wait until jobs have finished"),
-        ("stop", "stop jobs (their whole process groups)"),
-        ("remove", "delete finished jobs and their output"),
-        ("session", "persistent sessions: a shell per computer (new | get | remove)"),
-        ("enter", "an interactive prompt in a session"),
-        ("restart", "run finished jobs again, in place"),
-        ("suspend", "suspend running jobs (SIGSTOP) until resumed"),
-        ("resume", "resume suspended jobs (SIGCONT)"),
-        ("signal", "send a signal to running jobs without stopping them"),
-        ("group", "the queue's groups: limits and pauses (set | get | pause | resume | remove)"),
-        ("agent", "run, stop or inspect the agent (run | stop | status)"),
-    ]
+    static var help: String {
+        let entries = CLISpec.entries
+        return """
+            job: background jobs for Unix shells, with the job model of PowerShell.
 
-    static let help = """
-        job: background jobs for Unix shells, with the job model of PowerShell.
+            Usage: job VERB [OPTIONS] [ARGUMENTS]
+                   job                  the same as job get
 
-        Usage: job VERB [OPTIONS] [ARGUMENTS]
+            Verbs:
+            \(entries.map { "  " + $0.name.padding(12) + $0.summary }.joined(separator: "\n"))
 
-        Verbs:
-        \(verbs.map { "  " + $0.0.padding(9) + $0.1 }.joined(separator: "\n"))
+            `job help VERB` or `job VERB --help` describes a verb; `man job` describes them all.
+            The jobs of a JOB_HOME (default ~/.local/state/job) are kept by one agent, started by
+            the first verb that finds none.
 
-        `job VERB --help` describes a verb. The jobs of a JOB_HOME (default ~/.local/state/job)
-        are kept by one agent, started by the first verb that finds none.
+            Exit statuses: 0 success; 1 an operation failed or was refused (a selector that matches
+            nothing, a running job not removed); 2 bad usage; 124 a wait timed out. `receive --wait`
+            exits with the job's own status when it selects one job that did not complete (128+N
+            for signal N).
 
-        Exit statuses: 0 success; 1 an operation failed or was refused (a selector that matches
-        nothing, a running job not removed); 2 bad usage; 124 a wait timed out. `receive --wait`
-        exits with the job's own status when it selects one job that did not complete (128+N
-        for signal N).
+            """
+    }
 
-        """
+    /// `job --version`: the version and the commit it was built from.
+    static var version: String { "job \(ProtocolVersion.product) (commit \(buildCommit))\n" }
 
-    /// Runs the verb named by the first argument.
+    /// Runs the verb named by the first argument; none lists the jobs.
     static func run(_ arguments: [String]) throws {
-        guard let verb = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        guard let verb = arguments.first else { return try GetVerb.run(ArgumentParsing.parse([], GetVerb.spec)) }
         let rest = arguments.dropFirst()
         switch verb {
         case "start": try StartVerb.run(ArgumentParsing.parse(rest, StartVerb.spec))
@@ -59,10 +49,49 @@ enum JobCommand {
         case "signal": try SuspendVerb.signal(ArgumentParsing.parse(rest, SuspendVerb.signalSpec))
         case "enter": try EnterVerb.run(ArgumentParsing.parse(rest, EnterVerb.spec))
         case "agent": try AgentVerb.run(rest)
-        case "--version", "version": Terminal.out(ProtocolVersion.product + "\n")
-        case "--help", "-h", "help": Terminal.out(help)
+        case "help": try HelpVerb.run(ArgumentParsing.parse(rest, HelpVerb.spec))
+        case "completions": try CompletionsVerb.run(ArgumentParsing.parse(rest, CompletionsVerb.spec))
+        case CompletionsVerb.valuesVerb: CompletionsVerb.values(Array(rest))
+        case "--version", "-V", "version": Terminal.out(version)
+        case "--help", "-h": Terminal.out(help)
         default:
-            throw CLIFailure.usage("unknown verb '\(verb)'; the verbs are \(verbs.map(\.0).joined(separator: ", "))")
+            let names = CLISpec.entries.map(\.name).joined(separator: ", ")
+            throw CLIFailure.usage("unknown verb '\(verb)'; the verbs are \(names)")
+        }
+    }
+}
+
+/// `job help [VERB [VERB]]`: the help of `job`, of a verb, or the whole manual.
+enum HelpVerb {
+    static let spec = VerbSpec(
+        name: "help", summary: "describe job or one of its verbs", usage: ["help [VERB [VERB]] [--man]"],
+        about: """
+            Print the help of job, or of a verb (job help stop, job help group set): the same
+            text as job VERB --help. With --man, the manual page job(1) in roff, every verb in it.
+            """,
+        operandCompletion: .subverbs,
+        options: [.flag("--man", "print the manual page (roff; man -l - reads it)")])
+
+    static func run(_ parsed: ParsedArguments) throws {
+        if parsed.flag("--man") { return Terminal.out(Manual.page()) }
+        let words = parsed.positionals
+        guard let first = words.first else { return Terminal.out(JobCommand.help) }
+        guard let entry = CLISpec.entries.first(where: { $0.name == first }) else {
+            throw CLIFailure.usage("no verb is named '\(first)'; job help lists them")
+        }
+        switch entry {
+        case .verb(let verb):
+            guard words.count == 1 else { throw CLIFailure.usage("job \(first) has no verbs of its own") }
+            Terminal.out(verb.help)
+        case .family(let family):
+            guard words.count > 1 else { return Terminal.out(family.help) }
+            guard words.count == 2, let verb = family.verb(words[1]) else {
+                let verbs = family.verbs.map { String($0.name.split(separator: " ").last!) }
+                throw CLIFailure.usage(
+                    "job \(first) has no verb '\(words[1...].joined(separator: " "))'; its verbs are "
+                        + verbs.joined(separator: ", "))
+            }
+            Terminal.out(verb.help)
         }
     }
 }

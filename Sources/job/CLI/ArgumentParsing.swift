@@ -1,24 +1,5 @@
 import JobCore
 
-/// What one verb accepts: its flags, the options that take a value, and its help text.
-///
-/// The command line is parsed by hand rather than with swift-argument-parser: measured here,
-/// that library's reflection was 38% of the CPU time of a whole `job get`, and the client's
-/// start-up is most of what a `job start` costs.
-struct VerbSpec {
-    var name: String
-    /// Flags (no value), with their leading dashes: `--keep`.
-    var flags: Names = []
-    /// Options that take a value: `--name`. Repeating one keeps every value.
-    var options: Names = []
-    /// Short spellings: `-C` for `--working-directory`.
-    var aliases: KeyValueList<String> = [:]
-    /// Options end at the first positional argument (the command of `start`).
-    var stopsAtFirstPositional = false
-    /// The text of `job VERB --help`.
-    var help: String
-}
-
 /// A parsed command line: flags given, option values in order, positional arguments.
 struct ParsedArguments {
     var flags: Names = []
@@ -61,6 +42,9 @@ struct ParsedArguments {
     }
 }
 
+/// The command line is parsed by hand rather than with swift-argument-parser: measured here,
+/// that library's reflection was 38% of the CPU time of a whole `job get`, and the client's
+/// start-up is most of what a `job start` costs. What each verb accepts is its `VerbSpec`.
 enum ArgumentParsing {
     /// Parses a verb's arguments. `--help` prints the verb's help and ends with status 0.
     static func parse(_ arguments: ArraySlice<String>, _ spec: VerbSpec) throws -> ParsedArguments {
@@ -90,22 +74,21 @@ enum ArgumentParsing {
                 name = String(argument[..<equals])
                 inline = String(argument[argument.index(after: equals)...])
             }
-            name = spec.aliases[name] ?? name
-            if spec.flags.contains(name) {
+            guard let option = spec.option(name) else {
+                throw CLIFailure.usage("unknown option '\(argument)' for job \(spec.name); see job \(spec.name) --help")
+            }
+            name = option.name
+            if option.isFlag {
                 guard inline == nil else { throw CLIFailure.usage("\(name) takes no value") }
                 parsed.flags.insert(name)
-            } else if spec.options.contains(name) {
-                if let inline {
-                    parsed.values[name, default: []].append(inline)
-                } else {
-                    guard index < arguments.endIndex else {
-                        throw CLIFailure.usage("\(name) needs a value; see job \(spec.name) --help")
-                    }
-                    parsed.values[name, default: []].append(arguments[index])
-                    index += 1
-                }
+            } else if let inline {
+                parsed.values[name, default: []].append(inline)
             } else {
-                throw CLIFailure.usage("unknown option '\(argument)' for job \(spec.name); see job \(spec.name) --help")
+                guard index < arguments.endIndex else {
+                    throw CLIFailure.usage("\(name) needs a value; see job \(spec.name) --help")
+                }
+                parsed.values[name, default: []].append(arguments[index])
+                index += 1
             }
         }
         return parsed
@@ -114,14 +97,17 @@ enum ArgumentParsing {
 
 /// The selectors and filters every verb but `start` takes.
 enum SelectionArguments {
-    static let options: Names = ["--name", "--state"]
-    static let flags: Names = ["--all"]
-    static let help = """
-          SELECTOR...         Ids, InstanceIds or names (shell wildcards, case-insensitive)
-          --name PATTERN      parents whose name matches (repeatable)
-          --state STATE       jobs in this state (repeatable)
-          --all               every job
-        """
+    static let operands = [("SELECTOR...", "Ids, InstanceIds or names (shell wildcards, case-insensitive)")]
+    static let options: [OptionSpec] = [
+        .option("--name", "PATTERN", completes: .jobs, "parents whose name matches (repeatable)"),
+        .option("--state", "STATE", completes: .states, "jobs in this state (repeatable)"),
+        .flag("--all", "every job"),
+    ]
+    /// `--format table|list|json`: how jobs are printed.
+    static func format(_ what: String = "how to print them") -> OptionSpec {
+        .option("--format", "table|list|json", what)
+    }
+    static let passThru = OptionSpec.flag("--pass-thru", "print the jobs")
 }
 
 extension ParsedArguments {

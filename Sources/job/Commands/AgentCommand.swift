@@ -7,28 +7,45 @@ import JobProtocol
 #endif
 
 enum AgentVerb {
-    static let help = """
-        Usage: job agent run | stop | status [--format json]
+    static let family = VerbFamily(
+        name: "agent", summary: "run, stop or inspect the agent (run | stop | status)",
+        about: "The agent keeps the jobs of one JOB_HOME; the first verb that finds none starts it.",
+        verbs: [runSpec, stopSpec, statusSpec])
 
-        The agent keeps the jobs of one JOB_HOME; the first verb that finds none starts it.
-          run        run it in the foreground (what is started in the background)
-          stop       end it; running jobs keep running (exit 0 also when none ran)
-          status     its pid, socket, version and job counts (exit 1 when none runs)
-
-        """
+    static let runSpec = VerbSpec(
+        name: "agent run", summary: "run the agent in the foreground", usage: ["agent run [OPTIONS]"],
+        about: """
+            Run the agent in the foreground, as a service manager runs it (what a verb that finds
+            none starts in the background). It ends on SIGTERM or job agent stop; running jobs
+            keep running.
+            """,
+        options: [
+            .option(
+                "--home", "DIR", completes: .directories,
+                "the JOB_HOME to keep (default: JOB_HOME, else ~/.local/state/job)"),
+            .option("--ready-fd", "N", "a descriptor on which to say, by closing it, that the agent answers"),
+        ])
+    static let stopSpec = VerbSpec(
+        name: "agent stop", summary: "end the agent", usage: ["agent stop"],
+        about: "End the agent; running jobs keep running. Exits 0 also when none ran.")
+    static let statusSpec = VerbSpec(
+        name: "agent status", summary: "the agent's pid, socket, version and job counts",
+        usage: ["agent status [--format list|json]"],
+        about: "The agent's pid, socket, home, version, start time and job counts. Exits 1 when none runs.",
+        options: [.option("--format", "list|json", "how to print it")])
 
     static func run(_ arguments: ArraySlice<String>) throws {
-        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: family.help) }
         let rest = arguments.dropFirst()
         switch sub {
         case "run":
             try runAgent(Array(rest))
         case "stop":
-            try stop(ArgumentParsing.parse(rest, VerbSpec(name: "agent stop", help: help)))
+            try stop(ArgumentParsing.parse(rest, stopSpec))
         case "status":
-            try status(ArgumentParsing.parse(rest, VerbSpec(name: "agent status", options: ["--format"], help: help)))
-        case "--help", "-h":
-            Terminal.out(help)
+            try status(ArgumentParsing.parse(rest, statusSpec))
+        case "--help", "-h", "help":
+            Terminal.out(family.help)
         default:
             throw CLIFailure.usage("unknown agent command '\(sub)'; use run, stop or status")
         }
@@ -36,8 +53,7 @@ enum AgentVerb {
 
     /// Runs the agent in the foreground: `job-agent run`, which lives beside `job`.
     static func runAgent(_ arguments: [String]) throws {
-        _ = try ArgumentParsing.parse(
-            arguments[...], VerbSpec(name: "agent run", options: ["--home", "--ready-fd"], help: help))
+        _ = try ArgumentParsing.parse(arguments[...], runSpec)
         let program = JobClient.defaultAgentExecutable()
         withCStringArray(["job-agent", "run"] + arguments) { argv in _ = execv(program, argv) }
         throw CLIFailure.failed("cannot run the agent \(program): \(String(cString: strerror(errno)))")

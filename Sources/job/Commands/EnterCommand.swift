@@ -9,20 +9,19 @@ import JobProtocol
 /// `job enter NAME|SESSION`: an interactive prompt whose lines run in a session (Enter-PSSession).
 enum EnterVerb {
     static let spec = VerbSpec(
-        name: "enter", options: ["--ssh-option", "--shell"],
-        help: """
-            Usage: job enter SESSION|COMPUTER [OPTIONS]
-
+        name: "enter", summary: "an interactive prompt in a session", usage: ["enter SESSION|COMPUTER [OPTIONS]"],
+        about: """
             An interactive prompt, '[computer] $ ', whose lines run one by one in a session: the
             given session (its state is shared with every other use of it), or a new one on the
             computer (localhost, or over ssh), removed when you leave. Output appears as it is
             produced; Ctrl-C stops the running command; `exit` or end-of-file (Ctrl-D) leaves.
             Each line is a job while it runs, removed once it has ended.
-
-              --shell PATH                for a new session: the shell (default /bin/sh)
-              --ssh-option OPTION         for a new session: an option for ssh (repeatable)
-
-            """)
+            """,
+        operandCompletion: .sessions,
+        options: [
+            .option("--shell", "PATH", completes: .files, "for a new session: the shell (default /bin/sh)"),
+            .option("--ssh-option", "OPTION", "for a new session: an option for ssh (repeatable)"),
+        ])
 
     static func run(_ parsed: ParsedArguments) throws {
         guard parsed.positionals.count == 1, let target = parsed.positionals.first else {

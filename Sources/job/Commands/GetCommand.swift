@@ -10,27 +10,20 @@ import JobProtocol
 
 enum GetVerb {
     static let spec = VerbSpec(
-        name: "get", flags: SelectionArguments.flags.union(["--include-children"]),
-        options: SelectionArguments.options.union([
-            "--children-of", "--command", "--has-more-data", "--before", "--after", "--newest", "--format", "--group",
-        ]).union(RemoteAgents.options),
-        help: """
-            Usage: job get [SELECTOR...] [OPTIONS]
-
-            List jobs, sorted by Id: every parent job unless selectors or filters say otherwise.
-
-            \(SelectionArguments.help)
-              --include-children          list child jobs too
-              --children-of ID            list the children of this job
-              --command PATTERN           jobs whose command matches
-              --has-more-data true|false  jobs with (or without) output not yet received
-              --before TIME, --after TIME jobs that ended before / after (ISO 8601)
-              --newest N                  only the N newest
-              --group NAME                jobs of this queue group (default: without --group)
-              --format table|list|json    how to print them
-            \(RemoteAgents.help)
-
-            """)
+        name: "get", summary: "list jobs", usage: ["get [SELECTOR...] [OPTIONS]"],
+        about: "List jobs, sorted by Id: every parent job unless selectors or filters say otherwise.",
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .flag("--include-children", "list child jobs too"),
+            .option("--children-of", "ID", completes: .jobs, "list the children of this job"),
+            .option("--command", "PATTERN", "jobs whose command matches"),
+            .option("--has-more-data", "true|false", "jobs with (or without) output not yet received"),
+            .option("--before", "TIME", "jobs that ended before this time (ISO 8601)"),
+            .option("--after", "TIME", "jobs that ended after this time (ISO 8601)"),
+            .option("--newest", "N", "only the N newest"),
+            .option("--group", "NAME", completes: .groups, "jobs of this queue group (default: without --group)"),
+            SelectionArguments.format(),
+        ] + RemoteAgents.options)
 
     static func run(_ parsed: ParsedArguments) throws {
         if let remote = try RemoteAgents(parsed) {

@@ -4,70 +4,53 @@ import JobProtocol
 
 /// `job group set | get | pause | resume | remove`: the queue's groups.
 enum GroupVerb {
-    static let help = """
-        Usage: job group set NAME... --limit N
-               job group get [NAME...] [--format table|json]
-               job group pause NAME...
-               job group resume NAME...
-               job group remove NAME...
-
-        A group holds jobs started with --group NAME: at most its limit of their children run
-        at once (0: no limit), the rest wait NotStarted and start in order as places free.
-        A paused group starts nothing new; what runs goes on (to drain it before maintenance).
-        Jobs without --group are in the group default, which has no limit unless set. Groups
-        and their settings are kept in the store, across restarts of the agent.
-
-        """
+    static let family = VerbFamily(
+        name: "group", summary: "the queue's groups: limits and pauses (set | get | pause | resume | remove)",
+        about: """
+            A group holds jobs started with --group NAME: at most its limit of their children run
+            at once (0: no limit), the rest wait NotStarted and start in order as places free.
+            A paused group starts nothing new; what runs goes on (to drain it before maintenance).
+            Jobs without --group are in the group default, which has no limit unless set. Groups
+            and their settings are kept in the store, across restarts of the agent.
+            """,
+        verbs: [setSpec, getSpec, pauseSpec, resumeSpec, removeSpec])
 
     static let setSpec = VerbSpec(
-        name: "group set", options: ["--limit", "--format"],
-        help: """
-            Usage: job group set NAME... --limit N
-
+        name: "group set", summary: "set groups' limits", usage: ["group set NAME... --limit N"],
+        about: """
             Set groups' limit (made when new): at most N of their jobs' children run at once;
             0 means no limit. Jobs waiting in them start at once if the new limit lets them.
-
-              --limit N                   the most that run at once, 0 for no limit
-              --format table|json         how to print the groups
-
-            """)
+            """,
+        operandCompletion: .groups,
+        options: [
+            .option("--limit", "N", "the most that run at once, 0 for no limit"),
+            .option("--format", "table|json", "how to print the groups"),
+        ])
     static let getSpec = VerbSpec(
-        name: "group get", options: ["--format"],
-        help: """
-            Usage: job group get [NAME...] [--format table|json]
-
+        name: "group get", summary: "list groups", usage: ["group get [NAME...] [--format table|json]"],
+        about: """
             List groups: Name, Limit (0: none), Running, Queued (waiting NotStarted) and
             Paused. Without names: every group that has settings or jobs, and default.
-
-            """)
+            """,
+        operandCompletion: .groups, options: [.option("--format", "table|json", "how to print the groups")])
     static let pauseSpec = VerbSpec(
-        name: "group pause", options: ["--format"],
-        help: """
-            Usage: job group pause NAME...
-
-            Start nothing new in these groups; what runs goes on. job group resume undoes it.
-
-            """)
+        name: "group pause", summary: "start nothing new in groups", usage: ["group pause NAME..."],
+        about: "Start nothing new in these groups; what runs goes on. job group resume undoes it.",
+        operandCompletion: .groups, options: [.option("--format", "table|json", "how to print the groups")])
     static let resumeSpec = VerbSpec(
-        name: "group resume", options: ["--format"],
-        help: """
-            Usage: job group resume NAME...
-
-            Let paused groups start jobs again, in order, within their limits.
-
-            """)
+        name: "group resume", summary: "let paused groups start jobs again", usage: ["group resume NAME..."],
+        about: "Let paused groups start jobs again, in order, within their limits.",
+        operandCompletion: .groups, options: [.option("--format", "table|json", "how to print the groups")])
     static let removeSpec = VerbSpec(
-        name: "group remove", options: ["--format"],
-        help: """
-            Usage: job group remove NAME...
-
+        name: "group remove", summary: "forget empty groups", usage: ["group remove NAME..."],
+        about: """
             Forget groups' settings. Only a group with nothing running or waiting in it can be
             removed; default cannot.
-
-            """)
+            """,
+        operandCompletion: .groups, options: [.option("--format", "table|json", "how to print the groups")])
 
     static func run(_ arguments: ArraySlice<String>) throws {
-        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: family.help) }
         let rest = arguments.dropFirst()
         switch sub {
         case "set": try set(ArgumentParsing.parse(rest, setSpec))
@@ -75,7 +58,7 @@ enum GroupVerb {
         case "pause": try pause(ArgumentParsing.parse(rest, pauseSpec), paused: true)
         case "resume": try pause(ArgumentParsing.parse(rest, resumeSpec), paused: false)
         case "remove": try remove(ArgumentParsing.parse(rest, removeSpec))
-        case "--help", "-h", "help": Terminal.out(help)
+        case "--help", "-h", "help": Terminal.out(family.help)
         default: throw CLIFailure.usage("unknown group verb '\(sub)'; use set, get, pause, resume or remove")
         }
     }

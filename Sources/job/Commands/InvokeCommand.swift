@@ -9,14 +9,9 @@ import JobProtocol
 
 enum InvokeVerb {
     static let spec = VerbSpec(
-        name: "invoke", flags: ["--as-job", "--prefix", "--no-prefix", "--quiet"],
-        options: Names(
-            ["--computer", "--session", "--name", "--throttle-limit", "--ssh-option", "--env", "--format"]
-                + QueueArguments.options),
-        aliases: ["-q": "--quiet"], stopsAtFirstPositional: true,
-        help: """
-            Usage: job invoke --computer NAME[,NAME...] [OPTIONS] [--] COMMAND...
-
+        name: "invoke", summary: "run a command on computers (over ssh), now or as a job",
+        usage: ["invoke --computer NAME[,NAME...] [OPTIONS] [--] COMMAND..."],
+        about: """
             Run a command on one or more computers: a RemoteJob parent with one child per
             computer, in the order given. `localhost` (or `.`) runs here; any other name
             (host, user@host, host:port, user@host:port) goes through the system ssh client with
@@ -27,22 +22,26 @@ enum InvokeVerb {
             prefixed 'NAME: ', prints each failed computer's Reason at the end, and exits 0
             only if every computer completed; Ctrl-C stops them all. With --as-job it prints the
             job at once; use get, receive, wait, stop and remove on it.
-
-              --computer NAMES            computers, separated by commas (repeatable)
-              --session IDS|NAMES         run in these sessions instead (job session new),
-                                          one child each, in their state
-              --as-job                    return at once with the job
-              --name NAME                 the job's name (default Job<Id>)
-              --throttle-limit N          at most N computers at once (default 32)
-              --ssh-option OPTION         an option for ssh, e.g. -oPort=2222 (repeatable)
-              --env KEY=VALUE             set a variable for the command (repeatable)
-              --prefix, --no-prefix       tag lines with the computer (default: several computers)
-              --format text|json          streamed output as text or JSON records; with
-                                          --as-job: table, list or json for the job
-              -q, --quiet                 with --as-job: print only the job's Id
-            \(QueueArguments.help)
-
-            """)
+            """,
+        operandCompletion: .command,
+        options: [
+            .option("--computer", "NAMES", completes: .computers, "computers, separated by commas (repeatable)"),
+            .option(
+                "--session", "IDS|NAMES", completes: .sessions,
+                "run in these sessions instead (job session new), one child each, in their state"),
+            .flag("--as-job", "return at once with the job"),
+            .option("--name", "NAME", "the job's name (default Job<Id>)"),
+            .option("--throttle-limit", "N", "at most N computers at once (default 32)"),
+            .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
+            .option("--env", "KEY=VALUE", "set a variable for the command (repeatable)"),
+            .flag("--prefix", "tag lines with the computer (default: when there are several computers)"),
+            .flag("--no-prefix", "never tag lines with the computer"),
+            .option(
+                "--format", "text|json|table|list",
+                "streamed output as text or JSON records; with --as-job: table, list or json for the job"),
+            .flag("--quiet", short: "-q", "with --as-job: print only the job's Id"),
+        ] + QueueArguments.options,
+        stopsAtFirstPositional: true)
 
     static func run(_ parsed: ParsedArguments) throws {
         let computers = try Terminal.computers(parsed, required: false)
@@ -52,7 +51,7 @@ enum InvokeVerb {
         }
         let queue = try QueueArguments.parse(parsed)
         if !sessions.isEmpty {
-            for option in ["--throttle-limit", "--env", "--ssh-option"] + QueueArguments.options
+            for option in ["--throttle-limit", "--env", "--ssh-option"] + QueueArguments.options.map(\.name)
             where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }

@@ -13,27 +13,36 @@ import JobCore
 /// The queue's options of `start` and `invoke`: `--timeout`, `--after`, `--after-any`,
 /// `--at`, `--delay` and `--group`.
 enum QueueArguments {
-    static let options = [
-        "--timeout", "--after", "--after-any", "--at", "--delay", "--group", "--max-output", "--grace",
+    static let options: [OptionSpec] = [
+        .option(
+            "--timeout", "DURATION",
+            "stop it after this long (90s, 15m, 2h, or seconds); it then ends Failed, \"timed out after 15m\""),
+        .option(
+            "--after", "ID[,ID...]", completes: .jobs,
+            "start it only after these jobs ended Completed; should one fail, be stopped or removed, it never "
+                + "starts (Failed)"),
+        .option("--after-any", "ID[,ID...]", completes: .jobs, "start it only after these jobs ended, in any way"),
+        .option(
+            "--at", "TIME",
+            "start it then: HH:MM (today, or tomorrow once past) or ISO 8601 (2026-12-01T02:00, local time unless "
+                + "it says Z)"),
+        .option("--delay", "DURATION", "start it this long from now"),
+        .option(
+            "--group", "NAME", completes: .groups,
+            "run it in this group, whose limit and pause apply (job group set NAME --limit N)"),
+        .option(
+            "--grace", "SECONDS",
+            "when --timeout or --max-output stops it: the time between SIGTERM and SIGKILL (default 5)"),
+        .option(
+            "--max-output", "SIZE",
+            "stop it once its stdout and stderr hold more than SIZE (500K, 1M, 2G or bytes; default "
+                + "JOB_MAX_OUTPUT); it then ends Failed, \"output over 1 GB\""),
     ]
 
-    static let help = """
-          --timeout DURATION          stop it after this long (90s, 15m, 2h, or seconds); it then
-                                      ends Failed, "timed out after 15m"
-          --after ID[,ID...]          start it only after these jobs ended Completed; should one
-                                      fail, be stopped or removed, it never starts (Failed)
-          --after-any ID[,ID...]      start it only after these jobs ended, in any way
-          --at TIME                   start it then: HH:MM (today, or tomorrow once past) or
-                                      ISO 8601 (2026-12-01T02:00, local time unless it says Z)
-          --delay DURATION            start it this long from now
-          --group NAME                run it in this group, whose limit and pause apply
-                                      (job group set NAME --limit N)
-          --grace SECONDS             when --timeout or --max-output stops it: the time
-                                      between SIGTERM and SIGKILL (default 5)
-          --max-output SIZE           stop it once its stdout and stderr hold more than SIZE
-                                      (500K, 1M, 2G or bytes; default JOB_MAX_OUTPUT); it then
-                                      ends Failed, "output over 1 GB"
-        """
+    /// Whether any of them was given.
+    static func given(_ parsed: ParsedArguments) -> Bool {
+        options.contains { parsed.value($0.name) != nil }
+    }
 
     static func parse(_ parsed: ParsedArguments) throws -> JobQueueOptions {
         var queue = JobQueueOptions()

@@ -14,35 +14,29 @@ import JobProtocol
 
 enum ReceiveVerb {
     static let spec = VerbSpec(
-        name: "receive",
-        flags: SelectionArguments.flags.union([
-            "--keep", "--wait", "--no-recurse", "--from-start", "--auto-remove", "--prefix", "--no-prefix",
-        ]),
-        options: SelectionArguments.options.union(["--format"]).union(RemoteAgents.options),
-        help: """
-            Usage: job receive SELECTOR... [OPTIONS]
-
+        name: "receive", summary: "write the output received so far", usage: ["receive SELECTOR... [OPTIONS]"],
+        about: """
             Write the output received so far: the jobs' stdout to stdout, their stderr to
             stderr. Receiving consumes (the next receive goes on from there) unless --keep. A
             failed job's Reason goes to stderr at the end. If the reader goes away early, what
             it did not take stays unreceived.
-
-            \(SelectionArguments.help)
-              --keep                      leave the read position where it was
-              --from-start                start from the first byte
-              --wait                      stream until the jobs finish; exit 0 when all
-                                          completed, else for one job its exit status (128+N
-                                          for signal N, 124 when its --timeout stopped it),
-                                          else 1
-              --auto-remove               remove the jobs once received (finished)
-              --prefix, --no-prefix       start each line with 'NAME: ' (default: when the
-                                          jobs span several computers)
-              --no-recurse                a parent's own results only (it runs nothing)
-              --format text|json          json: one object per piece, with id, computer,
-                                          stream and data (or dataBase64)
-            \(RemoteAgents.help)
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .flag("--keep", "leave the read position where it was"),
+            .flag("--from-start", "start from the first byte"),
+            .flag(
+                "--wait",
+                "stream until the jobs finish; exit 0 when all completed, else for one job its exit status "
+                    + "(128+N for signal N, 124 when its --timeout stopped it), else 1"),
+            .flag("--auto-remove", "remove the jobs once received (finished)"),
+            .flag("--prefix", "start each line with 'NAME: ' (default: when the jobs span several computers)"),
+            .flag("--no-prefix", "never start lines with 'NAME: '"),
+            .flag("--no-recurse", "a parent's own results only (it runs nothing)"),
+            .option(
+                "--format", "text|json",
+                "json: one object per piece, with id, computer, stream and data (or dataBase64)"),
+        ] + RemoteAgents.options)
 
     static func run(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "receive")
@@ -54,7 +48,7 @@ enum ReceiveVerb {
             // Every line is tagged with its computer unless --no-prefix; the other side
             // tags its own lines as it would anyway.
             let outcomes = remote.run(
-                ["receive"] + parsed.arguments(without: RemoteAgents.options.union(["--prefix"])),
+                ["receive"] + parsed.arguments(without: RemoteAgents.names.union(["--prefix"])),
                 sink: .stream(prefix: !parsed.flag("--no-prefix"), json: format == "json"))
             var statuses: [Int32] = []
             for outcome in outcomes {

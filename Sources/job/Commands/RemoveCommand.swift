@@ -3,24 +3,21 @@ import JobCore
 
 enum RemoveVerb {
     static let spec = VerbSpec(
-        name: "remove", flags: SelectionArguments.flags.union(["--force", "--pass-thru"]),
-        options: SelectionArguments.options.union(["--grace", "--format", "--older-than"]).union(RemoteAgents.options),
-        help: """
-            Usage: job remove SELECTOR... [OPTIONS]
-
+        name: "remove", summary: "delete finished jobs and their output", usage: ["remove SELECTOR... [OPTIONS]"],
+        about: """
             Delete finished jobs and all their stored output. An unfinished job is refused
             unless --force, which stops it first. A child goes only with its parent.
-
-            \(SelectionArguments.help)
-              --force                     stop unfinished jobs, then remove them
-              --grace SECONDS             with --force: time between SIGTERM and SIGKILL
-              --older-than DURATION       only jobs that ended at least this long ago (7d, 12h);
-                                          alone, every such job
-              --pass-thru                 print the removed jobs (as they were)
-              --format table|list|json    how to print them
-            \(RemoteAgents.help)
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .flag("--force", "stop unfinished jobs, then remove them"),
+            .option("--grace", "SECONDS", "with --force: time between SIGTERM and SIGKILL"),
+            .option(
+                "--older-than", "DURATION",
+                "only jobs that ended at least this long ago (7d, 12h); alone, every such job"),
+            .flag("--pass-thru", "print the removed jobs (as they were)"),
+            SelectionArguments.format(),
+        ] + RemoteAgents.options)
 
     static func run(_ parsed: ParsedArguments) throws {
         let olderThan = try parsed.value("--older-than").map { try QueueArguments.duration($0, of: "--older-than") }

@@ -5,11 +5,8 @@ import JobProtocol
 /// `job restart`: finished jobs run again in place.
 enum RestartVerb {
     static let spec = VerbSpec(
-        name: "restart", flags: SelectionArguments.flags.union(["--failed", "--keep-history", "--quiet"]),
-        options: SelectionArguments.options.union(["--format"]), aliases: ["-q": "--quiet"],
-        help: """
-            Usage: job restart SELECTOR... [OPTIONS]
-
+        name: "restart", summary: "run finished jobs again, in place", usage: ["restart SELECTOR... [OPTIONS]"],
+        about: """
             Run finished jobs again with the same command, working directory, environment,
             shell, computers or session, and --input file (read from its start; input that
             came from a pipe is not kept: /dev/null). A session's command runs again in that
@@ -18,16 +15,14 @@ enum RestartVerb {
             removed unless --keep-history. Running jobs are refused. A job started with queue
             options (--group, --timeout...) goes through the queue again; its dependencies and
             start time have passed.
-
-            \(SelectionArguments.help)
-              --failed                    only the Failed and Stopped children (a fan-out's
-                                          failed computers), in place
-              --keep-history              keep the earlier runs' output, listed under the job
-                                          (History in list and JSON)
-              -q, --quiet                 print nothing
-              --format table|list|json    how to print the restarted jobs
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .flag("--failed", "only the Failed and Stopped children (a fan-out's failed computers), in place"),
+            .flag("--keep-history", "keep the earlier runs' output, listed under the job (History in list and JSON)"),
+            .flag("--quiet", short: "-q", "print nothing"),
+            SelectionArguments.format("how to print the restarted jobs"),
+        ])
 
     static func run(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "restart")

@@ -4,67 +4,59 @@ import JobProtocol
 
 /// `job session new | get | remove`: persistent sessions, PowerShell's PSSessions.
 enum SessionVerb {
-    static let help = """
-        Usage: job session new --computer NAME[,NAME...] [--name N] [--shell PATH]
-               job session get [ID|NAME...] [--format table|list|json]
-               job session remove ID|NAME... [--force]
-
-        A session is a long-lived shell on one computer (localhost here, others over one ssh
-        connection each) that keeps its working directory, variables, functions, aliases and
-        umask between the commands run in it: job start --session S CMD, job invoke --session
-        S[,S...] CMD, or interactively with job enter S. Its commands run one at a time, in
-        order; each is a job of its own. A session whose shell ends (exit, exec, killed) or
-        whose connection drops is Broken and takes no more commands. Sessions belong to the
-        agent and end with it.
-
-        """
+    static let family = VerbFamily(
+        name: "session", summary: "persistent sessions: a shell per computer (new | get | remove)",
+        about: """
+            A session is a long-lived shell on one computer (localhost here, others over one ssh
+            connection each) that keeps its working directory, variables, functions, aliases and
+            umask between the commands run in it: job start --session S CMD, job invoke --session
+            S[,S...] CMD, or interactively with job enter S. Its commands run one at a time, in
+            order; each is a job of its own. A session whose shell ends (exit, exec, killed) or
+            whose connection drops is Broken and takes no more commands. Sessions belong to the
+            agent and end with it.
+            """,
+        verbs: [newSpec, getSpec, removeSpec])
 
     static let newSpec = VerbSpec(
-        name: "session new", options: ["--computer", "--name", "--shell", "--ssh-option", "--format"],
-        help: """
-            Usage: job session new --computer NAME[,NAME...] [OPTIONS]
-
-            Open one session per computer and print them.
-
-              --computer NAMES            localhost, or computers reached over ssh (repeatable)
-              --name NAME                 the sessions' name (default Session<Id>)
-              --shell PATH                the shell to run (default /bin/sh)
-              --ssh-option OPTION         an option for ssh (repeatable)
-              --format table|list|json    how to print them
-
-            """)
+        name: "session new", summary: "open sessions", usage: ["session new --computer NAME[,NAME...] [OPTIONS]"],
+        about: "Open one session per computer and print them.",
+        options: [
+            .option(
+                "--computer", "NAMES", completes: .computers, "localhost, or computers reached over ssh (repeatable)"),
+            .option("--name", "NAME", "the sessions' name (default Session<Id>)"),
+            .option("--shell", "PATH", completes: .files, "the shell to run (default /bin/sh)"),
+            .option("--ssh-option", "OPTION", "an option for ssh (repeatable)"),
+            SelectionArguments.format(),
+        ])
     static let getSpec = VerbSpec(
-        name: "session get", options: ["--format"],
-        help: """
-            Usage: job session get [ID|NAME...] [--format table|list|json]
-
+        name: "session get", summary: "list sessions", usage: ["session get [ID|NAME...] [--format table|list|json]"],
+        about: """
             List sessions: Id, Name, ComputerName, State (Opened, Broken, Closed), Availability
             (Available, Busy) and how many commands were sent to each.
-
-            """)
+            """,
+        operandCompletion: .sessions, options: [SelectionArguments.format()])
     static let removeSpec = VerbSpec(
-        name: "session remove", flags: ["--force", "--pass-thru"], options: ["--grace", "--format"],
-        help: """
-            Usage: job session remove ID|NAME... [--force]
-
+        name: "session remove", summary: "close sessions", usage: ["session remove ID|NAME... [OPTIONS]"],
+        about: """
             Close sessions: their shells end. A Busy session is refused unless --force, which
             stops its running command first. Commands still waiting in it are Stopped.
-
-              --force                     stop the running command, then close
-              --grace SECONDS             with --force: time between SIGTERM and SIGKILL
-              --pass-thru                 print the removed sessions (State Closed)
-              --format table|list|json    how to print them
-
-            """)
+            """,
+        operandCompletion: .sessions,
+        options: [
+            .flag("--force", "stop the running command, then close"),
+            .option("--grace", "SECONDS", "with --force: time between SIGTERM and SIGKILL"),
+            .flag("--pass-thru", "print the removed sessions (State Closed)"),
+            SelectionArguments.format(),
+        ])
 
     static func run(_ arguments: ArraySlice<String>) throws {
-        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: help) }
+        guard let sub = arguments.first else { throw CLIFailure(status: 2, message: "", errorOutput: family.help) }
         let rest = arguments.dropFirst()
         switch sub {
         case "new": try new(ArgumentParsing.parse(rest, newSpec))
         case "get": try get(ArgumentParsing.parse(rest, getSpec))
         case "remove": try remove(ArgumentParsing.parse(rest, removeSpec))
-        case "--help", "-h", "help": Terminal.out(help)
+        case "--help", "-h", "help": Terminal.out(family.help)
         default: throw CLIFailure.usage("unknown session verb '\(sub)'; use new, get or remove")
         }
     }

@@ -7,32 +7,30 @@ import JobCore
 
 enum StartVerb {
     static let spec = VerbSpec(
-        name: "start", flags: ["--quiet"],
-        options: Names(
-            ["--name", "--working-directory", "--env", "--shell", "--input", "--format", "--session"]
-                + QueueArguments.options),
-        aliases: ["-C": "--working-directory", "-q": "--quiet"], stopsAtFirstPositional: true,
-        help: """
-            Usage: job start [OPTIONS] [--] COMMAND...
-
+        name: "start", summary: "start a command as a background job", usage: ["start [OPTIONS] [--] COMMAND..."],
+        about: """
             Start a command as a background job and print the job. One argument is a shell
             command line (job start 'make -j4 && make test'); several are a command and its
             arguments, each quoted for the shell (job start -- printf '%s\\n' 'a b'). Options go
             before the command. The job runs under /bin/sh -c in this folder with this
             environment, in its own session and process group, with stdin from /dev/null.
-
-              --name NAME                 the job's name (default Job<Id>)
-              -C, --working-directory DIR run there instead of here
-              --env KEY=VALUE             set a variable in the job's environment (repeatable)
-              --shell PATH                the shell that runs the command line with -c
-              --input FILE|-              the job's stdin: a file, or - for this command's stdin
-              --session ID|NAME           run it in this session (job session new), after
-                                          the session's earlier commands, in its state
-              -q, --quiet                 print only the new job's Id
-              --format table|list|json    how to print the job
-            \(QueueArguments.help)
-
-            """)
+            """,
+        operandCompletion: .command,
+        options: [
+            .option("--name", "NAME", "the job's name (default Job<Id>)"),
+            .option(
+                "--working-directory", "DIR", short: "-C", completes: .directories, "run there instead of here"),
+            .option("--env", "KEY=VALUE", "set a variable in the job's environment (repeatable)"),
+            .option("--shell", "PATH", completes: .files, "the shell that runs the command line with -c"),
+            .option(
+                "--input", "FILE|-", completes: .files, "the job's stdin: a file, or - for this command's stdin"),
+            .option(
+                "--session", "ID|NAME", completes: .sessions,
+                "run it in this session (job session new), after the session's earlier commands, in its state"),
+            .flag("--quiet", short: "-q", "print only the new job's Id"),
+            SelectionArguments.format("how to print the job"),
+        ] + QueueArguments.options,
+        stopsAtFirstPositional: true)
 
     static func run(_ parsed: ParsedArguments) throws {
         let words = parsed.positionals
@@ -42,7 +40,7 @@ enum StartVerb {
         let format = try Terminal.format(parsed)
         let queue = try QueueArguments.parse(parsed)
         if let session = parsed.value("--session") {
-            for option in QueueArguments.options where parsed.value(option) != nil {
+            for option in QueueArguments.options.map(\.name) where parsed.value(option) != nil {
                 throw CLIFailure.usage("\(option) does not go with --session: a session runs its commands in turn")
             }
             for option in ["--working-directory", "--env", "--shell", "--input"] where parsed.value(option) != nil {

@@ -3,24 +3,21 @@ import JobCore
 
 enum StopVerb {
     static let spec = VerbSpec(
-        name: "stop", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--grace", "--signal", "--format"]).union(RemoteAgents.options),
-        help: """
-            Usage: job stop SELECTOR... [OPTIONS]
-
+        name: "stop", summary: "stop jobs (their whole process groups)", usage: ["stop SELECTOR... [OPTIONS]"],
+        about: """
             Stop jobs: SIGTERM to each job's whole process group, SIGKILL to what is left after
             the grace period. Returns once they have ended. Finished jobs are skipped. A process
             that leaves the job's process group on purpose (setsid, double fork) is out of reach.
-
-            \(SelectionArguments.help)
-              --grace SECONDS             time between SIGTERM and SIGKILL (default 5)
-              --signal NAME               send this signal first instead of SIGTERM (INT,
-                                          HUP, ...); SIGKILL still follows the grace period
-              --pass-thru                 print the stopped jobs
-              --format table|list|json    how to print them
-            \(RemoteAgents.help)
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .option("--grace", "SECONDS", "time between SIGTERM and SIGKILL (default 5)"),
+            .option(
+                "--signal", "NAME", completes: .signals,
+                "send this signal first instead of SIGTERM (INT, HUP, ...); SIGKILL still follows the grace period"),
+            .flag("--pass-thru", "print the stopped jobs"),
+            SelectionArguments.format(),
+        ] + RemoteAgents.options)
 
     static func run(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "stop")

@@ -5,52 +5,36 @@ import JobProtocol
 /// `job suspend`, `job resume` and `job signal`: signals to running jobs, which go on.
 enum SuspendVerb {
     static let suspendSpec = VerbSpec(
-        name: "suspend", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--format"]),
-        help: """
-            Usage: job suspend SELECTOR... [OPTIONS]
-
+        name: "suspend", summary: "suspend running jobs (SIGSTOP) until resumed",
+        usage: ["suspend SELECTOR... [OPTIONS]"],
+        about: """
             Suspend running jobs: SIGSTOP to each one's whole process group. They are
             Suspended until job resume; their --timeout clock stops meanwhile, wait does not
             count them as finished, and job stop still stops them. A job on another computer
             is stopped there (its computer needs setsid, as every Linux has). Commands in
             sessions cannot be suspended yet.
-
-            \(SelectionArguments.help)
-              --pass-thru                 print the jobs
-              --format table|list|json    how to print them
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [SelectionArguments.passThru, SelectionArguments.format()])
 
     static let resumeSpec = VerbSpec(
-        name: "resume", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--format"]),
-        help: """
-            Usage: job resume SELECTOR... [OPTIONS]
-
-            Resume suspended jobs: SIGCONT to each one's process group. They are Running again.
-
-            \(SelectionArguments.help)
-              --pass-thru                 print the jobs
-              --format table|list|json    how to print them
-
-            """)
+        name: "resume", summary: "resume suspended jobs (SIGCONT)", usage: ["resume SELECTOR... [OPTIONS]"],
+        about: "Resume suspended jobs: SIGCONT to each one's process group. They are Running again.",
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [SelectionArguments.passThru, SelectionArguments.format()])
 
     static let signalSpec = VerbSpec(
-        name: "signal", flags: SelectionArguments.flags.union(["--pass-thru"]),
-        options: SelectionArguments.options.union(["--signal", "--format"]),
-        help: """
-            Usage: job signal SELECTOR... --signal NAME [OPTIONS]
-
+        name: "signal", summary: "send a signal to running jobs without stopping them",
+        usage: ["signal SELECTOR... --signal NAME [OPTIONS]"],
+        about: """
             Send a signal to unfinished jobs' process groups without stopping them (a daemon
             that reloads on HUP). Finished jobs are refused.
-
-            \(SelectionArguments.help)
-              --signal NAME               HUP, SIGUSR1, 10...
-              --pass-thru                 print the jobs
-              --format table|list|json    how to print them
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .option("--signal", "NAME", completes: .signals, "HUP, SIGUSR1, 10..."),
+            SelectionArguments.passThru, SelectionArguments.format(),
+        ])
 
     static func suspend(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "suspend")

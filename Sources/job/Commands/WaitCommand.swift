@@ -13,23 +13,19 @@ import JobProtocol
 
 enum WaitVerb {
     static let spec = VerbSpec(
-        name: "wait", flags: SelectionArguments.flags.union(["--any"]),
-        options: SelectionArguments.options.union(["--timeout", "--format"]).union(RemoteAgents.options),
-        help: """
-            Usage: job wait [SELECTOR...] [OPTIONS]
-
+        name: "wait", summary: "wait until jobs have finished", usage: ["wait [SELECTOR...] [OPTIONS]"],
+        about: """
             Wait until the selected jobs (default: every unfinished job) have finished, then
             print them. Exits 0 whatever their outcome; 124 when --timeout passes (printing
             nothing, the jobs keep running). At a terminal, a line on stderr shows how many
             have finished and for how long it has waited, and is cleared at the end.
-
-            \(SelectionArguments.help)
-              --any                       return when any one of them has finished
-              --timeout SECONDS           give up after this long (0 polls)
-              --format table|list|json    how to print them
-            \(RemoteAgents.help)
-
-            """)
+            """,
+        operands: SelectionArguments.operands, operandCompletion: .jobs,
+        options: SelectionArguments.options + [
+            .flag("--any", "return when any one of them has finished"),
+            .option("--timeout", "SECONDS", "give up after this long (0 polls)"),
+            SelectionArguments.format(),
+        ] + RemoteAgents.options)
 
     static func run(_ parsed: ParsedArguments) throws {
         if let remote = try RemoteAgents(parsed) {

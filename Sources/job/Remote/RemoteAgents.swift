@@ -14,13 +14,14 @@ import JobRemote
 /// (the `Computer` column, the JSON key `computer`), output and message lines start with
 /// `NAME: `.
 struct RemoteAgents {
-    static let options: Names = ["--computer", "--remote-job", "--ssh-option"]
-    static let help = """
-          --computer NAMES            do it in the agents of these computers, over ssh
-                                      (comma-separated, repeatable; localhost is here)
-          --remote-job PATH           the job program there (default: job, from its PATH)
-          --ssh-option OPTION         an option for ssh, e.g. -oPort=2222 (repeatable)
-        """
+    static let options: [OptionSpec] = [
+        .option(
+            "--computer", "NAMES", completes: .computers,
+            "do it in the agents of these computers, over ssh (comma-separated, repeatable; localhost is here)"),
+        .option("--remote-job", "PATH", "the job program there (default: job, from its PATH)"),
+        .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
+    ]
+    static let names = Names(options.map(\.name))
 
     let computers: [ComputerName]
     let remoteJob: String
@@ -71,7 +72,7 @@ struct RemoteAgents {
         let format = try Terminal.format(parsed)
         let arguments =
             [verb]
-            + parsed.arguments(without: Self.options.union(["--format"]), adding: printsJobs ? ["--format=wire"] : [])
+            + parsed.arguments(without: Self.names.union(["--format"]), adding: printsJobs ? ["--format=wire"] : [])
         let outcomes = run(arguments, sink: .collect)
         var statuses: [Int32] = []
         var groups: [[JobRecord]] = []
