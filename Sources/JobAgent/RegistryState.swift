@@ -190,7 +190,8 @@ final class RegistryState {
                 type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
                 location: kids.map(\.location).joined(separator: ","), command: job.command,
                 workingDirectory: job.workingDirectory, reason: waiting ?? (reason?.isEmpty == true ? nil : reason),
-                beginTime: kids.compactMap(\.beginTime).min(),
+                // One child: its exit status is the job's, as a script asks of a `start`.
+                exitStatus: kids.count == 1 ? kids[0].exitStatus : nil, beginTime: kids.compactMap(\.beginTime).min(),
                 endTime: state.isFinished ? kids.compactMap(\.endTime).max() : nil, computer: job.computer),
             of: job)
     }

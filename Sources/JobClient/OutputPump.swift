@@ -116,6 +116,39 @@ public enum OutputPump {
         }
     }
 
+    /// The offset where the last `count` lines of a file begin (a last line without a newline
+    /// counts as one); 0 when it has fewer, or cannot be read.
+    public static func startOfLastLines(_ count: Int, path: String) -> Int64 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return 0 }
+        guard count > 0 else { return Int64(info.st_size) }
+        var end = Int64(info.st_size)
+        var newlines = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        // The newline that ends the last line does not begin one.
+        var skipFinal = true
+        while end > 0 {
+            let start = max(0, end - Int64(buffer.count))
+            let length = Int(end - start)
+            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(start)) }
+            guard got == length else { return 0 }
+            for index in stride(from: length - 1, through: 0, by: -1) where buffer[index] == UInt8(ascii: "\n") {
+                if skipFinal && start + Int64(index) == Int64(info.st_size) - 1 {
+                    skipFinal = false
+                    continue
+                }
+                newlines += 1
+                if newlines == count { return start + Int64(index) + 1 }
+            }
+            skipFinal = false
+            end = start
+        }
+        return 0
+    }
+
     private static func copyRaw(_ input: Int32, from offset: Int64, upTo limit: Int64, to out: Int32) -> Result {
         var position = off_t(offset)
         while position < limit {

@@ -24,15 +24,34 @@ public enum JobFormatter {
     /// The table's bytes. Two passes over the records, one for the columns' widths and one
     /// that writes the rows, with no list of cells between: a table of 100,000 jobs had spent
     /// more on its 700,000 cell strings than on anything else.
-    public static func tableBytes(_ jobs: [JobRow], width: Int? = nil) -> [UInt8] {
+    /// The columns `get --wide` adds after State.
+    public static let wideColumns = ["ExitStatus", "Duration", "Group"]
+
+    /// `wide` adds ExitStatus, Duration and Group; `colors` shows each State in its colour
+    /// (ANSI; the caller decides: a terminal, `--color`, `NO_COLOR`).
+    public static func tableBytes(_ jobs: [JobRow], width: Int? = nil, wide: Bool = false, colors: Bool = false)
+        -> [UInt8]
+    {
         guard !jobs.isEmpty else { return [] }
         // Rows from other computers' agents (`--computer`) lead with the computer's name.
         let tagged = jobs.contains { $0.computer != nil }
-        let columns = tagged ? ["Computer"] + tableColumns : tableColumns
+        let base = wide ? Array(tableColumns[...3]) + wideColumns + Array(tableColumns[4...]) : tableColumns
+        let columns = tagged ? ["Computer"] + base : base
         let count = columns.count
+        let extra = wide ? wideColumns.count : 0
+        let stateColumn = (tagged ? 1 : 0) + 3
         // By index: a record is not copied (its strings retained and released) per cell.
         func cell(_ index: Int, _ column: Int) -> (text: String, width: Int) {
-            switch column - (tagged ? 1 : 0) {
+            var column = column - (tagged ? 1 : 0)
+            if wide && column >= 4 && column < 4 + extra {
+                switch column {
+                case 4: return plainCell(jobs[index].exitStatus.map(String.init) ?? "")
+                case 5: return plainCell(jobs[index].duration.map(durationCell) ?? "")
+                default: return shownCell(jobs[index].group ?? "")
+                }
+            }
+            if column >= 4 { column -= extra }
+            switch column {
             case -1: return shownCell(jobs[index].computer ?? "")
             case 0: return plainCell(String(jobs[index].id))
             case 1: return shownCell(jobs[index].name)
@@ -47,16 +66,26 @@ public enum JobFormatter {
         for index in jobs.indices {
             for column in 0..<count { widths[column] = max(widths[column], cell(index, column).width) }
         }
-        if let width { fit(&widths, into: width, columns: columns, cuttable: tagged ? [2, 6, 7] : [1, 5, 6]) }
+        let offset = tagged ? 1 : 0
+        if let width {
+            fit(&widths, into: width, columns: columns, cuttable: [1 + offset, 5 + offset + extra, 6 + offset + extra])
+        }
         var out: [UInt8] = []
         out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (jobs.count + 2))
-        func row(_ cells: (Int) -> (text: String, width: Int)) {
+        func row(_ cells: (Int) -> (text: String, width: Int), state: JobState? = nil) {
             let start = out.count
             for column in 0..<count {
                 var (text, textWidth) = cells(column)
                 if textWidth > widths[column] {
                     text = cut(text, to: widths[column])
                     textWidth = cellWidth(text)
+                }
+                if colors, column == stateColumn, let state, let color = color(of: state) {
+                    out.append(contentsOf: ("\u{1B}[" + color + "m" + text + "\u{1B}[0m").utf8)
+                    if column < count - 1 {
+                        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - textWidth + 2))
+                    }
+                    continue
                 }
                 out.append(contentsOf: text.utf8)
                 if column < count - 1 {
@@ -68,8 +97,31 @@ public enum JobFormatter {
         }
         row { (columns[$0], columns[$0].count) }
         row { (String(repeating: "-", count: columns[$0].count), columns[$0].count) }
-        for index in jobs.indices { row { cell(index, $0) } }
+        for index in jobs.indices { row({ cell(index, $0) }, state: jobs[index].state) }
         return out
+    }
+
+    /// The SGR colour of a state: green done, red failed, yellow stopped or stopping, cyan
+    /// running, magenta suspended; NotStarted plain.
+    static func color(of state: JobState) -> String? {
+        switch state {
+        case .completed: "32"
+        case .failed: "31"
+        case .stopped, .stopping: "33"
+        case .running: "36"
+        case .suspended: "35"
+        default: nil
+        }
+    }
+
+    /// A duration as a table shows it: `0.4s`, `12s`, `3m04s`, `2h05m`, `3d04h`.
+    static func durationCell(_ seconds: Double) -> String {
+        if seconds < 10 { return String(format: "%.1fs", seconds) }
+        let whole = Int(seconds.rounded(.down))
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
+        if whole < 86400 { return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60) }
+        return String(format: "%dd%02dh", whole / 86400, whole % 86400 / 3600)
     }
 
     /// A cell that is printable ASCII by construction, and its width.
@@ -96,10 +148,19 @@ public enum JobFormatter {
         }
     }
 
+    /// The cell cut to `width` display columns, ending in `...` when there is room for it.
     static func cut(_ cell: String, to width: Int) -> String {
-        guard cell.count > width else { return cell }
-        guard width > 3 else { return String(cell.prefix(width)) }
-        return String(cell.prefix(width - 3)) + "..."
+        guard cellWidth(cell) > width else { return cell }
+        let room = width > 3 ? width - 3 : width
+        var kept = ""
+        var used = 0
+        for character in cell {
+            let wide = columns(of: character)
+            if used + wide > room { break }
+            kept.append(character)
+            used += wide
+        }
+        return width > 3 ? kept + "..." : kept
     }
 
     /// Whether every byte is printable ASCII, read from the string's contiguous bytes (the
@@ -114,7 +175,33 @@ public enum JobFormatter {
 
     /// How many characters a cell takes.
     static func cellWidth(_ cell: String) -> Int {
-        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
+        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.reduce(0) { $0 + columns(of: $1) }
+    }
+
+    /// The columns a character takes in a terminal: 2 for East Asian wide and fullwidth ones
+    /// and emoji, 1 for the rest (a base with its combining marks is one character).
+    static func columns(of character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first else { return 0 }
+        if character.unicodeScalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
+        return isWide(scalar.value) ? 2 : 1
+    }
+
+    static func isWide(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x23E9...0x23EC, 0x23F0, 0x23F3, 0x25FD...0x25FE,
+            0x2614...0x2615, 0x2648...0x2653, 0x267F, 0x2693, 0x26A1, 0x26AA...0x26AB, 0x26BD...0x26BE,
+            0x26C4...0x26C5, 0x26CE, 0x26D4, 0x26EA, 0x26F2...0x26F3, 0x26F5, 0x26FA, 0x26FD, 0x2705,
+            0x270A...0x270B, 0x2728, 0x274C, 0x274E, 0x2753...0x2755, 0x2757, 0x2795...0x2797, 0x27B0, 0x27BF,
+            0x2B1B...0x2B1C, 0x2B50, 0x2B55, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+            0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F,
+            0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x16FE0...0x16FE4, 0x17000...0x18AFF, 0x1B000...0x1B2FF,
+            0x1F004, 0x1F0CF, 0x1F18E, 0x1F191...0x1F19A, 0x1F200...0x1F251, 0x1F300...0x1F64F,
+            0x1F680...0x1F6FF, 0x1F7E0...0x1F7EB, 0x1F90C...0x1F9FF, 0x1FA70...0x1FAFF, 0x20000...0x2FFFD,
+            0x30000...0x3FFFD:
+            return true
+        default:
+            return false
+        }
     }
 
     /// A cell shows control characters (a command's newlines) as spaces so a row stays a line.

@@ -87,6 +87,10 @@ public struct JobRow: Sendable, Equatable {
     public var location: String
     public var command: String
     public var computer: String?
+    /// `get --wide`'s columns: ExitStatus, Duration (seconds; to now while it runs) and Group.
+    public var exitStatus: Int?
+    public var duration: Double?
+    public var group: String?
 
     public init(
         id: Int, name: String, type: String, state: JobState, hasMoreData: Bool, location: String, command: String,
@@ -106,5 +110,14 @@ public struct JobRow: Sendable, Equatable {
         self.init(
             id: job.id, name: job.name, type: job.type, state: job.state, hasMoreData: job.hasMoreData,
             location: job.location, command: job.command, computer: job.computer)
+    }
+
+    /// A row with `get --wide`'s columns filled in.
+    public static func wide(_ job: JobRecord, now: Date = Date()) -> JobRow {
+        var row = JobRow(job)
+        row.exitStatus = job.exitStatus
+        row.group = job.group
+        if let begin = job.beginTime { row.duration = max(0, (job.endTime ?? now).timeIntervalSince(begin)) }
+        return row
     }
 }

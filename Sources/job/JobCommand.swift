@@ -38,6 +38,7 @@ enum JobCommand {
         case "get": try GetVerb.run(ArgumentParsing.parse(rest, GetVerb.spec))
         case "invoke": try InvokeVerb.run(ArgumentParsing.parse(rest, InvokeVerb.spec))
         case "receive": try ReceiveVerb.run(ArgumentParsing.parse(rest, ReceiveVerb.spec))
+        case "log": try LogVerb.run(ArgumentParsing.parse(rest, LogVerb.spec))
         case "wait": try WaitVerb.run(ArgumentParsing.parse(rest, WaitVerb.spec))
         case "stop": try StopVerb.run(ArgumentParsing.parse(rest, StopVerb.spec))
         case "remove": try RemoveVerb.run(ArgumentParsing.parse(rest, RemoveVerb.spec))

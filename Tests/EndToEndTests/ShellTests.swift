@@ -283,10 +283,10 @@ struct TmuxTerminal {
             ] + arguments, stdin: nil, environment: environment, directory: "/", timeout: 20)
     }
 
-    func start(_ program: String, _ arguments: String..., environment: [String: String]) throws {
+    func start(_ program: String, _ arguments: String..., environment: [String: String], width: Int = 150) throws {
         let settings = environment.sorted { $0.key < $1.key }.flatMap { ["-e", "\($0.key)=\($0.value)"] }
         let started = try tmux(
-            ["new-session", "-d", "-x", "150", "-y", "40"] + settings + ["/usr/bin/env", "-i"]
+            ["new-session", "-d", "-x", String(width), "-y", "40"] + settings + ["/usr/bin/env", "-i"]
                 + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + ["TERM=xterm", program]
                 + arguments)
         #expect(started.status == 0, "\(started.stderr)")

@@ -26,7 +26,7 @@ extension RegistryState {
                 refreshSizes(&job)
                 let paths = files.paths(job.instanceId)
                 var grant = StreamGrant(
-                    id: job.id, instanceId: job.instanceId, name: job.name,
+                    id: job.id, instanceId: job.instanceId, name: shownName(of: job),
                     computer: job.computer ?? job.location, outputPath: paths.stdout, errorPath: paths.stderr,
                     outputOffset: options.fromStart ? 0 : job.outputRead,
                     errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
@@ -103,5 +103,16 @@ extension RegistryState {
         for id in held { claims[id] = nil }
         generation &+= 1
         monitor.broadcast()
+    }
+}
+
+extension RegistryState {
+    /// How output and messages name a child: by its parent's name when the user gave one
+    /// (`build`), else by its own (`Job2`). Lock held.
+    func shownName(of job: StoredJob) -> String {
+        guard let parentId = job.parentId, let parent = jobs[parentId], parent.name != "Job\(parentId)" else {
+            return job.name
+        }
+        return parent.name
     }
 }

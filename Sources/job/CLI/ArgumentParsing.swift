@@ -91,17 +91,26 @@ enum ArgumentParsing {
                 index += 1
             }
         }
+        if let when = parsed.value("--color") {
+            guard let choice = Terminal.ColorChoice(rawValue: when) else {
+                throw CLIFailure.usage("--color takes auto, always or never, not '\(when)'")
+            }
+            Terminal.colorChoice = choice
+        }
         return parsed
     }
 }
 
 /// The selectors and filters every verb but `start` takes.
 enum SelectionArguments {
-    static let operands = [("SELECTOR...", "Ids, InstanceIds or names (shell wildcards, case-insensitive)")]
+    static let operands = [
+        ("SELECTOR...", "Ids, InstanceIds or names (shell wildcards, case-insensitive); % is the newest job")
+    ]
     static let options: [OptionSpec] = [
-        .option("--name", "PATTERN", completes: .jobs, "parents whose name matches (repeatable)"),
+        .option("--name", "PATTERN", completes: .jobs, "parents whose name matches (repeatable; also all digits)"),
         .option("--state", "STATE", completes: .states, "jobs in this state (repeatable)"),
         .flag("--all", "every job"),
+        .option("--newest", "N", "only the N newest of the jobs selected (of every job when nothing else is given)"),
     ]
     /// `--format table|list|json`: how jobs are printed.
     static func format(_ what: String = "how to print them") -> OptionSpec {

@@ -97,7 +97,7 @@ enum CompletionsVerb {
 
     /// Every option name and short spelling of a verb, for the scripts' word lists.
     static func optionWords(_ verb: VerbSpec) -> String {
-        verb.options.flatMap { [$0.name] + ($0.short.map { [$0] } ?? []) }.joined(separator: " ")
+        verb.allOptions.flatMap { [$0.name] + ($0.short.map { [$0] } ?? []) }.joined(separator: " ")
     }
 
     /// The shell functions bash and zsh share (their `case` is the same): the verbs, the
@@ -119,7 +119,7 @@ enum CompletionsVerb {
         text += "# The kind of the value an option takes; fails for a flag.\n"
         text += "_job_value_kind() {\n    case \"$1|$2\" in\n"
         for verb in CLISpec.allVerbs {
-            for option in verb.options where !option.isFlag {
+            for option in verb.allOptions where !option.isFlag {
                 let names = ([option.name] + (option.short.map { [$0] } ?? [])).map { "'\(verb.name)|\($0)'" }
                 text += "        \(names.joined(separator: " | "))) echo '\(kind(option.completion))' ;;\n"
             }
@@ -305,7 +305,7 @@ enum CompletionsVerb {
                 if verb.operandCompletion != .none {
                     lines.append("complete -c job -n '\(condition)'" + values(verb.operandCompletion))
                 }
-                for option in verb.options {
+                for option in verb.allOptions {
                     var line = "complete -c job -n '\(condition)' -l \(option.name.dropFirst(2))"
                     if let short = option.short { line += " -s \(short.dropFirst())" }
                     if !option.isFlag {

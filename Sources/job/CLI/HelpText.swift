@@ -25,7 +25,7 @@ enum HelpText {
     /// The operands, then the options, each with its help beside it.
     static func operandsAndOptions(_ verb: VerbSpec) -> String {
         var rows = verb.operands.map { ($0.0, $0.1) }
-        for option in verb.options {
+        for option in verb.allOptions {
             var left = option.short.map { $0 + ", " } ?? ""
             left += option.name + (option.value.map { " " + $0 } ?? "")
             rows.append((left, option.help))

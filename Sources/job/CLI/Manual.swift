@@ -90,7 +90,7 @@ enum Manual {
         for form in verb.usage { text += ".B job " + escape(form) + "\n.br\n" }
         text += ".PP\n" + escape(flowed(verb.about)) + "\n"
         for (operand, help) in verb.operands { text += ".TP\n.I \(escape(operand))\n\(escape(help))\n" }
-        for option in verb.options {
+        for option in verb.allOptions {
             var names =
                 (option.short.map { "\\fB" + escape($0) + "\\fR, " } ?? "") + "\\fB" + escape(option.name) + "\\fR"
             if let value = option.value { names += " \\fI" + escape(value) + "\\fR" }

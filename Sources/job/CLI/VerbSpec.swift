@@ -71,8 +71,14 @@ struct VerbSpec: Sendable {
     /// Options end at the first positional argument (the command of `start`).
     var stopsAtFirstPositional = false
 
+    /// Its options, and `--color` where it prints tables.
+    var allOptions: [OptionSpec] {
+        options.contains { $0.name == "--format" && ($0.value ?? "").contains("table") }
+            ? options + [CLISpec.color] : options
+    }
+
     /// The option of this name or short spelling.
-    func option(_ name: String) -> OptionSpec? { options.first { $0.name == name || $0.short == name } }
+    func option(_ name: String) -> OptionSpec? { allOptions.first { $0.name == name || $0.short == name } }
 
     /// The text of `job VERB --help`.
     var help: String { HelpText.verb(self) }
@@ -121,13 +127,18 @@ enum CLISpec {
     static var entries: [Entry] {
         [
             .verb(StartVerb.spec), .verb(InvokeVerb.spec), .verb(GetVerb.spec), .verb(ReceiveVerb.spec),
-            .verb(WaitVerb.spec), .verb(StopVerb.spec), .verb(RemoveVerb.spec),
+            .verb(LogVerb.spec), .verb(WaitVerb.spec), .verb(StopVerb.spec), .verb(RemoveVerb.spec),
             .family(SessionVerb.family), .verb(EnterVerb.spec), .verb(RestartVerb.spec),
             .verb(SuspendVerb.suspendSpec), .verb(SuspendVerb.resumeSpec), .verb(SuspendVerb.signalSpec),
             .family(GroupVerb.family), .family(AgentVerb.family), .verb(HelpVerb.spec),
             .verb(CompletionsVerb.spec),
         ]
     }
+
+    /// `--color`, on every verb that prints tables.
+    static let color = OptionSpec.option(
+        "--color", "auto|always|never",
+        "colour the State column: auto (the default) when stdout is a terminal and NO_COLOR is not set")
 
     /// Every verb, those of families too.
     static var allVerbs: [VerbSpec] { entries.flatMap(\.verbs) }

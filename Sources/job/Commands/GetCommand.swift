@@ -15,12 +15,12 @@ enum GetVerb {
         operands: SelectionArguments.operands, operandCompletion: .jobs,
         options: SelectionArguments.options + [
             .flag("--include-children", "list child jobs too"),
+            .flag("--wide", "the table with ExitStatus, Duration and Group columns too"),
             .option("--children-of", "ID", completes: .jobs, "list the children of this job"),
             .option("--command", "PATTERN", "jobs whose command matches"),
             .option("--has-more-data", "true|false", "jobs with (or without) output not yet received"),
             .option("--before", "TIME", "jobs that ended before this time (ISO 8601)"),
             .option("--after", "TIME", "jobs that ended after this time (ISO 8601)"),
-            .option("--newest", "N", "only the N newest"),
             .option("--group", "NAME", completes: .groups, "jobs of this queue group (default: without --group)"),
             SelectionArguments.format(),
         ] + RemoteAgents.options)
@@ -29,7 +29,7 @@ enum GetVerb {
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "get", parsed: parsed, printsJobs: true)
         }
-        var options = GetRequest(try Terminal.selection(parsed))
+        var options = GetRequest(try Terminal.selection(parsed, resolvingNewest: false))
         options.includeChildren = parsed.flag("--include-children")
         options.childrenOf = parsed.value("--children-of")
         options.command = parsed.value("--command")
@@ -45,6 +45,15 @@ enum GetVerb {
         options.newest = try parsed.integer("--newest")
         options.group = parsed.value("--group")
         // A table, the usual case, needs only the rows' columns.
+        if parsed.flag("--wide") {
+            guard parsed.value("--format") == nil || parsed.value("--format") == "table" else {
+                throw CLIFailure.usage("--wide widens the table; it does not go with --format list or json")
+            }
+            let response = try JobClient().send(options)
+            Terminal.showTable(response.jobs.map { JobRow.wide($0) }, wide: true)
+            if Terminal.report(response.problems) { throw CLIFailure.failed() }
+            return
+        }
         if parsed.value("--format") == nil || parsed.value("--format") == "table" {
             let response = try JobClient().send(GetRowsRequest(options))
             Terminal.showTable(response.jobs)

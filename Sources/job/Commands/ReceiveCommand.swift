@@ -73,7 +73,7 @@ enum ReceiveVerb {
             unfinishedParents = waited.jobs.contains { $0.isParent && $0.state != .completed }
         }
         for grant in grants where grant.state == .failed {
-            Terminal.error("\(grant.name) failed: \(grant.reason ?? "failed")")
+            Terminal.error("\(Terminal.named(grant)) failed: \(grant.reason ?? "failed")")
         }
         if parsed.flag("--auto-remove") && grants.allSatisfy(\.state.isFinished) {
             _ = try client.send(RemoveRequest(selection))
@@ -99,7 +99,10 @@ enum ReceiveVerb {
     }
 }
 
-/// One `job receive`: rounds of reading what is new, remembering positions between rounds
+/// Which of a job's streams.
+enum OutputStream { case output, error }
+
+/// One `job receive` (or `job log`): rounds of reading what is new, remembering positions between rounds
 /// (with --keep nothing moves in the agent, so the positions live here).
 struct ReceiveSession {
     let client: JobClient
@@ -109,6 +112,10 @@ struct ReceiveSession {
     let noRecurse: Bool
     let prefix: Bool?
     let json: Bool
+    /// `job log --stdout` / `--stderr`: only that stream is written.
+    var only: OutputStream? = nil
+    /// `job log --tail N`: each stream starts N lines before its end.
+    var tailLines: Int? = nil
     var positions: [String: (Int64, Int64)] = [:]
     var readerGone = false
     var generation: UInt64 = 0
@@ -196,6 +203,9 @@ struct ReceiveSession {
             if keep, let known = positions[grant.instanceId] {
                 output = max(output, known.0)
                 error = max(error, known.1)
+            } else if let tailLines {
+                output = max(output, OutputPump.startOfLastLines(tailLines, path: grant.outputPath))
+                error = max(error, OutputPump.startOfLastLines(tailLines, path: grant.errorPath))
             }
             let claimed = grant.outputEnd >= 0
             let final = grant.state.isFinished
@@ -207,12 +217,14 @@ struct ReceiveSession {
                 json
                 ? .json(id: grant.id, computer: grant.computer, stream: "error")
                 : prefixed ? .prefixed(label(grant)) : .raw
-            let out = OutputPump.copy(
-                path: grant.outputPath, from: output, to: 1, style: outStyle, final: final,
-                end: claimed ? grant.outputEnd : nil)
-            output = out.position
-            readerGone = out.readerGone
-            if !readerGone {
+            if only != .error {
+                let out = OutputPump.copy(
+                    path: grant.outputPath, from: output, to: 1, style: outStyle, final: final,
+                    end: claimed ? grant.outputEnd : nil)
+                output = out.position
+                readerGone = out.readerGone
+            }
+            if !readerGone && only != .output {
                 let err = OutputPump.copy(
                     path: grant.errorPath, from: error, to: json ? 1 : 2, style: errStyle, final: final,
                     end: claimed ? grant.errorEnd : nil)

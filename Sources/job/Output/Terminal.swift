@@ -46,9 +46,27 @@ enum Terminal {
         }
     }
 
-    /// Rows as the table, fitted to the terminal when stdout is one.
-    static func showTable(_ rows: [JobRow]) {
-        out(bytes: JobFormatter.tableBytes(rows, width: tableWidth()))
+    /// Rows as the table, fitted to the terminal when stdout is one, States in colour when
+    /// `colors` says so.
+    static func showTable(_ rows: [JobRow], wide: Bool = false) {
+        out(bytes: JobFormatter.tableBytes(rows, width: tableWidth(), wide: wide, colors: colors))
+    }
+
+    /// `--color`: auto (the default), always or never.
+    enum ColorChoice: String { case auto, always, never }
+    nonisolated(unsafe) static var colorChoice = ColorChoice.auto
+
+    /// Whether tables show States in colour: always, never, or (auto) when stdout is a
+    /// terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb` (no-color.org).
+    static var colors: Bool {
+        switch colorChoice {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
+            if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
+            return isatty(1) == 1
+        }
     }
 
     /// Reports per-selector problems on stderr; true when there were any.
@@ -78,7 +96,9 @@ enum Terminal {
         return format
     }
 
-    static func selection(_ parsed: ParsedArguments) throws -> JobSelection {
+    /// The selection of the command line. `%` is the newest job; `--newest N` (unless
+    /// `resolvingNewest` is false: `get` sends it to the agent) picks the N newest of the rest.
+    static func selection(_ parsed: ParsedArguments, resolvingNewest: Bool = true) throws -> JobSelection {
         var states: [JobState] = []
         for name in parsed.all("--state") {
             guard let state = JobState(name: name) else {
@@ -87,8 +107,40 @@ enum Terminal {
             }
             states.append(state)
         }
-        return JobSelection(
-            selectors: parsed.positionals, names: parsed.all("--name"), states: states, all: parsed.flag("--all"))
+        // `--computer`: the other computers' `job` reads the rest.
+        let here = parsed.all("--computer").isEmpty
+        var selectors = parsed.positionals
+        if here && selectors.contains(newestSelector) {
+            guard let newest = try newestJobs(.every, count: 1).first else {
+                throw CLIFailure.failed("\(newestSelector) names the newest job, and there is none yet")
+            }
+            selectors = selectors.map { $0 == newestSelector ? String(newest) : $0 }
+        }
+        let selection = JobSelection(
+            selectors: selectors, names: parsed.all("--name"), states: states, all: parsed.flag("--all"))
+        guard resolvingNewest, here, let count = try parsed.integer("--newest") else { return selection }
+        // The N newest of what the rest selects, or of every job.
+        let ids = try newestJobs(selection.isEmpty ? .every : selection, count: count)
+        guard !ids.isEmpty else { throw CLIFailure.failed("--newest \(count): no job matches") }
+        return .ids(ids)
+    }
+
+    /// A job as a message names it: `build (Job2)` when its job has a name of the user's,
+    /// else `Job2`.
+    static func named(_ grant: StreamGrant) -> String {
+        grant.name == "Job\(grant.id)" ? grant.name : "\(grant.name) (Job\(grant.id))"
+    }
+
+    /// The selector for the newest job: `job receive %` (the shell's `%%` is its current job).
+    static let newestSelector = "%"
+
+    /// The Ids of the newest `count` parents of a selection, oldest first.
+    static func newestJobs(_ selection: JobSelection, count: Int) throws -> [Int] {
+        var request = GetRequest(selection)
+        request.newest = count
+        let reply = try JobClient().send(GetRowsRequest(request))
+        if report(reply.problems) { throw CLIFailure.failed() }
+        return reply.jobs.map(\.id)
     }
 
     /// The names of `--computer` (comma-separated, repeatable), each checked; a usage error

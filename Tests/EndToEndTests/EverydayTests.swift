@@ -1,0 +1,125 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// What a user meets every minute: `job log`, less typing (`%`, `--newest`, `--wide`), the
+/// user's own names in messages, colours and a table that fits the terminal.
+@Suite("everyday use: log, selectors, wide tables, colours")
+struct EverydayTests {
+    let home: TestHome
+
+    init() throws { home = try TestHome() }
+
+    @Test("log writes the output from the start and leaves it unreceived; --tail, --stdout, --stderr")
+    func log() throws {
+        try home.job("start", "--quiet", "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; printf last")
+        try home.job("wait", "1")
+        let all = try home.job("log", "1")
+        #expect(all.status == 0)
+        #expect(all.stdout == "out1\nout2\nout3\nout4\nout5\nlast")
+        #expect(all.stderr == "err1\nerr2\nerr3\nerr4\nerr5\n")
+        #expect(try home.job("log", "1", "--tail", "2", "--stdout").stdout == "out5\nlast")
+        let errors = try home.job("log", "1", "--tail", "1", "--stderr")
+        #expect(errors.stdout == "" && errors.stderr == "err5\n")
+        // Nothing was consumed: receive still gets every byte, and then log still does.
+        #expect(try home.job("receive", "1").stdout == "out1\nout2\nout3\nout4\nout5\nlast")
+        #expect(try home.record(1)["hasMoreData"] as? Bool == false)
+        #expect(try home.job("log", "1", "--tail", "1").stdout == "last")
+        #expect(try home.job("log", "1", "--stdout", "--stderr").status == 2)
+    }
+
+    @Test("log --follow streams until the job ends and exits with its status; its output stays unreceived")
+    func logFollow() throws {
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "echo first; read x < \(gate); echo second; exit 3")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["log", "1", "--follow"]
+        process.environment = home.environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(output.fileHandleForReading.readLine() == "first")
+        #expect(process.isRunning)
+        try home.release(gate)
+        #expect(output.fileHandleForReading.readLine() == "second")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3)
+        #expect(try home.job("receive", "1").stdout == "first\nsecond\n")
+    }
+
+    @Test("% is the newest job, --newest N picks from any selection, and an all-digit name is found with --name")
+    func lessTyping() throws {
+        let none = try home.job("receive", "%")
+        #expect(none.status == 1 && none.stderr.contains("there is none yet"))
+        try home.job("start", "--quiet", "--name", "42", "echo named")  // 1, 2
+        try home.job("start", "--quiet", "sleep 300")  // 3, 4
+        try home.job("start", "--quiet", "sleep 301")  // 5, 6
+        #expect(try TestHome.jobs(try home.job("get", "%", "--format", "json")).map { $0["id"] as? Int } == [5])
+        #expect(
+            try TestHome.jobs(try home.job("get", "--name", "42", "--format", "json")).map { $0["id"] as? Int } == [1])
+        // The two newest running: stopped; the first is not.
+        let stopped = try home.job("stop", "--state", "Running", "--newest", "2", "--pass-thru", "--format", "json")
+        #expect(try TestHome.jobs(stopped).map { $0["id"] as? Int } == [3, 5])
+        #expect(try home.record(1)["state"] as? String == "Completed")
+        #expect(try home.job("receive", "--newest", "1").stdout == "")
+        #expect(try home.job("remove", "%").status == 0)
+        #expect(try TestHome.jobs(try home.job("get", "--format", "json")).map { $0["id"] as? Int } == [1, 3])
+    }
+
+    @Test("messages and prefixes use the user's name for a job; a parent with one child has its exit status")
+    func ownNames() throws {
+        try home.job("start", "--quiet", "--name", "build", "echo compiling; exit 1")  // 1, 2
+        let received = try home.job("receive", "build", "--wait")
+        #expect(received.status == 1)
+        #expect(received.stderr.contains("build (Job2) failed: exited with status 1"))
+        try home.job("start", "--quiet", "echo plain")  // 3, 4
+        try home.job("wait", "3")
+        let both = try home.job("receive", "1", "3", "--prefix", "--from-start")
+        #expect(both.stdout.contains("build: compiling\n") && both.stdout.contains("Job4: plain\n"))
+        #expect(try home.record(1)["exitStatus"] as? Int == 1)
+        #expect(try home.record(3)["exitStatus"] as? Int == 0)
+        let wide = try home.job("get", "--wide")
+        let lines = wide.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("State      ExitStatus  Duration  Group") == true)
+        #expect(lines.count == 4 && lines[2].contains("Failed     1"))
+        #expect(try home.job("get", "--wide", "--format", "json").status == 2)
+    }
+
+    @Test("colours: only at a terminal, --color always and never, NO_COLOR; a table never wider than the terminal")
+    func terminalManners() throws {
+        try home.job("start", "--quiet", "--name", "界面测试界面测试界面测试界面测试", "exit 1")  // 1, 2
+        try home.job("start", "--quiet", "--name", "long", "echo " + String(repeating: "x", count: 200))
+        try home.job("wait")
+        let escape = "\u{1B}["
+        #expect(!(try home.job("get").stdout.contains(escape)))
+        #expect(try home.job("get", "--color", "always").stdout.contains(escape + "31mFailed" + escape + "0m"))
+        #expect(try home.job("get", "--color", "maybe").status == 2)
+        let terminal = try TmuxTerminal(home: home)
+        defer { terminal.close() }
+        let script =
+            "\"$0\" get; echo END1; NO_COLOR=1 \"$0\" get; echo END2; \"$0\" get --color never; echo END3; exec sleep 600"
+        try terminal.start(
+            "/bin/sh", "-c", script, TestHome.binary,
+            environment: ["JOB_HOME": home.path, "PATH": "/usr/bin:/bin"], width: 60)
+        try terminal.waitFor("END3")
+        let screen = try terminal.tmux(["capture-pane", "-p", "-e"]).stdout
+        let parts = screen.components(separatedBy: "END")
+        #expect(parts.count == 4)
+        #expect(parts[0].contains(escape + "31mFailed"))
+        #expect(!parts[1].contains(escape + "31m") && !parts[2].contains(escape + "31m"))
+        // Fitted to 60 columns, counting the wide characters twice; cut cells end in "...".
+        let plain = try terminal.screen().components(separatedBy: "END1")[0]
+        let rows = plain.split(separator: "\n").filter { $0.contains("BackgroundJob") }
+        #expect(rows.count == 2)
+        for row in rows { #expect(displayWidth(String(row)) <= 60, "\(row)") }
+        #expect(rows.allSatisfy { $0.contains("...") })
+        #expect(rows[0].contains("界面"))
+    }
+
+    /// The columns a line takes in a terminal (CJK characters two).
+    func displayWidth(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { $0 + (($1.value >= 0x4E00 && $1.value <= 0x9FFF) ? 2 : 1) }
+    }
+}
