@@ -246,6 +246,7 @@ struct ShellTests {
         for file in [
             "bin/job", "bin/job-agent", "share/man/man1/job.1", "share/bash-completion/completions/job",
             "share/zsh/site-functions/_job", "share/fish/vendor_completions.d/job.fish",
+            "lib/systemd/user/job-agent.service",
         ] {
             #expect(FileManager.default.fileExists(atPath: prefix + "/" + file), "\(file)")
         }
@@ -255,6 +256,13 @@ struct ShellTests {
             environment: ["PATH": "/usr/bin:/bin", "MANWIDTH": "100", "HOME": home.scratch, "MANPAGER": "cat"],
             directory: "/", timeout: 60)
         #expect(man.status == 0 && man.stdout.contains("EXIT STATUS"), "\(man.stderr)")
+        // The unit runs the agent installed beside it, and systemd finds nothing wrong in it.
+        let unit = prefix + "/lib/systemd/user/job-agent.service"
+        #expect(try String(contentsOfFile: unit, encoding: .utf8).contains("ExecStart=\(prefix)/bin/job-agent run\n"))
+        let verified = try TestHome.run(
+            "/usr/bin/systemd-analyze", ["verify", "--man=no", unit], stdin: nil,
+            environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 60)
+        #expect(verified.status == 0, "\(verified.stderr)")
         let version = try TestHome.run(
             prefix + "/bin/job", ["--version"], stdin: nil, environment: home.environment, directory: "/", timeout: 30)
         #expect(version.stdout.hasPrefix("job "))

@@ -95,12 +95,15 @@ enum AgentVerb {
         }
         let status = try client.status()
         let counts = status.jobs.keys.sorted().map { "\($0) \(status.jobs[$0]!)" }.joined(separator: ", ")
+        let unit = systemdUnit(of: status.pid)
+        let log = status.home + "/agent.log"
         if format == .json {
             let pairs = [
                 "\"pid\": \(status.pid)", "\"socket\": \(JSONText.string(status.socket))",
                 "\"home\": \(JSONText.string(status.home))", "\"version\": \(JSONText.string(status.version))",
                 "\"protocolVersion\": \(status.protocolVersion)",
                 "\"startTime\": \(JSONText.string(Timestamp.format(status.startTime)))",
+                "\"systemdUnit\": \(unit.map(JSONText.string) ?? "null")", "\"log\": \(JSONText.string(log))",
                 "\"jobs\": {"
                     + status.jobs.keys.sorted().map { "\(JSONText.string($0)): \(status.jobs[$0]!)" }
                     .joined(separator: ", ") + "}",
@@ -115,8 +118,25 @@ enum AgentVerb {
                 Version   : \(status.version)
                 StartTime : \(Timestamp.format(status.startTime))
                 Jobs      : \(counts.isEmpty ? "none" : counts)
+                Managed   : \(unit.map { "by systemd, unit \($0)" } ?? "no: started on demand by job")
+                Log       : \(log)
 
                 """)
         }
+    }
+
+    /// The systemd unit whose cgroup holds a process (`job-agent.service`), or nil when no
+    /// service manages it (started on demand, or systemd is not there).
+    static func systemdUnit(of pid: Int) -> String? {
+        guard let text = readText("/proc/\(pid)/cgroup") else { return nil }
+        for line in text.split(separator: "\n") {
+            guard let path = line.split(separator: ":", maxSplits: 2).last else { continue }
+            for part in path.split(separator: "/").reversed() where part.hasSuffix(".service") {
+                // user@UID.service is the user's manager, not a unit of the agent's.
+                if part.hasPrefix("user@") { break }
+                return String(part)
+            }
+        }
+        return nil
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// The Debian package, for real: built by `scripts/package-deb`, installed with `dpkg -i`, used
+/// from `/usr/bin`, and removed with `dpkg -r`. Needs root, as CI runs.
+@Suite("the Debian package")
+struct PackageTests {
+    let home: TestHome
+
+    init() throws { home = try TestHome() }
+
+    func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+        try TestHome.run(
+            program, arguments, stdin: nil, environment: environment ?? ProcessInfo.processInfo.environment,
+            directory: "/", timeout: 300)
+    }
+
+    /// The files the package puts on the system.
+    static let files = [
+        "/usr/bin/job", "/usr/bin/job-agent", "/usr/share/man/man1/job.1.gz",
+        "/usr/share/bash-completion/completions/job", "/usr/share/zsh/vendor-completions/_job",
+        "/usr/share/fish/vendor_completions.d/job.fish", "/usr/lib/systemd/user/job-agent.service",
+        "/usr/share/doc/job/copyright",
+    ]
+
+    @Test(
+        "scripts/package-deb builds a .deb; dpkg -i installs it, job runs from /usr/bin, man finds it, the unit verifies, dpkg -r removes it all"
+    )
+    func installAndRemove() throws {
+        #expect(getuid() == 0, "dpkg -i needs root; CI runs as root")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "systemd (.ci/run installs it)")
+        let output = home.scratch + "/debs"
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOB_BIN_DIR"] = ShellTests.binaryFolder
+        let built = try run(ShellTests.packageRoot + "/scripts/package-deb", [output], environment: environment)
+        #expect(built.status == 0, "\(built.stderr)")
+        let deb = built.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(deb.hasSuffix(".deb") && FileManager.default.fileExists(atPath: deb))
+        let fields = try run("/usr/bin/dpkg-deb", ["-f", deb, "Package", "Version", "Architecture"])
+        #expect(fields.stdout.contains("Package: job\n") && fields.stdout.contains("Version: 0."))
+
+        // A package left by an earlier run that was cut short goes first.
+        _ = try run("/usr/bin/dpkg", ["-r", "job"])
+        let installed = try run("/usr/bin/dpkg", ["-i", deb])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        defer { _ = try? run("/usr/bin/dpkg", ["-r", "job"]) }
+        for file in Self.files { #expect(FileManager.default.fileExists(atPath: file), "\(file)") }
+
+        // From /usr/bin: a job, its output, and the agent found beside job.
+        let jobEnvironment = ["PATH": "/usr/bin:/bin", "JOB_HOME": home.path, "HOME": home.scratch]
+        let started = try run(
+            "/usr/bin/job", ["start", "--quiet", "echo from the package"], environment: jobEnvironment)
+        #expect(started.status == 0 && started.stdout == "1\n", "\(started.stderr)")
+        let received = try run("/usr/bin/job", ["receive", "1", "--wait"], environment: jobEnvironment)
+        #expect(received.stdout == "from the package\n")
+        let status = try run("/usr/bin/job", ["agent", "status", "--format", "json"], environment: jobEnvironment)
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdoutBytes)) as? [String: Any]
+        let pid = try #require(object?["pid"] as? Int)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") == "/usr/bin/job-agent")
+        #expect(object?["systemdUnit"] is NSNull)
+        #expect(try run("/usr/bin/job", ["agent", "stop"], environment: jobEnvironment).status == 0)
+
+        let manual = try run(
+            "/usr/bin/man", ["job"],
+            environment: ["PATH": "/usr/bin:/bin", "MANPAGER": "cat", "MANWIDTH": "100", "HOME": home.scratch])
+        #expect(manual.status == 0 && manual.stdout.contains("EXIT STATUS"), "\(manual.stderr)")
+        let verified = try run("/usr/bin/systemd-analyze", ["verify", "/usr/lib/systemd/user/job-agent.service"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let unit = try String(contentsOfFile: "/usr/lib/systemd/user/job-agent.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/bin/job-agent run\n") && unit.contains("KillMode=process\n"))
+        #expect(unit.contains("Restart=on-failure\n"))
+
+        let removed = try run("/usr/bin/dpkg", ["-r", "job"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        for file in Self.files { #expect(!FileManager.default.fileExists(atPath: file), "\(file) is left") }
+        let listed = try run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "job"])
+        #expect(!listed.stdout.contains("installed") || listed.stdout.contains("not-installed"))
+    }
+}
