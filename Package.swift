@@ -14,7 +14,10 @@ let package = Package(
         .library(name: "JobClient", targets: ["JobClient"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0")
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // `swift package generate-documentation --target JobClient`: the library's documentation.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CJobSupport"),
@@ -27,7 +30,10 @@ let package = Package(
         .target(name: "JobRemote", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
         .target(
             name: "JobAgent",
-            dependencies: ["JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport"],
+            dependencies: [
+                "JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "JobClient",

@@ -57,7 +57,9 @@ extension Agent {
                             Frame.writeReply(reply, verb: verb, to: &$0)
                             size = $0.bytes.count
                         }
-                    case .failure(let failure): try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
+                    case .failure(let failure):
+                        log.warning("refused \(verb): \(failure.message)")
+                        try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
                     }
                 } catch {
                     sent = false

@@ -4,6 +4,7 @@ import JobCore
 import JobProtocol
 import JobRemote
 import JobStore
+import Logging
 import Synchronization
 
 /// Why the agent could not start, worded for the person who reads it.
@@ -72,7 +73,8 @@ public final class Agent: Sendable {
         let lock = lockFD
         _ = ftruncate(lock, 0)
         _ = pid.withCString { pwrite(lock, $0, strlen($0), 0) }
-        log = AgentLog(path: home.logPath)
+        log = AgentLog(
+            path: home.logPath, level: environment["JOB_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info)
         socketPath = home.socketPath(environment: environment)
         let database: JobDatabase
         do {

@@ -179,10 +179,18 @@ extension RegistryState {
                 // now, after the start was answered: should the agent and the monitor both be
                 // killed later, the next agent finds the job by them and can still stop it.
                 guard var job = jobs[id], message.pid > 0, job.pid == nil || job.pidStart == nil else { continue }
+                let learned = job.pid == nil
                 job.pid = Int(message.pid)
                 job.pidStart = message.time_sec > 0 ? message.time_sec : nil
                 jobs[id] = job
-                if persist([job]) { log.write("Job\(id) runs as process \(message.pid)") }
+                // Its pid is new only after a restart between the launch and storing it.
+                if persist([job]) {
+                    if learned {
+                        log.write("Job\(id) runs as process \(message.pid)")
+                    } else {
+                        log.debug("Job\(id)'s process \(message.pid) and its start time are stored")
+                    }
+                }
             case Int(CJOB_MONITOR_END):
                 let time = Date(timeIntervalSince1970: Double(message.time_sec) + Double(message.time_nsec) / 1e9)
                 let end: JobEnd
@@ -286,6 +294,11 @@ extension RegistryState {
             changed.append(job)
         }
         persist(changed)
+        if !found.isEmpty {
+            log.write(
+                "adopted \(found.count) running job\(found.count == 1 ? "" : "s") of the last agent: "
+                    + found.map { "Job\($0)" }.joined(separator: ", "))
+        }
         // Each monitor greets at once, its END right behind if the job ended while no agent
         // ran: read them now, so that no client is shown an ended job Running.
         awaitGreetings(found)

@@ -108,6 +108,7 @@ final class RegistryState {
             job.reason = Self.capReason(job)
         }
         refreshSizes(&job)
+        if job.state == .failed { log.warning("Job\(job.id) failed: \(job.reason ?? "failed")") }
         // A job that failed while the disk of its output was full most likely failed of that.
         if job.state == .failed, job.exitStatus != nil || job.signal != nil, DiskSpace.isFull(home.jobsPath) {
             job.reason =

@@ -18,8 +18,8 @@ import Synchronization
 ///
 /// Every verb comes blocking and `async` (the same name; an `async` caller gets the second,
 /// which blocks no task thread). A client is `Sendable`: tasks may share one, and its requests
-/// then take turns on its connection; ``wait(for:any:timeout:)``, ``output(of:keep:follow:)``
-/// and ``events(of:)`` open connections of their own, so they hold up nothing else.
+/// then take turns on its connection; ``wait(for:any:timeout:)-2bt65``, ``output(of:keep:follow:fromStart:)``
+/// and ``events(of:includeChildren:)`` open connections of their own, so they hold up nothing else.
 ///
 ///     let client = try JobClient()
 ///     let job = try await client.start("make test")

@@ -123,3 +123,56 @@ struct EverydayTests {
         text.unicodeScalars.reduce(0) { $0 + (($1.value >= 0x4E00 && $1.value <= 0x9FFF) ? 2 : 1) }
     }
 }
+
+/// The agent's log through the CLI: what it records, and `job agent log --follow`.
+@Suite("the agent's log, end to end")
+struct AgentLogEndToEndTests {
+    let home: TestHome
+
+    init() throws { home = try TestHome() }
+
+    @Test("the log records starts, failures, refusals and the adoption of running jobs after kill -9; status names it")
+    func records() throws {
+        try home.job("start", "--quiet", "--name", "long", "sleep 300")  // 1, 2
+        try home.job("start", "--quiet", "exit 4")  // 3, 4
+        #expect(try home.job("start", "--quiet", "--after", "99", "true").status == 1)
+        try home.job("wait", "3")
+        let agent = try #require(try home.agentPid())
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the agent to be gone") { !processIsLive(agent) }
+        // The next verb starts the next agent, which adopts the job that still runs.
+        #expect(try home.job("get").status == 0)
+        let status = try home.job("agent", "status")
+        #expect(status.stdout.contains("Log       : \(home.path)/agent.log\n"))
+        #expect(status.stdout.contains("Managed   : no: started on demand by job\n"))
+        let log = try home.job("agent", "log").stdout
+        #expect(log.contains("info [\(agent)] started Job2 of long on localhost, process "))
+        #expect(log.contains("warning [\(agent)] Job4 failed: exited with status 4"))
+        #expect(log.contains("warning [\(agent)] refused startQueued: no job has Id 99, which --after names"))
+        #expect(log.contains("adopted 1 running job of the last agent: Job2"))
+    }
+
+    @Test("agent log --follow prints lines as the agent writes them")
+    func follow() throws {
+        try home.job("start", "--quiet", "true")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["agent", "log", "--follow"]
+        process.environment = home.environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { process.terminate() }
+        var seen = false
+        while let line = output.fileHandleForReading.readLine() {
+            if line.contains("started Job2 of Job1") {
+                if seen { continue }
+                seen = true
+                try home.job("start", "--quiet", "--name", "later", "true")
+            }
+            if line.contains("started Job4 of later") { break }
+        }
+        #expect(seen)
+        #expect(process.isRunning)
+    }
+}

@@ -81,12 +81,13 @@ struct FaultTests {
     @Test("the agent and a job's monitor both killed: the next agent finds the job by its stored pid and stops it")
     func agentAndMonitorKilled() throws {
         let home = try TestHome()
-        try home.job("start", "--quiet", "sleep 300")
+        try home.job(["start", "--quiet", "sleep 300"], environment: ["JOB_LOG_LEVEL": "debug"])
         let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
-        // The pid is stored once the monitor has greeted the agent, which the log says.
-        try TestHome.eventually("the pid to be stored") {
+        // The process's start time is stored once the monitor has greeted the agent, which
+        // the log says at the debug level.
+        try TestHome.eventually("the pid and its start time to be stored") {
             (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
-                "Job2 runs as process \(pid)") == true
+                "Job2's process \(pid) and its start time are stored") == true
         }
         let agent = try #require(try home.agentPid())
         let monitor = try #require(parentPid(of: pid))

@@ -227,12 +227,16 @@ extension RegistryState {
         }
         switch outcome {
         case .running(let pid, let startTime, let monitorPid):
+            log.write(
+                "started Job\(job.id) of \(parent.name) on \(job.location)" + (pid > 0 ? ", process \(pid)" : "")
+                    + ": \(job.command.count > 200 ? String(job.command.prefix(200)) + "..." : job.command)")
             job.launched(pid: pid, startTime: startTime, monitorPid: monitorPid)
             if monitorLinks[job.id] == nil && !attachMonitor(job) {
                 // Its monitor went away at once: what it left is looked at now.
                 monitorLost(&job)
             }
         case .failed(let reason):
+            log.warning("Job\(job.id) of \(parent.name) could not start: \(reason)")
             job.launchFailed(reason)
             refreshSizes(&job)
         }

@@ -36,6 +36,7 @@ enum Manual {
             "JOB_REMOVE_AFTER",
             "a duration (7d, 12h): the agent removes finished jobs that ended longer ago, every minute"
         ),
+        ("JOB_LOG_LEVEL", "the least the agent logs: trace, debug, info (the default), notice, warning, error"),
         ("JOB_AGENT_TIMEOUT", "seconds a client waits for a busy agent before it gives up (default 30)"),
         ("JOB_AGENT_EXECUTABLE", "the job-agent program to start (default: the one beside job)"),
     ]
@@ -44,7 +45,11 @@ enum Manual {
         ("JOB_HOME/jobs.sqlite", "the store: every job, its state and its queue settings"),
         ("JOB_HOME/jobs/", "each run's stdout and stderr, by InstanceId"),
         ("JOB_HOME/agent.sock", "the agent's socket"),
-        ("JOB_HOME/agent.log", "what the agent did: starts, adoptions, refusals, failures"),
+        (
+            "JOB_HOME/agent.log",
+            "what the agent did: starts, adoptions, refusals, failures (job agent log); past 1 MiB it becomes "
+                + "agent.log.1"
+        ),
     ]
 
     static func page() -> String {

@@ -10,7 +10,7 @@ enum AgentVerb {
     static let family = VerbFamily(
         name: "agent", summary: "run, stop or inspect the agent (run | stop | status)",
         about: "The agent keeps the jobs of one JOB_HOME; the first verb that finds none starts it.",
-        verbs: [runSpec, stopSpec, statusSpec])
+        verbs: [runSpec, stopSpec, statusSpec, logSpec])
 
     static let runSpec = VerbSpec(
         name: "agent run", summary: "run the agent in the foreground", usage: ["agent run [OPTIONS]"],
@@ -28,6 +28,15 @@ enum AgentVerb {
     static let stopSpec = VerbSpec(
         name: "agent stop", summary: "end the agent", usage: ["agent stop"],
         about: "End the agent; running jobs keep running. Exits 0 also when none ran.")
+    static let logSpec = VerbSpec(
+        name: "agent log", summary: "the agent's log", usage: ["agent log [--follow]"],
+        about: """
+            Print the agent's log, JOB_HOME/agent.log: one line per event (starts, adoptions of the
+            last agent's jobs, failures, refusals, restarts), with its time, level and the agent's
+            pid. It is capped at 1 MiB: past that it becomes agent.log.1, which this prints first.
+            With --follow it goes on printing what is added, until Ctrl-C.
+            """,
+        options: [.flag("--follow", short: "-f", "go on printing lines as they are written, until Ctrl-C")])
     static let statusSpec = VerbSpec(
         name: "agent status", summary: "the agent's pid, socket, version and job counts",
         usage: ["agent status [--format list|json]"],
@@ -42,6 +51,8 @@ enum AgentVerb {
             try runAgent(Array(rest))
         case "stop":
             try stop(ArgumentParsing.parse(rest, stopSpec))
+        case "log":
+            try showLog(ArgumentParsing.parse(rest, logSpec))
         case "status":
             try status(ArgumentParsing.parse(rest, statusSpec))
         case "--help", "-h", "help":
@@ -138,5 +149,44 @@ enum AgentVerb {
             }
         }
         return nil
+    }
+
+    /// `job agent log`: the rotated file, then the current one; with --follow, what is added,
+    /// across rotations (a new file at the path is read from its start).
+    static func showLog(_ parsed: ParsedArguments) throws {
+        let home = JobHome.resolve(environment: ProcessEnvironment.dictionary())
+        let path = home.logPath
+        if let old = readText(path + ".1") { Terminal.out(old) }
+        var fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 || parsed.flag("--follow") else {
+            if errno == ENOENT { return }
+            throw CLIFailure.failed("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func drain() {
+            guard fd >= 0 else { return }
+            while true {
+                let count = read(fd, &buffer, buffer.count)
+                guard count > 0 else { return }
+                var slice = buffer[0..<count]
+                _ = FileWriter.writeAll(1, &slice)
+            }
+        }
+        drain()
+        guard parsed.flag("--follow") else { return }
+        while true {
+            usleep(200_000)
+            drain()
+            // Rotated: the path names a new file; read it from its start.
+            var atPath = stat()
+            var open = stat()
+            let moved =
+                stat(path, &atPath) == 0 && (fd < 0 || (fstat(fd, &open) == 0 && open.st_ino != atPath.st_ino))
+            if moved {
+                if fd >= 0 { close(fd) }
+                fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                drain()
+            }
+        }
     }
 }
