@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // `swift package generate-documentation --target JobClient`: the library's documentation.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -26,12 +27,16 @@ let package = Package(
             name: "JobStore",
             dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
+        // The user's config file (TOML) and the environment, read by the client and the agent.
+        .target(
+            name: "JobConfig", dependencies: ["JobCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings),
         .target(name: "JobProtocol", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
         .target(name: "JobRemote", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
         .target(
             name: "JobAgent",
             dependencies: [
-                "JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport",
+                "JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport", "JobConfig",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -42,7 +47,7 @@ let package = Package(
         // The client every verb runs: no database, no full Foundation, nothing of the agent.
         .executableTarget(
             name: "job",
-            dependencies: ["JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport"],
+            dependencies: ["JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "JobConfig"],
             swiftSettings: swiftSettings, plugins: ["BuildCommit"]),
         // `job --version` names the commit it was built from.
         .plugin(name: "BuildCommit", capability: .buildTool()),

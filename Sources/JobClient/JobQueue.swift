@@ -1,5 +1,10 @@
-import Foundation
 import JobProtocol
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a new job asks of the agent's queue: all optional. Without any of it a job starts at
 /// once and runs as long as it runs.

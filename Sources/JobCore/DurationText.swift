@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Durations as people type them on a command line (`90s`, `15m`, `2h`, `1h30m`, or plain
 /// seconds such as `90` or `0.5`) and as the agent writes them in a Reason (`15m`, `1h30m`).
@@ -30,12 +34,18 @@ public enum DurationText {
         return total
     }
 
+    /// A number as `%g` writes it, without Foundation's formatter: `90`, `0.5`, `1.25`.
+    public static func number(_ value: Double) -> String {
+        if value.isFinite && value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
     /// A duration written back: whole days, hours, minutes and seconds, largest first
     /// (`15m`, `1h30m`, `90.5s` below a minute with a fraction).
     public static func text(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds > 0 else { return "0s" }
         if seconds < 60 && seconds != seconds.rounded() {
-            return String(format: "%gs", seconds)
+            return DurationText.number(seconds) + "s"
         }
         var left = Int(seconds.rounded())
         var text = ""

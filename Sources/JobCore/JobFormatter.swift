@@ -116,12 +116,16 @@ public enum JobFormatter {
 
     /// A duration as a table shows it: `0.4s`, `12s`, `3m04s`, `2h05m`, `3d04h`.
     static func durationCell(_ seconds: Double) -> String {
-        if seconds < 10 { return String(format: "%.1fs", seconds) }
+        func two(_ number: Int) -> String { number < 10 ? "0\(number)" : "\(number)" }
+        if seconds < 10 {
+            let tenths = Int((seconds * 10).rounded())
+            return "\(tenths / 10).\(tenths % 10)s"
+        }
         let whole = Int(seconds.rounded(.down))
         if whole < 60 { return "\(whole)s" }
-        if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
-        if whole < 86400 { return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60) }
-        return String(format: "%dd%02dh", whole / 86400, whole % 86400 / 3600)
+        if whole < 3600 { return "\(whole / 60)m\(two(whole % 60))s" }
+        if whole < 86400 { return "\(whole / 3600)h\(two(whole % 3600 / 60))m" }
+        return "\(whole / 86400)d\(two(whole % 86400 / 3600))h"
     }
 
     /// A cell that is printable ASCII by construction, and its width.
@@ -294,7 +298,7 @@ public enum JobFormatter {
             pair("beginTime", JSONText.optional(job.beginTime.map(Timestamp.format)))
             pair("endTime", JSONText.optional(job.endTime.map(Timestamp.format)))
             pair("group", JSONText.string(job.group ?? "default"))
-            pair("timeout", job.timeout.map { String(format: "%g", $0) } ?? "null")
+            pair("timeout", job.timeout.map(DurationText.number) ?? "null")
             pair("after", "[" + job.after.map(String.init).joined(separator: ", ") + "]")
             pair("afterAny", "[" + job.afterAny.map(String.init).joined(separator: ", ") + "]")
             pair("startAt", JSONText.optional(job.startAt.map(Timestamp.format)))

@@ -176,3 +176,106 @@ struct AgentLogEndToEndTests {
         #expect(process.isRunning)
     }
 }
+
+/// The config file: its settings, their precedence under the environment and the command line,
+/// and its errors.
+@Suite("the config file")
+struct ConfigTests {
+    let home: TestHome
+    let folder: String
+
+    init() throws {
+        home = try TestHome()
+        folder = home.scratch + "/config"
+        try FileManager.default.createDirectory(atPath: folder + "/job", withIntermediateDirectories: true)
+    }
+
+    func write(_ text: String) throws {
+        try text.write(toFile: folder + "/job/config.toml", atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func job(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
+        try home.job(arguments, environment: environment.merging(["XDG_CONFIG_HOME": folder]) { $1 })
+    }
+
+    func settings(environment: [String: String] = [:]) throws -> [String: (value: String, source: String)] {
+        let result = try home.job(
+            ["config", "--format", "json"], environment: environment.merging(["XDG_CONFIG_HOME": folder]) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(result.stdoutBytes)) as? [[String: String]] ?? []
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["setting"]!, ($0["value"]!, $0["source"]!)) })
+    }
+
+    @Test("settings come from the file, the environment over it, the command line over both; job config says whence")
+    func precedence() throws {
+        let path = folder + "/job/config.toml"
+        try write(
+            """
+            # defaults for this user
+            shell = "/bin/bash"
+            max-output = "2M"
+            color = "always"
+            grace = 3
+            ssh-options = ["-oConnectTimeout=5"]
+            throttle-limit = 4
+            """)
+        let shown = try settings()
+        #expect(shown["shell"]?.value == "/bin/bash" && shown["shell"]?.source == "\(path):2")
+        #expect(shown["grace"]?.value == "3s" && shown["grace"]?.source == "\(path):5")
+        #expect(shown["throttle-limit"]?.value == "4" && shown["throttle-limit"]?.source == "\(path):7")
+        #expect(shown["ssh-options"]?.value == "-oConnectTimeout=5")
+        #expect(shown["remove-after"]?.source == "default")
+        let table = try job("config").stdout
+        #expect(table.hasPrefix("File: \(path)\n") && table.contains("max-output      2 MB"))
+        // The file's shell runs the job; --shell overrides it.
+        try job("start", "--quiet", "echo ${BASH_VERSION:+bash}")  // 1, 2
+        #expect(try job("receive", "1", "--wait").stdout == "bash\n")
+        try job("start", "--quiet", "--shell", "/bin/sh", "echo ${BASH_VERSION:-sh}")  // 3, 4
+        #expect(try job("receive", "3", "--wait").stdout == "sh\n")
+        // The output cap: the file's, then JOB_MAX_OUTPUT's, then --max-output's.
+        #expect(try home.record(2)["maxOutput"] as? Int == 2 << 20)
+        try job("start", "--quiet", "true", environment: ["JOB_MAX_OUTPUT": "1M"])  // 5, 6
+        #expect(try home.record(6)["maxOutput"] as? Int == 1 << 20)
+        #expect(
+            try settings(environment: ["JOB_MAX_OUTPUT": "1M"])["max-output"]?.source == "environment (JOB_MAX_OUTPUT)")
+        try job("start", "--quiet", "--max-output", "500K", "true", environment: ["JOB_MAX_OUTPUT": "1M"])  // 7, 8
+        #expect(try home.record(8)["maxOutput"] as? Int == 500 << 10)
+        // Colour: the file says always, even into a pipe; --color never wins.
+        try job("wait")
+        #expect(try job("get").stdout.contains("\u{1B}[32mCompleted"))
+        #expect(!(try job("get", "--color", "never").stdout.contains("\u{1B}[")))
+    }
+
+    @Test("an unknown key, a bad value or bad TOML: exit 2 naming the file, line and key, and nothing is started")
+    func errors() throws {
+        let path = folder + "/job/config.toml"
+        for (text, expected) in [
+            ("grace = 5\nthrottle = 3\n", "\(path):2: throttle: is not a setting"),
+            ("color = \"sometimes\"\n", "\(path):1: color: takes \"auto\", \"always\" or \"never\""),
+            ("shell = \"bash\"\n", "\(path):1: shell: takes the absolute path of a shell"),
+            ("max-output = \"lots\"\n", "\(path):1: max-output: takes a size"),
+            ("ssh-options = [\"evil.example\"]\n", "\(path):1: ssh-options:"),
+            ("grace = [\n", "\(path):1: "),
+        ] {
+            try write(text)
+            let started = try job("start", "--quiet", "true")
+            #expect(started.status == 2, "\(text)")
+            #expect(started.stderr.contains(expected), "\(started.stderr)")
+            #expect(try job("config").status == 2)
+        }
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try job("get", "--format", "json").stdout == "[]\n")
+        #expect(try settings()["grace"]?.source == "default")
+    }
+
+    @Test("the agent removes old finished jobs by the file's remove-after")
+    func removeAfter() throws {
+        try write("remove-after = \"1s\"\n")
+        try job("start", "--quiet", "true")
+        try job("wait", "1")
+        try TestHome.eventually("the finished job to be removed") {
+            try job("get", "--format", "json").stdout == "[]\n"
+        }
+    }
+}

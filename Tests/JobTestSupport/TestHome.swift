@@ -165,8 +165,11 @@ public final class TestHome: @unchecked Sendable {
 
     /// Parses `get --format json` output.
     public static func jobs(_ result: CommandResult) throws -> [[String: Any]] {
-        guard let array = try JSONSerialization.jsonObject(with: Data(result.stdoutBytes)) as? [[String: Any]] else {
-            throw TestFailure("not a JSON array: \(result.stdout)")
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(result.stdoutBytes)),
+            let array = parsed as? [[String: Any]]
+        else {
+            throw TestFailure(
+                "not a JSON array (exit \(result.status)): '\(result.stdout)'; stderr: '\(result.stderr)'")
         }
         return array
     }

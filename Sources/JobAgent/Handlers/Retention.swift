@@ -1,5 +1,6 @@
 import CJobSupport
 import Foundation
+import JobConfig
 import JobCore
 import JobProtocol
 import JobStore
@@ -43,9 +44,13 @@ extension RegistryState {
     /// The Reason of a child that its output cap stopped.
     static func capReason(_ job: StoredJob) -> String { "output over " + SizeText.text(job.maxOutput ?? 0) }
 
-    /// Seconds finished jobs are kept (`JOB_REMOVE_AFTER`), if the agent was told.
-    static let removeAfter: Double? = ProcessInfo.processInfo.environment["JOB_REMOVE_AFTER"].flatMap(
-        DurationText.seconds)
+    /// Seconds finished jobs are kept (`JOB_REMOVE_AFTER`, else `remove-after` in the config
+    /// file), if the agent was told. A config file that cannot be read leaves the environment's.
+    static let removeAfter: Double? = {
+        let environment = ProcessInfo.processInfo.environment
+        if let settings = try? JobSettings.load(environment: { environment[$0] }) { return settings.removeAfter.value }
+        return environment["JOB_REMOVE_AFTER"].flatMap(DurationText.seconds)
+    }()
 
     /// Removes finished jobs that ended longer ago than `JOB_REMOVE_AFTER`, at most once a
     /// minute. Lock held.

@@ -17,11 +17,12 @@ struct ParsedArguments {
         return name
     }
 
-    /// `--ssh-option`s, each checked to be one ssh option.
+    /// `--ssh-option`s, each checked to be one ssh option, then the config file's
+    /// `ssh-options` (ssh keeps the first value of an option, so the command line wins).
     func sshOptions() throws -> [String] {
         let options = all("--ssh-option")
         for option in options { try CLIFailure.checking { try InputCheck.sshOption(option) } }
-        return options
+        return options + (try UserSettings.current().sshOptions.value)
     }
 
     /// A number option, or a usage error that says what was expected.

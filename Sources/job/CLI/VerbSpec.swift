@@ -130,7 +130,7 @@ enum CLISpec {
             .verb(LogVerb.spec), .verb(WaitVerb.spec), .verb(StopVerb.spec), .verb(RemoveVerb.spec),
             .family(SessionVerb.family), .verb(EnterVerb.spec), .verb(RestartVerb.spec),
             .verb(SuspendVerb.suspendSpec), .verb(SuspendVerb.resumeSpec), .verb(SuspendVerb.signalSpec),
-            .family(GroupVerb.family), .family(AgentVerb.family), .verb(HelpVerb.spec),
+            .family(GroupVerb.family), .family(AgentVerb.family), .verb(ConfigVerb.spec), .verb(HelpVerb.spec),
             .verb(CompletionsVerb.spec),
         ]
     }

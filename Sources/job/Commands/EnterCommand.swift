@@ -40,9 +40,10 @@ enum EnterVerb {
                 throw CLIFailure.usage("'\(target)' is neither a session nor a computer name: \(error)")
             }
             let made: SessionRecord
+            let shell = try parsed.value("--shell") ?? UserSettings.current().shell.value
+            let sshOptions = try parsed.sshOptions()
             do {
-                made = try client.openSession(
-                    on: target, shell: parsed.value("--shell") ?? "/bin/sh", sshOptions: parsed.all("--ssh-option"))
+                made = try client.openSession(on: target, shell: shell, sshOptions: sshOptions)
             } catch {
                 throw CLIFailure.failed(error.message)
             }

@@ -68,7 +68,7 @@ enum InvokeVerb {
         if !sessions.isEmpty {
             job = try client.start(command, inSessions: sessions, name: try parsed.newName(), asInvoke: true)
         } else {
-            let throttle = try parsed.integer("--throttle-limit") ?? 32
+            let throttle = try parsed.integer("--throttle-limit") ?? UserSettings.current().throttleLimit.value
             guard throttle >= 1 else {
                 throw CLIFailure.usage("--throttle-limit takes a number of computers, 1 or more")
             }

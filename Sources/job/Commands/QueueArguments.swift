@@ -36,7 +36,7 @@ enum QueueArguments {
         .option(
             "--max-output", "SIZE",
             "stop it once its stdout and stderr hold more than SIZE (500K, 1M, 2G or bytes; default "
-                + "JOB_MAX_OUTPUT); it then ends Failed, \"output over 1 GB\""),
+                + "JOB_MAX_OUTPUT, else max-output in the config file); it then ends Failed, \"output over 1 GB\""),
     ]
 
     /// Whether any of them was given.
@@ -55,13 +55,15 @@ enum QueueArguments {
         } else if let delay = parsed.value("--delay") {
             queue.notBefore = Date(timeIntervalSinceNow: try duration(delay, of: "--delay"))
         }
-        if let text = parsed.value("--max-output") ?? getenv("JOB_MAX_OUTPUT").map({ String(cString: $0) }) {
+        if let text = parsed.value("--max-output") {
             guard let bytes = SizeText.bytes(text) else {
-                let source = parsed.value("--max-output") == nil ? "JOB_MAX_OUTPUT" : "--max-output"
                 throw CLIFailure.usage(
-                    "\(source) takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
+                    "--max-output takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
             }
             queue.maxOutput = bytes
+        } else {
+            // The default: JOB_MAX_OUTPUT, else the config file's max-output.
+            queue.maxOutput = try UserSettings.current().maxOutput.value
         }
         if parsed.value("--grace") != nil {
             guard queue.timeout != nil || queue.maxOutput != nil else {

@@ -27,7 +27,7 @@ enum RemoveVerb {
             return try remote.runListing(verb: "remove", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
         _ = try Terminal.format(parsed)
-        let grace = try parsed.number("--grace") ?? 5
+        let grace = try parsed.number("--grace") ?? UserSettings.current().grace.value
         let response = try JobClient().send(
             RemoveRequest(selection, force: parsed.flag("--force"), grace: grace, olderThan: olderThan))
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }

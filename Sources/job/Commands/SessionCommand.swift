@@ -63,7 +63,7 @@ enum SessionVerb {
 
     static func new(_ parsed: ParsedArguments) throws {
         let computers = try Terminal.computers(parsed, required: true, verb: "job session new")
-        let shell = parsed.value("--shell") ?? "/bin/sh"
+        let shell = try parsed.value("--shell") ?? UserSettings.current().shell.value
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)
         var request = SessionNewRequest()
@@ -93,7 +93,8 @@ enum SessionVerb {
         let format = try Terminal.format(parsed)
         let response = try JobClient().send(
             SessionRemoveRequest(
-                parsed.positionals, force: parsed.flag("--force"), grace: try parsed.number("--grace") ?? 5))
+                parsed.positionals, force: parsed.flag("--force"),
+                grace: try parsed.number("--grace") ?? UserSettings.current().grace.value))
         if parsed.flag("--pass-thru") { show(response.sessions, format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }

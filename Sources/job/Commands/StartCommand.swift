@@ -56,7 +56,7 @@ enum StartVerb {
             environment.removeAll { $0.hasPrefix(key) }
             environment.append(entry)
         }
-        let shell = parsed.value("--shell") ?? "/bin/sh"
+        let shell = try parsed.value("--shell") ?? UserSettings.current().shell.value
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let here = JobHome.currentDirectory()
         var directory = parsed.value("--working-directory") ?? here

@@ -24,7 +24,7 @@ enum StopVerb {
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "stop", parsed: parsed, printsJobs: parsed.flag("--pass-thru"))
         }
-        let grace = try parsed.number("--grace") ?? 5
+        let grace = try parsed.number("--grace") ?? UserSettings.current().grace.value
         let first = try parsed.value("--signal").map(SuspendVerb.signalNumber)
         _ = try Terminal.format(parsed)
         let response = try JobClient().send(StopRequest(selection, grace: grace, signal: first))

@@ -54,12 +54,15 @@ enum Terminal {
 
     /// `--color`: auto (the default), always or never.
     enum ColorChoice: String { case auto, always, never }
-    nonisolated(unsafe) static var colorChoice = ColorChoice.auto
+    /// `--color`, when given; else the config file's `color`, else auto.
+    nonisolated(unsafe) static var colorChoice: ColorChoice?
 
     /// Whether tables show States in colour: always, never, or (auto) when stdout is a
     /// terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb` (no-color.org).
     static var colors: Bool {
-        switch colorChoice {
+        let choice =
+            colorChoice ?? ((try? UserSettings.current()).flatMap { ColorChoice(rawValue: $0.color.value) } ?? .auto)
+        switch choice {
         case .always: return true
         case .never: return false
         case .auto:

@@ -1,0 +1,189 @@
+import JobCore
+import TOMLKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The user's defaults: `$XDG_CONFIG_HOME/job/config.toml` (else `~/.config/job/config.toml`),
+/// then the environment over it, then the command line over both. Each setting remembers where
+/// its value came from, for `job config`. The file is TOML, one key per setting, no sections:
+///
+///     grace = "10s"            # stop's TERM-to-KILL time
+///     throttle-limit = 8       # invoke: computers at once
+///     shell = "/bin/bash"      # start, session new: the shell that runs commands
+///     ssh-options = ["-oPort=2222"]
+///     color = "never"          # auto, always, never
+///     max-output = "1G"        # start, invoke: the output cap
+///     remove-after = "7d"      # the agent: remove jobs that ended longer ago
+///
+/// An unknown key, a value of the wrong kind or a bad value is an error that names the file,
+/// the line and the key; nothing is half-applied.
+public struct JobSettings: Sendable {
+    /// Where a value came from.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case builtIn
+        case file(path: String, line: Int)
+        case environment(String)
+
+        public var description: String {
+            switch self {
+            case .builtIn: "default"
+            case .file(let path, let line): "\(path):\(line)"
+            case .environment(let name): "environment (\(name))"
+            }
+        }
+    }
+
+    /// A value and its source.
+    public struct Setting<Value: Sendable>: Sendable {
+        public var value: Value
+        public var source: Source
+    }
+
+    public var grace = Setting(value: 5.0, source: .builtIn)
+    public var throttleLimit = Setting(value: 32, source: .builtIn)
+    public var shell = Setting(value: "/bin/sh", source: .builtIn)
+    public var sshOptions = Setting(value: [String](), source: .builtIn)
+    public var color = Setting(value: "auto", source: .builtIn)
+    public var maxOutput = Setting<Int64?>(value: nil, source: .builtIn)
+    public var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
+
+    /// The keys of the file, in the order `job config` shows them.
+    public static let keys = ["grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after"]
+
+    public init() {}
+
+    /// The file's path: `$XDG_CONFIG_HOME/job/config.toml`, else `$HOME/.config/job/config.toml`.
+    public static func path(environment: (String) -> String?) -> String? {
+        if let base = environment("XDG_CONFIG_HOME"), base.hasPrefix("/") { return base + "/job/config.toml" }
+        if let home = environment("HOME"), home.hasPrefix("/") { return home + "/.config/job/config.toml" }
+        return nil
+    }
+
+    /// The settings: built-in defaults, the file if there is one, then the environment's
+    /// `JOB_MAX_OUTPUT` and `JOB_REMOVE_AFTER`.
+    public static func load(environment: (String) -> String?) throws(SettingsError) -> JobSettings {
+        var settings = JobSettings()
+        if let path = path(environment: environment), let text = readFile(path) {
+            try settings.apply(file: text, path: path)
+        }
+        if let text = environment("JOB_MAX_OUTPUT"), !text.isEmpty {
+            guard let bytes = SizeText.bytes(text) else {
+                throw SettingsError("JOB_MAX_OUTPUT takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
+            }
+            settings.maxOutput = Setting(value: bytes, source: .environment("JOB_MAX_OUTPUT"))
+        }
+        if let text = environment("JOB_REMOVE_AFTER"), !text.isEmpty {
+            guard let seconds = DurationText.seconds(text) else {
+                throw SettingsError("JOB_REMOVE_AFTER takes a duration such as 12h or 7d, not '\(text)'")
+            }
+            settings.removeAfter = Setting(value: seconds, source: .environment("JOB_REMOVE_AFTER"))
+        }
+        return settings
+    }
+
+    /// Applies a file's text over these settings.
+    mutating func apply(file text: String, path: String) throws(SettingsError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw SettingsError("\(path):\(error.source.begin.line): \(error.description)")
+        } catch {
+            throw SettingsError("\(path): \(error)")
+        }
+        var next = self
+        for key in table.keys.sorted(by: { Self.line(of: $0, in: text) < Self.line(of: $1, in: text) }) {
+            let line = Self.line(of: key, in: text)
+            let source = Source.file(path: path, line: line)
+            func bad(_ what: String) -> SettingsError { SettingsError("\(path):\(line): \(key): \(what)") }
+            guard let value = table[key] else { continue }
+            switch key {
+            case "grace":
+                guard let seconds = Self.seconds(value), seconds >= 0 else {
+                    throw bad("takes seconds (a number) or a duration such as \"10s\"")
+                }
+                next.grace = Setting(value: seconds, source: source)
+            case "throttle-limit":
+                guard let number = value.int, number >= 1 else { throw bad("takes a whole number, 1 or more") }
+                next.throttleLimit = Setting(value: number, source: source)
+            case "shell":
+                guard let shell = value.string, shell.hasPrefix("/") else {
+                    throw bad("takes the absolute path of a shell, such as \"/bin/bash\"")
+                }
+                next.shell = Setting(value: shell, source: source)
+            case "ssh-options":
+                guard let array = value.array else {
+                    throw bad("takes a list of ssh options, such as [\"-oPort=2222\"]")
+                }
+                var options: [String] = []
+                for element in array {
+                    guard let option = element.string else { throw bad("takes a list of strings") }
+                    do {
+                        try InputCheck.sshOption(option)
+                    } catch {
+                        throw bad("\(error)")
+                    }
+                    options.append(option)
+                }
+                next.sshOptions = Setting(value: options, source: source)
+            case "color":
+                guard let choice = value.string, ["auto", "always", "never"].contains(choice) else {
+                    throw bad("takes \"auto\", \"always\" or \"never\"")
+                }
+                next.color = Setting(value: choice, source: source)
+            case "max-output":
+                let bytes = value.int.map(Int64.init) ?? value.string.flatMap(SizeText.bytes)
+                guard let bytes, bytes > 0 else { throw bad("takes a size such as \"500K\", \"1M\", \"2G\" or bytes") }
+                next.maxOutput = Setting(value: bytes, source: source)
+            case "remove-after":
+                guard let seconds = Self.seconds(value), seconds > 0 else {
+                    throw bad("takes a duration such as \"12h\" or \"7d\"")
+                }
+                next.removeAfter = Setting(value: seconds, source: source)
+            default:
+                throw bad("is not a setting; the settings are " + Self.keys.joined(separator: ", "))
+            }
+        }
+        self = next
+    }
+
+    static func seconds(_ value: TOMLValueConvertible) -> Double? {
+        if let number = value.int { return Double(number) }
+        if let number = value.double { return number.isFinite ? number : nil }
+        return value.string.flatMap(DurationText.seconds)
+    }
+
+    /// The line where a key is set (TOML keys here are bare words at the start of a line).
+    static func line(of key: String, in text: String) -> Int {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            guard trimmed.hasPrefix(key) else { continue }
+            let rest = trimmed.dropFirst(key.count).drop { $0 == " " || $0 == "\t" }
+            if rest.hasPrefix("=") { return index + 1 }
+        }
+        return 0
+    }
+
+    static func readFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while bytes.count < 1 << 20 {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A setting that cannot be used, and where it is.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
