@@ -22,6 +22,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "CJobSupport"),
+        // Line editing for `job enter`: Debian's libedit (libedit-dev), linked statically in
+        // the release with what it needs (tinfo, bsd, md).
+        .target(
+            name: "CLineEditor",
+            linkerSettings: [
+                .linkedLibrary("edit"), .linkedLibrary("tinfo"), .linkedLibrary("bsd"), .linkedLibrary("md"),
+            ]),
         .target(name: "JobCore", swiftSettings: swiftSettings),
         .target(
             name: "JobStore",
@@ -47,7 +54,9 @@ let package = Package(
         // The client every verb runs: no database, no full Foundation, nothing of the agent.
         .executableTarget(
             name: "job",
-            dependencies: ["JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "JobConfig"],
+            dependencies: [
+                "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "JobConfig", "CLineEditor",
+            ],
             swiftSettings: swiftSettings, plugins: ["BuildCommit"]),
         // `job --version` names the commit it was built from.
         .plugin(name: "BuildCommit", capability: .buildTool()),

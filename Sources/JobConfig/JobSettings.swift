@@ -70,7 +70,8 @@ public struct JobSettings: Sendable {
         }
         if let text = environment("JOB_MAX_OUTPUT"), !text.isEmpty {
             guard let bytes = SizeText.bytes(text) else {
-                throw SettingsError("JOB_MAX_OUTPUT takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
+                throw SettingsError(
+                    "JOB_MAX_OUTPUT takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
             }
             settings.maxOutput = Setting(value: bytes, source: .environment("JOB_MAX_OUTPUT"))
         }

@@ -42,7 +42,9 @@ struct EnterTests: OnTestComputers {
 
     func screen() throws -> String { try tmux("capture-pane", "-p", "-S", "-100").stdout }
 
-    func type(_ line: String) throws { try tmux("send-keys", "-l", line + "\n") }
+    func type(_ line: String, newline: Bool = true) throws {
+        try tmux("send-keys", "-l", "--", line + (newline ? "\n" : ""))
+    }
 
     func waitFor(_ text: String, count: Int = 1) throws {
         try TestHome.eventually("'\(text)' on the screen") {
@@ -74,6 +76,42 @@ struct EnterTests: OnTestComputers {
         try waitFor("left with 0")
         #expect(try job("session", "get").stdout == "")
         #expect(try job("get", "--format", "json").stdout == "[]\n")
+    }
+
+    @Test(
+        "line editing and history (libedit), lines typed ahead go to the session, Ctrl-C sends SIGINT and keeps the state, Ctrl-D leaves"
+    )
+    func lineEditing() throws {
+        defer { _ = try? tmux("kill-server") }
+        try enter("localhost")
+        try waitFor("[localhost] $")
+        // Left arrow, then an insertion in the middle of the line.
+        try type("count=5; echo helo", newline: false)
+        try tmux("send-keys", "Left", "l", "Enter")
+        try waitFor("\nhello\n")
+        // Typed while the command runs: run in the session after it, not by the local shell.
+        try type("sleep 1; echo first")
+        try type("echo second $count")
+        try waitFor("\nsecond 5\n")
+        #expect(try screen().range(of: "\nfirst\n")!.lowerBound < (try screen()).range(of: "\nsecond 5\n")!.lowerBound)
+        // Up recalls the last line; Enter runs it again.
+        try tmux("send-keys", "Up", "Enter")
+        try waitFor("second 5", count: 2)
+        // Ctrl-C: SIGINT to the command (its trap runs), and the session's state is kept.
+        try type("trap 'echo got INT' INT; echo waiting; sleep 300 & wait; trap - INT")
+        try waitFor("\nwaiting\n")
+        try tmux("send-keys", "C-c")
+        try waitFor("got INT")
+        try type("echo still $count")
+        try waitFor("still 5")
+        // Ctrl-C at the prompt abandons the line; Ctrl-D leaves.
+        try type("echo never", newline: false)
+        try tmux("send-keys", "C-c")
+        try tmux("send-keys", "C-d")
+        try waitFor("left with 0")
+        #expect(!(try screen()).contains("\nnever\n"))
+        let history = try String(contentsOfFile: home.path + "/enter.history", encoding: .utf8)
+        #expect(history.contains("echo\\040second\\040$count"))
     }
 
     @Test("entering an existing session shares its state, and leaving keeps it")

@@ -1,3 +1,4 @@
+import CLineEditor
 import JobClient
 import JobCore
 import JobProtocol
@@ -56,13 +57,32 @@ enum EnterVerb {
         }
         let interrupt = Interruption.install()
         var lines = LineReader()
+        let prompt = "[\(session.computerName)] $ "
+        // At a terminal, lines are edited with libedit and kept in a history of the home's.
+        let editing = isatty(0) == 1 && isatty(1) == 1
+        let history = client.home.path + "/enter.history"
+        if editing { cjob_edit_load_history(history) }
         var status: Int32 = 0
         defer {
+            if editing { cjob_edit_save_history(history, 1000) }
             if temporary { _ = try? client.removeSessions([String(session.id)], force: true) }
         }
         while true {
-            Terminal.out("[\(session.computerName)] $ ")
-            guard let line = lines.next(interrupt: interrupt) else {
+            let line: String??
+            if editing {
+                var interrupted: Int32 = 0
+                if let read = cjob_edit_line(prompt, &interrupted) {
+                    line = .some(String(cString: read))
+                    free(read)
+                } else {
+                    line = interrupted != 0 ? .some(nil) : nil
+                    if interrupted != 0 { Terminal.out("^C") }
+                }
+            } else {
+                Terminal.out(prompt)
+                line = lines.next(interrupt: interrupt)
+            }
+            guard let line else {
                 Terminal.out("\n")
                 break
             }
@@ -74,6 +94,7 @@ enum EnterVerb {
                 text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
                     .reversed())
             if trimmed.isEmpty { continue }
+            if editing { cjob_edit_remember(text) }
             if trimmed == "exit" { break }
             let job: JobRecord
             do {
@@ -106,7 +127,8 @@ enum EnterVerb {
             } catch is ReceiveSession.Interrupted {
                 Interruption.drain(interrupt)
                 Terminal.out("\n")
-                _ = try client.send(StopRequest(selection, grace: 2))
+                // As a shell does: SIGINT to the command, whose session and state go on.
+                _ = try client.send(StopRequest(selection, grace: 2, signal: Int(SIGINT)))
             }
         }
         _ = try client.send(RemoveRequest(selection, force: true))
