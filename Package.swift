@@ -34,7 +34,8 @@ let package = Package(
             name: "JobStore",
             dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings),
-        // The user's config file (TOML) and the environment, read by the client and the agent.
+        // The user's config file (TOML), parsed in the agent's program only: TOMLKit brings full
+        // Foundation, which the client does without (it reads a cache; see JobSettings).
         .target(
             name: "JobConfig", dependencies: ["JobCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: swiftSettings),
@@ -55,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "job",
             dependencies: [
-                "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "JobConfig", "CLineEditor",
+                "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor",
             ],
             swiftSettings: swiftSettings, plugins: ["BuildCommit"]),
         // `job --version` names the commit it was built from.
@@ -63,7 +64,9 @@ let package = Package(
         // The agent and the supervisor, found beside `job` and started by it.
         .executableTarget(
             name: "job-agent",
-            dependencies: ["JobAgent", "JobCore", "JobClient", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "JobAgent", "JobCore", "JobClient", "JobConfig", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Sources/job-agent",
             swiftSettings: swiftSettings),
         .executableTarget(

@@ -1,5 +1,6 @@
 import JobAgent
 import JobClient
+import JobConfig
 import JobCore
 
 #if canImport(Glibc)
@@ -12,9 +13,12 @@ import JobCore
 //
 //     job-agent run [--home PATH] [--ready-fd N]   the agent of a JOB_HOME, in the foreground
 //     job-agent supervise                          the supervisor (started by the agent)
+//     job-agent settings FILE CACHE                parses the config file into the cache that
+//                                                  `job` reads (it does not link TOMLKit)
 
 func usage() -> Never {
-    let text = "usage: job-agent run [--home PATH] [--ready-fd N] | job-agent supervise\n"
+    let text =
+        "usage: job-agent run [--home PATH] [--ready-fd N] | job-agent supervise | job-agent settings FILE CACHE\n"
     _ = text.withCString { write(2, $0, strlen($0)) }
     exit(2)
 }
@@ -30,6 +34,11 @@ let arguments = ProcessEnvironment.arguments().dropFirst()
 switch arguments.first {
 case "supervise":
     Agent.supervise()
+case "settings":
+    let rest = Array(arguments.dropFirst())
+    guard rest.count == 2 else { usage() }
+    JobSettings.writeCache(file: rest[0], cache: rest[1])
+    exit(0)
 case "run":
     var home: String?
     var readyFD: Int32?

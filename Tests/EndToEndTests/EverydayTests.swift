@@ -247,6 +247,21 @@ struct ConfigTests {
         #expect(!(try job("get", "--color", "never").stdout.contains("\u{1B}[")))
     }
 
+    @Test("the client reads the file's settings from a cache that follows every change of the file")
+    func cacheFollowsTheFile() throws {
+        try write("grace = 3\n")
+        #expect(try settings()["grace"]?.value == "3s")
+        let cache = home.path + "/config.cache"
+        #expect(try String(contentsOfFile: cache, encoding: .utf8).contains("grace\t1\t3"))
+        try write("# changed\ngrace = \"7s\"\n")
+        #expect(try settings()["grace"]?.value == "7s")
+        #expect(try settings()["grace"]?.source == folder + "/job/config.toml:2")
+        try write("grace = \"soon\"\n")
+        #expect(try job("config").status == 2)
+        try write("grace = 1\n")
+        #expect(try settings()["grace"]?.value == "1s")
+    }
+
     @Test("an unknown key, a bad value or bad TOML: exit 2 naming the file, line and key, and nothing is started")
     func errors() throws {
         let path = folder + "/job/config.toml"

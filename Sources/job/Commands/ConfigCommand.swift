@@ -1,5 +1,4 @@
 import JobClient
-import JobConfig
 import JobCore
 
 /// `job config`: the settings in effect and where each came from.

@@ -5,62 +5,10 @@ import TOMLKit
     import Glibc
 #endif
 
-/// The user's defaults: `$XDG_CONFIG_HOME/job/config.toml` (else `~/.config/job/config.toml`),
-/// then the environment over it, then the command line over both. Each setting remembers where
-/// its value came from, for `job config`. The file is TOML, one key per setting, no sections:
-///
-///     grace = "10s"            # stop's TERM-to-KILL time
-///     throttle-limit = 8       # invoke: computers at once
-///     shell = "/bin/bash"      # start, session new: the shell that runs commands
-///     ssh-options = ["-oPort=2222"]
-///     color = "never"          # auto, always, never
-///     max-output = "1G"        # start, invoke: the output cap
-///     remove-after = "7d"      # the agent: remove jobs that ended longer ago
-///
-/// An unknown key, a value of the wrong kind or a bad value is an error that names the file,
-/// the line and the key; nothing is half-applied.
-public struct JobSettings: Sendable {
-    /// Where a value came from.
-    public enum Source: Sendable, Equatable, CustomStringConvertible {
-        case builtIn
-        case file(path: String, line: Int)
-        case environment(String)
-
-        public var description: String {
-            switch self {
-            case .builtIn: "default"
-            case .file(let path, let line): "\(path):\(line)"
-            case .environment(let name): "environment (\(name))"
-            }
-        }
-    }
-
-    /// A value and its source.
-    public struct Setting<Value: Sendable>: Sendable {
-        public var value: Value
-        public var source: Source
-    }
-
-    public var grace = Setting(value: 5.0, source: .builtIn)
-    public var throttleLimit = Setting(value: 32, source: .builtIn)
-    public var shell = Setting(value: "/bin/sh", source: .builtIn)
-    public var sshOptions = Setting(value: [String](), source: .builtIn)
-    public var color = Setting(value: "auto", source: .builtIn)
-    public var maxOutput = Setting<Int64?>(value: nil, source: .builtIn)
-    public var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
-
-    /// The keys of the file, in the order `job config` shows them.
-    public static let keys = ["grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after"]
-
-    public init() {}
-
-    /// The file's path: `$XDG_CONFIG_HOME/job/config.toml`, else `$HOME/.config/job/config.toml`.
-    public static func path(environment: (String) -> String?) -> String? {
-        if let base = environment("XDG_CONFIG_HOME"), base.hasPrefix("/") { return base + "/job/config.toml" }
-        if let home = environment("HOME"), home.hasPrefix("/") { return home + "/.config/job/config.toml" }
-        return nil
-    }
-
+/// The config file read with TOMLKit: only the agent's program links this (TOMLKit brings full
+/// Foundation, which the client does without). An unknown key, a value of the wrong kind or a
+/// bad value is an error that names the file, the line and the key; nothing is half-applied.
+extension JobSettings {
     /// The settings: built-in defaults, the file if there is one, then the environment's
     /// `JOB_MAX_OUTPUT` and `JOB_REMOVE_AFTER`.
     public static func load(environment: (String) -> String?) throws(SettingsError) -> JobSettings {
@@ -68,20 +16,33 @@ public struct JobSettings: Sendable {
         if let path = path(environment: environment), let text = readFile(path) {
             try settings.apply(file: text, path: path)
         }
-        if let text = environment("JOB_MAX_OUTPUT"), !text.isEmpty {
-            guard let bytes = SizeText.bytes(text) else {
-                throw SettingsError(
-                    "JOB_MAX_OUTPUT takes a size such as 500K, 1M, 2G or a number of bytes, not '\(text)'")
-            }
-            settings.maxOutput = Setting(value: bytes, source: .environment("JOB_MAX_OUTPUT"))
-        }
-        if let text = environment("JOB_REMOVE_AFTER"), !text.isEmpty {
-            guard let seconds = DurationText.seconds(text) else {
-                throw SettingsError("JOB_REMOVE_AFTER takes a duration such as 12h or 7d, not '\(text)'")
-            }
-            settings.removeAfter = Setting(value: seconds, source: .environment("JOB_REMOVE_AFTER"))
-        }
+        try settings.applyEnvironment(environment)
         return settings
+    }
+
+    /// `job-agent settings PATH CACHE`: parses the file and writes the cache the client reads
+    /// (atomically: a new file renamed over the old), its error included.
+    public static func writeCache(file path: String, cache: String) {
+        guard let stamp = stamp(of: path) else { return }
+        var settings = JobSettings()
+        let result: Result<JobSettings, SettingsError>
+        if let text = readFile(path) {
+            do {
+                try settings.apply(file: text, path: path)
+                result = .success(settings)
+            } catch {
+                result = .failure(error)
+            }
+        } else {
+            result = .failure(SettingsError("\(path): cannot be read: \(String(cString: strerror(errno)))"))
+        }
+        let text = cacheText(stamp: stamp, file: result)
+        let temporary = cache + ".\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let written = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        if written == text.utf8.count { rename(temporary, cache) } else { unlink(temporary) }
     }
 
     /// Applies a file's text over these settings.
@@ -181,10 +142,4 @@ public struct JobSettings: Sendable {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
-}
-
-/// A setting that cannot be used, and where it is.
-public struct SettingsError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
