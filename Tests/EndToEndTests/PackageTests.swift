@@ -79,3 +79,38 @@ struct PackageTests {
         #expect(!listed.stdout.contains("installed") || listed.stdout.contains("not-installed"))
     }
 }
+
+/// `job agent status` tells an agent a systemd unit holds from one started on demand: the
+/// agent is moved into a cgroup named as systemd names a user service's, in the `name=systemd`
+/// hierarchy this machine mounts (where systemd itself would put it), and back.
+@Suite("the agent under a service manager")
+struct ServiceTests {
+    @Test("agent status names the systemd unit whose cgroup holds the agent, and none otherwise")
+    func systemdUnit() throws {
+        let home = try TestHome()
+        let hierarchy = "/sys/fs/cgroup/systemd"
+        #expect(
+            FileManager.default.fileExists(atPath: hierarchy + "/cgroup.procs"), "the name=systemd cgroup hierarchy")
+        #expect(try home.job("get").status == 0)
+        func unit() throws -> Any? {
+            let status = try home.job("agent", "status", "--format", "json")
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdoutBytes)) as? [String: Any]
+            return object?["systemdUnit"]
+        }
+        #expect(try unit() is NSNull)
+        let pid = try #require(try home.agentPid())
+        let slice = hierarchy + "/user.slice/user-\(getuid()).slice"
+        let service = slice + "/user@\(getuid()).service/app.slice/job-agent-\(UUID().uuidString.prefix(8)).service"
+        try FileManager.default.createDirectory(atPath: service, withIntermediateDirectories: true)
+        defer {
+            try? "\(pid)\n".write(toFile: hierarchy + "/cgroup.procs", atomically: false, encoding: .utf8)
+            rmdir(service)
+        }
+        try "\(pid)\n".write(toFile: service + "/cgroup.procs", atomically: false, encoding: .utf8)
+        #expect(try unit() as? String == URL(fileURLWithPath: service).lastPathComponent)
+        let text = try home.job("agent", "status").stdout
+        #expect(text.contains("Managed   : by systemd, unit job-agent-"))
+        try "\(pid)\n".write(toFile: hierarchy + "/cgroup.procs", atomically: false, encoding: .utf8)
+        #expect(try unit() is NSNull)
+    }
+}

@@ -112,7 +112,7 @@ struct ShellTests {
 
     /// Runs `script` in a real bash that has loaded the completions and defined
     /// `complete_line LINE`, which prints the candidates for LINE, one per line.
-    func bash(_ script: String) throws -> CommandResult {
+    func bash(_ script: String, home userHome: String? = nil) throws -> CommandResult {
         let completions = home.scratch + "/job.bash"
         try home.job("completions", "bash").stdout.write(toFile: completions, atomically: true, encoding: .utf8)
         let prelude = """
@@ -128,6 +128,7 @@ struct ShellTests {
             """
         var environment = home.environment
         environment["PATH"] = Self.binaryFolder + ":/usr/bin:/bin"
+        if let userHome { environment["HOME"] = userHome }
         return try TestHome.run(
             "/bin/bash", ["--norc", "-c", prelude + script], stdin: nil, environment: environment,
             directory: home.scratch, timeout: 30)
@@ -160,6 +161,25 @@ struct ShellTests {
         try home.job("agent", "stop")
         #expect(try candidates("job stop ").isEmpty)
         #expect(try home.agentPid() == nil)
+    }
+
+    @Test("computers complete from the ssh config and known hosts; sessions by Id and name")
+    func bashCompletesComputersAndSessions() throws {
+        let user = home.scratch + "/user"
+        try FileManager.default.createDirectory(atPath: user + "/.ssh", withIntermediateDirectories: true)
+        try "Host web1 web2 *.internal\n    User deploy\nHost db1\n".write(
+            toFile: user + "/.ssh/config", atomically: true, encoding: .utf8)
+        try "backup1,10.0.0.9 ssh-ed25519 AAAA\n[gate]:2222 ssh-ed25519 AAAA\n|1|hashed= ssh-ed25519 AAAA\n".write(
+            toFile: user + "/.ssh/known_hosts", atomically: true, encoding: .utf8)
+        let computers = try bash("complete_line 'job invoke --computer '", home: user)
+        #expect(
+            Set(computers.stdout.split(separator: "\n").map(String.init)) == [
+                "localhost", "web1", "web2", "db1", "backup1", "10.0.0.9", "gate",
+            ])
+        #expect(try bash("complete_line 'job session new --computer w'", home: user).stdout == "web1\nweb2\n")
+        #expect(try home.job("session", "new", "--computer", "localhost", "--name", "deploy").status == 0)
+        let sessions = try bash("complete_line 'job enter '").stdout.split(separator: "\n").map(String.init)
+        #expect(sessions == ["1", "deploy"])
     }
 
     @Test("fish completes verbs with their summaries, options, a job's Id and name, and formats")
