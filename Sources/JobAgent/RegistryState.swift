@@ -189,7 +189,7 @@ final class RegistryState {
             JobRecord(
                 id: job.id, parentId: nil, childIds: kids.map(\.id), name: job.name, instanceId: job.instanceId,
                 type: job.type, state: state, hasMoreData: kids.contains(where: \.hasMoreData),
-                location: kids.map(\.location).joined(separator: ","), command: job.command,
+                location: kids.count == 1 ? kids[0].location : NodeSet.fold(kids.map(\.location)), command: job.command,
                 workingDirectory: job.workingDirectory, reason: waiting ?? (reason?.isEmpty == true ? nil : reason),
                 // One child: its exit status is the job's, as a script asks of a `start`.
                 exitStatus: kids.count == 1 ? kids[0].exitStatus : nil, beginTime: kids.compactMap(\.beginTime).min(),

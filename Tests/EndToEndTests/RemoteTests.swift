@@ -235,6 +235,48 @@ struct RemoteTests: OnTestComputers {
         }
     }
 
+    @Test(
+        "node sets: ranges, @groups from the groups file, --exclude and --computer-file; the parent shows the folded form"
+    )
+    func nodeSets() throws {
+        let config = home.scratch + "/config"
+        try FileManager.default.createDirectory(atPath: config + "/job", withIntermediateDirectories: true)
+        try "# test computers\nfront: server[01-02]\nall: @front,server03\n".write(
+            toFile: config + "/job/groups", atomically: true, encoding: .utf8)
+        let environment = ["JOB_SSH_CONFIG": computers.sshConfig, "XDG_CONFIG_HOME": config]
+        let ranged = try home.job(
+            ["invoke", "--computer", "server[01-03]", "--as-job", "--quiet", "id -un"], environment: environment)
+        #expect(ranged.status == 0, "\(ranged.stderr)")
+        try home.job(["wait", "1"], environment: environment)
+        let parent = try home.record(1)
+        #expect(parent["location"] as? String == "server[01-03]")
+        #expect(parent["state"] as? String == "Completed")
+        let lines = try home.job(["receive", "1"], environment: environment).stdout.split(separator: "\n")
+        #expect(Set(lines) == ["server01: jobtest01", "server02: jobtest02", "server03: jobtest03"])
+        // A group, less one computer, streamed.
+        let grouped = try home.job(
+            ["invoke", "--computer", "@all", "--exclude", "server02", "id -un"], environment: environment)
+        #expect(grouped.status == 0, "\(grouped.stderr)")
+        #expect(Set(grouped.stdout.split(separator: "\n")) == ["server01: jobtest01", "server03: jobtest03"])
+        // From a file.
+        let file = home.scratch + "/computers"
+        try "server03   # the last one\n\nserver01\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let listed = try home.job(
+            ["invoke", "--computer-file", file, "--as-job", "--quiet", "true"], environment: environment)
+        #expect(listed.status == 0)
+        let id = try #require(Int(listed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The children in the file's order; the parent's Location folded (numbers sorted).
+        #expect(try home.record(id + 1)["location"] as? String == "server03")
+        #expect(try home.record(id)["location"] as? String == "server[01,03]")
+        // Bad syntax and unknown groups: refused before anything runs.
+        for bad in ["server[01-", "@nosuch", "server[3-1]"] {
+            let refused = try home.job(["invoke", "--computer", bad, "--as-job", "true"], environment: environment)
+            #expect(refused.status == 2, "\(bad)")
+            #expect(refused.stderr.contains("bad computer list '\(bad)'"), "\(refused.stderr)")
+        }
+        #expect(try TestHome.jobs(try home.job(["get", "--format", "json"], environment: environment)).count == 2)
+    }
+
     @Test("--format json streams records that name the computer")
     func jsonRecords() throws {
         let result = try job("invoke", "--computer", "server01,server03", "--format", "json", "echo hi")

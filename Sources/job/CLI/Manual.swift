@@ -42,6 +42,14 @@ enum Manual {
     ]
 
     static let files: [(String, String)] = [
+        (
+            "$XDG_CONFIG_HOME/job/config.toml",
+            "the user's defaults (job config shows them); else ~/.config/job/config.toml"
+        ),
+        (
+            "$XDG_CONFIG_HOME/job/groups",
+            "groups of computers for --computer @name: a 'name: nodes' line each; else ~/.config/job/groups"
+        ),
         ("JOB_HOME/jobs.sqlite", "the store: every job, its state and its queue settings"),
         ("JOB_HOME/jobs/", "each run's stdout and stderr, by InstanceId"),
         ("JOB_HOME/agent.sock", "the agent's socket"),

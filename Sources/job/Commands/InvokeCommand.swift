@@ -25,7 +25,14 @@ enum InvokeVerb {
             """,
         operandCompletion: .command,
         options: [
-            .option("--computer", "NAMES", completes: .computers, "computers, separated by commas (repeatable)"),
+            .option(
+                "--computer", "NAMES", completes: .computers,
+                "computers: web1,db1, ranges web[01-20,25] and rack[1-2]-n[01-16], groups @name from "
+                    + "~/.config/job/groups (repeatable)"),
+            .option(
+                "--exclude", "NODES", completes: .computers, "leave these computers out (node sets, as --computer)"),
+            .option(
+                "--computer-file", "FILE", completes: .files, "computers from a file, one node set a line (# comments)"),
             .option(
                 "--session", "IDS|NAMES", completes: .sessions,
                 "run in these sessions instead (job session new), one child each, in their state"),

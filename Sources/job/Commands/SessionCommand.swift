@@ -22,7 +22,11 @@ enum SessionVerb {
         about: "Open one session per computer and print them.",
         options: [
             .option(
-                "--computer", "NAMES", completes: .computers, "localhost, or computers reached over ssh (repeatable)"),
+                "--computer", "NAMES", completes: .computers,
+                "localhost, or computers reached over ssh: node sets, as invoke takes them (repeatable)"),
+            .option("--exclude", "NODES", completes: .computers, "leave these computers out"),
+            .option(
+                "--computer-file", "FILE", completes: .files, "computers from a file, one node set a line (# comments)"),
             .option("--name", "NAME", "the sessions' name (default Session<Id>)"),
             .option("--shell", "PATH", completes: .files, "the shell to run (default /bin/sh)"),
             .option("--ssh-option", "OPTION", "an option for ssh (repeatable)"),

@@ -146,12 +146,42 @@ enum Terminal {
         return reply.jobs.map(\.id)
     }
 
-    /// The names of `--computer` (comma-separated, repeatable), each checked; a usage error
-    /// when one could be an ssh option or holds what no computer name does.
+    /// The computers of `--computer` (node sets: `web[01-20]`, `@group`, comma-separated,
+    /// repeatable) and `--computer-file` (one node set a line, `#` comments), less those of
+    /// `--exclude`, in order (a name given twice runs twice), each checked; a usage error, before anything runs,
+    /// for bad syntax (with its position) and for a name that could be an ssh option or holds
+    /// what no computer name does.
     static func computers(_ parsed: ParsedArguments, required: Bool, verb: String = "") throws -> [String] {
-        let names = parsed.all("--computer").flatMap { $0.split(separator: ",").map(String.init) }
+        var texts = parsed.all("--computer")
+        for file in parsed.all("--computer-file") {
+            guard let text = readText(file) else {
+                throw CLIFailure.usage("cannot read --computer-file \(file): \(String(cString: strerror(errno)))")
+            }
+            for line in text.split(separator: "\n") {
+                let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                let trimmed = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: ",")
+                if !trimmed.isEmpty { texts.append(trimmed) }
+            }
+        }
+        let groups = try ComputerGroups.load(needed: (texts + parsed.all("--exclude")).contains { $0.contains("@") })
+        func expand(_ text: String) throws -> [String] {
+            do {
+                return try NodeSet.expand(text) { groups.sets[$0] }
+            } catch {
+                let hint = error.problem.hasPrefix("no group") ? " (groups are read from \(groups.path))" : ""
+                throw CLIFailure.usage("\(error)\(hint)")
+            }
+        }
+        var names: [String] = []
+        for text in texts { names += try expand(text) }
+        let excluded = try parsed.all("--exclude").flatMap(expand)
+        let given = !names.isEmpty
+        names.removeAll { excluded.contains($0) }
         if required && names.isEmpty {
-            throw CLIFailure.usage("\(verb) needs --computer NAME[,NAME...] (localhost for this computer)")
+            throw CLIFailure.usage(
+                given
+                    ? "\(verb): --exclude leaves no computer"
+                    : "\(verb) needs --computer NAME[,NAME...] (localhost for this computer)")
         }
         for name in names {
             do {
@@ -171,5 +201,25 @@ enum Terminal {
                 "job \(verb) needs a job: give an Id, an InstanceId, a name, --name, --state or --all")
         }
         return selection
+    }
+}
+
+/// The groups of computers the user named: `$XDG_CONFIG_HOME/job/groups` (else
+/// `~/.config/job/groups`), `name: nodes` a line, read only when a list names a group.
+struct ComputerGroups {
+    var path: String
+    var sets: [String: String]
+
+    static func load(needed: Bool) throws -> ComputerGroups {
+        let base =
+            ProcessEnvironment.variable("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? ((ProcessEnvironment.variable("HOME") ?? "") + "/.config")
+        let path = base + "/job/groups"
+        guard needed, let text = readText(path) else { return ComputerGroups(path: path, sets: [:]) }
+        do {
+            return ComputerGroups(path: path, sets: try NodeSet.groups(file: text, path: path))
+        } catch {
+            throw CLIFailure.usage(error.problem)
+        }
     }
 }

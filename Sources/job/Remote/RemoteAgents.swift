@@ -17,7 +17,11 @@ struct RemoteAgents {
     static let options: [OptionSpec] = [
         .option(
             "--computer", "NAMES", completes: .computers,
-            "do it in the agents of these computers, over ssh (comma-separated, repeatable; localhost is here)"),
+            "do it in the agents of these computers, over ssh: web1,db1, web[01-20], @group (repeatable; "
+                + "localhost is here)"),
+        .option("--exclude", "NODES", completes: .computers, "leave these computers out (node sets, as --computer)"),
+        .option(
+            "--computer-file", "FILE", completes: .files, "computers from a file, one node set a line (# comments)"),
         .option("--remote-job", "PATH", "the job program there (default: job, from its PATH)"),
         .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
     ]
