@@ -116,6 +116,27 @@ public enum OutputPump {
         }
     }
 
+    /// A file's bytes from `offset` to `end` (or to its end), and where they stop.
+    public static func read(path: String, from offset: Int64, end: Int64? = nil) -> (bytes: [UInt8], position: Int64) {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return ([], offset) }
+        defer { close(input) }
+        var info = stat()
+        let limit = min(fstat(input, &info) == 0 ? Int64(info.st_size) : 0, end ?? .max)
+        var bytes: [UInt8] = []
+        var position = offset
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while position < limit {
+            let wanted = Int(min(Int64(buffer.count), limit - position))
+            let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, wanted, off_t(position)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[..<count]
+            position += Int64(count)
+        }
+        return (bytes, position)
+    }
+
     /// The offset where the last `count` lines of a file begin (a last line without a newline
     /// counts as one); 0 when it has fewer, or cannot be read.
     public static func startOfLastLines(_ count: Int, path: String) -> Int64 {

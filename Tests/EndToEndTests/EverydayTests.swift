@@ -294,3 +294,43 @@ struct ConfigTests {
         }
     }
 }
+
+/// A streaming `invoke` at a terminal keeps a progress line on stderr; never on a pipe.
+@Suite("invoke's progress line")
+struct InvokeProgressTests {
+    @Test("at a terminal: done, failed, running, queued of N and the time, cleared at the end; nothing on a pipe")
+    func progress() throws {
+        let home = try TestHome()
+        // Each child takes the next number and waits for its own go file.
+        let folder = home.scratch + "/gates"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func release(_ index: Int, failing: Bool = false) throws {
+            if failing { _ = FileManager.default.createFile(atPath: folder + "/fail\(index)", contents: nil) }
+            _ = FileManager.default.createFile(atPath: folder + "/go\(index)", contents: nil)
+        }
+        let terminal = try TmuxTerminal(home: home)
+        defer { terminal.close() }
+        let command =
+            "i=0; while ! mkdir \(folder)/$i 2>/dev/null; do i=$((i + 1)); done; "
+            + "while [ ! -e \(folder)/go$i ]; do sleep 0.05; done; echo out; [ -e \(folder)/fail$i ] && exit 3; true"
+        let script =
+            "\"$0\" invoke --computer localhost,localhost,localhost --throttle-limit 2 \"$1\"; echo \"ended $?\"; "
+            + "exec sleep 600"
+        try terminal.start(
+            "/bin/sh", "-c", script, TestHome.binary, command,
+            environment: ["JOB_HOME": home.path, "PATH": "/usr/bin:/bin"])
+        try terminal.waitFor("job: 0 done, 0 failed, 2 running, 1 queued of 3 (")
+        try release(0)
+        try terminal.waitFor("job: 1 done, 0 failed, 2 running, 0 queued of 3 (")
+        try release(1, failing: true)
+        try terminal.waitFor("job: 1 done, 1 failed, 1 running, 0 queued of 3 (")
+        try release(2)
+        try terminal.waitFor("ended 1")
+        let screen = try terminal.screen()
+        #expect(!screen.contains("queued of"))
+        #expect(screen.components(separatedBy: "out").count - 1 == 3)
+        // On a pipe: no progress line at all.
+        let piped = try home.job("invoke", "--computer", "localhost,localhost", "echo piped")
+        #expect(piped.status == 0 && piped.stderr == "")
+    }
+}

@@ -37,6 +37,10 @@ enum InvokeVerb {
                 "--session", "IDS|NAMES", completes: .sessions,
                 "run in these sessions instead (job session new), one child each, in their state"),
             .flag("--as-job", "return at once with the job"),
+            .option(
+                "--file", "SCRIPT", completes: .files,
+                "run this local script on each computer instead of a command; what follows -- are its "
+                    + "arguments (PowerShell's -FilePath; up to 96 KiB)"),
             .option("--name", "NAME", "the job's name (default Job<Id>)"),
             .option("--throttle-limit", "N", "at most N computers at once (default 32)"),
             .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
@@ -67,8 +71,13 @@ enum InvokeVerb {
             throw CLIFailure.usage("job invoke needs --computer NAME[,NAME...] or --session S; see job invoke --help")
         }
         let words = parsed.positionals
-        guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
-        let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
+        let command: String
+        if let script = parsed.value("--file") {
+            command = try scriptCommand(script, arguments: words)
+        } else {
+            guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command, or --file SCRIPT") }
+            command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
+        }
         guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
         let client = try JobClient()
         let job: JobRecord
@@ -107,6 +116,28 @@ enum InvokeVerb {
         try stream(job, client: client, parsed: parsed)
     }
 
+    /// The most of a script `--file` ships: the command travels as one argument of the remote
+    /// shell, which Linux caps at 128 KiB, and the script is quoted in it.
+    static let scriptLimit = 96 * 1024
+
+    /// `--file SCRIPT -- ARGS`: a command that writes the script to a private temporary file
+    /// on the computer, runs it with the arguments (by its `#!` line, or by the shell when it
+    /// has none), and removes it.
+    static func scriptCommand(_ path: String, arguments: [String]) throws -> String {
+        guard let text = readText(path) else {
+            throw CLIFailure.usage("cannot read --file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard text.utf8.count <= scriptLimit else {
+            throw CLIFailure.usage(
+                "--file \(path) is \(SizeText.text(Int64(text.utf8.count))); a script of at most 96 KB can be "
+                    + "shipped (copy a larger one with scp, then invoke it)")
+        }
+        guard !text.utf8.contains(0) else { throw CLIFailure.usage("--file \(path) is not a text script") }
+        return "f=$(mktemp \"${TMPDIR:-/tmp}/job-script.XXXXXX\") || exit 127; trap 'rm -f \"$f\"' EXIT; "
+            + "printf '%s' \(ShellQuote.quote(text)) >\"$f\" && chmod 700 \"$f\" && \"$f\" "
+            + arguments.map(ShellQuote.quote).joined(separator: " ")
+    }
+
     /// Streams a job's output until it ends, then removes it (as Invoke-Command without
     /// -AsJob leaves no job behind). Ctrl-C stops every child first.
     static func stream(_ job: JobRecord, client: JobClient, parsed: ParsedArguments) throws {
@@ -115,6 +146,8 @@ enum InvokeVerb {
         var session = ReceiveSession(
             client: client, selection: selection, keep: false, fromStart: false, noRecurse: false, prefix: prefix,
             json: parsed.value("--format") == "json")
+        // At a terminal (and not as JSON), a progress line on stderr; never on a pipe.
+        if isatty(2) == 1 && parsed.value("--format") != "json" { session.progress = ProgressLine() }
         let interrupt = Interruption.install()
         let grants: [StreamGrant]
         do {

@@ -33,6 +33,10 @@ enum ReceiveVerb {
             .flag("--prefix", "start each line with 'NAME: ' (default: when the jobs span several computers)"),
             .flag("--no-prefix", "never start lines with 'NAME: '"),
             .flag("--no-recurse", "a parent's own results only (it runs nothing)"),
+            .flag(
+                "--group",
+                "gather each child's stdout and show identical ones once, under the folded list of their "
+                    + "computers (dshbak -c's way; with --wait, once all have finished)"),
             .option(
                 "--format", "text|json",
                 "json: one object per piece, with id, computer, stream and data (or dataBase64)"),
@@ -65,7 +69,14 @@ enum ReceiveVerb {
         var session = ReceiveSession(
             client: client, selection: selection, keep: parsed.flag("--keep"), fromStart: parsed.flag("--from-start"),
             noRecurse: parsed.flag("--no-recurse"), prefix: prefix, json: format == "json")
+        if parsed.flag("--group") {
+            guard format == "text" else {
+                throw CLIFailure.usage("--group writes text; it does not go with --format json")
+            }
+            session.collected = []
+        }
         let grants = try wait ? session.streamUntilFinished() : session.round()
+        if let collected = session.collected { Self.showGroups(collected) }
         // A parent has no output of its own: with --no-recurse, --wait still waits for it.
         var unfinishedParents = false
         if wait && parsed.flag("--no-recurse") && !session.readerGone {
@@ -86,6 +97,29 @@ enum ReceiveVerb {
         if problems { throw CLIFailure.failed() }
     }
 
+    /// Children whose stdout is the same, once, under the folded list of their computers
+    /// (or of their Ids, when they all ran on one computer), as `dshbak -c` prints.
+    static func showGroups(_ collected: [(grant: StreamGrant, bytes: [UInt8])]) {
+        let computers = Set(collected.map(\.grant.computer))
+        var order: [[UInt8]] = []
+        var labels: [[UInt8]: [String]] = [:]
+        // A child with nothing (new) to show is left out, as dshbak leaves out silent hosts.
+        for (grant, bytes) in collected where !bytes.isEmpty {
+            if labels[bytes] == nil { order.append(bytes) }
+            labels[bytes, default: []].append(computers.count > 1 ? grant.computer : "Job\(grant.id)")
+        }
+        for bytes in order {
+            let names = labels[bytes] ?? []
+            let header = NodeSet.fold(names) + " (\(names.count))"
+            let rule = String(repeating: "-", count: max(15, header.count))
+            var text = Array((rule + "\n" + header + "\n" + rule + "\n").utf8) + bytes
+            if let last = bytes.last, last != 10 { text.append(10) }
+            var slice = text[...]
+            let length = slice.count
+            if FileWriter.writeAll(1, &slice) < length { return }
+        }
+    }
+
     /// 0 when all completed; for a single job that did not, its exit status or 128+signal (124
     /// when its timeout stopped it, as timeout(1) exits); else 1.
     static func status(of grants: [StreamGrant]) -> Int32 {
@@ -102,6 +136,32 @@ enum ReceiveVerb {
 /// Which of a job's streams.
 enum OutputStream { case output, error }
 
+/// The line a streaming `invoke` keeps on stderr at a terminal: how many of its children are
+/// done, failed, running and queued, and for how long it has run.
+struct ProgressLine {
+    let began = Date()
+    var shown = false
+
+    mutating func draw(_ grants: [StreamGrant]) {
+        guard !grants.isEmpty else { return }
+        let done = grants.filter { $0.state == .completed }.count
+        let failed = grants.filter { $0.state == .failed || $0.state == .stopped }.count
+        let queued = grants.filter { $0.state == .notStarted }.count
+        let running = grants.count - done - failed - queued
+        let elapsed = Int(-began.timeIntervalSinceNow)
+        Terminal.errorText(
+            "\rjob: \(done) done, \(failed) failed, \(running) running, \(queued) queued of \(grants.count) "
+                + "(\(elapsed) s)\u{1B}[K")
+        shown = true
+    }
+
+    mutating func clear() {
+        guard shown else { return }
+        Terminal.errorText("\r\u{1B}[K")
+        shown = false
+    }
+}
+
 /// One `job receive` (or `job log`): rounds of reading what is new, remembering positions between rounds
 /// (with --keep nothing moves in the agent, so the positions live here).
 struct ReceiveSession {
@@ -116,6 +176,11 @@ struct ReceiveSession {
     var only: OutputStream? = nil
     /// `job log --tail N`: each stream starts N lines before its end.
     var tailLines: Int? = nil
+    /// A streaming `invoke` at a terminal: a line on stderr with the children's counts,
+    /// redrawn after each round and cleared before output is written.
+    var progress: ProgressLine? = nil
+    /// `receive --group`: each child's stdout is kept here, in order, instead of written.
+    var collected: [(grant: StreamGrant, bytes: [UInt8])]? = nil
     var positions: [String: (Int64, Int64)] = [:]
     var readerGone = false
     var generation: UInt64 = 0
@@ -138,6 +203,8 @@ struct ReceiveSession {
     /// then a wait for output to grow (inotify) or the agent to report a change, and again.
     mutating func streamUntilFinished(interrupt: Int32 = -1) throws -> [StreamGrant] {
         var grants = try round()
+        progress?.draw(grants)
+        defer { progress?.clear() }
         guard !readerGone else { return grants }
         let events = try JobClient()
         let watcher = OutputWatcher()
@@ -166,7 +233,9 @@ struct ReceiveSession {
             case .timedOut:
                 throw events.unresponsive()
             }
+            progress?.clear()
             grants = try round()
+            progress?.draw(grants)
         }
         return grants
     }
@@ -217,7 +286,16 @@ struct ReceiveSession {
                 json
                 ? .json(id: grant.id, computer: grant.computer, stream: "error")
                 : prefixed ? .prefixed(label(grant)) : .raw
-            if only != .error {
+            if collected != nil {
+                let read = OutputPump.read(path: grant.outputPath, from: output, end: claimed ? grant.outputEnd : nil)
+                output = read.position
+                if let index = collected!.firstIndex(where: { $0.grant.instanceId == grant.instanceId }) {
+                    collected![index].bytes += read.bytes
+                    collected![index].grant = grant
+                } else {
+                    collected!.append((grant, read.bytes))
+                }
+            } else if only != .error {
                 let out = OutputPump.copy(
                     path: grant.outputPath, from: output, to: 1, style: outStyle, final: final,
                     end: claimed ? grant.outputEnd : nil)
