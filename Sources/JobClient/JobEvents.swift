@@ -16,9 +16,17 @@ public struct JobEvent: Sendable, Equatable {
         case changed(from: JobState)
         /// A job that is gone (removed); `job` is how it was last seen.
         case removed
+        /// A job as it was when the stream began (`job events --existing`); the stream itself
+        /// reports only changes.
+        case present
     }
     public var kind: Kind
     public var job: JobRecord
+
+    public init(kind: Kind, job: JobRecord) {
+        self.kind = kind
+        self.job = job
+    }
 }
 
 /// Job changes as an `AsyncSequence`: each new job, state change and removal among the
@@ -60,6 +68,30 @@ extension JobClient {
     }
 }
 
+extension JobClient {
+    /// The same changes, read blocking (`job events`): `next()` waits for the next one.
+    public func eventStream(of selection: JobSelection = JobSelection(), includeChildren: Bool = true)
+        throws(JobError) -> JobEventStream
+    {
+        var request = GetRequest(selection)
+        request.includeChildren = includeChildren
+        let watcher = EventWatcher(client: self, request: request)
+        _ = try watcher.step(snapshotOnly: true)
+        return JobEventStream(watcher: watcher)
+    }
+}
+
+/// Job changes read one at a time, blocking; see ``JobClient/eventStream(of:includeChildren:)``.
+public struct JobEventStream: Sendable {
+    let watcher: EventWatcher
+
+    /// The next change, when it comes.
+    public func next() throws(JobError) -> JobEvent? { try watcher.step() }
+
+    /// The selected jobs as last seen.
+    public var jobs: [JobRecord] { watcher.known }
+}
+
 /// Compares snapshots of the selected jobs each time the agent reports a change.
 final class EventWatcher: Sendable {
     private let state: Mutex<State>
@@ -76,6 +108,9 @@ final class EventWatcher: Sendable {
     init(client: JobClient, request: GetRequest) {
         state = Mutex(State(client: client, request: request))
     }
+
+    /// The jobs as last seen, in Id order.
+    var known: [JobRecord] { state.withLock { ($0.known ?? [:]).values.sorted { $0.id < $1.id } } }
 
     func next() async throws(JobError) -> JobEvent? {
         try await JobClient.cancellable("watching jobs") {

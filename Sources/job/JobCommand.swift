@@ -51,6 +51,7 @@ enum JobCommand {
         case "enter": try EnterVerb.run(ArgumentParsing.parse(rest, EnterVerb.spec))
         case "agent": try AgentVerb.run(rest)
         case "config": try ConfigVerb.run(ArgumentParsing.parse(rest, ConfigVerb.spec))
+        case "events": try EventsVerb.run(ArgumentParsing.parse(rest, EventsVerb.spec))
         case "help": try HelpVerb.run(ArgumentParsing.parse(rest, HelpVerb.spec))
         case "completions": try CompletionsVerb.run(ArgumentParsing.parse(rest, CompletionsVerb.spec))
         case CompletionsVerb.valuesVerb: CompletionsVerb.values(Array(rest))

@@ -334,3 +334,75 @@ struct InvokeProgressTests {
         #expect(piped.status == 0 && piped.stderr == "")
     }
 }
+
+/// `job events`: changes as they happen, as JSON lines, ending with --until-finished.
+@Suite("job events")
+struct EventsTests {
+    @Test("events: started, state changed and removed, one JSON object a line; --until-finished ends with the jobs")
+    func events() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "true")  // 1, 2: there before the stream
+        try home.job("wait", "1")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["events", "--format", "json", "--existing"]
+        process.environment = home.environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { process.terminate() }
+        // Should a line never come, the read ends when the stream is killed, and the test fails.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+        func event() throws -> [String: Any] {
+            let line = try #require(output.fileHandleForReading.readLine())
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        // The jobs as they are: once they are out, the stream watches, and a job started now
+        // is new to it.
+        let present = try event()
+        #expect(present["event"] as? String == "present" && present["to"] as? String == "Completed")
+        #expect(try event()["id"] as? Int == 2)
+        try home.job("start", "--quiet", "--name", "watched", "read x < \(gate)")  // 3, 4
+        let started = try event()
+        #expect(started["event"] as? String == "started" && started["id"] as? Int == 3)
+        #expect(started["name"] as? String == "watched" && started["computer"] as? String == "localhost")
+        #expect((started["instanceId"] as? String)?.count == 36 && started["time"] is String)
+        #expect(try event()["id"] as? Int == 4)
+        try home.release(gate)
+        let ended = try event()
+        #expect(ended["event"] as? String == "state" && ended["from"] as? String == "Running")
+        #expect(ended["to"] as? String == "Completed")
+        _ = try event()
+        #expect(try home.job("remove", "3").status == 0)
+        let removed = try event()
+        #expect(removed["event"] as? String == "removed" && removed["id"] as? Int == 3)
+    }
+
+    @Test("--until-finished ends once the selected jobs have ended, at once when they already have")
+    func untilFinished() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "read x < \(gate)")  // 1, 2
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = ["events", "1", "--until-finished", "--existing"]
+        process.environment = home.environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // Should it never end, the reads below end when it is killed, and the test fails.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+        // Once it shows the job as it is, it watches; the job's end ends it.
+        #expect(output.fileHandleForReading.readLine()?.hasSuffix("Job1 (Id 1) on localhost: Running") == true)
+        try home.release(gate)
+        var lines: [String] = []
+        while let line = output.fileHandleForReading.readLine() { lines.append(line) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(lines.contains { $0.hasSuffix("Job1 (Id 1) on localhost: Running -> Completed") })
+        #expect(lines.allSatisfy { $0.contains("(Id 1)") || $0.contains("(Id 2)") })
+        let again = try home.job("events", "1", "--until-finished")
+        #expect(again.status == 0 && again.stdout == "")
+    }
+}
