@@ -16,9 +16,6 @@ public struct JobEvent: Sendable, Equatable {
         case changed(from: JobState)
         /// A job that is gone (removed); `job` is how it was last seen.
         case removed
-        /// A job as it was when the stream began (`job events --existing`); the stream itself
-        /// reports only changes.
-        case present
     }
     public var kind: Kind
     public var job: JobRecord

@@ -13,7 +13,7 @@ extension JobSettings {
     /// `JOB_MAX_OUTPUT` and `JOB_REMOVE_AFTER`.
     public static func load(environment: (String) -> String?) throws(SettingsError) -> JobSettings {
         var settings = JobSettings()
-        if let path = path(environment: environment), let text = readFile(path) {
+        if let path = path(environment: environment), let text = readText(path) {
             try settings.apply(file: text, path: path)
         }
         try settings.applyEnvironment(environment)
@@ -26,7 +26,7 @@ extension JobSettings {
         guard let stamp = stamp(of: path) else { return }
         var settings = JobSettings()
         let result: Result<JobSettings, SettingsError>
-        if let text = readFile(path) {
+        if let text = readText(path) {
             do {
                 try settings.apply(file: text, path: path)
                 result = .success(settings)
@@ -126,20 +126,5 @@ extension JobSettings {
             if rest.hasPrefix("=") { return index + 1 }
         }
         return 0
-    }
-
-    static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while bytes.count < 1 << 20 {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

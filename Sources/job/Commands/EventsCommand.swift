@@ -53,47 +53,43 @@ enum EventsVerb {
         func allFinished() -> Bool { !stream.jobs.isEmpty && stream.jobs.allSatisfy(\.state.isFinished) }
         if parsed.flag("--existing") {
             for job in stream.jobs {
-                let event = JobEvent(kind: .present, job: job)
-                Terminal.out(format == "json" ? json(event) : text(event))
+                Terminal.out(line(kind: "present", old: "", new: job.state.rawValue, job: job, format))
             }
         }
         if untilFinished && allFinished() { return }
         while let event = try stream.next() {
-            Terminal.out(format == "json" ? json(event) : text(event))
+            let (kind, old, new) = names(event)
+            Terminal.out(line(kind: kind, old: old, new: new, job: event.job, format))
             if untilFinished && allFinished() { return }
         }
     }
 
+    /// An event's name and its old and new states ("" where there is none).
     static func names(_ event: JobEvent) -> (String, String, String) {
         switch event.kind {
         case .added: return ("started", "", event.job.state.rawValue)
-        case .present: return ("present", "", event.job.state.rawValue)
         case .changed(let old): return ("state", old.rawValue, event.job.state.rawValue)
         case .removed: return ("removed", event.job.state.rawValue, "")
         }
     }
 
-    static func text(_ event: JobEvent) -> String {
-        let (kind, old, new) = names(event)
-        let job = event.job
-        let what: String
-        switch kind {
-        case "started": what = "started (\(new))"
-        case "present": what = new
-        case "state": what = "\(old) -> \(new)"
-        default: what = "removed"
+    /// One event as a line of text or a JSON object (`present`: a job as it is, `--existing`).
+    static func line(kind: String, old: String, new: String, job: JobRecord, _ format: String) -> String {
+        let time = Timestamp.format(Date())
+        guard format == "json" else {
+            let what: String
+            switch kind {
+            case "started": what = "started (\(new))"
+            case "present": what = new
+            case "state": what = "\(old) -> \(new)"
+            default: what = "removed"
+            }
+            return "\(time) \(job.name) (Id \(job.id)) on \(job.location): \(what)\n"
         }
-        return "\(Timestamp.format(Date())) \(job.name) (Id \(job.id)) on \(job.location): \(what)\n"
-    }
-
-    static func json(_ event: JobEvent) -> String {
-        let (kind, old, new) = names(event)
-        let job = event.job
         var pairs = [
             "\"event\": \(JSONText.string(kind))", "\"id\": \(job.id)",
             "\"instanceId\": \(JSONText.string(job.instanceId))", "\"name\": \(JSONText.string(job.name))",
-            "\"computer\": \(JSONText.string(job.computer ?? job.location))",
-            "\"time\": \(JSONText.string(Timestamp.format(Date())))",
+            "\"computer\": \(JSONText.string(job.computer ?? job.location))", "\"time\": \(JSONText.string(time))",
         ]
         if !old.isEmpty { pairs.append("\"from\": \(JSONText.string(old))") }
         if !new.isEmpty { pairs.append("\"to\": \(JSONText.string(new))") }
