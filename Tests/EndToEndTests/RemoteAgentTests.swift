@@ -68,6 +68,46 @@ struct RemoteAgentTests: OnTestComputers {
         #expect(gone.stderr.contains("server02: job: no job is named '\(name)'"))
     }
 
+    @Test("events --computer streams the changes of jobs in other computers' agents, tagged, until they finish")
+    func eventsThere() throws {
+        let name = "events-\(tag)"
+        let gate = "/tmp/gate-\(tag)"
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        let started = try job(
+            "invoke", "--computer", "server01,server02", "--", "job", "start", "--quiet", "--name", name,
+            "while [ ! -e \(gate) ]; do sleep 0.05; done")
+        #expect(started.status == 0, "\(started.stderr)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestHome.binary)
+        process.arguments = [
+            "events", "--computer", "server01,server02", "--name", name, "--existing", "--until-finished",
+        ]
+        process.environment = home.environment.merging(["JOB_SSH_CONFIG": computers.sshConfig]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
+        // Each computer shows its job as it is: then both watch, and the gate ends the jobs.
+        var present = Set<String>()
+        while present.count < 2, let line = output.fileHandleForReading.readLine() {
+            if line.hasSuffix(": Running"), let computer = line.split(separator: ":").first {
+                present.insert(String(computer))
+            }
+        }
+        #expect(present == ["server01", "server02"])
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        var lines: [String] = []
+        while let line = output.fileHandleForReading.readLine() { lines.append(line) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        for computer in ["server01", "server02"] {
+            #expect(
+                lines.contains { $0.hasPrefix(computer + ": ") && $0.hasSuffix("Running -> Completed") },
+                "\(lines)")
+        }
+        #expect(try job("remove", "--computer", "server01,server02", name).status == 0)
+    }
+
     @Test("a remote agent's job outlives the connection that made it; stop ends it there; wait times out as 124")
     func stopInRemoteAgent() throws {
         let name = "long-\(tag)"
