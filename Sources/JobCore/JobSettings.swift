@@ -112,7 +112,8 @@ public struct JobSettings: Sendable {
     }
 
     /// The file's settings from a cache written for this stamp; nil when the cache is for
-    /// another version of the file (or none). Throws the file's error when it had one.
+    /// another version of the file, or none, or cannot be read (it is then written anew).
+    /// Throws the file's error when it had one.
     public static func cached(_ text: String, stamp: String, path: String) throws(SettingsError) -> JobSettings? {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.first == stamp else { return nil }
@@ -125,8 +126,12 @@ public struct JobSettings: Sendable {
             let source = Source.file(path: path, line: number)
             let value = parts[2]
             switch parts[0] {
-            case "grace": settings.grace = Setting(value: Double(value) ?? 5, source: source)
-            case "throttle-limit": settings.throttleLimit = Setting(value: Int(value) ?? 32, source: source)
+            case "grace":
+                guard let seconds = Double(value) else { return nil }
+                settings.grace = Setting(value: seconds, source: source)
+            case "throttle-limit":
+                guard let number = Int(value) else { return nil }
+                settings.throttleLimit = Setting(value: number, source: source)
             case "shell": settings.shell = Setting(value: value, source: source)
             case "ssh-options":
                 settings.sshOptions = Setting(

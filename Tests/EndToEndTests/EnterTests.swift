@@ -8,28 +8,17 @@ import Testing
 struct EnterTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
-    let socket: String
+    let terminal: TmuxTerminal
 
     init() throws {
         computers = try sharedComputers.get()
         home = try TestHome()
-        socket = home.scratch + "/tmux.sock"
+        terminal = try TmuxTerminal(home: home)
     }
 
-    /// Runs tmux with no signal blocked (the test process blocks some, and a mask is inherited)
-    /// and no descriptor but 0, 1 and 2: the tmux server outlives its client, and would keep
-    /// open the descriptor by which the test runner learns that the client exited.
+    /// Runs tmux on this test's own server (see `TmuxTerminal`).
     @discardableResult
-    func tmux(_ arguments: String...) throws -> CommandResult {
-        try TestHome.run(
-            "/usr/bin/perl",
-            [
-                "-MPOSIX", "-e",
-                "sigprocmask(SIG_SETMASK, POSIX::SigSet->new); POSIX::close($_) for 3..1023; exec @ARGV or die",
-                "/usr/bin/tmux", "-S", socket,
-            ]
-                + arguments, stdin: nil, environment: home.environment, directory: "/", timeout: 20)
-    }
+    func tmux(_ arguments: String...) throws -> CommandResult { try terminal.tmux(arguments) }
 
     /// Starts `job enter TARGET` in a new pane; the pane stays to show how it ended.
     func enter(_ target: String) throws {

@@ -299,7 +299,9 @@ struct TmuxTerminal {
         environment = home.environment
     }
 
-    /// Runs tmux with no signal blocked and no descriptor but 0, 1 and 2 (see EnterTests).
+    /// Runs tmux with no signal blocked (the test process blocks some, and a mask is inherited)
+    /// and no descriptor but 0, 1 and 2: the tmux server outlives its client, and would keep
+    /// open the descriptor by which the test runner learns that the client exited.
     @discardableResult
     func tmux(_ arguments: [String]) throws -> CommandResult {
         try TestHome.run(

@@ -44,7 +44,7 @@ enum ConfigVerb {
         }
         let table = TextTable.render(
             columns: ["Setting", "Value", "Source"], rows: rows.map { [$0.0, $0.1, $0.2.description] })
-        let present = readText(path) != nil
+        let present = JobSettings.stamp(of: path) != nil
         Terminal.out("File: \(path)\(present ? "" : " (none)")\n\n" + table)
     }
 }

@@ -39,11 +39,6 @@ enum QueueArguments {
                 + "JOB_MAX_OUTPUT, else max-output in the config file); it then ends Failed, \"output over 1 GB\""),
     ]
 
-    /// Whether any of them was given.
-    static func given(_ parsed: ParsedArguments) -> Bool {
-        options.contains { parsed.value($0.name) != nil }
-    }
-
     static func parse(_ parsed: ParsedArguments) throws -> JobQueueOptions {
         var queue = JobQueueOptions()
         if let text = parsed.value("--timeout") { queue.timeout = try duration(text, of: "--timeout") }
