@@ -89,6 +89,11 @@ extension RegistryState {
     /// ssh's stdin), except KILL, which ends the local ssh: the remote side then ends the
     /// command by itself, and a stop goes through even when the link is dead. Lock held.
     func signal(_ job: StoredJob, _ signal: Int32) {
+        if job.durable {
+            // Its computer's agent signals it; KILL is its own business there (after a stop's grace).
+            if signal != SIGKILL { mirrorSend(job.id, "signal \(signal)") }
+            return
+        }
         if job.isRemote, signal != SIGKILL {
             if let link = monitorLinks[job.id] { _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_FORWARD), signal) }
             return
@@ -265,10 +270,15 @@ extension RegistryState {
     func adopt() {
         var changed: [StoredJob] = []
         var found: [Int] = []
+        var durable: [Int] = []
         for id in jobs.ids {
             guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
             else { continue }
-            if job.session != nil {
+            if job.durable {
+                // Its job runs in its computer's agent: a new link picks it up where it was.
+                durable.append(id)
+                continue
+            } else if job.session != nil {
                 // Sessions end with the agent that opened them.
                 finish(&job, record: nil, reason: "its session ended with the agent that ran it")
             } else if attachMonitor(job) {
@@ -302,6 +312,10 @@ extension RegistryState {
         // Each monitor greets at once, its END right behind if the job ended while no agent
         // ran: read them now, so that no client is shown an ended job Running.
         awaitGreetings(found)
+        for id in durable { beginMirror(id) }
+        if !durable.isEmpty {
+            log.write("linking again to \(durable.count) durable remote job\(durable.count == 1 ? "" : "s")")
+        }
         releaseStrayMonitors()
         removeStrayFiles()
         restoreQueue()

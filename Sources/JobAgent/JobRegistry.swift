@@ -24,6 +24,9 @@ final class JobRegistry: Sendable {
             try RegistryState(
                 home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
             monitor: monitor)
+        guarded.withLock { state in
+            state.spawnMirror = { [unowned self] id in Thread.detachNewThread { self.runMirror(id) } }
+        }
     }
 
     /// Runs `body` with the state, under the lock. Nothing of the state that is not Sendable

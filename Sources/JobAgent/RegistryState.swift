@@ -38,6 +38,10 @@ final class RegistryState {
     /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
     /// after an agent restart they start with 022.
     var queuedUmask: [Int: Int] = [:]
+    /// Durable children's links to their computers' agents, by job Id (Remote/Mirror.swift),
+    /// and how a link's thread is started (set by the registry).
+    var mirrors: [Int: MirrorLink] = [:]
+    var spawnMirror: ((Int) -> Void)?
     /// The open sessions (they live and end with the agent), and the last session Id given.
     var sessions: [Int: Session] = [:]
     var lastSessionId = 0

@@ -104,6 +104,11 @@ extension JobSettings {
                     throw bad("takes a duration such as \"12h\" or \"7d\"")
                 }
                 next.removeAfter = Setting(value: seconds, source: source)
+            case "reconnect-for":
+                guard let seconds = Self.seconds(value), seconds > 0 else {
+                    throw bad("takes a duration such as \"30m\" or \"2h\"")
+                }
+                next.reconnectFor = Setting(value: seconds, source: source)
             default:
                 throw bad("is not a setting; the settings are " + Self.keys.joined(separator: ", "))
             }

@@ -50,9 +50,13 @@ public struct JobSettings: Sendable {
     public var color = Setting(value: "auto", source: .builtIn)
     public var maxOutput = Setting<Int64?>(value: nil, source: .builtIn)
     public var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
+    /// How long a durable child whose link is lost keeps trying to reach its computer again.
+    public var reconnectFor = Setting(value: 3600.0, source: .builtIn)
 
     /// The keys of the file, in the order `job config` shows them.
-    public static let keys = ["grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after"]
+    public static let keys = [
+        "grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after", "reconnect-for",
+    ]
 
     public init() {}
 
@@ -63,7 +67,7 @@ public struct JobSettings: Sendable {
         return nil
     }
 
-    /// `JOB_MAX_OUTPUT` and `JOB_REMOVE_AFTER` over these settings.
+    /// `JOB_MAX_OUTPUT`, `JOB_REMOVE_AFTER` and `JOB_RECONNECT_FOR` over these settings.
     public mutating func applyEnvironment(_ environment: (String) -> String?) throws(SettingsError) {
         if let text = environment("JOB_MAX_OUTPUT"), !text.isEmpty {
             guard let bytes = SizeText.bytes(text) else {
@@ -77,6 +81,12 @@ public struct JobSettings: Sendable {
                 throw SettingsError("JOB_REMOVE_AFTER takes a duration such as 12h or 7d, not '\(text)'")
             }
             removeAfter = Setting(value: seconds, source: .environment("JOB_REMOVE_AFTER"))
+        }
+        if let text = environment("JOB_RECONNECT_FOR"), !text.isEmpty {
+            guard let seconds = DurationText.seconds(text), seconds > 0 else {
+                throw SettingsError("JOB_RECONNECT_FOR takes a duration such as 30m or 2h, not '\(text)'")
+            }
+            reconnectFor = Setting(value: seconds, source: .environment("JOB_RECONNECT_FOR"))
         }
     }
 
@@ -107,6 +117,7 @@ public struct JobSettings: Sendable {
             add("color", settings.color.source, settings.color.value)
             add("max-output", settings.maxOutput.source, settings.maxOutput.value.map(String.init) ?? "")
             add("remove-after", settings.removeAfter.source, settings.removeAfter.value.map { String($0) } ?? "")
+            add("reconnect-for", settings.reconnectFor.source, String(settings.reconnectFor.value))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -139,6 +150,9 @@ public struct JobSettings: Sendable {
             case "color": settings.color = Setting(value: value, source: source)
             case "max-output": settings.maxOutput = Setting(value: Int64(value), source: source)
             case "remove-after": settings.removeAfter = Setting(value: Double(value), source: source)
+            case "reconnect-for":
+                guard let seconds = Double(value) else { return nil }
+                settings.reconnectFor = Setting(value: seconds, source: source)
             default: return nil
             }
         }

@@ -69,6 +69,13 @@ public struct StartRequest: AgentRequest {
     public var maxOutput: Int64?
     /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it.
     public var stopGrace: Double?
+    /// The parent's InstanceId, when the caller chooses it: a start that names one a job
+    /// already has answers with that job instead (a durable child's remote job, started again
+    /// after a lost answer, is not started twice).
+    public var instanceId: String?
+    /// For `invoke --durable`: each remote child runs as a job in its computer's agent,
+    /// mirrored here, and outlives a lost link.
+    public var durable = false
 
     public init() {}
 
@@ -106,6 +113,8 @@ public struct StartRequest: AgentRequest {
         try coder.optional(17, &group)
         try coder.optional(18, &maxOutput)
         try coder.optional(19, &stopGrace)
+        try coder.optional(20, &instanceId)
+        try coder.value(21, &durable)
     }
 }
 

@@ -19,6 +19,10 @@ public enum SSHCommand {
     public static let remoteGrace = 5
     /// Seconds a shared connection stays open with no session on it.
     public static let idleSeconds = 60
+    /// Seconds between ssh's probes of a silent server, and how many unanswered probes end
+    /// the connection: a cut link is seen within about 10 to 15 s.
+    public static let aliveSeconds = 5
+    public static let aliveCount = 2
 
     /// Where the shared connections' sockets go: `JOB_HOME/ssh`, or a folder in /tmp when
     /// that path is too long (a socket path has at most 107 bytes, and ssh needs room).
@@ -63,6 +67,9 @@ public enum SSHCommand {
         if let configuration { arguments += ["-F", configuration] }
         // The user's options come before ours: for each option ssh keeps the first value.
         arguments += options
+        // A link that goes silent is noticed within about `aliveSeconds * aliveCount` seconds
+        // (the shared connection's master sends the probes; its clients end with it).
+        arguments += ["-o", "ServerAliveInterval=\(aliveSeconds)", "-o", "ServerAliveCountMax=\(aliveCount)"]
         if let controlFolder {
             // Children on the same computer share one connection, kept for a minute when idle.
             arguments += [
@@ -126,6 +133,23 @@ public enum SSHCommand {
         return "/bin/sh -c " + quote(wrapper)
     }
 
+    /// The text the remote login shell runs for a durable child's link: `job __attach` with the
+    /// child's InstanceId (its remote job's), where its output is to go on from, a stop to
+    /// deliver first, and, while the remote job may not exist yet, what starts it.
+    public static func attachCommand(
+        program: String, instanceId: String, outputFrom: Int64, errorFrom: Int64, stop: (grace: Double, signal: Int)?,
+        start: (command: String, environment: [String])?
+    ) -> String {
+        var words = [program, "__attach", instanceId, String(outputFrom), String(errorFrom)]
+        if let stop { words += ["--stop", String(stop.grace), String(stop.signal)] }
+        if let start {
+            words.append("--start")
+            for entry in start.environment { words += ["--env", entry] }
+            words += ["--", start.command]
+        }
+        return "exec " + words.map(quote).joined(separator: " ")
+    }
+
     public static func quote(_ text: String) -> String {
         "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
@@ -149,7 +173,7 @@ public enum SSHCommand {
     public static func diagnosis(path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let blank: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
-        return text.split(separator: "\n").map { line in
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { line in
             String(line.drop(while: blank.contains).reversed().drop(while: blank.contains).reversed())
         }.last { !$0.isEmpty && !$0.hasPrefix("Warning: Permanently added") }
     }

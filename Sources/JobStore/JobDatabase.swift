@@ -182,6 +182,13 @@ public final class JobDatabase: Sendable {
         migrator.registerMigration("v8: the input file a restart reads again") { db in
             try db.execute(sql: "ALTER TABLE job ADD COLUMN inputFile TEXT")
         }
+        migrator.registerMigration("v9: durable remote children") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE job ADD COLUMN durable INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE job ADD COLUMN disconnectedAt REAL;
+                    """)
+        }
         return migrator
     }
 
@@ -219,7 +226,7 @@ public final class JobDatabase: Sendable {
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
         queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
-        outputCapped, restarts, history, stopGrace, inputFile
+        outputCapped, restarts, history, stopGrace, inputFile, durable, disconnectedAt
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -288,7 +295,7 @@ public final class JobDatabase: Sendable {
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
                         after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
-                        restarts = ?, history = ? WHERE id = ?
+                        restarts = ?, history = ?, disconnectedAt = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -297,7 +304,8 @@ public final class JobDatabase: Sendable {
                         job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
                         job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.instanceId,
-                        job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","), job.id,
+                        job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","),
+                        job.disconnectedAt?.timeIntervalSince1970, job.id,
                     ])
             }
         }
@@ -390,9 +398,9 @@ public final class JobDatabase: Sendable {
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
                 throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile)
+                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile, durable)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -403,7 +411,7 @@ public final class JobDatabase: Sendable {
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile,
+                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile, job.durable,
             ])
     }
 
@@ -445,6 +453,8 @@ public final class JobDatabase: Sendable {
         job.restarts = row["restarts"]
         job.stopGrace = row["stopGrace"]
         job.inputFile = row["inputFile"]
+        job.durable = row["durable"]
+        job.disconnectedAt = (row["disconnectedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
         job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {

@@ -142,6 +142,17 @@ public struct StoredJob: Sendable, Equatable {
         get { extras?.fields.inputFile }
         set { update { $0.inputFile = newValue } }
     }
+    /// A remote child that runs as a job in its computer's own agent and is mirrored here
+    /// (`invoke --durable`), so that it outlives a lost link; and its parent.
+    public var durable: Bool {
+        get { extras?.fields.durable ?? false }
+        set { update { $0.durable = newValue } }
+    }
+    /// While a durable child's link is lost: since when (it gives up after a while).
+    public var disconnectedAt: Date? {
+        get { extras?.fields.disconnectedAt }
+        set { update { $0.disconnectedAt = newValue } }
+    }
     /// How many times `job restart` ran it again.
     public var restarts: Int {
         get { extras?.fields.restarts ?? 0 }
@@ -303,6 +314,8 @@ private struct ExtraFields: Hashable, Sendable {
     var history: [String] = []
     var stopGrace: Double?
     var inputFile: String?
+    var durable = false
+    var disconnectedAt: Date?
 }
 
 /// The boxes of rarely set fields seen so far, by their contents: equal rows share one

@@ -55,6 +55,9 @@ enum JobCommand {
         case "help": try HelpVerb.run(ArgumentParsing.parse(rest, HelpVerb.spec))
         case "completions": try CompletionsVerb.run(ArgumentParsing.parse(rest, CompletionsVerb.spec))
         case CompletionsVerb.valuesVerb: CompletionsVerb.values(Array(rest))
+        case AttachVerb.name:
+            let status = AttachVerb.run(Array(rest))
+            if status != 0 { throw CLIFailure(status: status, message: "") }
         case "--version", "-V", "version": Terminal.out(version)
         case "--help", "-h": Terminal.out(help)
         default:

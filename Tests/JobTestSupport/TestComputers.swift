@@ -19,13 +19,18 @@ public final class TestComputers: @unchecked Sendable {
     /// Starts `count` test computers and returns once each accepts logins. Throws (the test
     /// fails, it is not skipped) when they cannot be set up.
     public let first: Int
+    public let netns: Bool
 
     /// `first` shifts the addresses and users (server01 is 127.0.0.(first+1) with user
     /// jobtest(first)), so that several sets can run at once. With `installJob`, the built
     /// `job` is copied to each user's ~/bin, first in the PATH of their ssh sessions.
-    public init(count: Int = 3, first: Int = 1, installJob: Bool = false) throws {
+    ///
+    /// With `netns`, each computer runs in a network namespace of its own behind a veth pair
+    /// (10.99.N.2), so that its link can be cut for real (`cut`, `restore`).
+    public init(count: Int = 3, first: Int = 1, installJob: Bool = false, netns: Bool = false) throws {
         self.count = count
         self.first = first
+        self.netns = netns
         directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.projectRoot + "/scripts/test-computers")
@@ -37,6 +42,11 @@ public final class TestComputers: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         // The script runs until its stdin ends: closing this pipe is how it is stopped.
         process.standardInput = control
+        if netns {
+            var environment = ProcessInfo.processInfo.environment
+            environment["TEST_COMPUTERS_NETNS"] = "1"
+            process.environment = environment
+        }
         try process.run()
         // The script prints `ready` once every server accepts a login (or ends on failure).
         let line = output.fileHandleForReading.readLine()
@@ -51,7 +61,25 @@ public final class TestComputers: @unchecked Sendable {
 
     public func name(_ index: Int) -> String { String(format: "server%02d", index) }
     public func user(_ index: Int) -> String { String(format: "jobtest%02d", first + index - 1) }
-    public func address(_ index: Int) -> String { "127.0.0.\(first + index)" }
+    public func address(_ index: Int) -> String {
+        netns ? "10.99.\(first + index - 1).2" : "127.0.0.\(first + index)"
+    }
+
+    /// Cuts the link of a computer in its own network namespace: its side of the veth pair
+    /// goes down, so packets are dropped without a word (ssh sees a silent link).
+    public func cut(_ index: Int) throws { try setLink(index, "down") }
+
+    /// Brings a cut link back.
+    public func restore(_ index: Int) throws { try setLink(index, "up") }
+
+    private func setLink(_ index: Int, _ state: String) throws {
+        precondition(netns, "only computers in network namespaces can lose their link")
+        let number = first + index - 1
+        let result = try TestHome.run(
+            "/usr/sbin/ip", ["-n", "jobnet\(number)", "link", "set", "jtB\(number)", state], stdin: nil,
+            environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        guard result.status == 0 else { throw TestFailure("ip link set \(state) failed: \(result.stderr)") }
+    }
 
     /// Runs `ssh -F ssh_config ARGS`.
     public func ssh(_ arguments: [String], timeout: Double = 30) throws -> CommandResult {

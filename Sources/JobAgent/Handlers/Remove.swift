@@ -43,7 +43,10 @@ extension RegistryState {
                 continue
             }
             FaultPoint.removeAfterDelete.reached()
-            for id in kids { forgetWatches(id) }
+            for id in kids {
+                forgetWatches(id)
+                mirrorCancel(id)
+            }
             for job in table.removeParent(current.id) {
                 files.delete(job.instanceId)
                 for old in job.history { files.delete(old) }

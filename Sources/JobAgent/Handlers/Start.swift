@@ -26,6 +26,15 @@ extension RegistryState {
         case .success(let spec): queued = spec
         case .failure(let failure): return answer(.failure(failure))
         }
+        if let wanted = request.instanceId {
+            // A durable child's remote job, asked for again: the one that has it is the answer.
+            guard UUID(uuidString: wanted) != nil else {
+                return answer(.failure(Failure(.badRequest, "bad request: '\(wanted)' is not an InstanceId")))
+            }
+            if let existing = select(JobSelection(selectors: [wanted.lowercased()])).jobs.first {
+                return answer(.success(StartReply(job: existing)))
+            }
+        }
         let remote = !request.computers.isEmpty
         let computers = remote ? request.computers : ["localhost"]
         var (parent, made) = makeJob(
@@ -34,7 +43,11 @@ extension RegistryState {
                 ChildPlan(
                     location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
                     placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
-            })
+            }, instanceId: request.instanceId?.lowercased())
+        if remote && request.durable {
+            parent.durable = true
+            for offset in made.indices where made[offset].isRemote { made[offset].durable = true }
+        }
         parent.throttleLimit = request.throttleLimit
         parent.sshOptions = request.sshOptions
         parent.remoteEnvironment = request.remoteEnvironment
@@ -143,12 +156,12 @@ extension RegistryState {
     /// The one rule for making a job, local, remote or in sessions: a parent with the next Id
     /// and its children with the Ids after it, in order, each named `Job<Id>` (the parent keeps
     /// a name it was given) and marked with this boot. Neither stored nor registered. Lock held.
-    func makeJob(type: String, name: String?, command: String, children plans: [ChildPlan]) -> (
-        parent: StoredJob, children: [StoredJob]
-    ) {
+    func makeJob(
+        type: String, name: String?, command: String, children plans: [ChildPlan], instanceId: String? = nil
+    ) -> (parent: StoredJob, children: [StoredJob]) {
         let ids = table.nextIds(children: plans.count)
         var parent = StoredJob(
-            id: ids.parent, instanceId: UUID().uuidString.lowercased(), name: name ?? "", type: type,
+            id: ids.parent, instanceId: instanceId ?? UUID().uuidString.lowercased(), name: name ?? "", type: type,
             location: plans.map(\.location).joined(separator: ","), command: command,
             workingDirectory: plans.first?.workingDirectory ?? "", shell: plans.first?.shell ?? "/bin/sh")
         if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
@@ -187,6 +200,12 @@ extension RegistryState {
         job.beginTime = Date()
         let paths = files.paths(job.instanceId)
         let outcome: LaunchOutcome
+        if job.durable {
+            // Its link to its computer's agent runs on a thread of its own (Remote/Mirror.swift).
+            job.state = .running
+            log.write("started Job\(job.id) of \(parent.name) on \(job.location) (durable)")
+            return beginMirror(job.id, fresh: true)
+        }
         if job.isRemote, let computer = try? ComputerName(job.location) {
             let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
                 String($0.dropFirst("JOB_SSH_CONFIG=".count))

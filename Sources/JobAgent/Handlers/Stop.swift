@@ -7,6 +7,9 @@ import JobStore
 
 /// `stop`: SIGTERM to each process group, SIGKILL after the grace period.
 extension RegistryState {
+    /// What a Disconnected child's Reason says while its stop waits for the link.
+    static let stopPending = "; a stop is pending, delivered once the link is back"
+
     func stop(_ options: StopRequest) -> JobsReply {
         let selection = options.selection
         let result = select(selection)
@@ -36,8 +39,32 @@ extension RegistryState {
         }
         var signalled: [Int] = []
         var suspended: [Int] = []
+        var durable: [Int] = []
         for id in Set(targets).sorted() {
             guard var job = jobs[id], !job.state.isFinished else { continue }
+            if job.durable && job.state != .notStarted {
+                // Its computer's agent stops it, with this grace; without a link, the stop is
+                // stored and the next link delivers it.
+                job.stopRequested = true
+                job.stopGrace = grace
+                if job.state == .disconnected {
+                    job.reason =
+                        (job.reason ?? "").replacingOccurrences(of: Self.stopPending, with: "")
+                        + Self.stopPending
+                    mirrorWake(id)
+                } else if mirrorSend(id, "stop \(grace) \(first)") {
+                    job.state = .stopping
+                    durable.append(id)
+                } else {
+                    // Between links: the next one delivers it.
+                    job.state = .stopping
+                    job.reason = "a stop is pending, delivered once the link to \(job.location) is up"
+                    mirrorWake(id)
+                }
+                jobs[id] = job
+                changed.append(job)
+                continue
+            }
             if job.state == .suspended { suspended.append(id) }
             if job.requestStop() { signalled.append(id) }
             jobs[id] = job
@@ -63,6 +90,9 @@ extension RegistryState {
             if suspended.contains(id) { signal(job, SIGCONT) }
         }
         let deadline = Monitor.now() + max(0, grace)
+        // A durable child is waited for until it ended there (the remote agent's grace, and
+        // a few seconds for the news), or until its link is lost.
+        let durableDeadline = deadline + 10
         var killed = false
         var killedAt = 0.0
         var shellsKilled = false
@@ -72,7 +102,14 @@ extension RegistryState {
                 if !job.state.isFinished { return true }
                 return !killed && job.pid.map(ProcFS.groupHasLiveMembers) ?? false
             }
-            if pending.isEmpty { return }
+            let linked = durable.contains { id in
+                jobs[id].map { !$0.state.isFinished && $0.state != .disconnected } ?? false
+            }
+            if pending.isEmpty && (!linked || Monitor.now() >= durableDeadline) { return }
+            if pending.isEmpty {
+                monitor.wait(until: min(durableDeadline, Monitor.now() + 0.5))
+                continue
+            }
             if !killed && Monitor.now() >= deadline {
                 for id in signalled {
                     if let session = jobs[id]?.session.flatMap({ sessions[$0] }) {

@@ -12,8 +12,9 @@ enum ConfigVerb {
             The file is $XDG_CONFIG_HOME/job/config.toml (else ~/.config/job/config.toml), TOML
             with one key per setting: grace (seconds or "10s"), throttle-limit, shell,
             ssh-options (a list), color (auto, always, never), max-output ("1G"), remove-after
-            ("7d"). JOB_MAX_OUTPUT and JOB_REMOVE_AFTER override the file; an option on the
-            command line overrides both. An unknown key or a bad value is an error (exit 2)
+            ("7d"), reconnect-for (how long a durable child whose link is lost keeps trying to
+            reach its computer, "1h" by default). JOB_MAX_OUTPUT, JOB_REMOVE_AFTER and
+            JOB_RECONNECT_FOR override the file; an option on the command line overrides both. An unknown key or a bad value is an error (exit 2)
             naming the file, the line and the key.
             """,
         options: [.option("--format", "table|json", "how to print them")])
@@ -33,6 +34,7 @@ enum ConfigVerb {
             ("color", settings.color.value, settings.color.source),
             ("max-output", settings.maxOutput.value.map(SizeText.text) ?? "", settings.maxOutput.source),
             ("remove-after", settings.removeAfter.value.map(DurationText.text) ?? "", settings.removeAfter.source),
+            ("reconnect-for", DurationText.text(settings.reconnectFor.value), settings.reconnectFor.source),
         ]
         if format == "json" {
             let items = rows.map { name, value, source in

@@ -22,6 +22,13 @@ enum InvokeVerb {
             prefixed 'NAME: ', prints each failed computer's Reason at the end, and exits 0
             only if every computer completed; Ctrl-C stops them all. With --as-job it prints the
             job at once; use get, receive, wait, stop and remove on it.
+
+            With --durable each remote child runs as a job in its computer's own agent, and this
+            agent mirrors it over the shared connection: when the link is lost (seen within
+            about 15 s) the child is Disconnected while its command goes on there; the agent
+            links again by itself (every 1 s, doubling to 30 s; for reconnect-for, 1 h by
+            default) and the output goes on exactly where it stopped. A stop meanwhile is
+            delivered once the link is back. Without it a lost link ends the remote command.
             """,
         operandCompletion: .command,
         options: [
@@ -37,6 +44,10 @@ enum InvokeVerb {
                 "--session", "IDS|NAMES", completes: .sessions,
                 "run in these sessions instead (job session new), one child each, in their state"),
             .flag("--as-job", "return at once with the job"),
+            .flag(
+                "--durable",
+                "run each remote child as a job in that computer's agent (job must be installed there), mirrored "
+                    + "here: it keeps running through a lost link (Disconnected) and is picked up again"),
             .option(
                 "--file", "SCRIPT", completes: .files,
                 "run this local script on each computer instead of a command; what follows -- are its "
@@ -62,8 +73,9 @@ enum InvokeVerb {
         }
         let queue = try QueueArguments.parse(parsed)
         if !sessions.isEmpty {
-            for option in ["--throttle-limit", "--env", "--ssh-option"] + QueueArguments.options.map(\.name)
-            where parsed.value(option) != nil {
+            for option in ["--throttle-limit", "--env", "--ssh-option", "--durable"]
+                + QueueArguments.options.map(\.name)
+            where parsed.value(option) != nil || (option == "--durable" && parsed.flag(option)) {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
         }
@@ -103,7 +115,7 @@ enum InvokeVerb {
             job = try client.invoke(
                 command, on: computers, name: try parsed.newName(), throttleLimit: throttle,
                 sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local,
-                queue: queue)
+                queue: queue, durable: parsed.flag("--durable"))
         }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {

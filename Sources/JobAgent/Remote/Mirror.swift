@@ -1,0 +1,411 @@
+import CJobSupport
+import Foundation
+import JobConfig
+import JobCore
+import JobProtocol
+import JobRemote
+import JobStore
+
+/// Durable remote children (`invoke --durable`). Each runs as a job in its computer's own
+/// agent; here a thread per child keeps an `ssh HOST job __attach ...` open on the computer's
+/// shared connection and mirrors that job: its output is appended to the child's files from
+/// where they end (their sizes are the read positions, so a new link goes on exactly where the
+/// last one stopped: nothing lost, nothing twice), its state and its end are the child's.
+/// When the link is lost the child is Disconnected, and the thread tries again with backoff
+/// (1 s, doubling, at most 30 s) until the link is back or `reconnect-for` has passed. A stop
+/// meanwhile is stored and delivered by the next link. The thread is not needed to keep the
+/// job alive: after an agent restart the next agent starts it again.
+final class MirrorLink {
+    let id: Int
+    /// ssh's pid while a link runs.
+    var pid: pid_t = 0
+    /// ssh's stdin, where commands go; -1 while no link runs.
+    var commands: Int32 = -1
+    /// Whether the current link has sent anything yet, and whether any link of this agent has.
+    var connected = false
+    var everConnected = false
+    /// Tries since the link was last up.
+    var attempts = 0
+    /// Started by this agent's launch (not taken over after a restart): until a link came
+    /// up, nothing ran there, so a first link that cannot connect fails the child.
+    var fresh = false
+    /// Written to cut a wait between tries short (a stop came).
+    let wake = cjob_eventfd_create()
+    var cancelled = false
+
+    init(id: Int) { self.id = id }
+
+    deinit { if wake >= 0 { close(wake) } }
+}
+
+/// What one link needs, taken under the lock and used outside it.
+struct MirrorPlan: Sendable {
+    var program: String
+    var argv: [String]
+    var environment: [String]
+    var stdout: String
+    var stderr: String
+    var diagnostics: String
+    var wake: Int32
+}
+
+/// How a link ended.
+enum MirrorOutcome {
+    /// The remote job ended; its last status.
+    case ended(StreamGrant)
+    /// The link went away; ssh's exit status, and what the other side said was wrong, if anything.
+    case lost(status: Int32, problem: String?)
+}
+
+extension RegistryState {
+    /// Seconds a lost link keeps being tried (`reconnect-for`, `JOB_RECONNECT_FOR`).
+    static let reconnectFor: Double = {
+        let environment = ProcessInfo.processInfo.environment
+        return (try? JobSettings.load(environment: { environment[$0] }))?.reconnectFor.value ?? 3600
+    }()
+
+    /// Starts the thread of a durable child unless it has one. Lock held.
+    func beginMirror(_ id: Int, fresh: Bool = false) {
+        guard mirrors[id] == nil else { return }
+        let link = MirrorLink(id: id)
+        link.fresh = fresh
+        mirrors[id] = link
+        spawnMirror?(id)
+    }
+
+    /// The next link of a durable child; nil when it needs none (ended, removed, given up).
+    /// Lock held.
+    func mirrorPlan(_ id: Int) -> MirrorPlan? {
+        guard let link = mirrors[id], !link.cancelled, let job = jobs[id], !job.state.isFinished,
+            let parentId = job.parentId, let parent = jobs[parentId], let computer = try? ComputerName(job.location)
+        else {
+            mirrors[id] = nil
+            return nil
+        }
+        let environment = (try? database.environment(of: id)) ?? []
+        let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
+            String($0.dropFirst("JOB_SSH_CONFIG=".count))
+        }
+        let (outputSize, errorSize) = files.sizes(job.instanceId)
+        // While nothing came back, the remote job may not exist yet: the link may start it
+        // (a job that has the InstanceId already is not started again).
+        let start = outputSize == 0 && errorSize == 0 ? (job.command, parent.remoteEnvironment) : nil
+        let stop = job.stopRequested ? (job.stopGrace ?? 5, Int(SIGTERM)) : nil
+        let text = SSHCommand.attachCommand(
+            program: "job", instanceId: job.instanceId, outputFrom: outputSize, errorFrom: errorSize, stop: stop,
+            start: start)
+        let diagnostics = files.sshLog(job.instanceId)
+        return MirrorPlan(
+            program: SSHCommand.program(environment: environment),
+            argv: SSHCommand.arguments(
+                computer: computer, remoteText: text, options: parent.sshOptions, diagnostics: diagnostics,
+                configuration: configuration?.isEmpty == false ? configuration : nil,
+                controlFolder: SSHCommand.controlFolder(home: home)),
+            environment: environment, stdout: home.outputPath(job.instanceId),
+            stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.wake)
+    }
+
+    /// A link's ssh runs. Lock held.
+    func mirrorSpawned(_ id: Int, pid: pid_t, commands: Int32) {
+        guard let link = mirrors[id] else { return }
+        link.pid = pid
+        link.commands = commands
+        link.connected = false
+    }
+
+    /// The remote job's status came: the child takes its state. Lock held.
+    func mirrorStatus(_ id: Int, _ status: StreamGrant) {
+        guard let link = mirrors[id], var job = jobs[id], !job.state.isFinished else { return }
+        let first = !link.connected
+        link.connected = true
+        link.everConnected = true
+        link.attempts = 0
+        var state = job.state
+        switch status.state {
+        case .suspended: state = .suspended
+        case .stopping: state = .stopping
+        case .running, .notStarted, .blocked, .disconnected, .completed, .failed, .stopped:
+            state = job.stopRequested ? .stopping : .running
+        }
+        guard first || state != job.state else { return }
+        if first && job.disconnectedAt != nil {
+            log.write("Job\(id)'s link to \(job.location) is back")
+        }
+        if first && job.stopRequested {
+            // The pending stop went with this link.
+            job.reason = nil
+        }
+        if state == .suspended && job.state != .suspended { job.suspend() }
+        job.state = state
+        if first {
+            job.disconnectedAt = nil
+            if !job.stopRequested { job.reason = nil }
+        }
+        jobs[id] = job
+        persist([job])
+    }
+
+    /// The remote job ended: so does the child, as it did there. True once stored (the other
+    /// side may then remove its job). Lock held.
+    func mirrorEnded(_ id: Int, _ status: StreamGrant) -> Bool {
+        guard var job = jobs[id] else { return true }
+        if job.state.isFinished { return true }
+        job.state = status.state.isFinished ? status.state : .failed
+        job.exitStatus = status.exitStatus
+        job.signal = status.signal
+        job.reason = status.reason
+        job.timedOut = job.timedOut || status.timedOut == true
+        job.endTime = Date()
+        job.disconnectedAt = nil
+        if job.stopRequested && job.state == .completed { job.state = .stopped }
+        if job.timedOut {
+            job.state = .failed
+            job.reason = Self.timeoutReason(job)
+        } else if job.outputCapped {
+            job.state = .failed
+            job.reason = Self.capReason(job)
+        }
+        refreshSizes(&job)
+        if job.state == .failed { log.warning("Job\(id) failed: \(job.reason ?? "failed")") }
+        jobs[id] = job
+        let stored = persist([job])
+        if let parent = job.parentId { startQueued(parentId: parent) }
+        return stored
+    }
+
+    /// A link ended without the job's end. The child is Disconnected and the seconds to wait
+    /// before the next try come back; nil when there is none (it failed for good). Lock held.
+    func mirrorLost(_ id: Int, status: Int32, problem: String?) -> Double? {
+        guard let link = mirrors[id], var job = jobs[id], !job.state.isFinished, !link.cancelled else {
+            mirrors[id] = nil
+            return nil
+        }
+        link.pid = 0
+        link.commands = -1
+        let wasConnected = link.connected
+        link.connected = false
+        let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
+        let host = job.location
+        var failure: String?
+        if status == 127 && !link.everConnected && job.disconnectedAt == nil {
+            failure =
+                "job is not installed on \(host) (\(diagnosis ?? "command not found")): install it there, "
+                + "or leave out --durable"
+        } else if status == 255 && link.fresh && !link.everConnected && job.disconnectedAt == nil
+            && !job.stopRequested && files.sizes(job.instanceId) == (0, 0)
+        {
+            // The first link never came up: nothing ran there, as with a child without --durable.
+            failure = diagnosis ?? "ssh could not reach \(host)"
+        } else if status != 255, problem == nil, !wasConnected, status != 0 {
+            failure = "job __attach on \(host) failed (exit \(status)): \(diagnosis ?? "no message")"
+        }
+        let now = Date()
+        let since = job.disconnectedAt ?? now
+        if failure == nil, now.timeIntervalSince(since) > Self.reconnectFor {
+            failure =
+                "lost the link to \(host) at \(Self.clock(since)) and could not reach it again within "
+                + DurationText.text(Self.reconnectFor) + "; the command may still run there "
+                + "(job get --computer \(host) --all)"
+        }
+        if let failure {
+            job.state = .failed
+            job.reason = failure
+            job.endTime = now
+            job.disconnectedAt = nil
+            refreshSizes(&job)
+            log.warning("Job\(id) failed: \(failure)")
+            jobs[id] = job
+            persist([job])
+            mirrors[id] = nil
+            if let parent = job.parentId { startQueued(parentId: parent) }
+            return nil
+        }
+        if wasConnected { link.attempts = 0 }
+        link.attempts += 1
+        let delay = min(30, pow(2, Double(link.attempts - 1)))
+        if job.disconnectedAt == nil {
+            job.disconnectedAt = since
+            log.write("Job\(id) lost its link to \(host): \(problem ?? diagnosis ?? "ssh exited \(status)")")
+        }
+        job.state = .disconnected
+        job.reason =
+            "the link to \(host) was lost at \(Self.clock(since))"
+            + ((problem ?? diagnosis).map { " (\($0))" } ?? "") + "; trying again every \(Int(delay)) s"
+            + (job.stopRequested ? Self.stopPending : "")
+        jobs[id] = job
+        persist([job])
+        return delay
+    }
+
+    /// Sends a command down a durable child's link; false when no link runs. Lock held.
+    @discardableResult
+    func mirrorSend(_ id: Int, _ line: String) -> Bool {
+        guard let link = mirrors[id], link.commands >= 0 else { return false }
+        return writeFully(link.commands, ArraySlice(Array((line + "\n").utf8)))
+    }
+
+    /// Cuts a durable child's wait between tries short. Lock held.
+    func mirrorWake(_ id: Int) {
+        guard let link = mirrors[id] else { return }
+        var one: UInt64 = 1
+        _ = write(link.wake, &one, 8)
+    }
+
+    /// Ends a durable child's link for good (its job is removed here). Lock held.
+    func mirrorCancel(_ id: Int) {
+        guard let link = mirrors[id] else { return }
+        link.cancelled = true
+        if link.pid > 0 { kill(link.pid, SIGTERM) }
+        mirrorWake(id)
+    }
+
+    static func clock(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}
+
+extension JobRegistry {
+    /// The thread of one durable child: links, one after the other, until the child ended.
+    func runMirror(_ id: Int) {
+        while true {
+            guard let plan = withState({ $0.mirrorPlan(id) }) else { return }
+            let outcome = link(id, plan)
+            switch outcome {
+            case .ended:
+                return
+            case .lost(let status, let problem):
+                guard let delay = withState({ $0.mirrorLost(id, status: status, problem: problem) }) else { return }
+                var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
+                if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+            }
+        }
+    }
+
+    /// One link: ssh runs `job __attach` there; its frames are read until the end or EOF.
+    private func link(_ id: Int, _ plan: MirrorPlan) -> MirrorOutcome {
+        var toRemote: [Int32] = [-1, -1]
+        var fromRemote: [Int32] = [-1, -1]
+        // ssh's messages of this link only: the last of them says why it was lost.
+        let diagnostics = open(plan.diagnostics, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        let output = open(plan.stdout, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let errors = open(plan.stderr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        defer { [diagnostics, output, errors].filter { $0 >= 0 }.forEach { close($0) } }
+        guard diagnostics >= 0, output >= 0, errors >= 0, cjob_pipe_cloexec(&toRemote) == 0 else {
+            return .lost(status: 255, problem: "cannot open the job's files: \(String(cString: strerror(errno)))")
+        }
+        guard cjob_pipe_cloexec(&fromRemote) == 0 else {
+            toRemote.forEach { close($0) }
+            return .lost(status: 255, problem: "cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        let pid = withCStringArray(plan.argv) { argv in
+            withCStringArray(plan.environment) { envp in
+                cjob_spawn_with_stdio(plan.program, argv, envp, toRemote[0], fromRemote[1], diagnostics, 1)
+            }
+        }
+        close(toRemote[0])
+        close(fromRemote[1])
+        guard pid > 0 else {
+            close(toRemote[1])
+            close(fromRemote[0])
+            return .lost(status: 255, problem: "cannot run \(plan.program): \(String(cString: strerror(errno)))")
+        }
+        withState { $0.mirrorSpawned(id, pid: pid, commands: toRemote[1]) }
+        var reader = FrameReader(fd: fromRemote[0])
+        var problem: String?
+        var ended: StreamGrant?
+        while ended == nil, let (kind, payload) = reader.next() {
+            switch kind {
+            case MirrorFrame.output: append(output, payload)
+            case MirrorFrame.error: append(errors, payload)
+            case MirrorFrame.status:
+                if let status = try? StreamGrant(decodingFields: Array(payload)) {
+                    withState { $0.mirrorStatus(id, status) }
+                }
+            case MirrorFrame.end:
+                if let status = try? StreamGrant(decodingFields: Array(payload)) {
+                    let stored = withState { state in
+                        state.mirrorStatus(id, status)
+                        return state.mirrorEnded(id, status)
+                    }
+                    if stored {
+                        ended = status
+                        _ = withState { $0.mirrorSend(id, "ack") }
+                    }
+                }
+            case MirrorFrame.problem: problem = String(decoding: payload, as: UTF8.self)
+            default: break
+            }
+        }
+        withState { state in
+            if let link = state.mirrors[id] { link.commands = -1 }
+        }
+        close(toRemote[1])
+        // What is left (the other side exits after the acknowledgement) is drained, then ssh reaped.
+        while reader.next() != nil {}
+        close(fromRemote[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if let ended { return .ended(ended) }
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 255
+        return .lost(status: exit, problem: problem)
+    }
+
+    private func append(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
+        _ = writeFully(fd, bytes)
+    }
+}
+
+/// Writes all of `bytes` (retrying short writes); false when the descriptor would not take them.
+private func writeFully(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
+    var rest = bytes
+    while !rest.isEmpty {
+        let count = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { return false }
+        rest = rest.dropFirst(count)
+    }
+    return true
+}
+
+/// Reads `MirrorFrame`s from a pipe, through one buffer.
+private struct FrameReader {
+    let fd: Int32
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var start = 0
+    var end = 0
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// The next frame; nil at end of file, or when the stream is not frames.
+    mutating func next() -> (UInt8, ArraySlice<UInt8>)? {
+        guard fill(5), let (kind, length) = MirrorFrame.parse(buffer[start..<start + 5]) else { return nil }
+        guard fill(5 + length) else { return nil }
+        let payload = buffer[start + 5..<start + 5 + length]
+        start += 5 + length
+        return (kind, payload)
+    }
+
+    /// Makes sure `count` bytes are buffered from `start`; false at end of file.
+    private mutating func fill(_ count: Int) -> Bool {
+        while end - start < count {
+            if buffer.count - start < count {
+                // The pending bytes go to the front, in a buffer large enough for the frame.
+                let pending = Array(buffer[start..<end])
+                if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+                buffer.replaceSubrange(0..<pending.count, with: pending)
+                start = 0
+                end = pending.count
+            }
+            let room = buffer.count - end
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, room) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { return false }
+            end += got
+        }
+        return true
+    }
+}

@@ -1,0 +1,40 @@
+/// The stream a durable remote child comes back in: `job __attach` on the computer writes it
+/// to stdout, and the local agent reads it from ssh. Each frame is a kind byte, a 4-byte
+/// big-endian length and that many bytes: output (stdout or stderr, from the read positions
+/// the local agent asked for), the remote job's status (a `StreamGrant`'s fields) when it
+/// changes, a heartbeat when nothing else was sent for a while (so a reader that went away is
+/// noticed by a failing write), and last its end.
+public enum MirrorFrame {
+    public static let output = UInt8(ascii: "O")
+    public static let error = UInt8(ascii: "E")
+    public static let status = UInt8(ascii: "S")
+    public static let end = UInt8(ascii: "F")
+    public static let heartbeat = UInt8(ascii: "H")
+    /// The remote side could not go on (its agent did not answer): the text says why, and
+    /// the local side tries again later.
+    public static let problem = UInt8(ascii: "X")
+
+    /// Seconds between heartbeats.
+    public static let heartbeatSeconds = 5.0
+    /// The largest frame a reader takes; a longer one means the stream is not ours.
+    public static let largest = 1 << 24
+
+    /// A frame's first five bytes.
+    public static func header(_ kind: UInt8, length: Int) -> [UInt8] {
+        let size = UInt32(length)
+        return [kind, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)]
+    }
+
+    /// The kind and length of a header.
+    public static func parse(_ header: ArraySlice<UInt8>) -> (kind: UInt8, length: Int)? {
+        guard header.count >= 5 else { return nil }
+        let start = header.startIndex
+        let length =
+            Int(header[start + 1]) << 24 | Int(header[start + 2]) << 16 | Int(header[start + 3]) << 8
+            | Int(header[start + 4])
+        guard [output, error, status, end, heartbeat, problem].contains(header[start]), length <= largest else {
+            return nil
+        }
+        return (header[start], length)
+    }
+}

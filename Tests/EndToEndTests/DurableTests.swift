@@ -1,0 +1,156 @@
+import Foundation
+import JobTestSupport
+import Testing
+
+/// Test computers in network namespaces of their own, with `job` installed: their links can
+/// be cut for real (the veth goes down; ssh sees silence, not a closed connection). Each test
+/// cuts only its own computer.
+let cuttableComputers = Result { try TestComputers(count: 4, first: 171, installJob: true, netns: true) }
+
+/// `invoke --durable`: remote children that run in their computer's agent and outlive a lost
+/// link, with a real cut of the link in each test.
+@Suite("durable remote children through a cut link")
+struct DurableTests: OnTestComputers {
+    let computers: TestComputers
+    let home: TestHome
+
+    init() throws {
+        computers = try cuttableComputers.get()
+        home = try TestHome()
+    }
+
+    /// 200 numbered lines over 20 s: what the child must have, byte for byte, at the end.
+    static let counting = "i=0; while [ $i -lt 200 ]; do printf 'line %d\\n' $i; i=$((i+1)); sleep 0.1; done"
+    static let counted = (0..<200).map { "line \($0)\n" }.joined()
+
+    func state(_ id: Int) throws -> String { try home.record(id)["state"] as? String ?? "" }
+    func reason(_ id: Int) throws -> String { try home.record(id)["reason"] as? String ?? "" }
+
+    /// Starts a durable job on one computer and waits until its output has begun (so the
+    /// link is up). Returns the parent's Id; the child's is the next.
+    func startDurable(on computer: Int, _ command: String, environment: [String: String] = [:]) throws -> Int {
+        let started = try home.job(
+            ["invoke", "--durable", "--as-job", "--quiet", "--computer", computers.name(computer), "--", command],
+            environment: ["JOB_SSH_CONFIG": computers.sshConfig].merging(environment) { $1 })
+        #expect(started.status == 0, "\(started.stderr)")
+        let id = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try TestHome.eventually(timeout: 30, "the output of Job\(id + 1) to begin") {
+            try !job("log", String(id), "--stdout").stdout.isEmpty
+        }
+        return id
+    }
+
+    /// Whether a process whose command line holds `marker` runs on the computer (the pattern
+    /// is written so that it does not match the remote shell that runs pgrep).
+    func running(_ computer: String, _ marker: String) throws -> Bool {
+        let result = try computers.ssh([
+            computer, "pgrep", "-f", "'[" + marker.prefix(1) + "]" + marker.dropFirst() + "'",
+        ])
+        return result.status == 0
+    }
+
+    /// Cuts the link, and returns the seconds until the child was seen Disconnected.
+    func cutAndAwaitDisconnected(_ computer: Int, child: Int) throws -> Double {
+        let cutAt = Date()
+        try computers.cut(computer)
+        try TestHome.eventually(timeout: 40, "Job\(child) to be Disconnected") { try state(child) == "Disconnected" }
+        return Date().timeIntervalSince(cutAt)
+    }
+
+    @Test("a link cut for 10 s: the child is Disconnected within 15 s, then Completed with every byte once")
+    func cutForTenSeconds() throws {
+        defer { try? computers.restore(1) }
+        let id = try startDurable(on: 1, Self.counting)
+        let seen = try cutAndAwaitDisconnected(1, child: id + 1)
+        // ServerAliveInterval 5 x 2 probes: at most about 15 s, and a little for the polling.
+        #expect(seen < 17, "seen Disconnected \(seen) s after the cut")
+        // Its only child is Disconnected, so the parent is too (an unfinished state).
+        #expect(try state(id) == "Disconnected")
+        #expect(try reason(id + 1).contains("the link to server01 was lost"))
+        // The outage lasts 10 s from the cut; the command goes on there meanwhile.
+        Thread.sleep(until: Date().addingTimeInterval(max(0, 10 - seen)))
+        try computers.restore(1)
+        let waited = try job("wait", String(id), "--timeout", "90")
+        #expect(waited.status == 0, "\(waited.stderr)")
+        #expect(try state(id + 1) == "Completed")
+        #expect(try home.record(id + 1)["exitStatus"] as? Int == 0)
+        let received = try job("receive", String(id))
+        #expect(received.stdout == Self.counted)
+        // Once its end is stored here, the job is removed there.
+        try TestHome.eventually(timeout: 20, "the job to be removed on server01") {
+            try computers.ssh(["server01", "job", "get", "--all", "--format", "json"]).stdout == "[]\n"
+        }
+    }
+
+    @Test("the agent killed with -9 while Disconnected: the next agent links again and every byte arrives once")
+    func agentKilledWhileDisconnected() throws {
+        defer { try? computers.restore(2) }
+        let id = try startDurable(on: 2, Self.counting)
+        _ = try cutAndAwaitDisconnected(2, child: id + 1)
+        let pid = try #require(try home.agentPid())
+        kill(pid, SIGKILL)
+        try home.awaitAgentGone()
+        // A new agent takes the child over, still without a link.
+        #expect(try state(id + 1) == "Disconnected")
+        try computers.restore(2)
+        let waited = try job("wait", String(id), "--timeout", "90")
+        #expect(waited.status == 0, "\(waited.stderr)")
+        #expect(try state(id + 1) == "Completed")
+        #expect(try job("receive", String(id)).stdout == Self.counted)
+    }
+
+    @Test("a stop while Disconnected is pending, shown by get, and delivered once the link is back")
+    func stopWhileDisconnected() throws {
+        defer { try? computers.restore(3) }
+        let marker = "durable-stop-\(UUID().uuidString.prefix(8))"
+        let id = try startDurable(
+            on: 3, "trap 'echo trapped; exit 7' TERM; echo \(marker); while :; do sleep 0.1; done")
+        _ = try cutAndAwaitDisconnected(3, child: id + 1)
+        let before = Date()
+        let stopped = try job("stop", String(id))
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        // It does not wait for a link that is not there.
+        #expect(Date().timeIntervalSince(before) < 5)
+        #expect(try state(id + 1) == "Disconnected")
+        #expect(try reason(id + 1).contains("a stop is pending"))
+        try computers.restore(3)
+        let waited = try job("wait", String(id), "--timeout", "90")
+        #expect(waited.status != 124, "\(waited.stderr)")
+        #expect(try state(id + 1) == "Stopped")
+        // It was stopped there by SIGTERM, which its trap saw.
+        #expect(try job("receive", String(id)).stdout == "\(marker)\ntrapped\n")
+        #expect(try running("server03", marker) == false)
+    }
+
+    @Test("a link that never comes back: after reconnect-for the child fails, saying so, and the command runs on there")
+    func linkNeverBack() throws {
+        defer { try? computers.restore(4) }
+        let marker = "durable-lost-\(UUID().uuidString.prefix(8))"
+        let environment = ["JOB_RECONNECT_FOR": "20s"]
+        let id = try startDurable(
+            on: 4, "echo \(marker); while :; do sleep 0.1; done", environment: environment)
+        _ = try cutAndAwaitDisconnected(4, child: id + 1)
+        try TestHome.eventually(timeout: 90, "Job\(id + 1) to give up") { try state(id + 1) == "Failed" }
+        #expect(try reason(id + 1).contains("could not reach it again within 20s"))
+        #expect(try state(id) == "Failed")
+        try computers.restore(4)
+        // Nothing ended it there: it is the user's to look at (and stop) on that computer.
+        #expect(try running("server04", marker) == true)
+        let there = try computers.ssh(["server04", "job", "stop", "--all"])
+        #expect(there.status == 0, "\(there.stderr)")
+    }
+
+    @Test("--durable on a computer without job fails the child at once, saying what to do")
+    func notInstalled() throws {
+        let bare = try TestComputers(count: 1, first: 185)
+        defer { bare.stop() }
+        let result = try home.job(
+            ["invoke", "--durable", "--as-job", "--computer", "server01", "--", "echo hi"],
+            environment: ["JOB_SSH_CONFIG": bare.sshConfig])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try job("wait", "1", "--timeout", "60").status == 0)
+        let child = try home.record(2)
+        #expect(child["state"] as? String == "Failed")
+        #expect((child["reason"] as? String ?? "").contains("job is not installed on server01"))
+    }
+}
