@@ -299,12 +299,13 @@ public final class JobClient: Sendable {
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
-        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false
+        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false
     ) throws(JobError) -> JobRecord {
         var request = StartRequest(
             command: command, name: name, workingDirectory: JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), umask: Self.currentUmask())
         request.durable = durable
+        request.deploy = deploy
         request.computers = computers
         request.throttleLimit = throttleLimit
         request.sshOptions = sshOptions

@@ -76,6 +76,8 @@ public struct StartRequest: AgentRequest {
     /// For `invoke --durable`: each remote child runs as a job in its computer's agent,
     /// mirrored here, and outlives a lost link.
     public var durable = false
+    /// For `invoke --deploy`: durable, and this `job` is copied to each computer that lacks it.
+    public var deploy = false
 
     public init() {}
 
@@ -115,6 +117,7 @@ public struct StartRequest: AgentRequest {
         try coder.optional(19, &stopGrace)
         try coder.optional(20, &instanceId)
         try coder.value(21, &durable)
+        try coder.value(22, &deploy)
     }
 }
 

@@ -135,19 +135,20 @@ public enum SSHCommand {
 
     /// The text the remote login shell runs for a durable child's link: `job __attach` with the
     /// child's InstanceId (its remote job's), where its output is to go on from, a stop to
-    /// deliver first, and, while the remote job may not exist yet, what starts it.
+    /// deliver first, and, while the remote job may not exist yet, what starts it. `program` is
+    /// one word of shell as it is (`job`, or `"$HOME"/.cache/job/VERSION/job`).
     public static func attachCommand(
         program: String, instanceId: String, outputFrom: Int64, errorFrom: Int64, stop: (grace: Double, signal: Int)?,
         start: (command: String, environment: [String])?
     ) -> String {
-        var words = [program, "__attach", instanceId, String(outputFrom), String(errorFrom)]
+        var words = ["__attach", instanceId, String(outputFrom), String(errorFrom)]
         if let stop { words += ["--stop", String(stop.grace), String(stop.signal)] }
         if let start {
             words.append("--start")
             for entry in start.environment { words += ["--env", entry] }
             words += ["--", start.command]
         }
-        return "exec " + words.map(quote).joined(separator: " ")
+        return "exec " + program + " " + words.map(quote).joined(separator: " ")
     }
 
     public static func quote(_ text: String) -> String {

@@ -185,6 +185,7 @@ public final class JobDatabase: Sendable {
         migrator.registerMigration("v9: durable remote children") { db in
             try db.execute(
                 sql: """
+                    -- 1: durable; 2: durable, and job is copied to the computer first (--deploy).
                     ALTER TABLE job ADD COLUMN durable INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE job ADD COLUMN disconnectedAt REAL;
                     """)
@@ -411,7 +412,8 @@ public final class JobDatabase: Sendable {
                 job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile, job.durable,
+                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile,
+                job.deploy ? 2 : job.durable ? 1 : 0,
             ])
     }
 
@@ -453,7 +455,9 @@ public final class JobDatabase: Sendable {
         job.restarts = row["restarts"]
         job.stopGrace = row["stopGrace"]
         job.inputFile = row["inputFile"]
-        job.durable = row["durable"]
+        let durable: Int = row["durable"]
+        job.durable = durable >= 1
+        job.deploy = durable == 2
         job.disconnectedAt = (row["disconnectedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
         job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
         // Worked out once here; the Location is not parsed again to tell.

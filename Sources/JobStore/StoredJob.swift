@@ -148,6 +148,12 @@ public struct StoredJob: Sendable, Equatable {
         get { extras?.fields.durable ?? false }
         set { update { $0.durable = newValue } }
     }
+    /// A durable child (and its parent) whose link copies this `job` to the computer first
+    /// (`invoke --deploy`).
+    public var deploy: Bool {
+        get { extras?.fields.deploy ?? false }
+        set { update { $0.deploy = newValue } }
+    }
     /// While a durable child's link is lost: since when (it gives up after a while).
     public var disconnectedAt: Date? {
         get { extras?.fields.disconnectedAt }
@@ -315,6 +321,7 @@ private struct ExtraFields: Hashable, Sendable {
     var stopGrace: Double?
     var inputFile: String?
     var durable = false
+    var deploy = false
     var disconnectedAt: Date?
 }
 

@@ -153,4 +153,56 @@ struct DurableTests: OnTestComputers {
         #expect(child["state"] as? String == "Failed")
         #expect((child["reason"] as? String ?? "").contains("job is not installed on server01"))
     }
+
+    @Test("--deploy copies this job to a computer without it, checked by checksum, and runs the child there")
+    func deploys() throws {
+        let bare = try TestComputers(count: 2, first: 187)
+        defer { bare.stop() }
+        let ssh = { (arguments: [String]) throws -> CommandResult in try bare.ssh(arguments) }
+        for computer in ["server01", "server02"] {
+            #expect(
+                try ssh([computer, "rm -rf ~/.cache/job ~/bin/uname; command -v job || echo none"]).stdout == "none\n")
+        }
+        let environment = ["JOB_SSH_CONFIG": bare.sshConfig]
+        let first = try home.job(
+            ["invoke", "--deploy", "--as-job", "--quiet", "--computer", "server01", "--", "echo deployed"],
+            environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try home.job(["wait", "1", "--timeout", "60"], environment: environment).status == 0)
+        let why = try reason(2)
+        #expect(try state(2) == "Completed", "\(why)")
+        #expect(try home.job(["receive", "1"], environment: environment).stdout == "deployed\n")
+        // Both executables are there, the same bytes as here.
+        let here = try TestHome.run(
+            "/usr/bin/sha256sum",
+            [TestHome.binary, (TestHome.binary as NSString).deletingLastPathComponent + "/job-agent"],
+            stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        let there = try ssh(["server01", "sha256sum ~/.cache/job/*/job ~/.cache/job/*/job-agent"])
+        let sums = { (text: String) in text.split(separator: "\n").map { $0.split(separator: " ").first ?? "" } }
+        #expect(sums(there.stdout) == sums(here.stdout) && sums(here.stdout).count == 2, "\(there.stdout)")
+        // A new agent finds them up to date and copies nothing.
+        let before = try ssh(["server01", "stat -c %i.%Y ~/.cache/job/*/job"]).stdout
+        #expect(try home.job(["agent", "stop"], environment: environment).status == 0)
+        let second = try home.job(
+            ["invoke", "--deploy", "--computer", "server01", "--", "echo again"], environment: environment)
+        #expect(second.stdout == "again\n", "\(second.stderr)")
+        #expect(try ssh(["server01", "stat -c %i.%Y ~/.cache/job/*/job"]).stdout == before)
+
+        // Another system (uname through the PATH): refused, both named, nothing copied.
+        #expect(
+            try ssh([
+                "server02",
+                "mkdir -p ~/bin && printf '#!/bin/sh\\necho Linux aarch64\\n' >~/bin/uname && chmod 755 ~/bin/uname",
+            ]).status == 0)
+        defer { _ = try? ssh(["server02", "rm -f ~/bin/uname"]) }
+        let refused = try home.job(
+            ["invoke", "--deploy", "--as-job", "--quiet", "--computer", "server02", "--", "echo no"],
+            environment: environment)
+        let id = try #require(Int(refused.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(try home.job(["wait", String(id), "--timeout", "60"], environment: environment).status == 0)
+        #expect(try state(id + 1) == "Failed")
+        let refusal = try reason(id + 1)
+        #expect(refusal.contains("it runs Linux aarch64, and this job is built for Linux x86_64"), "\(refusal)")
+        #expect(try ssh(["server02", "ls ~/.cache/job 2>/dev/null | wc -l"]).stdout == "0\n")
+    }
 }

@@ -44,9 +44,13 @@ extension RegistryState {
                     location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
                     placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
             }, instanceId: request.instanceId?.lowercased())
-        if remote && request.durable {
+        if remote && (request.durable || request.deploy) {
             parent.durable = true
-            for offset in made.indices where made[offset].isRemote { made[offset].durable = true }
+            parent.deploy = request.deploy
+            for offset in made.indices where made[offset].isRemote {
+                made[offset].durable = true
+                made[offset].deploy = request.deploy
+            }
         }
         parent.throttleLimit = request.throttleLimit
         parent.sshOptions = request.sshOptions

@@ -41,7 +41,15 @@ final class MirrorLink {
 /// What one link needs, taken under the lock and used outside it.
 struct MirrorPlan: Sendable {
     var program: String
-    var argv: [String]
+    /// The ssh command line without its remote text, and what `job __attach` is told.
+    var ssh: [String]
+    var computer: String
+    var instanceId: String
+    var outputFrom: Int64
+    var errorFrom: Int64
+    var stop: (grace: Double, signal: Int)?
+    var start: (command: String, environment: [String])?
+    var deploy: Bool
     var environment: [String]
     var stdout: String
     var stderr: String
@@ -91,17 +99,17 @@ extension RegistryState {
         // (a job that has the InstanceId already is not started again).
         let start = outputSize == 0 && errorSize == 0 ? (job.command, parent.remoteEnvironment) : nil
         let stop = job.stopRequested ? (job.stopGrace ?? 5, Int(SIGTERM)) : nil
-        let text = SSHCommand.attachCommand(
-            program: "job", instanceId: job.instanceId, outputFrom: outputSize, errorFrom: errorSize, stop: stop,
-            start: start)
         let diagnostics = files.sshLog(job.instanceId)
         return MirrorPlan(
             program: SSHCommand.program(environment: environment),
-            argv: SSHCommand.arguments(
-                computer: computer, remoteText: text, options: parent.sshOptions, diagnostics: diagnostics,
+            ssh: SSHCommand.arguments(
+                computer: computer, remoteText: "", options: parent.sshOptions, diagnostics: diagnostics,
                 configuration: configuration?.isEmpty == false ? configuration : nil,
-                controlFolder: SSHCommand.controlFolder(home: home)),
-            environment: environment, stdout: home.outputPath(job.instanceId),
+                controlFolder: SSHCommand.controlFolder(home: home)
+            ).dropLast(),
+            computer: job.location, instanceId: job.instanceId, outputFrom: outputSize, errorFrom: errorSize,
+            stop: stop, start: start, deploy: job.deploy, environment: environment,
+            stdout: home.outputPath(job.instanceId),
             stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.wake)
     }
 
@@ -237,6 +245,21 @@ extension RegistryState {
         return delay
     }
 
+    /// A durable child cannot be linked at all (its deployment failed): it fails, and why. Lock held.
+    func mirrorFailed(_ id: Int, _ why: String) {
+        mirrors[id] = nil
+        guard var job = jobs[id], !job.state.isFinished else { return }
+        job.state = .failed
+        job.reason = why
+        job.endTime = Date()
+        job.disconnectedAt = nil
+        refreshSizes(&job)
+        log.warning("Job\(id) failed: \(why)")
+        jobs[id] = job
+        persist([job])
+        if let parent = job.parentId { startQueued(parentId: parent) }
+    }
+
     /// Sends a command down a durable child's link; false when no link runs. Lock held.
     @discardableResult
     func mirrorSend(_ id: Int, _ line: String) -> Bool {
@@ -273,7 +296,26 @@ extension JobRegistry {
     func runMirror(_ id: Int) {
         while true {
             guard let plan = withState({ $0.mirrorPlan(id) }) else { return }
-            let outcome = link(id, plan)
+            var remoteProgram = "job"
+            if plan.deploy {
+                switch Deployment.ensure(
+                    computer: plan.computer, ssh: plan.ssh, program: plan.program, environment: plan.environment)
+                {
+                case .ready(let program): remoteProgram = program
+                case .failed(let why):
+                    withState { $0.mirrorFailed(id, why) }
+                    return
+                case .unreachable:
+                    guard let delay = withState({ $0.mirrorLost(id, status: 255, problem: nil) }) else { return }
+                    var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
+                    if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+                    continue
+                }
+            }
+            let text = SSHCommand.attachCommand(
+                program: remoteProgram, instanceId: plan.instanceId, outputFrom: plan.outputFrom,
+                errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start)
+            let outcome = link(id, plan, argv: plan.ssh + [text])
             switch outcome {
             case .ended:
                 return
@@ -286,7 +328,7 @@ extension JobRegistry {
     }
 
     /// One link: ssh runs `job __attach` there; its frames are read until the end or EOF.
-    private func link(_ id: Int, _ plan: MirrorPlan) -> MirrorOutcome {
+    private func link(_ id: Int, _ plan: MirrorPlan, argv: [String]) -> MirrorOutcome {
         var toRemote: [Int32] = [-1, -1]
         var fromRemote: [Int32] = [-1, -1]
         // ssh's messages of this link only: the last of them says why it was lost.
@@ -301,7 +343,7 @@ extension JobRegistry {
             toRemote.forEach { close($0) }
             return .lost(status: 255, problem: "cannot make a pipe: \(String(cString: strerror(errno)))")
         }
-        let pid = withCStringArray(plan.argv) { argv in
+        let pid = withCStringArray(argv) { argv in
             withCStringArray(plan.environment) { envp in
                 cjob_spawn_with_stdio(plan.program, argv, envp, toRemote[0], fromRemote[1], diagnostics, 1)
             }

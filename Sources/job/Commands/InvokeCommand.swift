@@ -29,6 +29,9 @@ enum InvokeVerb {
             links again by itself (every 1 s, doubling to 30 s; for reconnect-for, 1 h by
             default) and the output goes on exactly where it stopped. A stop meanwhile is
             delivered once the link is back. Without it a lost link ends the remote command.
+            --deploy is --durable for computers that may lack job: on first use the agent copies
+            its own job and job-agent to ~/.cache/job/VERSION/ there over the same connection,
+            checked by SHA-256, when the computer's OS and architecture (uname) match this one's.
             """,
         operandCompletion: .command,
         options: [
@@ -48,6 +51,10 @@ enum InvokeVerb {
                 "--durable",
                 "run each remote child as a job in that computer's agent (job must be installed there), mirrored "
                     + "here: it keeps running through a lost link (Disconnected) and is picked up again"),
+            .flag(
+                "--deploy",
+                "--durable, with this job copied to ~/.cache/job/ on each computer that lacks this version "
+                    + "(checked by checksum; the computer's OS and architecture must match)"),
             .option(
                 "--file", "SCRIPT", completes: .files,
                 "run this local script on each computer instead of a command; what follows -- are its "
@@ -73,9 +80,9 @@ enum InvokeVerb {
         }
         let queue = try QueueArguments.parse(parsed)
         if !sessions.isEmpty {
-            for option in ["--throttle-limit", "--env", "--ssh-option", "--durable"]
+            for option in ["--throttle-limit", "--env", "--ssh-option", "--durable", "--deploy"]
                 + QueueArguments.options.map(\.name)
-            where parsed.value(option) != nil || (option == "--durable" && parsed.flag(option)) {
+            where parsed.value(option) != nil || (option.hasPrefix("--d") && parsed.flag(option)) {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
             }
         }
@@ -115,7 +122,7 @@ enum InvokeVerb {
             job = try client.invoke(
                 command, on: computers, name: try parsed.newName(), throttleLimit: throttle,
                 sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local,
-                queue: queue, durable: parsed.flag("--durable"))
+                queue: queue, durable: parsed.flag("--durable"), deploy: parsed.flag("--deploy"))
         }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {
