@@ -29,6 +29,7 @@ struct OutputFiles {
         unlink(home.outputPath(instanceId))
         unlink(home.errorPath(instanceId))
         unlink(home.sshLogPath(instanceId))
+        unlink(home.inputPath(instanceId))
     }
 
     /// Deletes the files that belong to none of `known` (InstanceIds): what a `remove` that
@@ -41,7 +42,9 @@ struct OutputFiles {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh"].contains(name[dot...]) else { continue }
+            guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh", ".in"].contains(name[dot...]) else {
+                continue
+            }
             if !known.contains(InstanceKey(String(name[..<dot]))) { unlink(home.jobsPath + "/" + name) }
         }
     }

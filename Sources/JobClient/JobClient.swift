@@ -299,7 +299,8 @@ public final class JobClient: Sendable {
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
-        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false
+        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
+        input: Int32? = nil
     ) throws(JobError) -> JobRecord {
         var request = StartRequest(
             command: command, name: name, workingDirectory: JobHome.currentDirectory(),
@@ -310,9 +311,11 @@ public final class JobClient: Sendable {
         request.throttleLimit = throttleLimit
         request.sshOptions = sshOptions
         request.remoteEnvironment = remoteEnvironment
+        request.hasInput = input != nil
         queue.apply(to: &request)
-        if !queue.isEmpty { return try send(QueuedStartRequest(request)).job }
-        return try send(request).job
+        let fds = input.map { [$0] } ?? []
+        if !queue.isEmpty { return try send(QueuedStartRequest(request), fds: fds).job }
+        return try send(request, fds: fds).job
     }
 
     /// The selected jobs, sorted by Id: every parent job by default. Throws `notFound` when a

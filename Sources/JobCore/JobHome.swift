@@ -58,6 +58,8 @@ public struct JobHome: Sendable, Equatable {
     public func errorPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".err" }
     /// A remote child's ssh diagnostics (`ssh -E`): its Reason when ssh fails, never output.
     public func sshLogPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".ssh" }
+    /// The input of an `invoke --input` parent, which each of its remote children gets.
+    public func inputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".in" }
 
     /// The agent's socket: inside the home when the path fits in a socket address (107
     /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of

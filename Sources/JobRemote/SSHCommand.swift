@@ -51,11 +51,33 @@ public enum SSHCommand {
     /// one remote command, so that no re-quoting can change the command.
     public static func arguments(
         computer: ComputerName, command: String, remoteEnvironment: [String], options: [String],
-        diagnostics: String, configuration: String?, controlFolder: String?
+        diagnostics: String, configuration: String?, controlFolder: String?, input: String? = nil
     ) -> [String] {
         arguments(
-            computer: computer, remoteText: remoteCommand(command, environment: remoteEnvironment), options: options,
-            diagnostics: diagnostics, configuration: configuration, controlFolder: controlFolder)
+            computer: computer, remoteText: remoteCommand(command, environment: remoteEnvironment, input: input),
+            options: options, diagnostics: diagnostics, configuration: configuration, controlFolder: controlFolder)
+    }
+
+    /// Where a remote child's input waits on its computer, under the remote user's home, until
+    /// the command opens it: `~/.cache/job/input/NAME` (private: made with umask 077).
+    public static let inputFolder = ".cache/job/input"
+
+    /// The remote text that stores ssh's stdin as the input `name` there.
+    public static func uploadInput(name: String) -> String {
+        let folder = "\"$HOME\"/" + inputFolder
+        return "umask 077; mkdir -p \(folder) && cat >\(folder)/\(quote(name))"
+    }
+
+    /// A script for /bin/sh that sends the local file `input` to the computer (`uploadInput`),
+    /// then becomes the ssh of `arguments` (which reads it there): the monitor holds its stdin
+    /// as ssh's. `upload` is the ssh command line of the copy; a copy that fails exits 255, as
+    /// ssh does, so its diagnosis is the Reason.
+    public static func launcherWithInput(program: String, upload: [String], input: String, arguments: [String])
+        -> String
+    {
+        let copy = ([program] + upload.dropFirst()).map(quote).joined(separator: " ")
+        let run = ([program] + arguments.dropFirst()).map(quote).joined(separator: " ")
+        return "\(copy) <\(quote(input)) >/dev/null || exit 255\nexec \(run)"
     }
 
     /// The same, for a remote text the remote login shell runs as it is.
@@ -93,37 +115,44 @@ public enum SSHCommand {
     /// in a session of its own, whose id it writes to a temporary file for the watcher, so that
     /// a STOP reaches the command and not the watcher; elsewhere the watcher signals its own
     /// group and ignores STOP and the like (the job cannot be suspended there).
-    public static func remoteCommand(_ command: String, environment: [String]) -> String {
+    public static func remoteCommand(_ command: String, environment: [String], input: String? = nil) -> String {
         let exports = environment.map { entry -> String in
             let equals = entry.firstIndex(of: "=") ?? entry.endIndex
             let value = equals < entry.endIndex ? String(entry[entry.index(after: equals)...]) : ""
             return "export " + String(entry[..<equals]) + "=" + quote(value) + "\n"
         }.joined()
-        let wrapper = """
-            exec 3<&0 </dev/null
-            p=
-            if command -v setsid >/dev/null 2>&1; then p=$(mktemp 2>/dev/null) || p=; fi
-            (trap '' TERM
-            to() {
-              if [ -z "$p" ]; then kill -s "$1" 0; return; fi
-              w=0; g=
-              while :; do
-                read -r g <"$p"
-                if [ -n "$g" ] || ! kill -0 $$ || [ $w -ge 50 ]; then break; fi
-                w=$((w + 1)); sleep 0.1 || sleep 1
-              done
-              [ -n "$g" ] && kill -s "$1" -- "-$g"
-            }
-            while read -r s <&3; do
-              case $s in STOP|TSTP|TTIN|TTOU) [ -z "$p" ] || to "$s" ;; [A-Z]*) to "$s" ;; esac
-            done
-            to TERM; to CONT; n=0
-            while [ $n -lt \(remoteGrace * 10) ] && to 0; do n=$((n + 1)); sleep 0.1 || sleep 1; done
-            to KILL
-            [ -z "$p" ] || rm -f "$p") >/dev/null 2>&1 &
-            exec 3<&-
+        // With input (uploaded first by `uploadInput`), the command reads that file, which is
+        // removed at once (it stays open).
+        let stdin =
+            input.map { name in
+                let path = "\"$HOME\"/" + inputFolder + "/" + quote(name)
+                return "exec 3<&0 <\(path) && rm -f \(path)\n"
+            } ?? "exec 3<&0 </dev/null\n"
+        let wrapper =
+            stdin + """
+                p=
+                if command -v setsid >/dev/null 2>&1; then p=$(mktemp 2>/dev/null) || p=; fi
+                (trap '' TERM
+                to() {
+                  if [ -z "$p" ]; then kill -s "$1" 0; return; fi
+                  w=0; g=
+                  while :; do
+                    read -r g <"$p"
+                    if [ -n "$g" ] || ! kill -0 $$ || [ $w -ge 50 ]; then break; fi
+                    w=$((w + 1)); sleep 0.1 || sleep 1
+                  done
+                  [ -n "$g" ] && kill -s "$1" -- "-$g"
+                }
+                while read -r s <&3; do
+                  case $s in STOP|TSTP|TTIN|TTOU) [ -z "$p" ] || to "$s" ;; [A-Z]*) to "$s" ;; esac
+                done
+                to TERM; to CONT; n=0
+                while [ $n -lt \(remoteGrace * 10) ] && to 0; do n=$((n + 1)); sleep 0.1 || sleep 1; done
+                to KILL
+                [ -z "$p" ] || rm -f "$p") >/dev/null 2>&1 &
+                exec 3<&-
 
-            """ + exports + """
+                """ + exports + """
                 if [ -n "$p" ]; then
                   setsid /bin/sh -c 'echo $$ >"$0"; exec /bin/sh -c "$1"' "$p" \(quote(command))
                 else
@@ -139,12 +168,13 @@ public enum SSHCommand {
     /// one word of shell as it is (`job`, or `"$HOME"/.cache/job/VERSION/job`).
     public static func attachCommand(
         program: String, instanceId: String, outputFrom: Int64, errorFrom: Int64, stop: (grace: Double, signal: Int)?,
-        start: (command: String, environment: [String])?
+        start: (command: String, environment: [String])?, input: Bool = false
     ) -> String {
         var words = ["__attach", instanceId, String(outputFrom), String(errorFrom)]
         if let stop { words += ["--stop", String(stop.grace), String(stop.signal)] }
         if let start {
             words.append("--start")
+            if input { words.append("--input") }
             for entry in start.environment { words += ["--env", entry] }
             words += ["--", start.command]
         }

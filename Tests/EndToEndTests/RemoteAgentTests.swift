@@ -175,4 +175,20 @@ struct RemoteAgentTests: OnTestComputers {
         #expect(streamed.stderr.hasPrefix("server02: job: "))
         #expect(try job("get", "--computer", "server02", failing).status == 1)
     }
+
+    @Test("invoke --durable --input: the job in the computer's agent reads the same bytes")
+    func durableInput() throws {
+        let bytes = Array("line one\nline two\nno newline".utf8)
+        let started = try home.job(
+            ["invoke", "--durable", "--computer", "server01,server02", "--input", "-", "--", "cat; echo; echo end"],
+            stdin: bytes, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+        #expect(started.status == 0, "\(started.stderr)")
+        let lines = started.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        for computer in ["server01", "server02"] {
+            #expect(
+                lines.filter { $0.hasPrefix(computer + ": ") } == [
+                    "\(computer): line one", "\(computer): line two", "\(computer): no newline", "\(computer): end",
+                ])
+        }
+    }
 }

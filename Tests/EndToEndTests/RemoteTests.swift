@@ -326,6 +326,47 @@ struct RemoteTests: OnTestComputers {
         #expect(try job("invoke", "--computer", "server01", "--file", home.scratch + "/missing").status == 2)
     }
 
+    @Test("--input gives every child the same stdin, from a file or a pipe, and leaves nothing behind there")
+    func inputToComputers() throws {
+        // 300 KB that is not text and has no last newline: more than any pipe holds.
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 / 256) }
+        let file = home.scratch + "/input.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let expected = try TestHome.run(
+            "/usr/bin/sha256sum", [file], stdin: nil, environment: [:], directory: "/", timeout: 10
+        ).stdout.prefix(64)
+        let fromFile = try job(
+            "invoke", "--computer", "server01,server02,localhost", "--input", file, "--", "sha256sum | cut -c1-64")
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(
+            Set(fromFile.stdout.split(separator: "\n")) == [
+                "server01: \(expected)", "server02: \(expected)", "localhost: \(expected)",
+            ])
+        let fromPipe = try home.job(
+            [
+                "invoke", "--computer", "server03", "--as-job", "--quiet", "--input", "-", "--",
+                "sha256sum | cut -c1-64",
+            ],
+            stdin: bytes, environment: ["JOB_SSH_CONFIG": computers.sshConfig])
+        #expect(fromPipe.status == 0, "\(fromPipe.stderr)")
+        #expect(try job("wait", "--timeout", "60", fromPipe.stdout.trimmingCharacters(in: .newlines)).status == 0)
+        #expect(try job("receive", fromPipe.stdout.trimmingCharacters(in: .newlines)).stdout == "\(expected)\n")
+        // The copy here is the parent's, and the uploads there were removed once opened.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: home.path + "/jobs").filter {
+            $0.hasSuffix(".in")
+        }
+        #expect(kept.count == 1)
+        let child = try #require(
+            try home.record(Int(fromPipe.stdout.trimmingCharacters(in: .newlines))! + 1)["instanceId"] as? String)
+        #expect(try computers.ssh(["server03", "ls ~/.cache/job/input/"]).stdout.contains(child) == false)
+        #expect(try job("remove", fromPipe.stdout.trimmingCharacters(in: .newlines)).status == 0)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: home.path + "/jobs").filter { $0.hasSuffix(".in") }
+                .isEmpty)
+        #expect(
+            try job("invoke", "--computer", "server01", "--input", home.scratch + "/missing", "--", "cat").status == 1)
+    }
+
     @Test("--format json streams records that name the computer")
     func jsonRecords() throws {
         let result = try job("invoke", "--computer", "server01,server03", "--format", "json", "echo hi")

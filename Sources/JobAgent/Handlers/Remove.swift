@@ -51,6 +51,8 @@ extension RegistryState {
                 files.delete(job.instanceId)
                 for old in job.history { files.delete(old) }
             }
+            // The parent's own file: the input of `invoke --input`.
+            unlink(home.inputPath(current.instanceId))
             noticeRemoved([current.id] + kids)
             removed.append(current)
         }

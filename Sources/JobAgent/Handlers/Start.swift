@@ -67,8 +67,15 @@ extension RegistryState {
             parent.maxOutput = cap
             for offset in made.indices { made[offset].maxOutput = cap }
         }
-        if let stdinFD, !remote, let path = Self.regularFile(stdinFD) {
-            for offset in made.indices { made[offset].inputFile = path }
+        if let stdinFD, let path = Self.regularFile(stdinFD) {
+            var kept = path
+            // A copy the client made in the jobs folder (`invoke --input`) becomes the
+            // parent's, and goes with it.
+            if remote, path.hasPrefix(home.jobsPath + "/.input-"), rename(path, home.inputPath(parent.instanceId)) == 0
+            {
+                kept = home.inputPath(parent.instanceId)
+            }
+            for offset in made.indices { made[offset].inputFile = kept }
         }
         if var spec = queued {
             // The queue decides when each child starts (and holds the throttle limit).
@@ -118,7 +125,10 @@ extension RegistryState {
         }
         var launched: [StoredJob] = []
         for var job in made where job.state == .running {
-            launch(&job, parent: parent, environment: request.environment, umask: request.umask, stdinFD: stdinFD)
+            // Each child of an invoke opens the input file itself: they all get all of it.
+            launch(
+                &job, parent: parent, environment: request.environment, umask: request.umask,
+                stdinFD: remote ? nil : stdinFD)
             jobs[job.id] = job
             launched.append(job)
         }
@@ -215,17 +225,34 @@ extension RegistryState {
                 String($0.dropFirst("JOB_SSH_CONFIG=".count))
             }
             let id = job.id
+            let configured = configuration?.isEmpty == false ? configuration : nil
             let arguments = SSHCommand.arguments(
                 computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
-                options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId),
-                configuration: configuration?.isEmpty == false ? configuration : nil,
-                controlFolder: SSHCommand.controlFolder(home: home))
+                options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId), configuration: configured,
+                controlFolder: SSHCommand.controlFolder(home: home), input: job.inputFile.map { _ in job.instanceId })
+            var program = SSHCommand.program(environment: environment)
+            var argv = arguments
+            if let input = job.inputFile, access(input, R_OK) != 0 {
+                job.launchFailed("cannot read its input file \(input): \(String(cString: strerror(errno)))")
+                refreshSizes(&job)
+                return
+            }
+            if let input = job.inputFile {
+                // The input goes first, on the same shared connection; then this becomes ssh.
+                let upload = SSHCommand.arguments(
+                    computer: computer, remoteText: SSHCommand.uploadInput(name: job.instanceId),
+                    options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId), configuration: configured,
+                    controlFolder: SSHCommand.controlFolder(home: home))
+                argv = [
+                    "sh", "-c",
+                    SSHCommand.launcherWithInput(program: program, upload: upload, input: input, arguments: arguments),
+                ]
+                program = "/bin/sh"
+            }
             outcome = launchThroughSupervisor(job) { supervisor in
                 supervisor.launch(
-                    id: id, program: SSHCommand.program(environment: environment),
-                    argv: arguments, environment: environment, workingDirectory: "/", paths: paths, umask: umask,
-                    stdinFD: nil,
-                    holdStdin: true)
+                    id: id, program: program, argv: argv, environment: environment, workingDirectory: "/",
+                    paths: paths, umask: umask, stdinFD: nil, holdStdin: true)
             }
         } else {
             // A restarted job reads its input file again, from its start.

@@ -49,6 +49,8 @@ struct MirrorPlan: Sendable {
     var errorFrom: Int64
     var stop: (grace: Double, signal: Int)?
     var start: (command: String, environment: [String])?
+    /// The input file to send before the remote job starts.
+    var input: String?
     var deploy: Bool
     var environment: [String]
     var stdout: String
@@ -108,7 +110,8 @@ extension RegistryState {
                 controlFolder: SSHCommand.controlFolder(home: home)
             ).dropLast(),
             computer: job.location, instanceId: job.instanceId, outputFrom: outputSize, errorFrom: errorSize,
-            stop: stop, start: start, deploy: job.deploy, environment: environment,
+            stop: stop, start: start, input: start == nil ? nil : job.inputFile, deploy: job.deploy,
+            environment: environment,
             stdout: home.outputPath(job.instanceId),
             stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.wake)
     }
@@ -312,9 +315,31 @@ extension JobRegistry {
                     continue
                 }
             }
+            if let input = plan.input {
+                // The input goes first, to where `job __attach --input` opens it.
+                let fd = open(input, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    withState {
+                        $0.mirrorFailed(id, "cannot read its input file \(input): \(String(cString: strerror(errno)))")
+                    }
+                    return
+                }
+                let sent = Deployment.capture(
+                    plan.program, plan.ssh + [SSHCommand.uploadInput(name: plan.instanceId)],
+                    environment: plan.environment, input: fd)
+                close(fd)
+                if sent.status != 0 {
+                    guard let delay = withState({ $0.mirrorLost(id, status: sent.status, problem: nil) }) else {
+                        return
+                    }
+                    var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
+                    if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+                    continue
+                }
+            }
             let text = SSHCommand.attachCommand(
                 program: remoteProgram, instanceId: plan.instanceId, outputFrom: plan.outputFrom,
-                errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start)
+                errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start, input: plan.input != nil)
             let outcome = link(id, plan, argv: plan.ssh + [text])
             switch outcome {
             case .ended:

@@ -63,6 +63,9 @@ enum InvokeVerb {
             .option("--throttle-limit", "N", "at most N computers at once (default 32)"),
             .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
             .option("--env", "KEY=VALUE", "set a variable for the command (repeatable)"),
+            .option(
+                "--input", "FILE|-", completes: .files,
+                "every child's stdin: this file, or - for this command's stdin (read once, sent to each computer)"),
             .flag("--prefix", "tag lines with the computer (default: when there are several computers)"),
             .flag("--no-prefix", "never tag lines with the computer"),
             .option(
@@ -80,7 +83,7 @@ enum InvokeVerb {
         }
         let queue = try QueueArguments.parse(parsed)
         if !sessions.isEmpty {
-            for option in ["--throttle-limit", "--env", "--ssh-option", "--durable", "--deploy"]
+            for option in ["--throttle-limit", "--env", "--ssh-option", "--durable", "--deploy", "--input"]
                 + QueueArguments.options.map(\.name)
             where parsed.value(option) != nil || (option.hasPrefix("--d") && parsed.flag(option)) {
                 throw CLIFailure.usage("\(option) does not go with --session: the command runs in the session's shell")
@@ -99,6 +102,10 @@ enum InvokeVerb {
         }
         guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
         let client = try JobClient()
+        // The input is copied into the jobs folder first: every child, also one that starts
+        // later, gets the same bytes, and `-` can be a pipe.
+        let input = try parsed.value("--input").map { try copyInput(StartVerb.openInput($0), home: client.home) }
+        defer { if let input { close(input) } }
         let job: JobRecord
         if !sessions.isEmpty {
             job = try client.start(command, inSessions: sessions, name: try parsed.newName(), asInvoke: true)
@@ -122,7 +129,7 @@ enum InvokeVerb {
             job = try client.invoke(
                 command, on: computers, name: try parsed.newName(), throttleLimit: throttle,
                 sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local,
-                queue: queue, durable: parsed.flag("--durable"), deploy: parsed.flag("--deploy"))
+                queue: queue, durable: parsed.flag("--durable"), deploy: parsed.flag("--deploy"), input: input)
         }
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {
@@ -133,6 +140,39 @@ enum InvokeVerb {
             return
         }
         try stream(job, client: client, parsed: parsed)
+    }
+
+    /// A private copy of the input in the jobs folder (`.input-XXXXXX`; the agent renames it
+    /// to the parent's), open for reading; `source` is closed.
+    static func copyInput(_ source: Int32, home: JobHome) throws -> Int32 {
+        defer { if source != 0 { close(source) } }
+        var template = Array((home.jobsPath + "/.input-XXXXXX").utf8CString)
+        let copy = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if copy >= 0 { _ = fcntl(copy, F_SETFD, FD_CLOEXEC) }
+        guard copy >= 0 else {
+            throw CLIFailure.failed("cannot copy --input into \(home.jobsPath): \(String(cString: strerror(errno)))")
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 {
+                let problem = String(cString: strerror(errno))
+                close(copy)
+                template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+                throw CLIFailure.failed("cannot read --input: \(problem)")
+            }
+            if count == 0 { break }
+            var bytes = buffer[..<count]
+            guard FileWriter.writeAll(copy, &bytes) == count else {
+                let problem = String(cString: strerror(errno))
+                close(copy)
+                template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+                throw CLIFailure.failed("cannot copy --input into \(home.jobsPath): \(problem)")
+            }
+        }
+        lseek(copy, 0, SEEK_SET)
+        return copy
     }
 
     /// The most of a script `--file` ships: the command travels as one argument of the remote

@@ -32,6 +32,28 @@ enum StartVerb {
         ] + QueueArguments.options,
         stopsAtFirstPositional: true)
 
+    /// `--input FILE|-`: the file opened, or stdin (refused when it is a terminal).
+    static func openInput(_ input: String) throws -> Int32 {
+        if input == "-" {
+            // Typing meant for this shell would go to a background job instead.
+            guard isatty(0) == 0 else {
+                throw CLIFailure.usage(
+                    "--input - reads this command's stdin, which is a terminal; pipe data in, or use --input FILE")
+            }
+            return 0
+        }
+        let fd = open(input, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CLIFailure.failed("cannot read --input \(input): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
+            close(fd)
+            throw CLIFailure.usage("--input \(input) is a folder; it takes a file, or - for stdin")
+        }
+        return fd
+    }
+
     static func run(_ parsed: ParsedArguments) throws {
         let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job start needs a command, e.g. job start 'make test'") }
@@ -67,25 +89,7 @@ enum StartVerb {
                 throw CLIFailure.usage(
                     "--input does not go with \(option): a job that may wait to start has no input to read yet")
             }
-            if input == "-" {
-                // Typing meant for this shell would go to a background job instead.
-                guard isatty(0) == 0 else {
-                    throw CLIFailure.usage(
-                        "--input - reads this command's stdin, which is a terminal; pipe data in, or use --input FILE")
-                }
-                inputFD = 0
-            } else {
-                let fd = open(input, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else {
-                    throw CLIFailure.failed("cannot read --input \(input): \(String(cString: strerror(errno)))")
-                }
-                var info = stat()
-                if fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR {
-                    close(fd)
-                    throw CLIFailure.usage("--input \(input) is a folder; it takes a file, or - for stdin")
-                }
-                inputFD = fd
-            }
+            inputFD = try openInput(input)
         }
         let client = try JobClient()
         let job = try client.start(

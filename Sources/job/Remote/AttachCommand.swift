@@ -1,6 +1,7 @@
 import JobClient
 import JobCore
 import JobProtocol
+import JobRemote
 
 #if canImport(Glibc)
     import Glibc
@@ -32,6 +33,7 @@ enum AttachVerb {
         words.removeFirst(2)
         var stop: (grace: Double, signal: Int)?
         var start = false
+        var input = false
         var environment: [String] = []
         var command: String?
         while let word = words.popFirst() {
@@ -41,6 +43,7 @@ enum AttachVerb {
                 else { return 2 }
                 stop = (grace, number)
             case "--start": start = true
+            case "--input": input = true
             case "--env": if let entry = words.popFirst() { environment.append(entry) }
             case "--":
                 command = words.joined(separator: " ")
@@ -51,7 +54,9 @@ enum AttachVerb {
         var link = Attachment(instanceId: instanceId, outputAt: outputFrom, errorAt: errorFrom)
         do {
             let client = try JobClient()
-            if start, let command { try link.start(client, command: command, environment: environment) }
+            if start, let command {
+                try link.start(client, command: command, environment: environment, input: input)
+            }
             if let stop {
                 _ = try client.send(
                     StopRequest(JobSelection(selectors: [instanceId]), grace: stop.grace, signal: stop.signal))
@@ -84,12 +89,26 @@ private struct Attachment {
     var selection: JobSelection { JobSelection(selectors: [instanceId]) }
 
     /// Starts the job unless one has this InstanceId (the agent answers with that one then).
-    func start(_ client: JobClient, command: String, environment: [String]) throws {
+    /// With `input`, its stdin is the file the local agent sent (`SSHCommand.uploadInput`),
+    /// removed once the job has it open.
+    func start(_ client: JobClient, command: String, environment: [String], input: Bool) throws {
         var request = StartRequest(
             command: command, workingDirectory: JobHome.currentDirectory(),
             environment: ProcessEnvironment.entries() + environment, umask: JobClient.currentUmask())
         request.instanceId = instanceId
-        _ = try client.send(request)
+        var fds: [Int32] = []
+        let path = (ProcessEnvironment.variable("HOME") ?? "") + "/" + SSHCommand.inputFolder + "/" + instanceId
+        if input {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // Gone: an earlier link started the job with it already (the agent answers with that job).
+            if fd >= 0 { fds = [fd] }
+            request.hasInput = fd >= 0
+        }
+        defer {
+            fds.forEach { close($0) }
+            if !fds.isEmpty { unlink(path) }
+        }
+        _ = try client.send(request, fds: fds)
     }
 
     /// Writes one frame to stdout; false when nobody reads it any more.
