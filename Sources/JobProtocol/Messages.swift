@@ -116,8 +116,13 @@ public struct StartRequest: AgentRequest {
         try coder.optional(18, &maxOutput)
         try coder.optional(19, &stopGrace)
         try coder.optional(20, &instanceId)
-        try coder.value(21, &durable)
-        try coder.value(22, &deploy)
+        // Written only when set, so that every other start is the same frame as before them.
+        var durableFlag = durable ? true : nil
+        var deployFlag = deploy ? true : nil
+        try coder.optional(21, &durableFlag)
+        try coder.optional(22, &deployFlag)
+        durable = durableFlag ?? false
+        deploy = deployFlag ?? false
     }
 }
 

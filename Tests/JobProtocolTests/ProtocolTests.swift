@@ -191,6 +191,29 @@ struct ProtocolTests {
         bytes(hex: try String(contentsOf: folder.appendingPathComponent(name + ".hex"), encoding: .utf8))
     }
 
+    @Test("a durable start's fields go and come back; they are written only when set")
+    func durableStartFields() throws {
+        let plain = StartRequest(command: "make", workingDirectory: "/", environment: ["A=1"])
+        var durable = plain
+        durable.durable = true
+        durable.deploy = true
+        durable.instanceId = "0b7e6a2c-5f44-4d7b-9a53-0d4f1c2e9b10"
+        let back = try StartRequest(decodingFields: durable.encodedFields())
+        #expect(back.durable && back.deploy && back.instanceId == durable.instanceId && back.command == "make")
+        let again = try StartRequest(decodingFields: plain.encodedFields())
+        #expect(!again.durable && !again.deploy && again.instanceId == nil)
+        #expect(durable.encodedFields().count > plain.encodedFields().count)
+    }
+
+    @Test("a mirror frame's header is read back; a stream that is not frames is refused")
+    func mirrorFrameHeaders() {
+        let header = MirrorFrame.header(MirrorFrame.output, length: 70_000)
+        #expect(MirrorFrame.parse(header[...])?.kind == MirrorFrame.output)
+        #expect(MirrorFrame.parse(header[...])?.length == 70_000)
+        #expect(MirrorFrame.parse(Array("sh: 1".utf8)[...]) == nil)
+        #expect(MirrorFrame.parse(MirrorFrame.header(MirrorFrame.error, length: MirrorFrame.largest + 1)[...]) == nil)
+    }
+
     /// `JOB_WRITE_GOLDEN=1 swift test --filter ProtocolTests` writes this version's frames;
     /// check them in, and keep the folders of earlier versions, which must go on decoding.
     @Test("this version writes exactly the golden frames checked in for it")
