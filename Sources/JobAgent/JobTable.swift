@@ -108,6 +108,7 @@ struct JobTable {
                 return
             }
             if let slot = slot(id) {
+                if slot.job.state != newValue.state { slot.stateChanges += 1 }
                 slot.job = newValue
                 slot.job.shareExtras(&extras)
                 slot.encoded = nil
@@ -210,6 +211,8 @@ final class JobSlot {
     /// The job's record, encoded, as last built; cleared when the job or one of its children
     /// changes.
     var encoded: [UInt8]?
+    /// How many times the job's state changed since this agent loaded or made it.
+    var stateChanges = 0
     init(_ job: StoredJob) { self.job = job }
 }
 

@@ -169,7 +169,7 @@ final class RegistryState {
             let finished = job.state.isFinished
             // A child waiting in the queue says what for.
             let waiting = job.state == .notStarted ? scheduler.reason(for: job.id, now: Date()) : nil
-            return withQueue(
+            var made = withQueue(
                 JobRecord(
                     id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
                     type: "", state: job.state,
@@ -178,6 +178,8 @@ final class RegistryState {
                     reason: waiting ?? job.reason, exitStatus: job.exitStatus, signal: job.signal,
                     pid: finished ? nil : job.pid, beginTime: job.beginTime, endTime: job.endTime,
                     computer: job.computer), of: job)
+            made.stateChanges = table.slot(job.id)?.stateChanges
+            return made
         }
         let kids = table.kidSlots(of: job.id).map { record($0.job) }
         let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)

@@ -19,10 +19,14 @@ public struct JobEvent: Sendable, Equatable {
     }
     public var kind: Kind
     public var job: JobRecord
+    /// Changes of a child's state that came between two looks at the jobs and are not
+    /// reported on their own (this event gives the first state and the last): 0 when none.
+    public var missed: Int
 
-    public init(kind: Kind, job: JobRecord) {
+    public init(kind: Kind, job: JobRecord, missed: Int = 0) {
         self.kind = kind
         self.job = job
+        self.missed = missed
     }
 }
 
@@ -85,6 +89,9 @@ public struct JobEventStream: Sendable {
     /// The next change, when it comes.
     public func next() throws(JobError) -> JobEvent? { try watcher.step() }
 
+    /// The next change, or nil when none came within `timeout` seconds.
+    public func next(timeout: Double) throws(JobError) -> JobEvent? { try watcher.step(timeout: timeout) }
+
     /// The selected jobs as last seen.
     public var jobs: [JobRecord] { watcher.known }
 }
@@ -118,7 +125,8 @@ final class EventWatcher: Sendable {
     }
 
     /// The next event; with `snapshotOnly`, only takes the first snapshot.
-    func step(snapshotOnly: Bool = false) throws(JobError) -> JobEvent? {
+    func step(snapshotOnly: Bool = false, timeout: Double? = nil) throws(JobError) -> JobEvent? {
+        let deadline = timeout.map { JobClient.monotonicNow() + max(0, $0) }
         let client = try connection.withLock { connection throws(JobError) -> JobClient in
             if let connection { return connection }
             let made = try state.withLock { $0.client }.connection()
@@ -129,9 +137,14 @@ final class EventWatcher: Sendable {
             while state.pending.isEmpty && !(snapshotOnly && state.known != nil) {
                 // Blocks until the agent's change counter moves past the last one seen; the
                 // first call returns at once with the counter as it is.
+                let left = deadline.map { max(0, $0 - JobClient.monotonicNow()) }
                 let seen = try client.waitEvent(
-                    after: state.generation, timeout: state.known == nil ? 0 : JobClient.waitSlice)
-                if seen == state.generation && state.known != nil { continue }
+                    after: state.generation,
+                    timeout: state.known == nil ? 0 : min(JobClient.waitSlice, left ?? JobClient.waitSlice))
+                if seen == state.generation && state.known != nil {
+                    if let deadline, JobClient.monotonicNow() >= deadline { return nil }
+                    continue
+                }
                 state.generation = seen
                 let now = try client.send(state.request).jobs
                 state.pending = Self.changes(from: state.known, to: now)
@@ -141,7 +154,9 @@ final class EventWatcher: Sendable {
         }
     }
 
-    /// What differs between two snapshots: none for the first.
+    /// What differs between two snapshots: none for the first. A child that went through
+    /// states between them is one event from the first to the last, with how many it passed
+    /// through unseen (`missed`), counted by the agent.
     static func changes(from before: [Int: JobRecord]?, to now: [JobRecord]) -> [JobEvent] {
         guard let before else { return [] }
         var events: [JobEvent] = []
@@ -149,9 +164,15 @@ final class EventWatcher: Sendable {
         for job in now {
             present.insert(job.id)
             if let old = before[job.id] {
-                if old.state != job.state { events.append(JobEvent(kind: .changed(from: old.state), job: job)) }
+                // The states it passed through between the looks (an agent restart starts
+                // its count again: then nothing is known of them).
+                let steps = job.stateChanges.flatMap { now in old.stateChanges.map { now - $0 } } ?? 0
+                if old.state != job.state || steps > 1 {
+                    events.append(JobEvent(kind: .changed(from: old.state), job: job, missed: max(0, steps - 1)))
+                }
             } else {
-                events.append(JobEvent(kind: .added, job: job))
+                // Made and changed before it was seen: the states before this one went unseen.
+                events.append(JobEvent(kind: .added, job: job, missed: max(0, job.stateChanges ?? 0)))
             }
         }
         for (id, old) in before.sorted(by: { $0.key < $1.key }) where !present.contains(id) {

@@ -39,6 +39,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// output was kept.
     public var restarts: Int?
     public var history: [String] = []
+    /// A child's: how many times its state changed in the agent that answers (counted from
+    /// when that agent took it over). Events use it to say how many changes fell between two
+    /// looks at the jobs.
+    public var stateChanges: Int?
 
     public init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,

@@ -701,6 +701,7 @@ extension JobRecord: TaggedMessage {
         try coder.optional(24, &maxOutput)
         try coder.optional(25, &restarts)
         try coder.array(26, &history)
+        try coder.optional(27, &stateChanges)
     }
 }
 

@@ -379,6 +379,74 @@ struct EventsTests {
         #expect(removed["event"] as? String == "removed" && removed["id"] as? Int == 3)
     }
 
+    /// `job events --format json` on a pipe, killed at the end of the test; `event()` reads
+    /// the next object (the test fails should none come within 30 s).
+    final class EventReader {
+        let process = Process()
+        let output = Pipe()
+
+        init(_ home: TestHome, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: TestHome.binary)
+            process.arguments = ["events", "--format", "json"] + arguments
+            process.environment = home.environment
+            process.standardOutput = output
+            try process.run()
+            let process = self.process
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+        }
+
+        func event() throws -> [String: Any] {
+            let line = try #require(output.fileHandleForReading.readLine())
+            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+
+        deinit { process.terminate() }
+    }
+
+    @Test("every transition of a child in order, its output as it comes, and a reader that stops reading")
+    func transitionsAndOutput() throws {
+        let home = try TestHome()
+        let (first, second) = (try home.fifo("first"), try home.fifo("second"))
+        try home.job("start", "--quiet", "true")  // 1, 2: once they are shown, the stream watches
+        try home.job("wait", "1")
+        let reader = try EventReader(home, ["--existing"])
+        #expect(try reader.event()["event"] as? String == "present")
+        #expect(try reader.event()["event"] as? String == "present")
+        try home.job("start", "--quiet", "read x < \(first); echo one; read x < \(second)")  // 3, 4
+        #expect(try reader.event()["event"] as? String == "started")
+        let child = try reader.event()
+        #expect(child["event"] as? String == "started" && child["id"] as? Int == 4)
+        try home.release(first)
+        let output = try reader.event()
+        #expect(output["event"] as? String == "output" && output["id"] as? Int == 4)
+        #expect(output["stdoutBytes"] as? Int == 4 && output["stderrBytes"] as? Int == 0)
+        #expect(try home.job("suspend", "3").status == 0)
+        let suspended = try reader.event()
+        #expect(suspended["from"] as? String == "Running" && suspended["to"] as? String == "Suspended")
+        _ = try reader.event()  // the parent
+        #expect(try home.job("resume", "3").status == 0)
+        let resumed = try reader.event()
+        #expect(resumed["from"] as? String == "Suspended" && resumed["to"] as? String == "Running")
+        _ = try reader.event()
+
+        // The reader stops (SIGSTOP): the agent neither waits for it nor keeps anything for it.
+        kill(reader.process.processIdentifier, SIGSTOP)
+        #expect(try home.job("suspend", "3").status == 0)
+        #expect(try home.job("resume", "3").status == 0)
+        #expect(try home.job("suspend", "3").status == 0)
+        var started: [String] = []
+        for _ in 0..<20 {
+            started.append(try home.job("start", "--quiet", "true").stdout.trimmingCharacters(in: .newlines))
+        }
+        #expect(try home.job(["wait", "--timeout", "30"] + started).status == 0)
+        kill(reader.process.processIdentifier, SIGCONT)
+        // It looks again, and says what it did not see: Running -> Suspended, two in between.
+        var seen: [String: Any] = [:]
+        while seen["id"] as? Int != 4 { seen = try reader.event() }
+        #expect(seen["from"] as? String == "Running" && seen["to"] as? String == "Suspended")
+        #expect(seen["missed"] as? Int == 2)
+    }
+
     @Test("--until-finished ends once the selected jobs have ended, at once when they already have")
     func untilFinished() throws {
         let home = try TestHome()

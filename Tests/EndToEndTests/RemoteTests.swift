@@ -367,6 +367,37 @@ struct RemoteTests: OnTestComputers {
             try job("invoke", "--computer", "server01", "--input", home.scratch + "/missing", "--", "cat").status == 1)
     }
 
+    @Test("events follow a RemoteJob and a session command through each transition, in order")
+    func eventsOfRemoteAndSessionJobs() throws {
+        let gate = "/tmp/job-events-gate-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        #expect(try job("session", "new", "--computer", "server02").status == 0)
+        try job("start", "--quiet", "true")  // 1, 2: once they are shown, the stream watches
+        try job("wait", "1")
+        let reader = try EventsTests.EventReader(home, ["--existing", "--no-output"])
+        _ = try reader.event()
+        _ = try reader.event()
+        let waiting = "while [ ! -e \(gate) ]; do sleep 0.05; done"
+        #expect(try job("invoke", "--computer", "server01", "--as-job", "--quiet", waiting).status == 0)  // 3, 4
+        #expect(try job("start", "--session", "1", "--quiet", waiting).status == 0)  // 5, 6
+        var seen: [String] = []
+        while seen.count < 4 {
+            let event = try reader.event()
+            seen.append(
+                "\(event["event"] as? String ?? "") \(event["id"] as? Int ?? 0) \(event["to"] as? String ?? "")")
+        }
+        #expect(seen == ["started 3 Running", "started 4 Running", "started 5 Running", "started 6 Running"])
+        #expect(FileManager.default.createFile(atPath: gate, contents: nil))
+        var ends: [Int: [String]] = [:]
+        while ends.values.map(\.count).reduce(0, +) < 4 {
+            let event = try reader.event()
+            let id = event["id"] as? Int ?? 0
+            ends[id, default: []].append("\(event["from"] as? String ?? "") -> \(event["to"] as? String ?? "")")
+        }
+        for id in [3, 4, 5, 6] { #expect(ends[id] == ["Running -> Completed"], "Job\(id): \(ends[id] ?? [])") }
+        try job("session", "remove", "1")
+    }
+
     @Test("--format json streams records that name the computer")
     func jsonRecords() throws {
         let result = try job("invoke", "--computer", "server01,server03", "--format", "json", "echo hi")
