@@ -25,7 +25,7 @@ final class JobRegistry: Sendable {
                 home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
             monitor: monitor)
         guarded.withLock { state in
-            state.spawnMirror = { [unowned self] id in Thread.detachNewThread { self.runMirror(id) } }
+            state.spawnMirror = { [unowned self] link in Thread.detachNewThread { self.runMirror(link) } }
         }
     }
 

@@ -41,7 +41,7 @@ final class RegistryState {
     /// Durable children's links to their computers' agents, by job Id (Remote/Mirror.swift),
     /// and how a link's thread is started (set by the registry).
     var mirrors: [Int: MirrorLink] = [:]
-    var spawnMirror: ((Int) -> Void)?
+    var spawnMirror: ((MirrorLink) -> Void)?
     /// The open sessions (they live and end with the agent), and the last session Id given.
     var sessions: [Int: Session] = [:]
     var lastSessionId = 0

@@ -191,4 +191,19 @@ struct RemoteAgentTests: OnTestComputers {
                 ])
         }
     }
+
+    @Test("a durable job restarts as a new job there, once the last run's link has ended")
+    func durableRestart() throws {
+        let started = try job("invoke", "--durable", "--as-job", "--quiet", "--computer", "server02", "echo run $$")
+        let id = started.stdout.trimmingCharacters(in: .newlines)
+        #expect(try job("wait", id, "--timeout", "60").status == 0)
+        let first = try job("receive", id).stdout
+        #expect(first.hasPrefix("run "))
+        #expect(try job("restart", id).status == 0)
+        #expect(try job("wait", id, "--timeout", "60").status == 0)
+        let record = try home.record(Int(id)! + 1)
+        #expect(record["state"] as? String == "Completed")
+        let second = try job("receive", id).stdout
+        #expect(second.hasPrefix("run ") && second != first)
+    }
 }

@@ -64,6 +64,7 @@ extension RegistryState {
                 job.outputCapped = false
                 job.suspendedAt = nil
                 job.suspendedFor = 0
+                job.disconnectedAt = nil
                 job.bootId = bootId
                 renewed.append(job)
             }

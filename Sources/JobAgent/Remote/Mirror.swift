@@ -15,7 +15,11 @@ import JobStore
 /// (1 s, doubling, at most 30 s) until the link is back or `reconnect-for` has passed. A stop
 /// meanwhile is stored and delivered by the next link. The thread is not needed to keep the
 /// job alive: after an agent restart the next agent starts it again.
-final class MirrorLink {
+///
+/// A link's fields are touched only under the registry's lock; its thread holds the object
+/// itself, so a child restarted while the thread of its last run is still ending gets a link
+/// of its own (the registry's `mirrors` names the current one).
+final class MirrorLink: @unchecked Sendable {
     let id: Int
     /// ssh's pid while a link runs.
     var pid: pid_t = 0
@@ -80,16 +84,17 @@ extension RegistryState {
         let link = MirrorLink(id: id)
         link.fresh = fresh
         mirrors[id] = link
-        spawnMirror?(id)
+        spawnMirror?(link)
     }
 
     /// The next link of a durable child; nil when it needs none (ended, removed, given up).
     /// Lock held.
-    func mirrorPlan(_ id: Int) -> MirrorPlan? {
-        guard let link = mirrors[id], !link.cancelled, let job = jobs[id], !job.state.isFinished,
+    func mirrorPlan(_ link: MirrorLink) -> MirrorPlan? {
+        let id = link.id
+        guard mirrors[id] === link, !link.cancelled, let job = jobs[id], !job.state.isFinished,
             let parentId = job.parentId, let parent = jobs[parentId], let computer = try? ComputerName(job.location)
         else {
-            mirrors[id] = nil
+            if mirrors[id] === link { mirrors[id] = nil }
             return nil
         }
         let environment = (try? database.environment(of: id)) ?? []
@@ -117,16 +122,16 @@ extension RegistryState {
     }
 
     /// A link's ssh runs. Lock held.
-    func mirrorSpawned(_ id: Int, pid: pid_t, commands: Int32) {
-        guard let link = mirrors[id] else { return }
+    func mirrorSpawned(_ link: MirrorLink, pid: pid_t, commands: Int32) {
         link.pid = pid
         link.commands = commands
         link.connected = false
     }
 
     /// The remote job's status came: the child takes its state. Lock held.
-    func mirrorStatus(_ id: Int, _ status: StreamGrant) {
-        guard let link = mirrors[id], var job = jobs[id], !job.state.isFinished else { return }
+    func mirrorStatus(_ link: MirrorLink, _ status: StreamGrant) {
+        let id = link.id
+        guard mirrors[id] === link, var job = jobs[id], !job.state.isFinished else { return }
         let first = !link.connected
         link.connected = true
         link.everConnected = true
@@ -158,8 +163,9 @@ extension RegistryState {
 
     /// The remote job ended: so does the child, as it did there. True once stored (the other
     /// side may then remove its job). Lock held.
-    func mirrorEnded(_ id: Int, _ status: StreamGrant) -> Bool {
-        guard var job = jobs[id] else { return true }
+    func mirrorEnded(_ link: MirrorLink, _ status: StreamGrant) -> Bool {
+        let id = link.id
+        guard mirrors[id] === link, var job = jobs[id] else { return true }
         if job.state.isFinished { return true }
         job.state = status.state.isFinished ? status.state : .failed
         job.exitStatus = status.exitStatus
@@ -180,15 +186,18 @@ extension RegistryState {
         if job.state == .failed { log.warning("Job\(id) failed: \(job.reason ?? "failed")") }
         jobs[id] = job
         let stored = persist([job])
+        // A restart of the child gets a link of its own.
+        if stored { mirrors[id] = nil }
         if let parent = job.parentId { startQueued(parentId: parent) }
         return stored
     }
 
     /// A link ended without the job's end. The child is Disconnected and the seconds to wait
     /// before the next try come back; nil when there is none (it failed for good). Lock held.
-    func mirrorLost(_ id: Int, status: Int32, problem: String?) -> Double? {
-        guard let link = mirrors[id], var job = jobs[id], !job.state.isFinished, !link.cancelled else {
-            mirrors[id] = nil
+    func mirrorLost(_ link: MirrorLink, status: Int32, problem: String?) -> Double? {
+        let id = link.id
+        guard mirrors[id] === link, var job = jobs[id], !job.state.isFinished, !link.cancelled else {
+            if mirrors[id] === link { mirrors[id] = nil }
             return nil
         }
         link.pid = 0
@@ -249,7 +258,9 @@ extension RegistryState {
     }
 
     /// A durable child cannot be linked at all (its deployment failed): it fails, and why. Lock held.
-    func mirrorFailed(_ id: Int, _ why: String) {
+    func mirrorFailed(_ link: MirrorLink, _ why: String) {
+        let id = link.id
+        guard mirrors[id] === link else { return }
         mirrors[id] = nil
         guard var job = jobs[id], !job.state.isFinished else { return }
         job.state = .failed
@@ -266,7 +277,14 @@ extension RegistryState {
     /// Sends a command down a durable child's link; false when no link runs. Lock held.
     @discardableResult
     func mirrorSend(_ id: Int, _ line: String) -> Bool {
-        guard let link = mirrors[id], link.commands >= 0 else { return false }
+        guard let link = mirrors[id] else { return false }
+        return mirrorSend(link, line)
+    }
+
+    /// Sends a command down this link, if it runs. Lock held.
+    @discardableResult
+    func mirrorSend(_ link: MirrorLink, _ line: String) -> Bool {
+        guard link.commands >= 0 else { return false }
         return writeFully(link.commands, ArraySlice(Array((line + "\n").utf8)))
     }
 
@@ -296,9 +314,9 @@ extension RegistryState {
 
 extension JobRegistry {
     /// The thread of one durable child: links, one after the other, until the child ended.
-    func runMirror(_ id: Int) {
+    func runMirror(_ link: MirrorLink) {
         while true {
-            guard let plan = withState({ $0.mirrorPlan(id) }) else { return }
+            guard let plan = withState({ $0.mirrorPlan(link) }) else { return }
             var remoteProgram = "job"
             if plan.deploy {
                 switch Deployment.ensure(
@@ -306,10 +324,10 @@ extension JobRegistry {
                 {
                 case .ready(let program): remoteProgram = program
                 case .failed(let why):
-                    withState { $0.mirrorFailed(id, why) }
+                    withState { $0.mirrorFailed(link, why) }
                     return
                 case .unreachable:
-                    guard let delay = withState({ $0.mirrorLost(id, status: 255, problem: nil) }) else { return }
+                    guard let delay = withState({ $0.mirrorLost(link, status: 255, problem: nil) }) else { return }
                     var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
                     if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
                     continue
@@ -320,7 +338,8 @@ extension JobRegistry {
                 let fd = open(input, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else {
                     withState {
-                        $0.mirrorFailed(id, "cannot read its input file \(input): \(String(cString: strerror(errno)))")
+                        $0.mirrorFailed(
+                            link, "cannot read its input file \(input): \(String(cString: strerror(errno)))")
                     }
                     return
                 }
@@ -329,7 +348,7 @@ extension JobRegistry {
                     environment: plan.environment, input: fd)
                 close(fd)
                 if sent.status != 0 {
-                    guard let delay = withState({ $0.mirrorLost(id, status: sent.status, problem: nil) }) else {
+                    guard let delay = withState({ $0.mirrorLost(link, status: sent.status, problem: nil) }) else {
                         return
                     }
                     var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
@@ -340,12 +359,12 @@ extension JobRegistry {
             let text = SSHCommand.attachCommand(
                 program: remoteProgram, instanceId: plan.instanceId, outputFrom: plan.outputFrom,
                 errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start, input: plan.input != nil)
-            let outcome = link(id, plan, argv: plan.ssh + [text])
+            let outcome = connect(link, plan, argv: plan.ssh + [text])
             switch outcome {
             case .ended:
                 return
             case .lost(let status, let problem):
-                guard let delay = withState({ $0.mirrorLost(id, status: status, problem: problem) }) else { return }
+                guard let delay = withState({ $0.mirrorLost(link, status: status, problem: problem) }) else { return }
                 var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
                 if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
             }
@@ -353,7 +372,7 @@ extension JobRegistry {
     }
 
     /// One link: ssh runs `job __attach` there; its frames are read until the end or EOF.
-    private func link(_ id: Int, _ plan: MirrorPlan, argv: [String]) -> MirrorOutcome {
+    private func connect(_ link: MirrorLink, _ plan: MirrorPlan, argv: [String]) -> MirrorOutcome {
         var toRemote: [Int32] = [-1, -1]
         var fromRemote: [Int32] = [-1, -1]
         // ssh's messages of this link only: the last of them says why it was lost.
@@ -380,7 +399,7 @@ extension JobRegistry {
             close(fromRemote[0])
             return .lost(status: 255, problem: "cannot run \(plan.program): \(String(cString: strerror(errno)))")
         }
-        withState { $0.mirrorSpawned(id, pid: pid, commands: toRemote[1]) }
+        withState { $0.mirrorSpawned(link, pid: pid, commands: toRemote[1]) }
         var reader = FrameReader(fd: fromRemote[0])
         var problem: String?
         var ended: StreamGrant?
@@ -390,26 +409,24 @@ extension JobRegistry {
             case MirrorFrame.error: append(errors, payload)
             case MirrorFrame.status:
                 if let status = try? StreamGrant(decodingFields: Array(payload)) {
-                    withState { $0.mirrorStatus(id, status) }
+                    withState { $0.mirrorStatus(link, status) }
                 }
             case MirrorFrame.end:
                 if let status = try? StreamGrant(decodingFields: Array(payload)) {
                     let stored = withState { state in
-                        state.mirrorStatus(id, status)
-                        return state.mirrorEnded(id, status)
+                        state.mirrorStatus(link, status)
+                        return state.mirrorEnded(link, status)
                     }
                     if stored {
                         ended = status
-                        _ = withState { $0.mirrorSend(id, "ack") }
+                        _ = withState { $0.mirrorSend(link, "ack") }
                     }
                 }
             case MirrorFrame.problem: problem = String(decoding: payload, as: UTF8.self)
             default: break
             }
         }
-        withState { state in
-            if let link = state.mirrors[id] { link.commands = -1 }
-        }
+        withState { _ in link.commands = -1 }
         close(toRemote[1])
         // What is left (the other side exits after the acknowledgement) is drained, then ssh reaped.
         while reader.next() != nil {}
