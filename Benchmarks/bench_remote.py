@@ -106,6 +106,16 @@ def main():
         print(f"job invoke of hostname on {count} computers, warm, median of {reps}: {warm * 1000:.0f} ms "
               f"(target under 1 s; {cold / warm:.1f}x faster than cold); the agent's peak memory meanwhile: "
               f"{memory:.0f} MB", flush=True)
+        # The floor of a warm fan-out here: plain ssh, every computer at once over its own warm
+        # shared connection, no wrapper, no throttle, no job.
+        control = os.path.join(scratch, "control")
+        os.makedirs(control, exist_ok=True)
+        mux = f"-o ControlMaster=auto -o ControlPath={control}/%C -o ControlPersist=120"
+        raw_loop = " ".join(f"ssh -F {config} {mux} {name} hostname >/dev/null &" for name in names) + " wait"
+        run(["sh", "-c", raw_loop], env)
+        raw = timed(lambda: run(["sh", "-c", raw_loop], env), reps)
+        print(f"the floor of a warm fan-out here: ssh over warm shared connections, all {count} at once: "
+              f"{raw * 1000:.0f} ms (job's warm invoke: {warm / raw:.2f}x of it)", flush=True)
         durable = timed(lambda: invoke("--durable"), reps)
         plain = timed(invoke, reps)
         print(f"job invoke --durable of hostname on {count} computers, warm, median of {reps}: "

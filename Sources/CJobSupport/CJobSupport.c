@@ -346,3 +346,10 @@ void cjob_unblock_signals(void) {
 }
 
 int cjob_pidfd_open(pid_t pid) { return (int)syscall(434 /* pidfd_open */, pid, 0); }
+
+long cjob_splice_to_file(int pipe_fd, int file_fd, long long *offset, unsigned long length) {
+    loff_t at = (loff_t)*offset;
+    ssize_t moved = splice(pipe_fd, NULL, file_fd, &at, length, SPLICE_F_MOVE | SPLICE_F_MORE);
+    if (moved > 0) *offset = (long long)at;
+    return (long)moved;
+}

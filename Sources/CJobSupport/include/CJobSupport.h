@@ -132,4 +132,7 @@ int64_t cjob_process_start_time(pid_t pid);
 /// A pidfd for `pid` (pidfd_open), or -1.
 int cjob_pidfd_open(pid_t pid);
 
+/// splice(2) from a pipe into a file at `*offset` (advanced by what moved); -1 and errno on error.
+long cjob_splice_to_file(int pipe_fd, int file_fd, long long *offset, unsigned long length);
+
 #endif

@@ -377,8 +377,9 @@ extension JobRegistry {
         var fromRemote: [Int32] = [-1, -1]
         // ssh's messages of this link only: the last of them says why it was lost.
         let diagnostics = open(plan.diagnostics, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
-        let output = open(plan.stdout, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        let errors = open(plan.stderr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        // Written at their ends by this thread alone (no O_APPEND: splice cannot write to such a file).
+        let output = open(plan.stdout, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let errors = open(plan.stderr, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         defer { [diagnostics, output, errors].filter { $0 >= 0 }.forEach { close($0) } }
         guard diagnostics >= 0, output >= 0, errors >= 0, cjob_pipe_cloexec(&toRemote) == 0 else {
             return .lost(status: 255, problem: "cannot open the job's files: \(String(cString: strerror(errno)))")
@@ -400,13 +401,25 @@ extension JobRegistry {
             return .lost(status: 255, problem: "cannot run \(plan.program): \(String(cString: strerror(errno)))")
         }
         withState { $0.mirrorSpawned(link, pid: pid, commands: toRemote[1]) }
+        // A larger pipe from ssh: fewer wake-ups per megabyte (Linux's F_SETPIPE_SZ).
+        _ = fcntl(fromRemote[0], 1031, Int32(1 << 20))
         var reader = FrameReader(fd: fromRemote[0])
         var problem: String?
         var ended: StreamGrant?
-        while ended == nil, let (kind, payload) = reader.next() {
+        var outputAt = lseek(output, 0, SEEK_END)
+        var errorAt = lseek(errors, 0, SEEK_END)
+        while ended == nil, let (kind, length) = reader.header() {
+            if kind == MirrorFrame.output || kind == MirrorFrame.error {
+                // Straight from the pipe into the file. A frame cut short by a lost link
+                // leaves exactly the bytes that came: the next link goes on from there.
+                let moved =
+                    kind == MirrorFrame.output
+                    ? reader.move(length, to: output, at: &outputAt) : reader.move(length, to: errors, at: &errorAt)
+                guard moved else { break }
+                continue
+            }
+            guard let payload = reader.payload(length) else { break }
             switch kind {
-            case MirrorFrame.output: append(output, payload)
-            case MirrorFrame.error: append(errors, payload)
             case MirrorFrame.status:
                 if let status = try? StreamGrant(decodingFields: Array(payload)) {
                     withState { $0.mirrorStatus(link, status) }
@@ -429,7 +442,7 @@ extension JobRegistry {
         withState { _ in link.commands = -1 }
         close(toRemote[1])
         // What is left (the other side exits after the acknowledgement) is drained, then ssh reaped.
-        while reader.next() != nil {}
+        reader.drain()
         close(fromRemote[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -438,9 +451,7 @@ extension JobRegistry {
         return .lost(status: exit, problem: problem)
     }
 
-    private func append(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
-        _ = writeFully(fd, bytes)
-    }
+
 }
 
 /// Writes all of `bytes` (retrying short writes); false when the descriptor would not take them.
@@ -455,40 +466,63 @@ private func writeFully(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
     return true
 }
 
-/// Reads `MirrorFrame`s from a pipe, through one buffer.
+/// Reads `MirrorFrame`s from a pipe: headers and small frames through a buffer, exactly as
+/// long as they are (never a byte more), and output straight into its file (splice).
 private struct FrameReader {
     let fd: Int32
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    var start = 0
-    var end = 0
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     init(fd: Int32) { self.fd = fd }
 
-    /// The next frame; nil at end of file, or when the stream is not frames.
-    mutating func next() -> (UInt8, ArraySlice<UInt8>)? {
-        guard fill(5), let (kind, length) = MirrorFrame.parse(buffer[start..<start + 5]) else { return nil }
-        guard fill(5 + length) else { return nil }
-        let payload = buffer[start + 5..<start + 5 + length]
-        start += 5 + length
-        return (kind, payload)
+    /// The next frame's kind and length; nil at end of file, or when the stream is not frames.
+    mutating func header() -> (UInt8, Int)? {
+        guard read(5) else { return nil }
+        return MirrorFrame.parse(buffer[0..<5])
     }
 
-    /// Makes sure `count` bytes are buffered from `start`; false at end of file.
-    private mutating func fill(_ count: Int) -> Bool {
-        while end - start < count {
-            if buffer.count - start < count {
-                // The pending bytes go to the front, in a buffer large enough for the frame.
-                let pending = Array(buffer[start..<end])
-                if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
-                buffer.replaceSubrange(0..<pending.count, with: pending)
-                start = 0
-                end = pending.count
+    /// A frame's bytes (status, end, problem); nil at end of file.
+    mutating func payload(_ length: Int) -> ArraySlice<UInt8>? {
+        if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
+        return read(length) ? buffer[0..<length] : nil
+    }
+
+    /// Moves a frame's bytes into `file` at `offset` (which advances by what was written);
+    /// false when the pipe ended first.
+    mutating func move(_ length: Int, to file: Int32, at offset: inout off_t) -> Bool {
+        var left = length
+        while left > 0 {
+            var at = Int64(offset)
+            let moved = cjob_splice_to_file(fd, file, &at, UInt(left))
+            if moved < 0 && errno == EINTR { continue }
+            if moved < 0 && errno == EINVAL {
+                // A file splice cannot write: through the buffer.
+                let count = min(left, buffer.count)
+                guard read(count) else { return false }
+                guard buffer.withUnsafeBytes({ pwrite(file, $0.baseAddress, count, offset) }) == count else { return false }
+                offset += off_t(count)
+                left -= count
+                continue
             }
-            let room = buffer.count - end
-            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, room) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { return false }
-            end += got
+            guard moved > 0 else { return false }
+            offset = off_t(at)
+            left -= moved
+        }
+        return true
+    }
+
+    /// Reads and drops everything up to end of file.
+    mutating func drain() {
+        while buffer.withUnsafeMutableBytes({ Glibc.read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// Reads exactly `count` bytes into the buffer's start; false at end of file.
+    private mutating func read(_ count: Int) -> Bool {
+        var got = 0
+        while got < count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, count - got) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            got += n
         }
         return true
     }
