@@ -451,7 +451,6 @@ extension JobRegistry {
         return .lost(status: exit, problem: problem)
     }
 
-
 }
 
 /// Writes all of `bytes` (retrying short writes); false when the descriptor would not take them.
@@ -498,7 +497,9 @@ private struct FrameReader {
                 // A file splice cannot write: through the buffer.
                 let count = min(left, buffer.count)
                 guard read(count) else { return false }
-                guard buffer.withUnsafeBytes({ pwrite(file, $0.baseAddress, count, offset) }) == count else { return false }
+                guard buffer.withUnsafeBytes({ pwrite(file, $0.baseAddress, count, offset) }) == count else {
+                    return false
+                }
                 offset += off_t(count)
                 left -= count
                 continue
