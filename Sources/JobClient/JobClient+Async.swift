@@ -55,12 +55,14 @@ extension JobClient {
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
-        queue: JobQueueOptions = JobQueueOptions()
+        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
+        input: Int32? = nil
     ) async throws(JobError) -> JobRecord {
         try await Self.offload { () throws(JobError) in
             try self.invoke(
                 command, on: computers, name: name, throttleLimit: throttleLimit, sshOptions: sshOptions,
-                remoteEnvironment: remoteEnvironment, environment: environment, queue: queue)
+                remoteEnvironment: remoteEnvironment, environment: environment, queue: queue, durable: durable,
+                deploy: deploy, input: input)
         }
     }
 

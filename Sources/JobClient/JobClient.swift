@@ -295,7 +295,10 @@ public final class JobClient: Sendable {
     }
 
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
-    /// order given); returns the parent at once. `localhost` runs here without SSH.
+    /// order given); returns the parent at once. `localhost` runs here without SSH. With
+    /// `durable`, each remote child runs as a job in its computer's agent and outlives a lost
+    /// link; `deploy` also copies this `job` there first. `input`, a descriptor, is every
+    /// child's stdin (read once by the agent, from a regular file).
     public func invoke(
         _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
