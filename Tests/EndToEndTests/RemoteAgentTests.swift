@@ -206,4 +206,30 @@ struct RemoteAgentTests: OnTestComputers {
         let second = try job("receive", id).stdout
         #expect(second.hasPrefix("run ") && second != first)
     }
+
+    @Test("suspend and resume reach a durable child's job in its computer's agent")
+    func durableSuspend() throws {
+        let gate = "/tmp/durable-gate-\(tag)"
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        let started = try job(
+            "invoke", "--durable", "--as-job", "--quiet", "--computer", "server03",
+            "while [ ! -e \(gate) ]; do sleep 0.05; done; echo through")
+        let id = started.stdout.trimmingCharacters(in: .newlines)
+        let child = String(Int(id)! + 1)
+        let instance = try #require(try home.record(Int(child)!)["instanceId"] as? String)
+        func stateThere() throws -> String {
+            let rows = try TestHome.jobs(try computers.ssh(["server03", "job", "get", instance, "--format", "json"]))
+            return rows.first?["state"] as? String ?? "none"
+        }
+        try TestHome.eventually("the job to run on server03") { try stateThere() == "Running" }
+        #expect(try job("suspend", id).status == 0)
+        try TestHome.eventually("the job to be Suspended on server03") { try stateThere() == "Suspended" }
+        #expect(try home.record(Int(child)!)["state"] as? String == "Suspended")
+        #expect(try job("resume", id).status == 0)
+        try TestHome.eventually("the job to run again on server03") { try stateThere() == "Running" }
+        #expect(FileManager.default.createFile(atPath: gate, contents: nil))
+        #expect(try job("wait", id, "--timeout", "60").status == 0)
+        #expect(try home.record(Int(child)!)["state"] as? String == "Completed")
+        #expect(try job("receive", id).stdout == "through\n")
+    }
 }

@@ -183,7 +183,8 @@ struct RemoteTests: OnTestComputers {
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: gate) }
         let result = try job("receive", "1", "--wait", "--no-prefix")
-        #expect(result.status == 0)
+        let child = try home.record(2)
+        #expect(result.status == 0, "\(result.stderr); the child: \(child)")
         #expect(result.stdout == "through\n")
     }
 
