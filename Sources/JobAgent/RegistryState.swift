@@ -104,13 +104,7 @@ final class RegistryState {
         {
             job.reason = diagnosis
         }
-        if job.timedOut {
-            job.state = .failed
-            job.reason = Self.timeoutReason(job)
-        } else if job.outputCapped {
-            job.state = .failed
-            job.reason = Self.capReason(job)
-        }
+        applyLimits(&job)
         refreshSizes(&job)
         if job.state == .failed { log.warning("Job\(job.id) failed: \(job.reason ?? "failed")") }
         // A job that failed while the disk of its output was full most likely failed of that.
@@ -118,6 +112,17 @@ final class RegistryState {
             job.reason =
                 (job.reason ?? "failed") + "; the disk holding its output (\(home.jobsPath)) is full, "
                 + "so its output may be cut short"
+        }
+    }
+
+    /// A child its timeout or its output cap stopped failed, whatever its end was. Lock held.
+    func applyLimits(_ job: inout StoredJob) {
+        if job.timedOut {
+            job.state = .failed
+            job.reason = Self.timeoutReason(job)
+        } else if job.outputCapped {
+            job.state = .failed
+            job.reason = Self.capReason(job)
         }
     }
 

@@ -113,6 +113,10 @@ struct DurableTests: OnTestComputers {
         #expect(Date().timeIntervalSince(before) < 5)
         #expect(try state(id + 1) == "Disconnected")
         #expect(try reason(id + 1).contains("a stop is pending"))
+        // Removing it now would leave the command running there, unseen: refused.
+        let removal = try job("remove", "--force", String(id))
+        #expect(removal.status == 1 && removal.stderr.contains("not stopped there yet"), "\(removal.stderr)")
+        #expect(try state(id + 1) == "Disconnected")
         try computers.restore(3)
         let waited = try job("wait", String(id), "--timeout", "90")
         #expect(waited.status != 124, "\(waited.stderr)")

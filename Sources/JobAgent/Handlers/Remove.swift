@@ -34,6 +34,17 @@ extension RegistryState {
                 }
                 stopLocked(ids: [current.id], grace: grace)
                 current = jobs[current.id].map(record) ?? current
+                // A durable child without its link could not be stopped there: removing it
+                // here would leave its command running there, unseen.
+                let unreached = table.kids(of: current.id).filter { $0.durable && !$0.state.isFinished }
+                if let kid = unreached.first {
+                    problems.append(
+                        "\(current.name) (Id \(current.id)) has \(kid.name) on \(kid.location), which is "
+                            + "\(kid.state.rawValue) and not stopped there yet; its stop is pending, delivered once "
+                            + "the link is back: remove it then, or stop it there (job stop --computer \(kid.location))"
+                    )
+                    continue
+                }
             }
             let kids = childIds(of: current.id)
             do {

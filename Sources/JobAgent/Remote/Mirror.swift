@@ -175,13 +175,7 @@ extension RegistryState {
         job.endTime = Date()
         job.disconnectedAt = nil
         if job.stopRequested && job.state == .completed { job.state = .stopped }
-        if job.timedOut {
-            job.state = .failed
-            job.reason = Self.timeoutReason(job)
-        } else if job.outputCapped {
-            job.state = .failed
-            job.reason = Self.capReason(job)
-        }
+        applyLimits(&job)
         refreshSizes(&job)
         if job.state == .failed { log.warning("Job\(id) failed: \(job.reason ?? "failed")") }
         jobs[id] = job
@@ -228,16 +222,7 @@ extension RegistryState {
                 + "(job get --computer \(host) --all)"
         }
         if let failure {
-            job.state = .failed
-            job.reason = failure
-            job.endTime = now
-            job.disconnectedAt = nil
-            refreshSizes(&job)
-            log.warning("Job\(id) failed: \(failure)")
-            jobs[id] = job
-            persist([job])
-            mirrors[id] = nil
-            if let parent = job.parentId { startQueued(parentId: parent) }
+            mirrorFailed(link, failure)
             return nil
         }
         if wasConnected { link.attempts = 0 }
@@ -327,9 +312,7 @@ extension JobRegistry {
                     withState { $0.mirrorFailed(link, why) }
                     return
                 case .unreachable:
-                    guard let delay = withState({ $0.mirrorLost(link, status: 255, problem: nil) }) else { return }
-                    var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
-                    if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+                    guard lost(link, status: 255, problem: nil, wake: plan.wake) else { return }
                     continue
                 }
             }
@@ -348,11 +331,7 @@ extension JobRegistry {
                     environment: plan.environment, input: fd)
                 close(fd)
                 if sent.status != 0 {
-                    guard let delay = withState({ $0.mirrorLost(link, status: sent.status, problem: nil) }) else {
-                        return
-                    }
-                    var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
-                    if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+                    guard lost(link, status: sent.status, problem: nil, wake: plan.wake) else { return }
                     continue
                 }
             }
@@ -364,11 +343,18 @@ extension JobRegistry {
             case .ended:
                 return
             case .lost(let status, let problem):
-                guard let delay = withState({ $0.mirrorLost(link, status: status, problem: problem) }) else { return }
-                var ready = pollfd(fd: plan.wake, events: Int16(POLLIN), revents: 0)
-                if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(plan.wake) }
+                guard lost(link, status: status, problem: problem, wake: plan.wake) else { return }
             }
         }
+    }
+
+    /// A link was lost (or could not be made): the child is Disconnected and the thread waits
+    /// for the next try (a stop cuts the wait short). False when there is none.
+    private func lost(_ link: MirrorLink, status: Int32, problem: String?, wake: Int32) -> Bool {
+        guard let delay = withState({ $0.mirrorLost(link, status: status, problem: problem) }) else { return false }
+        var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(wake) }
+        return true
     }
 
     /// One link: ssh runs `job __attach` there; its frames are read until the end or EOF.
