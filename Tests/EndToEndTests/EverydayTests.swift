@@ -344,20 +344,8 @@ struct EventsTests {
         let gate = try home.fifo("gate")
         try home.job("start", "--quiet", "true")  // 1, 2: there before the stream
         try home.job("wait", "1")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestHome.binary)
-        process.arguments = ["events", "--format", "json", "--existing"]
-        process.environment = home.environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        defer { process.terminate() }
-        // Should a line never come, the read ends when the stream is killed, and the test fails.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
-        func event() throws -> [String: Any] {
-            let line = try #require(output.fileHandleForReading.readLine())
-            return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
+        let reader = try EventReader(home, ["--existing"])
+        func event() throws -> [String: Any] { try reader.event() }
         // The jobs as they are: once they are out, the stream watches, and a job started now
         // is new to it.
         let present = try event()

@@ -47,9 +47,14 @@ extension RegistryState {
     /// Seconds finished jobs are kept (`JOB_REMOVE_AFTER`, else `remove-after` in the config
     /// file), if the agent was told. A config file that cannot be read leaves the environment's.
     static let removeAfter: Double? = {
+        if let settings = agentSettings { return settings.removeAfter.value }
+        return ProcessInfo.processInfo.environment["JOB_REMOVE_AFTER"].flatMap(DurationText.seconds)
+    }()
+
+    /// The config file and the environment's settings, read once; nil when they cannot be read.
+    static let agentSettings: JobSettings? = {
         let environment = ProcessInfo.processInfo.environment
-        if let settings = try? JobSettings.load(environment: { environment[$0] }) { return settings.removeAfter.value }
-        return environment["JOB_REMOVE_AFTER"].flatMap(DurationText.seconds)
+        return try? JobSettings.load(environment: { environment[$0] })
     }()
 
     /// Removes finished jobs that ended longer ago than `JOB_REMOVE_AFTER`, at most once a

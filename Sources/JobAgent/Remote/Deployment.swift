@@ -123,10 +123,15 @@ enum Deployment {
         }
         close(pipe[0])
         guard pid > 0 else { return (255, "") }
+        return (reap(pid), String(decoding: output, as: UTF8.self))
+    }
+
+    /// Waits for a child to end: its exit status, or 255 (as ssh's own failures) when a
+    /// signal ended it.
+    static func reap(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 255
-        return (exit, String(decoding: output, as: UTF8.self))
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 255
     }
 }
 

@@ -1,6 +1,5 @@
 import CJobSupport
 import Foundation
-import JobConfig
 import JobCore
 import JobProtocol
 import JobRemote
@@ -73,10 +72,7 @@ enum MirrorOutcome {
 
 extension RegistryState {
     /// Seconds a lost link keeps being tried (`reconnect-for`, `JOB_RECONNECT_FOR`).
-    static let reconnectFor: Double = {
-        let environment = ProcessInfo.processInfo.environment
-        return (try? JobSettings.load(environment: { environment[$0] }))?.reconnectFor.value ?? 3600
-    }()
+    static let reconnectFor: Double = agentSettings?.reconnectFor.value ?? 3600
 
     /// Starts the thread of a durable child unless it has one. Lock held.
     func beginMirror(_ id: Int, fresh: Bool = false) {
@@ -147,15 +143,12 @@ extension RegistryState {
         if first && job.disconnectedAt != nil {
             log.write("Job\(id)'s link to \(job.location) is back")
         }
-        if first && job.stopRequested {
-            // The pending stop went with this link.
-            job.reason = nil
-        }
         if state == .suspended && job.state != .suspended { job.suspend() }
         job.state = state
         if first {
+            // Linked: no longer Disconnected, and a pending stop went with this link.
             job.disconnectedAt = nil
-            if !job.stopRequested { job.reason = nil }
+            job.reason = nil
         }
         jobs[id] = job
         persist([job])
@@ -430,10 +423,8 @@ extension JobRegistry {
         // What is left (the other side exits after the acknowledgement) is drained, then ssh reaped.
         reader.drain()
         close(fromRemote[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exit = Deployment.reap(pid)
         if let ended { return .ended(ended) }
-        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 255
         return .lost(status: exit, problem: problem)
     }
 

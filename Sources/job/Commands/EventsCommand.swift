@@ -103,10 +103,11 @@ enum EventsVerb {
             return (out, err)
         }
 
-        /// What is there already is not news.
+        /// What is there already is not news. Finished children are not looked at (their
+        /// output is all there).
         mutating func note(_ jobs: [JobRecord]) {
             guard enabled else { return }
-            for job in jobs where !job.isParent { known[job.id] = sizes(job) }
+            for job in jobs where !job.isParent && !job.state.isFinished { known[job.id] = sizes(job) }
         }
 
         /// A new child was told: its output is news from now on.
@@ -115,14 +116,16 @@ enum EventsVerb {
         }
 
         /// The children whose output grew since the last look, with their sizes now (only
-        /// those whose start was told).
+        /// unfinished ones whose start was told, and each once more after its end).
         mutating func grown(_ jobs: [JobRecord]) -> [(JobRecord, (Int64, Int64))] {
             guard enabled else { return [] }
             var result: [(JobRecord, (Int64, Int64))] = []
             for job in jobs where !job.isParent && job.computer == nil {
                 guard let before = known[job.id] else { continue }
                 let now = sizes(job)
-                known[job.id] = now
+                // One last look after its end; then it is left alone (a stream over thousands of
+                // stored jobs looks only at the running ones).
+                known[job.id] = job.state.isFinished ? nil : now
                 if now.0 > before.0 || now.1 > before.1 { result.append((job, now)) }
             }
             return result

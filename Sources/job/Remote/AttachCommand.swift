@@ -138,7 +138,7 @@ private struct Attachment {
             gone.reason =
                 "its job is no longer in this computer's agent (removed there, or never started): its end is unknown"
             _ = send(MirrorFrame.end, gone.encodedFields())
-            return awaitAcknowledgement() ? 0 : 3
+            return awaitAcknowledgement(client) ? 0 : 3
         }
         let output = open(grant.outputPath, O_RDONLY | O_CLOEXEC)
         let errors = open(grant.errorPath, O_RDONLY | O_CLOEXEC)
@@ -167,7 +167,7 @@ private struct Attachment {
             else { return 0 }
             if finished {
                 guard send(MirrorFrame.end, status) else { return 0 }
-                guard awaitAcknowledgement() else { return 0 }
+                guard awaitAcknowledgement(client) else { return 0 }
                 _ = try? client.send(RemoveRequest(selection))
                 return 0
             }
@@ -281,7 +281,7 @@ private struct Attachment {
     }
 
     /// Waits (up to a minute) for the other side to say it stored the end.
-    mutating func awaitAcknowledgement() -> Bool {
+    mutating func awaitAcknowledgement(_ client: JobClient) -> Bool {
         let deadline = JobClient.monotonicNow() + 60
         while !acknowledged && stdinOpen {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
@@ -289,15 +289,7 @@ private struct Attachment {
             guard left > 0 else { return false }
             let ready = poll(&fds, 1, Int32(left * 1000))
             if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { return false }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            guard count > 0 else { return false }
-            commands += chunk[..<count]
-            while let newline = commands.firstIndex(of: 10) {
-                if String(decoding: commands[..<newline], as: UTF8.self) == "ack" { acknowledged = true }
-                commands.removeSubrange(...newline)
-            }
+            guard ready > 0, readCommands(client) else { return false }
         }
         return acknowledged
     }
