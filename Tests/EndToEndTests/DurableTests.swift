@@ -20,8 +20,12 @@ struct DurableTests: OnTestComputers {
     }
 
     /// 200 numbered lines over 20 s: what the child must have, byte for byte, at the end.
-    static let counting = "i=0; while [ $i -lt 200 ]; do printf 'line %d\\n' $i; i=$((i+1)); sleep 0.1; done"
-    static let counted = (0..<200).map { "line \($0)\n" }.joined()
+    static let counting = counting(200)
+    static let counted = counted(200)
+    static func counting(_ lines: Int) -> String {
+        "i=0; while [ $i -lt \(lines) ]; do printf 'line %d\\n' $i; i=$((i+1)); sleep 0.1; done"
+    }
+    static func counted(_ lines: Int) -> String { (0..<lines).map { "line \($0)\n" }.joined() }
 
     func state(_ id: Int) throws -> String { try home.record(id)["state"] as? String ?? "" }
     func reason(_ id: Int) throws -> String { try home.record(id)["reason"] as? String ?? "" }
@@ -82,10 +86,11 @@ struct DurableTests: OnTestComputers {
         }
     }
 
-    @Test("the agent killed with -9 while Disconnected: the next agent links again and every byte arrives once")
+    @Test("the agent killed with -9 while Disconnected, then again while the output streams: every byte arrives once")
     func agentKilledWhileDisconnected() throws {
         defer { try? computers.restore(2) }
-        let id = try startDurable(on: 2, Self.counting)
+        // 60 s of output, so that it still streams after the cut and the first restart.
+        let id = try startDurable(on: 2, Self.counting(600))
         _ = try cutAndAwaitDisconnected(2, child: id + 1)
         let pid = try #require(try home.agentPid())
         kill(pid, SIGKILL)
@@ -93,10 +98,18 @@ struct DurableTests: OnTestComputers {
         // A new agent takes the child over, still without a link.
         #expect(try state(id + 1) == "Disconnected")
         try computers.restore(2)
-        let waited = try job("wait", String(id), "--timeout", "90")
+        // Linked again and streaming: the second kill comes in the middle of the output.
+        let before = try job("log", String(id), "--stdout").stdout.count
+        try TestHome.eventually(timeout: 60, "the output to go on") {
+            try state(id + 1) == "Running" && job("log", String(id), "--stdout").stdout.count > before
+        }
+        let second = try #require(try home.agentPid())
+        kill(second, SIGKILL)
+        try home.awaitAgentGone()
+        let waited = try job("wait", String(id), "--timeout", "120")
         #expect(waited.status == 0, "\(waited.stderr)")
         #expect(try state(id + 1) == "Completed")
-        #expect(try job("receive", String(id)).stdout == Self.counted)
+        #expect(try job("receive", String(id)).stdout == Self.counted(600))
     }
 
     @Test("a stop while Disconnected is pending, shown by get, and delivered once the link is back")
