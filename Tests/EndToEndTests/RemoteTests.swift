@@ -180,6 +180,9 @@ struct RemoteTests: OnTestComputers {
         try TestHome.eventually("the job to run") { try home.record(2)["pid"] is Int }
         let agent = try #require(try home.agentPid())
         kill(agent, SIGKILL)
+        // The next agent starts once the old one is gone: a client that came while it was
+        // dying could still reach its socket (it failed once so, "lost the agent").
+        try home.awaitAgentGone()
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: gate) }
         let result = try job("receive", "1", "--wait", "--no-prefix")
