@@ -252,7 +252,7 @@ int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner) {
 
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count) {
     ssize_t n;
-    do { n = sendfile(out_fd, in_fd, offset, count); } while (n < 0 && errno == EINTR);
+    do { n = sendfile(out_fd, in_fd, offset, count); } while (n < 0 && errno == EINTR && !cjob_interrupt_signal());
     return n;
 }
 
@@ -343,6 +343,55 @@ void cjob_unblock_signals(void) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static volatile sig_atomic_t interrupt_signal = 0;
+
+static void note_interrupt(int sig) { interrupt_signal = sig; }
+
+static const int interrupts[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction interrupts_before[3];
+
+void cjob_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = note_interrupt;
+    /* No SA_RESTART: a blocked write returns (EINTR), so the reader stops there. */
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++) {
+        sigaction(interrupts[i], NULL, &interrupts_before[i]);
+        /* A signal ignored at the start (a background job of a script) stays ignored. */
+        if (interrupts_before[i].sa_handler == SIG_IGN) continue;
+        sigaction(interrupts[i], &sa, NULL);
+    }
+}
+
+void cjob_release_interrupts(void) {
+    for (int i = 0; i < 3; i++) {
+        if (interrupts_before[i].sa_handler == SIG_IGN) continue;
+        sigaction(interrupts[i], &interrupts_before[i], NULL);
+    }
+    int sig = interrupt_signal;
+    if (!sig) return;
+    interrupt_signal = 0;
+    /* The noted signal, to whatever acts on it now: the default ends the process, a
+       program's own handler (invoke's) takes it as it would have. */
+    raise(sig);
+}
+
+int cjob_interrupt_signal(void) { return interrupt_signal; }
+
+void cjob_end_by_interrupt(void) {
+    int sig = interrupt_signal;
+    if (!sig) return;
+    /* Ended by the signal, as the shell expects of a program Ctrl-C stopped. */
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig);
 }
 
 int cjob_pidfd_open(pid_t pid) { return (int)syscall(434 /* pidfd_open */, pid, 0); }

@@ -88,6 +88,7 @@ extension Agent {
     ) {
         func ok(_ reply: some TaggedMessage) { answer(.success(reply)) }
         func either(_ result: Result<some TaggedMessage, Failure>) { answer(result.map { $0 }) }
+        if let problem = request.rangeProblem { return answer(.failure(problem)) }
         switch request {
         case .status: ok(registry.status(socket: socketPath, startTime: startTime))
         case .shutdown: ok(EmptyReply())

@@ -76,17 +76,66 @@ public final class Agent: Sendable {
         log = AgentLog(
             path: home.logPath, level: environment["JOB_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info)
         socketPath = home.socketPath(environment: environment)
+        let supervisorSocket = home.supervisorSocketPath(environment: environment)
+        let executable = supervisorExecutable ?? Self.executablePath()
+        let makeSupervisor: @Sendable () throws -> Supervisor = {
+            try Supervisor(socketPath: supervisorSocket, executable: executable)
+        }
+        var notices: [String] = []
+        do {
+            registry = try Self.openRegistry(home: home, log: log, notices: &notices, makeSupervisor: makeSupervisor)
+        } catch  where StoreProblem.isDamage(error) {
+            // A damaged store: set aside, never deleted, and a new one made of what can be read.
+            let damage = StoreProblem.describeDamage(error)
+            let recovery: StoreRecovery
+            do {
+                recovery = try StoreRecovery.recover(
+                    path: home.databasePath, reservePath: home.reservePath, lastId: IdLedger(home: home).reserved)
+            } catch {
+                throw AgentError(
+                    "the job store \(home.databasePath) is damaged (\(damage)), and it "
+                        + "could not be set aside (\(error)): "
+                        + "move it away yourself (mv \(home.databasePath) \(home.databasePath).damaged), "
+                        + "then run any job command")
+            }
+            let notice =
+                "the job store was damaged (\(damage)); it was kept as "
+                + "\(recovery.damagedPath), and a new store holds the \(recovery.recovered) job rows that could "
+                + "still be read"
+                + (recovery.lost > 0 ? " (\(recovery.lost) could not)" : "")
+            log.warning(notice)
+            notices.append(notice)
+            registry = try Self.openRegistry(home: home, log: log, notices: &notices, makeSupervisor: makeSupervisor)
+        }
+        registry.withState { $0.notices += notices }
+    }
+
+    /// Opens the store, moves its Id counter past every Id given out before (`IdFloor`), and
+    /// loads the jobs. Throws the store's error, which says whether it is damage.
+    private static func openRegistry(
+        home: JobHome, log: AgentLog, notices: inout [String],
+        makeSupervisor: @escaping @Sendable () throws -> Supervisor
+    ) throws -> JobRegistry {
         let database: JobDatabase
         do {
             database = try JobDatabase(path: home.databasePath, reservePath: home.reservePath)
+            let ledger = IdLedger(home: home)
+            let last = try database.lastId()
+            if last < ledger.checkpointed {
+                try database.raiseLastId(to: ledger.reserved)
+                let notice =
+                    "the job store has lost jobs (its last Id is \(last), but Ids through \(ledger.checkpointed) "
+                    + "were stored before): new jobs start at Id \(ledger.reserved + 1), so that no Id is given "
+                    + "out twice"
+                log.warning(notice)
+                notices.append(notice)
+            }
+        } catch  where StoreProblem.isDamage(error) {
+            throw error
         } catch {
             throw AgentError("cannot open the job store \(home.databasePath): \(StoreProblem.describe(error))")
         }
-        let supervisorSocket = home.supervisorSocketPath(environment: environment)
-        let executable = supervisorExecutable ?? Self.executablePath()
-        registry = try JobRegistry(home: home, database: database, log: log) {
-            try Supervisor(socketPath: supervisorSocket, executable: executable)
-        }
+        return try JobRegistry(home: home, database: database, log: log, makeSupervisor: makeSupervisor)
     }
 
     /// This program, to start `job-agent supervise` with.
@@ -187,7 +236,10 @@ public final class Agent: Sendable {
             return 1
         }
         log.write("agent \(ProtocolVersion.product) listening on \(socketPath)")
-        if let readyFD { Self.report("ok", to: readyFD) }
+        if let readyFD {
+            let notices = registry.withState { $0.notices }
+            Self.report((["ok"] + notices.map { "notice: " + $0 }).joined(separator: "\n"), to: readyFD)
+        }
         let threads = ConnectionThreads { [self] fd in
             serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest))
             connections.subtract(1, ordering: .relaxed)
@@ -215,6 +267,7 @@ public final class Agent: Sendable {
     /// Ends the agent at once. Jobs keep running under their monitors.
     func shutdown() -> Never {
         unlink(socketPath)
+        registry.withState { $0.checkpointForStop() }
         registry.closeSessions()
         // Shared ssh connections go with the agent unless a remote job still uses one.
         if !registry.hasRunningRemoteJobs() { SSHCommand.closeSharedConnections(home: home) }

@@ -36,7 +36,15 @@ extension RegistryState {
         var peer: pid_t = 0
         let fd = cjob_monitor_connect(home.monitorName(job.instanceId), &peer)
         guard fd >= 0 else {
-            guard errno != ECONNREFUSED && errno != ENOENT else { return false }
+            // EPERM: the name is held by a process of another user, so it is not this job's
+            // monitor (one bound the name of a monitor that a power loss ended): the job's end
+            // is then decided by its boot and its pid, as for a monitor that is gone.
+            guard errno != ECONNREFUSED && errno != ENOENT && errno != EPERM else {
+                if errno == EPERM {
+                    log.warning("the monitor name of Job\(job.id) is held by another user's process; ignored")
+                }
+                return false
+            }
             log.write("cannot reach the monitor of Job\(job.id) for now: \(String(cString: strerror(errno)))")
             unreached.insert(job.id)
             return true
@@ -316,31 +324,41 @@ extension RegistryState {
         if !durable.isEmpty {
             log.write("linking again to \(durable.count) durable remote job\(durable.count == 1 ? "" : "s")")
         }
-        releaseStrayMonitors()
-        removeStrayFiles()
+        let strangers = releaseStrayMonitors()
+        settleStrayFiles(adopting: strangers)
         restoreQueue()
         for slot in table.allSlots { watchOutputCap(slot.job) }
     }
 
     /// Monitors of this home whose job is finished in the store (the last agent stored the end
-    /// but died before it said so): told to exit. Lock held.
-    private func releaseStrayMonitors() {
-        guard let sockets = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return }
+    /// but died before it said so): told to exit. Returns the InstanceIds of monitors whose job
+    /// the store does not know. Lock held.
+    private func releaseStrayMonitors() -> [(instanceId: String, link: Int32)] {
+        // Read as bytes, decoded leniently: another program's socket name that is not UTF-8
+        // (abstract names are any bytes) had made the whole listing unreadable, and so every
+        // stray monitor unseen.
+        guard let sockets = readText("/proc/net/unix", limit: 1 << 30) else { return [] }
         let prefix = "@" + home.monitorPrefix
         var known: [String: Int] = [:]
         for slot in table.allSlots where slot.job.parentId != nil { known[slot.job.instanceId] = slot.job.id }
         var seen = Set<String>()
+        var strangers: [(instanceId: String, link: Int32)] = []
         for line in sockets.split(separator: "\n") {
             guard let path = line.split(separator: " ").last, path.hasPrefix(prefix) else { continue }
             let instanceId = String(path.dropFirst(prefix.count))
             guard seen.insert(instanceId).inserted else { continue }
             if let id = known[instanceId], monitorLinks[id] != nil || orphanWatches[id] != nil { continue }
             if let id = known[instanceId], jobs[id]?.state.isFinished == false { continue }
-            // A job no stored row knows cannot come from this store (rows are stored before
-            // launches): it is another store's at the same path (one restored, or the folder
-            // mounted over), so it is left alone.
+            // A job no stored row knows (rows are stored before launches): taken in below, if
+            // its monitor is this user's (another user may bind such a name).
             guard known[instanceId] != nil else {
-                log.write("a job monitor of another store at this path (\(instanceId)) is left alone")
+                var peer: pid_t = 0
+                let link = cjob_monitor_connect(home.monitorName(instanceId), &peer)
+                if link >= 0 {
+                    strangers.append((instanceId, link))
+                } else if errno == EPERM {
+                    log.warning("a monitor name of this home is held by another user's process: \(instanceId)")
+                }
                 continue
             }
             var peer: pid_t = 0
@@ -349,6 +367,74 @@ extension RegistryState {
             _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0)
             close(fd)
         }
+        return strangers
+    }
+
+    /// Monitors of this home whose job no stored row knows: rows are stored before launches,
+    /// so the store lost them (a log deleted or damaged, a copy put back, a damaged store set
+    /// aside), or they are another store's at this path. Their jobs are someone's work, so
+    /// each is taken in as a new job (its command and folder read from its process) whose end
+    /// is recorded as any other's, and said in the log and in `agent status`. Lock held.
+    private func adoptStrangers(_ strangers: [(instanceId: String, link: Int32)]) {
+        guard !strangers.isEmpty else { return }
+        var adopted: [Int] = []
+        for (instanceId, link) in strangers {
+            var (parent, made) = makeJob(
+                type: JobType.background, name: nil, command: Self.unknownCommand,
+                children: [ChildPlan(location: "localhost", workingDirectory: "/", shell: "/bin/sh", placement: .local)]
+            )
+            var child = made[0]
+            child.instanceId = instanceId
+            child.begin()
+            parent.beginTime = child.beginTime
+            if storeAndRegister(parent, [child], environment: []) != nil {
+                close(link)
+                continue
+            }
+            monitorLinks[child.id] = link
+            _ = cjob_epoll_add(epoll, link, tag(child.id, .monitor))
+            adopted.append(child.id)
+        }
+        awaitGreetings(adopted)
+        var changed: [StoredJob] = []
+        for id in adopted {
+            guard var child = jobs[id], let parentId = child.parentId, var parent = jobs[parentId] else { continue }
+            if let pid = child.pid, let (command, folder) = Self.commandOf(pid) {
+                (child.command, child.workingDirectory) = (command, folder)
+                (parent.command, parent.workingDirectory) = (command, folder)
+                jobs[id] = child
+                jobs[parentId] = parent
+                changed += [parent, child]
+            }
+        }
+        persist(changed)
+        let names = adopted.compactMap { jobs[$0]?.parentId }.map { "Job\($0)" }
+        let count = strangers.count
+        let notice =
+            "\(count) running job\(count == 1 ? "" : "s") that this store did not know (it may have lost its "
+            + "history, or \(count == 1 ? "it belongs" : "they belong") to another store at this path) "
+            + (names.isEmpty
+                ? "could not be taken in"
+                : "\(names.count == 1 ? "is" : "are") kept again as " + names.joined(separator: ", "))
+        log.warning(notice)
+        notices.append(notice)
+    }
+
+    /// The command of a job taken in without its row, until its process says more.
+    static let unknownCommand = "(unknown: taken in without its record)"
+
+    /// What a job's process runs and where: `CMD` of `sh -c CMD`, else its whole command
+    /// line; its working directory. Nil when the process is gone.
+    static func commandOf(_ pid: Int) -> (command: String, folder: String)? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
+            return nil
+        }
+        let words = data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        let command = words.count == 3 && words[1] == "-c" ? words[2] : words.joined(separator: " ")
+        let folder = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) ?? "/"
+        return (command, folder)
     }
 
     /// Waits, at most 2 s in all, for the greetings of newly found monitors, and reads what
@@ -358,7 +444,7 @@ extension RegistryState {
         let deadline = Monitor.now() + 2
         while !pending.isEmpty && Monitor.now() < deadline {
             var entries = pending.map { pollfd(fd: monitorLinks[$0] ?? -1, events: Int16(POLLIN), revents: 0) }
-            let left = Int32(max(1, (deadline - Monitor.now()) * 1000))
+            let left = (deadline - Monitor.now()).pollMilliseconds(minimum: 1)
             guard poll(&entries, nfds_t(entries.count), left) > 0 else { continue }
             var waiting: [Int] = []
             for (id, entry) in zip(pending, entries) {
@@ -368,12 +454,33 @@ extension RegistryState {
         }
     }
 
-    /// Deletes files in the jobs folder that belong to no stored job: what a `remove` that was
-    /// interrupted between the store and the files left behind. Lock held.
-    private func removeStrayFiles() {
+    /// Deletes the files whose removal the store noted (a `remove` or `restart` cut short
+    /// between its commit and its deletions), and moves every other file that no stored job
+    /// knows to `jobs/lost+found`: a store that lost its history (a log deleted, a copy put
+    /// back, a damaged file set aside) must never delete output on its word. Lock held.
+    ///
+    /// Either sign that the store lost jobs (`strangers`, monitors of jobs it does not know,
+    /// or such files) moves the Id counter past every Id reserved before the jobs are taken in.
+    private func settleStrayFiles(adopting strangers: [(instanceId: String, link: Int32)]) {
+        let noted = (try? database.pendingRemovals()) ?? []
+        for instanceId in noted { files.delete(instanceId) }
+        if !noted.isEmpty { try? database.clearRemovals() }
         var known = Set(table.allSlots.map(\.job.instanceKey))
         for slot in table.allSlots { for old in slot.job.history { known.insert(InstanceKey(old)) } }
-        files.deleteStray(keeping: known)
+        for stranger in strangers { known.insert(InstanceKey(stranger.instanceId)) }
+        let stray = files.strayNames(keeping: known)
+        if !strangers.isEmpty || !stray.isEmpty {
+            skipLostIds("the store does not know jobs whose monitors or files are in \(home.path)")
+        }
+        adoptStrangers(strangers)
+        let moved = files.moveToLostAndFound(stray)
+        guard moved > 0 else { return }
+        let notice =
+            "\(moved) output file\(moved == 1 ? "" : "s") of jobs this store does not know "
+            + "\(moved == 1 ? "was" : "were") moved to \(files.lostAndFound) (kept, not deleted: the store may "
+            + "have lost its history)"
+        log.warning(notice)
+        notices.append(notice)
     }
 }
 

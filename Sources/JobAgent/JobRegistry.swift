@@ -114,6 +114,11 @@ final class JobRegistry: Sendable {
         withState { $0.adopt() }
     }
 
+    /// The sooner of two epoll timeouts (-1: none).
+    static func sooner(_ one: Int32, _ other: Int32) -> Int32 {
+        one < 0 ? other : other < 0 ? one : min(one, other)
+    }
+
     func hasRunningRemoteJobs() -> Bool {
         withState { $0.hasRunningRemoteJobs() }
     }
@@ -129,7 +134,7 @@ final class JobRegistry: Sendable {
         while true {
             let (retrying, timeout) = withState { state in
                 let retrying = state.isRetrying
-                let wake = state.retentionWake
+                let wake = Self.sooner(state.retentionWake, state.checkpointWake)
                 let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
                 return (retrying, state.watchTimeout(limit: limit))
             }
@@ -146,6 +151,7 @@ final class JobRegistry: Sendable {
                 state.queueTick()
                 state.checkOutputCaps()
                 state.sweepOldJobs()
+                state.checkpointIfDue()
                 return state.takeTimeouts()
             }
             for id in due {

@@ -32,6 +32,9 @@ struct JobTable {
         lastId = max(lastId, job.id)
     }
 
+    /// Gives out no Id up to `floor` (they may have been given out by a store that lost them).
+    mutating func raiseLastId(to floor: Int) { lastId = max(lastId, floor) }
+
     /// The Ids a new parent with `count` children takes: the parent's first.
     func nextIds(children count: Int) -> (parent: Int, children: [Int]) {
         (lastId + 1, (0..<count).map { lastId + 2 + $0 })

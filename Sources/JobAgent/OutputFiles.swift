@@ -32,12 +32,14 @@ struct OutputFiles {
         unlink(home.inputPath(instanceId))
     }
 
-    /// Deletes the files that belong to none of `known` (InstanceIds): what a `remove` that
-    /// was interrupted between the store and the files left behind. Read entry by entry: a
-    /// home of 100,000 jobs holds 200,000 files.
-    func deleteStray(keeping known: Set<InstanceKey>) {
-        guard let folder = opendir(home.jobsPath) else { return }
-        defer { closedir(folder) }
+    /// Where files of jobs the store does not know are kept.
+    var lostAndFound: String { home.jobsPath + "/lost+found" }
+
+    /// The names of the files that belong to none of `known` (InstanceIds). Read entry by
+    /// entry: a home of 100,000 jobs holds 200,000 files.
+    func strayNames(keeping known: Set<InstanceKey>) -> [String] {
+        guard let folder = opendir(home.jobsPath) else { return [] }
+        var stray: [String] = []
         while let entry = readdir(folder) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
@@ -45,7 +47,26 @@ struct OutputFiles {
             guard let dot = name.lastIndex(of: "."), [".out", ".err", ".ssh", ".in"].contains(name[dot...]) else {
                 continue
             }
-            if !known.contains(InstanceKey(String(name[..<dot]))) { unlink(home.jobsPath + "/" + name) }
+            if !known.contains(InstanceKey(String(name[..<dot]))) { stray.append(name) }
         }
+        closedir(folder)
+        return stray
+    }
+
+    /// Moves these files of the jobs folder to `lostAndFound`; returns how many it moved.
+    func moveToLostAndFound(_ stray: [String]) -> Int {
+        guard !stray.isEmpty else { return 0 }
+        _ = mkdir(lostAndFound, 0o700)
+        var moved = 0
+        for name in stray {
+            var target = lostAndFound + "/" + name
+            var copy = 1
+            while access(target, F_OK) == 0 {
+                copy += 1
+                target = lostAndFound + "/" + name + ".\(copy)"
+            }
+            if rename(home.jobsPath + "/" + name, target) == 0 { moved += 1 }
+        }
+        return moved
     }
 }

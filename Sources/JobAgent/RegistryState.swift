@@ -66,6 +66,10 @@ final class RegistryState {
     /// When the watcher of ends planned to wake for the queue, and how to wake it sooner.
     var plannedWake: Date?
     let wakeFD: Int32
+    /// What the agent found wrong at its start and did about it, for `agent status`.
+    var notices: [String] = []
+    /// The Ids reserved and checkpointed (`JOB_HOME/last-id`).
+    var idLedger: IdLedger
     /// The last Id handed out; the store's counter follows it in the same transaction.
     var lastId: Int { table.lastId }
 
@@ -78,6 +82,7 @@ final class RegistryState {
         self.files = OutputFiles(home: home)
         self.makeSupervisor = makeSupervisor
         self.database = database
+        self.idLedger = IdLedger(home: home)
         self.log = log
         self.bootId = ProcFS.bootId()
         self.epoll = cjob_epoll_create()
@@ -142,10 +147,15 @@ final class RegistryState {
             log.write("could not write to the store: \(error)")
             stored = false
         }
+        noticeStored(changed)
+        return stored
+    }
+
+    /// What follows a change of these jobs: waiters woken, the queue told.
+    func noticeStored(_ changed: [StoredJob]) {
         generation &+= 1
         monitor.broadcast()
         noticeQueue(changed)
-        return stored
     }
 
     // MARK: - Records

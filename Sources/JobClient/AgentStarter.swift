@@ -39,7 +39,7 @@ struct AgentStarter {
         while true {
             var entry = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
             let left = deadline - JobClient.monotonicNow()
-            if left <= 0 || poll(&entry, 1, Int32(left * 1000)) == 0 {
+            if left <= 0 || poll(&entry, 1, left.pollMilliseconds()) == 0 {
                 throw JobError(
                     .connection,
                     "the agent started (pid \(pid)) but did not say it was ready within 30 s; see \(home.logPath)")
@@ -49,8 +49,15 @@ struct AgentStarter {
             if n <= 0 { break }
             message += buffer[..<n]
         }
-        var text = String(decoding: message, as: UTF8.self)
+        var lines = String(decoding: message, as: UTF8.self).split(separator: "\n").map(String.init)
+        // After `ok`, what the agent found wrong at its start and did about it.
+        let notices = lines.dropFirst().filter { $0.hasPrefix("notice: ") }.map { String($0.dropFirst(8)) }
+        var text = lines.first ?? ""
         while text.last?.isWhitespace == true { text.removeLast() }
+        if text != "ok" {
+            lines = lines.filter { !$0.hasPrefix("notice: ") }
+            text = lines.joined(separator: "\n")
+        }
         guard text == "ok" else {
             let reason = text.isEmpty ? "it exited before listening (see \(home.logPath))" : text
             throw JobError(.connection, "could not start the agent: \(reason)")
@@ -58,6 +65,7 @@ struct AgentStarter {
         guard let fd = try JobClient.connect(socketPath) else {
             throw JobError(.connection, "the agent started but does not answer at \(socketPath)")
         }
+        if let tell = JobClient.agentNoticeHandler.withLock({ $0 }) { for notice in notices { tell(notice) } }
         return fd
     }
 

@@ -33,6 +33,10 @@ public final class JobClient: Sendable {
     /// Held for a request and its reply, so that tasks sharing the client take turns.
     private let turns = Mutex(())
 
+    /// How to start an agent when the one this client used went away before it read a
+    /// request; nil when this client may not start one.
+    private let starter: AgentStarter?
+
     /// The connection and how long its pending request may take.
     struct Link {
         let channel: FrameChannel
@@ -60,23 +64,52 @@ public final class JobClient: Sendable {
                     + "set JOB_HOME to a folder of your own")
         }
         let socketPath = home.socketPath(variable)
+        let starter =
+            autoStart
+            ? AgentStarter(
+                home: home, socketPath: socketPath,
+                executable: agentExecutable ?? variable("JOB_AGENT_EXECUTABLE") ?? Self.defaultAgentExecutable())
+            : nil
         if let fd = try Self.connect(socketPath) {
-            self.init(home: home, socketPath: socketPath, fd: fd)
+            self.init(home: home, socketPath: socketPath, fd: fd, starter: starter)
             return
         }
         guard autoStart else {
             throw JobError(.noAgent, "no agent is running for \(home.path)")
         }
-        let executable = agentExecutable ?? variable("JOB_AGENT_EXECUTABLE") ?? Self.defaultAgentExecutable()
-        let fd = try AgentStarter(home: home, socketPath: socketPath, executable: executable).start()
-        self.init(home: home, socketPath: socketPath, fd: fd)
+        let fd = try starter!.start()
+        self.init(home: home, socketPath: socketPath, fd: fd, starter: starter)
     }
 
-    init(home: JobHome, socketPath: String, fd: Int32) {
+    /// Called with each thing an agent this process started found wrong at its start and did
+    /// about it (a damaged store set aside, files moved to `jobs/lost+found`); `job agent
+    /// status` lists them too. The command line prints them on stderr.
+    public static let agentNoticeHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+
+    init(home: JobHome, socketPath: String, fd: Int32, starter: AgentStarter? = nil) {
         self.home = home
         self.socketPath = socketPath
         self.socketFD = fd
+        self.starter = starter
         link = Mutex(Link(channel: FrameChannel(fd: fd)))
+    }
+
+    /// Puts a connection to the next agent (started if need be) in place of this one, on the
+    /// same descriptor, after the last agent went away before it read a request.
+    private func reconnect() throws(JobError) {
+        let fd: Int32
+        if let connected = try Self.connect(socketPath) {
+            fd = connected
+        } else if let starter {
+            fd = try starter.start()
+        } else {
+            throw JobError(.noAgent, "no agent is running for \(home.path)")
+        }
+        if fd != socketFD {
+            _ = dup2(fd, socketFD)
+            _ = fcntl(socketFD, F_SETFD, FD_CLOEXEC)
+            close(fd)
+        }
     }
 
     /// A second connection to the same agent, for a request that blocks (a wait, a stream).
@@ -84,11 +117,18 @@ public final class JobClient: Sendable {
         guard let fd = try Self.connect(socketPath) else {
             throw JobError(.connection, "the agent of \(home.path) is gone")
         }
-        return JobClient(home: home, socketPath: socketPath, fd: fd)
+        return JobClient(home: home, socketPath: socketPath, fd: fd, starter: starter)
     }
 
     /// Ends the connection at once, so that a request blocked on it returns (a cancelled task).
-    func hangUp() { _ = Glibc.shutdown(socketFD, Int32(SHUT_RDWR)) }
+    func hangUp() {
+        hungUp.withLock { $0 = true }
+        _ = Glibc.shutdown(socketFD, Int32(SHUT_RDWR))
+    }
+
+    /// Whether `hangUp` ended the connection on purpose (a cancelled task): it is then not
+    /// made again.
+    private let hungUp = Mutex(false)
 
     /// Connects to the socket; nil when no agent listens there.
     static func connect(_ path: String) throws(JobError) -> Int32? {
@@ -236,7 +276,9 @@ public final class JobClient: Sendable {
     func lost(_ error: any Error) -> JobError {
         guard let error = error as? ChannelError else { return JobError(.connection, "lost the agent: \(error)") }
         if error.timedOut { return unresponsive() }
-        return JobError(.connection, "lost the agent: \(error.description)")
+        var lost = JobError(.connection, "lost the agent: \(error.description)")
+        lost.notTaken = error.notTaken
+        return lost
     }
 
     /// The pid in the agent's lock file, while an agent holds the lock.
@@ -379,8 +421,16 @@ public final class JobClient: Sendable {
     /// it; throws when the agent refused it as a whole.
     public func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) -> R.Reply {
         try turn { () throws(JobError) in
-            try post(request, fds: fds)
-            return try collect(R.self)
+            do throws(JobError) {
+                try post(request, fds: fds)
+                return try collect(R.self)
+            } catch  where error.notTaken && !hungUp.withLock({ $0 }) {
+                // The agent went away before it read the request (killed a moment ago): the
+                // next agent gets it, once. A request it read and did not answer is not sent again.
+                try reconnect()
+                try post(request, fds: fds)
+                return try collect(R.self)
+            }
         }
     }
 

@@ -33,6 +33,9 @@ public struct JobError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// For `notFound`: one message per selector that matched nothing.
     public var problems: [String] = []
+    /// The agent went away before it read the request (it was not taken): sent again to the
+    /// next agent.
+    var notTaken = false
 
     public init(_ code: Code, _ message: String) {
         self.code = code

@@ -98,7 +98,10 @@ final class OutputReader: Sendable {
     }
 
     init(client: JobClient, selection: JobSelection, keep: Bool, follow: Bool, fromStart: Bool) {
-        state = Mutex(State(client: client, selection: selection, keep: keep, follow: follow, fromStart: fromStart))
+        let first = State(client: client, selection: selection, keep: keep, follow: follow, fromStart: fromStart)
+        // Armed before the first look at the files' sizes, so no write between goes unseen.
+        if follow { first.watcher.watch(folder: client.home.jobsPath) }
+        state = Mutex(first)
         var fds: [Int32] = [-1, -1]
         _ = cjob_pipe_cloexec(&fds)
         wake = (fds[0], fds[1])
@@ -165,9 +168,11 @@ final class OutputReader: Sendable {
         for grant in reply.streams {
             var output = grant.outputOffset
             var error = grant.errorOffset
+            // A reader that keeps follows its own positions only: another reader consuming the
+            // same job moves the agent's, and going by those would skip what it took.
             if state.keep, let known = state.positions[grant.instanceId] {
-                output = max(output, known.output)
-                error = max(error, known.error)
+                output = known.output
+                error = known.error
             }
             let claimed = grant.outputEnd >= 0
             if claimed {

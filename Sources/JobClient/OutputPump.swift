@@ -27,7 +27,7 @@ public enum OutputPump {
     public struct Result: Sendable {
         /// The new read position.
         public var position: Int64
-        /// The writer refused more (EPIPE): stop receiving.
+        /// The writer refused more (EPIPE), or the reader was interrupted: stop receiving.
         public var readerGone: Bool
     }
 
@@ -173,8 +173,11 @@ public enum OutputPump {
     private static func copyRaw(_ input: Int32, from offset: Int64, upTo limit: Int64, to out: Int32) -> Result {
         var position = off_t(offset)
         while position < limit {
+            // An interrupt the reader caught ends the copy where the descriptor took it.
+            if cjob_interrupt_signal() != 0 { return Result(position: Int64(position), readerGone: true) }
             let n = cjob_sendfile(out, input, &position, Int(min(1 << 30, limit - Int64(position))))
             if n > 0 { continue }
+            if n < 0 && errno == EINTR { continue }
             if n == 0 { return Result(position: Int64(position), readerGone: false) }
             if errno == EPIPE { return Result(position: Int64(position), readerGone: true) }
             break
@@ -197,10 +200,12 @@ public enum OutputPump {
 
 /// Blocking writes that report how much got through.
 public enum FileWriter {
-    /// Writes all of `bytes`; returns how many were written before an error (EPIPE) stopped it.
+    /// Writes all of `bytes`; returns how many were written before an error (EPIPE) or an
+    /// interrupt a reader caught (`cjob_catch_interrupts`) stopped it.
     public static func writeAll(_ fd: Int32, _ bytes: inout ArraySlice<UInt8>) -> Int {
         var written = 0
         while !bytes.isEmpty {
+            if cjob_interrupt_signal() != 0 { return written }
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }

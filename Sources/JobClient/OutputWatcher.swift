@@ -1,3 +1,5 @@
+import CJobSupport
+import JobCore
 import JobProtocol
 
 #if canImport(Glibc)
@@ -13,6 +15,14 @@ public final class OutputWatcher {
     public init() {}
 
     deinit { if inotify >= 0 { close(inotify) } }
+
+    /// Watches a folder of output files: armed before the first look at their sizes, so
+    /// that a write between that look and the wait still wakes the wait.
+    public func watch(folder: String) {
+        guard inotify >= 0, !watched.contains(folder + "/") else { return }
+        watched.insert(folder + "/")
+        _ = inotify_add_watch(inotify, folder, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
+    }
 
     public func watch(_ grants: [StreamGrant]) {
         guard inotify >= 0 else { return }
@@ -34,10 +44,14 @@ public final class OutputWatcher {
             pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
         ]
         var ready: Int32
+        // Without inotify (the user's instances used up), output is looked at four times a
+        // second instead.
+        let slice = inotify < 0 ? min(timeout, 0.25) : timeout
         repeat {
-            ready = poll(&fds, 3, Int32(min(timeout, 1e6) * 1000))
-        } while ready < 0 && errno == EINTR
-        if ready == 0 { return .timedOut }
+            ready = poll(&fds, 3, slice.pollMilliseconds())
+        } while ready < 0 && errno == EINTR && cjob_interrupt_signal() == 0
+        if ready < 0 && cjob_interrupt_signal() != 0 { return .interrupted }
+        if ready == 0 { return slice < timeout ? .output : .timedOut }
         if fds[2].revents != 0 {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while read(inotify, &buffer, buffer.count) > 0 {}

@@ -63,12 +63,14 @@ extension JobSettings {
             guard let value = table[key] else { continue }
             switch key {
             case "grace":
-                guard let seconds = Self.seconds(value), seconds >= 0 else {
-                    throw bad("takes seconds (a number) or a duration such as \"10s\"")
+                guard let seconds = Self.seconds(value, zero: true) else {
+                    throw bad("takes seconds (a number) or a duration such as \"10s\", 0 or more and at most 3650d")
                 }
                 next.grace = Setting(value: seconds, source: source)
             case "throttle-limit":
-                guard let number = value.int, number >= 1 else { throw bad("takes a whole number, 1 or more") }
+                guard let number = value.int, (1...1_000_000_000).contains(number) else {
+                    throw bad("takes a whole number from 1 to 1000000000")
+                }
                 next.throttleLimit = Setting(value: number, source: source)
             case "shell":
                 guard let shell = value.string, shell.hasPrefix("/") else {
@@ -100,13 +102,13 @@ extension JobSettings {
                 guard let bytes, bytes > 0 else { throw bad("takes a size such as \"500K\", \"1M\", \"2G\" or bytes") }
                 next.maxOutput = Setting(value: bytes, source: source)
             case "remove-after":
-                guard let seconds = Self.seconds(value), seconds > 0 else {
-                    throw bad("takes a duration such as \"12h\" or \"7d\"")
+                guard let seconds = Self.seconds(value) else {
+                    throw bad("takes a duration such as \"12h\" or \"7d\", \(DurationText.range)")
                 }
                 next.removeAfter = Setting(value: seconds, source: source)
             case "reconnect-for":
-                guard let seconds = Self.seconds(value), seconds > 0 else {
-                    throw bad("takes a duration such as \"30m\" or \"2h\"")
+                guard let seconds = Self.seconds(value) else {
+                    throw bad("takes a duration such as \"30m\" or \"2h\", \(DurationText.range)")
                 }
                 next.reconnectFor = Setting(value: seconds, source: source)
             default:
@@ -116,10 +118,21 @@ extension JobSettings {
         self = next
     }
 
-    static func seconds(_ value: TOMLValueConvertible) -> Double? {
-        if let number = value.int { return Double(number) }
-        if let number = value.double { return number.isFinite ? number : nil }
-        return value.string.flatMap(DurationText.seconds)
+    /// Seconds from a number or a duration's text, within `DurationText`'s range (0 too where
+    /// `zero` allows it); nil otherwise.
+    static func seconds(_ value: TOMLValueConvertible, zero: Bool = false) -> Double? {
+        let seconds: Double?
+        if let number = value.int {
+            seconds = Double(number)
+        } else if let number = value.double {
+            seconds = number
+        } else if zero, value.string.flatMap(Double.init) == 0 {
+            seconds = 0
+        } else {
+            seconds = value.string.flatMap(DurationText.seconds)
+        }
+        guard let seconds, DurationText.isAllowed(seconds, zero: zero) else { return nil }
+        return seconds
     }
 
     /// The line where a key is set (TOML keys here are bare words at the start of a line).

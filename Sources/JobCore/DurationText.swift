@@ -7,8 +7,28 @@
 /// Durations as people type them on a command line (`90s`, `15m`, `2h`, `1h30m`, or plain
 /// seconds such as `90` or `0.5`) and as the agent writes them in a Reason (`15m`, `1h30m`).
 public enum DurationText {
-    /// The seconds a text says; nil when it is not a duration or not above zero.
+    /// The longest duration anything takes (a timeout, a delay, a grace period, a retention):
+    /// ten years. Every duration from a user, a file, the environment or the wire is checked
+    /// against it where it enters, so no arithmetic on one can overflow.
+    public static let longest: Double = 3650 * 86400
+
+    /// The range a duration must fall in, as messages say it.
+    public static let range = "above 0 and at most 3650d (ten years)"
+
+    /// The seconds a text says; nil when it is not a duration, not above zero or longer than
+    /// `longest`.
     public static func seconds(_ text: String) -> Double? {
+        guard let seconds = anySeconds(text), seconds <= longest else { return nil }
+        return seconds
+    }
+
+    /// A number of seconds from a file, the environment or the wire, checked: finite, above
+    /// zero (or zero where `zero` allows it) and at most `longest`.
+    public static func isAllowed(_ seconds: Double, zero: Bool = false) -> Bool {
+        seconds.isFinite && (seconds > 0 || (zero && seconds == 0)) && seconds <= longest
+    }
+
+    private static func anySeconds(_ text: String) -> Double? {
         if let plain = Double(text), plain.isFinite { return plain > 0 ? plain : nil }
         var total = 0.0
         var number = ""
@@ -44,6 +64,7 @@ public enum DurationText {
     /// (`15m`, `1h30m`, `90.5s` below a minute with a fraction).
     public static func text(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds > 0 else { return "0s" }
+        guard seconds < 1e15 else { return DurationText.number(seconds) + "s" }
         if seconds < 60 && seconds != seconds.rounded() {
             return DurationText.number(seconds) + "s"
         }
@@ -54,6 +75,24 @@ public enum DurationText {
             left %= size
         }
         return text.isEmpty ? "0s" : text
+    }
+}
+
+extension Double {
+    /// Milliseconds for `poll` and `epoll_wait`: rounded up, at least `minimum`, at most an
+    /// hour; NaN gives `minimum`. Never traps, whatever the value.
+    public func pollMilliseconds(minimum: Int32 = 0) -> Int32 {
+        let milliseconds = (self * 1000).rounded(.up)
+        guard !milliseconds.isNaN else { return minimum }
+        return Int32(Swift.max(Double(minimum), Swift.min(milliseconds, 3_600_000)))
+    }
+
+    /// The nearest `Int`, held inside `Int`'s range; NaN gives 0. Never traps.
+    public var saturatingInt: Int {
+        guard !isNaN else { return 0 }
+        if self >= 9.2e18 { return Int.max }
+        if self <= -9.2e18 { return Int.min }
+        return Int(self.rounded())
     }
 }
 

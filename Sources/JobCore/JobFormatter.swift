@@ -117,6 +117,7 @@ public enum JobFormatter {
     /// A duration as a table shows it: `0.4s`, `12s`, `3m04s`, `2h05m`, `3d04h`.
     static func durationCell(_ seconds: Double) -> String {
         func two(_ number: Int) -> String { number < 10 ? "0\(number)" : "\(number)" }
+        let seconds = seconds.isNaN ? 0 : min(max(seconds, 0), 1e15)
         if seconds < 10 {
             let tenths = Int((seconds * 10).rounded())
             return "\(tenths / 10).\(tenths % 10)s"

@@ -78,13 +78,15 @@ public struct JobSettings: Sendable {
         }
         if let text = environment("JOB_REMOVE_AFTER"), !text.isEmpty {
             guard let seconds = DurationText.seconds(text) else {
-                throw SettingsError("JOB_REMOVE_AFTER takes a duration such as 12h or 7d, not '\(text)'")
+                throw SettingsError(
+                    "JOB_REMOVE_AFTER takes a duration such as 12h or 7d, \(DurationText.range), not '\(text)'")
             }
             removeAfter = Setting(value: seconds, source: .environment("JOB_REMOVE_AFTER"))
         }
         if let text = environment("JOB_RECONNECT_FOR"), !text.isEmpty {
-            guard let seconds = DurationText.seconds(text), seconds > 0 else {
-                throw SettingsError("JOB_RECONNECT_FOR takes a duration such as 30m or 2h, not '\(text)'")
+            guard let seconds = DurationText.seconds(text) else {
+                throw SettingsError(
+                    "JOB_RECONNECT_FOR takes a duration such as 30m or 2h, \(DurationText.range), not '\(text)'")
             }
             reconnectFor = Setting(value: seconds, source: .environment("JOB_RECONNECT_FOR"))
         }
@@ -100,7 +102,8 @@ public struct JobSettings: Sendable {
     }
 
     /// The cache's text: the stamp, then `key TAB line TAB value` for each setting the file
-    /// gave (lists joined by U+001F), or `error TAB message`.
+    /// gave (lists joined by U+001F), or `error TAB message`; then `end`, so that a cache cut
+    /// short (a full disk, a crash while writing) is never read as a file without settings.
     public static func cacheText(stamp: String, file: Result<JobSettings, SettingsError>) -> String {
         var lines = [stamp]
         switch file {
@@ -119,6 +122,7 @@ public struct JobSettings: Sendable {
             add("remove-after", settings.removeAfter.source, settings.removeAfter.value.map { String($0) } ?? "")
             add("reconnect-for", settings.reconnectFor.source, String(settings.reconnectFor.value))
         }
+        lines.append("end")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -129,6 +133,9 @@ public struct JobSettings: Sendable {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.first == stamp else { return nil }
         lines.removeFirst()
+        while lines.last == "" { lines.removeLast() }
+        guard lines.last == "end" else { return nil }
+        lines.removeLast()
         var settings = JobSettings()
         for line in lines where !line.isEmpty {
             let parts = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
@@ -136,22 +143,32 @@ public struct JobSettings: Sendable {
             guard parts.count == 3, let number = Int(parts[1]) else { return nil }
             let source = Source.file(path: path, line: number)
             let value = parts[2]
+            // Checked as strictly as the file: a value out of range makes the cache unusable,
+            // and it is written anew from the file.
+            func seconds(zero: Bool = false) -> Double? {
+                guard let seconds = Double(value), DurationText.isAllowed(seconds, zero: zero) else { return nil }
+                return seconds
+            }
             switch parts[0] {
             case "grace":
-                guard let seconds = Double(value) else { return nil }
+                guard let seconds = seconds(zero: true) else { return nil }
                 settings.grace = Setting(value: seconds, source: source)
             case "throttle-limit":
-                guard let number = Int(value) else { return nil }
+                guard let number = Int(value), (1...1_000_000_000).contains(number) else { return nil }
                 settings.throttleLimit = Setting(value: number, source: source)
             case "shell": settings.shell = Setting(value: value, source: source)
             case "ssh-options":
                 settings.sshOptions = Setting(
                     value: value.split(separator: "\u{1F}").map(String.init), source: source)
             case "color": settings.color = Setting(value: value, source: source)
-            case "max-output": settings.maxOutput = Setting(value: Int64(value), source: source)
-            case "remove-after": settings.removeAfter = Setting(value: Double(value), source: source)
+            case "max-output":
+                guard let bytes = Int64(value), bytes > 0 else { return nil }
+                settings.maxOutput = Setting(value: bytes, source: source)
+            case "remove-after":
+                guard let seconds = seconds() else { return nil }
+                settings.removeAfter = Setting(value: seconds, source: source)
             case "reconnect-for":
-                guard let seconds = Double(value) else { return nil }
+                guard let seconds = seconds() else { return nil }
                 settings.reconnectFor = Setting(value: seconds, source: source)
             default: return nil
             }

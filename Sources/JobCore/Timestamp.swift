@@ -8,7 +8,9 @@
 /// without a locale or calendar so that it costs nothing at start-up.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        let total = date.timeIntervalSince1970
+        // Held within ±1e11 s (about 3,000 years either way), so no value can trap below.
+        let since = date.timeIntervalSince1970
+        let total = since.isNaN ? 0 : min(max(since, -1e11), 1e11)
         var seconds = Int64(total.rounded(.down))
         var millis = Int64(((total - Double(seconds)) * 1000).rounded())
         if millis == 1000 {

@@ -14,6 +14,9 @@ public struct ChannelError: Error, CustomStringConvertible {
     public var description: String
     /// The other side sent nothing within the socket's receive timeout.
     public var timedOut = false
+    /// The other side closed before it read what was sent (a reset before any byte of a
+    /// reply, or a send it refused): the request was not taken, and may be sent again.
+    public var notTaken = false
     public init(_ description: String) { self.description = description }
 }
 
@@ -78,7 +81,12 @@ public final class FrameChannel {
             let n = frame.withUnsafeBytes { raw in
                 cjob_send_with_fds(fd, raw.baseAddress! + sent, raw.count - sent, pending, Int32(pending.count))
             }
-            if n < 0 { throw ChannelError("could not send: \(String(cString: strerror(errno)))") }
+            if n < 0 {
+                let code = errno
+                var error = ChannelError("could not send: \(String(cString: strerror(code)))")
+                error.notTaken = code == EPIPE || code == ECONNRESET
+                throw error
+            }
             pending = []
             sent += n
         }
@@ -107,8 +115,10 @@ public final class FrameChannel {
                 if n == 0 { throw ChannelError("the connection closed in the middle of a message") }
                 got += n
             }
-        } catch {
+        } catch var error as ChannelError {
             fds.forEach { _ = Glibc.close($0) }
+            // Part of a reply came: the request was taken.
+            error.notTaken = false
             throw error
         }
         return (body, fds)
@@ -140,7 +150,14 @@ public final class FrameChannel {
                 error.timedOut = true
                 throw error
             }
-            if n < 0 { throw ChannelError("could not read: \(String(cString: strerror(errno)))") }
+            if n < 0 {
+                let code = errno
+                var error = ChannelError("could not read: \(String(cString: strerror(code)))")
+                // On a Unix socket a reset means the other side closed with what was sent to it
+                // unread (a peer that read it and ended gives an end of stream instead).
+                error.notTaken = code == ECONNRESET
+                throw error
+            }
             return n
         }
     }
@@ -148,7 +165,14 @@ public final class FrameChannel {
     private func readExactly(_ buffer: inout [UInt8], fds: inout [Int32], allowEOF: Bool) throws -> Bool {
         var got = 0
         while got < buffer.count {
-            let n = try readSome(into: &buffer, at: got, fds: &fds)
+            let n: Int
+            do {
+                n = try readSome(into: &buffer, at: got, fds: &fds)
+            } catch var error as ChannelError {
+                // Only a reset before any byte of the reply says the request was not taken.
+                error.notTaken = error.notTaken && got == 0 && allowEOF
+                throw error
+            }
             if n == 0 {
                 if got == 0 && allowEOF { return false }
                 throw ChannelError("the connection closed in the middle of a message")

@@ -607,13 +607,17 @@ public struct AgentStatus: TaggedMessage {
     /// How many jobs (parents and children) are in each state.
     public var jobs: [String: Int] = [:]
     public var startTime = Date(timeIntervalSince1970: 0)
+    /// What the agent found wrong at its start and did about it (a damaged store set aside,
+    /// files of jobs the store does not know moved to `jobs/lost+found`), for a person to read.
+    public var notices: [String] = []
 
     public init() {}
 
     public init(
         pid: Int, socket: String, home: String, version: String, protocolVersion: Int, jobs: [String: Int],
-        startTime: Date
+        startTime: Date, notices: [String] = []
     ) {
+        self.notices = notices
         self.pid = pid
         self.socket = socket
         self.home = home
@@ -633,6 +637,7 @@ public struct AgentStatus: TaggedMessage {
         try coder.array(6, &counts)
         jobs = Dictionary(counts.map { ($0.state, $0.count) }, uniquingKeysWith: { first, _ in first })
         try coder.value(7, &startTime)
+        try coder.array(8, &notices)
     }
 }
 

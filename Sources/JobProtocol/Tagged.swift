@@ -341,14 +341,16 @@ extension Bool: FieldValue {
     public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Bool { try decoder.varint() != 0 }
 }
 
-/// No field of the protocol holds NaN or an infinity, so they are refused here, before any
-/// handler does arithmetic with them.
+/// No field of the protocol holds NaN, an infinity or a number beyond 1e11 (every one is
+/// seconds or a time, and 1e11 s is over 3,000 years), so they are refused here, before any
+/// handler does arithmetic with them: a thousand times any value still fits an `Int`.
 extension Double: FieldValue {
     public static var kind: FieldKind { .fixed64 }
     public func encode(into encoder: inout WireEncoder) { encoder.fixed64(bitPattern) }
     public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Double {
         let value = Double(bitPattern: try decoder.fixed64())
         guard value.isFinite else { throw Malformed("a number that is not finite") }
+        guard abs(value) <= 1e11 else { throw Malformed("a number out of range (\(value))") }
         return value
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JobCore
+import Synchronization
 
 /// The agent's SQLite store: jobs, read positions and the Id counter, in WAL mode.
 /// Each method is one transaction. Output bytes live in files, never here.
@@ -11,6 +12,10 @@ public final class JobDatabase: Sendable {
     public let reservePath: String?
     /// The reserve's size: room for many small transactions and the WAL's shared memory.
     public static let reserveSize = 1 << 20
+    /// Commits since the last checkpoint, and when that was (monotonic seconds).
+    private let unsaved = Mutex<(commits: Int, checkpointAt: Double)>((0, JobDatabase.now()))
+    /// Whether the removal table may hold rows (see `delete(ids:removing:)`).
+    private let removalsNoted = Mutex(true)
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// With `reservePath`, a disk found full is given the reserve back, and the open retried.
@@ -83,6 +88,7 @@ public final class JobDatabase: Sendable {
             do {
                 let result = try body(db)
                 try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                unsaved.withLock { $0.commits += 1 }
                 return result
             } catch {
                 if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
@@ -190,6 +196,14 @@ public final class JobDatabase: Sendable {
                     ALTER TABLE job ADD COLUMN disconnectedAt REAL;
                     """)
         }
+        migrator.registerMigration("v10: files whose removal was decided") { db in
+            try db.execute(
+                sql: """
+                    -- The InstanceIds whose files a remove or a restart deleted after its commit:
+                    -- the only files a new agent deletes without asking (the rest go to lost+found).
+                    CREATE TABLE removal (instanceId TEXT PRIMARY KEY);
+                    """)
+        }
         return migrator
     }
 
@@ -285,10 +299,12 @@ public final class JobDatabase: Sendable {
         }
     }
 
-    /// Writes back the mutable columns of these jobs in one transaction.
-    public func update(_ jobs: [StoredJob]) throws {
+    /// Writes back the mutable columns of these jobs in one transaction, noting that the files
+    /// of `removing` (InstanceIds) are to be deleted (see `delete(ids:removing:)`).
+    public func update(_ jobs: [StoredJob], removing: [String] = []) throws {
         guard !jobs.isEmpty else { return }
         try write { db in
+            try self.noteRemovals(removing, in: db)
             for job in jobs {
                 try db.cachedStatement(
                     sql: """
@@ -312,10 +328,14 @@ public final class JobDatabase: Sendable {
         }
     }
 
-    /// Deletes these jobs (with their children).
-    public func delete(ids: [Int]) throws {
+    /// Deletes these jobs (with their children), noting in the same transaction that the files
+    /// of `removing` (InstanceIds) are to be deleted: the caller deletes them once this
+    /// commits, and a next agent finishes that if it was cut short. Files no such note names
+    /// are never deleted on the store's word (`pendingRemovals`).
+    public func delete(ids: [Int], removing: [String] = []) throws {
         guard !ids.isEmpty else { return }
         try write { db in
+            try self.noteRemovals(removing, in: db)
             for id in ids {
                 try db.execute(sql: "DELETE FROM job WHERE id = ? OR parentId = ?", arguments: [id, id])
             }
@@ -385,6 +405,102 @@ public final class JobDatabase: Sendable {
             data.append(0)
         }
         return data
+    }
+
+    /// Replaces the noted removals with these: the last ones' files were deleted right after
+    /// their commit (or by `adopt` at the start of this agent), before this transaction.
+    private func noteRemovals(_ instanceIds: [String], in db: Database) throws {
+        // Most transactions have none to note and none to clear: no statement then.
+        guard !instanceIds.isEmpty || removalsNoted.withLock({ $0 }) else { return }
+        try db.cachedStatement(sql: "DELETE FROM removal").execute()
+        removalsNoted.withLock { $0 = !instanceIds.isEmpty }
+        for instanceId in instanceIds {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO removal (instanceId) VALUES (?)")
+                .execute(arguments: [instanceId])
+        }
+    }
+
+    /// The InstanceIds whose files the last remove or restart was to delete.
+    public func pendingRemovals() throws -> [String] {
+        try queue.read { db in try String.fetchAll(db, sql: "SELECT instanceId FROM removal") }
+    }
+
+    /// Forgets the noted removals once their files are deleted.
+    public func clearRemovals() throws {
+        try write { db in try self.noteRemovals([], in: db) }
+    }
+
+    /// Whether the store holds no job and has never given out an Id: one just made, or one
+    /// that lost its history.
+    public func isEmpty() throws -> Bool {
+        try queue.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM job") == 0
+                && (try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0) == 0
+        }
+    }
+
+    /// Moves the Id counter up to at least `floor` (Ids that files or monitors of the home
+    /// still carry are never given out again).
+    public func raiseLastId(to floor: Int) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'jobId'", arguments: [floor])
+        }
+    }
+
+    /// Copies the write-ahead log into the main file and empties it, so that the main file
+    /// alone holds every job: a copy of it is a whole backup, and a log lost or damaged
+    /// takes nothing back. At a clean stop and when the agent has been idle a little.
+    public func checkpoint() {
+        let done: Void? = try? queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        if done != nil { unsaved.withLock { $0 = (0, Self.now()) } }
+    }
+
+    /// Checkpoints when something was committed since the last checkpoint and that was at
+    /// least `interval` seconds ago; whether it did.
+    public func checkpointIfDue(interval: Double) -> Bool {
+        let due = unsaved.withLock { $0.commits > 0 && Self.now() - $0.checkpointAt >= interval }
+        if due { checkpoint() }
+        return due
+    }
+
+    /// Whether something was committed since the last checkpoint.
+    public var hasUncheckpointed: Bool { unsaved.withLock { $0.commits > 0 } }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Stores rows read from a damaged store (see `StoreRecovery`): each with the columns this
+    /// store has, one at a time, so that a row that cannot be stored (a child whose parent was
+    /// lost) costs only itself; then the groups, and the counter at least `lastId`.
+    func copy(rows: [Row], columns: [String], groups: [Row], lastId: Int, recovered: inout Int) throws {
+        let known = try queue.read { db in Set(try db.columns(in: "job").map(\.name)) }
+        let names = columns.filter { known.contains($0) }
+        guard !names.isEmpty else { return try raiseLastId(to: lastId) }
+        let sql =
+            "INSERT INTO job (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))"
+        for row in rows {
+            let values = names.map { row[$0] as DatabaseValue }
+            let stored: Void? = try? write { db in try db.execute(sql: sql, arguments: StatementArguments(values)) }
+            if stored != nil { recovered += 1 }
+        }
+        for group in groups {
+            _ = try? write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO queueGroup (name, maxRunning, paused) VALUES (?, ?, ?)",
+                    arguments: [
+                        group["name"] as DatabaseValue, group["maxRunning"] as DatabaseValue,
+                        group["paused"] as DatabaseValue,
+                    ])
+            }
+        }
+        try raiseLastId(to: lastId)
+        checkpoint()
     }
 
     /// The last Id handed out.

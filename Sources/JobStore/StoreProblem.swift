@@ -32,3 +32,19 @@ public enum DiskSpace {
         return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 << 10
     }
 }
+
+extension StoreProblem {
+    /// Whether the store's file is damaged (not a database, or corrupt pages), as opposed to
+    /// out of reach (permissions, a full disk), which waiting or freeing space mends.
+    public static func isDamage(_ error: Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+    }
+
+    /// Damage in a person's words.
+    public static func describeDamage(_ error: Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        if error.resultCode == .SQLITE_NOTADB { return "its file does not read as a database: its header is damaged" }
+        return "some of its pages are damaged (SQLite: \(error.message ?? "database disk image is malformed"))"
+    }
+}

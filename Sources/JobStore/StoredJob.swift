@@ -100,12 +100,14 @@ public struct StoredJob: Sendable, Equatable {
     }
     /// Not started before this time (`--at`, `--delay`).
     public var notBefore: Date? {
-        get { extras?.fields.notBefore }
+        // Read back held within what a start may ask for today, so a row that an older
+        // agent stored with an absurd value (1e16 s) can trap no arithmetic.
+        get { extras?.fields.notBefore.map { min($0, Date(timeIntervalSinceNow: DurationText.longest)) } }
         set { update { $0.notBefore = newValue } }
     }
     /// Seconds it may run before it is stopped (`--timeout`).
     public var timeout: Double? {
-        get { extras?.fields.timeout }
+        get { extras?.fields.timeout.map { $0.isNaN ? DurationText.longest : min(max($0, 0), DurationText.longest) } }
         set { update { $0.timeout = newValue } }
     }
     /// Whether its timeout stopped it (it then ends Failed, "timed out after ...").
@@ -133,7 +135,7 @@ public struct StoredJob: Sendable, Equatable {
     /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it (`--grace`);
     /// nil: 5.
     public var stopGrace: Double? {
-        get { extras?.fields.stopGrace }
+        get { extras?.fields.stopGrace.map { $0.isNaN ? 0 : min(max($0, 0), DurationText.longest) } }
         set { update { $0.stopGrace = newValue } }
     }
     /// The file its stdin was (`--input FILE`), read again from its start by `job restart`;

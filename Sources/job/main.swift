@@ -10,6 +10,8 @@ import JobClient
 cjob_ignore_sigpipe()
 // A blocked mask is inherited: a caller that blocks SIGINT would make Ctrl-C do nothing.
 cjob_unblock_signals()
+// What an agent this command started found wrong at its start (a damaged store set aside...).
+JobClient.agentNoticeHandler.withLock { $0 = { Terminal.error("notice: " + $0) } }
 do {
     // A relative JOB_HOME would name another home in every folder, each with its own agent.
     // getenv, not a dictionary of the environment: the first [String: String] costs the Swift

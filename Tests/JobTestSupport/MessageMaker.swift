@@ -22,8 +22,9 @@ public struct MessageMaker {
 
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
 
+    /// A number of seconds or a time: the wire takes none beyond ±1e11, so the extremes are those.
     mutating func number() -> Double {
-        [-1, 0, 1e300, 0.5, Double.random(in: -1e6...1e6, using: &random)]
+        [-1, 0, 1e11, -1e11, 0.5, Double.random(in: -1e6...1e6, using: &random)]
             .randomElement(using: &random)!
     }
 
@@ -75,7 +76,7 @@ public struct MessageMaker {
             start.sshOptions = texts()
             start.remoteEnvironment = texts()
             start.sessions = texts()
-            start.timeout = maybe(30) { Double($0.integer()) + 0.5 }
+            start.timeout = maybe(30) { $0.number() }
             start.after = many(2) { $0.integer() }
             start.afterAny = many(2) { $0.integer() }
             start.notBefore = maybe(30) { $0.time() }
@@ -149,7 +150,7 @@ public struct MessageMaker {
             pid: maybe(50) { $0.integer() }, beginTime: maybe(50) { _ in Date(timeIntervalSince1970: 1e9) },
             endTime: maybe(50) { _ in Date(timeIntervalSince1970: 1.5e9 + 0.25) }, computer: maybe(50) { $0.text() })
         record.group = maybe(30) { $0.text() }
-        record.timeout = maybe(30) { Double($0.integer()) }
+        record.timeout = maybe(30) { $0.number() }
         record.after = many(2) { $0.integer() }
         record.afterAny = many(2) { $0.integer() }
         record.startAt = maybe(30) { $0.time() }

@@ -65,6 +65,16 @@ int cjob_wait_signal(void);
 void cjob_ignore_sigpipe(void);
 /// Unblocks SIGINT, SIGTERM and SIGHUP in the calling thread.
 void cjob_unblock_signals(void);
+/// From now on SIGINT, SIGTERM and SIGHUP only note the signal (and interrupt a blocked call),
+/// so that a reader can hand back what it did not write before it exits.
+void cjob_catch_interrupts(void);
+/// The signal that `cjob_catch_interrupts` noted, or 0.
+int cjob_interrupt_signal(void);
+/// Ends the process by the noted signal (default action), if one was noted.
+void cjob_end_by_interrupt(void);
+/// Gives SIGINT, SIGTERM and SIGHUP back their actions of before `cjob_catch_interrupts`, then
+/// ends the process by the one noted meanwhile, if any.
+void cjob_release_interrupts(void);
 int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
 /// Copies up to `count` bytes from `in_fd` at `*offset` to `out_fd`; returns bytes written.
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);

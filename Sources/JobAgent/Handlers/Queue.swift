@@ -196,7 +196,7 @@ extension RegistryState {
     func watchTimeout(limit: Int32) -> Int32 {
         plannedWake = scheduler.nextWake()
         guard let wake = plannedWake else { return limit }
-        let milliseconds = Int32(clamping: Int((wake.timeIntervalSinceNow * 1000).rounded(.up)).clamped(0, 3_600_000))
+        let milliseconds = wake.timeIntervalSinceNow.pollMilliseconds()
         return limit < 0 ? milliseconds : min(limit, milliseconds)
     }
 

@@ -18,11 +18,13 @@ extension RegistryState {
         var seen = Set<Int>()
         var grants: [StreamGrant] = []
         var changed: [StoredJob] = []
+        var problems = result.errors
         for selected in result.jobs {
             let ids = selected.isParent ? (options.noRecurse ? [] : selected.childIds) : [selected.id]
             for id in ids where !seen.contains(id) {
                 seen.insert(id)
                 guard var job = jobs[id] else { continue }
+                problems += goneFiles(job)
                 refreshSizes(&job)
                 let paths = files.paths(job.instanceId)
                 var grant = StreamGrant(
@@ -58,8 +60,27 @@ extension RegistryState {
         var reply = ReceiveReply()
         reply.streams = grants
         reply.generation = generation
-        reply.problems = result.errors
+        reply.problems = problems
         return reply
+    }
+
+    /// The output files of a child that were made and are gone (deleted from the jobs folder
+    /// by hand, or with their disk), each as a problem for its reader. A child that never
+    /// began has none yet, and that is no loss. Lock held.
+    func goneFiles(_ job: StoredJob) -> [String] {
+        guard job.state != .notStarted, job.beginTime != nil else { return [] }
+        let ran = job.pid != nil || job.exitStatus != nil || job.signal != nil
+        var gone: [String] = []
+        for (path, known) in [
+            (home.outputPath(job.instanceId), job.outputSize > 0 || job.outputRead > 0),
+            (home.errorPath(job.instanceId), job.errorSize > 0 || job.errorRead > 0),
+        ] where ran || known {
+            var info = stat()
+            if stat(path, &info) != 0 && errno == ENOENT {
+                gone.append("the output of \(shownName(of: job)) (Id \(job.id)) is gone: \(path) was deleted")
+            }
+        }
+        return gone
     }
 
     /// Ends a connection's claims: where its reader got short of a claim's end (it went away,

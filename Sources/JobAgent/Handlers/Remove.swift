@@ -47,8 +47,10 @@ extension RegistryState {
                 }
             }
             let kids = childIds(of: current.id)
+            var removing = [current.instanceId]
+            for kid in table.kids(of: current.id) { removing += [kid.instanceId] + kid.history }
             do {
-                try database.delete(ids: [current.id])
+                try database.delete(ids: [current.id], removing: removing)
             } catch {
                 problems.append("could not remove \(current.name): \(StoreProblem.describe(error))")
                 continue

@@ -43,10 +43,11 @@ extension RegistryState {
             parent.restarts += 1
             parent.stopRequested = false
             var renewed: [StoredJob] = [parent]
+            var replaced: [String] = []
             for var job in kids {
                 let old = job.instanceId
-                if request.keepHistory { job.history.append(old) } else { files.delete(old) }
-                job.instanceId = UUID().uuidString.lowercased()
+                if request.keepHistory { job.history.append(old) } else { replaced.append(old) }
+                job.instanceId = InstanceIdentifier.random()
                 job.restarts += 1
                 job.state = .notStarted
                 job.stopRequested = false
@@ -68,11 +69,18 @@ extension RegistryState {
                 job.bootId = bootId
                 renewed.append(job)
             }
-            for job in renewed { jobs[job.id] = job }
-            guard persist(renewed) else {
-                problems.append("could not record the restart of \(parent.name) in the store")
+            // Stored first: a restart the store refuses changes nothing, here or on disk.
+            do {
+                try database.update(renewed, removing: replaced)
+            } catch {
+                log.write("could not write to the store: \(error)")
+                problems.append(
+                    "could not record the restart of \(parent.name) in the store: \(StoreProblem.describe(error))")
                 continue
             }
+            for job in renewed { jobs[job.id] = job }
+            for old in replaced { files.delete(old) }
+            noticeStored(renewed)
             log.write(
                 "restarting \(parent.name) (Id \(parentId)): "
                     + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))

@@ -20,6 +20,7 @@ extension RegistryState {
     /// sees the job half-launched). A launch that fails after such an answer leaves the job
     /// Failed with the reason, as an exec that fails does.
     func start(_ request: StartRequest, stdinFD: Int32?, answer: (Result<StartReply, Failure>) -> Void) {
+        if let problem = Self.descriptorProblem() { return answer(.failure(Failure(.refused, problem))) }
         if !request.sessions.isEmpty { return answer(startInSessions(request)) }
         var queued: QueueSpec?
         switch queueSpec(request) {
@@ -170,18 +171,43 @@ extension RegistryState {
     /// The one rule for making a job, local, remote or in sessions: a parent with the next Id
     /// and its children with the Ids after it, in order, each named `Job<Id>` (the parent keeps
     /// a name it was given) and marked with this boot. Neither stored nor registered. Lock held.
+    /// Descriptors a start needs to be left free: its monitor's link, the supervisor's, its
+    /// input, a connection.
+    static let descriptorsPerStart = 4
+
+    /// Why no job can be started now for want of file descriptors, or nil: a job started
+    /// without them would run where the agent cannot hear its end for a while. Tried by
+    /// taking as many as a start needs, and giving them back.
+    static func descriptorProblem() -> String? {
+        var taken: [Int32] = []
+        defer { for fd in taken { close(fd) } }
+        for _ in 0..<descriptorsPerStart {
+            let fd = fcntl(2, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else {
+                var limit = rlimit()
+                getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+                return "the agent has used up its \(limit.rlim_cur) file descriptors (ulimit -n; one is held "
+                    + "for each running job): no job is started until some end; raise the limit for the agent "
+                    + "(ulimit -n before its start, LimitNOFILE= in its systemd unit) and restart it (job agent stop)"
+            }
+            taken.append(fd)
+        }
+        return nil
+    }
+
     func makeJob(
         type: String, name: String?, command: String, children plans: [ChildPlan], instanceId: String? = nil
     ) -> (parent: StoredJob, children: [StoredJob]) {
         let ids = table.nextIds(children: plans.count)
+        idLedger.cover(ids.children.last ?? ids.parent)
         var parent = StoredJob(
-            id: ids.parent, instanceId: instanceId ?? UUID().uuidString.lowercased(), name: name ?? "", type: type,
+            id: ids.parent, instanceId: instanceId ?? InstanceIdentifier.random(), name: name ?? "", type: type,
             location: plans.map(\.location).joined(separator: ","), command: command,
             workingDirectory: plans.first?.workingDirectory ?? "", shell: plans.first?.shell ?? "/bin/sh")
         if parent.name.isEmpty { parent.name = "Job\(parent.id)" }
         let children = zip(ids.children, plans).map { id, plan in
             var job = StoredJob(
-                id: id, parentId: parent.id, instanceId: UUID().uuidString.lowercased(), name: "Job\(id)", type: "",
+                id: id, parentId: parent.id, instanceId: InstanceIdentifier.random(), name: "Job\(id)", type: "",
                 location: plan.location, command: command, workingDirectory: plan.workingDirectory, shell: plan.shell,
                 placement: plan.placement)
             job.bootId = bootId

@@ -17,7 +17,7 @@ extension RegistryState {
         }
         return AgentStatus(
             pid: Int(getpid()), socket: socket, home: home.path, version: ProtocolVersion.product,
-            protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime)
+            protocolVersion: ProtocolVersion.current, jobs: counts, startTime: startTime, notices: notices)
     }
 
     /// Whether any remote child is still running (its session may use a shared connection).

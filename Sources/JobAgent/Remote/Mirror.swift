@@ -346,7 +346,7 @@ extension JobRegistry {
     private func lost(_ link: MirrorLink, status: Int32, problem: String?, wake: Int32) -> Bool {
         guard let delay = withState({ $0.mirrorLost(link, status: status, problem: problem) }) else { return false }
         var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
-        if poll(&ready, 1, Int32(delay * 1000)) > 0 { cjob_eventfd_drain(wake) }
+        if poll(&ready, 1, delay.pollMilliseconds()) > 0 { cjob_eventfd_drain(wake) }
         return true
     }
 

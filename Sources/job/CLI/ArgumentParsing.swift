@@ -25,19 +25,28 @@ struct ParsedArguments {
         return options + (try UserSettings.current().sshOptions.value)
     }
 
-    /// A number option, or a usage error that says what was expected.
-    func number(_ name: String, atLeast minimum: Double = 0) throws -> Double? {
+    /// A number of seconds (0 allowed), at most `DurationText.longest`, or a usage error that
+    /// says what was expected and the range.
+    func number(_ name: String) throws -> Double? {
         guard let text = value(name) else { return nil }
-        guard let number = Double(text), number.isFinite, number >= minimum else {
-            throw CLIFailure.usage("\(name) takes a number of seconds, \(Int(minimum)) or more, not '\(text)'")
+        guard let number = Double(text), DurationText.isAllowed(number, zero: true), !text.hasPrefix("-") else {
+            throw CLIFailure.usage(
+                "\(name) takes a number of seconds, 0 or more and at most \(Int(DurationText.longest)) (ten years), "
+                    + "not '\(text)'")
         }
         return number
     }
 
+    /// The most any whole-number option takes (a count, a limit, lines).
+    static let largestInteger = 1_000_000_000
+
     func integer(_ name: String) throws -> Int? {
         guard let text = value(name) else { return nil }
-        guard let number = Int(text), number >= 0 else {
-            throw CLIFailure.usage("\(name) takes a whole number, 0 or more, not '\(text)'")
+        guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(text),
+            number <= Self.largestInteger
+        else {
+            throw CLIFailure.usage(
+                "\(name) takes a whole number from 0 to \(Self.largestInteger), not '\(text)'")
         }
         return number
     }

@@ -118,6 +118,7 @@ enum AgentVerb {
                 "\"jobs\": {"
                     + status.jobs.keys.sorted().map { "\(JSONText.string($0)): \(status.jobs[$0]!)" }
                     .joined(separator: ", ") + "}",
+                "\"notices\": [" + status.notices.map(JSONText.string).joined(separator: ", ") + "]",
             ]
             Terminal.out("{\n  " + pairs.joined(separator: ",\n  ") + "\n}\n")
         } else {
@@ -133,6 +134,8 @@ enum AgentVerb {
                 Log       : \(log)
 
                 """)
+            // What the agent found wrong at its start: one line each, to read before anything else.
+            for notice in status.notices { Terminal.out("Notice    : \(notice)\n") }
         }
     }
 

@@ -46,7 +46,11 @@ enum QueueArguments {
         queue.afterAny = try parsed.all("--after-any").flatMap { try ids($0, of: "--after-any") }
         if let at = parsed.value("--at") {
             guard parsed.value("--delay") == nil else { throw CLIFailure.usage("--at and --delay do not go together") }
-            queue.notBefore = try time(at)
+            let when = try time(at)
+            guard when.timeIntervalSinceNow <= DurationText.longest else {
+                throw CLIFailure.usage("--at takes a time at most 3650d (ten years) from now, not '\(at)'")
+            }
+            queue.notBefore = when
         } else if let delay = parsed.value("--delay") {
             queue.notBefore = Date(timeIntervalSinceNow: try duration(delay, of: "--delay"))
         }
@@ -75,7 +79,9 @@ enum QueueArguments {
 
     static func duration(_ text: String, of option: String) throws -> Double {
         guard let seconds = DurationText.seconds(text) else {
-            throw CLIFailure.usage("\(option) takes a duration such as 90s, 15m, 2h or 1h30m, not '\(text)'")
+            throw CLIFailure.usage(
+                "\(option) takes a duration such as 90s, 15m, 2h, 1h30m or 7d (units s, m, h, d; plain "
+                    + "seconds too), \(DurationText.range), not '\(text)'")
         }
         return seconds
     }

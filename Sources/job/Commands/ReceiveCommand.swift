@@ -202,12 +202,18 @@ struct ReceiveSession {
     /// Receives until every selected job has finished (or the reader went away): a round,
     /// then a wait for output to grow (inotify) or the agent to report a change, and again.
     mutating func streamUntilFinished(interrupt: Int32 = -1) throws -> [StreamGrant] {
+        // Armed before the first round looks at the files' sizes: a write in between still
+        // wakes the wait below (a job's first line could otherwise wait for its end).
+        let watcher = OutputWatcher()
+        watcher.watch(folder: client.home.jobsPath)
         var grants = try round()
+        // The fault suite stops the reader here, between its first look at the files and its
+        // first wait, and writes output meanwhile: that output must wake the wait.
+        if ProcessEnvironment.variable("JOB_TEST_FAULT") == "stream-after-first-round" { raise(SIGSTOP) }
         progress?.draw(grants)
         defer { progress?.clear() }
         guard !readerGone else { return grants }
         let events = try JobClient()
-        let watcher = OutputWatcher()
         var pending = false
         var answerDue = 0.0
         while !readerGone && !grants.allSatisfy(\.state.isFinished) {
@@ -243,6 +249,15 @@ struct ReceiveSession {
     struct Interrupted: Error {}
 
     mutating func round() throws -> [StreamGrant] {
+        // While a consuming round holds claims, Ctrl-C, SIGTERM and SIGHUP only stop the
+        // writing: what was claimed and not written is handed back, then the signal ends the
+        // process as it would have. Between rounds nothing is held, and they act at once.
+        if !keep {
+            cjob_catch_interrupts()
+        }
+        defer {
+            if !keep { cjob_release_interrupts() }
+        }
         var request = ReceiveRequest(selection)
         request.keep = keep
         request.fromStart = fromStart
@@ -268,10 +283,11 @@ struct ReceiveSession {
                 continue
             }
             var (output, error) = (grant.outputOffset, grant.errorOffset)
-            // With --keep nothing moves in the agent: this reader remembers where it got to.
+            // With --keep nothing moves in the agent: this reader remembers where it got to, and
+            // follows that only (another reader consuming the job moves the agent's positions).
             if keep, let known = positions[grant.instanceId] {
-                output = max(output, known.0)
-                error = max(error, known.1)
+                output = known.0
+                error = known.1
             } else if let tailLines {
                 output = max(output, OutputPump.startOfLastLines(tailLines, path: grant.outputPath))
                 error = max(error, OutputPump.startOfLastLines(tailLines, path: grant.errorPath))

@@ -287,7 +287,7 @@ private struct Attachment {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
             let left = deadline - JobClient.monotonicNow()
             guard left > 0 else { return false }
-            let ready = poll(&fds, 1, Int32(left * 1000))
+            let ready = poll(&fds, 1, left.pollMilliseconds())
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0, readCommands(client) else { return false }
         }
