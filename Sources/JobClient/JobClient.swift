@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import CJobSupport
 import JobCore
 import JobProtocol
@@ -97,6 +110,14 @@ public final class JobClient: Sendable {
     /// Puts a connection to the next agent (started if need be) in place of this one, on the
     /// same descriptor, after the last agent went away before it read a request.
     private func reconnect() throws(JobError) {
+        // The agent this connection reached (its pid, as the connection recorded it) is let
+        // go first: while it dies its socket may still take a connection, then reset it.
+        var uid: uid_t = 0
+        var pid: pid_t = 0
+        if cjob_peer_uid(socketFD, &uid, &pid) == 0, pid > 0 {
+            let deadline = Self.monotonicNow() + 5
+            while !Self.hasEnded(pid) && Self.monotonicNow() < deadline { usleep(5_000) }
+        }
         let fd: Int32
         if let connected = try Self.connect(socketPath) {
             fd = connected
@@ -192,6 +213,37 @@ public final class JobClient: Sendable {
     /// a client learns in time that the agent is still there.
     public static let waitSlice: Double = 10
 
+    /// Whether a process has ended, every thread of it: gone, or a zombie with no thread left
+    /// (a killed agent's main thread is a zombie while its other threads still hold its
+    /// descriptors, its listening socket among them).
+    static func hasEnded(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let text = readText("/proc/\(pid)/stat", limit: 512),
+            let close = text.lastIndex(of: ")")
+        else { return true }
+        let state = text[text.index(after: close)...].drop { $0 == " " }.first
+        guard state == "Z" || state == "X" else { return false }
+        guard let tasks = opendir("/proc/\(pid)/task") else { return true }
+        defer { closedir(tasks) }
+        var threads = 0
+        while let entry = readdir(tasks) {
+            if entry.pointee.d_name.0 != 46 { threads += 1 }  // not . or ..
+        }
+        return threads <= 1
+    }
+
+    /// Whether a request changes nothing in the agent, so that sending it again to the next
+    /// agent is the same as sending it once.
+    static func changesNothing(_ request: any AgentRequest) -> Bool {
+        switch request {
+        case is WaitRequest, is WaitEventRequest, is GetRequest, is GetRowsRequest, is StatusRequest,
+            is SessionGetRequest,
+            is GroupGetRequest:
+            true
+        case let receive as ReceiveRequest: receive.keep
+        default: false
+        }
+    }
+
     /// How long the request may take in the agent, before `patience` starts to count.
     static func blockingTime(of request: any AgentRequest) -> Double {
         switch request {
@@ -248,7 +300,9 @@ public final class JobClient: Sendable {
             link.channel.setReceiveTimeout(link.allowance)
             do {
                 guard let (body, extra) = try link.channel.receive() else {
-                    return .failure(JobError(.connection, "the agent closed the connection"))
+                    var closed = JobError(.connection, "the agent closed the connection")
+                    closed.agentWentAway = true
+                    return .failure(closed)
                 }
                 extra.forEach { _ = close($0) }
                 return .success(body)
@@ -278,6 +332,7 @@ public final class JobClient: Sendable {
         if error.timedOut { return unresponsive() }
         var lost = JobError(.connection, "lost the agent: \(error.description)")
         lost.notTaken = error.notTaken
+        lost.agentWentAway = true
         return lost
     }
 
@@ -424,9 +479,13 @@ public final class JobClient: Sendable {
             do throws(JobError) {
                 try post(request, fds: fds)
                 return try collect(R.self)
-            } catch  where error.notTaken && !hungUp.withLock({ $0 }) {
-                // The agent went away before it read the request (killed a moment ago): the
-                // next agent gets it, once. A request it read and did not answer is not sent again.
+            } catch
+                where (error.notTaken || (error.agentWentAway && Self.changesNothing(request)))
+                && !hungUp.withLock({ $0 })
+            {
+                // The agent went away before it read the request (killed a moment ago), or
+                // during a request that changes nothing (a wait, a look): the next agent gets it,
+                // once. Any other request it read and did not answer is not sent again.
                 try reconnect()
                 try post(request, fds: fds)
                 return try collect(R.self)

@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import JobProtocol
 
 /// Every failure of the client: the agent could not be reached, it refused a request, a job
@@ -36,6 +49,9 @@ public struct JobError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The agent went away before it read the request (it was not taken): sent again to the
     /// next agent.
     var notTaken = false
+    /// The agent went away (killed, or stopped) during the request: a request that changes
+    /// nothing (a wait, a look) can be sent to the next agent, which goes on with the jobs.
+    public internal(set) var agentWentAway = false
 
     public init(_ code: Code, _ message: String) {
         self.code = code

@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// New InstanceIds: random (version 4) UUIDs in their usual lowercase form, from the kernel's
 /// `getrandom(2)`. Foundation's `UUID()` opens `/dev/urandom` each time, and with no descriptor
 /// left it returned the same all-zero Id for every job; `getrandom` needs no descriptor.

@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// Computer names written as node sets, as pdsh and ClusterShell write them: ranges in
 /// brackets (`web[01-20,25]`, zero padding kept), several of them in one name
 /// (`rack[1-2]-n[01-16]`: every combination), groups (`@db`, from a groups file, which may

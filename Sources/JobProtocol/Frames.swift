@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// Versions of the client–agent protocol. Since version 5 every field is tagged, so two sides
 /// of different versions talk: each skips the fields it does not know and defaults the ones it
 /// does not get, and a verb one side lacks is refused with a message naming both versions.

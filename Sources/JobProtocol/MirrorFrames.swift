@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// The stream a durable remote child comes back in: `job __attach` on the computer writes it
 /// to stdout, and the local agent reads it from ssh. Each frame is a kind byte, a 4-byte
 /// big-endian length and that many bytes: output (stdout or stderr, from the read positions

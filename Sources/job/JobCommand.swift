@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import JobCore
 import JobProtocol
 
@@ -29,10 +42,24 @@ enum JobCommand {
     /// `job --version`: the version and the commit it was built from.
     static var version: String { "job \(ProtocolVersion.product) (commit \(buildCommit))\n" }
 
+    /// What works without reading the user's settings.
+    static let verbsWithoutSettings: Names = [
+        "help", "completions", CompletionsVerb.valuesVerb, AttachVerb.name, "--version", "-V", "version", "--help",
+        "-h",
+    ]
+
     /// Runs the verb named by the first argument; none lists the jobs.
     static func run(_ arguments: [String]) throws {
-        guard let verb = arguments.first else { return try GetVerb.run(ArgumentParsing.parse([], GetVerb.spec)) }
+        guard let verb = arguments.first else {
+            _ = try UserSettings.current()
+            return try GetVerb.run(ArgumentParsing.parse([], GetVerb.spec))
+        }
         let rest = arguments.dropFirst()
+        // A config file that cannot be used stops every verb the same way (exit 2, its file, line
+        // and key), whether or not this verb needs a setting: a typo never goes unnoticed. Help,
+        // the version and completions work all the same.
+        let asksForHelp = rest.contains("--help") || rest.contains("-h")
+        if !asksForHelp && !Self.verbsWithoutSettings.contains(verb) { _ = try UserSettings.current() }
         switch verb {
         case "start": try StartVerb.run(ArgumentParsing.parse(rest, StartVerb.spec))
         case "get": try GetVerb.run(ArgumentParsing.parse(rest, GetVerb.spec))

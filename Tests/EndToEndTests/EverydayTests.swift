@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import Foundation
 import JobTestSupport
 import Testing
@@ -245,6 +258,35 @@ struct ConfigTests {
         try job("wait")
         #expect(try job("get").stdout.contains("\u{1B}[32mCompleted"))
         #expect(!(try job("get", "--color", "never").stdout.contains("\u{1B}[")))
+    }
+
+    @Test("a config file that cannot be used stops every verb alike: exit 2, naming the file, line and key")
+    func badFileStopsEveryVerb() throws {
+        try job("start", "--quiet", "true")  // 1, 2, made while the file is fine
+        try job("wait")
+        let path = folder + "/job/config.toml"
+        let verbs: [[String]] = [
+            [], ["get"], ["receive", "1"], ["wait"], ["log", "1"], ["session", "get"], ["group", "get"], ["events"],
+            ["agent", "status"], ["stop", "1"], ["remove", "1"], ["start", "true"], ["restart", "1"],
+            ["suspend", "1"], ["resume", "1"], ["signal", "1", "--signal", "USR1"], ["config"],
+            ["invoke", "--computer", "localhost", "true"],
+        ]
+        for (text, words) in [
+            ("colour = \"never\"\n", ":1: colour: is not a setting"), ("grace = \"soon\"\n", ":1: grace:"),
+            ("grace = = 3\n", path),
+        ] {
+            try write(text)
+            for verb in verbs {
+                let result = try home.job(verb, environment: ["XDG_CONFIG_HOME": folder], timeout: 30)
+                #expect(result.status == 2, "\(verb) with '\(text)': \(result.status) \(result.stderr)")
+                #expect(result.stderr.contains(words), "\(verb) with '\(text)': \(result.stderr)")
+            }
+            // Help still works.
+            #expect(try job("get", "--help").status == 0)
+        }
+        // Nothing was done meanwhile: job 1 is still there, finished.
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try home.record(1)["state"] as? String == "Completed")
     }
 
     @Test("the client reads the file's settings from a cache that follows every change of the file")

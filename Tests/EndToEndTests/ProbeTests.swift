@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import Foundation
 import JobClient
 import JobTestSupport
@@ -521,6 +534,38 @@ struct ReaderProbeTests {
         #expect(try home.job("receive", "3").status == 0)
     }
 
+    @Test("wait, receive --wait and log --follow go on with the next agent when theirs is killed under them")
+    func waitersAcrossAnAgentRestart() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        try home.job("start", "--quiet", "echo before; read x < \(gate); echo after; exit 3")
+        try TestHome.eventually("the first line") { try home.job("log", "1").stdout == "before\n" }
+        let waiters = [
+            try Self.spawn(home, ["wait", "1"]), try Self.spawn(home, ["receive", "1", "--wait"]),
+            try Self.spawn(home, ["log", "1", "--follow"]),
+        ]
+        // Each waits in the agent (a wait) or for it (a stream), then the agent is killed.
+        let agent = try #require(try home.agentPid())
+        try TestHome.eventually("the waiters to wait") {
+            waiters.allSatisfy { waiter in
+                let channel = try? String(
+                    contentsOfFile: "/proc/\(waiter.process.processIdentifier)/wchan", encoding: .utf8)
+                return channel == "unix_stream_read_generic" || channel?.hasPrefix("poll_schedule_timeout") == true
+            }
+        }
+        kill(agent, SIGKILL)
+        try TestHome.eventually("the next agent") { (try home.agentPid()).map { $0 != agent } ?? false }
+        try home.release(gate)
+        let outputs = waiters.map { Self.read($0.output) }
+        for waiter in waiters { waiter.process.waitUntilExit() }
+        #expect(waiters[0].process.terminationStatus == 0)
+        #expect(String(decoding: outputs[0], as: UTF8.self).contains("Failed"))
+        #expect(waiters[1].process.terminationStatus == 3)
+        #expect(String(decoding: outputs[1], as: UTF8.self) == "before\nafter\n")
+        #expect(waiters[2].process.terminationStatus == 3)
+        #expect(String(decoding: outputs[2], as: UTF8.self) == "before\nafter\n")
+    }
+
     @Test("a request the agent never read reaches the next agent (the agent stopped, then killed under it)")
     func requestToADyingAgent() throws {
         let home = try TestHome()
@@ -566,19 +611,23 @@ struct OtherUserProbeTests {
         let record = try home.record(2)
         let pid = try #require(record["pid"] as? Int)
         let instanceId = try #require(record["instanceId"] as? String)
-        // The monitor's full abstract name, as anyone can read it in /proc/net/unix.
-        let sockets = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8)
-        let name = try #require(
-            sockets.split(separator: "\n").compactMap { $0.split(separator: " ").last }
-                .first { $0.hasSuffix(instanceId) && $0.hasPrefix("@job-monitor/") })
+        // The monitor's full abstract name, as anyone can read it in /proc/net/unix (read as
+        // bytes: other programs' names need not be UTF-8).
+        func monitorName() -> Substring? {
+            let sockets = String(
+                decoding: FileHandle(forReadingAtPath: "/proc/net/unix")?.readDataToEndOfFile() ?? Data(), as: UTF8.self
+            )
+            return sockets.split(separator: "\n").compactMap { $0.split(separator: " ").last }
+                .first { $0.hasSuffix(instanceId) && $0.hasPrefix("@job-monitor/") }
+        }
+        try TestHome.eventually("the monitor's name") { monitorName() != nil }
+        let name = try #require(monitorName())
         #expect(try home.job("agent", "stop").status == 0)
         // What a power loss leaves: neither the job nor its monitor.
         let monitorPid = try #require(monitorOf(pid))
         kill(Int32(pid), SIGKILL)
         kill(Int32(monitorPid), SIGKILL)
-        try TestHome.eventually("the monitor's name to be free") {
-            !((try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8))?.contains(String(name)) ?? true)
-        }
+        try TestHome.eventually("the monitor's name to be free") { monitorName() == nil }
         // Another user binds that name and keeps it.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")

@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import Foundation
 
 /// What one run of the `job` binary printed and how it exited.
@@ -216,13 +229,17 @@ public final class TestHome: @unchecked Sendable {
     }
 }
 
-/// Whether a process exists and is not a zombie.
+/// Whether a process exists and is not a zombie. A killed process whose main thread is a
+/// zombie while other threads of it still exit (and still hold its descriptors, an agent's
+/// listening socket and lock among them) counts as live.
 public func processIsLive(_ pid: Int32) -> Bool {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let close = text.lastIndex(of: ")")
     else { return false }
     let state = text[text.index(close, offsetBy: 2)]
-    return state != "Z" && state != "X"
+    if state != "Z" && state != "X" { return true }
+    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? 0
+    return threads > 1
 }
 
 /// Live processes (not zombies) whose process group is `pgid`.

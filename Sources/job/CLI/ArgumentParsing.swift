@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import JobCore
 
 /// A parsed command line: flags given, option values in order, positional arguments.
@@ -70,6 +83,18 @@ enum ArgumentParsing {
             guard argument.hasPrefix("-"), argument != "-" else {
                 parsed.positionals.append(argument)
                 if spec.stopsAtFirstPositional {
+                    // A script (its first word holds a space) followed by one of this verb's
+                    // options: the option was meant for the verb, not as words of the script.
+                    if argument.contains(" "),
+                        let late = arguments[index...].first(where: { word in
+                            word.hasPrefix("-") && spec.option(String(word.prefix { $0 != "=" })) != nil
+                        })
+                    {
+                        throw CLIFailure.usage(
+                            "'\(late)' comes after the command, where it would become part of it; put the "
+                                + "options of job \(spec.name) before the command (or the command after --, "
+                                + "to pass '\(late)' on to it)")
+                    }
                     parsed.positionals += arguments[index...]
                     break
                 }

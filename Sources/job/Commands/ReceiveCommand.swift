@@ -1,3 +1,16 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import CJobSupport
 import JobClient
 import JobCore
@@ -213,31 +226,39 @@ struct ReceiveSession {
         progress?.draw(grants)
         defer { progress?.clear() }
         guard !readerGone else { return grants }
-        let events = try JobClient()
+        var events = try JobClient()
         var pending = false
         var answerDue = 0.0
         while !readerGone && !grants.allSatisfy(\.state.isFinished) {
             watcher.watch(grants)
-            if !pending {
-                // The agent answers within a slice even when nothing changed: an answer that
-                // does not come in time means the agent is stopped or stuck.
-                try events.post(WaitEventRequest(after: generation, timeout: JobClient.waitSlice))
-                pending = true
-                answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
-            }
-            switch watcher.waitForChange(
-                orReadable: events.socketFD, interrupt: interrupt,
-                timeout: max(0, answerDue - JobClient.monotonicNow()))
-            {
-            case .socket:
-                generation = try events.collect(WaitEventRequest.self).generation
+            do {
+                if !pending {
+                    // The agent answers within a slice even when nothing changed: an answer that
+                    // does not come in time means the agent is stopped or stuck.
+                    try events.post(WaitEventRequest(after: generation, timeout: JobClient.waitSlice))
+                    pending = true
+                    answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
+                }
+                switch watcher.waitForChange(
+                    orReadable: events.socketFD, interrupt: interrupt,
+                    timeout: max(0, answerDue - JobClient.monotonicNow()))
+                {
+                case .socket:
+                    generation = try events.collect(WaitEventRequest.self).generation
+                    pending = false
+                case .interrupted:
+                    throw Interrupted()
+                case .output:
+                    break
+                case .timedOut:
+                    throw events.unresponsive()
+                }
+            } catch let error as JobError where error.agentWentAway {
+                // The agent went away (its jobs run on): the stream goes on with the next one,
+                // whose changes are counted from 0.
+                events = try JobClient()
                 pending = false
-            case .interrupted:
-                throw Interrupted()
-            case .output:
-                break
-            case .timedOut:
-                throw events.unresponsive()
+                generation = 0
             }
             progress?.clear()
             grants = try round()
