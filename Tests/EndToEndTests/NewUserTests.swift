@@ -38,6 +38,62 @@ struct NewUserTests {
     }
 }
 
+/// A dependency and restarts (issue 22, item 4).
+@Suite("restarts and --after")
+struct RestartAfterTests {
+    /// Job 1 fails; job 3 waits for it with --after and so failed at once; returns the home.
+    func failedPair(_ gate: (TestHome) throws -> String) throws -> TestHome {
+        let home = try TestHome()
+        let path = try gate(home)
+        try home.job("start", "--quiet", "read x < \(path); exit $(cat \(home.scratch)/status)")  // 1, 2
+        try "1".write(toFile: home.scratch + "/status", atomically: true, encoding: .utf8)
+        try home.job("start", "--quiet", "--after", "1", "echo after")  // 3, 4
+        try home.release(path)
+        try home.job("wait", "1", "3")
+        #expect(try home.record(3)["state"] as? String == "Failed")
+        // The next run of job 1 will complete.
+        try "0".write(toFile: home.scratch + "/status", atomically: true, encoding: .utf8)
+        return home
+    }
+
+    @Test(
+        "job 1 restarted, then its dependent: the dependent waits for the new run of job 1 (also across a kill -9)",
+        arguments: [false, true])
+    func dependentWaitsForTheNewRun(_ killBetween: Bool) throws {
+        var gate = ""
+        let home = try failedPair { home in
+            gate = try home.fifo("gate")
+            return gate
+        }
+        #expect(try home.job("restart", "1").status == 0)
+        #expect(try home.record(1)["state"] as? String == "Running")
+        if killBetween {
+            let agent = try #require(try home.agentPid())
+            kill(agent, SIGKILL)
+            try home.awaitAgentGone()
+        }
+        #expect(try home.job("restart", "--state", "Failed").status == 0)
+        // Job 3 waits: job 1's current run has not ended.
+        let waiting = try home.record(3)
+        #expect(waiting["state"] as? String == "NotStarted", "\(waiting)")
+        try home.release(gate)
+        let result = try home.job("receive", "3", "--wait")
+        #expect(result.stdout == "after\n")
+        #expect(result.status == 0)
+        #expect(try home.record(1)["state"] as? String == "Completed")
+    }
+
+    @Test("the dependent restarted first, while job 1 is still Failed: it fails again at once, naming job 1")
+    func dependentFirst() throws {
+        let home = try failedPair { try $0.fifo("gate") }
+        #expect(try home.job("restart", "3").status == 0)
+        try home.job("wait", "3")
+        let record = try home.record(3)
+        #expect(record["state"] as? String == "Failed")
+        #expect((record["reason"] as? String)?.contains("job 1") == true, "\(record)")
+    }
+}
+
 /// The licence: the text beside the code, a header in every source file, the package's notice.
 @Suite("the licence")
 struct LicenceTests {

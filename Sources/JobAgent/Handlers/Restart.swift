@@ -94,6 +94,9 @@ extension RegistryState {
             for job in renewed { jobs[job.id] = job }
             for old in replaced { files.delete(old) }
             noticeStored(renewed)
+            // Jobs that wait for this one (now, or once restarted) wait for its new run, not
+            // for its last end, which the queue may still remember.
+            for job in renewed { queueEvents.append(.dependency(job.id, .unfinished)) }
             log.write(
                 "restarting \(parent.name) (Id \(parentId)): "
                     + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))
