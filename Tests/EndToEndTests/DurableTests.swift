@@ -119,7 +119,11 @@ struct DurableTests: OnTestComputers {
         let second = try #require(try home.agentPid())
         kill(second, SIGKILL)
         try home.awaitAgentGone()
-        let waited = try job("wait", String(id), "--timeout", "120")
+        // The rest of a minute of output, after two restarts: more than the usual 60 s a command
+        // of the tests may take.
+        let waited = try home.job(
+            ["wait", String(id), "--timeout", "120"], environment: ["JOB_SSH_CONFIG": computers.sshConfig],
+            timeout: 150)
         #expect(waited.status == 0, "\(waited.stderr)")
         #expect(try state(id + 1) == "Completed")
         #expect(try job("receive", String(id)).stdout == Self.counted(600))
