@@ -71,7 +71,8 @@ extension Agent {
                             size = $0.bytes.count
                         }
                     case .failure(let failure):
-                        log.warning("refused \(verb): \(failure.message)")
+                        // As the user knows it: a queued start is a start.
+                        log.warning("refused \(verb == "startQueued" ? "start" : verb): \(failure.message)")
                         try channel.send { Frame.writeFailure(failure, verb: verb, to: &$0) }
                     }
                 } catch {

@@ -48,6 +48,22 @@ enum JobCommand {
         "-h",
     ]
 
+    /// The edit distance of two words (insertions, deletions, substitutions), for "did you mean".
+    static func distance(_ one: String, _ other: String) -> Int {
+        let a = Array(one.utf8)
+        let b = Array(other.utf8)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     /// Runs the verb named by the first argument; none lists the jobs.
     static func run(_ arguments: [String]) throws {
         guard let verb = arguments.first else {
@@ -88,8 +104,10 @@ enum JobCommand {
         case "--version", "-V", "version": Terminal.out(version)
         case "--help", "-h": Terminal.out(help)
         default:
-            let names = CLISpec.entries.map(\.name).joined(separator: ", ")
-            throw CLIFailure.usage("unknown verb '\(verb)'; the verbs are \(names)")
+            let names = CLISpec.entries.map(\.name)
+            let near = names.filter { !$0.contains(" ") && Self.distance($0, verb) <= (verb.count < 3 ? 1 : 2) }
+            let hint = near.isEmpty ? "" : "did you mean \(near.joined(separator: " or "))? "
+            throw CLIFailure.usage("unknown verb '\(verb)'; \(hint)the verbs are \(names.joined(separator: ", "))")
         }
     }
 }

@@ -161,7 +161,7 @@ struct AgentLogEndToEndTests {
         let log = try home.job("agent", "log").stdout
         #expect(log.contains("info [\(agent)] started Job2 of long on localhost, process "))
         #expect(log.contains("warning [\(agent)] Job4 failed: exited with status 4"))
-        #expect(log.contains("warning [\(agent)] refused startQueued: no job has Id 99, which --after names"))
+        #expect(log.contains("warning [\(agent)] refused start: no job has Id 99, which --after names"))
         #expect(log.contains("adopted 1 running job of the last agent: Job2"))
     }
 

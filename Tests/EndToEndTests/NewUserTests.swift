@@ -38,6 +38,35 @@ struct NewUserTests {
     }
 }
 
+/// Terminal details (issue 22, item 9).
+@Suite("terminal details")
+struct TerminalDetailTests {
+    @Test("a verb typo gets 'did you mean'; the group table says none for no limit; agent log takes --tail")
+    func details() throws {
+        let home = try TestHome()
+        for (typo, verb) in [("strat", "start"), ("rceive", "receive"), ("gte", "get")] {
+            let result = try home.job(typo)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("did you mean \(verb)?"), "\(result.stderr)")
+        }
+        #expect(!(try home.job("xyzzy").stderr.contains("did you mean")))
+        try home.job("group", "set", "two", "--limit", "2")
+        let table = try home.job("group", "get").stdout
+        #expect(table.contains("default  none"), "\(table)")
+        #expect(table.contains("two      2"), "\(table)")
+        // A refused queued start is logged as the verb the user typed.
+        #expect(try home.job("start", "--after", "99", "true").status == 1)
+        try home.job("start", "--quiet", "true")
+        try home.job("wait")
+        let log = try String(contentsOfFile: home.path + "/agent.log", encoding: .utf8)
+        #expect(log.contains("refused start: no job has Id 99") && !log.contains("startQueued"), "\(log)")
+        let lines = log.split(separator: "\n")
+        let tail = try home.job("agent", "log", "--tail", "2")
+        #expect(tail.stdout == lines.suffix(2).joined(separator: "\n") + "\n")
+        #expect(try home.job("agent", "log", "--tail", "0").stdout == "")
+    }
+}
+
 /// A dependency and restarts (issue 22, item 4).
 @Suite("restarts and --after")
 struct RestartAfterTests {

@@ -42,14 +42,18 @@ enum AgentVerb {
         name: "agent stop", summary: "end the agent", usage: ["agent stop"],
         about: "End the agent; running jobs keep running. Exits 0 also when none ran.")
     static let logSpec = VerbSpec(
-        name: "agent log", summary: "the agent's log", usage: ["agent log [--follow]"],
+        name: "agent log", summary: "the agent's log", usage: ["agent log [--tail N] [--follow]"],
         about: """
             Print the agent's log, JOB_HOME/agent.log: one line per event (starts, adoptions of the
             last agent's jobs, failures, refusals, restarts), with its time, level and the agent's
             pid. It is capped at 1 MiB: past that it becomes agent.log.1, which this prints first.
-            With --follow it goes on printing what is added, until Ctrl-C.
+            With --tail N only its last N lines; with --follow it goes on printing what is added,
+            until Ctrl-C.
             """,
-        options: [.flag("--follow", short: "-f", "go on printing lines as they are written, until Ctrl-C")])
+        options: [
+            .option("--tail", "N", "only the last N lines"),
+            .flag("--follow", short: "-f", "go on printing lines as they are written, until Ctrl-C"),
+        ])
     static let statusSpec = VerbSpec(
         name: "agent status", summary: "the agent's pid, socket, version and job counts",
         usage: ["agent status [--format list|json]"],
@@ -172,8 +176,21 @@ enum AgentVerb {
     static func showLog(_ parsed: ParsedArguments) throws {
         let home = JobHome.resolve(environment: ProcessEnvironment.dictionary())
         let path = home.logPath
-        if let old = readText(path + ".1") { Terminal.out(old) }
+        let tail = try parsed.integer("--tail")
         var fd = open(path, O_RDONLY | O_CLOEXEC)
+        if let tail {
+            // The last N lines of the two files together: from the current file, and from the
+            // rotated one when the current holds fewer.
+            let current = (fd >= 0 ? readText(path, limit: 1 << 21) : nil) ?? ""
+            let lines =
+                (readText(path + ".1") ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                .dropLast() + current.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let shown = lines.suffix(tail)
+            if !shown.isEmpty { Terminal.out(shown.joined(separator: "\n") + "\n") }
+            if fd >= 0 { lseek(fd, 0, SEEK_END) }
+        } else if let old = readText(path + ".1") {
+            Terminal.out(old)
+        }
         guard fd >= 0 || parsed.flag("--follow") else {
             if errno == ENOENT { return }
             throw CLIFailure.failed("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -188,7 +205,7 @@ enum AgentVerb {
                 _ = FileWriter.writeAll(1, &slice)
             }
         }
-        drain()
+        if tail == nil { drain() }
         guard parsed.flag("--follow") else { return }
         while true {
             usleep(200_000)

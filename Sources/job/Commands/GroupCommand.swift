@@ -42,7 +42,7 @@ enum GroupVerb {
     static let getSpec = VerbSpec(
         name: "group get", summary: "list groups", usage: ["group get [NAME...] [--format table|json]"],
         about: """
-            List groups: Name, Limit (0: none), Running, Queued (waiting NotStarted) and
+            List groups: Name, Limit (none: no limit), Running, Queued (waiting NotStarted) and
             Paused. Without names: every group that has settings or jobs, and default.
             """,
         operandCompletion: .groups, options: [.option("--format", "table|json", "how to print the groups")])
@@ -120,7 +120,10 @@ enum GroupVerb {
         TextTable.render(
             columns: ["Name", "Limit", "Running", "Queued", "Paused"],
             rows: groups.map {
-                [$0.name, String($0.limit), String($0.running), String($0.queued), $0.paused ? "True" : "False"]
+                [
+                    $0.name, $0.limit == 0 ? "none" : String($0.limit), String($0.running), String($0.queued),
+                    $0.paused ? "True" : "False",
+                ]
             })
     }
 

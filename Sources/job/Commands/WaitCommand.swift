@@ -36,7 +36,7 @@ enum WaitVerb {
         operands: SelectionArguments.operands, operandCompletion: .jobs,
         options: SelectionArguments.options + [
             .flag("--any", "return when any one of them has finished"),
-            .option("--timeout", "SECONDS", "give up after this long (0 polls)"),
+            .option("--timeout", "DURATION", "give up after this long (90s, 15m, 2h, or seconds; 0 polls)"),
             SelectionArguments.format(),
         ] + RemoteAgents.options)
 
@@ -44,8 +44,11 @@ enum WaitVerb {
         if let remote = try RemoteAgents(parsed) {
             return try remote.runListing(verb: "wait", parsed: parsed, printsJobs: true)
         }
-        let request = WaitRequest(
-            try Terminal.selection(parsed), any: parsed.flag("--any"), timeout: try parsed.number("--timeout"))
+        // A duration as --timeout takes everywhere, or 0 for a look without waiting.
+        let timeout = try parsed.value("--timeout").map { text in
+            text == "0" || text == "0s" ? 0 : try QueueArguments.duration(text, of: "--timeout")
+        }
+        let request = WaitRequest(try Terminal.selection(parsed), any: parsed.flag("--any"), timeout: timeout)
         _ = try Terminal.format(parsed)
         let client = try JobClient()
         // At a terminal a long wait shows how it is going, on stderr, and clears it at the end.
