@@ -38,6 +38,32 @@ struct NewUserTests {
     }
 }
 
+/// Sessions (issue 22, item 6).
+@Suite("sessions as a new user expects")
+struct NewSessionTests {
+    @Test("session new without --computer opens one here; --name over several computers names each NAME@COMPUTER")
+    func sessionDefaults() throws {
+        let home = try TestHome()
+        let here = try home.job("session", "new", "--format", "json")
+        #expect(here.status == 0, "\(here.stderr)")
+        #expect(here.stdout.contains("\"computerName\": \"localhost\""), "\(here.stdout)")
+        #expect(try home.job("start", "--quiet", "--session", "1", "echo in the session").status == 0)
+        #expect(try home.job("receive", "%", "--wait").stdout == "in the session\n")
+        // One name for one computer stays as given; for several each gets its computer.
+        #expect(try home.job("session", "new", "--name", "solo").status == 0)
+        let computers = try sharedComputers.get()
+        let ssh = ["JOB_SSH_CONFIG": computers.sshConfig]
+        let both = try home.job(
+            ["session", "new", "--name", "web", "--computer", "localhost,server01"], environment: ssh)
+        #expect(both.status == 0, "\(both.stderr)")
+        let names = try home.job("session", "get").stdout
+        #expect(names.contains(" solo ") && names.contains("web@localhost"), "\(names)")
+        #expect(names.contains("web@server01"), "\(names)")
+        let one = try home.job(["invoke", "--session", "web@server01", "echo one"], environment: ssh)
+        #expect(one.stdout.contains("one"), "\(one.stderr)")
+    }
+}
+
 /// Terminal details (issue 22, item 9).
 @Suite("terminal details")
 struct TerminalDetailTests {

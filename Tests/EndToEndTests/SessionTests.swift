@@ -307,7 +307,7 @@ struct SessionTests: OnTestComputers {
         #expect(unknown.stderr.contains("no session is named 'nosuch'"))
         #expect(try job("get", "--format", "json").stdout == "[]\n")
         #expect(try job("start", "--session", "1", "--env", "A=1", "true").status == 2)
-        #expect(try job("session", "new").status == 2)
+        #expect(try job("session", "new", "--computer", "localhost", "--exclude", "localhost").status == 2)
         #expect(try job("session", "remove").status == 2)
         #expect(try job("session", "frobnicate").status == 2)
         #expect(try job("invoke", "--session", "1", "--computer", "localhost", "true").status == 2)

@@ -38,7 +38,10 @@ extension RegistryState {
                 let session: Session
                 do {
                     session = try Session(
-                        id: id, name: request.name ?? "Session\(id)", computer: computer, shell: request.shell,
+                        // One name for several sessions would make `--session NAME` ambiguous.
+                        id: id,
+                        name: request.name.map { request.computers.count > 1 ? "\($0)@\(name)" : $0 } ?? "Session\(id)",
+                        computer: computer, shell: request.shell,
                         workingDirectory: request.workingDirectory, environment: request.environment,
                         umask: request.umask, sshOptions: request.sshOptions, home: home)
                 } catch {

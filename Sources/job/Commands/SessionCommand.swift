@@ -31,8 +31,11 @@ enum SessionVerb {
         verbs: [newSpec, getSpec, removeSpec])
 
     static let newSpec = VerbSpec(
-        name: "session new", summary: "open sessions", usage: ["session new --computer NAME[,NAME...] [OPTIONS]"],
-        about: "Open one session per computer and print them.",
+        name: "session new", summary: "open sessions", usage: ["session new [--computer NAME[,NAME...]] [OPTIONS]"],
+        about: """
+            Open one session per computer (here, without --computer) and print them. With --name
+            and several computers, each is named NAME@COMPUTER.
+            """,
         options: [
             .option(
                 "--computer", "NAMES", completes: .computers,
@@ -40,7 +43,7 @@ enum SessionVerb {
             .option("--exclude", "NODES", completes: .computers, "leave these computers out"),
             .option(
                 "--computer-file", "FILE", completes: .files, "computers from a file, one node set a line (# comments)"),
-            .option("--name", "NAME", "the sessions' name (default Session<Id>)"),
+            .option("--name", "NAME", "the session's name (default Session<Id>; NAME@COMPUTER for several)"),
             .option("--shell", "PATH", completes: .files, "the shell to run (default /bin/sh)"),
             .option("--ssh-option", "OPTION", "an option for ssh (repeatable)"),
             SelectionArguments.format(),
@@ -79,7 +82,10 @@ enum SessionVerb {
     }
 
     static func new(_ parsed: ParsedArguments) throws {
-        let computers = try Terminal.computers(parsed, required: true, verb: "job session new")
+        // Here when no computer is named, as enter and start run here.
+        let given = !parsed.all("--computer").isEmpty || !parsed.all("--computer-file").isEmpty
+        let computers =
+            given ? try Terminal.computers(parsed, required: true, verb: "job session new").uniqued() : ["localhost"]
         let shell = try parsed.value("--shell") ?? UserSettings.current().shell.value
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)
@@ -122,5 +128,14 @@ enum SessionVerb {
         case .list: Terminal.out(SessionFormatter.list(sessions))
         case .json: Terminal.out(SessionFormatter.json(sessions))
         }
+    }
+}
+
+extension Array where Element == String {
+    /// The names in order, each once (one session per computer).
+    func uniqued() -> [String] {
+        var seen: [String] = []
+        for name in self where !seen.contains(name) { seen.append(name) }
+        return seen
     }
 }
