@@ -394,19 +394,6 @@ void cjob_release_interrupts(void) {
 
 int cjob_interrupt_signal(void) { return interrupt_signal; }
 
-void cjob_end_by_interrupt(void) {
-    int sig = interrupt_signal;
-    if (!sig) return;
-    /* Ended by the signal, as the shell expects of a program Ctrl-C stopped. */
-    signal(sig, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
-    _exit(128 + sig);
-}
-
 int cjob_pidfd_open(pid_t pid) { return (int)syscall(434 /* pidfd_open */, pid, 0); }
 
 long cjob_splice_to_file(int pipe_fd, int file_fd, long long *offset, unsigned long length) {

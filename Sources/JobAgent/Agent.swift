@@ -123,7 +123,7 @@ public final class Agent: Sendable {
         registry.withState { $0.notices += notices }
     }
 
-    /// Opens the store, moves its Id counter past every Id given out before (`IdFloor`), and
+    /// Opens the store, moves its Id counter past every Id given out before (`IdLedger`), and
     /// loads the jobs. Throws the store's error, which says whether it is damage.
     private static func openRegistry(
         home: JobHome, log: AgentLog, notices: inout [String],

@@ -443,15 +443,6 @@ public final class JobDatabase: Sendable {
         try write { db in try self.noteRemovals([], in: db) }
     }
 
-    /// Whether the store holds no job and has never given out an Id: one just made, or one
-    /// that lost its history.
-    public func isEmpty() throws -> Bool {
-        try queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM job") == 0
-                && (try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0) == 0
-        }
-    }
-
     /// Moves the Id counter up to at least `floor` (Ids that files or monitors of the home
     /// still carry are never given out again).
     public func raiseLastId(to floor: Int) throws {

@@ -83,8 +83,6 @@ void cjob_unblock_signals(void);
 void cjob_catch_interrupts(void);
 /// The signal that `cjob_catch_interrupts` noted, or 0.
 int cjob_interrupt_signal(void);
-/// Ends the process by the noted signal (default action), if one was noted.
-void cjob_end_by_interrupt(void);
 /// Gives SIGINT, SIGTERM and SIGHUP back their actions of before `cjob_catch_interrupts`, then
 /// ends the process by the one noted meanwhile, if any.
 void cjob_release_interrupts(void);
