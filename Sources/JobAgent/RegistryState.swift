@@ -124,7 +124,7 @@ final class RegistryState {
         }
         applyLimits(&job)
         refreshSizes(&job)
-        if job.state == .failed { log.warning("Job\(job.id) failed: \(job.reason ?? "failed")") }
+        if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }
         // A job that failed while the disk of its output was full most likely failed of that.
         if job.state == .failed, job.exitStatus != nil || job.signal != nil, DiskSpace.isFull(home.jobsPath) {
             job.reason =
@@ -211,8 +211,14 @@ final class RegistryState {
         }
         let kids = table.kidSlots(of: job.id).map { record($0.job) }
         let state = JobState.ofParent(children: kids.map(\.state), stopRequested: job.stopRequested)
-        let failures = kids.filter { $0.state == .failed }.map { "\($0.name) failed: \($0.reason ?? "failed")" }
-        let stopped = kids.filter { $0.state == .stopped }.map { "\($0.name) \($0.reason ?? "stopped")" }
+        // One child: its reason is the job's. Several: each says which it is.
+        func said(_ kid: JobRecord, _ what: String) -> String {
+            kids.count == 1 ? what : "\(kid.location) (Job\(kid.id)) \(what)"
+        }
+        let failures = kids.filter { $0.state == .failed }.map {
+            kids.count == 1 ? $0.reason ?? "failed" : said($0, "failed: \($0.reason ?? "failed")")
+        }
+        let stopped = kids.filter { $0.state == .stopped }.map { said($0, $0.reason ?? "stopped") }
         let reason =
             failures.isEmpty
             ? (state == .stopped ? stopped.joined(separator: "; ") : nil)

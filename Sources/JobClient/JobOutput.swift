@@ -27,6 +27,7 @@ public struct OutputChunk: Sendable, Equatable {
     }
     /// The child job that wrote it.
     public var jobId: Int
+    /// The name of the job the user started (the child's parent): `build`, else `Job1`.
     public var name: String
     /// Where the child runs (`localhost` for a local job).
     public var computer: String

@@ -281,6 +281,9 @@ public struct StreamGrant: TaggedMessage {
     public var signal: Int?
     /// Whether its timeout stopped it (`receive --wait` then exits 124, as timeout(1) does).
     public var timedOut: Bool?
+    /// How messages name it: by the job the user started (`build (Job1)`), with the child's
+    /// computer and Id where that job has several (`Job1 on server02 (Job3)`).
+    public var title: String?
 
     public init() {}
 
@@ -318,6 +321,7 @@ public struct StreamGrant: TaggedMessage {
         try coder.optional(13, &exitStatus)
         try coder.optional(14, &signal)
         try coder.optional(15, &timedOut)
+        try coder.optional(16, &title)
     }
 }
 

@@ -86,11 +86,12 @@ struct EverydayTests {
         try home.job("start", "--quiet", "--name", "build", "echo compiling; exit 1")  // 1, 2
         let received = try home.job("receive", "build", "--wait")
         #expect(received.status == 1)
-        #expect(received.stderr.contains("build (Job2) failed: exited with status 1"))
+        // Messages name the job the user started, never its child.
+        #expect(received.stderr.contains("build (Job1) failed: exited with status 1"))
         try home.job("start", "--quiet", "echo plain")  // 3, 4
         try home.job("wait", "3")
         let both = try home.job("receive", "1", "3", "--prefix", "--from-start")
-        #expect(both.stdout.contains("build: compiling\n") && both.stdout.contains("Job4: plain\n"))
+        #expect(both.stdout.contains("build: compiling\n") && both.stdout.contains("Job3: plain\n"))
         #expect(try home.record(1)["exitStatus"] as? Int == 1)
         #expect(try home.record(3)["exitStatus"] as? Int == 0)
         let wide = try home.job("get", "--wide")
@@ -160,7 +161,7 @@ struct AgentLogEndToEndTests {
         #expect(status.stdout.contains("Managed   : no: started on demand by job\n"))
         let log = try home.job("agent", "log").stdout
         #expect(log.contains("info [\(agent)] started Job2 of long on localhost, process "))
-        #expect(log.contains("warning [\(agent)] Job4 failed: exited with status 4"))
+        #expect(log.contains("warning [\(agent)] Job3 failed: exited with status 4"))
         #expect(log.contains("warning [\(agent)] refused start: no job has Id 99, which --after names"))
         #expect(log.contains("adopted 1 running job of the last agent: Job2"))
     }

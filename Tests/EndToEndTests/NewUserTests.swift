@@ -36,6 +36,26 @@ struct NewUserTests {
         #expect(try home.job("start", "--quiet", "echo", "--name", "x").status == 0)
         #expect(try home.job("receive", "3", "--wait").stdout == "--name x\n")
     }
+
+    @Test("messages and Reasons name the job the user started (its name, else its Id), never its child")
+    func messagesNameTheParent() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "true")  // 1, child 2
+        try home.job("start", "--quiet", "--timeout", "1s", "sleep 300")  // 3, child 4
+        let timedOut = try home.job("receive", "3", "--wait")
+        #expect(timedOut.status == 124)
+        #expect(timedOut.stderr == "job: Job3 failed: timed out after 1s\n")
+        #expect(try home.record(3)["reason"] as? String == "timed out after 1s")
+        try home.job("start", "--quiet", "--name", "build", "exit 2")  // 5, child 6
+        let failed = try home.job("receive", "build", "--wait")
+        #expect(failed.stderr == "job: build (Job5) failed: exited with status 2\n")
+        let list = try home.job("get", "build", "--format", "list").stdout
+        #expect(list.contains("Reason           : exited with status 2\n"), "\(list)")
+        let log = try home.job("agent", "log").stdout
+        #expect(log.contains("Job3 timed out after 1s; stopping it"), "\(log)")
+        #expect(log.contains("build (Job5) failed: exited with status 2"), "\(log)")
+        #expect(!log.contains("Job6 failed") && !log.contains("Job4 failed"), "\(log)")
+    }
 }
 
 /// Sessions (issue 22, item 6).

@@ -59,14 +59,17 @@ struct RemoteTests: OnTestComputers {
         #expect((all[2]["reason"] as? String ?? "").contains("Connection refused"))
         // ssh ends its lines with \r\n; the Reason keeps neither.
         #expect((all[2]["reason"] as? String)?.last?.isWhitespace == false)
-        #expect(all[0]["reason"] as? String == "Job3 failed: \(all[2]["reason"] as? String ?? "")")
+        // A parent of several children says which failed: its computer and its Id.
+        #expect(all[0]["reason"] as? String == "unreachable (Job3) failed: \(all[2]["reason"] as? String ?? "")")
         // Receiving the parent tags every line with its computer, as the selection spans several.
         let received = try job("receive", "1")
         let lines = received.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("localhost: "))
         #expect(lines[1].hasPrefix("server02: "))
-        #expect(received.stderr.contains("Job3 failed: ssh: connect to host 127.0.0.250 port 2222: Connection refused"))
+        #expect(
+            received.stderr.contains(
+                "Job1 on unreachable (Job3) failed: ssh: connect to host 127.0.0.250 port 2222: Connection refused"))
     }
 
     @Test("without --as-job the output streams tagged with the computer, failures at the end, no job left")

@@ -131,7 +131,7 @@ struct StartAndGetTests {
 
                 """)
         let list = try home.job("get", "1", "--format", "list").stdout
-        #expect(list.contains("Reason           : Job2 failed: exited with status 3\n"))
+        #expect(list.contains("Reason           : exited with status 3\n"))
         #expect(list.contains("ChildJobs        : {Job2}\n"))
         let json = try TestHome.jobs(try home.job("get", "--include-children", "--format", "json"))
         let keys = [

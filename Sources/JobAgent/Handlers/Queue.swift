@@ -126,7 +126,7 @@ extension RegistryState {
                 job.neverStarted(reason)
                 jobs[id] = job
                 changed.append(job)
-                log.write("Job\(id) will not start: \(reason)")
+                log.write("\(messageName(of: job)) will not start: \(reason)")
             case .timeOut(let id, let reason):
                 guard var job = jobs[id], !job.state.isFinished else { continue }
                 job.timedOut = true
@@ -134,7 +134,7 @@ extension RegistryState {
                 changed.append(job)
                 timeoutsDue.append(id)
                 cjob_eventfd_signal(wakeFD)
-                log.write("Job\(id) \(reason); stopping it")
+                log.write("\(messageName(of: job)) \(reason); stopping it")
             }
         }
         persist(changed)

@@ -46,6 +46,7 @@ extension RegistryState {
                     outputOffset: options.fromStart ? 0 : job.outputRead,
                     errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
                     exitStatus: job.exitStatus, signal: job.signal)
+                grant.title = messageName(of: job)
                 if job.timedOut && job.state.isFinished { grant.timedOut = true }
                 if !options.keep {
                     if let claim = claims[id], claim.connection != connection {
@@ -90,7 +91,7 @@ extension RegistryState {
         ] where ran || known {
             var info = stat()
             if stat(path, &info) != 0 && errno == ENOENT {
-                gone.append("the output of \(shownName(of: job)) (Id \(job.id)) is gone: \(path) was deleted")
+                gone.append("the output of \(messageName(of: job)) is gone: \(path) was deleted")
             }
         }
         return gone
@@ -141,12 +142,21 @@ extension RegistryState {
 }
 
 extension RegistryState {
-    /// How output and messages name a child: by its parent's name when the user gave one
-    /// (`build`), else by its own (`Job2`). Lock held.
+    /// How output names a child: by its parent's name (`build`, else `Job1`), the job the
+    /// user started and knows. Lock held.
     func shownName(of job: StoredJob) -> String {
-        guard let parentId = job.parentId, let parent = jobs[parentId], parent.name != "Job\(parentId)" else {
-            return job.name
+        guard let parentId = job.parentId else { return job.name }
+        return jobs[parentId]?.name ?? "Job\(parentId)"
+    }
+
+    /// How a message names a job: by the job the user started (`Job1`, `build (Job1)`), and,
+    /// where that job has several children, by the child's computer and Id as well
+    /// (`Job1 on server02 (Job3)`). Lock held.
+    func messageName(of job: StoredJob) -> String {
+        let (id, name) = job.parentId.map { ($0, shownName(of: job)) } ?? (job.id, job.name)
+        if job.parentId != nil, table.childIds(of: id).count > 1 {
+            return "\(name) on \(job.computer ?? job.location) (Job\(job.id))"
         }
-        return parent.name
+        return name == "Job\(id)" ? name : "\(name) (Job\(id))"
     }
 }

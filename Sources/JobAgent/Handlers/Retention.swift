@@ -49,7 +49,7 @@ extension RegistryState {
             jobs[id] = job
             changed.append(job)
             timeoutsDue.append(id)
-            log.write("Job\(id) wrote \(output + error) bytes, over its cap of \(cap); stopping it")
+            log.write("\(messageName(of: job)) wrote \(output + error) bytes, over its cap of \(cap); stopping it")
         }
         persist(changed)
     }

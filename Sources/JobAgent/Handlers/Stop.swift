@@ -140,8 +140,9 @@ extension RegistryState {
             if killed && !shellsKilled && Monitor.now() >= killedAt + 1 {
                 for id in pending {
                     guard let session = jobs[id]?.session.flatMap({ sessions[$0] }) else { continue }
+                    let name = jobs[id].map { messageName(of: $0) } ?? "Job\(id)"
                     session.reason =
-                        "the session's shell was ended to stop Job\(id), which ran in the shell itself "
+                        "the session's shell was ended to stop \(name), which ran in the shell itself "
                         + "(a loop of builtins) and could not be stopped on its own"
                     session.killShell()
                 }

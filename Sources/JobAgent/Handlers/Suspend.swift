@@ -58,7 +58,8 @@ extension RegistryState {
         for job in children { signal(job, Int32(request.signal)) }
         if !children.isEmpty {
             log.write(
-                "\(SignalName.of(request.signal)) sent to " + children.map { "Job\($0.id)" }.joined(separator: ", "))
+                "\(SignalName.of(request.signal)) sent to "
+                    + children.map { messageName(of: $0) }.joined(separator: ", "))
         }
         return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
     }
@@ -79,7 +80,7 @@ extension RegistryState {
             let taken = kids.filter { accepts($0.state) }
             let reachable = taken.filter { job in
                 if job.session != nil {
-                    problems.append("Job\(job.id) runs in a session's shell, which cannot be \(verb)")
+                    problems.append("\(messageName(of: job)) runs in a session's shell, which cannot be \(verb)")
                     return false
                 }
                 return true

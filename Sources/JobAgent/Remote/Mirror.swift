@@ -183,7 +183,7 @@ extension RegistryState {
         if job.stopRequested && job.state == .completed { job.state = .stopped }
         applyLimits(&job)
         refreshSizes(&job)
-        if job.state == .failed { log.warning("Job\(id) failed: \(job.reason ?? "failed")") }
+        if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }
         jobs[id] = job
         let stored = persist([job])
         // A restart of the child gets a link of its own.
@@ -259,7 +259,7 @@ extension RegistryState {
         job.endTime = Date()
         job.disconnectedAt = nil
         refreshSizes(&job)
-        log.warning("Job\(id) failed: \(why)")
+        log.warning("\(messageName(of: job)) failed: \(why)")
         jobs[id] = job
         persist([job])
         if let parent = job.parentId { startQueued(parentId: parent) }

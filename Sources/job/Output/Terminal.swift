@@ -141,10 +141,11 @@ enum Terminal {
         return .ids(ids)
     }
 
-    /// A job as a message names it: `build (Job2)` when its job has a name of the user's,
-    /// else `Job2`.
+    /// A job as a message names it: as the agent titled it (`build (Job1)`, `Job1 on server02
+    /// (Job3)`), else by its name and Id.
     static func named(_ grant: StreamGrant) -> String {
-        grant.name == "Job\(grant.id)" ? grant.name : "\(grant.name) (Job\(grant.id))"
+        if let title = grant.title { return title }
+        return grant.name == "Job\(grant.id)" ? grant.name : "\(grant.name) (Job\(grant.id))"
     }
 
     /// The selector for the newest job: `job receive %` (the shell's `%%` is its current job).
