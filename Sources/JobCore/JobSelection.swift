@@ -98,7 +98,7 @@ extension JobSelection {
         }
         var chosen: [Int: SelectionCandidate] = [:]
         let parents = jobs.filter(\.isParent)
-        for selector in selectors {
+        for selector in listed(selectors, parents: parents, errors: &errors) {
             switch Self.classify(selector) {
             case .id(let id):
                 if let job = Self.find(id, in: jobs) {
@@ -123,6 +123,21 @@ extension JobSelection {
         return (filtered(chosen.values.sorted { $0.id < $1.id }).map(\.id), errors)
     }
 
+    /// The selectors with each comma list (`27,29,33`, `build,test`) taken apart, unless a job
+    /// has that whole name; an empty item is an error.
+    func listed(_ selectors: [String], parents: [SelectionCandidate], errors: inout [String]) -> [String] {
+        selectors.flatMap { selector -> [String] in
+            guard selector.contains(","), case .name(let glob) = Self.classify(selector),
+                !parents.contains(where: { glob.matches($0.name) })
+            else { return [selector] }
+            let items = selector.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if items.contains(where: \.isEmpty) {
+                errors.append("'\(selector)' has an empty item: separate jobs with single commas (27,29,33)")
+            }
+            return items.filter { !$0.isEmpty }
+        }
+    }
+
     /// The `--name` and `--state` filters.
     func filtered(_ candidates: [SelectionCandidate]) -> [SelectionCandidate] {
         var result = candidates
@@ -140,7 +155,8 @@ extension JobSelection {
     /// look at parents only.
     public var canSelectChildren: Bool {
         selectors.contains { selector in
-            if case .name = Self.classify(selector) { return false }
+            // A comma list may hold Ids.
+            if case .name = Self.classify(selector) { return selector.contains(",") }
             return true
         }
     }

@@ -37,6 +37,39 @@ struct NewUserTests {
         #expect(try home.job("receive", "3", "--wait").stdout == "--name x\n")
     }
 
+    @Test("--after and --after-any take names, wildcards, InstanceIds and %; every verb takes a comma list of jobs")
+    func selectorsEverywhere() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "--name", "build", "true")  // 1
+        let gate = home.scratch + "/gate"
+        try home.job("start", "--quiet", "--name", "test", "while [ ! -e \(gate) ]; do sleep 0.05; done")  // 3
+        try home.job("start", "--quiet", "--name", "after", "--after", "build,te*", "echo after")  // 5
+        let instance = try #require(try home.record(1)["instanceId"] as? String)
+        try home.job("start", "--quiet", "--name", "any", "--after-any", "\(instance),%", "echo any")  // 7
+        let waiting = try home.job("get", "5,7", "--format", "json")
+        let records = try TestHome.jobs(waiting)
+        #expect(records.count == 2)
+        #expect(records.first?["after"] as? [Int] == [1, 3])
+        #expect(records.last?["afterAny"] as? [Int] == [1, 5])
+        #expect(records.map { $0["state"] as? String } == ["NotStarted", "NotStarted"])
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        #expect(try home.job("receive", "5,7", "--wait").stdout == "after\nany\n")
+        // A name no job has is refused before anything starts; so is an empty item.
+        let unknown = try home.job("start", "--after", "nope", "true")
+        #expect(unknown.status == 1 && unknown.stderr == "job: no job is named 'nope', which --after names\n")
+        let empty = try home.job("start", "--after-any", "1,,3", "true")
+        #expect(empty.status == 2 && empty.stderr.contains("single commas"), "\(empty.stderr)")
+        #expect(try TestHome.jobs(try home.job("get", "--format", "json")).count == 4)
+        // Comma lists of Ids (children too), names and %, with one message for each item that names nothing.
+        let listed = try home.job("get", "1,4,99", "build,%", "--format", "json")
+        #expect(listed.status == 1)
+        #expect(try TestHome.jobs(listed).map { $0["id"] as? Int } == [1, 4, 7])
+        #expect(listed.stderr == "job: no job has Id 99\n")
+        // A job whose name has a comma is still selected by it.
+        try home.job("start", "--quiet", "--name", "a,b", "true")
+        #expect(try TestHome.jobs(try home.job("get", "a,b", "--format", "json")).map { $0["id"] as? Int } == [9])
+    }
+
     @Test("messages and Reasons name the job the user started (its name, else its Id), never its child")
     func messagesNameTheParent() throws {
         let home = try TestHome()

@@ -165,7 +165,8 @@ struct QueueTests {
         "bad queue options are refused before anything starts, with what to write",
         arguments: [
             (["--timeout", "0"], "--timeout takes a duration"), (["--timeout", "5x"], "--timeout takes a duration"),
-            (["--after", "a"], "--after takes job Ids"), (["--after-any", "1,,2"], "--after-any takes job Ids"),
+            (["--after", "1,"], "--after takes jobs separated"),
+            (["--after-any", "1,,2"], "--after-any takes jobs separated"),
             (["--at", "25:00"], "--at takes a time"), (["--at", "tomorrow"], "--at takes a time"),
             (["--delay", "-1"], "--delay takes a duration"),
             (["--at", "02:00", "--delay", "1m"], "do not go together"),

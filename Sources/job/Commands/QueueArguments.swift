@@ -31,10 +31,10 @@ enum QueueArguments {
             "--timeout", "DURATION",
             "stop it after this long (90s, 15m, 2h, or seconds); it then ends Failed, \"timed out after 15m\""),
         .option(
-            "--after", "ID[,ID...]", completes: .jobs,
-            "start it only after these jobs ended Completed; should one fail, be stopped or removed, it never "
+            "--after", "JOB[,JOB...]", completes: .jobs,
+            "start it only after these jobs (Ids, names, InstanceIds, %) ended Completed; should one fail, be stopped or removed, it never "
                 + "starts (Failed)"),
-        .option("--after-any", "ID[,ID...]", completes: .jobs, "start it only after these jobs ended, in any way"),
+        .option("--after-any", "JOB[,JOB...]", completes: .jobs, "start it only after these jobs ended, in any way"),
         .option(
             "--at", "TIME",
             "start it then: HH:MM (today, or tomorrow once past) or ISO 8601 (2026-12-01T02:00, local time unless "
@@ -55,8 +55,8 @@ enum QueueArguments {
     static func parse(_ parsed: ParsedArguments) throws -> JobQueueOptions {
         var queue = JobQueueOptions()
         if let text = parsed.value("--timeout") { queue.timeout = try duration(text, of: "--timeout") }
-        queue.after = try parsed.all("--after").flatMap { try ids($0, of: "--after") }
-        queue.afterAny = try parsed.all("--after-any").flatMap { try ids($0, of: "--after-any") }
+        queue.after = try jobs(parsed.all("--after"), of: "--after")
+        queue.afterAny = try jobs(parsed.all("--after-any"), of: "--after-any")
         if let at = parsed.value("--at") {
             guard parsed.value("--delay") == nil else { throw CLIFailure.usage("--at and --delay do not go together") }
             let when = try time(at)
@@ -99,13 +99,36 @@ enum QueueArguments {
         return seconds
     }
 
-    static func ids(_ text: String, of option: String) throws -> [Int] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            guard let id = Int(part), id > 0 else {
-                throw CLIFailure.usage("\(option) takes job Ids separated by commas (12,14), not '\(text)'")
+    /// The Ids of the jobs `--after` or `--after-any` names: Ids as they are (the agent checks
+    /// them as it takes the start), and any other selector (a name, a wildcard, an InstanceId,
+    /// `%`) as the agent selects it now, as `job get` would.
+    static func jobs(_ texts: [String], of option: String) throws -> [Int] {
+        var items: [String] = []
+        for text in texts {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard !parts.contains(where: \.isEmpty) else {
+                throw CLIFailure.usage(
+                    "\(option) takes jobs separated by single commas (12,14 or build,test), not '\(text)'")
             }
-            return id
+            items += parts
         }
+        let ids = items.compactMap { Int($0) }.filter { $0 > 0 }
+        guard ids.count < items.count else { return ids }
+        var selectors = items
+        if selectors.contains(Terminal.newestSelector) {
+            guard let newest = try Terminal.newestJobs(.every, count: 1).first else {
+                throw CLIFailure.failed("\(option) %: % names the newest job, and there is none yet")
+            }
+            selectors = selectors.map { $0 == Terminal.newestSelector ? String(newest) : $0 }
+        }
+        let reply = try JobClient().send(GetRowsRequest(GetRequest(JobSelection(selectors: selectors))))
+        guard reply.problems.isEmpty else {
+            throw CLIFailure.failed(reply.problems.map { "\($0), which \(option) names" }.joined(separator: "; "))
+        }
+        guard !reply.jobs.isEmpty else {
+            throw CLIFailure.failed("\(option) \(texts.joined(separator: ",")) names no job")
+        }
+        return reply.jobs.map(\.id)
     }
 
     /// `HH:MM[:SS]` today in local time (tomorrow when that has passed), or ISO 8601: with `Z`

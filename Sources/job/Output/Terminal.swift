@@ -126,11 +126,15 @@ enum Terminal {
         // `--computer`: the other computers' `job` reads the rest.
         let here = parsed.all("--computer").isEmpty
         var selectors = parsed.positionals
-        if here && selectors.contains(newestSelector) {
+        if here && selectors.contains(where: { $0.split(separator: ",").contains(Substring(newestSelector)) }) {
             guard let newest = try newestJobs(.every, count: 1).first else {
                 throw CLIFailure.failed("\(newestSelector) names the newest job, and there is none yet")
             }
-            selectors = selectors.map { $0 == newestSelector ? String(newest) : $0 }
+            // In a comma list (`%,3`) too.
+            selectors = selectors.map { selector in
+                selector.split(separator: ",", omittingEmptySubsequences: false)
+                    .map { $0 == newestSelector ? String(newest) : String($0) }.joined(separator: ",")
+            }
         }
         let selection = JobSelection(
             selectors: selectors, names: parsed.all("--name"), states: states, all: parsed.flag("--all"))
