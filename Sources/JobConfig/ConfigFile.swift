@@ -116,12 +116,14 @@ extension JobSettings {
                 next.maxOutput = Setting(value: bytes, source: source)
             case "remove-after":
                 guard let seconds = Self.seconds(value) else {
-                    throw bad("takes a duration such as \"12h\" or \"7d\", \(DurationText.range)")
+                    throw bad(
+                        "takes a duration such as \"12h\" or \"7d\" (\(DurationText.units)), \(DurationText.range)")
                 }
                 next.removeAfter = Setting(value: seconds, source: source)
             case "reconnect-for":
                 guard let seconds = Self.seconds(value) else {
-                    throw bad("takes a duration such as \"30m\" or \"2h\", \(DurationText.range)")
+                    throw bad(
+                        "takes a duration such as \"30m\" or \"2h\" (\(DurationText.units)), \(DurationText.range)")
                 }
                 next.reconnectFor = Setting(value: seconds, source: source)
             default:

@@ -28,6 +28,9 @@ public enum DurationText {
     /// The range a duration must fall in, as messages say it.
     public static let range = "above 0 and at most 3650d (ten years)"
 
+    /// The units a duration is written in, as messages say them.
+    public static let units = "units s, m, h, d, combined as 1h30m; plain seconds too"
+
     /// The seconds a text says; nil when it is not a duration, not above zero or longer than
     /// `longest`.
     public static func seconds(_ text: String) -> Double? {

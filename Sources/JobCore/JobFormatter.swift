@@ -80,14 +80,18 @@ public enum JobFormatter {
             for column in 0..<count { widths[column] = max(widths[column], cell(index, column).width) }
         }
         let offset = tagged ? 1 : 0
+        var shown = Array(0..<count)
         if let width {
-            fit(&widths, into: width, columns: columns, cuttable: [1 + offset, 5 + offset + extra, 6 + offset + extra])
+            shown = fit(
+                &widths, into: width, columns: columns,
+                cuttable: [1 + offset, 5 + offset + extra, 6 + offset + extra])
         }
+        let last = shown.last ?? 0
         var out: [UInt8] = []
         out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (jobs.count + 2))
         func row(_ cells: (Int) -> (text: String, width: Int), state: JobState? = nil) {
             let start = out.count
-            for column in 0..<count {
+            for column in shown {
                 var (text, textWidth) = cells(column)
                 if textWidth > widths[column] {
                     text = cut(text, to: widths[column])
@@ -95,13 +99,13 @@ public enum JobFormatter {
                 }
                 if colors, column == stateColumn, let state, let color = color(of: state) {
                     out.append(contentsOf: ("\u{1B}[" + color + "m" + text + "\u{1B}[0m").utf8)
-                    if column < count - 1 {
+                    if column != last {
                         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - textWidth + 2))
                     }
                     continue
                 }
                 out.append(contentsOf: text.utf8)
-                if column < count - 1 {
+                if column != last {
                     out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - textWidth + 2))
                 }
             }
@@ -153,17 +157,34 @@ public enum JobFormatter {
         return (shown, cellWidth(shown))
     }
 
-    /// Shrinks the widest cuttable columns (Name, Location, Command) until the row fits.
+    /// The columns a narrow terminal loses first, when cutting Name, Location and Command to
+    /// their least still leaves the row too wide: a table that wraps is unreadable, and these
+    /// say the least (Id, Name, State and Command stay).
+    static let dropOrder = ["Type", "HasMoreData", "Group", "Duration", "Location", "ExitStatus", "Computer"]
+
+    /// The columns shown (indices into `columns`), and their widths to fit `total`: the least
+    /// telling columns are left out until the cuttable ones (Name, Location, Command) can be
+    /// shrunk enough, then the widest of those shrink until the row fits.
+    @discardableResult
     static func fit(
         _ widths: inout [Int], into total: Int, columns: [String] = tableColumns, cuttable: [Int] = [1, 5, 6]
-    ) {
-        func rowWidth() -> Int { widths.reduce(0, +) + 2 * (widths.count - 1) }
-        while rowWidth() > total {
-            guard let widest = cuttable.max(by: { widths[$0] < widths[$1] }) else { return }
-            let floor = max(columns[widest].count, 6)
-            if widths[widest] <= floor { return }
+    ) -> [Int] {
+        var shown = Array(columns.indices)
+        func floor(_ column: Int) -> Int { max(columns[column].count, 6) }
+        func rowWidth(least: Bool) -> Int {
+            shown.reduce(0) { sum, column in
+                sum + (least && cuttable.contains(column) ? min(widths[column], floor(column)) : widths[column])
+            } + 2 * (shown.count - 1)
+        }
+        for name in dropOrder where rowWidth(least: true) > total {
+            if let column = columns.firstIndex(of: name) { shown.removeAll { $0 == column } }
+        }
+        let kept = cuttable.filter { shown.contains($0) }
+        while rowWidth(least: false) > total {
+            guard let widest = kept.max(by: { widths[$0] < widths[$1] }), widths[widest] > floor(widest) else { break }
             widths[widest] -= 1
         }
+        return shown
     }
 
     /// The cell cut to `width` display columns, ending in `...` when there is room for it.

@@ -92,14 +92,16 @@ public struct JobSettings: Sendable {
         if let text = environment("JOB_REMOVE_AFTER"), !text.isEmpty {
             guard let seconds = DurationText.seconds(text) else {
                 throw SettingsError(
-                    "JOB_REMOVE_AFTER takes a duration such as 12h or 7d, \(DurationText.range), not '\(text)'")
+                    "JOB_REMOVE_AFTER takes a duration such as 12h or 7d (\(DurationText.units)), "
+                        + "\(DurationText.range), not '\(text)'")
             }
             removeAfter = Setting(value: seconds, source: .environment("JOB_REMOVE_AFTER"))
         }
         if let text = environment("JOB_RECONNECT_FOR"), !text.isEmpty {
             guard let seconds = DurationText.seconds(text) else {
                 throw SettingsError(
-                    "JOB_RECONNECT_FOR takes a duration such as 30m or 2h, \(DurationText.range), not '\(text)'")
+                    "JOB_RECONNECT_FOR takes a duration such as 30m or 2h (\(DurationText.units)), "
+                        + "\(DurationText.range), not '\(text)'")
             }
             reconnectFor = Setting(value: seconds, source: .environment("JOB_RECONNECT_FOR"))
         }

@@ -144,6 +144,42 @@ struct TerminalDetailTests {
         #expect(tail.stdout == lines.suffix(2).joined(separator: "\n") + "\n")
         #expect(try home.job("agent", "log", "--tail", "0").stdout == "")
     }
+
+    @Test(
+        "at a terminal: stop says it sent SIGTERM and when SIGKILL follows; get --wide at 80 columns leaves columns out"
+    )
+    func atATerminal() throws {
+        let home = try TestHome()
+        for name in ["stubborn", "quiet"] {
+            try home.job("start", "--quiet", "--name", name, "trap '' TERM; echo ready; exec sleep 300")
+        }
+        try home.job("start", "--quiet", "--name", "a-rather-long-name", "echo " + String(repeating: "x", count: 70))
+        try home.job("wait", "5")
+        try TestHome.eventually("both to ignore SIGTERM") {
+            try home.job("log", "1", "3").stdout == "ready\nready\n"
+        }
+        let terminal = try TmuxTerminal(home: home)
+        defer { terminal.close() }
+        let script = "\"$0\" get --wide; echo END1; \"$0\" stop stubborn --grace 3; echo END2; exec sleep 600"
+        try terminal.start(
+            "/bin/sh", "-c", script, TestHome.binary,
+            environment: ["JOB_HOME": home.path, "PATH": "/usr/bin:/bin"], width: 80)
+        try terminal.waitFor("END2")
+        let screen = try terminal.screen()
+        let table = screen.components(separatedBy: "END1")[0].split(separator: "\n")
+        // Type and HasMoreData make room for what --wide adds; no row wraps onto a second line.
+        #expect(table.count == 5, "\(screen)")
+        #expect(table.first?.contains("State      ExitStatus  Duration") == true, "\(screen)")
+        #expect(table.first?.contains("Type") == false && table.first?.contains("HasMoreData") == false)
+        #expect(table.allSatisfy { $0.count <= 80 }, "\(screen)")
+        #expect(
+            screen.contains("job: SIGTERM sent; SIGKILL follows in 2 s to what has not ended (--grace)"), "\(screen)")
+        #expect(screen.contains("job: SIGKILL sent to what SIGTERM did not end"), "\(screen)")
+        #expect(try home.record(1)["state"] as? String == "Stopped")
+        // Into a pipe it says nothing.
+        let piped = try home.job("stop", "quiet", "--grace", "1.5")
+        #expect(piped.status == 0 && piped.stderr == "", "\(piped.stderr)")
+    }
 }
 
 /// A dependency and restarts (issue 22, item 4).

@@ -93,8 +93,8 @@ enum QueueArguments {
     static func duration(_ text: String, of option: String) throws -> Double {
         guard let seconds = DurationText.seconds(text) else {
             throw CLIFailure.usage(
-                "\(option) takes a duration such as 90s, 15m, 2h, 1h30m or 7d (units s, m, h, d; plain "
-                    + "seconds too), \(DurationText.range), not '\(text)'")
+                "\(option) takes a duration such as 90s, 15m, 2h or 7d (\(DurationText.units)), "
+                    + "\(DurationText.range), not '\(text)'")
         }
         return seconds
     }

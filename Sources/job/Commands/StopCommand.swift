@@ -11,8 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import JobClient
 import JobCore
+import Synchronization
 
 enum StopVerb {
     static let spec = VerbSpec(
@@ -40,8 +42,37 @@ enum StopVerb {
         let grace = try parsed.number("--grace") ?? UserSettings.current().grace.value
         let first = try parsed.value("--signal").map(SuspendVerb.signalNumber)
         _ = try Terminal.format(parsed)
-        let response = try JobClient().send(StopRequest(selection, grace: grace, signal: first))
+        let client = try JobClient()
+        let request = StopRequest(selection, grace: grace, signal: first)
+        let response = isatty(2) == 1 ? try stopSaying(client, request) : try client.send(request)
         if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
+    }
+
+    /// At a terminal, a stop still waiting after a second says what it sent and when SIGKILL
+    /// follows, and at the end whether SIGKILL was needed: a job that ignores SIGTERM otherwise
+    /// looks like a hung `job stop` for the grace period.
+    static func stopSaying(_ client: JobClient, _ request: StopRequest) throws -> JobsReply {
+        let began = Date()
+        let answered = DispatchSemaphore(value: 0)
+        let said = Mutex(false)
+        let signal = SignalName.of(request.signal ?? Int(SIGTERM))
+        let speaker = Thread {
+            guard answered.wait(timeout: .now() + 1) == .timedOut else { return }
+            let left = max(1, Int((request.grace - 1).rounded(.up)))
+            said.withLock { said in
+                Terminal.error("\(signal) sent; SIGKILL follows in \(left) s to what has not ended (--grace)")
+                said = true
+            }
+        }
+        speaker.start()
+        defer { answered.signal() }
+        let response = try client.send(request)
+        answered.signal()
+        let elapsed = -began.timeIntervalSinceNow
+        said.withLock { said in
+            if said && elapsed >= request.grace { Terminal.error("SIGKILL sent to what \(signal) did not end") }
+        }
+        return response
     }
 }
