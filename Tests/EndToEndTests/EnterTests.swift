@@ -67,13 +67,27 @@ struct EnterTests: OnTestComputers {
         try waitFor("hello from /usr/share")
         let sessions = try job("session", "get", "--format", "json")
         #expect(sessions.stdout.contains("\"computerName\": \"\(computer)\""))
-        // Output appears while the command still runs; Ctrl-C stops only the command.
-        try type("echo started; sleep 300")
+        // Output appears while the command still runs; Ctrl-C stops only the command, and the
+        // rest of the line is dropped, as an interactive shell drops it.
+        try type("echo started; sleep 300; echo not-$greeting")
         try waitFor("started")
         try tmux("send-keys", "C-c")
         try waitFor("[\(computer)] $", count: 5)
         try type("echo after $greeting")
         try waitFor("after hello")
+        let shown = try screen()
+        #expect(!shown.contains("not-hello"), "\(shown)")
+        // A loop of builtins is ended the same way, and the session lives on.
+        try type("while :; do :; done; echo not-$greeting")
+        try TestHome.eventually("the loop to run") {
+            try job("get", "--include-children", "--format", "json").stdout.contains("\"Running\"")
+        }
+        try tmux("send-keys", "C-c")
+        try waitFor("[\(computer)] $", count: 7)
+        try type("echo still $greeting")
+        try waitFor("still hello")
+        let after = try screen()
+        #expect(!after.contains("not-hello"), "\(after)")
         try type("exit")
         try waitFor("left with 0")
         #expect(try job("session", "get").stdout == "")

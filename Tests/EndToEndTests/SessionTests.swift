@@ -151,7 +151,7 @@ struct SessionTests: OnTestComputers {
     }
 
     @Test(
-        "stop ends only the command, the session stays usable; a builtin loop breaks it, with the reason",
+        "stop ends only the command and drops the rest of its line, the session stays usable; a builtin loop that ignores SIGTERM breaks it, with the reason",
         arguments: ["localhost", "server01"])
     func stop(computer: String) throws {
         let id = try open(computer)
@@ -166,8 +166,17 @@ struct SessionTests: OnTestComputers {
         #expect(stopped["state"] as? String == "Stopped")
         #expect(try session(id)["availability"] as? String == "Available")
         #expect(try run(id, "echo kept=$kept").output.stdout == "kept=yes\n")
+        #expect(try job("receive", parent).stdout == "")
+        // A loop of builtins: the shell's trap ends it, and the session goes on.
+        let builtins = try job("start", "--session", id, "--quiet", "while :; do :; done; echo never")
+        let builtinsId = Int(builtins.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        try TestHome.eventually("the loop to run") { try home.record(builtinsId + 1)["state"] as? String == "Running" }
+        #expect(try job("stop", String(builtinsId), "--grace", "2").status == 0)
+        #expect(try home.record(builtinsId + 1)["state"] as? String == "Stopped")
+        #expect(try job("receive", String(builtinsId)).stdout == "")
+        #expect(try run(id, "echo kept=$kept").output.stdout == "kept=yes\n")
 
-        let loop = try job("start", "--session", id, "--quiet", "while :; do :; done")
+        let loop = try job("start", "--session", id, "--quiet", "trap '' TERM; while :; do :; done")
         let loopId = loop.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try TestHome.eventually("the loop to run") {
             try home.record(Int(loopId)! + 1)["state"] as? String == "Running"

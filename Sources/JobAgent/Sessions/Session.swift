@@ -153,7 +153,23 @@ final class Session {
         send(token + "\n")
         let cd = computer.isLocal ? "cd " + SSHCommand.quote(workingDirectory) + " 2>/dev/null; " : ""
         send(cd + "printf '\(token):0 %d\\n' \"$$\"; printf '\(token):0\\n' >&2\n")
+        send(Self.lineRunner)
     }
+
+    /// Each line runs in a function, `__job_run`, so that SIGINT or SIGTERM to the shell while
+    /// it runs drops the rest of the line, as an interactive shell drops it on Ctrl-C
+    /// (`sleep 30; echo not-here` prints nothing once the sleep is interrupted): the trap
+    /// returns from the function. The shell defers the trap until its foreground command has
+    /// ended, and does nothing with the signal between lines. The traps are set again for each
+    /// line: a line may set its own (then that one runs, as in an interactive shell) or clear
+    /// them. The line comes in a variable, so that `$1` in it is the session's, not the
+    /// function's.
+    static let lineRunner =
+        "__job_run() { "
+        + "trap 'if [ -n \"${__job_running-}\" ]; then __job_running=; return 130; fi' INT; "
+        + "trap 'if [ -n \"${__job_running-}\" ]; then __job_running=; return 143; fi' TERM; "
+        + "__job_running=1; command eval \"$__job_line\"; __job_status=$?; __job_running=; "
+        + "return $__job_status; }\n"
 
     /// Writes a line to the shell. Lock held (a line is small; the shell is reading).
     @discardableResult
@@ -181,7 +197,7 @@ final class Session {
             redirections = ""
         }
         return send(
-            "command eval " + SSHCommand.quote(command) + " </dev/null" + redirections
+            "__job_line=" + SSHCommand.quote(command) + "; __job_run </dev/null" + redirections
                 + "; printf '\(token):\(sequence) %d\\n' \"$?\"; "
                 + "printf '\(token):\(sequence)\\n' >&2\n")
     }
@@ -196,19 +212,23 @@ final class Session {
         SessionReader(sessionId: id, output: output, errors: errors, token: token, files: files)
     }
 
-    /// Sends a signal to every process the shell started (its descendants), not the shell.
-    /// Returns how many were signalled.
+    /// Sends a signal to every process the shell started (its descendants). SIGINT and SIGTERM
+    /// go to the shell too, first, so that it drops the rest of the line once the command ends
+    /// (`lineRunner`); the shell is not ended by them. Returns how many were signalled.
     @discardableResult
     func signalCommand(_ signal: Int32) -> Int {
         guard shellPid > 0 else { return 0 }
+        let toShell = signal == SIGINT || signal == SIGTERM
         if isLocal {
             let descendants = ProcFS.descendants(of: shellPid)
+            if toShell { kill(pid_t(shellPid), signal) }
             for pid in descendants { kill(pid_t(pid), signal) }
             return descendants.count
         }
         // On the other computer, over the shared connection: walk the tree with pgrep -P.
         let script =
             "d() { for c in $(pgrep -P \"$1\"); do d \"$c\"; echo \"$c\"; done; }; p=$(d \(shellPid)); "
+            + (toShell ? "kill -\(signal) \(shellPid) 2>/dev/null; " : "")
             + "[ -n \"$p\" ] && kill -\(signal) $p 2>/dev/null"
         SSHCommand.runQuietly(sshProgram, sshPrefix + ["/bin/sh -c " + SSHCommand.quote(script)])
         return 1
