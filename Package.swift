@@ -19,12 +19,24 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// The packages only the programs need: left out when the `Programs` trait is off.
+let programs = TargetDependencyCondition.when(traits: ["Programs"])
+
 let package = Package(
     name: "job",
     products: [
         .executable(name: "job", targets: ["job"]),
         .executable(name: "job-agent", targets: ["job-agent"]),
         .library(name: "JobClient", targets: ["JobClient"]),
+    ],
+    // A program that only uses the library depends on this package with `traits: []`: then it
+    // resolves and builds nothing but JobClient and the project's own modules under it, none
+    // of GRDB, TOMLKit or swift-log, which only the agent's program needs.
+    traits: [
+        .default(enabledTraits: ["Programs"]),
+        .trait(
+            name: "Programs",
+            description: "The job and job-agent programs, their tests and benchmarks: GRDB, TOMLKit and swift-log."),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -45,12 +57,13 @@ let package = Package(
         .target(name: "JobCore", swiftSettings: swiftSettings),
         .target(
             name: "JobStore",
-            dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift", condition: programs)],
             swiftSettings: swiftSettings),
         // The user's config file (TOML), parsed in the agent's program only: TOMLKit brings full
         // Foundation, which the client does without (it reads a cache; see JobSettings).
         .target(
-            name: "JobConfig", dependencies: ["JobCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            name: "JobConfig",
+            dependencies: ["JobCore", .product(name: "TOMLKit", package: "TOMLKit", condition: programs)],
             swiftSettings: swiftSettings),
         .target(name: "JobProtocol", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
         .target(name: "JobRemote", dependencies: ["JobCore", "CJobSupport"], swiftSettings: swiftSettings),
@@ -58,7 +71,7 @@ let package = Package(
             name: "JobAgent",
             dependencies: [
                 "JobCore", "JobStore", "JobProtocol", "JobRemote", "CJobSupport", "JobConfig",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log", condition: programs),
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -78,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "job-agent",
             dependencies: [
-                "JobAgent", "JobCore", "JobClient", "JobConfig", .product(name: "GRDB", package: "GRDB.swift"),
+                "JobAgent", "JobCore", "JobClient", "JobConfig",
+                .product(name: "GRDB", package: "GRDB.swift", condition: programs),
             ],
             path: "Sources/job-agent",
             swiftSettings: swiftSettings),

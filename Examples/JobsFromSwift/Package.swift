@@ -13,12 +13,13 @@
 //===----------------------------------------------------------------------===//
 
 // A program that uses `job` from Swift: the library by path, as a program in another repository
-// would use it by URL. CI builds and runs it.
+// would use it by URL. `traits: []` leaves out what only job's own programs need, so this
+// package resolves no other package at all. CI builds and runs it, and checks that.
 import PackageDescription
 
 let package = Package(
     name: "JobsFromSwift",
-    dependencies: [.package(name: "job", path: "../..")],
+    dependencies: [.package(name: "job", path: "../..", traits: [])],
     targets: [
         .executableTarget(
             name: "jobs-from-swift",

@@ -70,6 +70,32 @@ struct NewUserTests {
         #expect(try TestHome.jobs(try home.job("get", "a,b", "--format", "json")).map { $0["id"] as? Int } == [9])
     }
 
+    @Test("agent status names the agent's program, and warns when it is not the job-agent beside job, or was replaced")
+    func agentProgram() throws {
+        let home = try TestHome()
+        try home.job("get")
+        let beside = URL(fileURLWithPath: TestHome.binary).deletingLastPathComponent().appendingPathComponent(
+            "job-agent")
+        let plain = try home.job("agent", "status").stdout
+        #expect(plain.contains("Program   : \(beside.resolvingSymlinksInPath().path)\n"), "\(plain)")
+        #expect(!plain.contains("Warning"), "\(plain)")
+        try home.job("agent", "stop")
+        // An agent of another build (a copy elsewhere) keeps serving: status says so.
+        let other = home.scratch + "/old-build/job-agent"
+        try FileManager.default.createDirectory(
+            atPath: home.scratch + "/old-build", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: beside.path, toPath: other)
+        try home.job(["get"], environment: ["JOB_AGENT_EXECUTABLE": other])
+        let elsewhere = try home.job("agent", "status").stdout
+        #expect(elsewhere.contains("Program   : \(other)\n"), "\(elsewhere)")
+        #expect(elsewhere.contains("Warning   : the agent runs \(other), not "), "\(elsewhere)")
+        // Its program replaced by an install while it runs.
+        try FileManager.default.removeItem(atPath: other)
+        let json = try home.job("agent", "status", "--format", "json").stdout
+        #expect(json.contains("\"executable\": \"\(other) (deleted)\""), "\(json)")
+        #expect(json.contains("the agent's program was replaced or removed since it started"), "\(json)")
+    }
+
     @Test("messages and Reasons name the job the user started (its name, else its Id), never its child")
     func messagesNameTheParent() throws {
         let home = try TestHome()

@@ -19,6 +19,13 @@ import Testing
 struct TestComputersTests {
     @Test("each test computer is a real sshd with a user of its own; `unreachable` refuses; stop leaves nothing")
     func computers() throws {
+        let users = (101...103).map { String(format: "jobtest%02d", $0) }
+        // A user an earlier run left (before the script removed them) is removed first, so that
+        // this set creates all three.
+        for user in users {
+            _ = try? TestHome.run(
+                "/usr/sbin/userdel", ["--remove", user], stdin: nil, environment: [:], directory: "/", timeout: 30)
+        }
         let computers = try TestComputers(count: 3, first: 101)
         for index in 1...3 {
             let result = try computers.ssh([computers.name(index), "id -un; echo $SSH_CONNECTION"])
@@ -41,5 +48,11 @@ struct TestComputersTests {
             return command.contains(directory) && stat[stat.index(close, offsetBy: 2)] != "Z"
         }
         #expect(left.isEmpty)
+        // The users it created are gone with their homes: the host has the users it had.
+        let passwd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
+        for user in users {
+            #expect(!passwd.contains("\n\(user):") && !passwd.hasPrefix("\(user):"), "\(user) is left")
+            #expect(!FileManager.default.fileExists(atPath: "/home/\(user)"), "/home/\(user) is left")
+        }
     }
 }

@@ -125,6 +125,8 @@ enum AgentVerb {
         let counts = status.jobs.keys.sorted().map { "\($0) \(status.jobs[$0]!)" }.joined(separator: ", ")
         let unit = systemdUnit(of: status.pid)
         let log = status.home + "/agent.log"
+        let executable = linkTarget("/proc/\(status.pid)/exe")
+        let warning = executable.flatMap(executableWarning)
         if format == .json {
             let pairs = [
                 "\"pid\": \(status.pid)", "\"socket\": \(JSONText.string(status.socket))",
@@ -136,6 +138,8 @@ enum AgentVerb {
                     + status.jobs.keys.sorted().map { "\(JSONText.string($0)): \(status.jobs[$0]!)" }
                     .joined(separator: ", ") + "}",
                 "\"notices\": [" + status.notices.map(JSONText.string).joined(separator: ", ") + "]",
+                "\"executable\": \(executable.map(JSONText.string) ?? "null")",
+                "\"warning\": \(warning.map(JSONText.string) ?? "null")",
             ]
             Terminal.out("{\n  " + pairs.joined(separator: ",\n  ") + "\n}\n")
         } else {
@@ -149,11 +153,41 @@ enum AgentVerb {
                 Jobs      : \(counts.isEmpty ? "none" : counts)
                 Managed   : \(unit.map { "by systemd, unit \($0)" } ?? "no: started on demand by job")
                 Log       : \(log)
+                Program   : \(executable ?? "unknown")
 
                 """)
+            if let warning { Terminal.out("Warning   : \(warning)\n") }
             // What the agent found wrong at its start: one line each, to read before anything else.
             for notice in status.notices { Terminal.out("Notice    : \(notice)\n") }
         }
+    }
+
+    /// The file a symbolic link names (`/proc/PID/exe`: the program a process runs), or nil.
+    static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What is wrong with the program the agent runs, if anything: it was replaced or removed
+    /// since it started (an install while it ran), or it is not the `job-agent` this client
+    /// starts (`JOB_AGENT_EXECUTABLE`, else the one beside `job`): an old agent of another build
+    /// may be serving. Either way `job agent stop` lets the next verb start the right one.
+    static func executableWarning(_ executable: String) -> String? {
+        let fix = "`job agent stop`, and the next verb starts the right one"
+        if executable.hasSuffix(" (deleted)") {
+            return "the agent's program was replaced or removed since it started (an install?): \(fix)"
+        }
+        let expected = ProcessEnvironment.variable("JOB_AGENT_EXECUTABLE") ?? JobClient.defaultAgentExecutable()
+        guard let wanted = realPath(expected), realPath(executable) != wanted else { return nil }
+        return "the agent runs \(executable), not \(wanted), which this job starts: \(fix)"
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The systemd unit whose cgroup holds a process (`job-agent.service`), or nil when no
