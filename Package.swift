@@ -22,6 +22,26 @@ let swiftSettings: [SwiftSetting] = [
 /// The packages only the programs need: left out when the `Programs` trait is off.
 let programs = TargetDependencyCondition.when(traits: ["Programs"])
 
+/// The release programs are linked fully statically (the Swift runtime, glibc, SQLite, libedit):
+/// no dynamic loader runs when a verb starts, and the two files run on any Linux of the same
+/// architecture. lld, because gold prints a warning for each glibc function that may load NSS
+/// modules at run time (docs/decisions.md says what that means). The modules were compiled
+/// against the shared toolchain, whose Foundation names only itself to the linker, so the
+/// static libraries under it are named here (an archive adds only what is used).
+let staticLinux = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
+let staticRelease: [LinkerSetting] =
+    [.unsafeFlags(["-static-executable", "-use-ld=lld"], staticLinux)]
+    + [
+        "Foundation", "FoundationEssentials", "FoundationInternationalization", "CoreFoundation", "_FoundationICU",
+        "_FoundationCollections", "_FoundationCShims", "swiftDispatch", "dispatch", "BlocksRuntime",
+        "swiftSynchronization", "swift_RegexParser", "swift_StringProcessing", "util",
+    ].map { .linkedLibrary($0, staticLinux) }
+
+/// The benchmark driver (`job-bench`) is part of the package only when `JOB_BENCHMARKS=1`
+/// (the scripts under Benchmarks/ set it, with a build folder of their own), so that `swift
+/// build -c release` builds the programs a user runs and nothing else.
+let benchmarks = Context.environment["JOB_BENCHMARKS"] == "1"
+
 let package = Package(
     name: "job",
     products: [
@@ -84,7 +104,7 @@ let package = Package(
             dependencies: [
                 "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor",
             ],
-            swiftSettings: swiftSettings, plugins: ["BuildCommit"]),
+            swiftSettings: swiftSettings, linkerSettings: staticRelease, plugins: ["BuildCommit"]),
         // `job --version` names the commit it was built from.
         .plugin(name: "BuildCommit", capability: .buildTool()),
         // The agent and the supervisor, found beside `job` and started by it.
@@ -95,17 +115,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift", condition: programs),
             ],
             path: "Sources/job-agent",
-            swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "job-bench",
-            dependencies: ["JobClient", "JobCore", "JobTestSupport"],
-            path: "Benchmarks/job-bench",
-            swiftSettings: swiftSettings),
-        .target(
-            name: "JobTestSupport",
-            dependencies: ["JobCore", "JobProtocol", "JobClient"],
-            path: "Tests/JobTestSupport",
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings, linkerSettings: staticRelease),
+        // What the tests share (a private home, test computers, a load driver): a test target,
+        // so that `swift build` leaves it out; a plain one when the benchmarks need it too.
+        benchmarks
+            ? .target(
+                name: "JobTestSupport", dependencies: ["JobCore", "JobProtocol", "JobClient"],
+                path: "Tests/JobTestSupport", swiftSettings: swiftSettings)
+            : .testTarget(
+                name: "JobTestSupport", dependencies: ["JobCore", "JobProtocol", "JobClient"],
+                path: "Tests/JobTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "JobCoreTests", dependencies: ["JobCore"], swiftSettings: swiftSettings),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -123,3 +142,10 @@ let package = Package(
             swiftSettings: swiftSettings),
     ]
 )
+
+if benchmarks {
+    package.targets.append(
+        .executableTarget(
+            name: "job-bench", dependencies: ["JobClient", "JobCore", "JobTestSupport"], path: "Benchmarks/job-bench",
+            swiftSettings: swiftSettings))
+}

@@ -30,10 +30,11 @@ MISSED = []
 
 def install(prefix):
     subprocess.run([os.path.join(ROOT, "scripts", "install"), prefix], check=True, stdout=subprocess.DEVNULL)
-    build = ["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xswiftc", "-static-executable",
-             "--scratch-path", os.path.join(ROOT, ".build-install")]
-    subprocess.run(build + ["--product", "job-bench"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    bin_path = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
+    # The benchmark driver is part of the package only with JOB_BENCHMARKS=1: its own build folder.
+    build = ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-bench")]
+    env = dict(os.environ, JOB_BENCHMARKS="1")
+    subprocess.run(build + ["--product", "job-bench"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    bin_path = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, env=env, check=True, capture_output=True,
                               text=True).stdout.strip()
     return os.path.join(prefix, "bin", "job"), os.path.join(bin_path, "job-bench")
 

@@ -4,7 +4,7 @@
 Usage: python3 Benchmarks/compare_builds.py OLD_BIN_DIR NEW_BIN_DIR [ROUNDS]
 
 Each BIN_DIR holds a release `job`, `job-bench` (and `job-agent`, in builds that have it), e.g. a
-checkout's .build-release/release.
+checkout's .build-bench/release (JOB_BENCHMARKS=1 swift build -c release --scratch-path .build-bench).
 Prints the median of `job start --quiet true` + `job wait` (CLI, ROUNDS alternating rounds) and
 of 300 jobs through the JobClient API (8 alternating runs), both with JOB_HOME on tmpfs, and the
 ratios new/old. Used to put the cost of a change on the start path on record.

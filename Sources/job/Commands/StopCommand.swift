@@ -11,10 +11,20 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import Dispatch
 import JobClient
 import JobCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 enum StopVerb {
     static let spec = VerbSpec(
@@ -57,7 +67,7 @@ enum StopVerb {
         let answered = DispatchSemaphore(value: 0)
         let said = Mutex(false)
         let signal = SignalName.of(request.signal ?? Int(SIGTERM))
-        let speaker = Thread {
+        DispatchQueue.global().async {
             guard answered.wait(timeout: .now() + 1) == .timedOut else { return }
             let left = max(1, Int((request.grace - 1).rounded(.up)))
             said.withLock { said in
@@ -65,7 +75,6 @@ enum StopVerb {
                 said = true
             }
         }
-        speaker.start()
         defer { answered.signal() }
         let response = try client.send(request)
         answered.signal()
