@@ -126,7 +126,9 @@ final class RegistryState {
         refreshSizes(&job)
         if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }
         // A job that failed while the disk of its output was full most likely failed of that.
-        if job.state == .failed, job.exitStatus != nil || job.signal != nil, DiskSpace.isFull(home.jobsPath) {
+        if job.state == .failed, job.exitStatus != nil || job.signal != nil,
+            DiskSpace.isFull(home.jobsPath, reserve: home.reservePath)
+        {
             job.reason =
                 (job.reason ?? "failed") + "; the disk holding its output (\(home.jobsPath)) is full, "
                 + "so its output may be cut short"

@@ -38,11 +38,17 @@ public enum StoreProblem {
 
 /// Free space on a disk, as the user may use it.
 public enum DiskSpace {
-    /// Whether the file system holding `path` has less than 64 KiB left for this user.
-    public static func isFull(_ path: String) -> Bool {
+    /// Whether the file system holding `path` has less than 64 KiB left for this user. With
+    /// `reserve`, the store's reserve file: once the store has released it (it does when a write
+    /// fails for want of space), the space it gave back counts as taken, since that is what the
+    /// store now lives on: a job that filled the disk is still seen to have filled it after the
+    /// store wrote its own state into the reserve's place.
+    public static func isFull(_ path: String, reserve: String? = nil) -> Bool {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { return false }
-        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 << 10
+        let released = reserve.map { access($0, F_OK) != 0 } ?? false
+        let slack = UInt64(released ? JobDatabase.reserveSize : 0)
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < (64 << 10) + slack
     }
 }
 

@@ -290,9 +290,21 @@ struct FullDiskTests {
         #expect(try home.job("remove", "1").status == 0)
         #expect(free() > before + (1 << 20))
 
+        // 2b. The store writes into its reserve while the disk is full (another verb runs
+        // meanwhile, as under load): the job that filled it is still said to have.
+        let wait = try home.fifo("wait")
+        try home.job("start", "--quiet", "head -c 20M /dev/zero; read x < \(wait); exit 1")  // 3, 4
+        try TestHome.eventually("the disk to fill") { free() < 64 << 10 }
+        #expect(try home.job("start", "--quiet", "true").stdout == "5\n")
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/reserve"))
+        try home.release(wait)
+        try home.job("wait", "3")
+        #expect((try home.record(4)["reason"] as? String ?? "").contains("is full"))
+        #expect(try home.job("remove", "3", "5").status == 0)
+
         // 3. The disk full again while no agent runs, and a job ends meanwhile.
         let gate = try home.fifo("gate")
-        try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 3, 4
+        try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 7, 8
         let filler = disk + "/filler"
         _ = try TestHome.run(
             "/bin/sh", ["-c", "head -c 20M /dev/zero > \(filler)"], stdin: nil, environment: [:], directory: "/",
@@ -301,15 +313,15 @@ struct FullDiskTests {
         #expect(try home.job("agent", "stop").status == 0)
         try home.release(gate)
         // The agent starts on the full disk and stores the end that came meanwhile.
-        let got = try home.job("get", "3", "--format", "json")
+        let got = try home.job("get", "7", "--format", "json")
         #expect(got.status == 0, "\(got.stderr)")
-        let ended = try home.record(4)
+        let ended = try home.record(8)
         #expect(ended["exitStatus"] as? Int == 6)
 
         // 4. Space back: jobs run again, and the store is sound.
         unlink(filler)
-        #expect(try home.job("start", "--quiet", "echo ok").stdout == "5\n")
-        #expect(try home.job("receive", "5", "--wait").stdout == "ok\n")
+        #expect(try home.job("start", "--quiet", "echo ok").stdout == "9\n")
+        #expect(try home.job("receive", "9", "--wait").stdout == "ok\n")
         #expect(try home.job("agent", "stop").status == 0)
         #expect(try home.sql("PRAGMA integrity_check") == "ok")
     }
