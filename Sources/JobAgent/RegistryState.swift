@@ -138,11 +138,9 @@ final class RegistryState {
     /// A child its timeout or its output cap stopped failed, whatever its end was. Lock held.
     func applyLimits(_ job: inout StoredJob) {
         if job.timedOut {
-            job.state = .failed
-            job.reason = Self.timeoutReason(job)
+            job.hitLimit(Self.timeoutReason(job))
         } else if job.outputCapped {
-            job.state = .failed
-            job.reason = Self.capReason(job)
+            job.hitLimit(Self.capReason(job))
         }
     }
 

@@ -63,7 +63,7 @@ public struct StoredJob: Sendable, Equatable {
     private var waiterPidStorage = Int32.min
     private var sessionStorage = Int32.min
     /// The child's own state; on parents always `NotStarted` (never read).
-    public var state: JobState
+    public internal(set) var state: JobState
     public var stopRequested: Bool
     public var placement: Placement
 

@@ -13,8 +13,9 @@
 
 import Foundation
 import JobCore
-import JobStore
 import Testing
+
+@testable import JobStore
 
 @Suite("the SQLite store")
 struct JobDatabaseTests {

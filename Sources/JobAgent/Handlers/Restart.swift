@@ -58,28 +58,9 @@ extension RegistryState {
             var renewed: [StoredJob] = [parent]
             var replaced: [String] = []
             for var job in kids {
-                let old = job.instanceId
-                if request.keepHistory { job.history.append(old) } else { replaced.append(old) }
-                job.instanceId = InstanceIdentifier.random()
-                job.restarts += 1
-                job.state = .notStarted
-                job.stopRequested = false
-                job.reason = nil
-                job.exitStatus = nil
-                job.signal = nil
-                job.pid = nil
-                job.pidStart = nil
-                job.waiterPid = nil
-                job.waiterStart = nil
-                job.beginTime = nil
-                job.endTime = nil
-                (job.outputRead, job.errorRead, job.outputSize, job.errorSize) = (0, 0, 0, 0)
-                job.timedOut = false
-                job.outputCapped = false
-                job.suspendedAt = nil
-                job.suspendedFor = 0
-                job.disconnectedAt = nil
-                job.bootId = bootId
+                if !request.keepHistory { replaced.append(job.instanceId) }
+                job.renew(
+                    instanceId: InstanceIdentifier.random(), keepingHistory: request.keepHistory, bootId: bootId)
                 renewed.append(job)
             }
             // Stored first: a restart the store refuses changes nothing, here or on disk.

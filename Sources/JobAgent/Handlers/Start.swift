@@ -255,7 +255,7 @@ extension RegistryState {
         let outcome: LaunchOutcome
         if job.durable {
             // Its link to its computer's agent runs on a thread of its own (Remote/Mirror.swift).
-            job.state = .running
+            job.begin(at: job.beginTime ?? Date())
             log.write("started Job\(job.id) of \(parent.name) on \(job.location) (durable)")
             return beginMirror(job.id, fresh: true)
         }

@@ -58,20 +58,20 @@ extension RegistryState {
             if job.durable && job.state != .notStarted {
                 // Its computer's agent stops it, with this grace; without a link, the stop is
                 // stored and the next link delivers it.
-                job.stopRequested = true
-                job.stopGrace = grace
                 if job.state == .disconnected {
+                    job.stopRequested = true
+                    job.stopGrace = grace
                     job.reason =
                         (job.reason ?? "").replacingOccurrences(of: Self.stopPending, with: "")
                         + Self.stopPending
                     mirrorWake(id)
                 } else if mirrorSend(id, "stop \(grace) \(first)") {
-                    job.state = .stopping
+                    job.stopDelivered(grace: grace)
                     durable.append(id)
                 } else {
                     // Between links: the next one delivers it.
-                    job.state = .stopping
-                    job.reason = "a stop is pending, delivered once the link to \(job.location) is up"
+                    job.stopDelivered(
+                        grace: grace, pending: "a stop is pending, delivered once the link to \(job.location) is up")
                     mirrorWake(id)
                 }
                 jobs[id] = job

@@ -145,23 +145,13 @@ extension RegistryState {
         link.connected = true
         link.everConnected = true
         link.attempts = 0
-        var state = job.state
-        switch status.state {
-        case .suspended: state = .suspended
-        case .stopping: state = .stopping
-        case .running, .notStarted, .blocked, .disconnected, .completed, .failed, .stopped:
-            state = job.stopRequested ? .stopping : .running
-        }
-        guard first || state != job.state else { return }
-        if first && job.disconnectedAt != nil {
+        let before = job.state
+        let wasDisconnected = job.disconnectedAt != nil
+        // Linked (first): no longer Disconnected, and a pending stop went with this link.
+        job.follow(remote: status.state, relinked: first)
+        guard first || job.state != before else { return }
+        if first && wasDisconnected {
             log.write("Job\(id)'s link to \(job.location) is back")
-        }
-        if state == .suspended && job.state != .suspended { job.suspend() }
-        job.state = state
-        if first {
-            // Linked: no longer Disconnected, and a pending stop went with this link.
-            job.disconnectedAt = nil
-            job.reason = nil
         }
         jobs[id] = job
         persist([job])
@@ -173,14 +163,9 @@ extension RegistryState {
         let id = link.id
         guard mirrors[id] === link, var job = jobs[id] else { return true }
         if job.state.isFinished { return true }
-        job.state = status.state.isFinished ? status.state : .failed
-        job.exitStatus = status.exitStatus
-        job.signal = status.signal
-        job.reason = status.reason
-        job.timedOut = job.timedOut || status.timedOut == true
-        job.endTime = Date()
-        job.disconnectedAt = nil
-        if job.stopRequested && job.state == .completed { job.state = .stopped }
+        job.remoteEnded(
+            status.state, exitStatus: status.exitStatus, signal: status.signal, reason: status.reason,
+            timedOut: status.timedOut == true)
         applyLimits(&job)
         refreshSizes(&job)
         if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }
@@ -235,14 +220,13 @@ extension RegistryState {
         link.attempts += 1
         let delay = min(30, pow(2, Double(link.attempts - 1)))
         if job.disconnectedAt == nil {
-            job.disconnectedAt = since
             log.write("Job\(id) lost its link to \(host): \(problem ?? diagnosis ?? "ssh exited \(status)")")
         }
-        job.state = .disconnected
-        job.reason =
-            "the link to \(host) was lost at \(Self.clock(since))"
-            + ((problem ?? diagnosis).map { " (\($0))" } ?? "") + "; trying again every \(Int(delay)) s"
-            + (job.stopRequested ? Self.stopPending : "")
+        job.disconnect(
+            since: since,
+            reason: "the link to \(host) was lost at \(Self.clock(since))"
+                + ((problem ?? diagnosis).map { " (\($0))" } ?? "") + "; trying again every \(Int(delay)) s"
+                + (job.stopRequested ? Self.stopPending : ""))
         jobs[id] = job
         persist([job])
         return delay
@@ -254,10 +238,7 @@ extension RegistryState {
         guard mirrors[id] === link else { return }
         mirrors[id] = nil
         guard var job = jobs[id], !job.state.isFinished else { return }
-        job.state = .failed
-        job.reason = why
-        job.endTime = Date()
-        job.disconnectedAt = nil
+        job.fail(why)
         refreshSizes(&job)
         log.warning("\(messageName(of: job)) failed: \(why)")
         jobs[id] = job

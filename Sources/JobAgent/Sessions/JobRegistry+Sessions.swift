@@ -279,8 +279,8 @@ extension RegistryState {
         var changed: [StoredJob] = []
         for id in (session.runningJob.map { [$0] } ?? []) + session.queue {
             guard var job = jobs[id], !job.state.isFinished else { continue }
-            (job.state, job.reason) = outcome(job, job.state != .notStarted)
-            job.endTime = Date()
+            let (end, why) = outcome(job, job.state != .notStarted)
+            job.endInSession(end, reason: why)
             refreshSizes(&job)
             jobs[id] = job
             changed.append(job)
