@@ -15,7 +15,7 @@ import Foundation
 import JobTestSupport
 import Testing
 
-@Suite("the agent and durability")
+@Suite("the agent and durability", .timeLimit(.minutes(10)))
 struct AgentTests {
     @Test("agent status exits 1 when none runs and stop exits 0; the first verb starts one; folders are private")
     func lifecycle() throws {
@@ -203,7 +203,7 @@ struct AgentTests {
     }
 }
 
-@Suite("two executables")
+@Suite("two executables", .timeLimit(.minutes(10)))
 struct TwoExecutablesTests {
     @Test("the client links no SQLite; job-agent beside it does, and the client starts it")
     func thinClient() throws {

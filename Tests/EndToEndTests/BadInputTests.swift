@@ -16,7 +16,7 @@ import JobClient
 import JobTestSupport
 import Testing
 
-@Suite("bad input")
+@Suite("bad input", .timeLimit(.minutes(10)))
 struct BadInputTests {
     @Test("an empty command is bad usage (2) and makes no job")
     func emptyCommand() throws {

@@ -22,7 +22,7 @@ let cuttableComputers = Result { try TestComputers(count: 4, first: 171, install
 
 /// `invoke --durable`: remote children that run in their computer's agent and outlive a lost
 /// link, with a real cut of the link in each test.
-@Suite("durable remote children through a cut link")
+@Suite("durable remote children through a cut link", .timeLimit(.minutes(10)))
 struct DurableTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome
@@ -79,8 +79,10 @@ struct DurableTests: OnTestComputers {
         defer { try? computers.restore(1) }
         let id = try startDurable(on: 1, Self.counting)
         let seen = try cutAndAwaitDisconnected(1, child: id + 1)
-        // ServerAliveInterval 5 x 2 probes: at most about 15 s, and a little for the polling.
-        #expect(seen < 17, "seen Disconnected \(seen) s after the cut")
+        // ServerAliveInterval 5 x 2 probes: about 15 s by design (bench_remote.py's figure); the
+        // bound has room for a loaded machine, and still fails a link that is never seen lost
+        // or one waiting for TCP's own timeout (minutes).
+        #expect(seen < 30, "seen Disconnected \(seen) s after the cut")
         // Its only child is Disconnected, so the parent is too (an unfinished state).
         #expect(try state(id) == "Disconnected")
         #expect(try reason(id + 1).contains("the link to server01 was lost"))
@@ -139,8 +141,9 @@ struct DurableTests: OnTestComputers {
         let before = Date()
         let stopped = try job("stop", String(id))
         #expect(stopped.status == 0, "\(stopped.stderr)")
-        // It does not wait for a link that is not there.
-        #expect(Date().timeIntervalSince(before) < 5)
+        // It does not wait for a link that is not there (that would take the next try of the
+        // link, 30 s and more); the bound has room for a loaded machine.
+        #expect(Date().timeIntervalSince(before) < 15)
         #expect(try state(id + 1) == "Disconnected")
         #expect(try reason(id + 1).contains("a stop is pending"))
         // Removing it now would leave the command running there, unseen: refused.

@@ -17,7 +17,7 @@ import Testing
 
 /// `job enter` in a real terminal: a tmux server of the test's own runs it in a pane, the test
 /// types with `send-keys` and reads the screen with `capture-pane`.
-@Suite("job enter and long waits in a real terminal")
+@Suite("job enter and long waits in a real terminal", .timeLimit(.minutes(10)))
 struct EnterTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome

@@ -17,7 +17,7 @@ import Testing
 
 /// What a user meets every minute: `job log`, less typing (`%`, `--newest`, `--wide`), the
 /// user's own names in messages, colours and a table that fits the terminal.
-@Suite("everyday use: log, selectors, wide tables, colours")
+@Suite("everyday use: log, selectors, wide tables, colours", .timeLimit(.minutes(10)))
 struct EverydayTests {
     let home: TestHome
 
@@ -141,7 +141,7 @@ struct EverydayTests {
 }
 
 /// The agent's log through the CLI: what it records, and `job agent log --follow`.
-@Suite("the agent's log, end to end")
+@Suite("the agent's log, end to end", .timeLimit(.minutes(10)))
 struct AgentLogEndToEndTests {
     let home: TestHome
 
@@ -195,7 +195,7 @@ struct AgentLogEndToEndTests {
 
 /// The config file: its settings, their precedence under the environment and the command line,
 /// and its errors.
-@Suite("the config file")
+@Suite("the config file", .timeLimit(.minutes(10)))
 struct ConfigTests {
     let home: TestHome
     let folder: String
@@ -341,7 +341,7 @@ struct ConfigTests {
 }
 
 /// A streaming `invoke` at a terminal keeps a progress line on stderr; never on a pipe.
-@Suite("invoke's progress line")
+@Suite("invoke's progress line", .timeLimit(.minutes(10)))
 struct InvokeProgressTests {
     @Test("at a terminal: done, failed, running, queued of N and the time, cleared at the end; nothing on a pipe")
     func progress() throws {
@@ -381,7 +381,7 @@ struct InvokeProgressTests {
 }
 
 /// `job events`: changes as they happen, as JSON lines, ending with --until-finished.
-@Suite("job events")
+@Suite("job events", .timeLimit(.minutes(10)))
 struct EventsTests {
     @Test("events: started, state changed and removed, one JSON object a line; --until-finished ends with the jobs")
     func events() throws {

@@ -25,7 +25,7 @@ enum Departure: String, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-@Suite("durability under faults")
+@Suite("durability under faults", .timeLimit(.minutes(10)))
 struct FaultTests {
     @Test(
         "every running job survives its home's processes going away, stays stoppable, and what ended meanwhile is exact",
@@ -256,7 +256,7 @@ func processName(_ pid: Int32) -> String? {
     (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
 }
 
-@Suite("a full disk")
+@Suite("a full disk", .timeLimit(.minutes(10)))
 struct FullDiskTests {
     @Test("a job that fills the disk fails saying so; remove frees space; the agent starts again on a full disk")
     func fullDisk() throws {
@@ -327,7 +327,7 @@ struct FullDiskTests {
     }
 }
 
-@Suite("several readers of one job")
+@Suite("several readers of one job", .timeLimit(.minutes(10)))
 struct ReadersTests {
     @Test("two readers at once receive every byte exactly once between them", arguments: [false, true])
     func twoReaders(prefixed: Bool) throws {

@@ -35,7 +35,7 @@ func agentResources(_ pid: Int32) throws -> (rss: Int, threads: Int) {
     return (field("VmRSS") * 1024, field("Threads"))
 }
 
-@Suite("hostile peers and a stopped agent")
+@Suite("hostile peers and a stopped agent", .timeLimit(.minutes(10)))
 struct HostilePeerTests {
     /// Every numeric field of every request, set to each bad value.
     static let badNumbers: [Double] = [.nan, .infinity, -.infinity, -1, 1e300, -1e300]
@@ -110,8 +110,10 @@ struct HostilePeerTests {
         #expect(try home.record(2)["state"] as? String == "Stopped")
         // The agent was pushed out by the silent peers and came back: the exact end is known.
         #expect(try home.record(2)["signal"] as? Int == Int(SIGTERM))
-        // The supervisor drops a half-sent request after 2 s; nothing waits longer than that.
-        #expect(Date().timeIntervalSince(began) < 10)
+        // The supervisor drops a half-sent request after 2 s; nothing waits much longer than
+        // that (the bound has room for a loaded machine; a peer that held it would hold it for
+        // good, and the 15 s limit of each verb above would fail first).
+        #expect(Date().timeIntervalSince(began) < 20)
     }
 
     @Test("frames are capped before memory is taken, and connections past the bound are told so")
@@ -171,8 +173,10 @@ struct HostilePeerTests {
             #expect(result.status == 1, "\(arguments)")
             #expect(result.stderr.contains("pid \(agent)"), "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("did not answer within 2 s"), "\(arguments): \(result.stderr)")
-            // The time the request may take (a wait slice, a stop's grace) plus the patience.
-            #expect(took < (arguments[0] == "receive" ? 14 : arguments[0] == "stop" ? 14 : 5), "\(arguments): \(took)")
+            // The time the request may take (a wait slice, a stop's grace) plus the 2 s of patience,
+            // with room for a loaded machine: a client that waited for the stopped agent
+            // forever would end only at the 40 s limit of `home.job`.
+            #expect(took < (arguments[0] == "receive" ? 25 : arguments[0] == "stop" ? 25 : 12), "\(arguments): \(took)")
         }
         let stopped = try home.job(["agent", "stop"], environment: patience, timeout: 40)
         #expect(stopped.status == 0)
@@ -182,7 +186,7 @@ struct HostilePeerTests {
     }
 }
 
-@Suite("a live agent under generated frames")
+@Suite("a live agent under generated frames", .timeLimit(.minutes(10)))
 struct LiveFuzzTests {
     @Test("two thousand mutated request frames: each answered or closed, and the agent serves on")
     func liveAgent() throws {
@@ -223,7 +227,7 @@ struct LiveFuzzTests {
     }
 }
 
-@Suite("a live agent and clients of other versions")
+@Suite("a live agent and clients of other versions", .timeLimit(.minutes(10)))
 struct VersionsTests {
     /// Sends `body` as one frame on a raw connection and returns the answer's body.
     static func exchange(_ channel: FrameChannel, _ body: [UInt8]) throws -> [UInt8] {

@@ -15,7 +15,7 @@ import Foundation
 import JobTestSupport
 import Testing
 
-@Suite("load")
+@Suite("load", .timeLimit(.minutes(10)))
 struct LoadTests {
     /// 500 running jobs and 50 clients each making 100 calls at once. The figures against their
     /// targets (p99 < 100 ms, peak < 50 MB) come from the release build in `Benchmarks/bench.py`;

@@ -16,7 +16,7 @@ import JobTestSupport
 import Testing
 
 /// What a new user tripped over (issue 22), each from the user's side.
-@Suite("what a new user trips over")
+@Suite("what a new user trips over", .timeLimit(.minutes(10)))
 struct NewUserTests {
     @Test("an option of the verb after a script is refused (exit 2), saying where options go; after -- it is passed on")
     func optionsAfterTheCommand() throws {
@@ -118,7 +118,7 @@ struct NewUserTests {
 }
 
 /// Sessions (issue 22, item 6).
-@Suite("sessions as a new user expects")
+@Suite("sessions as a new user expects", .timeLimit(.minutes(10)))
 struct NewSessionTests {
     @Test("session new without --computer opens one here; --name over several computers names each NAME@COMPUTER")
     func sessionDefaults() throws {
@@ -144,7 +144,7 @@ struct NewSessionTests {
 }
 
 /// Terminal details (issue 22, item 9).
-@Suite("terminal details")
+@Suite("terminal details", .timeLimit(.minutes(10)))
 struct TerminalDetailTests {
     @Test("a verb typo gets 'did you mean'; the group table says none for no limit; agent log takes --tail")
     func details() throws {
@@ -209,7 +209,7 @@ struct TerminalDetailTests {
 }
 
 /// A dependency and restarts (issue 22, item 4).
-@Suite("restarts and --after")
+@Suite("restarts and --after", .timeLimit(.minutes(10)))
 struct RestartAfterTests {
     /// Job 1 fails; job 3 waits for it with --after and so failed at once; returns the home.
     func failedPair(_ gate: (TestHome) throws -> String) throws -> TestHome {
@@ -265,7 +265,7 @@ struct RestartAfterTests {
 }
 
 /// The licence: the text beside the code, a header in every source file, the package's notice.
-@Suite("the licence")
+@Suite("the licence", .timeLimit(.minutes(10)))
 struct LicenceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path

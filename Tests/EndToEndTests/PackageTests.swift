@@ -17,7 +17,7 @@ import Testing
 
 /// The Debian package, for real: built by `scripts/package-deb`, installed with `dpkg -i`, used
 /// from `/usr/bin`, and removed with `dpkg -r`. Needs root, as CI runs.
-@Suite("the Debian package")
+@Suite("the Debian package", .timeLimit(.minutes(10)))
 struct PackageTests {
     let home: TestHome
 
@@ -110,7 +110,7 @@ struct PackageTests {
     }
 }
 
-@Suite("the agent under a service manager")
+@Suite("the agent under a service manager", .timeLimit(.minutes(10)))
 struct ServiceTests {
     @Test("agent status names the systemd unit whose cgroup holds the agent, and none otherwise")
     func systemdUnit() throws {

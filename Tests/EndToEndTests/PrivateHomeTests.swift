@@ -18,7 +18,7 @@ import Testing
 /// A JOB_HOME that others could have prepared: the agent refuses it, or makes it private, and
 /// never writes through a link it did not make. These tests give files to another user, so
 /// they run as root (CI does).
-@Suite("a JOB_HOME others could have prepared")
+@Suite("a JOB_HOME others could have prepared", .timeLimit(.minutes(10)))
 struct PrivateHomeTests {
     let home: TestHome
     let other: uid_t = 4321

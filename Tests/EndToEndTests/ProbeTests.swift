@@ -18,7 +18,7 @@ import Testing
 
 /// What the fault probes of issue 21 found, each seen from a user's side: extreme numbers, a
 /// store that lost its history or was damaged, descriptors used up.
-@Suite("fault probes: extreme values, a store that lost its history or was damaged")
+@Suite("fault probes: extreme values, a store that lost its history or was damaged", .timeLimit(.minutes(10)))
 struct ProbeTests {
     /// Texts no number option may take: too large, not finite, negative zero, not numbers.
     static let extremes = [
@@ -362,7 +362,7 @@ struct ProbeTests {
 
 /// Readers of output under the probes of issue 21: interrupted, side by side, at a job's start,
 /// and with the output deleted; clients that reach a dying agent.
-@Suite("fault probes: readers and clients")
+@Suite("fault probes: readers and clients", .timeLimit(.minutes(10)))
 struct ReaderProbeTests {
     /// A job's output, known in full: `seq 1 2000000` (14.9 MB).
     static let lines = 2_000_000
@@ -602,7 +602,7 @@ struct ReaderProbeTests {
 }
 
 /// Another user on the same computer: a monitor's name is not proof of a monitor.
-@Suite("fault probes: another user")
+@Suite("fault probes: another user", .timeLimit(.minutes(10)))
 struct OtherUserProbeTests {
     @Test("a monitor name held by another user's process is not the job's monitor: the job's end is decided by its pid")
     func monitorNameHeldByAnotherUser() throws {

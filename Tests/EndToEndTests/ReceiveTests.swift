@@ -15,7 +15,7 @@ import Foundation
 import JobTestSupport
 import Testing
 
-@Suite("receive")
+@Suite("receive", .timeLimit(.minutes(10)))
 struct ReceiveTests {
     @Test("output is byte-exact: NUL bytes, invalid UTF-8, no newline added")
     func byteExact() throws {

@@ -19,7 +19,7 @@ import Testing
 /// then reached with `--computer` on get, receive, wait, stop and remove. The test computers
 /// have the built `job` installed in each user's ~/bin. Each test names its jobs uniquely,
 /// because the computers' agents are shared by the tests running at the same time.
-@Suite("jobs in the agents of other computers (--computer)")
+@Suite("jobs in the agents of other computers (--computer)", .timeLimit(.minutes(10)))
 struct RemoteAgentTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome

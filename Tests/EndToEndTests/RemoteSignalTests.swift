@@ -17,7 +17,7 @@ import Testing
 
 /// `suspend`, `resume`, `signal`, `stop --signal` and `--timeout` of children on test
 /// computers: what reaches the command's processes on the other side.
-@Suite("signals and timeouts of remote children")
+@Suite("signals and timeouts of remote children", .timeLimit(.minutes(10)))
 struct RemoteSignalTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome

@@ -32,7 +32,7 @@ extension OnTestComputers {
     }
 }
 
-@Suite("invoke on computers over ssh")
+@Suite("invoke on computers over ssh", .timeLimit(.minutes(10)))
 struct RemoteTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome

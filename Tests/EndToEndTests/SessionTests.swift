@@ -17,7 +17,7 @@ import Testing
 
 /// Persistent sessions, here and on a test computer: each test opens its own session in a home
 /// of its own, runs commands in it through the real CLI and checks the jobs they became.
-@Suite("persistent sessions")
+@Suite("persistent sessions", .timeLimit(.minutes(10)))
 struct SessionTests: OnTestComputers {
     let computers: TestComputers
     let home: TestHome

@@ -17,7 +17,7 @@ import Testing
 
 /// The shell's side of `job`: help, the completions in real bash, zsh and fish, the manual page
 /// through `man`, the version, and what `scripts/install` puts where.
-@Suite("help, completions and the manual")
+@Suite("help, completions and the manual", .timeLimit(.minutes(10)))
 struct ShellTests {
     let home: TestHome
 

@@ -16,7 +16,7 @@ import JobTestSupport
 import Testing
 
 /// `suspend`, `resume`, `signal` and `stop --signal` through the built binary.
-@Suite("suspend, resume and signals")
+@Suite("suspend, resume and signals", .timeLimit(.minutes(10)))
 struct SignalTests {
     /// The one-letter state of a process in /proc (`T` when stopped), or nil when gone.
     static func processState(_ pid: Int32) -> Character? {

@@ -15,7 +15,7 @@ import Foundation
 import JobTestSupport
 import Testing
 
-@Suite("start and get")
+@Suite("start and get", .timeLimit(.minutes(10)))
 struct StartAndGetTests {
     @Test("the first start prints parent 1 with child 2, the next start is 3, an invoke-free home counts on")
     func idsComeFromOneCounter() throws {
@@ -153,7 +153,7 @@ struct StartAndGetTests {
     }
 }
 
-@Suite("bytes that are not UTF-8, end to end")
+@Suite("bytes that are not UTF-8, end to end", .timeLimit(.minutes(10)))
 struct NonUTF8Tests {
     @Test("ff fe in an argument, the environment and --env reach the job unchanged, here and over ssh")
     func unchanged() throws {

@@ -18,7 +18,7 @@ import Testing
 
 /// The Swift API as a program uses it: async verbs in domain types, one error type, output and
 /// events as async sequences, one client shared by many tasks, against a real agent.
-@Suite("the Swift API")
+@Suite("the Swift API", .timeLimit(.minutes(10)))
 struct SwiftAPITests {
     func client(_ home: TestHome) throws -> JobClient { try JobClient(environment: home.environment) }
 

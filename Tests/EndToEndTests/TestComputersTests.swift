@@ -15,7 +15,7 @@ import Foundation
 import JobTestSupport
 import Testing
 
-@Suite("the test computers", .serialized)
+@Suite("the test computers", .serialized, .timeLimit(.minutes(10)))
 struct TestComputersTests {
     @Test("each test computer is a real sshd with a user of its own; `unreachable` refuses; stop leaves nothing")
     func computers() throws {
