@@ -335,7 +335,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (listener < 0 || cjob_monitor_address(launch->monitor_name, &address, &length) != 0
         || bind(listener, (struct sockaddr *)&address, length) != 0 || listen(listener, 8) != 0) {
-        report[0] = -7;
+        report[0] = -CJOB_STAGE_MONITOR;
         report[1] = errno;
         ssize_t ignored = write(report_fd, report, sizeof report);
         (void)ignored;
@@ -343,7 +343,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     }
     int exec_pipe[2];
     if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
-        report[0] = -5;
+        report[0] = -CJOB_STAGE_PIPE;
         report[1] = errno;
         ssize_t ignored = write(report_fd, report, sizeof report);
         (void)ignored;
@@ -356,18 +356,18 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
         cjob_reset_signals();
         umask(launch->umask);
         if (chdir(launch->working_directory) != 0) {
-            failure[0] = 1; failure[1] = errno;
+            failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;
         } else {
             int in_high = fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3);
             int out_high = fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3);
             int err_high = fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3);
             if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
                 || dup2(err_high, 2) < 0) {
-                failure[0] = 3; failure[1] = errno;
+                failure[0] = CJOB_STAGE_OUTPUT; failure[1] = errno;
             } else {
                 cjob_close_from(3, 1);
                 execve(launch->program, launch->argv, launch->envp);
-                failure[0] = 2; failure[1] = errno;
+                failure[0] = CJOB_STAGE_EXEC; failure[1] = errno;
             }
         }
         ssize_t ignored = write(exec_pipe[1], failure, sizeof failure);
@@ -376,7 +376,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     }
     close(exec_pipe[1]);
     if (pid < 0) {
-        report[0] = -4;
+        report[0] = -CJOB_STAGE_RESOURCES;
         report[1] = errno;
         ssize_t ignored = write(report_fd, report, sizeof report);
         (void)ignored;

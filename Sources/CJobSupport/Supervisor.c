@@ -154,9 +154,9 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, report[2] = { -1, -1 };
     char *folder = NULL;
     char *cursor = strings, *end = strings + h->length;
-    if (!fields || !argv || !envp) { reply.stage = 4; reply.error = ENOMEM; goto done; }
+    if (!fields || !argv || !envp) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = ENOMEM; goto done; }
     for (size_t i = 0; i < count; i++) {
-        if (cursor >= end) { reply.stage = 6; reply.error = EINVAL; goto done; }
+        if (cursor >= end) { reply.stage = CJOB_STAGE_RECORD; reply.error = EINVAL; goto done; }
         fields[i] = cursor;
         cursor += strlen(cursor) + 1;
     }
@@ -166,11 +166,11 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     /* The usual reasons a launch fails are checked here, so that they are answered at once;
        the job itself is then started without waiting for its exec. */
     struct stat st;
-    if (stat(fields[1], &st) != 0) { reply.stage = 1; reply.error = errno; goto done; }
-    if (!S_ISDIR(st.st_mode)) { reply.stage = 1; reply.error = ENOTDIR; goto done; }
-    if (access(fields[0], X_OK) != 0) { reply.stage = 2; reply.error = errno; goto done; }
+    if (stat(fields[1], &st) != 0) { reply.stage = CJOB_STAGE_DIRECTORY; reply.error = errno; goto done; }
+    if (!S_ISDIR(st.st_mode)) { reply.stage = CJOB_STAGE_DIRECTORY; reply.error = ENOTDIR; goto done; }
+    if (access(fields[0], X_OK) != 0) { reply.stage = CJOB_STAGE_EXEC; reply.error = errno; goto done; }
     for (size_t i = 7; i < count; i++) {
-        if (strlen(fields[i]) >= 131072) { reply.stage = 2; reply.error = E2BIG; goto done; }
+        if (strlen(fields[i]) >= 131072) { reply.stage = CJOB_STAGE_EXEC; reply.error = E2BIG; goto done; }
     }
     /* The folder of the output files: the monitor looks whether it still exists. */
     folder = strdup(fields[2]);
@@ -183,8 +183,8 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     } else if (in_fd < 0 && err_fd >= 0) {
         in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = 3; reply.error = errno; goto done; }
-    if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = 5; reply.error = errno; goto done; }
+    if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = CJOB_STAGE_OUTPUT; reply.error = errno; goto done; }
+    if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = CJOB_STAGE_PIPE; reply.error = errno; goto done; }
 
     cjob_launch job = {
         .jobs_folder = folder ? folder : "/",
@@ -204,13 +204,13 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     }
     close(report[1]);
     if (monitor < 0) {
-        reply.stage = 4; reply.error = errno;
+        reply.stage = CJOB_STAGE_RESOURCES; reply.error = errno;
     } else {
         int64_t answer[3] = { 0, 0, 0 };
         ssize_t got;
         do { got = read(report[0], answer, sizeof answer); } while (got < 0 && errno == EINTR);
         if (got != (ssize_t)sizeof answer) {
-            reply.stage = 4; reply.error = ECHILD;
+            reply.stage = CJOB_STAGE_RESOURCES; reply.error = ECHILD;
         } else if (answer[0] < 0) {
             reply.stage = (int32_t)-answer[0]; reply.error = (int32_t)answer[1];
         } else {

@@ -112,7 +112,7 @@ extension RegistryState {
     func signal(_ job: StoredJob, _ signal: Int32) {
         if job.durable {
             // Its computer's agent signals it; KILL is its own business there (after a stop's grace).
-            if signal != SIGKILL { mirrorSend(job.id, "signal \(signal)") }
+            if signal != SIGKILL { mirrorSend(job.id, .signal(Int(signal))) }
             return
         }
         if job.isRemote, signal != SIGKILL {

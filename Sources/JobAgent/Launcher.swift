@@ -118,21 +118,21 @@ final class Supervisor: Sendable {
     /// Why a launch failed, from the step that failed and its errno.
     static func launchReason(stage: Int, error: Int32, shell: String, workingDirectory: String) -> String {
         let message = String(cString: strerror(error))
-        switch stage {
-        case 1:
+        switch cjob_launch_stage(rawValue: UInt32(truncatingIfNeeded: stage)) {
+        case CJOB_STAGE_DIRECTORY:
             if error == ENOENT { return "working directory \(workingDirectory) does not exist" }
             if error == ENOTDIR { return "working directory \(workingDirectory) is not a folder" }
             return "cannot enter working directory \(workingDirectory): \(message)"
-        case 2:
+        case CJOB_STAGE_EXEC:
             if error == ENOENT { return "shell \(shell) does not exist" }
             if error == E2BIG { return "the command is too long to run (\(message))" }
             return "cannot run shell \(shell): \(message)"
-        case 3:
+        case CJOB_STAGE_OUTPUT:
             if error == ENOSPC || error == EDQUOT {
                 return "the disk is full: cannot create the job's output files (\(message))"
             }
             return "cannot open the job's output files: \(message)"
-        case 7:
+        case CJOB_STAGE_MONITOR:
             return "cannot start the job's monitor: \(message)"
         default:
             return "cannot start the job: \(message)"

@@ -51,3 +51,42 @@ public enum MirrorFrame {
         return (header[start], length)
     }
 }
+
+/// What the local side tells the `job __attach` that mirrors a durable child on its computer:
+/// one line each on that side's stdin. Both ends use this type, so the words are written and
+/// read in one place (`MirrorCommandTests` round-trips each).
+public enum MirrorCommand: Equatable, Sendable {
+    /// The child's end is stored here: the other side may remove its job (`ack`).
+    case acknowledge
+    /// Stop the job there, with this grace and first signal (`stop GRACE SIGNAL`).
+    case stop(grace: Double, signal: Int)
+    /// Send this signal to the job there (`signal N`); SIGSTOP and SIGCONT suspend and resume.
+    case signal(Int)
+
+    /// The line, without its newline.
+    public var line: String {
+        switch self {
+        case .acknowledge: "ack"
+        case .stop(let grace, let signal): "stop \(grace) \(signal)"
+        case .signal(let number): "signal \(number)"
+        }
+    }
+
+    /// The command a line says; nil for a line that is none (ignored, as an older or newer
+    /// peer's command this side does not know). A stop whose numbers are missing takes the
+    /// defaults: a grace of 5 s and SIGTERM.
+    public init?(line: some StringProtocol) {
+        let words = line.split(separator: " ")
+        switch words.first {
+        case "ack": self = .acknowledge
+        case "stop":
+            let grace = words.count > 1 ? Double(words[1]).flatMap { $0.isFinite ? $0 : nil } ?? 5 : 5
+            let number = words.count > 2 ? Int(words[2]) ?? 15 : 15
+            self = .stop(grace: grace, signal: number)
+        case "signal":
+            guard words.count > 1, let number = Int(words[1]) else { return nil }
+            self = .signal(number)
+        default: return nil
+        }
+    }
+}

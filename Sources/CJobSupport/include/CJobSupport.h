@@ -91,8 +91,21 @@ int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 int cjob_terminal_columns(int fd);
 
+/// The step of a launch that failed (0: none), as the supervisor answers it and a monitor
+/// reports it; the agent's `launchReason` words each.
+typedef enum {
+    CJOB_STAGE_NONE = 0,
+    CJOB_STAGE_DIRECTORY = 1, /* entering the working directory */
+    CJOB_STAGE_EXEC = 2,      /* running the shell (the command too long included) */
+    CJOB_STAGE_OUTPUT = 3,    /* opening or handing over the output files and stdin */
+    CJOB_STAGE_RESOURCES = 4, /* memory, or the monitor's fork */
+    CJOB_STAGE_PIPE = 5,      /* a pipe between supervisor, monitor and job */
+    CJOB_STAGE_RECORD = 6,    /* the launch record was cut short */
+    CJOB_STAGE_MONITOR = 7,   /* the monitor's socket */
+} cjob_launch_stage;
+
 /// The supervisor's answer to a launch: the job's pid, its start time and its monitor's pid,
-/// or the failed step and errno.
+/// or the failed step (a `cjob_launch_stage`) and errno.
 typedef struct {
     uint64_t id;
     int32_t pid;

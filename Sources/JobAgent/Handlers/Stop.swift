@@ -65,7 +65,7 @@ extension RegistryState {
                         (job.reason ?? "").replacingOccurrences(of: Self.stopPending, with: "")
                         + Self.stopPending
                     mirrorWake(id)
-                } else if mirrorSend(id, "stop \(grace) \(first)") {
+                } else if mirrorSend(id, .stop(grace: grace, signal: Int(first))) {
                     job.stopDelivered(grace: grace)
                     durable.append(id)
                 } else {

@@ -248,16 +248,16 @@ extension RegistryState {
 
     /// Sends a command down a durable child's link; false when no link runs. Lock held.
     @discardableResult
-    func mirrorSend(_ id: Int, _ line: String) -> Bool {
+    func mirrorSend(_ id: Int, _ command: MirrorCommand) -> Bool {
         guard let link = mirrors[id] else { return false }
-        return mirrorSend(link, line)
+        return mirrorSend(link, command)
     }
 
     /// Sends a command down this link, if it runs. Lock held.
     @discardableResult
-    func mirrorSend(_ link: MirrorLink, _ line: String) -> Bool {
+    func mirrorSend(_ link: MirrorLink, _ command: MirrorCommand) -> Bool {
         guard link.commands >= 0 else { return false }
-        return writeFully(link.commands, ArraySlice(Array((line + "\n").utf8)))
+        return writeFully(link.commands, ArraySlice(Array((command.line + "\n").utf8)))
     }
 
     /// Cuts a durable child's wait between tries short. Lock held.
@@ -405,7 +405,7 @@ extension JobRegistry {
                     }
                     if stored {
                         ended = status
-                        _ = withState { $0.mirrorSend(link, "ack") }
+                        _ = withState { $0.mirrorSend(link, .acknowledge) }
                     }
                 }
             case MirrorFrame.problem: problem = String(decoding: payload, as: UTF8.self)

@@ -269,27 +269,23 @@ private struct Attachment {
         while let newline = commands.firstIndex(of: 10) {
             let line = String(decoding: commands[..<newline], as: UTF8.self)
             commands.removeSubrange(...newline)
-            carryOut(line.split(separator: " ").map(String.init), client)
+            if let command = MirrorCommand(line: line) { carryOut(command, client) }
         }
         return true
     }
 
-    mutating func carryOut(_ words: [String], _ client: JobClient) {
-        switch words.first {
-        case "ack": acknowledged = true
-        case "stop":
-            let grace = words.count > 1 ? Double(words[1]) ?? 5 : 5
-            let number = words.count > 2 ? Int(words[2]) : nil
+    mutating func carryOut(_ command: MirrorCommand, _ client: JobClient) {
+        switch command {
+        case .acknowledge: acknowledged = true
+        case .stop(let grace, let number):
             // Sent without waiting: the stop's end comes back as status.
             _ = try? JobClient().post(StopRequest(selection, grace: grace, signal: number))
-        case "signal":
-            guard words.count > 1, let number = Int(words[1]) else { return }
-            switch Int32(number) {
+        case .signal(let number):
+            switch Int32(truncatingIfNeeded: number) {
             case SIGSTOP, SIGTSTP: _ = try? client.send(SuspendRequest(selection))
             case SIGCONT: _ = try? client.send(ResumeRequest(selection))
             default: _ = try? client.send(SignalRequest(selection, signal: number))
             }
-        default: break
         }
     }
 
