@@ -86,9 +86,9 @@ static int write_full(int fd, const void *buf, size_t len) {
 #define MAX_CHANNELS 8
 #define RECEIVE_TIMEOUT 2
 
-/* Launch message: header then `count` NUL-terminated strings: program, cwd, stdout, stderr,
-   the job's key (its InstanceId), its monitor's name and the umask (decimal), then argc argv
-   words, then the environment. */
+/* Launch message: header then NUL-terminated strings: the named ones (`cjob_launch_field`:
+   program, cwd, stdout, stderr, the job's key, its monitor's name, the umask in decimal), then
+   argc argv words, then the environment. */
 typedef struct {
     uint32_t length;   /* bytes of strings after the header */
     uint32_t has_fd;   /* 0: stdin /dev/null; 1: the passed descriptor; 2: a pipe the monitor holds */
@@ -147,7 +147,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     cjob_supervisor_reply reply;
     memset(&reply, 0, sizeof reply);
     reply.id = h->id;
-    size_t count = 7 + (size_t)h->argc + h->envc;
+    size_t count = CJOB_LAUNCH_NAMED + (size_t)h->argc + h->envc;
     char **fields = calloc(count + 2, sizeof(char *));
     char **argv = calloc((size_t)h->argc + 1, sizeof(char *));
     char **envp = calloc((size_t)h->envc + 1, sizeof(char *));
@@ -160,24 +160,24 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         fields[i] = cursor;
         cursor += strlen(cursor) + 1;
     }
-    for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[7 + i];
-    for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[7 + h->argc + i];
+    for (uint32_t i = 0; i < h->argc; i++) argv[i] = fields[CJOB_LAUNCH_NAMED + i];
+    for (uint32_t i = 0; i < h->envc; i++) envp[i] = fields[CJOB_LAUNCH_NAMED + h->argc + i];
 
     /* The usual reasons a launch fails are checked here, so that they are answered at once;
        the job itself is then started without waiting for its exec. */
     struct stat st;
-    if (stat(fields[1], &st) != 0) { reply.stage = CJOB_STAGE_DIRECTORY; reply.error = errno; goto done; }
+    if (stat(fields[CJOB_LAUNCH_DIRECTORY], &st) != 0) { reply.stage = CJOB_STAGE_DIRECTORY; reply.error = errno; goto done; }
     if (!S_ISDIR(st.st_mode)) { reply.stage = CJOB_STAGE_DIRECTORY; reply.error = ENOTDIR; goto done; }
-    if (access(fields[0], X_OK) != 0) { reply.stage = CJOB_STAGE_EXEC; reply.error = errno; goto done; }
-    for (size_t i = 7; i < count; i++) {
+    if (access(fields[CJOB_LAUNCH_PROGRAM], X_OK) != 0) { reply.stage = CJOB_STAGE_EXEC; reply.error = errno; goto done; }
+    for (size_t i = CJOB_LAUNCH_NAMED; i < count; i++) {
         if (strlen(fields[i]) >= 131072) { reply.stage = CJOB_STAGE_EXEC; reply.error = E2BIG; goto done; }
     }
     /* The folder of the output files: the monitor looks whether it still exists. */
-    folder = strdup(fields[2]);
+    folder = strdup(fields[CJOB_LAUNCH_STDOUT]);
     char *slash = folder ? strrchr(folder, '/') : NULL;
     if (slash && slash != folder) *slash = 0;
-    out_fd = open_output(folder ? folder : "", fields[2], 0);
-    err_fd = out_fd < 0 ? -1 : open_output(folder ? folder : "", fields[3], 1);
+    out_fd = open_output(folder ? folder : "", fields[CJOB_LAUNCH_STDOUT], 0);
+    err_fd = out_fd < 0 ? -1 : open_output(folder ? folder : "", fields[CJOB_LAUNCH_STDERR], 1);
     if (in_fd < 0 && err_fd >= 0 && h->has_fd == 2) {
         if (pipe2(hold, O_CLOEXEC) == 0) in_fd = hold[0];
     } else if (in_fd < 0 && err_fd >= 0) {
@@ -188,8 +188,8 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
 
     cjob_launch job = {
         .jobs_folder = folder ? folder : "/",
-        .program = fields[0], .working_directory = fields[1], .monitor_name = fields[5],
-        .argv = argv, .envp = envp, .umask = (mode_t)(strtol(fields[6], NULL, 10) & 0777),
+        .program = fields[CJOB_LAUNCH_PROGRAM], .working_directory = fields[CJOB_LAUNCH_DIRECTORY], .monitor_name = fields[CJOB_LAUNCH_MONITOR],
+        .argv = argv, .envp = envp, .umask = (mode_t)(strtol(fields[CJOB_LAUNCH_UMASK], NULL, 10) & 0777),
         .stdin_fd = in_fd, .stdout_fd = out_fd, .stderr_fd = err_fd, .hold_fd = hold[1],
     };
     pid_t monitor = fork();

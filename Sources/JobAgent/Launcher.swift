@@ -77,13 +77,17 @@ final class Supervisor: Sendable {
         id: Int, program: String, argv: [String], environment: [String], workingDirectory: String,
         paths: LaunchPaths, umask: Int, stdinFD: Int32?, holdStdin: Bool = false
     ) -> LaunchOutcome? {
-        let strings =
-            [
-                program, workingDirectory, paths.stdout, paths.stderr, paths.key, paths.monitorName,
-                String(umask & 0o777),
-            ]
-            + argv
-            + environment
+        // The record's named strings, each in the place its name gives (`cjob_launch_field`).
+        var named = [String](repeating: "", count: Int(CJOB_LAUNCH_NAMED.rawValue))
+        for (field, value) in [
+            (CJOB_LAUNCH_PROGRAM, program), (CJOB_LAUNCH_DIRECTORY, workingDirectory),
+            (CJOB_LAUNCH_STDOUT, paths.stdout),
+            (CJOB_LAUNCH_STDERR, paths.stderr), (CJOB_LAUNCH_KEY, paths.key), (CJOB_LAUNCH_MONITOR, paths.monitorName),
+            (CJOB_LAUNCH_UMASK, String(umask & 0o777)),
+        ] {
+            named[Int(field.rawValue)] = value
+        }
+        let strings = named + argv + environment
         var block: [UInt8] = []
         block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })
         for string in strings {

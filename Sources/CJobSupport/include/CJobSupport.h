@@ -104,6 +104,19 @@ typedef enum {
     CJOB_STAGE_MONITOR = 7,   /* the monitor's socket */
 } cjob_launch_stage;
 
+/// The named strings at the head of a launch record, in this order (each ends in a NUL); argv
+/// and then the environment follow them. Both sides index the record by these names.
+typedef enum {
+    CJOB_LAUNCH_PROGRAM = 0,   /* the program to exec: the shell, or ssh */
+    CJOB_LAUNCH_DIRECTORY = 1, /* its working directory */
+    CJOB_LAUNCH_STDOUT = 2,    /* the output files' paths */
+    CJOB_LAUNCH_STDERR = 3,
+    CJOB_LAUNCH_KEY = 4,       /* the job's InstanceId */
+    CJOB_LAUNCH_MONITOR = 5,   /* its monitor's socket name */
+    CJOB_LAUNCH_UMASK = 6,     /* in decimal */
+    CJOB_LAUNCH_NAMED = 7,     /* how many there are */
+} cjob_launch_field;
+
 /// The supervisor's answer to a launch: the job's pid, its start time and its monitor's pid,
 /// or the failed step (a `cjob_launch_stage`) and errno.
 typedef struct {
