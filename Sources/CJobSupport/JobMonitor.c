@@ -286,8 +286,12 @@ static void monitor_loop(int listener, monitored_job *job) {
                     job->released = 1;
                     break;
                 case CJOB_MONITOR_SIGNAL:
-                    /* Also after the end: what the job left running in its group. */
-                    if (message.value > 0 && message.value < 65) kill(-job->pid, message.value);
+                    /* Also after the end: what the job left running in its group. Right after
+                       the launch the job may not have made its group yet (setsid): then the
+                       signal goes to the job itself, or it would be lost. */
+                    if (message.value > 0 && message.value < 65 && kill(-job->pid, message.value) != 0
+                        && errno == ESRCH)
+                        kill(job->pid, message.value);
                     break;
                 case CJOB_MONITOR_RELEASE:
                     if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }

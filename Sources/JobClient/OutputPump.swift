@@ -210,23 +210,3 @@ public enum OutputPump {
         return Result(position: Int64(position), readerGone: false)
     }
 }
-
-/// Blocking writes that report how much got through.
-public enum FileWriter {
-    /// Writes all of `bytes`; returns how many were written before an error (EPIPE) or an
-    /// interrupt a reader caught (`cjob_catch_interrupts`) stopped it.
-    public static func writeAll(_ fd: Int32, _ bytes: inout ArraySlice<UInt8>) -> Int {
-        var written = 0
-        while !bytes.isEmpty {
-            if cjob_interrupt_signal() != 0 { return written }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return written
-            }
-            written += n
-            bytes = bytes.dropFirst(n)
-        }
-        return written
-    }
-}

@@ -257,7 +257,7 @@ extension RegistryState {
     @discardableResult
     func mirrorSend(_ link: MirrorLink, _ command: MirrorCommand) -> Bool {
         guard link.commands >= 0 else { return false }
-        return writeFully(link.commands, ArraySlice(Array((command.line + "\n").utf8)))
+        return FileWriter.writeAll(link.commands, ArraySlice(Array((command.line + "\n").utf8)))
     }
 
     /// Cuts a durable child's wait between tries short. Lock held.
@@ -422,18 +422,6 @@ extension JobRegistry {
         return .lost(status: exit, problem: problem)
     }
 
-}
-
-/// Writes all of `bytes` (retrying short writes); false when the descriptor would not take them.
-private func writeFully(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
-    var rest = bytes
-    while !rest.isEmpty {
-        let count = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return false }
-        rest = rest.dropFirst(count)
-    }
-    return true
 }
 
 /// Reads `MirrorFrame`s from a pipe: headers and small frames through a buffer, exactly as
