@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/ioctl.h>
@@ -247,10 +248,21 @@ void cjob_block_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
-int cjob_wait_signal(void) {
+int cjob_wait_stop(int stop_fd) {
     sigset_t set = handled_signals();
+    int signals = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    struct pollfd fds[2] = {{.fd = signals, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
     int sig = 0;
-    while (sigwait(&set, &sig) != 0) {}
+    while (sig == 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[1].revents) break;
+        struct signalfd_siginfo info;
+        if (signals >= 0 && read(signals, &info, sizeof info) == (ssize_t)sizeof info) sig = (int)info.ssi_signo;
+    }
+    if (signals >= 0) close(signals);
     return sig;
 }
 

@@ -19,20 +19,21 @@ import JobProtocol
 extension Agent {
     /// Answers one client's requests until it hangs up. A frame that cannot be read gets a
     /// failure and a closed connection; a verb this agent lacks gets a failure naming both
-    /// versions, and the connection stays.
-    func serve(_ channel: FrameChannel) {
+    /// versions, and the connection stays. False when the connection is to stay open after
+    /// this (an `agent stop`, whose client waits for the agent to let go of it).
+    func serve(_ channel: FrameChannel) -> Bool {
         defer { registry.dropClaims(connection: channel.fd) }
         while true {
             let body: [UInt8]
             let fds: [Int32]
             do {
-                guard let frame = try channel.receive() else { return }
+                guard let frame = try channel.receive() else { return true }
                 (body, fds) = frame
             } catch {
                 try? channel.send {
                     Frame.writeFailure(Failure(.badRequest, "bad request: \(error)"), verb: "", to: &$0)
                 }
-                return
+                return true
             }
             defer { fds.forEach { _ = close($0) } }
             var incoming: IncomingRequest
@@ -44,12 +45,12 @@ extension Agent {
                         "this agent speaks protocol \(ProtocolVersion.current) and the client \(legacy.version); "
                             + "stop the agent (job agent stop) so the next command starts a matching one", to: &$0)
                 }
-                return
+                return true
             } catch {
                 try? channel.send {
                     Frame.writeFailure(Failure(.badRequest, "bad request: \(error)"), verb: "", to: &$0)
                 }
-                return
+                return true
             }
             let request: Request
             switch incoming.request() {
@@ -57,7 +58,7 @@ extension Agent {
             case .failure(let failure):
                 try? channel.send { Frame.writeFailure(failure, verb: incoming.verbName, to: &$0) }
                 if failure.code == .unknownVerb { continue }
-                return
+                return true
             }
             let verb = request.verb.rawValue
             var sent = true
@@ -82,10 +83,11 @@ extension Agent {
             // What a large reply took (its records, its buffers) is freed now; without this
             // the heap kept tens of megabytes of it after a `get` of 100,000 jobs.
             if size > Self.largeReply { cjob_release_free_memory() }
-            guard sent else { return }
+            guard sent else { return true }
             if case .shutdown = request {
-                log.write("stopping on request")
-                shutdown()
+                stopRequesters.withLock { $0.append(channel.fd) }
+                requestStop()
+                return false
             }
         }
     }

@@ -45,6 +45,19 @@ public final class Agent: Sendable {
     /// Open client connections, each served by a thread of its own.
     private let connections = Atomic<Int>(0)
     static let maximumConnections = 256
+    /// Every thread the agent starts; a stop joins them.
+    let threads = AgentThreads()
+    /// The agent lock (`JOB_HOME/agent.lock`), held open for the agent's life.
+    private let lockFD: Int32
+    /// Written to ask `run` to stop.
+    private let stopFD: Int32
+    /// Set once the agent is stopping: connections are no longer served.
+    let stopping = Atomic<Bool>(false)
+    /// The connections of `agent stop` requests: closed last, so that their clients, which
+    /// wait for end-of-file, go on once the agent has let go of the home.
+    let stopRequesters = Mutex<[Int32]>([])
+    /// How long a stop waits for the agent's threads before it leaves the rest running.
+    static let stopGrace = 10.0
 
     /// Prepares the home, takes the agent lock (so exactly one agent serves a home) and
     /// opens the store.
@@ -86,6 +99,17 @@ public final class Agent: Sendable {
         let lock = lockFD
         _ = ftruncate(lock, 0)
         _ = pid.withCString { pwrite(lock, $0, strlen($0), 0) }
+        self.lockFD = lockFD
+        let stopEvent = cjob_eventfd_create()
+        stopFD = stopEvent
+        // What follows may fail: the lock is let go then, so that another agent may start.
+        var opened = false
+        defer {
+            if !opened {
+                close(lock)
+                close(stopEvent)
+            }
+        }
         log = AgentLog(
             path: home.logPath, level: environment["JOB_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info)
         socketPath = home.socketPath(environment: environment)
@@ -96,7 +120,8 @@ public final class Agent: Sendable {
         }
         var notices: [String] = []
         do {
-            registry = try Self.openRegistry(home: home, log: log, notices: &notices, makeSupervisor: makeSupervisor)
+            registry = try Self.openRegistry(
+                home: home, log: log, threads: threads, notices: &notices, makeSupervisor: makeSupervisor)
         } catch  where StoreProblem.isDamage(error) {
             // A damaged store: set aside, never deleted, and a new one made of what can be read.
             let damage = StoreProblem.describeDamage(error)
@@ -118,15 +143,17 @@ public final class Agent: Sendable {
                 + (recovery.lost > 0 ? " (\(recovery.lost) could not)" : "")
             log.warning(notice)
             notices.append(notice)
-            registry = try Self.openRegistry(home: home, log: log, notices: &notices, makeSupervisor: makeSupervisor)
+            registry = try Self.openRegistry(
+                home: home, log: log, threads: threads, notices: &notices, makeSupervisor: makeSupervisor)
         }
         registry.withState { $0.notices += notices }
+        opened = true
     }
 
     /// Opens the store, moves its Id counter past every Id given out before (`IdLedger`), and
     /// loads the jobs. Throws the store's error, which says whether it is damage.
     private static func openRegistry(
-        home: JobHome, log: AgentLog, notices: inout [String],
+        home: JobHome, log: AgentLog, threads: AgentThreads, notices: inout [String],
         makeSupervisor: @escaping @Sendable () throws -> Supervisor
     ) throws -> JobRegistry {
         let database: JobDatabase
@@ -148,7 +175,8 @@ public final class Agent: Sendable {
         } catch {
             throw AgentError("cannot open the job store \(home.databasePath): \(StoreProblem.describe(error))")
         }
-        return try JobRegistry(home: home, database: database, log: log, makeSupervisor: makeSupervisor)
+        return try JobRegistry(
+            home: home, database: database, log: log, threads: threads, makeSupervisor: makeSupervisor)
     }
 
     /// This program, to start `job-agent supervise` with.
@@ -223,8 +251,10 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Serves until SIGTERM, SIGINT or a `shutdown` request. `readyFD`, when given, receives
-    /// `ok` once clients can connect (or the reason it could not start) and is closed.
+    /// Serves until SIGTERM, SIGINT, SIGHUP, an `agent stop` request or `requestStop()`, then
+    /// stops (`stop`): returns once every thread has ended and every descriptor is closed.
+    /// `readyFD`, when given, receives `ok` once clients can connect (or the reason it could
+    /// not start) and is closed. Jobs keep running under their monitors.
     public func run(readyFD: Int32?) -> Int32 {
         cjob_block_signals()
         cjob_set_process_name("job-agent")
@@ -237,6 +267,7 @@ public final class Agent: Sendable {
             } catch {
                 log.write("\(error)")
                 if let readyFD { Self.report("\(error)", to: readyFD) }
+                stop(connections: nil)
                 return 1
             }
         }
@@ -246,6 +277,7 @@ public final class Agent: Sendable {
             let message = "cannot listen on \(socketPath): \(String(cString: strerror(errno)))"
             log.write(message)
             if let readyFD { Self.report(message, to: readyFD) }
+            stop(connections: nil)
             return 1
         }
         log.write("agent \(ProtocolVersion.product) listening on \(socketPath)")
@@ -253,14 +285,20 @@ public final class Agent: Sendable {
             let notices = registry.withState { $0.notices }
             Self.report((["ok"] + notices.map { "notice: " + $0 }).joined(separator: "\n"), to: readyFD)
         }
-        let threads = ConnectionThreads { [self] fd in
-            serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest))
-            connections.subtract(1, ordering: .relaxed)
+        let served = ConnectionThreads(threads: threads) { [self] fd in
+            defer { connections.subtract(1, ordering: .relaxed) }
+            return serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest, owned: false))
         }
-        Thread.detachNewThread { [self] in acceptLoop(threads) }
-        let signal = cjob_wait_signal()
-        log.write("stopping on signal \(signal)")
-        shutdown()
+        threads.start("accept") { [self] in acceptLoop(served) }
+        let signal = cjob_wait_stop(stopFD)
+        log.write(signal > 0 ? "stopping on signal \(signal)" : "stopping on request")
+        stop(connections: served)
+        return 0
+    }
+
+    /// Asks `run` to stop; it returns once the agent has stopped. Any thread may call it.
+    public func requestStop() {
+        cjob_eventfd_signal(stopFD)
     }
 
     /// Takes over the jobs of the store (finding their monitors) and watches their ends from
@@ -268,7 +306,7 @@ public final class Agent: Sendable {
     func keepJobs() {
         registry.adopt()
         let registry = self.registry
-        Thread.detachNewThread { registry.watchEnds() }
+        threads.start("ends") { registry.watchEnds() }
     }
 
     static func report(_ message: String, to fd: Int32) {
@@ -277,14 +315,37 @@ public final class Agent: Sendable {
         close(fd)
     }
 
-    /// Ends the agent at once. Jobs keep running under their monitors.
-    func shutdown() -> Never {
+    /// Stops the agent, in the order that loses nothing: no new connections (the socket is
+    /// removed, so the next command starts the next agent); the open ones ended; the store
+    /// checkpointed; sessions closed (they end with the agent); durable links cut (their jobs
+    /// run on there, and the next agent links again); every thread joined, then every
+    /// descriptor closed, the agent lock last. Jobs keep running under their monitors.
+    /// A thread that does not end within `stopGrace` is named in the log and left, with what
+    /// it uses open.
+    func stop(connections served: ConnectionThreads?) {
+        stopping.store(true, ordering: .releasing)
         unlink(socketPath)
-        registry.withState { $0.checkpointForStop() }
-        registry.closeSessions()
+        let listening = listener.load(ordering: .acquiring)
+        // A shut-down listening socket ends the accept that waits on it.
+        if listening >= 0 { shutdown(listening, Int32(SHUT_RDWR)) }
+        served?.stop()
+        registry.stop()
+        let late = threads.join(until: Monitor.now() + Self.stopGrace)
         // Shared ssh connections go with the agent unless a remote job still uses one.
         if !registry.hasRunningRemoteJobs() { SSHCommand.closeSharedConnections(home: home) }
-        exit(0)
+        if late.isEmpty {
+            registry.closeDescriptors()
+            if listening >= 0 { close(listening) }
+            log.write("stopped")
+        } else {
+            log.warning(
+                "stopped with threads still running after \(Int(Self.stopGrace)) s (\(late.joined(separator: ", ")))")
+        }
+        listener.store(-1, ordering: .releasing)
+        log.close()
+        close(stopFD)
+        close(lockFD)
+        for fd in stopRequesters.withLock({ $0 }) { close(fd) }
     }
 
     private func acceptLoop(_ threads: ConnectionThreads) {
@@ -297,6 +358,7 @@ public final class Agent: Sendable {
                     usleep(10_000)
                     continue
                 }
+                if stopping.load(ordering: .acquiring) { return }
                 log.write("accept failed: \(String(cString: strerror(errno)))")
                 return
             }

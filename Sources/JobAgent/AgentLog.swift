@@ -24,10 +24,16 @@ final class AgentLog: Sendable {
     let logger: Logger
 
     /// `level`: the least that is written (`JOB_LOG_LEVEL`; info unless set).
+    private let file: AgentLogFile
+
     init(path: String, limit: Int64 = AgentLogFile.defaultLimit, level: Logger.Level = .info) {
         let file = AgentLogFile(path: path, limit: limit)
+        self.file = file
         logger = Logger(label: "job.agent") { _ in AgentLogHandler(file: file, logLevel: level) }
     }
+
+    /// Closes the file: what is logged after this is dropped.
+    func close() { file.close() }
 
     /// Something the agent did: a start, an adoption, a restart.
     func write(_ message: String) { logger.info("\(message)") }
@@ -59,11 +65,19 @@ final class AgentLogFile: Sendable {
         return (fd, size)
     }
 
+    func close() {
+        state.withLock { file in
+            if file.fd >= 0 { Glibc.close(file.fd) }
+            file.fd = -1
+        }
+    }
+
     func append(_ line: String) {
         state.withLock { file in
             if file.size > 0 && file.size + Int64(line.utf8.count) > limit {
                 // agent.log -> agent.log.1 (rename replaces the older one), then a new file.
-                if file.fd >= 0 { close(file.fd) }
+                guard file.fd >= 0 else { return }
+                Glibc.close(file.fd)
                 rename(path, path + ".1")
                 file = Self.open(path)
             }

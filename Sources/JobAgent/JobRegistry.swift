@@ -24,21 +24,29 @@ import JobStore
 final class JobRegistry: Sendable {
     let home: JobHome
     let database: JobDatabase
+    /// The agent's threads, where every thread the registry starts is kept (and joined).
+    let threads: AgentThreads
     private let guarded: Guarded<RegistryState>
 
     init(
-        home: JobHome, database: JobDatabase, log: AgentLog,
+        home: JobHome, database: JobDatabase, log: AgentLog, threads: AgentThreads,
         makeSupervisor: @escaping @Sendable () throws -> Supervisor
     ) throws {
         self.home = home
         self.database = database
+        self.threads = threads
         let monitor = Monitor()
         guarded = Guarded(
             try RegistryState(
                 home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
             monitor: monitor)
         guarded.withLock { state in
-            state.spawnMirror = { [unowned self] link in Thread.detachNewThread { self.runMirror(link) } }
+            state.spawnMirror = { [unowned self] link in
+                let id = link.id
+                if !threads.start("link of Job\(id)", { self.runMirror(link) }) {
+                    withState { $0.mirrorFailed(link, "the agent could not start a thread for its link") }
+                }
+            }
         }
     }
 
@@ -101,9 +109,10 @@ final class JobRegistry: Sendable {
     func openSessions(_ request: SessionNewRequest) -> SessionsReply {
         let made = withState { $0.makeSessions(request) }
         for reader in made.readers {
-            Thread.detachNewThread { [self] in
+            let started = threads.start("session \(reader.sessionId)") { [self] in
                 reader.read { event in withState { $0.sessionEvent(reader.sessionId, event) } }
             }
+            if !started { withState { $0.sessionEvent(reader.sessionId, .ended(status: nil)) } }
         }
         return withState { $0.awaitSessions(made.ids, problems: made.problems) }
     }
@@ -116,8 +125,25 @@ final class JobRegistry: Sendable {
         withState { $0.removeSessions(request) }
     }
 
-    func closeSessions() {
-        withState { $0.closeSessions() }
+    // MARK: - Stopping
+
+    /// Asks everything the registry runs to end: waits, the watcher of ends, durable links,
+    /// sessions; the store is checkpointed. The threads are joined by the agent.
+    func stop() {
+        withState { state in
+            state.stopping = true
+            state.monitor.broadcast()
+            if state.wakeFD >= 0 { cjob_eventfd_signal(state.wakeFD) }
+            state.endMirrorLinks()
+            state.checkpointForStop()
+            state.closeSessions()
+        }
+    }
+
+    /// Closes every descriptor the registry holds, once its threads have ended.
+    func closeDescriptors() {
+        withState { $0.closeDescriptors() }
+        database.close()
     }
 
     // MARK: - The agent's own work
@@ -143,14 +169,17 @@ final class JobRegistry: Sendable {
     /// of its own (a stop waits for the ends this loop reads).
     func watchEnds() {
         let (epoll, childSignals) = withState { ($0.epoll, $0.watchChildSignals()) }
+        defer { if childSignals >= 0 { close(childSignals) } }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let (retrying, timeout) = withState { state in
+            let (retrying, timeout) = withState { state -> (Bool, Int32?) in
+                guard !state.stopping else { return (false, nil) }
                 let retrying = state.isRetrying
                 let wake = Self.sooner(state.retentionWake, state.checkpointWake)
                 let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
                 return (retrying, state.watchTimeout(limit: limit))
             }
+            guard let timeout else { return }
             let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), timeout)
             if count < 0 {
                 let error = errno
@@ -168,7 +197,7 @@ final class JobRegistry: Sendable {
                 return state.takeTimeouts()
             }
             for id in due {
-                Thread { [self] in withState { $0.stopTimedOut(id) } }.start()
+                threads.start("timeout of Job\(id)") { [self] in withState { $0.stopTimedOut(id) } }
             }
         }
     }

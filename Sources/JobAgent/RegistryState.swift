@@ -79,6 +79,8 @@ final class RegistryState {
     /// When the watcher of ends planned to wake for the queue, and how to wake it sooner.
     var plannedWake: Date?
     let wakeFD: Int32
+    /// Set when the agent begins to stop: waits end, and nothing new is begun.
+    var stopping = false
     /// What the agent found wrong at its start and did about it, for `agent status`.
     var notices: [String] = []
     /// The Ids reserved and checkpointed (`JOB_HOME/last-id`).
@@ -106,6 +108,21 @@ final class RegistryState {
         self.table = table
         // What reading the store took is freed; its pages go back now, not after the first get.
         cjob_release_free_memory()
+    }
+
+    /// Closes what the registry holds open: the epoll set and its wake-up, the links to
+    /// monitors, the orphans' pidfds, the supervisor's channel, the sessions' input. Called
+    /// once every thread has ended. Lock held.
+    func closeDescriptors() {
+        for fd in monitorLinks.values { close(fd) }
+        monitorLinks = [:]
+        for fd in orphanWatches.values { close(fd) }
+        orphanWatches = [:]
+        supervisor = nil
+        mirrors = [:]
+        sessions = [:]
+        if epoll >= 0 { close(epoll) }
+        if wakeFD >= 0 { close(wakeFD) }
     }
 
     /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:

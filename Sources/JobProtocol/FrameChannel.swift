@@ -48,9 +48,12 @@ public final class FrameChannel {
     public let limit: Int
     private var closed = false
 
-    public init(fd: Int32, limit: Int = FrameChannel.maximumFrame) {
+    /// `owned` false: the descriptor is the caller's to close (the agent's connection threads
+    /// close theirs), and `close()` and the end of the channel leave it open.
+    public init(fd: Int32, limit: Int = FrameChannel.maximumFrame, owned: Bool = true) {
         self.fd = fd
         self.limit = limit
+        self.closed = !owned
     }
 
     /// How long a read waits for the other side before it fails as timed out (nil: forever).

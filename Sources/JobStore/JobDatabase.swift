@@ -42,6 +42,12 @@ public final class JobDatabase: Sendable {
         refillReserve()
     }
 
+    /// Closes the database (a stopping agent, once nothing else uses it). What is asked of it
+    /// after this fails.
+    public func close() {
+        try? queue.close()
+    }
+
     private static func openQueue(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in

@@ -95,12 +95,33 @@ struct AgentTests {
         #expect(try home.record(4)["reason"] as? String == "killed by signal 9 (SIGKILL)")
     }
 
-    @Test("job agent stop leaves running jobs running; the next agent sees them end")
+    @Test(
+        "job agent stop and SIGTERM stop the agent in order and leave running jobs running; the next agent sees them end"
+    )
     func agentStopped() throws {
         let home = try TestHome()
         let gate = try home.fifo("gate")
         try home.job("start", "--quiet", "read x < \(gate); echo done")
+        let first = try #require(try home.agentPid())
         #expect(try home.job("agent", "stop").status == 0)
+        // The client went on once the agent had let go of the home (the lock is free, and the
+        // process ends), and its last word was that it stopped (threads joined, store
+        // closed), not cut off.
+        let lock = open(home.path + "/agent.lock", O_RDONLY)
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        close(lock)
+        try TestHome.eventually("the stopped agent to be gone") { !processIsLive(first) }
+        var log = try String(contentsOfFile: home.path + "/agent.log", encoding: .utf8)
+        #expect(log.hasSuffix("] stopped\n"), "\(log.suffix(300))")
+        // The same for SIGTERM.
+        #expect(try home.job("get", "1").status == 0)
+        let second = try #require(try home.agentPid())
+        #expect(second != first)
+        kill(second, SIGTERM)
+        try TestHome.eventually("the agent to stop on SIGTERM") { !processIsLive(second) }
+        log = try String(contentsOfFile: home.path + "/agent.log", encoding: .utf8)
+        #expect(log.contains("stopping on signal 15"))
+        #expect(log.hasSuffix("] stopped\n"), "\(log.suffix(300))")
         try home.release(gate)
         let result = try home.job("receive", "1", "--wait")
         #expect(result.status == 0)

@@ -279,6 +279,10 @@ struct ProbeTests {
                 try handle.seek(toOffset: (size / 4096 / 2) * 4096)
                 try handle.write(contentsOf: Data(repeating: 0, count: 4096))
             case .logGarbage:
+                // A stopped agent closed the store, which removed its log: garbage takes its place.
+                if !FileManager.default.fileExists(atPath: path + "-wal") {
+                    _ = FileManager.default.createFile(atPath: path + "-wal", contents: nil)
+                }
                 let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path + "-wal"))
                 try log.write(contentsOf: Data(repeating: 0x5A, count: 64 << 10))
                 try log.close()

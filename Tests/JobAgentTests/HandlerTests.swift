@@ -69,9 +69,11 @@ final class InProcessAgent: Sendable {
         try reply(WaitRequest(.job(job))).jobs
     }
 
-    /// Ends the jobs still running; the agent's threads stay (the test process ends them).
+    /// Ends the jobs still running, then the agent: its threads are joined and its
+    /// descriptors closed.
     func close() {
         _ = try? reply(StopRequest(.every, grace: 0))
+        agent.stop(connections: nil)
     }
 }
 

@@ -74,7 +74,9 @@ int cjob_signalfd_child(void);
 void cjob_drain_signalfd(int fd);
 /// Blocks the signals the agent handles on a thread of its own.
 void cjob_block_signals(void);
-int cjob_wait_signal(void);
+/// Waits until SIGTERM, SIGINT or SIGHUP comes (blocked by `cjob_block_signals`), or `stop_fd`
+/// (an eventfd) is written: the signal's number, or 0 for the descriptor.
+int cjob_wait_stop(int stop_fd);
 void cjob_ignore_sigpipe(void);
 /// Unblocks SIGINT, SIGTERM and SIGHUP in the calling thread.
 void cjob_unblock_signals(void);

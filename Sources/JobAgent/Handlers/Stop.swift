@@ -110,6 +110,8 @@ extension RegistryState {
         var killedAt = 0.0
         var shellsKilled = false
         while true {
+            // A stopping agent waits no more: the signals went, and the ends are the next agent's.
+            if stopping { return }
             let pending = signalled.filter { id in
                 guard let job = jobs[id] else { return false }
                 if !job.state.isFinished { return true }

@@ -23,7 +23,7 @@ extension RegistryState {
     /// Returns once the generation moves past `since`, or at the timeout.
     func waitEvent(since: UInt64, timeout: Double?, connection: Int32) -> WaitEventReply {
         let deadline = timeout.map { Monitor.now() + $0 }
-        while generation == since {
+        while generation == since, !stopping {
             if let deadline, Monitor.now() >= deadline { break }
             if Self.peerClosed(connection) { break }
             monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
@@ -57,7 +57,7 @@ extension RegistryState {
                 response.jobs = targets.compactMap { jobs[$0] }.map(record)
                 return response
             }
-            if Self.peerClosed(connection) { return response }
+            if Self.peerClosed(connection) || stopping { return response }
             monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
         }
     }

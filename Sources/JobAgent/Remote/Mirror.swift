@@ -89,7 +89,7 @@ extension RegistryState {
 
     /// Starts the thread of a durable child unless it has one. Lock held.
     func beginMirror(_ id: Int, fresh: Bool = false) {
-        guard mirrors[id] == nil else { return }
+        guard mirrors[id] == nil, !stopping else { return }
         let link = MirrorLink(id: id)
         link.fresh = fresh
         mirrors[id] = link
@@ -135,6 +135,8 @@ extension RegistryState {
         link.pid = pid
         link.commands = commands
         link.connected = false
+        // The agent began to stop while ssh was starting.
+        if link.cancelled { kill(pid, SIGTERM) }
     }
 
     /// The remote job's status came: the child takes its state. Lock held.
@@ -235,7 +237,8 @@ extension RegistryState {
     /// A durable child cannot be linked at all (its deployment failed): it fails, and why. Lock held.
     func mirrorFailed(_ link: MirrorLink, _ why: String) {
         let id = link.id
-        guard mirrors[id] === link else { return }
+        // A stopping agent's links were cut by it: the child is left as stored, for the next.
+        guard mirrors[id] === link, !stopping else { return }
         mirrors[id] = nil
         guard var job = jobs[id], !job.state.isFinished else { return }
         job.fail(why)
@@ -265,6 +268,17 @@ extension RegistryState {
         guard let link = mirrors[id] else { return }
         var one: UInt64 = 1
         _ = write(link.wake, &one, 8)
+    }
+
+    /// Cuts every link of a stopping agent: the remote jobs run on, and the next agent links
+    /// again from where the output ends. Nothing is stored. Lock held.
+    func endMirrorLinks() {
+        for link in mirrors.values {
+            link.cancelled = true
+            if link.pid > 0 { kill(link.pid, SIGTERM) }
+            var one: UInt64 = 1
+            _ = write(link.wake, &one, 8)
+        }
     }
 
     /// Ends a durable child's link for good (its job is removed here). Lock held.

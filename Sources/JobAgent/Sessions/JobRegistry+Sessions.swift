@@ -64,7 +64,9 @@ extension RegistryState {
         var problems = problems
         let opened = ids.compactMap { sessions[$0] }
         let deadline = Monitor.now() + Self.sessionOpenTimeout
-        while opened.contains(where: { $0.shellPid == 0 && $0.state == .opened }) && Monitor.now() < deadline {
+        while opened.contains(where: { $0.shellPid == 0 && $0.state == .opened }) && Monitor.now() < deadline
+            && !stopping
+        {
             monitor.wait(until: deadline)
         }
         var made: [SessionRecord] = []
