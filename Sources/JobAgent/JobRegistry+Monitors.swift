@@ -29,23 +29,12 @@ import Synchronization
 /// After a restart, `adopt()` finds every monitor again by name, whatever happened in between:
 /// ends that came while no agent ran are waiting in their monitors.
 extension RegistryState {
-    /// epoll tags: the Id in the high bits, what is watched in the low two.
-    private enum Watched: UInt64 {
-        case childSignals = 0
-        case monitor = 1
-        case orphan = 2
-        /// The queue's wake-up came sooner (`wakeFD`).
-        case wake = 3
-    }
-
-    private func tag(_ id: Int, _ what: Watched) -> UInt64 { UInt64(id) << 2 | what.rawValue }
-
     /// Connects to a child's monitor and watches the connection; false when the monitor is
     /// gone. A connection that fails for want of resources (descriptors) is tried again every
     /// second: the monitor is there, only out of reach for now. Lock held.
     @discardableResult
     func attachMonitor(_ job: StoredJob) -> Bool {
-        if monitorLinks[job.id] != nil { return true }
+        if links.link(job.id) != nil { return true }
         var peer: pid_t = 0
         let fd = cjob_monitor_connect(home.monitorName(job.instanceId), &peer)
         guard fd >= 0 else {
@@ -59,24 +48,22 @@ extension RegistryState {
                 return false
             }
             log.write("cannot reach the monitor of Job\(job.id) for now: \(String(cString: strerror(errno)))")
-            unreached.insert(job.id)
+            links.unreached.insert(job.id)
             return true
         }
-        unreached.remove(job.id)
-        monitorLinks[job.id] = fd
-        _ = cjob_epoll_add(epoll, fd, tag(job.id, .monitor))
+        links.attach(job.id, link: fd)
         return true
     }
 
     /// Tries again to reach the monitors that were out of reach. Lock held.
     private func reachUnreached() {
-        for id in unreached.sorted() {
+        for id in links.unreached.sorted() {
             guard let job = jobs[id], !job.state.isFinished else {
-                unreached.remove(id)
+                links.unreached.remove(id)
                 continue
             }
             if !attachMonitor(job) {
-                unreached.remove(id)
+                links.unreached.remove(id)
                 var lost = job
                 monitorLost(&lost)
                 jobs[id] = lost
@@ -87,21 +74,14 @@ extension RegistryState {
 
     /// Stops watching a child's monitor and closes the connection. Lock held.
     func detachMonitor(_ id: Int) {
-        guard let fd = monitorLinks.removeValue(forKey: id) else { return }
-        _ = cjob_epoll_del(epoll, fd)
-        close(fd)
+        links.detach(id)
     }
 
     /// Lets go of everything watched for a job that is being removed: its monitor, told its
     /// end need not be kept, and any pidfd. Lock held.
     func forgetWatches(_ id: Int) {
-        if let fd = monitorLinks[id] { _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0) }
-        detachMonitor(id)
-        unacknowledged.remove(id)
-        if let fd = orphanWatches.removeValue(forKey: id) {
-            _ = cjob_epoll_del(epoll, fd)
-            close(fd)
-        }
+        links.send(id, UInt32(CJOB_MONITOR_ACK))
+        links.forget(id)
     }
 
     /// Sends a signal to a child's process group: through its monitor, which knows whether
@@ -116,12 +96,10 @@ extension RegistryState {
             return
         }
         if job.isRemote, signal != SIGKILL {
-            if let link = monitorLinks[job.id] { _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_FORWARD), signal) }
+            links.send(job.id, UInt32(CJOB_MONITOR_FORWARD), signal)
             return
         }
-        if let link = monitorLinks[job.id], cjob_monitor_send(link, UInt32(CJOB_MONITOR_SIGNAL), signal) == 0 {
-            return
-        }
+        if links.send(job.id, UInt32(CJOB_MONITOR_SIGNAL), signal) { return }
         if let pid = job.pid, ProcFS.groupHasLiveMembers(pid) { kill(pid_t(-pid), signal) }
     }
 
@@ -135,8 +113,7 @@ extension RegistryState {
             // Checked again once the pidfd is held: the pid cannot change hands after that.
             if fd >= 0, ProcFS.startTime(pid) == start {
                 log.write("the monitor of Job\(job.id) is gone; watching its process \(pid)")
-                orphanWatches[job.id] = fd
-                _ = cjob_epoll_add(epoll, fd, tag(job.id, .orphan))
+                links.watchOrphan(job.id, pidfd: fd)
                 return
             }
             if fd >= 0 { close(fd) }
@@ -150,13 +127,13 @@ extension RegistryState {
 
     /// Whether ends wait to be stored or monitors to be reached again, which the watch of
     /// ends then retries every second. Lock held.
-    var isRetrying: Bool { !unacknowledged.isEmpty || !unreached.isEmpty }
+    var isRetrying: Bool { links.isRetrying }
 
     /// Starts watching for the agent's own children to end (the supervisors it started).
     func watchChildSignals() -> Int32 {
         let childSignals = cjob_signalfd_child()
-        if childSignals >= 0 { _ = cjob_epoll_add(epoll, childSignals, tag(0, .childSignals)) }
-        if wakeFD >= 0 { _ = cjob_epoll_add(epoll, wakeFD, tag(0, .wake)) }
+        links.watchAgent(childSignals, as: .childSignals)
+        links.watchAgent(wakeFD, as: .wake)
         return childSignals
     }
 
@@ -169,8 +146,8 @@ extension RegistryState {
             reachUnreached()
         }
         for tag in tags {
-            let id = Int(tag >> 2)
-            switch Watched(rawValue: tag & 3) {
+            let (id, what) = MonitorLinks.watched(tag)
+            switch what {
             case .childSignals: OwnChildren.reap(signals: childSignals)
             case .monitor: readMonitor(id)
             case .orphan: orphanEnded(id)
@@ -182,7 +159,7 @@ extension RegistryState {
 
     /// Reads what a monitor sent. Lock held.
     private func readMonitor(_ id: Int) {
-        guard let fd = monitorLinks[id] else { return }
+        guard let fd = links.link(id) else { return }
         var message = cjob_monitor_message()
         while true {
             let status = cjob_monitor_receive(fd, &message)
@@ -234,7 +211,7 @@ extension RegistryState {
                     acknowledge(id)
                     return
                 }
-                unacknowledged.insert(id)
+                links.unacknowledged.insert(id)
             default:
                 continue
             }
@@ -244,7 +221,7 @@ extension RegistryState {
     /// Records a child's end; false when the store could not take it. Lock held.
     private func ended(id: Int, record: ExitRecord) -> Bool {
         guard var job = jobs[id] else { return true }
-        if job.state.isFinished { return !unacknowledged.contains(id) || persist([job]) }
+        if job.state.isFinished { return !links.unacknowledged.contains(id) || persist([job]) }
         finish(&job, record: record, reason: nil)
         jobs[id] = job
         let stored = persist([job])
@@ -254,15 +231,15 @@ extension RegistryState {
 
     /// Tells a monitor its job's end is stored, so it can exit. Lock held.
     private func acknowledge(_ id: Int) {
-        unacknowledged.remove(id)
-        if let fd = monitorLinks[id] { _ = cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0) }
-        detachMonitor(id)
+        links.unacknowledged.remove(id)
+        links.send(id, UInt32(CJOB_MONITOR_ACK))
+        links.detach(id)
     }
 
     /// Tries again to store the ends the store refused (a full disk). Lock held.
     private func storeUnacknowledged() {
-        let waiting = unacknowledged.sorted().compactMap { jobs[$0] }
-        guard !waiting.isEmpty else { return unacknowledged.removeAll() }
+        let waiting = links.unacknowledged.sorted().compactMap { jobs[$0] }
+        guard !waiting.isEmpty else { return links.unacknowledged.removeAll() }
         if persist(waiting) {
             for job in waiting { acknowledge(job.id) }
         }
@@ -270,9 +247,7 @@ extension RegistryState {
 
     /// A job whose monitor was killed has ended: nobody could learn its status. Lock held.
     private func orphanEnded(_ id: Int) {
-        guard let fd = orphanWatches.removeValue(forKey: id) else { return }
-        _ = cjob_epoll_del(epoll, fd)
-        close(fd)
+        guard links.forgetOrphan(id) else { return }
         guard var job = jobs[id], !job.state.isFinished else { return }
         finish(&job, record: nil, reason: "its monitor was killed, so its exit status is unknown")
         jobs[id] = job
@@ -360,7 +335,7 @@ extension RegistryState {
             guard let path = line.split(separator: " ").last, path.hasPrefix(prefix) else { continue }
             let instanceId = String(path.dropFirst(prefix.count))
             guard seen.insert(instanceId).inserted else { continue }
-            if let id = known[instanceId], monitorLinks[id] != nil || orphanWatches[id] != nil { continue }
+            if let id = known[instanceId], links.watches(id) { continue }
             if let id = known[instanceId], jobs[id]?.state.isFinished == false { continue }
             // A job no stored row knows (rows are stored before launches): taken in below, if
             // its monitor is this user's (another user may bind such a name).
@@ -404,8 +379,7 @@ extension RegistryState {
                 close(link)
                 continue
             }
-            monitorLinks[child.id] = link
-            _ = cjob_epoll_add(epoll, link, tag(child.id, .monitor))
+            links.attach(child.id, link: link)
             adopted.append(child.id)
         }
         awaitGreetings(adopted)
@@ -456,7 +430,7 @@ extension RegistryState {
         var pending = ids
         let deadline = Monitor.now() + 2
         while !pending.isEmpty && Monitor.now() < deadline {
-            var entries = pending.map { pollfd(fd: monitorLinks[$0] ?? -1, events: Int16(POLLIN), revents: 0) }
+            var entries = pending.map { pollfd(fd: links.link($0) ?? -1, events: Int16(POLLIN), revents: 0) }
             let left = (deadline - Monitor.now()).pollMilliseconds(minimum: 1)
             guard poll(&entries, nfds_t(entries.count), left) > 0 else { continue }
             var waiting: [Int] = []

@@ -41,7 +41,7 @@ final class JobRegistry: Sendable {
                 home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
             monitor: monitor)
         guarded.withLock { state in
-            state.spawnMirror = { [unowned self] link in
+            state.mirrors.spawn = { [unowned self] link in
                 let id = link.id
                 if !threads.start("link of Job\(id)", { self.runMirror(link) }) {
                     withState { $0.mirrorFailed(link, "the agent could not start a thread for its link") }
@@ -58,48 +58,9 @@ final class JobRegistry: Sendable {
         try guarded.withLock(body)
     }
 
-    // MARK: - The verbs
-
-    func status(socket: String, startTime: Date) -> AgentStatus {
-        withState { $0.status(socket: socket, startTime: startTime) }
-    }
-
-    /// Starts a job; `answer` is called once, under the lock (see `RegistryState.start`).
-    func start(_ request: StartRequest, stdinFD: Int32?, answer: (Result<StartReply, Failure>) -> Void) {
-        withState { $0.start(request, stdinFD: stdinFD, answer: answer) }
-    }
-
-    func get(_ request: GetRequest) -> any TaggedMessage & Sendable {
-        withState { $0.get(request) }
-    }
-
-    func receive(_ request: ReceiveRequest, connection: Int32) -> ReceiveReply {
-        withState { $0.receive(request, connection: connection) }
-    }
-
-    func advance(_ advances: [ReadAdvance], connection: Int32) -> EmptyReply {
-        FaultPoint.receiveAfterWrite.reached()
-        return withState { $0.advance(advances, connection: connection) }
-    }
-
+    /// Drops the read claims of a connection that closed (see `ReadClaims`).
     func dropClaims(connection: Int32) {
         withState { $0.dropClaims(connection: connection) }
-    }
-
-    func waitEvent(since generation: UInt64, timeout: Double?, connection: Int32) -> WaitEventReply {
-        withState { $0.waitEvent(since: generation, timeout: timeout, connection: connection) }
-    }
-
-    func wait(_ request: WaitRequest, connection: Int32) -> WaitReply {
-        withState { $0.wait(request, connection: connection) }
-    }
-
-    func stop(_ request: StopRequest) -> JobsReply {
-        withState { $0.stop(request) }
-    }
-
-    func remove(_ request: RemoveRequest) -> JobsReply {
-        withState { $0.remove(request) }
     }
 
     // MARK: - Sessions
@@ -115,14 +76,6 @@ final class JobRegistry: Sendable {
             if !started { withState { $0.sessionEvent(reader.sessionId, .ended(status: nil)) } }
         }
         return withState { $0.awaitSessions(made.ids, problems: made.problems) }
-    }
-
-    func getSessions(_ request: SessionGetRequest) -> SessionsReply {
-        withState { $0.getSessions(request) }
-    }
-
-    func removeSessions(_ request: SessionRemoveRequest) -> SessionsReply {
-        withState { $0.removeSessions(request) }
     }
 
     // MARK: - Stopping
@@ -168,7 +121,7 @@ final class JobRegistry: Sendable {
     /// queue has something due, and stops the children whose timeout came, each on a thread
     /// of its own (a stop waits for the ends this loop reads).
     func watchEnds() {
-        let (epoll, childSignals) = withState { ($0.epoll, $0.watchChildSignals()) }
+        let (epoll, childSignals) = withState { ($0.links.epoll, $0.watchChildSignals()) }
         defer { if childSignals >= 0 { close(childSignals) } }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {

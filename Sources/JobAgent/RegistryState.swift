@@ -28,19 +28,11 @@ final class RegistryState {
     let monitor: Monitor
     let log: AgentLog
     let bootId: String
-    let epoll: Int32
     /// Started at the first launch, and again after it died.
     var supervisor: Supervisor?
     let makeSupervisor: () throws -> Supervisor
-    /// The connection to each running child's monitor, by job Id.
-    var monitorLinks: [Int: Int32] = [:]
-    /// A pidfd for each running child whose monitor was killed, by job Id.
-    var orphanWatches: [Int: Int32] = [:]
-    /// Children whose end is known but could not be stored yet (a full disk): their monitors
-    /// keep the end until it is.
-    var unacknowledged: Set<Int> = []
-    /// Running children whose monitor could not be reached for want of descriptors.
-    var unreached: Set<Int> = []
+    /// The links to the running children's monitors, and the epoll set that watches them.
+    var links = MonitorLinks()
 
     /// Every job, each in a slot of its own so that reading one field does not copy the
     /// whole record (measured: those copies were most of a `job get` of 10,000 jobs).
@@ -48,36 +40,20 @@ final class RegistryState {
     func slot(_ id: Int) -> JobSlot? { table.slot(id) }
     var jobs: JobsView { JobsView(registry: self) }
     func childIds(of id: Int) -> [Int] { table.childIds(of: id) }
-    /// The caller's umask for the children a throttle holds back, by parent Id. Not stored:
-    /// after an agent restart they start with 022.
-    var queuedUmask: [Int: Int] = [:]
     /// Durable children's links to their computers' agents, by job Id (Remote/Mirror.swift),
     /// and how a link's thread is started (set by the registry).
-    var mirrors: [Int: MirrorLink] = [:]
-    var spawnMirror: ((MirrorLink) -> Void)?
+    var mirrors = Mirrors()
     /// The open sessions (they live and end with the agent), and the last session Id given.
-    var sessions: [Int: Session] = [:]
-    var lastSessionId = 0
-    /// Every job's Id, in order (new jobs have the highest Ids).
-    var candidateCache: (generation: UInt64, withChildren: Bool, list: [SelectionCandidate])?
-    var parentSlotsCache: (generation: UInt64, slots: [JobSlot])?
+    var sessions = SessionTable()
+    /// The parents and the selection candidates as of a generation, and the records' encoder.
+    var cache = RecordCache()
     /// The parts of children's output that a connection is writing out (see `receive`).
-    var claims: [Int: ReadClaim] = [:]
+    var claims = ReadClaims()
     /// Goes up with every change a waiting client may care about.
     var generation: UInt64 = 0
-    /// Writes each record that `encodedRecord` keeps.
-    var recordEncoder = WireEncoder()
-    /// The queue, and what it has yet to hear (see `Handlers/Queue.swift`).
-    var scheduler = Scheduler()
-    var queueEvents: [Scheduler.Event] = []
-    var runningQueue = false
-    /// Children whose timeout came or whose output passed its cap, for the watcher to stop.
-    var timeoutsDue: [Int] = []
-    /// Unfinished children with an output cap, and when old jobs were last looked for.
-    var cappedJobs: Set<Int> = []
-    var lastSweep = Date.distantPast
-    /// When the watcher of ends planned to wake for the queue, and how to wake it sooner.
-    var plannedWake: Date?
+    /// The queue: the scheduler and what the agent keeps around it.
+    var queue = QueueDriver()
+    /// How to wake the watcher of ends sooner (for the queue, or a stop).
     let wakeFD: Int32
     /// Set when the agent begins to stop: waits end, and nothing new is begun.
     var stopping = false
@@ -100,7 +76,6 @@ final class RegistryState {
         self.idLedger = IdLedger(home: home)
         self.log = log
         self.bootId = ProcFS.bootId()
-        self.epoll = cjob_epoll_create()
         self.wakeFD = cjob_eventfd_create()
         var table = JobTable(lastId: try database.lastId())
         // One at a time, straight into the slots: never all of them twice in memory.
@@ -114,14 +89,10 @@ final class RegistryState {
     /// monitors, the orphans' pidfds, the supervisor's channel, the sessions' input. Called
     /// once every thread has ended. Lock held.
     func closeDescriptors() {
-        for fd in monitorLinks.values { close(fd) }
-        monitorLinks = [:]
-        for fd in orphanWatches.values { close(fd) }
-        orphanWatches = [:]
+        links.closeAll()
         supervisor = nil
-        mirrors = [:]
-        sessions = [:]
-        if epoll >= 0 { close(epoll) }
+        mirrors.removeAll()
+        sessions.removeAll()
         if wakeFD >= 0 { close(wakeFD) }
     }
 
@@ -199,10 +170,8 @@ final class RegistryState {
     /// bytes, kept with every record, had been a third of an agent's memory). Lock held.
     func encodedRecord(slot: JobSlot) -> [UInt8] {
         if let cached = slot.encoded { return cached }
-        recordEncoder.clear()
         let made = record(slot.job)
-        made.encode(into: &recordEncoder)
-        let bytes = recordEncoder.exactBytes
+        let bytes = cache.encode(made)
         // A waiting job's Reason changes as others start: its record is made each time.
         if made.state != .notStarted { slot.encoded = bytes }
         return bytes
@@ -213,7 +182,7 @@ final class RegistryState {
         if job.parentId != nil {
             let finished = job.state.isFinished
             // A child waiting in the queue says what for.
-            let waiting = job.state == .notStarted ? scheduler.reason(for: job.id, now: Date()) : nil
+            let waiting = job.state == .notStarted ? queue.scheduler.reason(for: job.id, now: Date()) : nil
             var made = withQueue(
                 JobRecord(
                     id: job.id, parentId: job.parentId, childIds: [], name: job.name, instanceId: job.instanceId,
@@ -297,10 +266,7 @@ final class RegistryState {
         }
         // Every parent, the plain `get`: kept in order until anything changes.
         if selection.isEmpty && newest == nil {
-            if let cache = parentSlotsCache, cache.generation == generation { return (cache.slots, []) }
-            let parents = table.parentSlots
-            parentSlotsCache = (generation, parents)
-            return (parents, [])
+            return (cache.parents(at: generation) { table.parentSlots }, [])
         }
         var (chosen, errors) = selection.select(candidates(withChildren: selection.canSelectChildren))
         // Records are built only for the jobs that will be shown.
@@ -311,33 +277,22 @@ final class RegistryState {
     /// What selection needs of every job, kept until anything changes (reading it from
     /// 10,000 scattered records was most of a `job get`). Lock held.
     func candidates(withChildren: Bool) -> [SelectionCandidate] {
-        if let cache = candidateCache, cache.generation == generation, cache.withChildren == withChildren {
-            return cache.list
+        cache.candidates(at: generation, withChildren: withChildren) {
+            table.allSlots.compactMap { slot -> SelectionCandidate? in
+                let id = slot.job.id
+                let isParent = slot.job.parentId == nil
+                guard withChildren || isParent else { return nil }
+                let state =
+                    isParent
+                    ? JobState.ofParent(
+                        children: table.kids(of: id).map(\.state),
+                        stopRequested: slot.job.stopRequested)
+                    : slot.job.state
+                return SelectionCandidate(
+                    id: id, isParent: isParent, instanceId: slot.job.instanceId, name: slot.job.name, state: state)
+            }
         }
-        let list = table.allSlots.compactMap { slot -> SelectionCandidate? in
-            let id = slot.job.id
-            let isParent = slot.job.parentId == nil
-            guard withChildren || isParent else { return nil }
-            let state =
-                isParent
-                ? JobState.ofParent(
-                    children: table.kids(of: id).map(\.state),
-                    stopRequested: slot.job.stopRequested)
-                : slot.job.state
-            return SelectionCandidate(
-                id: id, isParent: isParent, instanceId: slot.job.instanceId, name: slot.job.name, state: state)
-        }
-        candidateCache = (generation, withChildren, list)
-        return list
     }
-}
-
-/// The part of a child's two streams that one connection is reading.
-struct ReadClaim {
-    var connection: Int32
-    var instanceId: String
-    var outputEnd: Int64
-    var errorEnd: Int64
 }
 
 extension RegistryState {

@@ -67,113 +67,31 @@ public struct Failure: TaggedMessage, Error, CustomStringConvertible {
     }
 }
 
-extension Verb {
-    /// The verb's request type (whose `Reply` is the verb's reply type).
-    public var requestType: any AgentRequest.Type {
-        switch self {
-        case .status: StatusRequest.self
-        case .start: StartRequest.self
-        case .get: GetRequest.self
-        case .receive: ReceiveRequest.self
-        case .advance: AdvanceRequest.self
-        case .wait: WaitRequest.self
-        case .waitEvent: WaitEventRequest.self
-        case .stop: StopRequest.self
-        case .remove: RemoveRequest.self
-        case .shutdown: ShutdownRequest.self
-        case .sessionNew: SessionNewRequest.self
-        case .sessionGet: SessionGetRequest.self
-        case .sessionRemove: SessionRemoveRequest.self
-        case .groupSet: GroupSetRequest.self
-        case .groupGet: GroupGetRequest.self
-        case .groupRemove: GroupRemoveRequest.self
-        case .suspend: SuspendRequest.self
-        case .resume: ResumeRequest.self
-        case .signal: SignalRequest.self
-        case .restart: RestartRequest.self
-        case .startQueued: QueuedStartRequest.self
-        }
-    }
-}
+/// A request as the agent reads it: the payload of its verb's request type.
+public struct Request: Sendable, Equatable {
+    public let payload: any AgentRequest
 
-/// A request as the agent reads it: one case per verb, each with its payload.
-public enum Request: Sendable, Equatable {
-    case status(StatusRequest)
-    case start(StartRequest)
-    case get(GetRequest)
-    case receive(ReceiveRequest)
-    case advance(AdvanceRequest)
-    case wait(WaitRequest)
-    case waitEvent(WaitEventRequest)
-    case stop(StopRequest)
-    case remove(RemoveRequest)
-    case shutdown(ShutdownRequest)
-    case sessionNew(SessionNewRequest)
-    case sessionGet(SessionGetRequest)
-    case sessionRemove(SessionRemoveRequest)
-    case groupSet(GroupSetRequest)
-    case groupGet(GroupGetRequest)
-    case groupRemove(GroupRemoveRequest)
-    case suspend(SuspendRequest)
-    case resume(ResumeRequest)
-    case signal(SignalRequest)
-    case restart(RestartRequest)
-    case startQueued(QueuedStartRequest)
-
-    /// The payload, whatever its verb.
-    public var payload: any AgentRequest {
-        switch self {
-        case .status(let payload): payload
-        case .start(let payload): payload
-        case .get(let payload): payload
-        case .receive(let payload): payload
-        case .advance(let payload): payload
-        case .wait(let payload): payload
-        case .waitEvent(let payload): payload
-        case .stop(let payload): payload
-        case .remove(let payload): payload
-        case .shutdown(let payload): payload
-        case .sessionNew(let payload): payload
-        case .sessionGet(let payload): payload
-        case .sessionRemove(let payload): payload
-        case .groupSet(let payload): payload
-        case .groupGet(let payload): payload
-        case .groupRemove(let payload): payload
-        case .suspend(let payload): payload
-        case .resume(let payload): payload
-        case .signal(let payload): payload
-        case .restart(let payload): payload
-        case .startQueued(let payload): payload
-        }
-    }
+    public init(_ payload: some AgentRequest) { self.payload = payload }
 
     public var verb: Verb { type(of: payload).verb }
 
     /// Reads the payload of a frame whose verb is known.
     init(_ verb: Verb, _ frame: inout IncomingRequest) throws(Malformed) {
-        switch verb {
-        case .status: self = .status(try frame.payload())
-        case .start: self = .start(try frame.payload())
-        case .get: self = .get(try frame.payload())
-        case .receive: self = .receive(try frame.payload())
-        case .advance: self = .advance(try frame.payload())
-        case .wait: self = .wait(try frame.payload())
-        case .waitEvent: self = .waitEvent(try frame.payload())
-        case .stop: self = .stop(try frame.payload())
-        case .remove: self = .remove(try frame.payload())
-        case .shutdown: self = .shutdown(try frame.payload())
-        case .sessionNew: self = .sessionNew(try frame.payload())
-        case .sessionGet: self = .sessionGet(try frame.payload())
-        case .sessionRemove: self = .sessionRemove(try frame.payload())
-        case .groupSet: self = .groupSet(try frame.payload())
-        case .groupGet: self = .groupGet(try frame.payload())
-        case .groupRemove: self = .groupRemove(try frame.payload())
-        case .suspend: self = .suspend(try frame.payload())
-        case .resume: self = .resume(try frame.payload())
-        case .signal: self = .signal(try frame.payload())
-        case .restart: self = .restart(try frame.payload())
-        case .startQueued: self = .startQueued(try frame.payload())
+        func read<R: AgentRequest>(_ type: R.Type) throws(Malformed) -> any AgentRequest {
+            let payload: R = try frame.payload()
+            return payload
         }
+        payload = try read(verb.requestType)
+    }
+
+    /// The same verb with the same fields: the same bytes on the wire.
+    public static func == (one: Request, other: Request) -> Bool {
+        func bytes(_ payload: some AgentRequest) -> [UInt8] {
+            var encoder = WireEncoder()
+            Frame.writeRequest(payload, to: &encoder)
+            return encoder.bytes
+        }
+        return one.verb == other.verb && bytes(one.payload) == bytes(other.payload)
     }
 }
 

@@ -34,6 +34,36 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case groupSet, groupGet, groupRemove
     case suspend, resume, signal, restart
     case startQueued
+    case rename
+
+    /// The verb's request type (whose `Reply` is the verb's reply type). A new verb is a case
+    /// above, its line here, and its request and reply types below.
+    public var requestType: any AgentRequest.Type {
+        switch self {
+        case .status: StatusRequest.self
+        case .start: StartRequest.self
+        case .get: GetRequest.self
+        case .receive: ReceiveRequest.self
+        case .advance: AdvanceRequest.self
+        case .wait: WaitRequest.self
+        case .waitEvent: WaitEventRequest.self
+        case .stop: StopRequest.self
+        case .remove: RemoveRequest.self
+        case .shutdown: ShutdownRequest.self
+        case .sessionNew: SessionNewRequest.self
+        case .sessionGet: SessionGetRequest.self
+        case .sessionRemove: SessionRemoveRequest.self
+        case .groupSet: GroupSetRequest.self
+        case .groupGet: GroupGetRequest.self
+        case .groupRemove: GroupRemoveRequest.self
+        case .suspend: SuspendRequest.self
+        case .resume: ResumeRequest.self
+        case .signal: SignalRequest.self
+        case .restart: RestartRequest.self
+        case .startQueued: QueuedStartRequest.self
+        case .rename: RenameRequest.self
+        }
+    }
 }
 
 // MARK: - Requests
@@ -474,6 +504,24 @@ public struct SuspendRequest: AgentRequest {
     public init(_ selection: JobSelection) { self.selection = selection }
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
         try coder.value(1, &selection)
+    }
+}
+
+/// `rename`: a new Name for the one job the selection names (a job the user started, not a
+/// child); the reply has it renamed, or a problem that says why not.
+public struct RenameRequest: AgentRequest {
+    public typealias Reply = JobsReply
+    public static let verb = Verb.rename
+    public var selection = JobSelection()
+    public var name = ""
+    public init() {}
+    public init(_ selection: JobSelection, to name: String) {
+        self.selection = selection
+        self.name = name
+    }
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &selection)
+        try coder.value(2, &name)
     }
 }
 

@@ -331,7 +331,7 @@ public final class JobDatabase: Sendable {
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
                         after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
-                        restarts = ?, history = ?, disconnectedAt = ? WHERE id = ?
+                        restarts = ?, history = ?, disconnectedAt = ?, name = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -341,7 +341,7 @@ public final class JobDatabase: Sendable {
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
                         job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.instanceId,
                         job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","),
-                        job.disconnectedAt?.timeIntervalSince1970, job.id,
+                        job.disconnectedAt?.timeIntervalSince1970, job.name, job.id,
                     ])
             }
         }

@@ -88,6 +88,7 @@ enum JobCommand {
         case "session": try SessionVerb.run(rest)
         case "group": try GroupVerb.run(rest)
         case "restart": try RestartVerb.run(ArgumentParsing.parse(rest, RestartVerb.spec))
+        case "rename": try RenameVerb.run(ArgumentParsing.parse(rest, RenameVerb.spec))
         case "suspend": try SuspendVerb.suspend(ArgumentParsing.parse(rest, SuspendVerb.suspendSpec))
         case "resume": try SuspendVerb.resume(ArgumentParsing.parse(rest, SuspendVerb.resumeSpec))
         case "signal": try SuspendVerb.signal(ArgumentParsing.parse(rest, SuspendVerb.signalSpec))

@@ -23,6 +23,35 @@ struct EverydayTests {
 
     init() throws { home = try TestHome() }
 
+    @Test("rename: one job's Name, kept by the store, used by selectors, labels and messages; refusals say why")
+    func rename() throws {
+        try home.job("start", "--quiet", "--name", "buidl", "echo made; exit 3")
+        try home.job("start", "--quiet", "--name", "twin", "true")
+        try home.job("start", "--quiet", "--name", "twin", "true")
+        try home.job("wait")
+        let renamed = try home.job("rename", "buidl", "build", "--pass-thru", "--format", "json")
+        #expect(renamed.status == 0, "\(renamed.stderr)")
+        #expect(try TestHome.jobs(renamed).first?["name"] as? String == "build")
+        #expect(try home.job("rename", "build", "nightly build").status == 0)
+        // The new name is what selectors, labels and messages use, and it is stored.
+        #expect(try home.job("get", "nightly build", "--format", "json").stdout.contains("\"id\": 1"))
+        let received = try home.job("receive", "nightly build", "--prefix", "--wait")
+        #expect(received.stdout == "nightly build: made\n")
+        #expect(received.stderr.contains("nightly build (Job1) failed: exited with status 3"), "\(received.stderr)")
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.record(1)["name"] as? String == "nightly build")
+        #expect(try home.job("get", "buidl").status == 1)
+        // Exactly one job, one the user started; a name that could not be one is a usage error.
+        let twins = try home.job("rename", "twin", "one")
+        #expect(twins.status == 1 && twins.stderr.contains("names 2 jobs"), "\(twins.stderr)")
+        let child = try home.job("rename", "2", "kid")
+        #expect(child.status == 1 && child.stderr.contains("is a child of Job1"), "\(child.stderr)")
+        #expect(try home.job("rename", "99", "x").stderr.contains("no job has Id 99"))
+        #expect(try home.job("rename", "1").status == 2)
+        #expect(try home.job("rename", "1", "bad\u{7}name").status == 2)
+        #expect(try home.record(1)["name"] as? String == "nightly build")
+    }
+
     @Test("log writes the output from the start and leaves it unreceived; --tail, --stdout, --stderr")
     func log() throws {
         try home.job("start", "--quiet", "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; printf last")

@@ -34,7 +34,7 @@ struct FrameChannelTests {
         let (body, fds) = try #require(try b.receive())
         var incoming = try Frame.readRequest(body)
         #expect(incoming.verb == .start)
-        #expect(try incoming.request().get() == .start(request))
+        #expect(try incoming.request().get() == Request(request))
         #expect(fds.count == 1)
         var info = stat()
         #expect(fstat(fds[0], &info) == 0)

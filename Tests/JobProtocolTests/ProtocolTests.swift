@@ -44,17 +44,17 @@ enum GoldenSamples {
 
     static func request(_ verb: Verb) -> Request {
         switch verb {
-        case .status: return .status(StatusRequest())
+        case .status: return Request(StatusRequest())
         case .startQueued:
-            guard case .start(var start) = request(.start) else { fatalError("a start request") }
+            var start = request(.start).payload as! StartRequest
             start.timeout = 900
             start.after = [1, 3]
             start.afterAny = [5]
             start.notBefore = time
             start.group = "build"
             start.maxOutput = 1 << 30
-            return .startQueued(QueuedStartRequest(start))
-        case .shutdown: return .shutdown(ShutdownRequest())
+            return Request(QueuedStartRequest(start))
+        case .shutdown: return Request(ShutdownRequest())
         case .start:
             var start = StartRequest(
                 command: "sleep 1; echo done", name: "nightly", workingDirectory: "/srv", environment: ["A=1", "B="],
@@ -64,7 +64,7 @@ enum GoldenSamples {
             start.sshOptions = ["-p", "2222"]
             start.remoteEnvironment = ["TERM=dumb"]
             start.sessions = ["ops"]
-            return .start(start)
+            return Request(start)
         case .get:
             var get = GetRequest(selection)
             get.includeChildren = true
@@ -74,19 +74,19 @@ enum GoldenSamples {
             get.before = time
             get.after = time.addingTimeInterval(-3600)
             get.newest = 20
-            return .get(get)
+            return Request(get)
         case .receive:
             var receive = ReceiveRequest(selection)
             receive.keep = true
             receive.fromStart = true
             receive.noRecurse = true
-            return .receive(receive)
+            return Request(receive)
         case .advance:
-            return .advance(AdvanceRequest([ReadAdvance(instanceId: "4c1e0b9e-2", output: 4096, error: -1)]))
-        case .wait: return .wait(WaitRequest(selection, any: true, timeout: 2.5))
-        case .waitEvent: return .waitEvent(WaitEventRequest(after: 1 << 40, timeout: 10))
-        case .stop: return .stop(StopRequest(selection, grace: 0.5))
-        case .remove: return .remove(RemoveRequest(selection, force: true, grace: 3))
+            return Request(AdvanceRequest([ReadAdvance(instanceId: "4c1e0b9e-2", output: 4096, error: -1)]))
+        case .wait: return Request(WaitRequest(selection, any: true, timeout: 2.5))
+        case .waitEvent: return Request(WaitEventRequest(after: 1 << 40, timeout: 10))
+        case .stop: return Request(StopRequest(selection, grace: 0.5))
+        case .remove: return Request(RemoveRequest(selection, force: true, grace: 3))
         case .sessionNew:
             var session = SessionNewRequest()
             session.computers = ["localhost", "web01"]
@@ -96,16 +96,17 @@ enum GoldenSamples {
             session.workingDirectory = "/srv"
             session.environment = ["A=1"]
             session.umask = 0o077
-            return .sessionNew(session)
-        case .sessionGet: return .sessionGet(SessionGetRequest(["ops", "2"]))
-        case .sessionRemove: return .sessionRemove(SessionRemoveRequest(["ops"], force: true, grace: 1))
-        case .groupSet: return .groupSet(GroupSetRequest(["build"], limit: 4, paused: false))
-        case .groupGet: return .groupGet(GroupGetRequest(["build", "default"]))
-        case .groupRemove: return .groupRemove(GroupRemoveRequest(["build"]))
-        case .suspend: return .suspend(SuspendRequest(selection))
-        case .resume: return .resume(ResumeRequest(selection))
-        case .signal: return .signal(SignalRequest(selection, signal: 1))
-        case .restart: return .restart(RestartRequest(selection, failedOnly: true, keepHistory: true))
+            return Request(session)
+        case .sessionGet: return Request(SessionGetRequest(["ops", "2"]))
+        case .sessionRemove: return Request(SessionRemoveRequest(["ops"], force: true, grace: 1))
+        case .groupSet: return Request(GroupSetRequest(["build"], limit: 4, paused: false))
+        case .groupGet: return Request(GroupGetRequest(["build", "default"]))
+        case .groupRemove: return Request(GroupRemoveRequest(["build"]))
+        case .suspend: return Request(SuspendRequest(selection))
+        case .rename: return Request(RenameRequest(selection, to: "nightly"))
+        case .resume: return Request(ResumeRequest(selection))
+        case .signal: return Request(SignalRequest(selection, signal: 1))
+        case .restart: return Request(RestartRequest(selection, failedOnly: true, keepHistory: true))
         }
     }
 
@@ -116,7 +117,7 @@ enum GoldenSamples {
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
         case .start, .startQueued: return StartReply(job: record)
-        case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
+        case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:
             var reply = ReceiveReply()
@@ -333,10 +334,10 @@ struct ProtocolTests {
                 var decoder = WireDecoder(rowEncoder.bytes)
                 #expect(try JobRow.decode(from: &decoder) == row)
             }
-            guard case .get(let get) = maker.request(.get) else { continue }
+            guard let get = maker.request(.get).payload as? GetRequest else { continue }
             var rowsFrame = WireEncoder()
             Frame.writeRequest(GetRowsRequest(get), to: &rowsFrame)
-            #expect(rowsFrame.bytes == maker.frame(.get(get)))
+            #expect(rowsFrame.bytes == maker.frame(Request(get)))
         }
     }
 
@@ -395,7 +396,7 @@ struct ProtocolTests {
         payload.value(3, &folder)
         let frame = handWrittenFrame(verb: "start", payload: payload.bytes)
         let expected = StartRequest(command: "make", workingDirectory: "/srv", environment: [])
-        #expect(try readRequest(frame.bytes) == .start(expected))
+        #expect(try readRequest(frame.bytes) == Request(expected))
         #expect(expected.shell == "/bin/sh" && expected.umask == 0o022 && expected.throttleLimit == 0)
         // A reply with no payload at all: every field defaulted.
         let empty = handWrittenFrame(verb: "wait")

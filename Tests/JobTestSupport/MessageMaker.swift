@@ -75,11 +75,11 @@ public struct MessageMaker {
     /// A request of every verb in turn, its fields filled at random.
     public mutating func request(_ verb: Verb? = nil) -> Request {
         switch verb ?? Verb.allCases.randomElement(using: &random)! {
-        case .status: return .status(StatusRequest())
+        case .status: return Request(StatusRequest())
         case .startQueued:
-            guard case .start(let start) = request(.start) else { fatalError("a start request") }
-            return .startQueued(QueuedStartRequest(start))
-        case .shutdown: return .shutdown(ShutdownRequest())
+            let start = request(.start).payload as! StartRequest
+            return Request(QueuedStartRequest(start))
+        case .shutdown: return Request(ShutdownRequest())
         case .start:
             var start = StartRequest(
                 command: text(), name: maybe(50) { $0.text() }, workingDirectory: text(), environment: texts(),
@@ -96,7 +96,7 @@ public struct MessageMaker {
             start.group = maybe(30) { $0.text() }
             start.maxOutput = maybe(30) { Int64($0.integer()) }
             start.stopGrace = maybe(30) { $0.number() }
-            return .start(start)
+            return Request(start)
         case .get:
             var get = GetRequest(selection())
             get.includeChildren = chance(50)
@@ -107,28 +107,28 @@ public struct MessageMaker {
             get.group = maybe(30) { $0.text() }
             get.after = maybe(30) { $0.time() }
             get.newest = maybe(30) { $0.integer() }
-            return .get(get)
+            return Request(get)
         case .receive:
             var receive = ReceiveRequest(selection())
             receive.keep = chance(50)
             receive.fromStart = chance(50)
             receive.noRecurse = chance(50)
-            return .receive(receive)
+            return Request(receive)
         case .advance:
-            return .advance(
+            return Request(
                 AdvanceRequest(
                     many(3) {
                         ReadAdvance(instanceId: $0.text(), output: Int64($0.integer()), error: Int64($0.integer()))
                     }))
         case .wait:
-            return .wait(WaitRequest(selection(), any: chance(50), timeout: maybe(70) { $0.number() }))
+            return Request(WaitRequest(selection(), any: chance(50), timeout: maybe(70) { $0.number() }))
         case .waitEvent:
-            return .waitEvent(
+            return Request(
                 WaitEventRequest(
                     after: UInt64.random(in: 0...UInt64.max, using: &random), timeout: maybe(50) { $0.number() }))
-        case .stop: return .stop(StopRequest(selection(), grace: number(), signal: maybe(30) { $0.integer() }))
+        case .stop: return Request(StopRequest(selection(), grace: number(), signal: maybe(30) { $0.integer() }))
         case .remove:
-            return .remove(
+            return Request(
                 RemoveRequest(selection(), force: chance(50), grace: number(), olderThan: maybe(30) { $0.number() }))
         case .sessionNew:
             var session = SessionNewRequest()
@@ -139,18 +139,19 @@ public struct MessageMaker {
             session.workingDirectory = text()
             session.environment = texts()
             session.umask = integer()
-            return .sessionNew(session)
-        case .sessionGet: return .sessionGet(SessionGetRequest(texts()))
-        case .sessionRemove: return .sessionRemove(SessionRemoveRequest(texts(), force: chance(50), grace: number()))
+            return Request(session)
+        case .sessionGet: return Request(SessionGetRequest(texts()))
+        case .sessionRemove: return Request(SessionRemoveRequest(texts(), force: chance(50), grace: number()))
         case .groupSet:
-            return .groupSet(
+            return Request(
                 GroupSetRequest(texts(), limit: maybe(50) { $0.integer() }, paused: maybe(50) { $0.chance(50) }))
-        case .groupGet: return .groupGet(GroupGetRequest(texts()))
-        case .groupRemove: return .groupRemove(GroupRemoveRequest(texts()))
-        case .suspend: return .suspend(SuspendRequest(selection()))
-        case .resume: return .resume(ResumeRequest(selection()))
-        case .signal: return .signal(SignalRequest(selection(), signal: integer()))
-        case .restart: return .restart(RestartRequest(selection(), failedOnly: chance(50), keepHistory: chance(50)))
+        case .groupGet: return Request(GroupGetRequest(texts()))
+        case .groupRemove: return Request(GroupRemoveRequest(texts()))
+        case .suspend: return Request(SuspendRequest(selection()))
+        case .rename: return Request(RenameRequest(selection(), to: text()))
+        case .resume: return Request(ResumeRequest(selection()))
+        case .signal: return Request(SignalRequest(selection(), signal: integer()))
+        case .restart: return Request(RestartRequest(selection(), failedOnly: chance(50), keepHistory: chance(50)))
         }
     }
 
@@ -201,7 +202,7 @@ public struct MessageMaker {
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
         case .start, .startQueued: return StartReply(job: record())
-        case .get, .stop, .remove, .suspend, .resume, .signal, .restart:
+        case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:
             var reply = ReceiveReply()

@@ -18,6 +18,12 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension GetRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.get(self) }))
+    }
+}
+
 /// `get`: the selected jobs' records, filtered.
 extension RegistryState {
     /// A `JobsReply`, or the same bytes made from records encoded before (`EncodedJobsReply`)

@@ -19,28 +19,11 @@ import JobProtocol
 /// handler does arithmetic with them or stores them: a client checks them too, but a library
 /// caller or an older client may not. The wire itself refuses NaN, infinities and numbers
 /// beyond 1e11 (`Double.decode`); these are the narrower ranges of each field.
-extension Request {
-    /// Why this request's numbers cannot be used, or nil.
-    var rangeProblem: Failure? {
-        switch self {
-        case .start(let start): Self.startProblem(start)
-        case .startQueued(let queued): Self.startProblem(queued.request)
-        case .stop(let stop): Self.duration(stop.grace, "the grace period", zero: true)
-        case .remove(let remove):
-            Self.duration(remove.grace, "the grace period", zero: true)
-                ?? Self.duration(remove.olderThan, "--older-than", zero: true)
-        case .sessionRemove(let remove): Self.duration(remove.grace, "the grace period", zero: true)
-        case .wait(let wait): Self.duration(wait.timeout, "the timeout", zero: true)
-        case .waitEvent(let event): Self.duration(event.timeout, "the timeout", zero: true)
-        case .groupSet(let set): Self.count(set.limit, "a group's limit")
-        default: nil
-        }
-    }
-
+enum Limits {
     /// The most of anything counted (a throttle, a group's limit).
     static let largestCount = 1_000_000_000
 
-    private static func startProblem(_ start: StartRequest) -> Failure? {
+    static func startProblem(_ start: StartRequest) -> Failure? {
         if let notBefore = start.notBefore,
             notBefore.timeIntervalSinceNow > DurationText.longest
         {
@@ -52,14 +35,47 @@ extension Request {
             ?? count(start.throttleLimit, "--throttle-limit")
     }
 
-    private static func duration(_ seconds: Double?, _ what: String, zero: Bool = false) -> Failure? {
+    static func duration(_ seconds: Double?, _ what: String, zero: Bool = false) -> Failure? {
         guard let seconds, !DurationText.isAllowed(seconds, zero: zero) else { return nil }
         let range = zero ? "0 or more and at most 3650d (ten years)" : DurationText.range
         return Failure(.refused, "\(what) must be \(range), not \(DurationText.number(seconds)) s")
     }
 
-    private static func count(_ value: Int?, _ what: String) -> Failure? {
+    static func count(_ value: Int?, _ what: String) -> Failure? {
         guard let value, !(0...largestCount).contains(value) else { return nil }
         return Failure(.refused, "\(what) must be 0 to \(largestCount), not \(value)")
     }
+}
+
+// Each request's own ranges (`Handled.rangeProblem`).
+
+extension StartRequest {
+    var rangeProblem: Failure? { Limits.startProblem(self) }
+}
+
+extension StopRequest {
+    var rangeProblem: Failure? { Limits.duration(grace, "the grace period", zero: true) }
+}
+
+extension RemoveRequest {
+    var rangeProblem: Failure? {
+        Limits.duration(grace, "the grace period", zero: true)
+            ?? Limits.duration(olderThan, "--older-than", zero: true)
+    }
+}
+
+extension SessionRemoveRequest {
+    var rangeProblem: Failure? { Limits.duration(grace, "the grace period", zero: true) }
+}
+
+extension WaitRequest {
+    var rangeProblem: Failure? { Limits.duration(timeout, "the timeout", zero: true) }
+}
+
+extension WaitEventRequest {
+    var rangeProblem: Failure? { Limits.duration(timeout, "the timeout", zero: true) }
+}
+
+extension GroupSetRequest {
+    var rangeProblem: Failure? { Limits.count(limit, "a group's limit") }
 }

@@ -17,6 +17,24 @@ import JobCore
 import JobProtocol
 import JobStore
 
+extension GroupSetRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.setGroups(self) }))
+    }
+}
+
+extension GroupGetRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.getGroups(self) }))
+    }
+}
+
+extension GroupRemoveRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.removeGroups(self) }))
+    }
+}
+
 /// The queue in the agent: the scheduler's events from what happens to jobs, and its actions
 /// carried out (a launch, a job that never starts, a timeout's stop). Every queue field is in
 /// the store with its job, so a new agent rebuilds the queue from the rows (`restoreQueue`).
@@ -94,7 +112,7 @@ extension RegistryState {
                 guard var job = jobs[id], job.state == .notStarted, let parentId = job.parentId,
                     let parent = jobs[parentId]
                 else {
-                    queueEvents.append(.ended(id))
+                    queue.tell(.ended(id))
                     continue
                 }
                 job.begin()
@@ -104,7 +122,7 @@ extension RegistryState {
                     job.unbegin()
                     jobs[id] = job
                     if let spec = spec(of: job) {
-                        queueEvents.append(.waiting(id, spec, dependencies: [:]))
+                        queue.tell(.waiting(id, spec, dependencies: [:]))
                     }
                     continue
                 }
@@ -114,12 +132,12 @@ extension RegistryState {
                 jobs[id] = job
                 changed.append(job)
                 if job.state == .running {
-                    queueEvents.append(
+                    queue.tell(
                         .running(
                             id, group: job.queueGroup ?? Scheduler.defaultGroup, parent: parentId,
                             timeout: job.timeout, since: job.beginTime ?? Date()))
                 } else {
-                    queueEvents.append(.ended(id))
+                    queue.tell(.ended(id))
                 }
             case .fail(let id, let reason):
                 guard var job = jobs[id], job.state == .notStarted else { continue }
@@ -132,7 +150,7 @@ extension RegistryState {
                 job.timedOut = true
                 jobs[id] = job
                 changed.append(job)
-                timeoutsDue.append(id)
+                queue.due(id)
                 cjob_eventfd_signal(wakeFD)
                 log.write("\(messageName(of: job)) \(reason); stopping it")
             }
@@ -144,16 +162,16 @@ extension RegistryState {
     /// dependencies), then carries out what it decides, until nothing more follows. Called
     /// with every change written through to the store. Lock held.
     func noticeQueue(_ changed: [StoredJob]) {
-        guard scheduler.isBusy else { return }
+        guard queue.scheduler.isBusy else { return }
         var parents = Set<Int>()
         for job in changed where job.state.isFinished {
-            queueEvents.append(.ended(job.id))
-            if scheduler.isDependency(job.id) { queueEvents.append(.dependency(job.id, .ended(job.state))) }
+            queue.tell(.ended(job.id))
+            if queue.scheduler.isDependency(job.id) { queue.tell(.dependency(job.id, .ended(job.state))) }
             if let parent = job.parentId { parents.insert(parent) }
         }
-        for parent in parents.sorted() where scheduler.isDependency(parent) {
+        for parent in parents.sorted() where queue.scheduler.isDependency(parent) {
             if case .ended(let state) = dependencyState(parent) {
-                queueEvents.append(.dependency(parent, .ended(state)))
+                queue.tell(.dependency(parent, .ended(state)))
             }
         }
         runQueue()
@@ -163,8 +181,8 @@ extension RegistryState {
     /// it (its end was seen; the store keeps that), so that a new agent does not take its
     /// absence for a removal before it ended. Lock held.
     func noticeRemoved(_ ids: [Int]) {
-        guard scheduler.isBusy else { return }
-        let gone = Set(ids.filter { scheduler.isDependency($0) })
+        guard queue.scheduler.isBusy else { return }
+        let gone = Set(ids.filter { queue.scheduler.isDependency($0) })
         if !gone.isEmpty {
             var pruned: [StoredJob] = []
             for slot in table.allSlots where slot.job.state == .notStarted {
@@ -178,28 +196,27 @@ extension RegistryState {
             persist(pruned)
         }
         for id in ids {
-            queueEvents.append(.ended(id))
-            if scheduler.isDependency(id) { queueEvents.append(.dependency(id, .removed)) }
+            queue.tell(.ended(id))
+            if queue.scheduler.isDependency(id) { queue.tell(.dependency(id, .removed)) }
         }
         runQueue()
     }
 
     /// Time passed: starts and timeouts now due. Lock held.
     func queueTick() {
-        guard scheduler.isBusy else { return }
-        queueEvents.append(.tick)
+        guard queue.scheduler.isBusy else { return }
+        queue.tell(.tick)
         runQueue()
     }
 
     /// Hands the pending events to the queue, one at a time, carrying out each answer; the
     /// events those cause are handled in the same loop, not by recursion.
     func runQueue() {
-        guard !runningQueue else { return }
-        runningQueue = true
-        defer { runningQueue = false }
-        while !queueEvents.isEmpty {
-            let event = queueEvents.removeFirst()
-            carryOut(scheduler.handle(event, now: Date()))
+        guard !queue.running else { return }
+        queue.running = true
+        defer { queue.running = false }
+        while let event = queue.next() {
+            carryOut(queue.scheduler.handle(event, now: Date()))
         }
         wakeWatcherIfSooner()
     }
@@ -207,24 +224,23 @@ extension RegistryState {
     /// How long the watcher may sleep: until the queue's next wake-up, at most `limit`
     /// milliseconds (-1: no limit).
     func watchTimeout(limit: Int32) -> Int32 {
-        plannedWake = scheduler.nextWake()
-        guard let wake = plannedWake else { return limit }
+        queue.plannedWake = queue.scheduler.nextWake()
+        guard let wake = queue.plannedWake else { return limit }
         let milliseconds = wake.timeIntervalSinceNow.pollMilliseconds()
         return limit < 0 ? milliseconds : min(limit, milliseconds)
     }
 
     /// Wakes the watcher when the queue's next wake-up is sooner than it planned for.
     private func wakeWatcherIfSooner() {
-        guard let wake = scheduler.nextWake() else { return }
-        if let planned = plannedWake, planned <= wake { return }
-        plannedWake = wake
+        guard let wake = queue.scheduler.nextWake() else { return }
+        if let planned = queue.plannedWake, planned <= wake { return }
+        queue.plannedWake = wake
         cjob_eventfd_signal(wakeFD)
     }
 
     /// The children whose timeout has come, for the watcher to stop outside its loop.
     func takeTimeouts() -> [Int] {
-        defer { timeoutsDue.removeAll() }
-        return timeoutsDue
+        queue.takeTimeouts()
     }
 
     /// Stops a child whose time is up or whose output passed its cap, as `stop` does; its end
@@ -245,7 +261,7 @@ extension RegistryState {
     /// children that wait, and the deadlines of those that run. Lock held.
     func restoreQueue() {
         for row in (try? database.groups()) ?? [] {
-            _ = scheduler.handle(
+            _ = queue.scheduler.handle(
                 .groupSet(row.name, Scheduler.Group(limit: row.maxRunning, paused: row.paused)), now: Date())
         }
         for slot in table.allSlots {
@@ -254,9 +270,9 @@ extension RegistryState {
             switch job.state {
             case .notStarted:
                 let known = Dictionary(uniqueKeysWithValues: spec.dependencies.map { ($0, dependencyState($0)) })
-                queueEvents.append(.waiting(job.id, spec, dependencies: known))
+                queue.tell(.waiting(job.id, spec, dependencies: known))
             case .running, .stopping:
-                queueEvents.append(
+                queue.tell(
                     .running(
                         job.id, group: spec.group, parent: job.parentId, timeout: job.timedOut ? nil : spec.timeout,
                         since: job.beginTime ?? Date(), suspendedFor: job.suspendedFor))
@@ -264,11 +280,11 @@ extension RegistryState {
                 // Its clock stopped when it was suspended: the queue hears of it as of then.
                 let then = job.suspendedAt ?? Date()
                 carryOut(
-                    scheduler.handle(
+                    queue.scheduler.handle(
                         .running(
                             job.id, group: spec.group, parent: job.parentId, timeout: spec.timeout,
                             since: job.beginTime ?? then, suspendedFor: job.suspendedFor), now: then))
-                carryOut(scheduler.handle(.suspended(job.id), now: then))
+                carryOut(queue.scheduler.handle(.suspended(job.id), now: then))
             default:
                 continue
             }
@@ -284,10 +300,10 @@ extension Comparable {
 /// `group set | get | remove`: the queue's groups.
 extension RegistryState {
     func groupRecord(_ name: String) -> GroupRecord {
-        let settings = scheduler.group(name)
+        let settings = queue.scheduler.group(name)
         return GroupRecord(
-            name: name, limit: settings.limit, paused: settings.paused, running: scheduler.runningCount(in: name),
-            queued: scheduler.waitingCount(in: name))
+            name: name, limit: settings.limit, paused: settings.paused, running: queue.scheduler.runningCount(in: name),
+            queued: queue.scheduler.waitingCount(in: name))
     }
 
     /// Changes the given settings of these groups, stores them, and starts what they now let
@@ -303,7 +319,7 @@ extension RegistryState {
                 reply.problems.append(problem)
                 continue
             }
-            var settings = scheduler.group(name)
+            var settings = queue.scheduler.group(name)
             if let limit = request.limit { settings.limit = limit }
             if let paused = request.paused { settings.paused = paused }
             do {
@@ -315,7 +331,7 @@ extension RegistryState {
                 reply.problems.append("could not store group \(name): \(StoreProblem.describe(error))")
                 continue
             }
-            queueEvents.append(.groupSet(name, settings))
+            queue.tell(.groupSet(name, settings))
             log.write("group \(name): limit \(settings.limit), \(settings.paused ? "paused" : "not paused")")
         }
         runQueue()
@@ -327,7 +343,7 @@ extension RegistryState {
 
     /// These groups, or every group with settings or jobs, and `default`. Lock held.
     func getGroups(_ request: GroupGetRequest) -> GroupsReply {
-        let known = Set(scheduler.groupNames + [Scheduler.defaultGroup])
+        let known = Set(queue.scheduler.groupNames + [Scheduler.defaultGroup])
         var reply = GroupsReply()
         let names = request.names.isEmpty ? known.sorted() : request.names
         for name in names {
@@ -343,7 +359,7 @@ extension RegistryState {
     /// Forgets empty groups' settings; a group with jobs running or waiting is refused. Lock held.
     func removeGroups(_ request: GroupRemoveRequest) -> GroupsReply {
         var reply = GroupsReply()
-        let known = Set(scheduler.groupNames)
+        let known = Set(queue.scheduler.groupNames)
         for name in request.names {
             guard name != Scheduler.defaultGroup else {
                 reply.problems.append("the group default always exists; it cannot be removed")
@@ -366,7 +382,7 @@ extension RegistryState {
                 reply.problems.append("could not remove group \(name): \(StoreProblem.describe(error))")
                 continue
             }
-            queueEvents.append(.groupRemoved(name))
+            queue.tell(.groupRemoved(name))
             reply.groups.append(record)
         }
         runQueue()

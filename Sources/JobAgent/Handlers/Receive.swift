@@ -18,6 +18,21 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension ReceiveRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let connection = context.connection
+        answer(.success(context.registry.withState { $0.receive(self, connection: connection) }))
+    }
+}
+
+extension AdvanceRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        FaultPoint.receiveAfterWrite.reached()
+        let connection = context.connection
+        answer(.success(context.registry.withState { $0.advance(advances, connection: connection) }))
+    }
+}
+
 /// `receive` and `advance`: the parts of children's output each reader is to read.
 extension RegistryState {
     /// Hands out the output files of the selected children and the part each reader is to
@@ -49,7 +64,7 @@ extension RegistryState {
                 grant.title = messageName(of: job)
                 if job.timedOut && job.state.isFinished { grant.timedOut = true }
                 if !options.keep {
-                    if let claim = claims[id], claim.connection != connection {
+                    if claims.heldByAnother(id, than: connection) {
                         // Another reader is writing these bytes: none for this one now.
                         grant.outputOffset = job.outputRead
                         grant.errorOffset = job.errorRead
@@ -60,8 +75,8 @@ extension RegistryState {
                         grant.errorEnd = max(grant.errorOffset, job.errorSize)
                         job.outputRead = grant.outputEnd
                         job.errorRead = grant.errorEnd
-                        claims[id] = ReadClaim(
-                            connection: connection, instanceId: job.instanceId, outputEnd: grant.outputEnd,
+                        claims.claim(
+                            id, by: connection, instanceId: job.instanceId, outputEnd: grant.outputEnd,
                             errorEnd: grant.errorEnd)
                         changed.append(job)
                     }
@@ -104,14 +119,9 @@ extension RegistryState {
         FaultPoint.receiveAfterWrite.reached()
         var changed: [StoredJob] = []
         for advance in advances {
-            // Only this connection's claims are looked at: a few, where the jobs are many.
-            guard
-                let (id, claim) = claims.first(where: {
-                    $0.value.connection == connection && $0.value.instanceId == advance.instanceId
-                }),
+            guard let (id, claim) = claims.release(by: connection, instanceId: advance.instanceId),
                 var job = jobs[id]
             else { continue }
-            claims[id] = nil
             var moved = false
             if job.outputRead == claim.outputEnd && advance.output < claim.outputEnd {
                 job.outputRead = max(0, advance.output)
@@ -133,9 +143,7 @@ extension RegistryState {
 
     /// Drops the claims of a connection that closed: what it had claimed counts as read.
     func dropClaims(connection: Int32) {
-        let held = claims.filter { $0.value.connection == connection }.map(\.key)
-        guard !held.isEmpty else { return }
-        for id in held { claims[id] = nil }
+        guard claims.drop(connection: connection) else { return }
         generation &+= 1
         monitor.broadcast()
     }

@@ -18,6 +18,12 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension RemoveRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.remove(self) }))
+    }
+}
+
 /// `remove`: finished jobs out of the store, then their files.
 extension RegistryState {
     func remove(_ options: RemoveRequest) -> JobsReply {

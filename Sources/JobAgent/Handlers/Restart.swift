@@ -17,6 +17,12 @@ import JobCore
 import JobProtocol
 import JobStore
 
+extension RestartRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.restart(self) }))
+    }
+}
+
 /// `restart`: finished jobs run again in place: the same Id, Name, command, working
 /// directory, environment, shell, input file, session and computer; a new InstanceId, fresh
 /// output, and one more restart counted.
@@ -77,7 +83,7 @@ extension RegistryState {
             noticeStored(renewed)
             // Jobs that wait for this one (now, or once restarted) wait for its new run, not
             // for its last end, which the queue may still remember.
-            for job in renewed { queueEvents.append(.dependency(job.id, .unfinished)) }
+            for job in renewed { queue.tell(.dependency(job.id, .unfinished)) }
             log.write(
                 "restarting \(parent.name) (Id \(parentId)): "
                     + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))
@@ -93,7 +99,7 @@ extension RegistryState {
                 // Through the queue, as when it was started: its group, its limits, its timeout.
                 for child in children {
                     guard let childSpec = self.spec(of: child) else { continue }
-                    queueEvents.append(.waiting(child.id, childSpec, dependencies: [:]))
+                    queue.tell(.waiting(child.id, childSpec, dependencies: [:]))
                 }
                 runQueue()
             } else {

@@ -30,16 +30,16 @@ extension RegistryState {
 
     /// Starts watching a child's output size when it has a cap. Lock held.
     func watchOutputCap(_ job: StoredJob) {
-        if job.maxOutput != nil && job.parentId != nil && !job.state.isFinished { cappedJobs.insert(job.id) }
+        if job.maxOutput != nil && job.parentId != nil && !job.state.isFinished { queue.capped.insert(job.id) }
     }
 
     /// Looks at the capped jobs' output sizes; those past their cap are marked to be stopped.
     /// Lock held.
     func checkOutputCaps() {
         var changed: [StoredJob] = []
-        for id in cappedJobs.sorted() {
+        for id in queue.capped.sorted() {
             guard var job = jobs[id], !job.state.isFinished, let cap = job.maxOutput else {
-                cappedJobs.remove(id)
+                queue.capped.remove(id)
                 continue
             }
             guard job.state != .notStarted, !job.outputCapped else { continue }
@@ -48,7 +48,7 @@ extension RegistryState {
             job.outputCapped = true
             jobs[id] = job
             changed.append(job)
-            timeoutsDue.append(id)
+            queue.due(id)
             log.write("\(messageName(of: job)) wrote \(output + error) bytes, over its cap of \(cap); stopping it")
         }
         persist(changed)
@@ -73,8 +73,10 @@ extension RegistryState {
     /// Removes finished jobs that ended longer ago than `JOB_REMOVE_AFTER`, at most once a
     /// minute. Lock held.
     func sweepOldJobs() {
-        guard let keep = Self.removeAfter, Date().timeIntervalSince(lastSweep) >= Self.sweepInterval else { return }
-        lastSweep = Date()
+        guard let keep = Self.removeAfter, Date().timeIntervalSince(queue.lastSweep) >= Self.sweepInterval else {
+            return
+        }
+        queue.lastSweep = Date()
         let removed = remove(RemoveRequest(JobSelection(), olderThan: keep)).jobs
         if !removed.isEmpty {
             log.write("removed \(removed.count) jobs that ended over \(DurationText.text(keep)) ago (JOB_REMOVE_AFTER)")
@@ -83,7 +85,7 @@ extension RegistryState {
 
     /// The longest the watcher may sleep for caps and retention, in milliseconds (-1: any).
     var retentionWake: Int32 {
-        if !cappedJobs.isEmpty { return Int32(Self.capInterval * 1000) }
+        if !queue.capped.isEmpty { return Int32(Self.capInterval * 1000) }
         if Self.removeAfter != nil { return Int32(Self.sweepInterval * 1000) }
         return -1
     }

@@ -18,6 +18,38 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension StartRequest: Handled {
+    /// Checks what the agent takes from the client on its word (names, computers, options),
+    /// then starts the job under the lock (`RegistryState.start`).
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        guard !command.isEmpty else { return answer(.failure(Failure(.refused, "the command is empty"))) }
+        if hasInput && context.fds.isEmpty {
+            return answer(.failure(Failure(.badRequest, "bad request: input announced but not attached")))
+        }
+        do {
+            for computer in computers { _ = try ComputerName(computer) }
+            for entry in remoteEnvironment { try InputCheck.environmentEntry(entry) }
+            for option in sshOptions { try InputCheck.sshOption(option) }
+            if let name { try InputCheck.jobName(name) }
+        } catch {
+            return answer(.failure(Failure(.refused, "\(error)")))
+        }
+        let stdinFD = hasInput ? context.fds.first : nil
+        context.registry.withState { state in
+            state.start(self, stdinFD: stdinFD) { answer($0.map { $0 }) }
+        }
+    }
+}
+
+/// A start with queue options, which an agent that has no queue refuses as an unknown verb.
+extension QueuedStartRequest: Handled {
+    var rangeProblem: Failure? { request.rangeProblem }
+
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        request.handle(context, answer: answer)
+    }
+}
+
 /// `start` and `invoke`: a parent and its children stored, then launched; throttled children started as slots free.
 extension RegistryState {
     /// Starts a job: a parent and one child per computer (`start`: one local child). All rows
@@ -111,7 +143,7 @@ extension RegistryState {
             let now = Date()
             let index = Dictionary(uniqueKeysWithValues: made.indices.map { (made[$0].id, $0) })
             for child in made {
-                for action in scheduler.handle(.waiting(child.id, queued, dependencies: known), now: now) {
+                for action in queue.scheduler.handle(.waiting(child.id, queued, dependencies: known), now: now) {
                     switch action {
                     case .start(let id) where index[id] != nil: made[index[id]!].begin(at: now)
                     case .fail(let id, let reason) where index[id] != nil:
@@ -122,13 +154,13 @@ extension RegistryState {
             }
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
-            for child in made { queueEvents.append(.ended(child.id)) }
+            for child in made { queue.tell(.ended(child.id)) }
             runQueue()
             return answer(.failure(failure))
         }
         if queued != nil { carryOut(others) }
         if request.throttleLimit > 0 && computers.count > request.throttleLimit {
-            queuedUmask[parent.id] = request.umask
+            queue.umask[parent.id] = request.umask
         }
         for child in made { watchOutputCap(child) }
         FaultPoint.startAfterInsert.reached()
@@ -150,7 +182,7 @@ extension RegistryState {
             // The queue counts the launched from their begin (their deadlines), the others as
             // ended.
             for job in launched {
-                queueEvents.append(
+                queue.tell(
                     job.state == .running
                         ? .running(
                             job.id, group: queued.group, parent: parent.id, timeout: queued.timeout,
@@ -320,7 +352,7 @@ extension RegistryState {
                 "started Job\(job.id) of \(parent.name) on \(job.location)" + (pid > 0 ? ", process \(pid)" : "")
                     + ": \(job.command.count > 200 ? String(job.command.prefix(200)) + "..." : job.command)")
             job.launched(pid: pid, startTime: startTime, monitorPid: monitorPid)
-            if monitorLinks[job.id] == nil && !attachMonitor(job) {
+            if links.link(job.id) == nil && !attachMonitor(job) {
                 // Its monitor went away at once: what it left is looked at now.
                 monitorLost(&job)
             }
@@ -399,14 +431,14 @@ extension RegistryState {
         var changed: [StoredJob] = []
         for var job in chosen {
             let environment = (try? database.environment(of: job.id)) ?? []
-            let umask = queuedUmask[parentId] ?? job.umask ?? 0o022
+            let umask = queue.umask[parentId] ?? job.umask ?? 0o022
             launch(&job, parent: parent, environment: environment, umask: umask, stdinFD: nil)
             jobs[job.id] = job
             changed.append(job)
         }
         persist(changed)
         if !table.kids(of: parentId).contains(where: { $0.state == .notStarted }) {
-            queuedUmask[parentId] = nil
+            queue.umask[parentId] = nil
         }
     }
 }

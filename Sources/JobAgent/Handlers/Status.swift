@@ -18,6 +18,20 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension StatusRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let agent = context.agent
+        answer(.success(context.registry.withState { $0.status(socket: agent.socketPath, startTime: agent.startTime) }))
+    }
+}
+
+/// `agent stop`: answered here; `serve` then asks the agent to stop, after the reply is sent.
+extension ShutdownRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(EmptyReply()))
+    }
+}
+
 /// `status`: the agent and its counts of jobs.
 extension RegistryState {
     func status(socket: String, startTime: Date) -> AgentStatus {

@@ -18,6 +18,12 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension StopRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.stop(self) }))
+    }
+}
+
 /// `stop`: SIGTERM to each process group, SIGKILL after the grace period.
 extension RegistryState {
     /// What a Disconnected child's Reason says while its stop waits for the link.
@@ -94,8 +100,8 @@ extension RegistryState {
             // A remote child is ended on its computer: closing its stdin makes the remote side
             // end the command's process group (TERM, then KILL), and then ssh exits. Another
             // first signal is sent there instead; the KILL after the grace period ends ssh.
-            if job.isRemote, first == SIGTERM, let link = monitorLinks[id] {
-                _ = cjob_monitor_send(link, UInt32(CJOB_MONITOR_RELEASE), 0)
+            if job.isRemote, first == SIGTERM, links.link(id) != nil {
+                links.send(id, UInt32(CJOB_MONITOR_RELEASE))
                 continue
             }
             signal(job, first)

@@ -17,6 +17,24 @@ import JobCore
 import JobProtocol
 import JobStore
 
+extension SuspendRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.suspend(self) }))
+    }
+}
+
+extension ResumeRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.resume(self) }))
+    }
+}
+
+extension SignalRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.sendSignal(self) }))
+    }
+}
+
 /// `suspend`, `resume` and `signal`: signals to running children's process groups (through
 /// their monitors), which go on running, or stop and continue.
 extension RegistryState {
@@ -40,7 +58,7 @@ extension RegistryState {
             if suspending { job.suspend(at: now) } else { job.resume(at: now) }
             jobs[job.id] = job
             changed.append(job)
-            queueEvents.append(suspending ? .suspended(job.id) : .resumed(job.id))
+            queue.tell(suspending ? .suspended(job.id) : .resumed(job.id))
         }
         persist(changed)
         runQueue()

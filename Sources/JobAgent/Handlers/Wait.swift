@@ -18,6 +18,24 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension WaitRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let connection = context.connection
+        answer(.success(context.registry.withState { $0.wait(self, connection: connection) }))
+    }
+}
+
+extension WaitEventRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let connection = context.connection
+        answer(
+            .success(
+                context.registry.withState {
+                    $0.waitEvent(since: generation, timeout: timeout, connection: connection)
+                }))
+    }
+}
+
 /// `wait` and the wait for any change that `receive --wait` uses.
 extension RegistryState {
     /// Returns once the generation moves past `since`, or at the timeout.

@@ -28,11 +28,29 @@ import JobStore
 /// meanwhile is stored and delivered by the next link. The thread is not needed to keep the
 /// job alive: after an agent restart the next agent starts it again.
 ///
-/// A link's fields are touched only under the registry's lock; its thread holds the object
-/// itself, so a child restarted while the thread of its last run is still ending gets a link
-/// of its own (the registry's `mirrors` names the current one).
-final class MirrorLink: @unchecked Sendable {
+/// A link's changing fields are in `Mirrors`, a part of the registry's state, reached only
+/// under its lock; its thread holds a `MirrorHandle`, which changes nothing, so a child
+/// restarted while the thread of its last run is still ending gets a link of its own (the
+/// part names the current one, and an old thread's word is ignored).
+final class MirrorHandle: Sendable {
     let id: Int
+    /// Written to cut a wait between tries short (a stop came).
+    let wake = cjob_eventfd_create()
+
+    init(id: Int) { self.id = id }
+
+    deinit { if wake >= 0 { close(wake) } }
+
+    /// Cuts the thread's wait between tries short.
+    func wakeUp() {
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+}
+
+/// One durable child's link as the registry knows it.
+struct MirrorLink {
+    let handle: MirrorHandle
     /// ssh's pid while a link runs.
     var pid: pid_t = 0
     /// ssh's stdin, where commands go; -1 while no link runs.
@@ -45,13 +63,65 @@ final class MirrorLink: @unchecked Sendable {
     /// Started by this agent's launch (not taken over after a restart): until a link came
     /// up, nothing ran there, so a first link that cannot connect fails the child.
     var fresh = false
-    /// Written to cut a wait between tries short (a stop came).
-    let wake = cjob_eventfd_create()
     var cancelled = false
 
-    init(id: Int) { self.id = id }
+    /// Ends the link for good: its ssh is ended and its thread's wait cut short.
+    mutating func cancel() {
+        cancelled = true
+        if pid > 0 { kill(pid, SIGTERM) }
+        handle.wakeUp()
+    }
+}
 
-    deinit { if wake >= 0 { close(wake) } }
+/// Durable children's links, one part of the registry's state. Its rules: a child has at
+/// most one current link; only the thread of the current link changes it (`update` ignores
+/// any other); a link taken out is not current any more, whatever its thread still does.
+struct Mirrors {
+    private var links: [Int: MirrorLink] = [:]
+    /// How a link's thread is started (set by the registry).
+    var spawn: ((MirrorHandle) -> Void)?
+
+    /// The current link of a child.
+    subscript(id: Int) -> MirrorLink? { links[id] }
+
+    /// The link, if `handle` is the current one of its child.
+    func current(_ handle: MirrorHandle) -> MirrorLink? {
+        guard let link = links[handle.id], link.handle === handle else { return nil }
+        return link
+    }
+
+    /// Changes the current link of `handle`'s child; nil (and nothing changed) when it is not current.
+    @discardableResult
+    mutating func update<Result>(_ handle: MirrorHandle, _ body: (inout MirrorLink) -> Result) -> Result? {
+        guard links[handle.id]?.handle === handle else { return nil }
+        return body(&links[handle.id]!)
+    }
+
+    /// A new link for a child that has none: its handle, for its thread.
+    mutating func begin(_ id: Int, fresh: Bool) -> MirrorHandle? {
+        guard links[id] == nil else { return nil }
+        let handle = MirrorHandle(id: id)
+        links[id] = MirrorLink(handle: handle, fresh: fresh)
+        return handle
+    }
+
+    /// Takes out the link of `handle`, if it is the current one.
+    mutating func end(_ handle: MirrorHandle) {
+        if links[handle.id]?.handle === handle { links[handle.id] = nil }
+    }
+
+    /// Ends a child's link for good (its job is removed here).
+    mutating func cancel(_ id: Int) {
+        links[id]?.cancel()
+    }
+
+    /// Ends every link (a stopping agent).
+    mutating func cancelAll() {
+        for id in Array(links.keys) { links[id]?.cancel() }
+    }
+
+    /// Forgets every link (a stopping agent, once their threads ended).
+    mutating func removeAll() { links = [:] }
 }
 
 /// What one link needs, taken under the lock and used outside it.
@@ -89,21 +159,18 @@ extension RegistryState {
 
     /// Starts the thread of a durable child unless it has one. Lock held.
     func beginMirror(_ id: Int, fresh: Bool = false) {
-        guard mirrors[id] == nil, !stopping else { return }
-        let link = MirrorLink(id: id)
-        link.fresh = fresh
-        mirrors[id] = link
-        spawnMirror?(link)
+        guard !stopping, let handle = mirrors.begin(id, fresh: fresh) else { return }
+        mirrors.spawn?(handle)
     }
 
     /// The next link of a durable child; nil when it needs none (ended, removed, given up).
     /// Lock held.
-    func mirrorPlan(_ link: MirrorLink) -> MirrorPlan? {
-        let id = link.id
-        guard mirrors[id] === link, !link.cancelled, let job = jobs[id], !job.state.isFinished,
+    func mirrorPlan(_ handle: MirrorHandle) -> MirrorPlan? {
+        let id = handle.id
+        guard let link = mirrors.current(handle), !link.cancelled, let job = jobs[id], !job.state.isFinished,
             let parentId = job.parentId, let parent = jobs[parentId], let computer = try? ComputerName(job.location)
         else {
-            if mirrors[id] === link { mirrors[id] = nil }
+            mirrors.end(handle)
             return nil
         }
         let environment = (try? database.environment(of: id)) ?? []
@@ -127,26 +194,34 @@ extension RegistryState {
             stop: stop, start: start, input: start == nil ? nil : job.inputFile, deploy: job.deploy,
             environment: environment,
             stdout: home.outputPath(job.instanceId),
-            stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.wake)
+            stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.handle.wake)
     }
 
     /// A link's ssh runs. Lock held.
-    func mirrorSpawned(_ link: MirrorLink, pid: pid_t, commands: Int32) {
-        link.pid = pid
-        link.commands = commands
-        link.connected = false
-        // The agent began to stop while ssh was starting.
-        if link.cancelled { kill(pid, SIGTERM) }
+    func mirrorSpawned(_ handle: MirrorHandle, pid: pid_t, commands: Int32) {
+        let current = mirrors.update(handle) { link in
+            link.pid = pid
+            link.commands = commands
+            link.connected = false
+            return !link.cancelled
+        }
+        // The agent began to stop, or the child was removed, while ssh was starting.
+        if current != true { kill(pid, SIGTERM) }
     }
 
     /// The remote job's status came: the child takes its state. Lock held.
-    func mirrorStatus(_ link: MirrorLink, _ status: StreamGrant) {
-        let id = link.id
-        guard mirrors[id] === link, var job = jobs[id], !job.state.isFinished else { return }
-        let first = !link.connected
-        link.connected = true
-        link.everConnected = true
-        link.attempts = 0
+    func mirrorStatus(_ handle: MirrorHandle, _ status: StreamGrant) {
+        let id = handle.id
+        guard mirrors.current(handle) != nil, var job = jobs[id], !job.state.isFinished else { return }
+        let first =
+            mirrors.update(handle) { link in
+                defer {
+                    link.connected = true
+                    link.everConnected = true
+                    link.attempts = 0
+                }
+                return !link.connected
+            } ?? false
         let before = job.state
         let wasDisconnected = job.disconnectedAt != nil
         // Linked (first): no longer Disconnected, and a pending stop went with this link.
@@ -161,10 +236,15 @@ extension RegistryState {
 
     /// The remote job ended: so does the child, as it did there. True once stored (the other
     /// side may then remove its job). Lock held.
-    func mirrorEnded(_ link: MirrorLink, _ status: StreamGrant) -> Bool {
-        let id = link.id
-        guard mirrors[id] === link, var job = jobs[id] else { return true }
-        if job.state.isFinished { return true }
+    func mirrorEnded(_ handle: MirrorHandle, _ status: StreamGrant) -> Bool {
+        let id = handle.id
+        guard mirrors.current(handle) != nil else { return true }
+        guard var job = jobs[id], !job.state.isFinished else {
+            // Stored before (the acknowledgement was lost with a link), or removed here.
+            mirrorSend(handle, .acknowledge)
+            mirrors.end(handle)
+            return true
+        }
         job.remoteEnded(
             status.state, exitStatus: status.exitStatus, signal: status.signal, reason: status.reason,
             timedOut: status.timedOut == true)
@@ -173,24 +253,28 @@ extension RegistryState {
         if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }
         jobs[id] = job
         let stored = persist([job])
-        // A restart of the child gets a link of its own.
-        if stored { mirrors[id] = nil }
+        if stored {
+            // The other side may remove its job now; a restart of the child gets a link of its own.
+            mirrorSend(handle, .acknowledge)
+            mirrors.end(handle)
+        }
         if let parent = job.parentId { startQueued(parentId: parent) }
         return stored
     }
 
     /// A link ended without the job's end. The child is Disconnected and the seconds to wait
     /// before the next try come back; nil when there is none (it failed for good). Lock held.
-    func mirrorLost(_ link: MirrorLink, status: Int32, problem: String?) -> Double? {
-        let id = link.id
-        guard mirrors[id] === link, var job = jobs[id], !job.state.isFinished, !link.cancelled else {
-            if mirrors[id] === link { mirrors[id] = nil }
+    func mirrorLost(_ handle: MirrorHandle, status: Int32, problem: String?) -> Double? {
+        let id = handle.id
+        guard var link = mirrors.current(handle), var job = jobs[id], !job.state.isFinished, !link.cancelled else {
+            mirrors.end(handle)
             return nil
         }
         link.pid = 0
         link.commands = -1
         let wasConnected = link.connected
         link.connected = false
+        defer { mirrors.update(handle) { $0 = link } }
         let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
         let host = job.location
         var failure: String?
@@ -215,7 +299,7 @@ extension RegistryState {
                 + "(job get --computer \(host) --all)"
         }
         if let failure {
-            mirrorFailed(link, failure)
+            mirrorFailed(handle, failure)
             return nil
         }
         if wasConnected { link.attempts = 0 }
@@ -235,11 +319,11 @@ extension RegistryState {
     }
 
     /// A durable child cannot be linked at all (its deployment failed): it fails, and why. Lock held.
-    func mirrorFailed(_ link: MirrorLink, _ why: String) {
-        let id = link.id
+    func mirrorFailed(_ handle: MirrorHandle, _ why: String) {
+        let id = handle.id
         // A stopping agent's links were cut by it: the child is left as stored, for the next.
-        guard mirrors[id] === link, !stopping else { return }
-        mirrors[id] = nil
+        guard mirrors.current(handle) != nil, !stopping else { return }
+        mirrors.end(handle)
         guard var job = jobs[id], !job.state.isFinished else { return }
         job.fail(why)
         refreshSizes(&job)
@@ -256,37 +340,33 @@ extension RegistryState {
         return mirrorSend(link, command)
     }
 
-    /// Sends a command down this link, if it runs. Lock held.
+    /// Sends a command down the link of `handle`, if it is current and runs. Lock held.
     @discardableResult
-    func mirrorSend(_ link: MirrorLink, _ command: MirrorCommand) -> Bool {
+    func mirrorSend(_ handle: MirrorHandle, _ command: MirrorCommand) -> Bool {
+        guard let link = mirrors.current(handle) else { return false }
+        return mirrorSend(link, command)
+    }
+
+    /// Sends a command down this link, if it runs. Lock held.
+    private func mirrorSend(_ link: MirrorLink, _ command: MirrorCommand) -> Bool {
         guard link.commands >= 0 else { return false }
         return FileWriter.writeAll(link.commands, ArraySlice(Array((command.line + "\n").utf8)))
     }
 
     /// Cuts a durable child's wait between tries short. Lock held.
     func mirrorWake(_ id: Int) {
-        guard let link = mirrors[id] else { return }
-        var one: UInt64 = 1
-        _ = write(link.wake, &one, 8)
+        mirrors[id]?.handle.wakeUp()
     }
 
     /// Cuts every link of a stopping agent: the remote jobs run on, and the next agent links
     /// again from where the output ends. Nothing is stored. Lock held.
     func endMirrorLinks() {
-        for link in mirrors.values {
-            link.cancelled = true
-            if link.pid > 0 { kill(link.pid, SIGTERM) }
-            var one: UInt64 = 1
-            _ = write(link.wake, &one, 8)
-        }
+        mirrors.cancelAll()
     }
 
     /// Ends a durable child's link for good (its job is removed here). Lock held.
     func mirrorCancel(_ id: Int) {
-        guard let link = mirrors[id] else { return }
-        link.cancelled = true
-        if link.pid > 0 { kill(link.pid, SIGTERM) }
-        mirrorWake(id)
+        mirrors.cancel(id)
     }
 
     static func clock(_ date: Date) -> String {
@@ -300,7 +380,7 @@ extension RegistryState {
 
 extension JobRegistry {
     /// The thread of one durable child: links, one after the other, until the child ended.
-    func runMirror(_ link: MirrorLink) {
+    func runMirror(_ link: MirrorHandle) {
         while true {
             guard let plan = withState({ $0.mirrorPlan(link) }) else { return }
             var remoteProgram = "job"
@@ -351,7 +431,7 @@ extension JobRegistry {
 
     /// A link was lost (or could not be made): the child is Disconnected and the thread waits
     /// for the next try (a stop cuts the wait short). False when there is none.
-    private func lost(_ link: MirrorLink, status: Int32, problem: String?, wake: Int32) -> Bool {
+    private func lost(_ link: MirrorHandle, status: Int32, problem: String?, wake: Int32) -> Bool {
         guard let delay = withState({ $0.mirrorLost(link, status: status, problem: problem) }) else { return false }
         var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
         if poll(&ready, 1, delay.pollMilliseconds()) > 0 { cjob_eventfd_drain(wake) }
@@ -359,7 +439,7 @@ extension JobRegistry {
     }
 
     /// One link: ssh runs `job __attach` there; its frames are read until the end or EOF.
-    private func connect(_ link: MirrorLink, _ plan: MirrorPlan, argv: [String]) -> MirrorOutcome {
+    private func connect(_ link: MirrorHandle, _ plan: MirrorPlan, argv: [String]) -> MirrorOutcome {
         var toRemote: [Int32] = [-1, -1]
         var fromRemote: [Int32] = [-1, -1]
         // ssh's messages of this link only: the last of them says why it was lost.
@@ -417,16 +497,13 @@ extension JobRegistry {
                         state.mirrorStatus(link, status)
                         return state.mirrorEnded(link, status)
                     }
-                    if stored {
-                        ended = status
-                        _ = withState { $0.mirrorSend(link, .acknowledge) }
-                    }
+                    if stored { ended = status }
                 }
             case MirrorFrame.problem: problem = String(decoding: payload, as: UTF8.self)
             default: break
             }
         }
-        withState { _ in link.commands = -1 }
+        withState { $0.mirrors.update(link) { $0.commands = -1 } }
         close(toRemote[1])
         // What is left (the other side exits after the acknowledgement) is drained, then ssh reaped.
         reader.drain()

@@ -17,6 +17,35 @@ import JobProtocol
 import JobRemote
 import JobStore
 
+extension SessionNewRequest: Handled {
+    /// Checks the options, then opens the sessions: their shells are started under the lock,
+    /// each read on a thread of its own, and the answer waits for their first word.
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        guard !computers.isEmpty else {
+            return answer(.failure(Failure(.badRequest, "bad request: session new without computers")))
+        }
+        do {
+            for option in sshOptions { try InputCheck.sshOption(option) }
+            if let name { try InputCheck.jobName(name) }
+        } catch {
+            return answer(.failure(Failure(.refused, "\(error)")))
+        }
+        answer(.success(context.registry.openSessions(self)))
+    }
+}
+
+extension SessionGetRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.getSessions(self) }))
+    }
+}
+
+extension SessionRemoveRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.withState { $0.removeSessions(self) }))
+    }
+}
+
 /// Sessions live in the agent: they are opened, used and closed here, and end with it. Each
 /// command sent to one is a job like any other (stored, with its output files), whose child
 /// runs in the session's shell instead of under a monitor.
@@ -33,8 +62,7 @@ extension RegistryState {
         for name in request.computers {
             do {
                 let computer = try ComputerName(name)
-                lastSessionId += 1
-                let id = lastSessionId
+                let id = sessions.nextId()
                 let session: Session
                 do {
                     session = try Session(
@@ -115,7 +143,7 @@ extension RegistryState {
     /// Sessions by Id or name (shell wildcards, case-insensitive); all when nothing is given.
     /// Lock held.
     func selectSessions(_ selectors: [String]) -> ([Session], [String]) {
-        let all = sessions.values.sorted { $0.id < $1.id }
+        let all = sessions.all
         guard !selectors.isEmpty else { return (all, []) }
         var chosen: [Int: Session] = [:]
         var problems: [String] = []
@@ -268,7 +296,7 @@ extension RegistryState {
 
     /// At the agent's stop: every session ends, and its commands with it. Lock held.
     func closeSessions() {
-        for session in sessions.values {
+        for session in sessions.all {
             session.state = .closed
             endCommands(of: session) { _, _ in (.failed, "the agent stopped, and its sessions end with it") }
             session.endInput()

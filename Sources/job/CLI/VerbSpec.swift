@@ -141,7 +141,7 @@ enum CLISpec {
         [
             .verb(StartVerb.spec), .verb(InvokeVerb.spec), .verb(GetVerb.spec), .verb(ReceiveVerb.spec),
             .verb(LogVerb.spec), .verb(EventsVerb.spec), .verb(WaitVerb.spec), .verb(StopVerb.spec),
-            .verb(RemoveVerb.spec),
+            .verb(RemoveVerb.spec), .verb(RenameVerb.spec),
             .family(SessionVerb.family), .verb(EnterVerb.spec), .verb(RestartVerb.spec),
             .verb(SuspendVerb.suspendSpec), .verb(SuspendVerb.resumeSpec), .verb(SuspendVerb.signalSpec),
             .family(GroupVerb.family), .family(AgentVerb.family), .verb(ConfigVerb.spec), .verb(HelpVerb.spec),
