@@ -84,25 +84,6 @@ extension RegistryState {
         links.forget(id)
     }
 
-    /// Sends a signal to a child's process group: through its monitor, which knows whether
-    /// the job is still its child; directly when the monitor is gone. A remote child's
-    /// signal goes to its command's group on its computer (the monitor writes its name to
-    /// ssh's stdin), except KILL, which ends the local ssh: the remote side then ends the
-    /// command by itself, and a stop goes through even when the link is dead. Lock held.
-    func signal(_ job: StoredJob, _ signal: Int32) {
-        if job.durable {
-            // Its computer's agent signals it; KILL is its own business there (after a stop's grace).
-            if signal != SIGKILL { mirrorSend(job.id, .signal(Int(signal))) }
-            return
-        }
-        if job.isRemote, signal != SIGKILL {
-            links.send(job.id, UInt32(CJOB_MONITOR_FORWARD), signal)
-            return
-        }
-        if links.send(job.id, UInt32(CJOB_MONITOR_SIGNAL), signal) { return }
-        if let pid = job.pid, ProcFS.groupHasLiveMembers(pid) { kill(pid_t(-pid), signal) }
-    }
-
     /// A child's monitor ended without reporting its end, or could not be found. Its job is
     /// watched on if it still lives, else recorded Failed. The caller stores the job. Lock held.
     func monitorLost(_ job: inout StoredJob) {
@@ -266,38 +247,18 @@ extension RegistryState {
     func adopt() {
         var changed: [StoredJob] = []
         var found: [Int] = []
-        var durable: [Int] = []
+        var linking = 0
         for id in jobs.ids {
             guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
             else { continue }
-            if job.durable {
-                // Its job runs in its computer's agent: a new link picks it up where it was.
-                durable.append(id)
-                continue
-            } else if job.session != nil {
-                // Sessions end with the agent that opened them.
-                finish(&job, record: nil, reason: "its session ended with the agent that ran it")
-            } else if attachMonitor(job) {
-                // A stop the last agent began is finished: its grace period has begun.
-                if job.state == .stopping { signal(job, SIGKILL) }
-                found.append(id)
-                continue
-            } else if job.state == .running, job.pid == nil, job.waiterPid == nil, !job.stopRequested,
-                spec(of: job) != nil
-            {
-                // The queue had chosen it, and the last agent stopped before its launch (no
-                // monitor, no process): it never ran, so it waits in its place again.
-                job.unbegin()
-                log.write("Job\(id) was to start when the last agent stopped; it waits again")
-            } else if job.bootId != bootId {
-                // No monitor answers: a reboot ended it (a monitor that answers proves otherwise).
-                finish(&job, record: nil, reason: "the computer restarted while the job was running")
-            } else {
-                monitorLost(&job)
-                if !job.state.isFinished { continue }
+            switch backend(for: job).adopt(&job, in: self) {
+            case .found: found.append(id)
+            case .changed:
+                jobs[id] = job
+                changed.append(job)
+            case .watched: break
+            case .linking: linking += 1
             }
-            jobs[id] = job
-            changed.append(job)
         }
         persist(changed)
         if !found.isEmpty {
@@ -308,9 +269,8 @@ extension RegistryState {
         // Each monitor greets at once, its END right behind if the job ended while no agent
         // ran: read them now, so that no client is shown an ended job Running.
         awaitGreetings(found)
-        for id in durable { beginMirror(id) }
-        if !durable.isEmpty {
-            log.write("linking again to \(durable.count) durable remote job\(durable.count == 1 ? "" : "s")")
+        if linking > 0 {
+            log.write("linking again to \(linking) durable remote job\(linking == 1 ? "" : "s")")
         }
         let strangers = releaseStrayMonitors()
         settleStrayFiles(adopting: strangers)

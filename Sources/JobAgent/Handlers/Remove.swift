@@ -53,19 +53,15 @@ extension RegistryState {
                 }
                 stopLocked(ids: [current.id], grace: grace)
                 current = jobs[current.id].map(record) ?? current
-                // A durable child without its link could not be stopped there: removing it
-                // here would leave its command running there, unseen.
-                let unreached = table.kids(of: current.id).filter { $0.durable && !$0.state.isFinished }
-                if let kid = unreached.first {
-                    problems.append(
-                        "\(current.name) (Id \(current.id)) has \(kid.name) on \(kid.location), which is "
-                            + "\(kid.state.rawValue) and not stopped there yet; its stop is pending, delivered once "
-                            + "the link is back: remove it then, or stop it there (job stop --computer \(kid.location))"
-                    )
+                // A child its backend could not stop where it runs is not removed here.
+                if let problem = table.kids(of: current.id).lazy.compactMap({
+                    self.backend(for: $0).removalProblem($0, in: self)
+                }).first {
+                    problems.append("\(current.name) (Id \(current.id)) has \(problem)")
                     continue
                 }
             }
-            let kids = childIds(of: current.id)
+            let kids = table.kids(of: current.id)
             var removing = [current.instanceId]
             for kid in table.kids(of: current.id) { removing += [kid.instanceId] + kid.history }
             do {
@@ -75,17 +71,14 @@ extension RegistryState {
                 continue
             }
             FaultPoint.removeAfterDelete.reached()
-            for id in kids {
-                forgetWatches(id)
-                mirrorCancel(id)
-            }
+            for kid in kids { backend(for: kid).forget(kid, in: self) }
             for job in table.removeParent(current.id) {
                 files.delete(job.instanceId)
                 for old in job.history { files.delete(old) }
             }
             // The parent's own file: the input of `invoke --input`.
             unlink(home.inputPath(current.instanceId))
-            noticeRemoved([current.id] + kids)
+            noticeRemoved([current.id] + kids.map(\.id))
             removed.append(current)
         }
         if !removed.isEmpty {

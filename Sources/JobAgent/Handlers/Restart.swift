@@ -48,15 +48,9 @@ extension RegistryState {
                 problems.append("\(parent.name) (Id \(parentId)) has no failed or stopped part to run again")
                 continue
             }
-            // A command of a session runs again in that session, which must still be open.
-            if let closed = kids.first(where: { kid in
-                kid.session.map { sessions[$0]?.state != .opened } ?? false
-            }), let sessionId = closed.session {
-                let session = sessions[sessionId]
-                problems.append(
-                    "\(parent.name) (Id \(parentId)) ran in session \(sessionId), which is "
-                        + (session.map { "\($0.state.rawValue)" } ?? "gone")
-                        + "; only a command of an open session can be restarted: start it again in another")
+            // A child runs again where it ran: its place must allow it.
+            if let problem = kids.lazy.compactMap({ self.backend(for: $0).restartProblem($0, in: self) }).first {
+                problems.append("\(parent.name) (Id \(parentId)) \(problem)")
                 continue
             }
             parent.restarts += 1
@@ -89,11 +83,12 @@ extension RegistryState {
                     + renewed.dropFirst().map { "Job\($0.id)" }.joined(separator: ", "))
             let children = Array(renewed.dropFirst())
             for child in children { watchOutputCap(child) }
-            if children.contains(where: { $0.session != nil }) {
-                for child in children {
-                    guard let session = child.session.flatMap({ sessions[$0] }) else { continue }
-                    session.queue.append(child.id)
-                    dispatchNext(session)
+            if children.contains(where: { backend(for: $0).startsInItsOwnOrder }) {
+                for var child in children {
+                    let plan = LaunchPlan(parent: parent, environment: [], umask: 0o022, stdinFD: nil)
+                    backend(for: child).launch(&child, plan, in: self)
+                    jobs[child.id] = child
+                    if child.state.isFinished { persist([child]) }
                 }
             } else if spec(of: parent) != nil {
                 // Through the queue, as when it was started: its group, its limits, its timeout.

@@ -280,72 +280,16 @@ extension RegistryState {
         table.add(parent, made)
     }
 
-    /// Launches one child: locally under its shell, or on its computer over ssh. Lock held.
+    /// Launches one child where it runs (its backend). Lock held.
     func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
         job.beginTime = Date()
-        let paths = files.paths(job.instanceId)
-        let outcome: LaunchOutcome
-        if job.durable {
-            // Its link to its computer's agent runs on a thread of its own (Remote/Mirror.swift).
-            job.begin(at: job.beginTime ?? Date())
-            log.write("started Job\(job.id) of \(parent.name) on \(job.location) (durable)")
-            return beginMirror(job.id, fresh: true)
-        }
-        if job.isRemote, let computer = try? ComputerName(job.location) {
-            let configuration = environment.first { $0.hasPrefix("JOB_SSH_CONFIG=") }.map {
-                String($0.dropFirst("JOB_SSH_CONFIG=".count))
-            }
-            let id = job.id
-            let configured = configuration?.isEmpty == false ? configuration : nil
-            let arguments = SSHCommand.arguments(
-                computer: computer, command: job.command, remoteEnvironment: parent.remoteEnvironment,
-                options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId), configuration: configured,
-                controlFolder: SSHCommand.controlFolder(home: home), input: job.inputFile.map { _ in job.instanceId })
-            var program = SSHCommand.program(environment: environment)
-            var argv = arguments
-            if let input = job.inputFile, access(input, R_OK) != 0 {
-                job.launchFailed("cannot read its input file \(input): \(String(cString: strerror(errno)))")
-                refreshSizes(&job)
-                return
-            }
-            if let input = job.inputFile {
-                // The input goes first, on the same shared connection; then this becomes ssh.
-                let upload = SSHCommand.arguments(
-                    computer: computer, remoteText: SSHCommand.uploadInput(name: job.instanceId),
-                    options: parent.sshOptions, diagnostics: files.sshLog(job.instanceId), configuration: configured,
-                    controlFolder: SSHCommand.controlFolder(home: home))
-                argv = [
-                    "sh", "-c",
-                    SSHCommand.launcherWithInput(program: program, upload: upload, input: input, arguments: arguments),
-                ]
-                program = "/bin/sh"
-            }
-            outcome = launchThroughSupervisor(job) { supervisor in
-                supervisor.launch(
-                    id: id, program: program, argv: argv, environment: environment, workingDirectory: "/",
-                    paths: paths, umask: umask, stdinFD: nil, holdStdin: true)
-            }
-        } else {
-            // A restarted job reads its input file again, from its start.
-            var input = stdinFD
-            if input == nil, let path = job.inputFile {
-                let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else {
-                    job.launchFailed("cannot read its input file \(path): \(String(cString: strerror(errno)))")
-                    refreshSizes(&job)
-                    return
-                }
-                input = fd
-            }
-            defer { if let input, input != stdinFD { close(input) } }
-            let (id, shell, command, workingDirectory) = (job.id, job.shell, job.command, job.workingDirectory)
-            outcome = launchThroughSupervisor(job) { supervisor in
-                supervisor.launch(
-                    id: id, program: shell, argv: [(shell as NSString).lastPathComponent, "-c", command],
-                    environment: environment, workingDirectory: workingDirectory, paths: paths, umask: umask,
-                    stdinFD: input)
-            }
-        }
+        backend(for: job).launch(
+            &job, LaunchPlan(parent: parent, environment: environment, umask: umask, stdinFD: stdinFD), in: self)
+    }
+
+    /// A launch through the supervisor came back: the child runs under its monitor, which is
+    /// linked now, or it failed. Lock held.
+    func launchedUnderMonitor(_ job: inout StoredJob, _ outcome: LaunchOutcome, parent: StoredJob) {
         switch outcome {
         case .running(let pid, let startTime, let monitorPid):
             log.write(
@@ -377,7 +321,7 @@ extension RegistryState {
     /// Runs one launch through the supervisor, starting one first when there is none, and a
     /// new one when it died. A launch whose answer was lost is not repeated blindly: if the
     /// job's monitor exists, the job runs. Lock held.
-    private func launchThroughSupervisor(_ job: StoredJob, _ body: (Supervisor) -> LaunchOutcome?)
+    func launchThroughSupervisor(_ job: StoredJob, _ body: (Supervisor) -> LaunchOutcome?)
         -> LaunchOutcome
     {
         var problem = ""

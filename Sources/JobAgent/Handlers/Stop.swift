@@ -61,50 +61,21 @@ extension RegistryState {
         var durable: [Int] = []
         for id in Set(targets).sorted() {
             guard var job = jobs[id], !job.state.isFinished else { continue }
-            if job.durable && job.state != .notStarted {
-                // Its computer's agent stops it, with this grace; without a link, the stop is
-                // stored and the next link delivers it.
-                if job.state == .disconnected {
-                    job.stopRequested = true
-                    job.stopGrace = grace
-                    job.reason =
-                        (job.reason ?? "").replacingOccurrences(of: Self.stopPending, with: "")
-                        + Self.stopPending
-                    mirrorWake(id)
-                } else if mirrorSend(id, .stop(grace: grace, signal: Int(first))) {
-                    job.stopDelivered(grace: grace)
-                    durable.append(id)
-                } else {
-                    // Between links: the next one delivers it.
-                    job.stopDelivered(
-                        grace: grace, pending: "a stop is pending, delivered once the link to \(job.location) is up")
-                    mirrorWake(id)
-                }
-                jobs[id] = job
-                changed.append(job)
-                continue
+            let wasSuspended = job.state == .suspended
+            switch backend(for: job).prepareStop(&job, first: first, grace: grace, in: self) {
+            case .signalled:
+                signalled.append(id)
+                if wasSuspended { suspended.append(id) }
+            case .handedOver: durable.append(id)
+            case .neverStarted, .pending: break
             }
-            if job.state == .suspended { suspended.append(id) }
-            if job.requestStop() { signalled.append(id) }
             jobs[id] = job
             changed.append(job)
         }
         persist(changed)
         for id in signalled {
             guard let job = jobs[id] else { continue }
-            // A command in a session: its processes, not the session's shell.
-            if let session = job.session.flatMap({ sessions[$0] }) {
-                session.signalCommand(first)
-                continue
-            }
-            // A remote child is ended on its computer: closing its stdin makes the remote side
-            // end the command's process group (TERM, then KILL), and then ssh exits. Another
-            // first signal is sent there instead; the KILL after the grace period ends ssh.
-            if job.isRemote, first == SIGTERM, links.link(id) != nil {
-                links.send(id, UInt32(CJOB_MONITOR_RELEASE))
-                continue
-            }
-            signal(job, first)
+            backend(for: job).deliverStop(job, first: first, in: self)
             // A suspended job takes its signal once it runs again.
             if suspended.contains(id) { signal(job, SIGCONT) }
         }
@@ -133,26 +104,17 @@ extension RegistryState {
             }
             if !killed && Monitor.now() >= deadline {
                 for id in signalled {
-                    if let session = jobs[id]?.session.flatMap({ sessions[$0] }) {
-                        session.signalCommand(SIGKILL)
-                    } else if let job = jobs[id] {
-                        signal(job, SIGKILL)
-                    }
+                    if let job = jobs[id] { signal(job, SIGKILL) }
                 }
                 killed = true
                 killedAt = Monitor.now()
                 continue
             }
-            // A session command still running after that runs in the shell itself (a loop of
-            // builtins): only ending the shell stops it, and the session is then Broken.
+            // What KILL did not end a second later, its backend ends otherwise if it can (a
+            // session's shell running a loop of builtins).
             if killed && !shellsKilled && Monitor.now() >= killedAt + 1 {
                 for id in pending {
-                    guard let session = jobs[id]?.session.flatMap({ sessions[$0] }) else { continue }
-                    let name = jobs[id].map { messageName(of: $0) } ?? "Job\(id)"
-                    session.reason =
-                        "the session's shell was ended to stop \(name), which ran in the shell itself "
-                        + "(a loop of builtins) and could not be stopped on its own"
-                    session.killShell()
+                    if let job = jobs[id] { _ = backend(for: job).endStubborn(job, in: self) }
                 }
                 shellsKilled = true
                 continue

@@ -97,11 +97,9 @@ extension RegistryState {
                 .filter { !seen.contains($0.id) }
             let taken = kids.filter { accepts($0.state) }
             let reachable = taken.filter { job in
-                if job.session != nil {
-                    problems.append("\(messageName(of: job)) runs in a session's shell, which cannot be \(verb)")
-                    return false
-                }
-                return true
+                guard let refusal = backend(for: job).refusesSignals(job, verb: verb, in: self) else { return true }
+                problems.append(refusal)
+                return false
             }
             if taken.isEmpty {
                 problems.append(
