@@ -57,7 +57,7 @@ extension Agent {
             case .success(let decoded): request = decoded
             case .failure(let failure):
                 try? channel.send { Frame.writeFailure(failure, verb: incoming.verbName, to: &$0) }
-                if failure.code == .unknownVerb { continue }
+                if failure.code == .unknownVerb || failure.code == .unsupported { continue }
                 return true
             }
             let verb = request.verb.rawValue

@@ -61,9 +61,6 @@ extension JobClient {
     public func start(_ command: String, inSessions sessions: [String], name: String? = nil, asInvoke: Bool = false)
         throws(JobError) -> JobRecord
     {
-        var request = StartRequest(command: command, name: name, workingDirectory: "", environment: [])
-        request.sessions = sessions
-        request.throttleLimit = asInvoke ? 32 : 0
-        return try send(request).job
+        try send(SessionStartRequest(command: command, name: name, sessions: sessions, asInvoke: asInvoke)).job
     }
 }

@@ -402,9 +402,12 @@ public final class JobClient: Sendable {
         queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
         input: Int32? = nil
     ) throws(JobError) -> JobRecord {
-        var request = StartRequest(
-            command: command, name: name, workingDirectory: JobHome.currentDirectory(),
-            environment: environment ?? ProcessEnvironment.entries(), umask: Self.currentUmask())
+        var request = InvokeRequest()
+        request.command = command
+        request.name = name
+        request.workingDirectory = JobHome.currentDirectory()
+        request.environment = environment ?? ProcessEnvironment.entries()
+        request.umask = Self.currentUmask()
         request.durable = durable
         request.deploy = deploy
         request.computers = computers
@@ -413,9 +416,7 @@ public final class JobClient: Sendable {
         request.remoteEnvironment = remoteEnvironment
         request.hasInput = input != nil
         queue.apply(to: &request)
-        let fds = input.map { [$0] } ?? []
-        if !queue.isEmpty { return try send(QueuedStartRequest(request), fds: fds).job }
-        return try send(request, fds: fds).job
+        return try send(request, fds: input.map { [$0] } ?? []).job
     }
 
     /// The selected jobs, sorted by Id: every parent job by default. Throws `notFound` when a

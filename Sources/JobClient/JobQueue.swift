@@ -56,6 +56,16 @@ public struct JobQueueOptions: Sendable, Equatable {
     /// Whether nothing is asked of the queue.
     public var isEmpty: Bool { self == JobQueueOptions() }
 
+    func apply(to request: inout InvokeRequest) {
+        request.timeout = timeout
+        request.after = after
+        request.afterAny = afterAny
+        request.notBefore = notBefore
+        request.group = group
+        request.maxOutput = maxOutput
+        request.stopGrace = stopGrace
+    }
+
     func apply(to request: inout StartRequest) {
         request.timeout = timeout
         request.after = after

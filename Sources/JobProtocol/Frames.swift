@@ -14,8 +14,11 @@
 /// Versions of the client–agent protocol. Since version 5 every field is tagged, so two sides
 /// of different versions talk: each skips the fields it does not know and defaults the ones it
 /// does not get, and a verb one side lacks is refused with a message naming both versions.
+/// A field whose skipping would change what the agent does is never skipped (`Capability`).
+/// Version 7: `invoke` and `sessionStart` are verbs of their own, and a request names what it
+/// needs beyond its verb.
 public enum ProtocolVersion {
-    public static let current = 6
+    public static let current = 7
     /// The oldest version this side reads: 5, the first of the tagged encoding. Version 4 and
     /// earlier encoded fields by position; their frames are recognised and answered with a
     /// message in their own encoding.
@@ -39,6 +42,8 @@ public struct Failure: TaggedMessage, Error, CustomStringConvertible {
         public static let badRequest = Code("badRequest")
         /// The agent does not know the verb (the client is newer).
         public static let unknownVerb = Code("unknownVerb")
+        /// The agent lacks a capability the request needs (the client is newer).
+        public static let unsupported = Code("unsupported")
         /// The agent serves as many connections as it allows.
         public static let busy = Code("busy")
 
@@ -101,6 +106,10 @@ public struct Request: Sendable, Equatable {
 public enum Frame {
     public static func writeRequest<R: AgentRequest>(_ payload: R, to encoder: inout WireEncoder) {
         writeReply(payload, verb: R.verb.rawValue, to: &encoder)
+        // What the request needs beyond its verb, only when it needs anything: every other
+        // frame is the same as before the field existed.
+        var needs = payload.needs
+        if !needs.isEmpty { encoder.array(5, &needs) }
     }
 
     /// A reply's frame, or a request's: version, verb, payload.
@@ -221,10 +230,24 @@ public struct IncomingRequest {
                         + "(protocol \(version)); stop the agent with `job agent stop` (running jobs keep running) "
                         + "so that the next command starts the one installed with this client"))
         }
+        let request: Request
+        var needs: [String] = []
         do {
-            return .success(try Request(verb, &self))
+            request = try Request(verb, &self)
+            try decoder.array(5, &needs)
         } catch {
             return .failure(Failure(.badRequest, "bad request: \(error)"))
         }
+        let lacking = needs.filter { !Capability.known.contains($0) }
+        guard lacking.isEmpty else {
+            return .failure(
+                Failure(
+                    .unsupported,
+                    "this agent (\(ProtocolVersion.description)) cannot do what the client (protocol \(version)) asks "
+                        + "of '\(verbName)': \(lacking.joined(separator: ", ")); stop the agent with `job agent stop` "
+                        + "(running jobs keep running) so that the next command starts the one installed with this "
+                        + "client"))
+        }
+        return .success(request)
     }
 }

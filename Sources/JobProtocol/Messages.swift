@@ -24,6 +24,26 @@ import JobCore
 public protocol AgentRequest: TaggedMessage {
     associatedtype Reply: TaggedMessage
     static var verb: Verb { get }
+    /// The capabilities this request uses beyond what its verb always had (`Capability`): an
+    /// agent that lacks one refuses the request instead of skipping the fields it does not
+    /// know. Empty for most.
+    var needs: [String] { get }
+}
+
+extension AgentRequest {
+    public var needs: [String] { [] }
+}
+
+/// The rule for versions: a request never asks for something an agent may silently skip.
+/// What an agent of an older protocol cannot do either comes under a verb of its own (which
+/// such an agent refuses as unknown: `startQueued`, `invoke`, `sessionStart`), or is named in
+/// the request's `needs` (header field 5), which an agent checks against `known` and refuses
+/// when it lacks one. Fields that only add to what is shown (a reply's new field) need neither.
+public enum Capability {
+    /// A start that names its parent's InstanceId (the remote side of a durable link).
+    public static let instanceId = "instanceId"
+    /// Every capability this agent has.
+    public static let known: Set<String> = [instanceId]
 }
 
 /// The verbs an agent answers. A name the agent does not know (a newer client's verb) gets a
@@ -35,6 +55,7 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case suspend, resume, signal, restart
     case startQueued
     case rename
+    case invoke, sessionStart
 
     /// The verb's request type (whose `Reply` is the verb's reply type). A new verb is a case
     /// above, its line here, and its request and reply types below.
@@ -62,6 +83,8 @@ public enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
         case .restart: RestartRequest.self
         case .startQueued: QueuedStartRequest.self
         case .rename: RenameRequest.self
+        case .invoke: InvokeRequest.self
+        case .sessionStart: SessionStartRequest.self
         }
     }
 }
@@ -75,7 +98,11 @@ public struct StatusRequest: AgentRequest {
     public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {}
 }
 
-/// `start` (a local job, or with `sessions` one in sessions) and `invoke` (with `computers`).
+/// `start`: a local job. Clients of protocol 6 and earlier sent `invoke` (with `computers`,
+/// fields 8 to 11, 21 and 22) and `start --session` (with `sessions`, field 12) as this verb
+/// too: an agent still reads those fields, and the agent's start works from this type for all
+/// three. A client of protocol 7 sends `InvokeRequest` and `SessionStartRequest`, which an
+/// older agent refuses instead of starting a remote command here.
 public struct StartRequest: AgentRequest {
     public typealias Reply = StartReply
     public static let verb = Verb.start
@@ -166,6 +193,121 @@ public struct StartRequest: AgentRequest {
         try coder.optional(22, &deployFlag)
         durable = durableFlag ?? false
         deploy = deployFlag ?? false
+    }
+
+    public var needs: [String] { instanceId == nil ? [] : [Capability.instanceId] }
+}
+
+/// `invoke`: a command on computers, one child each, in order; the queue's options too.
+public struct InvokeRequest: AgentRequest {
+    public typealias Reply = StartReply
+    public static let verb = Verb.invoke
+    public var command = ""
+    public var name: String?
+    public var workingDirectory = "/"
+    /// `KEY=VALUE` entries: the local environment (ssh's), not the remote command's.
+    public var environment: [String] = []
+    public var umask = 0o022
+    /// Whether a descriptor for every child's stdin is attached to the request frame.
+    public var hasInput = false
+    public var computers: [String] = []
+    /// How many children run at once (0: no limit).
+    public var throttleLimit = 0
+    /// Extra options for ssh, each one argument.
+    public var sshOptions: [String] = []
+    /// The `--env` entries, the only local variables a remote command gets.
+    public var remoteEnvironment: [String] = []
+    /// Each remote child runs as a job in its computer's agent, mirrored here, and outlives a
+    /// lost link; with `deploy`, this `job` is copied to each computer that lacks it.
+    public var durable = false
+    public var deploy = false
+    /// The queue, as in `StartRequest`.
+    public var timeout: Double?
+    public var after: [Int] = []
+    public var afterAny: [Int] = []
+    public var notBefore: Date?
+    public var group: String?
+    public var maxOutput: Int64?
+    public var stopGrace: Double?
+
+    public init() {}
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &command)
+        try coder.optional(2, &name)
+        try coder.value(3, &workingDirectory)
+        try coder.array(4, &environment)
+        try coder.value(5, &umask)
+        try coder.value(6, &hasInput)
+        try coder.array(7, &computers)
+        try coder.value(8, &throttleLimit)
+        try coder.array(9, &sshOptions)
+        try coder.array(10, &remoteEnvironment)
+        try coder.value(11, &durable)
+        try coder.value(12, &deploy)
+        try coder.optional(13, &timeout)
+        try coder.array(14, &after)
+        try coder.array(15, &afterAny)
+        try coder.optional(16, &notBefore)
+        try coder.optional(17, &group)
+        try coder.optional(18, &maxOutput)
+        try coder.optional(19, &stopGrace)
+    }
+
+    /// The same start as the agent works from it.
+    public var start: StartRequest {
+        var start = StartRequest(
+            command: command, name: name, workingDirectory: workingDirectory, environment: environment,
+            hasInput: hasInput, umask: umask)
+        start.computers = computers
+        start.throttleLimit = throttleLimit
+        start.sshOptions = sshOptions
+        start.remoteEnvironment = remoteEnvironment
+        start.durable = durable
+        start.deploy = deploy
+        start.timeout = timeout
+        start.after = after
+        start.afterAny = afterAny
+        start.notBefore = notBefore
+        start.group = group
+        start.maxOutput = maxOutput
+        start.stopGrace = stopGrace
+        return start
+    }
+}
+
+/// `start --session` and `invoke --session`: a command in sessions (Ids or names), one child
+/// each, queued behind each session's earlier commands.
+public struct SessionStartRequest: AgentRequest {
+    public typealias Reply = StartReply
+    public static let verb = Verb.sessionStart
+    public var command = ""
+    public var name: String?
+    public var sessions: [String] = []
+    /// A RemoteJob (`invoke --session`) rather than a BackgroundJob.
+    public var asInvoke = false
+
+    public init() {}
+    public init(command: String, name: String?, sessions: [String], asInvoke: Bool) {
+        self.command = command
+        self.name = name
+        self.sessions = sessions
+        self.asInvoke = asInvoke
+    }
+
+    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &command)
+        try coder.optional(2, &name)
+        try coder.array(3, &sessions)
+        try coder.value(4, &asInvoke)
+    }
+
+    /// The same start as the agent works from it.
+    public var start: StartRequest {
+        var start = StartRequest(command: command, name: name, workingDirectory: "", environment: [])
+        start.sessions = sessions
+        start.throttleLimit = asInvoke ? 32 : 0
+        return start
     }
 }
 

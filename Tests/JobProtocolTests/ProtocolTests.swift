@@ -45,6 +45,30 @@ enum GoldenSamples {
     static func request(_ verb: Verb) -> Request {
         switch verb {
         case .status: return Request(StatusRequest())
+        case .invoke:
+            var invoke = InvokeRequest()
+            invoke.command = "uptime"
+            invoke.name = "fleet"
+            invoke.workingDirectory = "/srv"
+            invoke.environment = ["A=1"]
+            invoke.umask = 0o027
+            invoke.hasInput = true
+            invoke.computers = ["web01", "web02"]
+            invoke.throttleLimit = 4
+            invoke.sshOptions = ["-p", "2222"]
+            invoke.remoteEnvironment = ["TERM=dumb"]
+            invoke.durable = true
+            invoke.deploy = true
+            invoke.timeout = 60
+            invoke.after = [2]
+            invoke.afterAny = [3]
+            invoke.notBefore = time
+            invoke.group = "fleet"
+            invoke.maxOutput = 1 << 20
+            invoke.stopGrace = 5
+            return Request(invoke)
+        case .sessionStart:
+            return Request(SessionStartRequest(command: "make", name: "build", sessions: ["ops", "3"], asInvoke: true))
         case .startQueued:
             var start = request(.start).payload as! StartRequest
             start.timeout = 900
@@ -116,7 +140,7 @@ enum GoldenSamples {
             return AgentStatus(
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
-        case .start, .startQueued: return StartReply(job: record)
+        case .start, .startQueued, .invoke, .sessionStart: return StartReply(job: record)
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:
@@ -359,7 +383,8 @@ struct ProtocolTests {
         payload.raw(start.payload.encodedFields())
         Self.unknownFields(&payload, from: 40)
         var frame = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "start", payload: payload.bytes)
-        Self.unknownFields(&frame, from: 5)
+        // Header fields after 5 (what a request needs, since protocol 7).
+        Self.unknownFields(&frame, from: 6)
         #expect(try readRequest(frame.bytes) == start)
 
         // A record with a field added after `computer` (18), inside a reply.
@@ -401,6 +426,35 @@ struct ProtocolTests {
         // A reply with no payload at all: every field defaulted.
         let empty = handWrittenFrame(verb: "wait")
         #expect(try Frame.readReply(empty.bytes, for: WaitRequest.self).get() == WaitReply())
+    }
+
+    @Test("a request that needs what this side lacks is refused, naming it and both versions; one it has is read")
+    func needs() throws {
+        var payload = WireEncoder()
+        var start = StartRequest(command: "make", workingDirectory: "/", environment: [])
+        start.fields(&payload)
+        // The frame of a newer client: its verb, its payload, and field 5, what it needs.
+        func frame(needing needs: [String]) -> [UInt8] {
+            var encoder = handWrittenFrame(version: ProtocolVersion.current + 1, verb: "start", payload: payload.bytes)
+            var needs = needs
+            encoder.array(5, &needs)
+            return encoder.bytes
+        }
+        var incoming = try Frame.readRequest(frame(needing: ["teleport", Capability.instanceId]))
+        guard case .failure(let failure) = incoming.request() else { throw TestFailure("a lacking agent accepted it") }
+        #expect(failure.code == .unsupported)
+        #expect(failure.message.contains("teleport") && !failure.message.contains(Capability.instanceId))
+        #expect(failure.message.contains("protocol \(ProtocolVersion.current + 1)"))
+        var known = try Frame.readRequest(frame(needing: [Capability.instanceId]))
+        #expect(try known.request().get() == Request(start))
+        // A start that names its InstanceId says it needs that; one that does not, nothing.
+        start.instanceId = "0b7e6a2c-5f44-4d7b-9a53-0d4f1c2e9b10"
+        var written = WireEncoder()
+        Frame.writeRequest(start, to: &written)
+        var read = try Frame.readRequest(written.bytes)
+        #expect(try read.request().get() == Request(start))
+        #expect(start.needs == [Capability.instanceId])
+        #expect(StartRequest().needs.isEmpty && InvokeRequest().needs.isEmpty)
     }
 
     @Test("a verb this side lacks is refused with a message naming both versions")

@@ -76,6 +76,28 @@ public struct MessageMaker {
     public mutating func request(_ verb: Verb? = nil) -> Request {
         switch verb ?? Verb.allCases.randomElement(using: &random)! {
         case .status: return Request(StatusRequest())
+        case .invoke:
+            var invoke = InvokeRequest()
+            invoke.command = text()
+            invoke.name = maybe(50) { $0.text() }
+            invoke.workingDirectory = text()
+            invoke.environment = texts()
+            invoke.umask = integer()
+            invoke.hasInput = chance(10)
+            invoke.computers = texts()
+            invoke.throttleLimit = integer()
+            invoke.sshOptions = texts()
+            invoke.remoteEnvironment = texts()
+            invoke.durable = chance(30)
+            invoke.deploy = chance(10)
+            invoke.timeout = maybe(30) { $0.number() }
+            invoke.after = many(2) { $0.integer() }
+            invoke.group = maybe(30) { $0.text() }
+            return Request(invoke)
+        case .sessionStart:
+            return Request(
+                SessionStartRequest(
+                    command: text(), name: maybe(50) { $0.text() }, sessions: texts(), asInvoke: chance(50)))
         case .startQueued:
             let start = request(.start).payload as! StartRequest
             return Request(QueuedStartRequest(start))
@@ -201,7 +223,7 @@ public struct MessageMaker {
             return AgentStatus(
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
-        case .start, .startQueued: return StartReply(job: record())
+        case .start, .startQueued, .invoke, .sessionStart: return StartReply(job: record())
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:

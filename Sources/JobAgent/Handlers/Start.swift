@@ -41,6 +41,25 @@ extension StartRequest: Handled {
     }
 }
 
+/// `invoke`: started as the agent starts every job, from its `StartRequest`.
+extension InvokeRequest: Handled {
+    var rangeProblem: Failure? { start.rangeProblem }
+
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        start.handle(context, answer: answer)
+    }
+}
+
+/// A command in sessions, started as the agent starts every job.
+extension SessionStartRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        guard !sessions.isEmpty else {
+            return answer(.failure(Failure(.badRequest, "bad request: a start in sessions without sessions")))
+        }
+        start.handle(context, answer: answer)
+    }
+}
+
 /// A start with queue options, which an agent that has no queue refuses as an unknown verb.
 extension QueuedStartRequest: Handled {
     var rangeProblem: Failure? { request.rangeProblem }
