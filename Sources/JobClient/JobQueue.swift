@@ -21,7 +21,7 @@ import JobProtocol
 
 /// What a new job asks of the agent's queue: all optional. Without any of it a job starts at
 /// once and runs as long as it runs.
-public struct JobQueueOptions: Sendable, Equatable {
+public struct JobQueueOptions: Sendable, Equatable, QueueFields {
     /// Seconds it may run; then it is stopped as `stop` stops it, and ends Failed ("timed out
     /// after 15m").
     public var timeout: Double?
@@ -56,23 +56,7 @@ public struct JobQueueOptions: Sendable, Equatable {
     /// Whether nothing is asked of the queue.
     public var isEmpty: Bool { self == JobQueueOptions() }
 
-    func apply(to request: inout InvokeRequest) {
-        request.timeout = timeout
-        request.after = after
-        request.afterAny = afterAny
-        request.notBefore = notBefore
-        request.group = group
-        request.maxOutput = maxOutput
-        request.stopGrace = stopGrace
-    }
-
-    func apply(to request: inout StartRequest) {
-        request.timeout = timeout
-        request.after = after
-        request.afterAny = afterAny
-        request.notBefore = notBefore
-        request.group = group
-        request.maxOutput = maxOutput
-        request.stopGrace = stopGrace
+    func apply(to request: inout some QueueFields) {
+        request.takeQueue(from: self)
     }
 }

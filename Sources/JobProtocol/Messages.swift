@@ -103,7 +103,7 @@ public struct StatusRequest: AgentRequest {
 /// too: an agent still reads those fields, and the agent's start works from this type for all
 /// three. A client of protocol 7 sends `InvokeRequest` and `SessionStartRequest`, which an
 /// older agent refuses instead of starting a remote command here.
-public struct StartRequest: AgentRequest {
+public struct StartRequest: AgentRequest, QueueFields {
     public typealias Reply = StartReply
     public static let verb = Verb.start
     /// The command text as the job shows it.
@@ -178,13 +178,7 @@ public struct StartRequest: AgentRequest {
         try coder.array(10, &sshOptions)
         try coder.array(11, &remoteEnvironment)
         try coder.array(12, &sessions)
-        try coder.optional(13, &timeout)
-        try coder.array(14, &after)
-        try coder.array(15, &afterAny)
-        try coder.optional(16, &notBefore)
-        try coder.optional(17, &group)
-        try coder.optional(18, &maxOutput)
-        try coder.optional(19, &stopGrace)
+        try queueFields(&coder)
         try coder.optional(20, &instanceId)
         // Written only when set, so that every other start is the same frame as before them.
         var durableFlag = durable ? true : nil
@@ -198,8 +192,47 @@ public struct StartRequest: AgentRequest {
     public var needs: [String] { instanceId == nil ? [] : [Capability.instanceId] }
 }
 
+/// The queue's options of a start or an invoke, fields 13 to 19 of both.
+public protocol QueueFields {
+    /// Seconds it may run.
+    var timeout: Double? { get set }
+    /// Jobs it waits for: ended Completed, or ended in any way.
+    var after: [Int] { get set }
+    var afterAny: [Int] { get set }
+    /// When it may start at the earliest.
+    var notBefore: Date? { get set }
+    var group: String? { get set }
+    /// Bytes of stdout and stderr together past which it is stopped.
+    var maxOutput: Int64? { get set }
+    /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it.
+    var stopGrace: Double? { get set }
+}
+
+extension QueueFields {
+    mutating func queueFields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.optional(13, &timeout)
+        try coder.array(14, &after)
+        try coder.array(15, &afterAny)
+        try coder.optional(16, &notBefore)
+        try coder.optional(17, &group)
+        try coder.optional(18, &maxOutput)
+        try coder.optional(19, &stopGrace)
+    }
+
+    /// The queue's options of another start.
+    public mutating func takeQueue(from other: some QueueFields) {
+        timeout = other.timeout
+        after = other.after
+        afterAny = other.afterAny
+        notBefore = other.notBefore
+        group = other.group
+        maxOutput = other.maxOutput
+        stopGrace = other.stopGrace
+    }
+}
+
 /// `invoke`: a command on computers, one child each, in order; the queue's options too.
-public struct InvokeRequest: AgentRequest {
+public struct InvokeRequest: AgentRequest, QueueFields {
     public typealias Reply = StartReply
     public static let verb = Verb.invoke
     public var command = ""
@@ -245,13 +278,7 @@ public struct InvokeRequest: AgentRequest {
         try coder.array(10, &remoteEnvironment)
         try coder.value(11, &durable)
         try coder.value(12, &deploy)
-        try coder.optional(13, &timeout)
-        try coder.array(14, &after)
-        try coder.array(15, &afterAny)
-        try coder.optional(16, &notBefore)
-        try coder.optional(17, &group)
-        try coder.optional(18, &maxOutput)
-        try coder.optional(19, &stopGrace)
+        try queueFields(&coder)
     }
 
     /// The same start as the agent works from it.
@@ -265,13 +292,7 @@ public struct InvokeRequest: AgentRequest {
         start.remoteEnvironment = remoteEnvironment
         start.durable = durable
         start.deploy = deploy
-        start.timeout = timeout
-        start.after = after
-        start.afterAny = afterAny
-        start.notBefore = notBefore
-        start.group = group
-        start.maxOutput = maxOutput
-        start.stopGrace = stopGrace
+        start.takeQueue(from: self)
         return start
     }
 }

@@ -44,3 +44,17 @@ protocol Handled: AgentRequest {
 extension Handled {
     var rangeProblem: Failure? { nil }
 }
+
+/// A handler that does all its work under the registry's lock and always answers: most
+/// verbs. It says only what it does with the state.
+protocol LockedHandler: Handled {
+    /// The reply, made under the lock. `connection` is the client's, as in `RequestContext`.
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage
+}
+
+extension LockedHandler {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let connection = context.connection
+        answer(.success(context.registry.withState { reply(in: $0, connection: connection) }))
+    }
+}

@@ -17,21 +17,21 @@ import JobCore
 import JobProtocol
 import JobStore
 
-extension GroupSetRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.setGroups(self) }))
+extension GroupSetRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.setGroups(self)
     }
 }
 
-extension GroupGetRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.getGroups(self) }))
+extension GroupGetRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.getGroups(self)
     }
 }
 
-extension GroupRemoveRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.removeGroups(self) }))
+extension GroupRemoveRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.removeGroups(self)
     }
 }
 

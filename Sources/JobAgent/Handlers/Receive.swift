@@ -18,18 +18,15 @@ import JobProtocol
 import JobRemote
 import JobStore
 
-extension ReceiveRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        let connection = context.connection
-        answer(.success(context.registry.withState { $0.receive(self, connection: connection) }))
+extension ReceiveRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.receive(self, connection: connection)
     }
 }
 
-extension AdvanceRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        FaultPoint.receiveAfterWrite.reached()
-        let connection = context.connection
-        answer(.success(context.registry.withState { $0.advance(advances, connection: connection) }))
+extension AdvanceRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.advance(advances, connection: connection)
     }
 }
 

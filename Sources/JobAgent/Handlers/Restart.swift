@@ -17,9 +17,9 @@ import JobCore
 import JobProtocol
 import JobStore
 
-extension RestartRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.restart(self) }))
+extension RestartRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.restart(self)
     }
 }
 

@@ -18,9 +18,9 @@ import JobProtocol
 import JobRemote
 import JobStore
 
-extension StopRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.stop(self) }))
+extension StopRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.stop(self)
     }
 }
 

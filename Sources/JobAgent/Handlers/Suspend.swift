@@ -17,21 +17,21 @@ import JobCore
 import JobProtocol
 import JobStore
 
-extension SuspendRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.suspend(self) }))
+extension SuspendRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.suspend(self)
     }
 }
 
-extension ResumeRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.resume(self) }))
+extension ResumeRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.resume(self)
     }
 }
 
-extension SignalRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.sendSignal(self) }))
+extension SignalRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.sendSignal(self)
     }
 }
 

@@ -18,21 +18,15 @@ import JobProtocol
 import JobRemote
 import JobStore
 
-extension WaitRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        let connection = context.connection
-        answer(.success(context.registry.withState { $0.wait(self, connection: connection) }))
+extension WaitRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.wait(self, connection: connection)
     }
 }
 
-extension WaitEventRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        let connection = context.connection
-        answer(
-            .success(
-                context.registry.withState {
-                    $0.waitEvent(since: generation, timeout: timeout, connection: connection)
-                }))
+extension WaitEventRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.waitEvent(since: generation, timeout: timeout, connection: connection)
     }
 }
 

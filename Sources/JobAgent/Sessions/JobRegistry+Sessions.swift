@@ -34,15 +34,15 @@ extension SessionNewRequest: Handled {
     }
 }
 
-extension SessionGetRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.getSessions(self) }))
+extension SessionGetRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.getSessions(self)
     }
 }
 
-extension SessionRemoveRequest: Handled {
-    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        answer(.success(context.registry.withState { $0.removeSessions(self) }))
+extension SessionRemoveRequest: LockedHandler {
+    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
+        state.removeSessions(self)
     }
 }
 
