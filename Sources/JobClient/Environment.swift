@@ -18,9 +18,9 @@ import JobCore
 #endif
 
 /// The process environment, read straight from `environ` (no Foundation needed).
-public enum ProcessEnvironment {
+package enum ProcessEnvironment {
     /// Every `KEY=VALUE` entry, in order; bytes that are not UTF-8 kept (`LosslessText`).
-    public static func entries() -> [String] {
+    package static func entries() -> [String] {
         var result: [String] = []
         var pointer = environ
         while let entry = pointer.pointee {
@@ -31,14 +31,14 @@ public enum ProcessEnvironment {
     }
 
     /// This program's arguments; bytes that are not UTF-8 kept (`LosslessText`).
-    public static func arguments() -> [String] {
+    package static func arguments() -> [String] {
         (0..<Int(CommandLine.argc)).map { index in
             CommandLine.unsafeArgv[index].map(decode) ?? ""
         }
     }
 
     /// One variable, read with getenv (no dictionary of them all: see `Names` in the CLI).
-    public static func variable(_ name: String) -> String? {
+    package static func variable(_ name: String) -> String? {
         getenv(name).map(decode)
     }
 
@@ -50,7 +50,7 @@ public enum ProcessEnvironment {
         return LosslessText.decode(UnsafeBufferPointer(start: text, count: strlen(text)).map(UInt8.init(bitPattern:)))
     }
 
-    public static func dictionary() -> [String: String] {
+    package static func dictionary() -> [String: String] {
         var result: [String: String] = [:]
         for entry in entries() {
             guard let equals = entry.firstIndex(of: "=") else { continue }

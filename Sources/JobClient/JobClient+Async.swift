@@ -143,7 +143,7 @@ extension JobClient {
     }
 
     /// Sends one request of the protocol and reads its reply.
-    public func send<R: AgentRequest>(_ request: R) async throws(JobError) -> R.Reply {
+    package func send<R: AgentRequest>(_ request: R) async throws(JobError) -> R.Reply {
         try await Self.offload { () throws(JobError) in try self.send(request) }
     }
 }

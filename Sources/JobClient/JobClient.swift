@@ -41,7 +41,7 @@ public final class JobClient: Sendable {
     public let home: JobHome
     public let socketPath: String
     /// The connection's descriptor (to notice the agent closing it).
-    public let socketFD: Int32
+    package let socketFD: Int32
     private let link: Mutex<Link>
     /// Held for a request and its reply, so that tasks sharing the client take turns.
     private let turns = Mutex(())
@@ -97,7 +97,7 @@ public final class JobClient: Sendable {
     /// Called with each thing an agent this process started found wrong at its start and did
     /// about it (a damaged store set aside, files moved to `jobs/lost+found`); `job agent
     /// status` lists them too. The command line prints them on stderr.
-    public static let agentNoticeHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    package static let agentNoticeHandler = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     init(home: JobHome, socketPath: String, fd: Int32, starter: AgentStarter? = nil) {
         self.home = home
@@ -177,7 +177,7 @@ public final class JobClient: Sendable {
     }
 
     /// This process's umask (reading it means setting it, so it is set back at once).
-    public static func currentUmask() -> Int {
+    package static func currentUmask() -> Int {
         let mask = umask(0o022)
         umask(mask)
         return Int(mask)
@@ -185,7 +185,7 @@ public final class JobClient: Sendable {
 
     /// The `job-agent` beside this program (the `job` client, a program that embeds this
     /// library, or a test bundle); a `job-agent` on the PATH when there is none.
-    public static func defaultAgentExecutable() -> String {
+    package static func defaultAgentExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return "job-agent" }
@@ -202,7 +202,7 @@ public final class JobClient: Sendable {
     /// How long a client waits for the agent past the time a request may take (a wait's
     /// timeout, a stop's grace period) before it gives up on it: `JOB_AGENT_TIMEOUT` seconds,
     /// 30 by default.
-    public static let patience: Double = {
+    package static let patience: Double = {
         guard let text = ProcessEnvironment.variable("JOB_AGENT_TIMEOUT"), let value = Double(text),
             value.isFinite, value > 0
         else { return 30 }
@@ -211,7 +211,7 @@ public final class JobClient: Sendable {
 
     /// The longest a wait or a wait for events blocks in the agent before it answers, so that
     /// a client learns in time that the agent is still there.
-    public static let waitSlice: Double = 10
+    package static let waitSlice: Double = 10
 
     /// Whether a process has ended, every thread of it: gone, or a zombie with no thread left
     /// (a killed agent's main thread is a zombie while its other threads still hold its
@@ -261,7 +261,7 @@ public final class JobClient: Sendable {
     /// wait on the connection with poll(2) beside other descriptors. A request and its reply
     /// are one turn on the connection only through `send(_:fds:)`; `post` and `collect` are
     /// for one owner.
-    public func post<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) {
+    package func post<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) {
         let allowance = Self.blockingTime(of: request) + Self.patience
         let failure: JobError? = link.withLock { link in
             link.allowance = allowance
@@ -284,7 +284,7 @@ public final class JobClient: Sendable {
     }
 
     /// Why the agent did not answer, worded for the person who waits: its pid, and what to do.
-    public func unresponsive() -> JobError {
+    package func unresponsive() -> JobError {
         let pid = Self.agentPid(home: home).map { "pid \($0), " } ?? ""
         let seconds = Int(Self.patience)
         return JobError(
@@ -295,7 +295,7 @@ public final class JobClient: Sendable {
     }
 
     /// Reads the reply to a `post` of an `R`.
-    public func collect<R: AgentRequest>(_ type: R.Type) throws(JobError) -> R.Reply {
+    package func collect<R: AgentRequest>(_ type: R.Type) throws(JobError) -> R.Reply {
         let received: Result<[UInt8], JobError> = link.withLock { link in
             link.channel.setReceiveTimeout(link.allowance)
             do {
@@ -337,7 +337,7 @@ public final class JobClient: Sendable {
     }
 
     /// The pid in the agent's lock file, while an agent holds the lock.
-    public static func agentPid(home: JobHome) -> Int? {
+    package static func agentPid(home: JobHome) -> Int? {
         let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -356,7 +356,7 @@ public final class JobClient: Sendable {
     /// lock file: SIGTERM (with SIGCONT, so that a stopped agent receives it), then SIGKILL if it
     /// has not exited 5 s later. Running jobs are not touched. Returns that pid, or nil when no
     /// agent holds the lock.
-    public static func terminateAgent(home: JobHome) -> Int? {
+    package static func terminateAgent(home: JobHome) -> Int? {
         guard let pid = agentPid(home: home) else { return nil }
         let fd = open(home.agentLockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
@@ -475,7 +475,7 @@ public final class JobClient: Sendable {
 
     /// Sends one request and reads its reply, with the problems the agent reports for parts of
     /// it; throws when the agent refused it as a whole.
-    public func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) -> R.Reply {
+    package func send<R: AgentRequest>(_ request: R, fds: [Int32] = []) throws(JobError) -> R.Reply {
         try turn { () throws(JobError) in
             do throws(JobError) {
                 try post(request, fds: fds)
@@ -496,7 +496,7 @@ public final class JobClient: Sendable {
 
     /// A wait in slices of at most `waitSlice` seconds, so that an agent that stopped answering
     /// is noticed; after the first slice it waits for exactly the jobs that slice waited for.
-    public func waitInSlices(_ request: WaitRequest) throws(JobError) -> WaitReply {
+    package func waitInSlices(_ request: WaitRequest) throws(JobError) -> WaitReply {
         let deadline = request.timeout.map { Self.monotonicNow() + max(0, $0) }
         var step = request
         var problems: [String]?
@@ -514,17 +514,17 @@ public final class JobClient: Sendable {
         }
     }
 
-    public func advance(_ advances: [ReadAdvance]) throws(JobError) {
+    package func advance(_ advances: [ReadAdvance]) throws(JobError) {
         guard !advances.isEmpty else { return }
         _ = try send(AdvanceRequest(advances))
     }
 
     /// Blocks until anything changes after `generation`, or the timeout passes.
-    public func waitEvent(after generation: UInt64, timeout: Double?) throws(JobError) -> UInt64 {
+    package func waitEvent(after generation: UInt64, timeout: Double?) throws(JobError) -> UInt64 {
         try send(WaitEventRequest(after: generation, timeout: timeout)).generation
     }
 
-    public static func monotonicNow() -> Double {
+    package static func monotonicNow() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9

@@ -24,7 +24,7 @@ import JobCore
 #endif
 
 /// How received bytes are written.
-public enum OutputStyle: Sendable, Equatable {
+package enum OutputStyle: Sendable, Equatable {
     /// Byte-exact.
     case raw
     /// Each line starts with `NAME: ` (the pdsh convention).
@@ -36,19 +36,19 @@ public enum OutputStyle: Sendable, Equatable {
 /// Copies a stored output file from a read position to a descriptor, counting only what the
 /// descriptor accepted: when the reader goes away, the returned position is where the next
 /// receive continues.
-public enum OutputPump {
-    public struct Result: Sendable {
+package enum OutputPump {
+    package struct Result: Sendable {
         /// The new read position.
-        public var position: Int64
+        package var position: Int64
         /// The writer refused more (EPIPE), or the reader was interrupted: stop receiving.
-        public var readerGone: Bool
+        package var readerGone: Bool
     }
 
     /// Copies `path` from `offset` to its current end. `final` says the job has finished, so
     /// a last line without a newline is written too (in prefixed and JSON styles it is
     /// otherwise held back until its newline arrives).
     /// With `end`, copies no further than there (the part the agent claimed for this reader).
-    public static func copy(
+    package static func copy(
         path: String, from offset: Int64, to out: Int32, style: OutputStyle, final: Bool, end: Int64? = nil
     ) -> Result {
         let input = open(path, O_RDONLY | O_CLOEXEC)
@@ -130,7 +130,7 @@ public enum OutputPump {
     }
 
     /// A file's bytes from `offset` to `end` (or to its end), and where they stop.
-    public static func read(path: String, from offset: Int64, end: Int64? = nil) -> (bytes: [UInt8], position: Int64) {
+    package static func read(path: String, from offset: Int64, end: Int64? = nil) -> (bytes: [UInt8], position: Int64) {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { return ([], offset) }
         defer { close(input) }
@@ -152,7 +152,7 @@ public enum OutputPump {
 
     /// The offset where the last `count` lines of a file begin (a last line without a newline
     /// counts as one); 0 when it has fewer, or cannot be read.
-    public static func startOfLastLines(_ count: Int, path: String) -> Int64 {
+    package static func startOfLastLines(_ count: Int, path: String) -> Int64 {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }

@@ -21,23 +21,23 @@ import JobProtocol
 
 /// Wakes a reader that follows output when output files grow (inotify) or the agent reports a
 /// change on its connection.
-public final class OutputWatcher {
+package final class OutputWatcher {
     private let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
     private var watched = Set<String>()
 
-    public init() {}
+    package init() {}
 
     deinit { if inotify >= 0 { close(inotify) } }
 
     /// Watches a folder of output files: armed before the first look at their sizes, so
     /// that a write between that look and the wait still wakes the wait.
-    public func watch(folder: String) {
+    package func watch(folder: String) {
         guard inotify >= 0, !watched.contains(folder + "/") else { return }
         watched.insert(folder + "/")
         _ = inotify_add_watch(inotify, folder, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
     }
 
-    public func watch(_ grants: [StreamGrant]) {
+    package func watch(_ grants: [StreamGrant]) {
         guard inotify >= 0 else { return }
         for grant in grants where !watched.contains(grant.outputPath) {
             watched.insert(grant.outputPath)
@@ -47,10 +47,10 @@ public final class OutputWatcher {
         }
     }
 
-    public enum Wake { case socket, output, interrupted, timedOut }
+    package enum Wake { case socket, output, interrupted, timedOut }
 
     /// Blocks until output grows, `socket` is readable, or `interrupt` (a self-pipe) is.
-    public func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1, timeout: Double) -> Wake {
+    package func waitForChange(orReadable socket: Int32, interrupt: Int32 = -1, timeout: Double) -> Wake {
         var fds = [
             pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
             pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0),

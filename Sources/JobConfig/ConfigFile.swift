@@ -24,7 +24,7 @@ import TOMLKit
 extension JobSettings {
     /// The settings: built-in defaults, the file if there is one, then the environment's
     /// `JOB_MAX_OUTPUT` and `JOB_REMOVE_AFTER`.
-    public static func load(environment: (String) -> String?) throws(SettingsError) -> JobSettings {
+    package static func load(environment: (String) -> String?) throws(SettingsError) -> JobSettings {
         var settings = JobSettings()
         if let path = path(environment: environment), let text = readText(path) {
             try settings.apply(file: text, path: path)
@@ -35,7 +35,7 @@ extension JobSettings {
 
     /// `job-agent settings PATH CACHE`: parses the file and writes the cache the client reads
     /// (atomically: a new file renamed over the old), its error included.
-    public static func writeCache(file path: String, cache: String) {
+    package static func writeCache(file path: String, cache: String) {
         guard let stamp = stamp(of: path) else { return }
         var settings = JobSettings()
         let result: Result<JobSettings, SettingsError>

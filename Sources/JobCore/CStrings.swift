@@ -18,7 +18,7 @@
 /// Runs `body` with a NULL-terminated array of C strings, freed afterwards. Each string is
 /// given as the bytes it stands for (`LosslessText`), so bytes that are not UTF-8 pass
 /// through unchanged; a NUL byte inside one ends it there.
-public func withCStringArray<T>(
+package func withCStringArray<T>(
     _ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) throws -> T
 ) rethrows -> T {
     var pointers: [UnsafeMutablePointer<CChar>?] =

@@ -12,20 +12,20 @@
 //===----------------------------------------------------------------------===//
 
 /// A computer as the user names it: `host`, `user@host`, `host:port` or `user@host:port`.
-public struct ComputerName: Sendable, Equatable {
+package struct ComputerName: Sendable, Equatable {
     /// The name as typed: the job's Location.
-    public var text: String
-    public var user: String?
-    public var host: String
-    public var port: Int?
+    package var text: String
+    package var user: String?
+    package var host: String
+    package var port: Int?
 
     /// Names that run on this computer without SSH.
-    public var isLocal: Bool { text == "localhost" || text == "." }
+    package var isLocal: Bool { text == "localhost" || text == "." }
 
     /// Parses and checks a name. A name that could be read as an ssh option (it starts with
     /// `-`) or that holds white space, control characters or shell metacharacters is refused:
     /// it would be an option or a command to ssh.
-    public init(_ text: String) throws(ComputerNameError) {
+    package init(_ text: String) throws(ComputerNameError) {
         self.text = text
         guard !text.isEmpty else { throw ComputerNameError(name: text, problem: "is empty") }
         guard !text.hasPrefix("-") else {
@@ -58,8 +58,8 @@ public struct ComputerName: Sendable, Equatable {
     }
 }
 
-public struct ComputerNameError: Error, CustomStringConvertible, Equatable {
-    public var name: String
-    public var problem: String
-    public var description: String { "the computer name '\(name)' \(problem)" }
+package struct ComputerNameError: Error, CustomStringConvertible, Equatable {
+    package var name: String
+    package var problem: String
+    package var description: String { "the computer name '\(name)' \(problem)" }
 }

@@ -19,28 +19,28 @@
 
 /// Durations as people type them on a command line (`90s`, `15m`, `2h`, `1h30m`, or plain
 /// seconds such as `90` or `0.5`) and as the agent writes them in a Reason (`15m`, `1h30m`).
-public enum DurationText {
+package enum DurationText {
     /// The longest duration anything takes (a timeout, a delay, a grace period, a retention):
     /// ten years. Every duration from a user, a file, the environment or the wire is checked
     /// against it where it enters, so no arithmetic on one can overflow.
-    public static let longest: Double = 3650 * 86400
+    package static let longest: Double = 3650 * 86400
 
     /// The range a duration must fall in, as messages say it.
-    public static let range = "above 0 and at most 3650d (ten years)"
+    package static let range = "above 0 and at most 3650d (ten years)"
 
     /// The units a duration is written in, as messages say them.
-    public static let units = "units s, m, h, d, combined as 1h30m; plain seconds too"
+    package static let units = "units s, m, h, d, combined as 1h30m; plain seconds too"
 
     /// The seconds a text says; nil when it is not a duration, not above zero or longer than
     /// `longest`.
-    public static func seconds(_ text: String) -> Double? {
+    package static func seconds(_ text: String) -> Double? {
         guard let seconds = anySeconds(text), seconds <= longest else { return nil }
         return seconds
     }
 
     /// A number of seconds from a file, the environment or the wire, checked: finite, above
     /// zero (or zero where `zero` allows it) and at most `longest`.
-    public static func isAllowed(_ seconds: Double, zero: Bool = false) -> Bool {
+    package static func isAllowed(_ seconds: Double, zero: Bool = false) -> Bool {
         seconds.isFinite && (seconds > 0 || (zero && seconds == 0)) && seconds <= longest
     }
 
@@ -71,14 +71,14 @@ public enum DurationText {
     }
 
     /// A number as `%g` writes it, without Foundation's formatter: `90`, `0.5`, `1.25`.
-    public static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         if value.isFinite && value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
     }
 
     /// A duration written back: whole days, hours, minutes and seconds, largest first
     /// (`15m`, `1h30m`, `90.5s` below a minute with a fraction).
-    public static func text(_ seconds: Double) -> String {
+    package static func text(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds > 0 else { return "0s" }
         guard seconds < 1e15 else { return DurationText.number(seconds) + "s" }
         if seconds < 60 && seconds != seconds.rounded() {
@@ -97,14 +97,14 @@ public enum DurationText {
 extension Double {
     /// Milliseconds for `poll` and `epoll_wait`: rounded up, at least `minimum`, at most an
     /// hour; NaN gives `minimum`. Never traps, whatever the value.
-    public func pollMilliseconds(minimum: Int32 = 0) -> Int32 {
+    package func pollMilliseconds(minimum: Int32 = 0) -> Int32 {
         let milliseconds = (self * 1000).rounded(.up)
         guard !milliseconds.isNaN else { return minimum }
         return Int32(Swift.max(Double(minimum), Swift.min(milliseconds, 3_600_000)))
     }
 
     /// The nearest `Int`, held inside `Int`'s range; NaN gives 0. Never traps.
-    public var saturatingInt: Int {
+    package var saturatingInt: Int {
         guard !isNaN else { return 0 }
         if self >= 9.2e18 { return Int.max }
         if self <= -9.2e18 { return Int.min }
@@ -114,8 +114,8 @@ extension Double {
 
 /// Sizes as people type them (`500K`, `1M`, `2G`, or bytes; K is 1024) and as a Reason writes
 /// them (`1 GB`, `500 KB`, `1536 bytes`).
-public enum SizeText {
-    public static func bytes(_ text: String) -> Int64? {
+package enum SizeText {
+    package static func bytes(_ text: String) -> Int64? {
         guard let last = text.last else { return nil }
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         let unit = units[Character(last.uppercased())]
@@ -125,7 +125,7 @@ public enum SizeText {
         return overflow ? nil : product
     }
 
-    public static func text(_ bytes: Int64) -> String {
+    package static func text(_ bytes: Int64) -> String {
         for (unit, size) in [("TB", Int64(1) << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)]
         where bytes >= size && bytes % size == 0 {
             return "\(bytes / size) \(unit)"

@@ -17,7 +17,7 @@
 
 /// A small text file's contents (the first `limit` bytes; 1 MiB unless given), or nil when
 /// it cannot be read: config files, groups files, ssh's files, `/proc` entries.
-public func readText(_ path: String, limit: Int = 1 << 20) -> String? {
+package func readText(_ path: String, limit: Int = 1 << 20) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

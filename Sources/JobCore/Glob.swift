@@ -13,21 +13,21 @@
 
 /// Shell-style wildcard matching (`*`, `?`, `[abc]`, `[a-z]`, `[!x]`), case-insensitive,
 /// as PowerShell matches job names.
-public struct Glob: Sendable, Equatable {
-    public let pattern: String
+package struct Glob: Sendable, Equatable {
+    package let pattern: String
     private let characters: [Character]
 
-    public init(_ pattern: String) {
+    package init(_ pattern: String) {
         self.pattern = pattern
         self.characters = Array(pattern.lowercased())
     }
 
     /// Whether the pattern holds any wildcard; a plain name that matches nothing is an error.
-    public var hasWildcards: Bool {
+    package var hasWildcards: Bool {
         pattern.contains { $0 == "*" || $0 == "?" || $0 == "[" }
     }
 
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         let subject = Array(text.lowercased())
         return Self.match(characters[...], subject[...])
     }

@@ -13,15 +13,15 @@
 
 /// Checks of values that reach a remote shell, the ssh command line or every table row,
 /// made by the command line (a usage error) and again by the agent (for API callers).
-public enum InputCheck {
+package enum InputCheck {
     /// The longest job name, in bytes: a name is shown in every table row.
-    public static let maximumNameLength = 256
+    package static let maximumNameLength = 256
 
     /// A `KEY=VALUE` entry whose key is a shell variable name (letters, digits and `_`, not
     /// starting with a digit): it is written into the remote command text, so nothing else may
     /// stand there. Returns the key.
     @discardableResult
-    public static func environmentEntry(_ entry: String) throws(InputError) -> Substring {
+    package static func environmentEntry(_ entry: String) throws(InputError) -> Substring {
         guard let equals = entry.firstIndex(of: "=") else {
             throw InputError("--env takes KEY=VALUE, not '\(entry)'")
         }
@@ -41,7 +41,7 @@ public enum InputCheck {
 
     /// An option for ssh: one argument that starts with `-` (so it can never become the
     /// destination), and not `--` (which would make the options after it the destination).
-    public static func sshOption(_ option: String) throws(InputError) {
+    package static func sshOption(_ option: String) throws(InputError) {
         guard option.hasPrefix("-"), option != "--", option != "-" else {
             throw InputError("--ssh-option takes one ssh option starting with '-', e.g. -oPort=2222, not '\(option)'")
         }
@@ -51,7 +51,7 @@ public enum InputCheck {
     }
 
     /// A job's name: at most `maximumNameLength` bytes, no control characters.
-    public static func jobName(_ name: String) throws(InputError) {
+    package static func jobName(_ name: String) throws(InputError) {
         guard name.utf8.count <= maximumNameLength else {
             throw InputError("--name takes at most \(maximumNameLength) bytes, not \(name.utf8.count)")
         }
@@ -61,7 +61,7 @@ public enum InputCheck {
     }
 
     /// A queue group's name: 1 to 64 ASCII letters, digits, '-', '_' or '.'.
-    public static func groupName(_ name: String) throws(InputError) {
+    package static func groupName(_ name: String) throws(InputError) {
         let allowed = name.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || "-_.".utf8.contains(byte)
@@ -73,7 +73,7 @@ public enum InputCheck {
 }
 
 /// A value that `InputCheck` refused, with what was wrong and what it takes.
-public struct InputError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct InputError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -14,8 +14,8 @@
 /// New InstanceIds: random (version 4) UUIDs in their usual lowercase form, from the kernel's
 /// `getrandom(2)`. Foundation's `UUID()` opens `/dev/urandom` each time, and with no descriptor
 /// left it returned the same all-zero Id for every job; `getrandom` needs no descriptor.
-public enum InstanceIdentifier {
-    public static func random() -> String {
+package enum InstanceIdentifier {
+    package static func random() -> String {
         // The standard library's generator calls getrandom(2) on Linux: no descriptor needed.
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)

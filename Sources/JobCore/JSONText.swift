@@ -12,9 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 /// Small helpers to write JSON text by hand, so that keys come in the documented order.
-public enum JSONText {
+package enum JSONText {
     /// `text` as a JSON string literal, with quotes.
-    public static func string(_ text: String) -> String {
+    package static func string(_ text: String) -> String {
         let text = LosslessText.shown(text)
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
             return "\"" + text + "\""
@@ -38,6 +38,6 @@ public enum JSONText {
         return out + "\""
     }
 
-    public static func optional(_ text: String?) -> String { text.map(string) ?? "null" }
-    public static func optional(_ value: Int?) -> String { value.map { String($0) } ?? "null" }
+    package static func optional(_ text: String?) -> String { text.map(string) ?? "null" }
+    package static func optional(_ value: Int?) -> String { value.map { String($0) } ?? "null" }
 }

@@ -18,19 +18,19 @@
 #endif
 
 /// The three ways `get` and the verbs that print jobs show them: `table`, `list`, `json`.
-public enum JobFormat: String, CaseIterable, Sendable, Codable {
+package enum JobFormat: String, CaseIterable, Sendable, Codable {
     case table
     case list
     case json
 }
 
-public enum JobFormatter {
-    public static let tableColumns = ["Id", "Name", "Type", "State", "HasMoreData", "Location", "Command"]
+package enum JobFormatter {
+    package static let tableColumns = ["Id", "Name", "Type", "State", "HasMoreData", "Location", "Command"]
 
     /// The table of the job model's section 6. `width` is the terminal's width when the
     /// output is a terminal (cells are then cut with `...` so rows fit), nil otherwise.
     /// An empty list prints nothing, as Get-Job does.
-    public static func table(_ jobs: [JobRecord], width: Int? = nil) -> String {
+    package static func table(_ jobs: [JobRecord], width: Int? = nil) -> String {
         String(decoding: tableBytes(jobs.map(JobRow.init), width: width), as: UTF8.self)
     }
 
@@ -38,11 +38,11 @@ public enum JobFormatter {
     /// that writes the rows, with no list of cells between: a table of 100,000 jobs had spent
     /// more on its 700,000 cell strings than on anything else.
     /// The columns `get --wide` adds after State.
-    public static let wideColumns = ["ExitStatus", "Duration", "Group"]
+    package static let wideColumns = ["ExitStatus", "Duration", "Group"]
 
     /// `wide` adds ExitStatus, Duration and Group; `colors` shows each State in its colour
     /// (ANSI; the caller decides: a terminal, `--color`, `NO_COLOR`).
-    public static func tableBytes(_ jobs: [JobRow], width: Int? = nil, wide: Bool = false, colors: Bool = false)
+    package static func tableBytes(_ jobs: [JobRow], width: Int? = nil, wide: Bool = false, colors: Bool = false)
         -> [UInt8]
     {
         guard !jobs.isEmpty else { return [] }
@@ -254,7 +254,7 @@ public enum JobFormatter {
     }
 
     /// Every property, one per line, as `Format-List *` shows them; jobs separated by a blank line.
-    public static func list(_ jobs: [JobRecord], all: [JobRecord]) -> String {
+    package static func list(_ jobs: [JobRecord], all: [JobRecord]) -> String {
         let names = Dictionary(all.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         return jobs.map { job -> String in
             let childNames = job.childIds.map { names[$0] ?? "Job\($0)" }.joined(separator: ", ")
@@ -296,12 +296,12 @@ public enum JobFormatter {
     }
 
     /// The JSON array of the job model's section 7, keys in its order; `[]` when empty.
-    public static func json(_ jobs: [JobRecord]) -> String {
+    package static func json(_ jobs: [JobRecord]) -> String {
         String(decoding: jsonBytes(jobs), as: UTF8.self)
     }
 
     /// The JSON array's bytes.
-    public static func jsonBytes(_ jobs: [JobRecord]) -> [UInt8] {
+    package static func jsonBytes(_ jobs: [JobRecord]) -> [UInt8] {
         guard !jobs.isEmpty else { return Array("[]\n".utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(jobs.count * 600)

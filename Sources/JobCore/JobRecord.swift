@@ -95,21 +95,21 @@ public enum JobType {
 /// What a row of `get`'s table shows of a job: the columns, and the computer whose agent it
 /// came from. A client that prints a table reads only these from the agent's reply (the other
 /// fields are skipped unread), which halves the work of reading 100,000 jobs.
-public struct JobRow: Sendable, Equatable {
-    public var id: Int
-    public var name: String
-    public var type: String
-    public var state: JobState
-    public var hasMoreData: Bool
-    public var location: String
-    public var command: String
-    public var computer: String?
+package struct JobRow: Sendable, Equatable {
+    package var id: Int
+    package var name: String
+    package var type: String
+    package var state: JobState
+    package var hasMoreData: Bool
+    package var location: String
+    package var command: String
+    package var computer: String?
     /// `get --wide`'s columns: ExitStatus, Duration (seconds; to now while it runs) and Group.
-    public var exitStatus: Int?
-    public var duration: Double?
-    public var group: String?
+    package var exitStatus: Int?
+    package var duration: Double?
+    package var group: String?
 
-    public init(
+    package init(
         id: Int, name: String, type: String, state: JobState, hasMoreData: Bool, location: String, command: String,
         computer: String? = nil
     ) {
@@ -123,14 +123,14 @@ public struct JobRow: Sendable, Equatable {
         self.computer = computer
     }
 
-    public init(_ job: JobRecord) {
+    package init(_ job: JobRecord) {
         self.init(
             id: job.id, name: job.name, type: job.type, state: job.state, hasMoreData: job.hasMoreData,
             location: job.location, command: job.command, computer: job.computer)
     }
 
     /// A row with `get --wide`'s columns filled in.
-    public static func wide(_ job: JobRecord, now: Date = Date()) -> JobRow {
+    package static func wide(_ job: JobRecord, now: Date = Date()) -> JobRow {
         var row = JobRow(job)
         row.exitStatus = job.exitStatus
         row.group = job.group

@@ -48,25 +48,25 @@ public struct JobSelection: Codable, Sendable, Equatable {
 
 /// The outcome of applying a selection: the jobs, in Id order, and one message for each
 /// selector that named something that does not exist.
-public struct SelectionResult: Sendable {
-    public var jobs: [JobRecord]
-    public var errors: [String]
+package struct SelectionResult: Sendable {
+    package var jobs: [JobRecord]
+    package var errors: [String]
 
-    public init(jobs: [JobRecord], errors: [String]) {
+    package init(jobs: [JobRecord], errors: [String]) {
         self.jobs = jobs
         self.errors = errors
     }
 }
 
 /// What selecting needs to know of a job; cheaper to make than a whole `JobRecord`.
-public struct SelectionCandidate: Sendable {
-    public var id: Int
-    public var isParent: Bool
-    public var instanceId: String
-    public var name: String
-    public var state: JobState
+package struct SelectionCandidate: Sendable {
+    package var id: Int
+    package var isParent: Bool
+    package var instanceId: String
+    package var name: String
+    package var state: JobState
 
-    public init(id: Int, isParent: Bool, instanceId: String, name: String, state: JobState) {
+    package init(id: Int, isParent: Bool, instanceId: String, name: String, state: JobState) {
         self.id = id
         self.isParent = isParent
         self.instanceId = instanceId
@@ -78,7 +78,7 @@ public struct SelectionCandidate: Sendable {
 extension JobSelection {
     /// Applies the selection to `jobs` (parents and children). With nothing selected, every
     /// parent is selected.
-    public func apply(to jobs: [JobRecord]) -> SelectionResult {
+    package func apply(to jobs: [JobRecord]) -> SelectionResult {
         let byId = Dictionary(jobs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let (ids, errors) = select(
             jobs.map {
@@ -90,7 +90,7 @@ extension JobSelection {
 
     /// Applies the selection to candidates in Id order; returns the chosen Ids in order and
     /// one message for each selector that names nothing.
-    public func select(_ candidates: [SelectionCandidate]) -> (ids: [Int], errors: [String]) {
+    package func select(_ candidates: [SelectionCandidate]) -> (ids: [Int], errors: [String]) {
         let jobs = candidates
         var errors: [String] = []
         guard !selectors.isEmpty else {

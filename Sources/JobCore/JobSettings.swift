@@ -30,14 +30,14 @@
 /// The file is parsed by `JobConfig` (TOMLKit), which only the agent's program links: the client
 /// stays small and quick, and reads the file's settings from a cache that `job-agent settings`
 /// writes when the file changed (`JobSettings.cached`).
-public struct JobSettings: Sendable {
+package struct JobSettings: Sendable {
     /// Where a value came from.
-    public enum Source: Sendable, Equatable, CustomStringConvertible {
+    package enum Source: Sendable, Equatable, CustomStringConvertible {
         case builtIn
         case file(path: String, line: Int)
         case environment(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .builtIn: "default"
             case .file(let path, let line): "\(path):\(line)"
@@ -47,41 +47,41 @@ public struct JobSettings: Sendable {
     }
 
     /// A value and its source.
-    public struct Setting<Value: Sendable>: Sendable {
-        public var value: Value
-        public var source: Source
-        public init(value: Value, source: Source) {
+    package struct Setting<Value: Sendable>: Sendable {
+        package var value: Value
+        package var source: Source
+        package init(value: Value, source: Source) {
             self.value = value
             self.source = source
         }
     }
 
-    public var grace = Setting(value: 5.0, source: .builtIn)
-    public var throttleLimit = Setting(value: 32, source: .builtIn)
-    public var shell = Setting(value: "/bin/sh", source: .builtIn)
-    public var sshOptions = Setting(value: [String](), source: .builtIn)
-    public var color = Setting(value: "auto", source: .builtIn)
-    public var maxOutput = Setting<Int64?>(value: nil, source: .builtIn)
-    public var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
+    package var grace = Setting(value: 5.0, source: .builtIn)
+    package var throttleLimit = Setting(value: 32, source: .builtIn)
+    package var shell = Setting(value: "/bin/sh", source: .builtIn)
+    package var sshOptions = Setting(value: [String](), source: .builtIn)
+    package var color = Setting(value: "auto", source: .builtIn)
+    package var maxOutput = Setting<Int64?>(value: nil, source: .builtIn)
+    package var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
     /// How long a durable child whose link is lost keeps trying to reach its computer again.
-    public var reconnectFor = Setting(value: 3600.0, source: .builtIn)
+    package var reconnectFor = Setting(value: 3600.0, source: .builtIn)
 
     /// The keys of the file, in the order `job config` shows them.
-    public static let keys = [
+    package static let keys = [
         "grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after", "reconnect-for",
     ]
 
-    public init() {}
+    package init() {}
 
     /// The file's path: `$XDG_CONFIG_HOME/job/config.toml`, else `$HOME/.config/job/config.toml`.
-    public static func path(environment: (String) -> String?) -> String? {
+    package static func path(environment: (String) -> String?) -> String? {
         if let base = environment("XDG_CONFIG_HOME"), base.hasPrefix("/") { return base + "/job/config.toml" }
         if let home = environment("HOME"), home.hasPrefix("/") { return home + "/.config/job/config.toml" }
         return nil
     }
 
     /// `JOB_MAX_OUTPUT`, `JOB_REMOVE_AFTER` and `JOB_RECONNECT_FOR` over these settings.
-    public mutating func applyEnvironment(_ environment: (String) -> String?) throws(SettingsError) {
+    package mutating func applyEnvironment(_ environment: (String) -> String?) throws(SettingsError) {
         if let text = environment("JOB_MAX_OUTPUT"), !text.isEmpty {
             guard let bytes = SizeText.bytes(text) else {
                 throw SettingsError(
@@ -110,7 +110,7 @@ public struct JobSettings: Sendable {
     // MARK: - The cache of a parsed file
 
     /// What tells one version of the file from the next: its path, inode, size and change time.
-    public static func stamp(of path: String) -> String? {
+    package static func stamp(of path: String) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return "\(path)\t\(info.st_ino)\t\(info.st_size)\t\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
@@ -119,7 +119,7 @@ public struct JobSettings: Sendable {
     /// The cache's text: the stamp, then `key TAB line TAB value` for each setting the file
     /// gave (lists joined by U+001F), or `error TAB message`; then `end`, so that a cache cut
     /// short (a full disk, a crash while writing) is never read as a file without settings.
-    public static func cacheText(stamp: String, file: Result<JobSettings, SettingsError>) -> String {
+    package static func cacheText(stamp: String, file: Result<JobSettings, SettingsError>) -> String {
         var lines = [stamp]
         switch file {
         case .failure(let error):
@@ -144,7 +144,7 @@ public struct JobSettings: Sendable {
     /// The file's settings from a cache written for this stamp; nil when the cache is for
     /// another version of the file, or none, or cannot be read (it is then written anew).
     /// Throws the file's error when it had one.
-    public static func cached(_ text: String, stamp: String, path: String) throws(SettingsError) -> JobSettings? {
+    package static func cached(_ text: String, stamp: String, path: String) throws(SettingsError) -> JobSettings? {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.first == stamp else { return nil }
         lines.removeFirst()
@@ -193,7 +193,7 @@ public struct JobSettings: Sendable {
 }
 
 /// A setting that cannot be used, and where it is.
-public struct SettingsError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct SettingsError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

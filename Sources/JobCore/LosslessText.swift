@@ -19,11 +19,11 @@
 /// that is itself in that range (so that one is not mistaken for an escape). `encode` turns
 /// the scalars of the range back into their bytes, so `encode(decode(b)) == b` for all bytes.
 /// Where text is only shown (a table), the escapes may show as unknown characters.
-public enum LosslessText {
+package enum LosslessText {
     static let base: UInt32 = 0x10FE00
 
     /// The text of `bytes`, lossless.
-    public static func decode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    package static func decode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let array = Array(bytes)
         // The common case: valid UTF-8 with nothing of the escape range (whose scalars all
         // start with F4 8F B8..BB).
@@ -43,7 +43,7 @@ public enum LosslessText {
     }
 
     /// The bytes `decode` made `text` from.
-    public static func encode(_ text: String) -> [UInt8] {
+    package static func encode(_ text: String) -> [UInt8] {
         guard text.utf8.contains(0xF4) else { return Array(text.utf8) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
@@ -58,7 +58,7 @@ public enum LosslessText {
     }
 
     /// `text` as it is shown to a person: each byte that was not UTF-8 as U+FFFD.
-    public static func shown(_ text: String) -> String {
+    package static func shown(_ text: String) -> String {
         guard text.utf8.contains(0xF4) else { return text }
         return String(
             String.UnicodeScalarView(text.unicodeScalars.map { isEscape($0.value) ? "\u{FFFD}" : $0 }))

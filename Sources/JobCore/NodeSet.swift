@@ -17,18 +17,18 @@
 /// name groups), all joined by commas. `expand` lists the names in the order written (a name
 /// written twice is listed twice: twice the work on that computer); `fold` writes a list
 /// back in the short form.
-public enum NodeSet {
+package enum NodeSet {
     /// A node set that cannot be read, and where (1 is the first character).
-    public struct SyntaxError: Error, CustomStringConvertible, Equatable, Sendable {
-        public var text: String
-        public var position: Int
-        public var problem: String
-        public var description: String { "bad computer list '\(text)': \(problem) at character \(position)" }
+    package struct SyntaxError: Error, CustomStringConvertible, Equatable, Sendable {
+        package var text: String
+        package var position: Int
+        package var problem: String
+        package var description: String { "bad computer list '\(text)': \(problem) at character \(position)" }
     }
 
     /// The names of a node set, in order. `groups` gives a group's node set by its name (nil:
     /// no such group).
-    public static func expand(_ text: String, groups: (String) -> String? = { _ in nil }) throws(SyntaxError)
+    package static func expand(_ text: String, groups: (String) -> String? = { _ in nil }) throws(SyntaxError)
         -> [String]
     {
         var names: [String] = []
@@ -191,7 +191,7 @@ public enum NodeSet {
     /// the order their first name came; a list with nothing to share is left as it was.
     /// `web01,web02,web03` is `web[01-03]`; `rack1-n01,rack1-n02,rack2-n01,rack2-n02` is
     /// `rack[1-2]-n[01-02]`; `localhost,db1` stays so.
-    public static func fold(_ names: [String]) -> String {
+    package static func fold(_ names: [String]) -> String {
         enum Entry {
             case plain(String)
             case shape(Cut)
@@ -286,7 +286,7 @@ public enum NodeSet {
 
     /// The groups of a groups file: `name: nodes` on each line, `#` starting a comment.
     /// Errors name the line.
-    public static func groups(file text: String, path: String) throws(SyntaxError) -> [String: String] {
+    package static func groups(file text: String, path: String) throws(SyntaxError) -> [String: String] {
         var groups: [String: String] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

@@ -55,10 +55,10 @@ public enum SessionAvailability: String, Sendable, CaseIterable {
     case none = "None"
 }
 
-public enum SessionFormatter {
-    public static let columns = ["Id", "Name", "ComputerName", "State", "Availability", "JobCount"]
+package enum SessionFormatter {
+    package static let columns = ["Id", "Name", "ComputerName", "State", "Availability", "JobCount"]
 
-    public static func table(_ sessions: [SessionRecord]) -> String {
+    package static func table(_ sessions: [SessionRecord]) -> String {
         TextTable.render(
             columns: columns,
             rows: sessions.map {
@@ -69,7 +69,7 @@ public enum SessionFormatter {
             })
     }
 
-    public static func list(_ sessions: [SessionRecord]) -> String {
+    package static func list(_ sessions: [SessionRecord]) -> String {
         sessions.map { session in
             let fields = [
                 ("Id", String(session.id)), ("Name", session.name), ("ComputerName", session.computerName),
@@ -83,7 +83,7 @@ public enum SessionFormatter {
     }
 
     /// The keys of the job model's section 7, in its order, then `reason`.
-    public static func json(_ sessions: [SessionRecord]) -> String {
+    package static func json(_ sessions: [SessionRecord]) -> String {
         guard !sessions.isEmpty else { return "[]\n" }
         let objects = sessions.map { session in
             "  {\n"

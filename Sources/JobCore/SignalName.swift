@@ -12,8 +12,8 @@
 //===----------------------------------------------------------------------===//
 
 /// Names of the Linux signals, for Reasons such as `killed by signal 9 (SIGKILL)`.
-public enum SignalName {
-    public static let names: [Int: String] = [
+package enum SignalName {
+    package static let names: [Int: String] = [
         1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
         8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
         14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
@@ -21,12 +21,12 @@ public enum SignalName {
         26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
     ]
 
-    public static func of(_ signal: Int) -> String {
+    package static func of(_ signal: Int) -> String {
         names[signal] ?? "SIGRT\(signal)"
     }
 
     /// The number of a signal written as `TERM`, `SIGTERM`, `sigterm` or `15`; nil for none.
-    public static func number(_ text: String) -> Int? {
+    package static func number(_ text: String) -> Int? {
         if let number = Int(text) { return names[number] != nil ? number : nil }
         let upper = text.uppercased()
         let name = upper.hasPrefix("SIG") ? upper : "SIG" + upper

@@ -14,8 +14,8 @@
 /// A table as the CLI prints lists of records: a header, a rule of dashes under each column's
 /// name, then the rows; columns two spaces apart, padded to their widest cell, no trailing
 /// spaces; nothing at all for no rows.
-public enum TextTable {
-    public static func render(columns: [String], rows: [[String]]) -> String {
+package enum TextTable {
+    package static func render(columns: [String], rows: [[String]]) -> String {
         guard !rows.isEmpty else { return "" }
         let widths = columns.indices.map { column in
             max(columns[column].count, rows.map { $0[column].count }.max() ?? 0)

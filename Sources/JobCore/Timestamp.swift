@@ -19,8 +19,8 @@
 
 /// ISO 8601 in UTC with fractional seconds (`2026-11-25T09:31:13.042Z`), written and read
 /// without a locale or calendar so that it costs nothing at start-up.
-public enum Timestamp {
-    public static func format(_ date: Date) -> String {
+package enum Timestamp {
+    package static func format(_ date: Date) -> String {
         // Held within ±1e11 s (about 3,000 years either way), so no value can trap below.
         let since = date.timeIntervalSince1970
         let total = since.isNaN ? 0 : min(max(since, -1e11), 1e11)
@@ -39,7 +39,7 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z`, `±HH:MM` or no zone
     /// (taken as UTC). A space may stand for the `T`.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let chars = Array(text.utf8)
         var i = 0
         func number(_ digits: Int) -> Int64? {

@@ -23,41 +23,41 @@ import CJobSupport
 #endif
 
 /// A failure to talk to the other side: the connection broke or a frame was malformed.
-public struct ChannelError: Error, CustomStringConvertible {
-    public var description: String
+package struct ChannelError: Error, CustomStringConvertible {
+    package var description: String
     /// The other side sent nothing within the socket's receive timeout.
-    public var timedOut = false
+    package var timedOut = false
     /// The other side closed before it read what was sent (a reset before any byte of a
     /// reply, or a send it refused): the request was not taken, and may be sent again.
-    public var notTaken = false
-    public init(_ description: String) { self.description = description }
+    package var notTaken = false
+    package init(_ description: String) { self.description = description }
 }
 
 /// Length-prefixed frames over a blocking stream socket, with descriptors passed
 /// alongside (SCM_RIGHTS). The same framing serves both sides.
-public final class FrameChannel {
+package final class FrameChannel {
     /// The largest frame either side accepts; larger ones are refused and the link closed.
-    public static let maximumFrame = 64 << 20
+    package static let maximumFrame = 64 << 20
 
     /// The largest frame the agent accepts from a client: a request holds a command and an
     /// environment, never bulk data.
-    public static let maximumRequest = 4 << 20
+    package static let maximumRequest = 4 << 20
 
-    public let fd: Int32
+    package let fd: Int32
     /// The largest frame this side reads.
-    public let limit: Int
+    package let limit: Int
     private var closed = false
 
     /// `owned` false: the descriptor is the caller's to close (the agent's connection threads
     /// close theirs), and `close()` and the end of the channel leave it open.
-    public init(fd: Int32, limit: Int = FrameChannel.maximumFrame, owned: Bool = true) {
+    package init(fd: Int32, limit: Int = FrameChannel.maximumFrame, owned: Bool = true) {
         self.fd = fd
         self.limit = limit
         self.closed = !owned
     }
 
     /// How long a read waits for the other side before it fails as timed out (nil: forever).
-    public func setReceiveTimeout(_ seconds: Double?) {
+    package func setReceiveTimeout(_ seconds: Double?) {
         var value = timeval()
         if let seconds, seconds.isFinite, seconds > 0 {
             let clamped = min(seconds, 1e6)
@@ -69,7 +69,7 @@ public final class FrameChannel {
 
     deinit { close() }
 
-    public func close() {
+    package func close() {
         if !closed {
             closed = true
             _ = Glibc.close(fd)
@@ -77,7 +77,7 @@ public final class FrameChannel {
     }
 
     /// Sends one frame, whose body `build` writes, with `fds` alongside.
-    public func send(fds: [Int32] = [], _ build: (inout WireEncoder) -> Void) throws {
+    package func send(fds: [Int32] = [], _ build: (inout WireEncoder) -> Void) throws {
         // The length goes in front of the body, in space the encoder keeps for it.
         var encoder = WireEncoder(reserving: 4)
         build(&encoder)
@@ -110,7 +110,7 @@ public final class FrameChannel {
 
     /// Reads one frame's body and the descriptors that came with it; nil at a clean end of
     /// stream before any byte of it.
-    public func receive() throws -> (body: [UInt8], fds: [Int32])? {
+    package func receive() throws -> (body: [UInt8], fds: [Int32])? {
         var fds: [Int32] = []
         var header = [UInt8](repeating: 0, count: 4)
         guard try readExactly(&header, fds: &fds, allowEOF: true) else { return nil }

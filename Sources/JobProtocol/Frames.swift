@@ -17,68 +17,68 @@
 /// A field whose skipping would change what the agent does is never skipped (`Capability`).
 /// Version 7: `invoke` and `sessionStart` are verbs of their own, and a request names what it
 /// needs beyond its verb.
-public enum ProtocolVersion {
-    public static let current = 7
+package enum ProtocolVersion {
+    package static let current = 7
     /// The oldest version this side reads: 5, the first of the tagged encoding. Version 4 and
     /// earlier encoded fields by position; their frames are recognised and answered with a
     /// message in their own encoding.
-    public static let oldest = 5
+    package static let oldest = 5
     /// The product's version, shown by `job --version` and `job agent status`.
-    public static let product = "0.1.0"
+    package static let product = "0.1.0"
 
     static var description: String { "job \(product), protocol \(current)" }
 }
 
 /// A request refused as a whole, with a code a program can test and the words for a person.
-public struct Failure: TaggedMessage, Error, CustomStringConvertible {
+package struct Failure: TaggedMessage, Error, CustomStringConvertible {
     /// What kind of refusal; a string on the wire, so that a code added later reaches an older
     /// client intact.
-    public struct Code: FieldValue, Hashable, CustomStringConvertible {
-        public var name: String
-        public init(_ name: String) { self.name = name }
+    package struct Code: FieldValue, Hashable, CustomStringConvertible {
+        package var name: String
+        package init(_ name: String) { self.name = name }
         /// The agent would not do it (an empty command, a job that may not be removed...).
-        public static let refused = Code("refused")
+        package static let refused = Code("refused")
         /// The frame could not be read, or lacked what its verb needs.
-        public static let badRequest = Code("badRequest")
+        package static let badRequest = Code("badRequest")
         /// The agent does not know the verb (the client is newer).
-        public static let unknownVerb = Code("unknownVerb")
+        package static let unknownVerb = Code("unknownVerb")
         /// The agent lacks a capability the request needs (the client is newer).
-        public static let unsupported = Code("unsupported")
+        package static let unsupported = Code("unsupported")
         /// The agent serves as many connections as it allows.
-        public static let busy = Code("busy")
+        package static let busy = Code("busy")
 
-        public static var kind: FieldKind { .bytes }
-        public func encode(into encoder: inout WireEncoder) { name.encode(into: &encoder) }
-        public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Code {
+        package static var kind: FieldKind { .bytes }
+        package func encode(into encoder: inout WireEncoder) { name.encode(into: &encoder) }
+        package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Code {
             Code(try String.decode(from: &decoder))
         }
-        public var description: String { name }
+        package var description: String { name }
     }
 
-    public var code = Code.refused
-    public var message = ""
+    package var code = Code.refused
+    package var message = ""
 
-    public init() {}
-    public init(_ code: Code, _ message: String) {
+    package init() {}
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
-    public mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+    package mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
         try coder.value(1, &code)
         try coder.value(2, &message)
     }
 }
 
 /// A request as the agent reads it: the payload of its verb's request type.
-public struct Request: Sendable, Equatable {
-    public let payload: any AgentRequest
+package struct Request: Sendable, Equatable {
+    package let payload: any AgentRequest
 
-    public init(_ payload: some AgentRequest) { self.payload = payload }
+    package init(_ payload: some AgentRequest) { self.payload = payload }
 
-    public var verb: Verb { type(of: payload).verb }
+    package var verb: Verb { type(of: payload).verb }
 
     /// Reads the payload of a frame whose verb is known.
     init(_ verb: Verb, _ frame: inout IncomingRequest) throws(Malformed) {
@@ -90,7 +90,7 @@ public struct Request: Sendable, Equatable {
     }
 
     /// The same verb with the same fields: the same bytes on the wire.
-    public static func == (one: Request, other: Request) -> Bool {
+    package static func == (one: Request, other: Request) -> Bool {
         func bytes(_ payload: some AgentRequest) -> [UInt8] {
             var encoder = WireEncoder()
             Frame.writeRequest(payload, to: &encoder)
@@ -103,8 +103,8 @@ public struct Request: Sendable, Equatable {
 /// The frames of the protocol. A request's body is the fields 1 (the sender's protocol
 /// version), 2 (the verb's name) and 3 (the payload); a reply's the same, with the payload
 /// replaced by field 4 (a `Failure`) when the request was refused as a whole.
-public enum Frame {
-    public static func writeRequest<R: AgentRequest>(_ payload: R, to encoder: inout WireEncoder) {
+package enum Frame {
+    package static func writeRequest<R: AgentRequest>(_ payload: R, to encoder: inout WireEncoder) {
         writeReply(payload, verb: R.verb.rawValue, to: &encoder)
         // What the request needs beyond its verb, only when it needs anything: every other
         // frame is the same as before the field existed.
@@ -113,13 +113,13 @@ public enum Frame {
     }
 
     /// A reply's frame, or a request's: version, verb, payload.
-    public static func writeReply<R: TaggedMessage>(_ reply: R, verb: String, to encoder: inout WireEncoder) {
+    package static func writeReply<R: TaggedMessage>(_ reply: R, verb: String, to encoder: inout WireEncoder) {
         writeHeader(verb: verb, to: &encoder)
         var reply = reply
         encoder.value(3, &reply)
     }
 
-    public static func writeFailure(_ failure: Failure, verb: String, to encoder: inout WireEncoder) {
+    package static func writeFailure(_ failure: Failure, verb: String, to encoder: inout WireEncoder) {
         writeHeader(verb: verb, to: &encoder)
         var failure: Failure? = failure
         encoder.optional(4, &failure)
@@ -133,7 +133,7 @@ public enum Frame {
     }
 
     /// Reads the reply to a request of verb `R`: its payload, or the failure the agent sent.
-    public static func readReply<R: AgentRequest>(_ body: [UInt8], for request: R.Type) throws(Malformed) -> Result<
+    package static func readReply<R: AgentRequest>(_ body: [UInt8], for request: R.Type) throws(Malformed) -> Result<
         R.Reply, Failure
     > {
         if let message = legacyFailure(body) {
@@ -164,7 +164,7 @@ public enum Frame {
 
     /// Reads a request's version and verb; its payload is read by `Request`. Throws
     /// `LegacyRequest` for a frame of protocol 4 or earlier.
-    public static func readRequest(_ body: [UInt8]) throws -> IncomingRequest {
+    package static func readRequest(_ body: [UInt8]) throws -> IncomingRequest {
         if let version = legacyVersion(body) { throw LegacyRequest(version: version) }
         var frame = IncomingRequest(decoder: WireDecoder(body))
         try frame.decoder.value(1, &frame.version)
@@ -177,8 +177,8 @@ public enum Frame {
 
     /// A request in the encoding of protocol 4 or earlier, which began with its version as eight
     /// little-endian bytes (a first byte that no tagged frame has).
-    public struct LegacyRequest: Error {
-        public var version: Int
+    package struct LegacyRequest: Error {
+        package var version: Int
     }
 
     static func legacyVersion(_ body: [UInt8]) -> Int? {
@@ -187,7 +187,7 @@ public enum Frame {
     }
 
     /// An answer that an agent of protocol 4 or earlier understands: a failure with `message`.
-    public static func writeLegacyFailure(_ message: String, to encoder: inout WireEncoder) {
+    package static func writeLegacyFailure(_ message: String, to encoder: inout WireEncoder) {
         let utf8 = Array(message.utf8)
         encoder.raw([1])
         encoder.raw(withUnsafeBytes(of: Int64(utf8.count).littleEndian) { Array($0) })
@@ -206,13 +206,13 @@ public enum Frame {
 }
 
 /// A request frame whose version and verb have been read.
-public struct IncomingRequest {
-    public var version = 0
+package struct IncomingRequest {
+    package var version = 0
     /// The verb as sent; one this agent does not know is answered with `unknownVerb`.
-    public var verbName = ""
+    package var verbName = ""
     var decoder: WireDecoder
 
-    public var verb: Verb? { Verb(rawValue: verbName) }
+    package var verb: Verb? { Verb(rawValue: verbName) }
 
     mutating func payload<R: TaggedMessage>() throws(Malformed) -> R {
         var payload = R()
@@ -221,7 +221,7 @@ public struct IncomingRequest {
     }
 
     /// The request, or the failure to answer with when it cannot be carried out.
-    public mutating func request() -> Result<Request, Failure> {
+    package mutating func request() -> Result<Request, Failure> {
         guard let verb else {
             return .failure(
                 Failure(

@@ -18,7 +18,7 @@ import JobCore
 ///
 /// Layout: the 8 bytes `JOBROWS\n`, then the tagged fields 1 (the protocol version) and 2 (the
 /// job records), so that rows from a computer one version apart are read as requests are.
-public enum JobRows {
+package enum JobRows {
     static let magic = Array("JOBROWS\n".utf8)
 
     struct Rows: TaggedMessage {
@@ -30,18 +30,18 @@ public enum JobRows {
         }
     }
 
-    public static func encode(_ jobs: [JobRecord]) -> [UInt8] {
+    package static func encode(_ jobs: [JobRecord]) -> [UInt8] {
         var rows = Rows()
         rows.version = ProtocolVersion.current
         rows.jobs = jobs
         return magic + rows.encodedFields()
     }
 
-    public struct Unreadable: Error, CustomStringConvertible {
-        public var description: String
+    package struct Unreadable: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(Unreadable) -> [JobRecord] {
+    package static func decode(_ bytes: [UInt8]) throws(Unreadable) -> [JobRecord] {
         guard bytes.count >= magic.count, Array(bytes[..<magic.count]) == magic else {
             throw Unreadable(description: "its job did not print job rows (is it a job of this project?)")
         }

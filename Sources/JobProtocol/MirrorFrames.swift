@@ -17,29 +17,29 @@
 /// the local agent asked for), the remote job's status (a `StreamGrant`'s fields) when it
 /// changes, a heartbeat when nothing else was sent for a while (so a reader that went away is
 /// noticed by a failing write), and last its end.
-public enum MirrorFrame {
-    public static let output = UInt8(ascii: "O")
-    public static let error = UInt8(ascii: "E")
-    public static let status = UInt8(ascii: "S")
-    public static let end = UInt8(ascii: "F")
-    public static let heartbeat = UInt8(ascii: "H")
+package enum MirrorFrame {
+    package static let output = UInt8(ascii: "O")
+    package static let error = UInt8(ascii: "E")
+    package static let status = UInt8(ascii: "S")
+    package static let end = UInt8(ascii: "F")
+    package static let heartbeat = UInt8(ascii: "H")
     /// The remote side could not go on (its agent did not answer): the text says why, and
     /// the local side tries again later.
-    public static let problem = UInt8(ascii: "X")
+    package static let problem = UInt8(ascii: "X")
 
     /// Seconds between heartbeats.
-    public static let heartbeatSeconds = 5.0
+    package static let heartbeatSeconds = 5.0
     /// The largest frame a reader takes; a longer one means the stream is not ours.
-    public static let largest = 1 << 24
+    package static let largest = 1 << 24
 
     /// A frame's first five bytes.
-    public static func header(_ kind: UInt8, length: Int) -> [UInt8] {
+    package static func header(_ kind: UInt8, length: Int) -> [UInt8] {
         let size = UInt32(length)
         return [kind, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)]
     }
 
     /// The kind and length of a header.
-    public static func parse(_ header: ArraySlice<UInt8>) -> (kind: UInt8, length: Int)? {
+    package static func parse(_ header: ArraySlice<UInt8>) -> (kind: UInt8, length: Int)? {
         guard header.count >= 5 else { return nil }
         let start = header.startIndex
         let length =
@@ -55,7 +55,7 @@ public enum MirrorFrame {
 /// What the local side tells the `job __attach` that mirrors a durable child on its computer:
 /// one line each on that side's stdin. Both ends use this type, so the words are written and
 /// read in one place (`MirrorCommandTests` round-trips each).
-public enum MirrorCommand: Equatable, Sendable {
+package enum MirrorCommand: Equatable, Sendable {
     /// The child's end is stored here: the other side may remove its job (`ack`).
     case acknowledge
     /// Stop the job there, with this grace and first signal (`stop GRACE SIGNAL`).
@@ -64,7 +64,7 @@ public enum MirrorCommand: Equatable, Sendable {
     case signal(Int)
 
     /// The line, without its newline.
-    public var line: String {
+    package var line: String {
         switch self {
         case .acknowledge: "ack"
         case .stop(let grace, let signal): "stop \(grace) \(signal)"
@@ -75,7 +75,7 @@ public enum MirrorCommand: Equatable, Sendable {
     /// The command a line says; nil for a line that is none (ignored, as an older or newer
     /// peer's command this side does not know). A stop whose numbers are missing takes the
     /// defaults: a grace of 5 s and SIGTERM.
-    public init?(line: some StringProtocol) {
+    package init?(line: some StringProtocol) {
         let words = line.split(separator: " ")
         switch words.first {
         case "ack": self = .acknowledge

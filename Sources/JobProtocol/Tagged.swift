@@ -30,7 +30,7 @@
 /// A message's fields are written in increasing tag order, and a reader looks for them in that
 /// order; an absent optional value is no field at all. Each message declares its fields once, in
 /// `fields(_:)`, which serves both directions.
-public protocol TaggedMessage: FieldValue, Equatable {
+package protocol TaggedMessage: FieldValue, Equatable {
     /// The message with every field at its default, which decoding starts from.
     init()
     /// Visits each field, in increasing tag order, with the coder that writes or reads it.
@@ -38,13 +38,13 @@ public protocol TaggedMessage: FieldValue, Equatable {
 }
 
 /// A value that can be a field: how it is written and read in its own form.
-public protocol FieldValue: Sendable {
+package protocol FieldValue: Sendable {
     static var kind: FieldKind { get }
     func encode(into encoder: inout WireEncoder)
     static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Self
 }
 
-public enum FieldKind: UInt8, Sendable {
+package enum FieldKind: UInt8, Sendable {
     case varint = 0
     case fixed64 = 1
     case bytes = 2
@@ -52,7 +52,7 @@ public enum FieldKind: UInt8, Sendable {
 
 /// What `fields(_:)` is given: the encoder, which writes the values it is handed, or the
 /// decoder, which overwrites them with what it finds.
-public protocol FieldCoder {
+package protocol FieldCoder {
     associatedtype Failure: Error
     mutating func value<T: FieldValue>(_ tag: Int, _ value: inout T) throws(Failure)
     mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) throws(Failure)
@@ -60,29 +60,29 @@ public protocol FieldCoder {
 }
 
 /// A frame or a field that cannot be read; says what was wrong where it can.
-public struct Malformed: Error, CustomStringConvertible, Equatable {
-    public var description: String
-    public init(_ description: String = "a malformed message") { self.description = description }
+package struct Malformed: Error, CustomStringConvertible, Equatable {
+    package var description: String
+    package init(_ description: String = "a malformed message") { self.description = description }
 }
 
 // MARK: - Writing
 
-public struct WireEncoder: FieldCoder {
-    public typealias Failure = Never
-    public private(set) var bytes: [UInt8]
+package struct WireEncoder: FieldCoder {
+    package typealias Failure = Never
+    package private(set) var bytes: [UInt8]
 
-    public init() {
+    package init() {
         bytes = []
         bytes.reserveCapacity(256)
     }
 
     /// Starts with `count` zero bytes, for a header written in place later.
-    public init(reserving count: Int) {
+    package init(reserving count: Int) {
         bytes = [UInt8](repeating: 0, count: count)
         bytes.reserveCapacity(256)
     }
 
-    public mutating func varint(_ value: UInt64) {
+    package mutating func varint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -91,27 +91,27 @@ public struct WireEncoder: FieldCoder {
         bytes.append(UInt8(value))
     }
 
-    public mutating func fixed64(_ value: UInt64) {
+    package mutating func fixed64(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func raw<S: Sequence<UInt8>>(_ content: S) { bytes.append(contentsOf: content) }
+    package mutating func raw<S: Sequence<UInt8>>(_ content: S) { bytes.append(contentsOf: content) }
 
     /// Makes room for `count` more bytes at once (a large message then grows its buffer once).
-    public mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
+    package mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 
     /// Empties the encoder and keeps its buffer, for an encoder used again and again.
-    public mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+    package mutating func clear() { bytes.removeAll(keepingCapacity: true) }
 
     /// A copy of the bytes written in a buffer of their size (`bytes` has room to grow).
-    public var exactBytes: [UInt8] {
+    package var exactBytes: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
             count = buffer.initialize(fromContentsOf: bytes)
         }
     }
 
     /// The bytes written, leaving the encoder empty (so that the caller holds the only copy).
-    public mutating func take() -> [UInt8] {
+    package mutating func take() -> [UInt8] {
         var taken: [UInt8] = []
         swap(&taken, &bytes)
         return taken
@@ -122,7 +122,7 @@ public struct WireEncoder: FieldCoder {
     /// Writes what `body` writes with its length in front. The length takes four bytes (a
     /// varint padded with continuation bits) so that it can be filled in afterwards without
     /// moving the body; frames are far below the 256 MB four bytes can say.
-    public mutating func lengthPrefixed(_ body: (inout WireEncoder) -> Void) {
+    package mutating func lengthPrefixed(_ body: (inout WireEncoder) -> Void) {
         let start = bytes.count
         bytes.append(contentsOf: [0x80, 0x80, 0x80, 0x00])
         body(&self)
@@ -133,18 +133,18 @@ public struct WireEncoder: FieldCoder {
         bytes[start + 3] = UInt8(length >> 21 & 0x7F)
     }
 
-    public mutating func value<T: FieldValue>(_ tag: Int, _ value: inout T) {
+    package mutating func value<T: FieldValue>(_ tag: Int, _ value: inout T) {
         key(tag, T.kind)
         value.encode(into: &self)
     }
 
-    public mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) {
+    package mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) {
         guard let present = value else { return }
         key(tag, T.kind)
         present.encode(into: &self)
     }
 
-    public mutating func array<T: FieldValue>(_ tag: Int, _ values: inout [T]) {
+    package mutating func array<T: FieldValue>(_ tag: Int, _ values: inout [T]) {
         guard !values.isEmpty else { return }
         key(tag, .bytes)
         lengthPrefixed { encoder in
@@ -157,22 +157,22 @@ public struct WireEncoder: FieldCoder {
 
 /// Reads what `WireEncoder` wrote, within bounds it checks at every step: a malformed frame
 /// is an error, never a crash.
-public struct WireDecoder: FieldCoder {
-    public typealias Failure = Malformed
+package struct WireDecoder: FieldCoder {
+    package typealias Failure = Malformed
     let bytes: [UInt8]
     var position: Int
     /// Where the message being read ends.
     var end: Int
 
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
         position = 0
         end = bytes.count
     }
 
-    public var isAtEnd: Bool { position >= end }
+    package var isAtEnd: Bool { position >= end }
 
-    public mutating func varint() throws(Malformed) -> UInt64 {
+    package mutating func varint() throws(Malformed) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while position < end {
@@ -186,7 +186,7 @@ public struct WireDecoder: FieldCoder {
         throw Malformed("a message cut short")
     }
 
-    public mutating func fixed64() throws(Malformed) -> UInt64 {
+    package mutating func fixed64() throws(Malformed) -> UInt64 {
         guard end - position >= 8 else { throw Malformed("a message cut short") }
         var value: UInt64 = 0
         for index in 0..<8 { value |= UInt64(bytes[position + index]) << (8 * UInt64(index)) }
@@ -195,7 +195,7 @@ public struct WireDecoder: FieldCoder {
     }
 
     /// The bounds of a length-prefixed value, which is then passed over.
-    public mutating func lengthPrefixed() throws(Malformed) -> Range<Int> {
+    package mutating func lengthPrefixed() throws(Malformed) -> Range<Int> {
         let length = try varint()
         guard length <= UInt64(end - position) else { throw Malformed("a length past the end of its message") }
         let range = position..<position + Int(length)
@@ -203,7 +203,7 @@ public struct WireDecoder: FieldCoder {
         return range
     }
 
-    public func slice(_ range: Range<Int>) -> ArraySlice<UInt8> { bytes[range] }
+    package func slice(_ range: Range<Int>) -> ArraySlice<UInt8> { bytes[range] }
 
     /// Reads a nested message's fields within `range`, then goes on after it.
     mutating func within<T>(_ range: Range<Int>, _ body: (inout WireDecoder) throws(Malformed) -> T) throws(Malformed)
@@ -247,7 +247,7 @@ public struct WireDecoder: FieldCoder {
         }
     }
 
-    public mutating func value<T: FieldValue>(_ tag: Int, _ value: inout T) throws(Malformed) {
+    package mutating func value<T: FieldValue>(_ tag: Int, _ value: inout T) throws(Malformed) {
         if try seek(tag, T.kind) { value = try T.decode(from: &self) }
     }
 
@@ -268,11 +268,11 @@ public struct WireDecoder: FieldCoder {
         }
     }
 
-    public mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) throws(Malformed) {
+    package mutating func optional<T: FieldValue>(_ tag: Int, _ value: inout T?) throws(Malformed) {
         if try seek(tag, T.kind) { value = try T.decode(from: &self) }
     }
 
-    public mutating func array<T: FieldValue>(_ tag: Int, _ values: inout [T]) throws(Malformed) {
+    package mutating func array<T: FieldValue>(_ tag: Int, _ values: inout [T]) throws(Malformed) {
         guard try seek(tag, .bytes) else { return }
         let range = try lengthPrefixed()
         values = try within(range) { decoder throws(Malformed) in
@@ -287,14 +287,14 @@ public struct WireDecoder: FieldCoder {
 // MARK: - Messages
 
 extension TaggedMessage {
-    public static var kind: FieldKind { .bytes }
+    package static var kind: FieldKind { .bytes }
 
-    public func encode(into encoder: inout WireEncoder) {
+    package func encode(into encoder: inout WireEncoder) {
         var copy = self
         encoder.lengthPrefixed { copy.fields(&$0) }
     }
 
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Self {
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Self {
         let range = try decoder.lengthPrefixed()
         return try decoder.within(range) { decoder throws(Malformed) in try Self(fieldsFrom: &decoder) }
     }
@@ -306,14 +306,14 @@ extension TaggedMessage {
     }
 
     /// The message's fields with no length in front: the body of a frame.
-    public func encodedFields() -> [UInt8] {
+    package func encodedFields() -> [UInt8] {
         var copy = self
         var encoder = WireEncoder()
         copy.fields(&encoder)
         return encoder.bytes
     }
 
-    public init(decodingFields bytes: [UInt8]) throws(Malformed) {
+    package init(decodingFields bytes: [UInt8]) throws(Malformed) {
         var decoder = WireDecoder(bytes)
         try self.init(fieldsFrom: &decoder)
     }
@@ -323,44 +323,44 @@ extension TaggedMessage {
 
 /// Integers are zigzag varints: small negative numbers stay short.
 extension Int: FieldValue {
-    public static var kind: FieldKind { .varint }
-    public func encode(into encoder: inout WireEncoder) {
+    package static var kind: FieldKind { .varint }
+    package func encode(into encoder: inout WireEncoder) {
         let value = Int64(self)
         encoder.varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Int {
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Int {
         let raw = try decoder.varint()
         return Int(Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1))))
     }
 }
 
 extension Int64: FieldValue {
-    public static var kind: FieldKind { .varint }
-    public func encode(into encoder: inout WireEncoder) { Int(self).encode(into: &encoder) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Int64 {
+    package static var kind: FieldKind { .varint }
+    package func encode(into encoder: inout WireEncoder) { Int(self).encode(into: &encoder) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Int64 {
         Int64(try Int.decode(from: &decoder))
     }
 }
 
 extension UInt64: FieldValue {
-    public static var kind: FieldKind { .varint }
-    public func encode(into encoder: inout WireEncoder) { encoder.varint(self) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> UInt64 { try decoder.varint() }
+    package static var kind: FieldKind { .varint }
+    package func encode(into encoder: inout WireEncoder) { encoder.varint(self) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> UInt64 { try decoder.varint() }
 }
 
 extension Bool: FieldValue {
-    public static var kind: FieldKind { .varint }
-    public func encode(into encoder: inout WireEncoder) { encoder.varint(self ? 1 : 0) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Bool { try decoder.varint() != 0 }
+    package static var kind: FieldKind { .varint }
+    package func encode(into encoder: inout WireEncoder) { encoder.varint(self ? 1 : 0) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Bool { try decoder.varint() != 0 }
 }
 
 /// No field of the protocol holds NaN, an infinity or a number beyond 1e11 (every one is
 /// seconds or a time, and 1e11 s is over 3,000 years), so they are refused here, before any
 /// handler does arithmetic with them: a thousand times any value still fits an `Int`.
 extension Double: FieldValue {
-    public static var kind: FieldKind { .fixed64 }
-    public func encode(into encoder: inout WireEncoder) { encoder.fixed64(bitPattern) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Double {
+    package static var kind: FieldKind { .fixed64 }
+    package func encode(into encoder: inout WireEncoder) { encoder.fixed64(bitPattern) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Double {
         let value = Double(bitPattern: try decoder.fixed64())
         guard value.isFinite else { throw Malformed("a number that is not finite") }
         guard abs(value) <= 1e11 else { throw Malformed("a number out of range (\(value))") }
@@ -369,34 +369,34 @@ extension Double: FieldValue {
 }
 
 extension Date: FieldValue {
-    public static var kind: FieldKind { .fixed64 }
-    public func encode(into encoder: inout WireEncoder) { timeIntervalSince1970.encode(into: &encoder) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Date {
+    package static var kind: FieldKind { .fixed64 }
+    package func encode(into encoder: inout WireEncoder) { timeIntervalSince1970.encode(into: &encoder) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Date {
         Date(timeIntervalSince1970: try Double.decode(from: &decoder))
     }
 }
 
 extension String: FieldValue {
-    public static var kind: FieldKind { .bytes }
-    public func encode(into encoder: inout WireEncoder) {
+    package static var kind: FieldKind { .bytes }
+    package func encode(into encoder: inout WireEncoder) {
         var text = self
         text.withUTF8 { utf8 in
             encoder.varint(UInt64(utf8.count))
             encoder.raw(utf8)
         }
     }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> String {
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> String {
         String(decoding: decoder.slice(try decoder.lengthPrefixed()), as: UTF8.self)
     }
 }
 
 /// An enumeration travels as its name, so that a value the reader lacks is named in the error.
-public protocol NamedFieldValue: FieldValue, RawRepresentable where RawValue == String {}
+package protocol NamedFieldValue: FieldValue, RawRepresentable where RawValue == String {}
 
 extension NamedFieldValue {
-    public static var kind: FieldKind { .bytes }
-    public func encode(into encoder: inout WireEncoder) { rawValue.encode(into: &encoder) }
-    public static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Self {
+    package static var kind: FieldKind { .bytes }
+    package func encode(into encoder: inout WireEncoder) { rawValue.encode(into: &encoder) }
+    package static func decode(from decoder: inout WireDecoder) throws(Malformed) -> Self {
         let name = try String.decode(from: &decoder)
         guard let value = Self(rawValue: name) else { throw Malformed("an unknown \(Self.self) '\(name)'") }
         return value

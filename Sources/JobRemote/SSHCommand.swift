@@ -27,19 +27,19 @@ import JobCore
 /// small POSIX-sh wrapper on the other side that ends the command's whole process group when
 /// that stdin reaches end-of-file (the job is stopped, or the connection dropped). Without it,
 /// ending the local ssh client would leave the remote command running unseen.
-public enum SSHCommand {
+package enum SSHCommand {
     /// Seconds between SIGTERM and SIGKILL on the remote side.
-    public static let remoteGrace = 5
+    package static let remoteGrace = 5
     /// Seconds a shared connection stays open with no session on it.
-    public static let idleSeconds = 60
+    package static let idleSeconds = 60
     /// Seconds between ssh's probes of a silent server, and how many unanswered probes end
     /// the connection: a cut link is seen within about 10 to 15 s.
-    public static let aliveSeconds = 5
-    public static let aliveCount = 2
+    package static let aliveSeconds = 5
+    package static let aliveCount = 2
 
     /// Where the shared connections' sockets go: `JOB_HOME/ssh`, or a folder in /tmp when
     /// that path is too long (a socket path has at most 107 bytes, and ssh needs room).
-    public static func controlFolder(home: JobHome) -> String? {
+    package static func controlFolder(home: JobHome) -> String? {
         var folder = home.path + "/ssh"
         if folder.utf8.count > 60 { folder = "/tmp/job-\(getuid())-ssh" }
         var info = stat()
@@ -49,7 +49,7 @@ public enum SSHCommand {
     }
 
     /// The `ssh` program: the first in the caller's PATH, else /usr/bin/ssh.
-    public static func program(environment: [String]) -> String {
+    package static func program(environment: [String]) -> String {
         let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") where folder.hasPrefix("/") {
             let candidate = String(folder) + "/ssh"
@@ -62,7 +62,7 @@ public enum SSHCommand {
     /// own messages to `diagnostics` (they become the Reason, not output), the user's
     /// configuration (or JOB_SSH_CONFIG), then the user's options, then the destination and
     /// one remote command, so that no re-quoting can change the command.
-    public static func arguments(
+    package static func arguments(
         computer: ComputerName, command: String, remoteEnvironment: [String], options: [String],
         diagnostics: String, configuration: String?, controlFolder: String?, input: String? = nil
     ) -> [String] {
@@ -73,10 +73,10 @@ public enum SSHCommand {
 
     /// Where a remote child's input waits on its computer, under the remote user's home, until
     /// the command opens it: `~/.cache/job/input/NAME` (private: made with umask 077).
-    public static let inputFolder = ".cache/job/input"
+    package static let inputFolder = ".cache/job/input"
 
     /// The remote text that stores ssh's stdin as the input `name` there.
-    public static func uploadInput(name: String) -> String {
+    package static func uploadInput(name: String) -> String {
         let folder = "\"$HOME\"/" + inputFolder
         return "umask 077; mkdir -p \(folder) && cat >\(folder)/\(quote(name))"
     }
@@ -85,7 +85,7 @@ public enum SSHCommand {
     /// then becomes the ssh of `arguments` (which reads it there): the monitor holds its stdin
     /// as ssh's. `upload` is the ssh command line of the copy; a copy that fails exits 255, as
     /// ssh does, so its diagnosis is the Reason.
-    public static func launcherWithInput(program: String, upload: [String], input: String, arguments: [String])
+    package static func launcherWithInput(program: String, upload: [String], input: String, arguments: [String])
         -> String
     {
         let copy = ([program] + upload.dropFirst()).map(quote).joined(separator: " ")
@@ -94,7 +94,7 @@ public enum SSHCommand {
     }
 
     /// The same, for a remote text the remote login shell runs as it is.
-    public static func arguments(
+    package static func arguments(
         computer: ComputerName, remoteText: String, options: [String], diagnostics: String, configuration: String?,
         controlFolder: String?
     ) -> [String] {
@@ -128,7 +128,7 @@ public enum SSHCommand {
     /// in a session of its own, whose id it writes to a temporary file for the watcher, so that
     /// a STOP reaches the command and not the watcher; elsewhere the watcher signals its own
     /// group and ignores STOP and the like (the job cannot be suspended there).
-    public static func remoteCommand(_ command: String, environment: [String], input: String? = nil) -> String {
+    package static func remoteCommand(_ command: String, environment: [String], input: String? = nil) -> String {
         let exports = environment.map { entry -> String in
             let equals = entry.firstIndex(of: "=") ?? entry.endIndex
             let value = equals < entry.endIndex ? String(entry[entry.index(after: equals)...]) : ""
@@ -179,7 +179,7 @@ public enum SSHCommand {
     /// child's InstanceId (its remote job's), where its output is to go on from, a stop to
     /// deliver first, and, while the remote job may not exist yet, what starts it. `program` is
     /// one word of shell as it is (`job`, or `"$HOME"/.cache/job/VERSION/job`).
-    public static func attachCommand(
+    package static func attachCommand(
         program: String, instanceId: String, outputFrom: Int64, errorFrom: Int64, stop: (grace: Double, signal: Int)?,
         start: (command: String, environment: [String])?, input: Bool = false
     ) -> String {
@@ -194,12 +194,12 @@ public enum SSHCommand {
         return "exec " + program + " " + words.map(quote).joined(separator: " ")
     }
 
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
     /// Ends the shared connections (`ssh -O exit` on each socket).
-    public static func closeSharedConnections(home: JobHome, ssh: String = "/usr/bin/ssh") {
+    package static func closeSharedConnections(home: JobHome, ssh: String = "/usr/bin/ssh") {
         guard let folder = controlFolder(home: home),
             let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
         else { return }
@@ -209,12 +209,12 @@ public enum SSHCommand {
     }
 
     /// Runs a program with stdio on /dev/null and waits for it.
-    public static func runQuietly(_ program: String, _ argv: [String]) {
+    package static func runQuietly(_ program: String, _ argv: [String]) {
         _ = withCStringArray(argv) { cjob_run_quiet(program, $0) }
     }
 
     /// ssh's own last message, the Reason of a child that ssh could not run.
-    public static func diagnosis(path: String) -> String? {
+    package static func diagnosis(path: String) -> String? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let blank: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
         return text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { line in

@@ -18,13 +18,13 @@ import Synchronization
 
 /// The agent's SQLite store: jobs, read positions and the Id counter, in WAL mode.
 /// Each method is one transaction. Output bytes live in files, never here.
-public final class JobDatabase: Sendable {
+package final class JobDatabase: Sendable {
     private let queue: DatabaseQueue
     /// A file kept beside the store to be deleted when the disk is full, so that the store can
     /// still record ends and deletions (and so free space) and the agent can start again.
-    public let reservePath: String?
+    package let reservePath: String?
     /// The reserve's size: room for many small transactions and the WAL's shared memory.
-    public static let reserveSize = 1 << 20
+    package static let reserveSize = 1 << 20
     /// Commits since the last checkpoint, and when that was (monotonic seconds).
     private let unsaved = Mutex<(commits: Int, checkpointAt: Double)>((0, JobDatabase.now()))
     /// Whether the removal table may hold rows (see `delete(ids:removing:)`).
@@ -32,7 +32,7 @@ public final class JobDatabase: Sendable {
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// With `reservePath`, a disk found full is given the reserve back, and the open retried.
-    public init(path: String, reservePath: String? = nil) throws {
+    package init(path: String, reservePath: String? = nil) throws {
         self.reservePath = reservePath
         do {
             queue = try Self.openQueue(path)
@@ -44,7 +44,7 @@ public final class JobDatabase: Sendable {
 
     /// Closes the database (a stopping agent, once nothing else uses it). What is asked of it
     /// after this fails.
-    public func close() {
+    package func close() {
         try? queue.close()
     }
 
@@ -79,7 +79,7 @@ public final class JobDatabase: Sendable {
 
     /// Makes the reserve again where it is missing and the disk has room; call after space
     /// was freed. Best effort: a disk still full leaves it missing.
-    public func refillReserve() {
+    package func refillReserve() {
         guard let reservePath, access(reservePath, F_OK) != 0 else { return }
         let fd = Glibc.open(reservePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
@@ -117,7 +117,7 @@ public final class JobDatabase: Sendable {
     }
 
     /// Whether the store is sound (`PRAGMA integrity_check`).
-    public func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
 
@@ -230,14 +230,14 @@ public final class JobDatabase: Sendable {
     /// Every job, in Id order. Read row by row and without the environments (kilobytes per
     /// child, read only to launch), and with the texts that many jobs share (a boot, a folder,
     /// a command) kept once: 100,000 jobs loaded at once had made the agent 400 MB.
-    public func loadAll() throws -> [StoredJob] {
+    package func loadAll() throws -> [StoredJob] {
         var jobs: [StoredJob] = []
         try loadEach { jobs.append($0) }
         return jobs
     }
 
     /// Hands every job to `body`, in Id order, one at a time (see `loadAll()`).
-    public func loadEach(_ body: (StoredJob) -> Void) throws {
+    package func loadEach(_ body: (StoredJob) -> Void) throws {
         try queue.read { db in
             var shared = SharedTexts()
             let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.loadedColumns) FROM job ORDER BY id")
@@ -277,7 +277,7 @@ public final class JobDatabase: Sendable {
     /// Stores a new parent and its children, taking their Ids from the one counter: the
     /// parent first, then each child in order. Children get the name `Job<Id>`, and so
     /// does the parent unless it has a name. Returns them with their Ids.
-    public func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
+    package func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
         let blob = Self.encode(environment)
         return try write { db in
             let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counter WHERE name = 'jobId'")) ?? 0
@@ -305,7 +305,7 @@ public final class JobDatabase: Sendable {
 
     /// Stores jobs whose Ids were already given out (see `lastId()`), and moves the counter
     /// past them, in one transaction.
-    public func insert(_ made: [StoredJob], environment: [String]) throws {
+    package func insert(_ made: [StoredJob], environment: [String]) throws {
         let blob = Self.encode(environment)
         try write { db in
             for row in made {
@@ -320,7 +320,7 @@ public final class JobDatabase: Sendable {
 
     /// Writes back the mutable columns of these jobs in one transaction, noting that the files
     /// of `removing` (InstanceIds) are to be deleted (see `delete(ids:removing:)`).
-    public func update(_ jobs: [StoredJob], removing: [String] = []) throws {
+    package func update(_ jobs: [StoredJob], removing: [String] = []) throws {
         guard !jobs.isEmpty else { return }
         try write { db in
             try self.noteRemovals(removing, in: db)
@@ -351,7 +351,7 @@ public final class JobDatabase: Sendable {
     /// of `removing` (InstanceIds) are to be deleted: the caller deletes them once this
     /// commits, and a next agent finishes that if it was cut short. Files no such note names
     /// are never deleted on the store's word (`pendingRemovals`).
-    public func delete(ids: [Int], removing: [String] = []) throws {
+    package func delete(ids: [Int], removing: [String] = []) throws {
         guard !ids.isEmpty else { return }
         try write { db in
             try self.noteRemovals(removing, in: db)
@@ -362,11 +362,11 @@ public final class JobDatabase: Sendable {
     }
 
     /// One queue group's settings as stored.
-    public struct GroupRow: Equatable, Sendable {
-        public var name: String
-        public var maxRunning: Int
-        public var paused: Bool
-        public init(name: String, maxRunning: Int, paused: Bool) {
+    package struct GroupRow: Equatable, Sendable {
+        package var name: String
+        package var maxRunning: Int
+        package var paused: Bool
+        package init(name: String, maxRunning: Int, paused: Bool) {
             self.name = name
             self.maxRunning = maxRunning
             self.paused = paused
@@ -374,7 +374,7 @@ public final class JobDatabase: Sendable {
     }
 
     /// The queue groups that have settings, by name.
-    public func groups() throws -> [GroupRow] {
+    package func groups() throws -> [GroupRow] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT name, maxRunning, paused FROM queueGroup ORDER BY name").map {
                 GroupRow(name: $0["name"], maxRunning: $0["maxRunning"], paused: $0["paused"])
@@ -384,7 +384,7 @@ public final class JobDatabase: Sendable {
 
     /// Stores a group's settings, or forgets them (`nil`: no limit, not paused, as a group
     /// never set).
-    public func setGroup(_ name: String, _ row: GroupRow?) throws {
+    package func setGroup(_ name: String, _ row: GroupRow?) throws {
         try write { db in
             if let row {
                 try db.execute(
@@ -397,7 +397,7 @@ public final class JobDatabase: Sendable {
     }
 
     /// The environment a child was started with: stored privately, never printed.
-    public func environment(of id: Int) throws -> [String] {
+    package func environment(of id: Int) throws -> [String] {
         let blob = try queue.read { db in
             try Data.fetchOne(db, sql: "SELECT environment FROM job WHERE id = ?", arguments: [id])
         }
@@ -440,18 +440,18 @@ public final class JobDatabase: Sendable {
     }
 
     /// The InstanceIds whose files the last remove or restart was to delete.
-    public func pendingRemovals() throws -> [String] {
+    package func pendingRemovals() throws -> [String] {
         try queue.read { db in try String.fetchAll(db, sql: "SELECT instanceId FROM removal") }
     }
 
     /// Forgets the noted removals once their files are deleted.
-    public func clearRemovals() throws {
+    package func clearRemovals() throws {
         try write { db in try self.noteRemovals([], in: db) }
     }
 
     /// Moves the Id counter up to at least `floor` (Ids that files or monitors of the home
     /// still carry are never given out again).
-    public func raiseLastId(to floor: Int) throws {
+    package func raiseLastId(to floor: Int) throws {
         try write { db in
             try db.execute(
                 sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'jobId'", arguments: [floor])
@@ -461,7 +461,7 @@ public final class JobDatabase: Sendable {
     /// Copies the write-ahead log into the main file and empties it, so that the main file
     /// alone holds every job: a copy of it is a whole backup, and a log lost or damaged
     /// takes nothing back. At a clean stop and when the agent has been idle a little.
-    public func checkpoint() {
+    package func checkpoint() {
         let done: Void? = try? queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
@@ -470,14 +470,14 @@ public final class JobDatabase: Sendable {
 
     /// Checkpoints when something was committed since the last checkpoint and that was at
     /// least `interval` seconds ago; whether it did.
-    public func checkpointIfDue(interval: Double) -> Bool {
+    package func checkpointIfDue(interval: Double) -> Bool {
         let due = unsaved.withLock { $0.commits > 0 && Self.now() - $0.checkpointAt >= interval }
         if due { checkpoint() }
         return due
     }
 
     /// Whether something was committed since the last checkpoint.
-    public var hasUncheckpointed: Bool { unsaved.withLock { $0.commits > 0 } }
+    package var hasUncheckpointed: Bool { unsaved.withLock { $0.commits > 0 } }
 
     static func now() -> Double {
         var time = timespec()
@@ -514,7 +514,7 @@ public final class JobDatabase: Sendable {
     }
 
     /// The last Id handed out.
-    public func lastId() throws -> Int {
+    package func lastId() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0 }
     }
 

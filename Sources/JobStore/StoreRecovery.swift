@@ -21,19 +21,19 @@ import JobCore
 /// lost that a person with more time could still get back. Then every row SQLite can still
 /// read is copied into a fresh store, row by row (a corrupt page costs the rows on it, not the
 /// rest), with the Id counter and the queue's groups.
-public struct StoreRecovery: Sendable {
+package struct StoreRecovery: Sendable {
     /// Where the damaged store was put.
-    public var damagedPath: String
+    package var damagedPath: String
     /// Rows copied into the new store, and rows that could not be read.
-    public var recovered = 0
-    public var lost = 0
+    package var recovered = 0
+    package var lost = 0
     /// The highest Id the damaged store is known to have given out.
-    public var lastId = 0
+    package var lastId = 0
 
     /// Sets the store at `path` aside and makes a new one there from what can be read.
     /// `lastId`: the highest Id that may have been given out, when known from elsewhere (rows
     /// are looked for up to it when the store's own counter cannot be read).
-    public static func recover(path: String, reservePath: String?, lastId hint: Int = 0) throws -> StoreRecovery {
+    package static func recover(path: String, reservePath: String?, lastId hint: Int = 0) throws -> StoreRecovery {
         let stamp = Timestamp.format(Date()).replacingOccurrences(of: ":", with: "")
         var recovery = StoreRecovery(damagedPath: "\(path).damaged-\(stamp)")
         guard rename(path, recovery.damagedPath) == 0 else {
@@ -50,8 +50,8 @@ public struct StoreRecovery: Sendable {
     }
 }
 
-public struct StoreRecoveryError: Error, CustomStringConvertible {
-    public var description: String
+package struct StoreRecoveryError: Error, CustomStringConvertible {
+    package var description: String
     init(_ description: String) { self.description = description }
 }
 

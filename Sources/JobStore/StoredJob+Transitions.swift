@@ -38,19 +38,19 @@ import JobCore
 extension StoredJob {
     /// To be launched: Running from now, stored so before the launch, so that no job runs
     /// that the store does not know.
-    public mutating func begin(at time: Date = Date()) {
+    package mutating func begin(at time: Date = Date()) {
         state = .running
         beginTime = time
     }
 
     /// Back to waiting: its begin could not be stored, so it was not launched.
-    public mutating func unbegin() {
+    package mutating func unbegin() {
         state = .notStarted
         beginTime = nil
     }
 
     /// Its launch succeeded: its process (0 when only its monitor is known yet) and monitor.
-    public mutating func launched(pid: Int, startTime: Int64?, monitorPid: Int) {
+    package mutating func launched(pid: Int, startTime: Int64?, monitorPid: Int) {
         state = .running
         self.pid = pid > 0 ? pid : nil
         pidStart = startTime
@@ -58,27 +58,27 @@ extension StoredJob {
     }
 
     /// Its launch failed, and why.
-    public mutating func launchFailed(_ why: String, at time: Date = Date()) {
+    package mutating func launchFailed(_ why: String, at time: Date = Date()) {
         state = .failed
         reason = why
         endTime = time
     }
 
     /// Its process group was stopped (SIGSTOP): Suspended since `time`.
-    public mutating func suspend(at time: Date = Date()) {
+    package mutating func suspend(at time: Date = Date()) {
         state = .suspended
         suspendedAt = time
     }
 
     /// Its process group goes on (SIGCONT): Running, the time it spent suspended counted.
-    public mutating func resume(at time: Date = Date()) {
+    package mutating func resume(at time: Date = Date()) {
         state = .running
         suspendedFor += max(0, time.timeIntervalSince(suspendedAt ?? time))
         suspendedAt = nil
     }
 
     /// It waited in the queue for a job that failed or is gone: it never starts.
-    public mutating func neverStarted(_ why: String, at time: Date = Date()) {
+    package mutating func neverStarted(_ why: String, at time: Date = Date()) {
         state = .failed
         reason = why
         endTime = time
@@ -86,7 +86,7 @@ extension StoredJob {
 
     /// A stop was asked for. One that had not started is Stopped at once; an unfinished one
     /// is Stopping until its end is seen. Whether its processes are to be signalled.
-    public mutating func requestStop(at time: Date = Date()) -> Bool {
+    package mutating func requestStop(at time: Date = Date()) -> Bool {
         guard !state.isFinished else { return false }
         guard state != .notStarted else {
             state = .stopped
@@ -100,7 +100,7 @@ extension StoredJob {
     }
 
     /// Its end, by the outcome rule (`JobOutcome`): its final state, status and reason.
-    public mutating func apply(_ outcome: JobOutcome) {
+    package mutating func apply(_ outcome: JobOutcome) {
         state = outcome.state
         exitStatus = outcome.exitStatus
         signal = outcome.signal
@@ -108,13 +108,13 @@ extension StoredJob {
     }
 
     /// Its timeout or output cap stopped it: Failed, whatever its end was, and why.
-    public mutating func hitLimit(_ why: String) {
+    package mutating func hitLimit(_ why: String) {
         state = .failed
         reason = why
     }
 
     /// A durable child's stop went to its computer, or waits for the next link: Stopping.
-    public mutating func stopDelivered(grace: Double, pending: String? = nil) {
+    package mutating func stopDelivered(grace: Double, pending: String? = nil) {
         stopRequested = true
         stopGrace = grace
         state = .stopping
@@ -124,7 +124,7 @@ extension StoredJob {
     /// A linked remote child takes the state its computer reports (Running, Stopping or
     /// Suspended; Stopping whenever a stop was asked for). `relinked`: the first report of a
     /// new link, which ends a Disconnected spell.
-    public mutating func follow(remote: JobState, relinked: Bool, at time: Date = Date()) {
+    package mutating func follow(remote: JobState, relinked: Bool, at time: Date = Date()) {
         let next: JobState
         switch remote {
         case .suspended: next = .suspended
@@ -142,7 +142,7 @@ extension StoredJob {
 
     /// A remote child ended on its computer: it ends as it did there (an unfinished state from
     /// there is Failed), Stopped rather than Completed when a stop was asked for.
-    public mutating func remoteEnded(
+    package mutating func remoteEnded(
         _ remote: JobState, exitStatus: Int?, signal: Int?, reason: String?, timedOut: Bool, at time: Date = Date()
     ) {
         state = remote.isFinished ? remote : .failed
@@ -156,14 +156,14 @@ extension StoredJob {
     }
 
     /// Its link to its computer is lost (since `since`, kept from the first loss): Disconnected.
-    public mutating func disconnect(since: Date, reason why: String) {
+    package mutating func disconnect(since: Date, reason why: String) {
         if disconnectedAt == nil { disconnectedAt = since }
         state = .disconnected
         reason = why
     }
 
     /// It can never run or be reached again: Failed, and why.
-    public mutating func fail(_ why: String, at time: Date = Date()) {
+    package mutating func fail(_ why: String, at time: Date = Date()) {
         state = .failed
         reason = why
         endTime = time
@@ -171,7 +171,7 @@ extension StoredJob {
     }
 
     /// Its session ended under it: the state and Reason the session gives it.
-    public mutating func endInSession(_ end: JobState, reason why: String, at time: Date = Date()) {
+    package mutating func endInSession(_ end: JobState, reason why: String, at time: Date = Date()) {
         state = end.isFinished ? end : .failed
         reason = why
         endTime = time
@@ -179,7 +179,7 @@ extension StoredJob {
 
     /// A new run (restart): NotStarted, with a new InstanceId, everything of the last run
     /// cleared; the old InstanceId goes to its history when its output is kept.
-    public mutating func renew(instanceId: String, keepingHistory: Bool, bootId: String?) {
+    package mutating func renew(instanceId: String, keepingHistory: Bool, bootId: String?) {
         if keepingHistory { history.append(self.instanceId) }
         self.instanceId = instanceId
         restarts += 1

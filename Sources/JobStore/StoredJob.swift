@@ -15,7 +15,7 @@ import Foundation
 import JobCore
 
 /// Where a job runs, decided when it is made and kept with it.
-public enum Placement: Sendable, Equatable {
+package enum Placement: Sendable, Equatable {
     /// A parent, which runs nothing itself.
     case parent
     /// A child run on this computer under its monitor.
@@ -35,22 +35,22 @@ public enum Placement: Sendable, Equatable {
 /// kept as its 16 bytes, not as a 36-character string on the heap. The properties read and
 /// write the usual types. What few jobs have (a Reason, a computer, a shell other than
 /// `/bin/sh`, an invoke's options) is kept in a box of its own, shared by copies of the row.
-public struct StoredJob: Sendable, Equatable {
-    public var id: Int
+package struct StoredJob: Sendable, Equatable {
+    package var id: Int
     private var parentStorage = 0
     /// The InstanceId as kept (compared and hashed without making its text).
-    public private(set) var instanceKey: InstanceKey
-    public var name: String
-    public var type: String
-    public var location: String
-    public var command: String
-    public var workingDirectory: String
-    public var bootId: String?
-    public var outputRead: Int64
-    public var errorRead: Int64
+    package private(set) var instanceKey: InstanceKey
+    package var name: String
+    package var type: String
+    package var location: String
+    package var command: String
+    package var workingDirectory: String
+    package var bootId: String?
+    package var outputRead: Int64
+    package var errorRead: Int64
     /// Sizes of the output files when last looked at (at the end, and at each receive).
-    public var outputSize: Int64
-    public var errorSize: Int64
+    package var outputSize: Int64
+    package var errorSize: Int64
     private var beginStorage = StoredJob.noTime
     private var endStorage = StoredJob.noTime
     private var pidStartStorage = Int64.min
@@ -63,145 +63,145 @@ public struct StoredJob: Sendable, Equatable {
     private var waiterPidStorage = Int32.min
     private var sessionStorage = Int32.min
     /// The child's own state; on parents always `NotStarted` (never read).
-    public internal(set) var state: JobState
-    public var stopRequested: Bool
-    public var placement: Placement
+    package internal(set) var state: JobState
+    package var stopRequested: Bool
+    package var placement: Placement
 
     /// On rows from another computer's agent: that computer.
-    public var computer: String? {
+    package var computer: String? {
         get { extras?.fields.computer }
         set { update { $0.computer = newValue } }
     }
     /// The shell the command runs under.
-    public var shell: String {
+    package var shell: String {
         get { extras?.fields.shell ?? Self.defaultShell }
         set { update { $0.shell = newValue == Self.defaultShell ? nil : newValue } }
     }
-    public var reason: String? {
+    package var reason: String? {
         get { extras?.fields.reason }
         set { update { $0.reason = newValue } }
     }
     /// On `invoke` parents: how many children run at once (0: no limit).
-    public var throttleLimit: Int {
+    package var throttleLimit: Int {
         get { extras?.fields.throttleLimit ?? 0 }
         set { update { $0.throttleLimit = newValue } }
     }
     /// On `invoke` parents: extra ssh options, and the `--env` entries for remote commands.
-    public var sshOptions: [String] {
+    package var sshOptions: [String] {
         get { extras?.fields.sshOptions ?? [] }
         set { update { $0.sshOptions = newValue } }
     }
-    public var remoteEnvironment: [String] {
+    package var remoteEnvironment: [String] {
         get { extras?.fields.remoteEnvironment ?? [] }
         set { update { $0.remoteEnvironment = newValue } }
     }
 
     /// The queue's group (`--group`); nil: the default group.
-    public var queueGroup: String? {
+    package var queueGroup: String? {
         get { extras?.fields.queueGroup }
         set { update { $0.queueGroup = newValue } }
     }
     /// Jobs that must end Completed before this one starts (`--after`).
-    public var after: [Int] {
+    package var after: [Int] {
         get { extras?.fields.after ?? [] }
         set { update { $0.after = newValue } }
     }
     /// Jobs that must end, in any way, before this one starts (`--after-any`).
-    public var afterAny: [Int] {
+    package var afterAny: [Int] {
         get { extras?.fields.afterAny ?? [] }
         set { update { $0.afterAny = newValue } }
     }
     /// Not started before this time (`--at`, `--delay`).
-    public var notBefore: Date? {
+    package var notBefore: Date? {
         // Read back held within what a start may ask for today, so a row that an older
         // agent stored with an absurd value (1e16 s) can trap no arithmetic.
         get { extras?.fields.notBefore.map { min($0, Date(timeIntervalSinceNow: DurationText.longest)) } }
         set { update { $0.notBefore = newValue } }
     }
     /// Seconds it may run before it is stopped (`--timeout`).
-    public var timeout: Double? {
+    package var timeout: Double? {
         get { extras?.fields.timeout.map { $0.isNaN ? DurationText.longest : min(max($0, 0), DurationText.longest) } }
         set { update { $0.timeout = newValue } }
     }
     /// Whether its timeout stopped it (it then ends Failed, "timed out after ...").
-    public var timedOut: Bool {
+    package var timedOut: Bool {
         get { extras?.fields.timedOut ?? false }
         set { update { $0.timedOut = newValue } }
     }
     /// The file mode creation mask of a job started later than it was made (by the queue).
-    public var umask: Int? {
+    package var umask: Int? {
         get { extras?.fields.umask }
         set { update { $0.umask = newValue } }
     }
 
     /// Bytes of stdout and stderr together past which it is stopped (`--max-output`).
-    public var maxOutput: Int64? {
+    package var maxOutput: Int64? {
         get { extras?.fields.maxOutput }
         set { update { $0.maxOutput = newValue } }
     }
     /// Whether `maxOutput` stopped it (it then ends Failed, "output over 1 GB").
-    public var outputCapped: Bool {
+    package var outputCapped: Bool {
         get { extras?.fields.outputCapped ?? false }
         set { update { $0.outputCapped = newValue } }
     }
 
     /// Seconds between SIGTERM and SIGKILL when its timeout or output cap stops it (`--grace`);
     /// nil: 5.
-    public var stopGrace: Double? {
+    package var stopGrace: Double? {
         get { extras?.fields.stopGrace.map { $0.isNaN ? 0 : min(max($0, 0), DurationText.longest) } }
         set { update { $0.stopGrace = newValue } }
     }
     /// The file its stdin was (`--input FILE`), read again from its start by `job restart`;
     /// nil when it had none or read a pipe.
-    public var inputFile: String? {
+    package var inputFile: String? {
         get { extras?.fields.inputFile }
         set { update { $0.inputFile = newValue } }
     }
     /// A remote child that runs as a job in its computer's own agent and is mirrored here
     /// (`invoke --durable`), so that it outlives a lost link; and its parent.
-    public var durable: Bool {
+    package var durable: Bool {
         get { extras?.fields.durable ?? false }
         set { update { $0.durable = newValue } }
     }
     /// A durable child (and its parent) whose link copies this `job` to the computer first
     /// (`invoke --deploy`).
-    public var deploy: Bool {
+    package var deploy: Bool {
         get { extras?.fields.deploy ?? false }
         set { update { $0.deploy = newValue } }
     }
     /// While a durable child's link is lost: since when (it gives up after a while).
-    public var disconnectedAt: Date? {
+    package var disconnectedAt: Date? {
         get { extras?.fields.disconnectedAt }
         set { update { $0.disconnectedAt = newValue } }
     }
     /// How many times `job restart` ran it again.
-    public var restarts: Int {
+    package var restarts: Int {
         get { extras?.fields.restarts ?? 0 }
         set { update { $0.restarts = newValue } }
     }
     /// The InstanceIds of its earlier runs whose output was kept (`restart --keep-history`).
-    public var history: [String] {
+    package var history: [String] {
         get { extras?.fields.history ?? [] }
         set { update { $0.history = newValue } }
     }
 
     /// While Suspended: since when.
-    public var suspendedAt: Date? {
+    package var suspendedAt: Date? {
         get { extras?.fields.suspendedAt }
         set { update { $0.suspendedAt = newValue } }
     }
     /// Seconds it spent Suspended before (its timeout's clock stops meanwhile).
-    public var suspendedFor: Double {
+    package var suspendedFor: Double {
         get { extras?.fields.suspendedFor ?? 0 }
         set { update { $0.suspendedFor = newValue } }
     }
 
     /// The shell a job runs under unless it says otherwise.
-    public static let defaultShell = "/bin/sh"
+    package static let defaultShell = "/bin/sh"
 
     /// Makes this row share its box of rarely set fields with the rows before it that have
     /// the same (the children of one start, and many starts with the same options, have).
-    public mutating func shareExtras(_ pool: inout ExtrasPool) {
+    package mutating func shareExtras(_ pool: inout ExtrasPool) {
         guard let box = extras else { return }
         if let known = pool.boxes[box.fields] {
             extras = known
@@ -220,58 +220,58 @@ public struct StoredJob: Sendable, Equatable {
         extras = fields == ExtraFields() ? nil : Extras(fields)
     }
 
-    public var parentId: Int? {
+    package var parentId: Int? {
         get { parentStorage == 0 ? nil : parentStorage }
         set { parentStorage = newValue ?? 0 }
     }
-    public var instanceId: String {
+    package var instanceId: String {
         get { instanceKey.text }
         set { instanceKey = InstanceKey(newValue) }
     }
-    public var exitStatus: Int? {
+    package var exitStatus: Int? {
         get { Self.number(exitStatusStorage) }
         set { exitStatusStorage = Self.storage(newValue) }
     }
-    public var signal: Int? {
+    package var signal: Int? {
         get { Self.number(signalStorage) }
         set { signalStorage = Self.storage(newValue) }
     }
-    public var pid: Int? {
+    package var pid: Int? {
         get { Self.number(pidStorage) }
         set { pidStorage = Self.storage(newValue) }
     }
     /// The job's start time in clock ticks since boot: with `pid`, what tells the job from a
     /// later process that got the same pid.
-    public var pidStart: Int64? {
+    package var pidStart: Int64? {
         get { pidStartStorage == .min ? nil : pidStartStorage }
         set { pidStartStorage = newValue ?? .min }
     }
     /// The pid of the job's monitor (its parent), for the record; the agent finds the monitor
     /// by name, not by pid.
-    public var waiterPid: Int? {
+    package var waiterPid: Int? {
         get { Self.number(waiterPidStorage) }
         set { waiterPidStorage = Self.storage(newValue) }
     }
-    public var waiterStart: Int64? {
+    package var waiterStart: Int64? {
         get { waiterStartStorage == .min ? nil : waiterStartStorage }
         set { waiterStartStorage = newValue ?? .min }
     }
-    public var beginTime: Date? {
+    package var beginTime: Date? {
         get { Self.date(beginStorage) }
         set { beginStorage = newValue?.timeIntervalSinceReferenceDate ?? Self.noTime }
     }
-    public var endTime: Date? {
+    package var endTime: Date? {
         get { Self.date(endStorage) }
         set { endStorage = newValue?.timeIntervalSinceReferenceDate ?? Self.noTime }
     }
     /// On a child run in a session: the session's Id (sessions live in the agent, so such a
     /// child can only finish while the agent that started it runs).
-    public var session: Int? {
+    package var session: Int? {
         get { Self.number(sessionStorage) }
         set { sessionStorage = Self.storage(newValue) }
     }
 
-    public init(
+    package init(
         id: Int = 0, parentId: Int? = nil, instanceId: String, name: String = "", type: String,
         location: String, computer: String? = nil, command: String, workingDirectory: String,
         shell: String, state: JobState = .notStarted, placement: Placement? = nil
@@ -342,10 +342,10 @@ private struct ExtraFields: Hashable, Sendable {
 
 /// The boxes of rarely set fields seen so far, by their contents: equal rows share one
 /// (`StoredJob.shareExtras`). The job table keeps one.
-public struct ExtrasPool {
+package struct ExtrasPool {
     fileprivate var boxes: [ExtraFields: Extras] = [:]
     static let limit = 10000
-    public init() {}
+    package init() {}
 }
 
 /// A row's `ExtraFields`, boxed: one pointer in the row instead of 56 bytes, which with
@@ -358,11 +358,11 @@ private final class Extras: Equatable, Sendable {
 
 /// An InstanceId as it is kept: the 16 bytes of a lowercase UUID (the form this agent gives),
 /// or any other text as it is.
-public enum InstanceKey: Sendable, Hashable {
+package enum InstanceKey: Sendable, Hashable {
     case uuid(UInt64, UInt64)
     case text(String)
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         self = Self.uuid(of: text) ?? .text(text)
     }
 
@@ -396,7 +396,7 @@ public enum InstanceKey: Sendable, Hashable {
         }
     }
 
-    public var text: String {
+    package var text: String {
         switch self {
         case .text(let text): return text
         case .uuid(let high, let low):

@@ -16,10 +16,10 @@ import JobCore
 import JobProtocol
 
 /// A small seeded generator (SplitMix64), so that a failing run can be repeated by its seed.
-public struct SeededGenerator: RandomNumberGenerator {
-    public var state: UInt64
-    public init(state: UInt64) { self.state = state }
-    public mutating func next() -> UInt64 {
+package struct SeededGenerator: RandomNumberGenerator {
+    package var state: UInt64
+    package init(state: UInt64) { self.state = state }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -29,9 +29,9 @@ public struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Messages with random fields, every operation and every optional part.
-public struct MessageMaker {
-    public var random: SeededGenerator
-    public init(seed: UInt64) { random = SeededGenerator(state: seed) }
+package struct MessageMaker {
+    package var random: SeededGenerator
+    package init(seed: UInt64) { random = SeededGenerator(state: seed) }
 
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
 
@@ -45,7 +45,7 @@ public struct MessageMaker {
         [Int.min, -1, 0, 1, Int.max, Int.random(in: -1000...1_000_000, using: &random)].randomElement(using: &random)!
     }
 
-    public mutating func text() -> String {
+    package mutating func text() -> String {
         let count = chance(1) ? Int.random(in: 0...2000, using: &random) : Int.random(in: 0...8, using: &random)
         let scalars = (0..<count).map { _ -> Character in
             let value =
@@ -73,7 +73,7 @@ public struct MessageMaker {
     mutating func time() -> Date { Date(timeIntervalSince1970: number()) }
 
     /// A request of every verb in turn, its fields filled at random.
-    public mutating func request(_ verb: Verb? = nil) -> Request {
+    package mutating func request(_ verb: Verb? = nil) -> Request {
         switch verb ?? Verb.allCases.randomElement(using: &random)! {
         case .status: return Request(StatusRequest())
         case .invoke:
@@ -177,7 +177,7 @@ public struct MessageMaker {
         }
     }
 
-    public mutating func record() -> JobRecord {
+    package mutating func record() -> JobRecord {
         var record = JobRecord(
             id: integer(), parentId: maybe(50) { $0.integer() }, childIds: [integer(), integer()], name: text(),
             instanceId: text(), type: text(), state: JobState.allCases.randomElement(using: &random)!,
@@ -196,7 +196,7 @@ public struct MessageMaker {
         return record
     }
 
-    public mutating func grant() -> StreamGrant {
+    package mutating func grant() -> StreamGrant {
         var grant = StreamGrant(
             id: integer(), instanceId: text(), name: text(), computer: text(), outputPath: text(), errorPath: text(),
             outputOffset: Int64(integer()), errorOffset: Int64(integer()),
@@ -208,7 +208,7 @@ public struct MessageMaker {
         return grant
     }
 
-    public mutating func session() -> SessionRecord {
+    package mutating func session() -> SessionRecord {
         SessionRecord(
             id: integer(), name: text(), computerName: text(),
             state: SessionState.allCases.randomElement(using: &random)!,
@@ -217,7 +217,7 @@ public struct MessageMaker {
     }
 
     /// A reply of the verb's type, its fields filled at random.
-    public mutating func reply(_ verb: Verb) -> any TaggedMessage {
+    package mutating func reply(_ verb: Verb) -> any TaggedMessage {
         switch verb {
         case .status:
             return AgentStatus(
@@ -253,16 +253,16 @@ public struct MessageMaker {
     }
 
     /// A request frame's body.
-    public mutating func requestFrame(_ verb: Verb? = nil) -> [UInt8] { frame(request(verb)) }
+    package mutating func requestFrame(_ verb: Verb? = nil) -> [UInt8] { frame(request(verb)) }
 
-    public func frame(_ request: Request) -> [UInt8] {
+    package func frame(_ request: Request) -> [UInt8] {
         var encoder = WireEncoder()
         Frame.writeRequest(request.payload, to: &encoder)
         return encoder.bytes
     }
 
     /// A reply frame's body: a reply of the verb, or now and then a failure.
-    public mutating func replyFrame(_ verb: Verb) -> [UInt8] {
+    package mutating func replyFrame(_ verb: Verb) -> [UInt8] {
         var encoder = WireEncoder()
         if chance(10) {
             Frame.writeFailure(Failure(Failure.Code(text()), text()), verb: verb.rawValue, to: &encoder)
@@ -275,7 +275,7 @@ public struct MessageMaker {
     /// A message's bytes, changed the way a broken or hostile peer would: cut short, bytes
     /// flipped, a length or count replaced by a huge, negative or random value, bytes inserted,
     /// two messages spliced.
-    public mutating func mutate(_ bytes: [UInt8], other: [UInt8]) -> [UInt8] {
+    package mutating func mutate(_ bytes: [UInt8], other: [UInt8]) -> [UInt8] {
         var bytes = bytes
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             switch Int.random(in: 0..<6, using: &random) {
@@ -311,7 +311,7 @@ public struct MessageMaker {
 
 /// A frame written by hand, as another version of `job` might write it: the version, the verb
 /// and, when given, a payload of these bytes (a message's fields). More fields may follow.
-public func handWrittenFrame(version: Int = ProtocolVersion.current, verb: String, payload: [UInt8]? = nil)
+package func handWrittenFrame(version: Int = ProtocolVersion.current, verb: String, payload: [UInt8]? = nil)
     -> WireEncoder
 {
     var frame = WireEncoder()
