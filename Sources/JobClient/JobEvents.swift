@@ -22,13 +22,39 @@ import Synchronization
 
 /// A change to a job, parent or child, seen by ``JobClient/events(of:includeChildren:)``.
 public struct JobEvent: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+    /// What happened to the job. A struct, not an enum, so that a kind added later (output,
+    /// say) breaks no caller's `switch`: compare with the kinds below (`case .added:` works in
+    /// a `switch`, which then needs a `default`), and read `previousState` for a change.
+    public struct Kind: Sendable, Equatable, CustomStringConvertible {
+        private enum Value: Equatable {
+            case added
+            case changed(from: JobState)
+            case removed
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
         /// A job that was not there before (just started).
-        case added
-        /// A job's state changed from this one to the job's `state`.
-        case changed(from: JobState)
+        public static let added = Kind(.added)
+        /// A job's state changed from `state` to the job's `state`.
+        public static func changed(from state: JobState) -> Kind { Kind(.changed(from: state)) }
         /// A job that is gone (removed); `job` is how it was last seen.
-        case removed
+        public static let removed = Kind(.removed)
+
+        /// The state a changed job had before; nil for every other kind.
+        public var previousState: JobState? {
+            if case .changed(let from) = value { return from }
+            return nil
+        }
+
+        /// `added`, `changed` or `removed`.
+        public var description: String {
+            switch value {
+            case .added: "added"
+            case .changed: "changed"
+            case .removed: "removed"
+            }
+        }
     }
     public var kind: Kind
     public var job: JobRecord

@@ -168,6 +168,7 @@ struct SwiftAPITests {
         try home.release(gate)
         try await until { $0.job.id == job.id && $0.kind != .added }
         #expect(seen.last?.kind == .changed(from: .running))
+        #expect(seen.last?.kind.previousState == .running && seen.last?.kind.description == "changed")
         #expect(seen.last?.job.state == .completed)
         _ = try await client.remove(.job(job))
         try await until { $0.job.id == job.childIds[0] && $0.kind == .removed }

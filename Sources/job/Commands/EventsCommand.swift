@@ -89,7 +89,7 @@ enum EventsVerb {
             if let event {
                 let (kind, old, new) = names(event)
                 Terminal.out(line(kind: kind, old: old, new: new, job: event.job, format, missed: event.missed))
-                if case .added = event.kind { output.announced(event.job) }
+                if event.kind == .added { output.announced(event.job) }
             }
             if untilFinished && allFinished() { return }
         }
@@ -147,11 +147,9 @@ enum EventsVerb {
 
     /// An event's name and its old and new states ("" where there is none).
     static func names(_ event: JobEvent) -> (String, String, String) {
-        switch event.kind {
-        case .added: return ("started", "", event.job.state.rawValue)
-        case .changed(let old): return ("state", old.rawValue, event.job.state.rawValue)
-        case .removed: return ("removed", event.job.state.rawValue, "")
-        }
+        if let old = event.kind.previousState { return ("state", old.rawValue, event.job.state.rawValue) }
+        if event.kind == .added { return ("started", "", event.job.state.rawValue) }
+        return ("removed", event.job.state.rawValue, "")
     }
 
     /// One event as a line of text or a JSON object (`present`: a job as it is, `--existing`).

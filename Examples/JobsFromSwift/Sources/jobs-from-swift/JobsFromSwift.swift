@@ -25,11 +25,11 @@ struct JobsFromSwift {
         let watcher = Task {
             var finished: Set<Int> = []
             for try await event in events {
-                switch event.kind {
-                case .added: print("event: \(event.job.name) added, \(event.job.state.rawValue)")
-                case .changed(let from):
+                if let from = event.kind.previousState {
                     print("event: \(event.job.name) \(from.rawValue) -> \(event.job.state.rawValue)")
-                case .removed: print("event: \(event.job.name) removed")
+                } else {
+                    // `added` or `removed`, or a kind a later version adds.
+                    print("event: \(event.job.name) \(event.kind), \(event.job.state.rawValue)")
                 }
                 if event.job.state.isFinished { finished.insert(event.job.id) }
                 if finished.count == 3 { return }
