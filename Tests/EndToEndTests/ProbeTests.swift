@@ -266,7 +266,7 @@ struct ProbeTests {
         case removed = "deleted"
         var testDescription: String { rawValue }
 
-        func apply(to path: String) throws {
+        func apply(to path: String, pageOfJobs: Int? = nil) throws {
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
             defer { try? handle.close() }
             switch self {
@@ -275,8 +275,11 @@ struct ProbeTests {
             case .emptied: try handle.truncate(atOffset: 0)
             case .truncated: try handle.truncate(atOffset: 2048)
             case .page:
+                // A page of job rows in the middle of the table (not an index's or a free page,
+                // which a read of the jobs need not touch), found through SQLite's dbstat.
                 let size = try handle.seekToEnd()
-                try handle.seek(toOffset: (size / 4096 / 2) * 4096)
+                let page = UInt64(pageOfJobs ?? Int(size / 4096 / 2 + 1))
+                try handle.seek(toOffset: (page - 1) * 4096)
                 try handle.write(contentsOf: Data(repeating: 0, count: 4096))
             case .logGarbage:
                 // A stopped agent closed the store, which removed its log: garbage takes its place.
@@ -301,7 +304,12 @@ struct ProbeTests {
         #expect(try home.job("agent", "stop").status == 0)
         let before = Self.outputFiles(home)
         #expect(before.count == 80)
-        try damage.apply(to: home.path + "/jobs.sqlite")
+        let leaves = "FROM dbstat WHERE name = 'job' AND pagetype = 'leaf'"
+        let middle = try home.sql(
+            "SELECT pageno \(leaves) ORDER BY pageno LIMIT 1 OFFSET (SELECT count(*) / 2 \(leaves))")
+        #expect(try home.sql("PRAGMA page_size") == "4096")
+        #expect(Int(middle) ?? 0 > 1, "the jobs fill more than one page: \(middle)")
+        try damage.apply(to: home.path + "/jobs.sqlite", pageOfJobs: Int(middle))
 
         let listed = try home.job("get", "--format", "json")
         #expect(listed.status == 0, "\(listed.stderr)")
