@@ -104,12 +104,8 @@ final class RegistryState {
         job.waiterPid = nil
         job.waiterStart = nil
         job.apply(JobOutcome.of(record?.end, stopRequested: job.stopRequested, unseen: reason ?? "failed"))
-        // ssh exits 255 for its own failures: its last message says what happened.
-        if job.state == .failed, job.exitStatus == 255, job.isRemote,
-            let diagnosis = SSHCommand.diagnosis(path: files.sshLog(job.instanceId))
-        {
-            job.reason = diagnosis
-        }
+        // What only the place where it ran can tell of its end (ssh's own failures).
+        backend(for: job).explainEnd(&job, in: self)
         applyLimits(&job)
         refreshSizes(&job)
         if job.state == .failed { log.warning("\(messageName(of: job)) failed: \(job.reason ?? "failed")") }

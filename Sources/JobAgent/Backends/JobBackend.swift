@@ -52,6 +52,10 @@ protocol JobBackend {
     /// something (a session's shell is ended). Default: nothing.
     func endStubborn(_ child: StoredJob, in state: RegistryState) -> Bool
 
+    /// Adds to a child's recorded end what only its place can tell (its Reason); called as the
+    /// end is recorded. Default: nothing.
+    func explainEnd(_ child: inout StoredJob, in state: RegistryState)
+
     /// Takes over an unfinished, begun child after an agent restart.
     func adopt(_ child: inout StoredJob, in state: RegistryState) -> Adoption
 
@@ -116,6 +120,8 @@ extension JobBackend {
     func refusesSignals(_ child: StoredJob, verb: String, in state: RegistryState) -> String? { nil }
 
     func endStubborn(_ child: StoredJob, in state: RegistryState) -> Bool { false }
+
+    func explainEnd(_ child: inout StoredJob, in state: RegistryState) {}
 
     func removalProblem(_ child: StoredJob, in state: RegistryState) -> String? { nil }
 

@@ -137,6 +137,15 @@ struct SSHBackend: JobBackend {
     func forget(_ job: StoredJob, in state: RegistryState) {
         state.forgetWatches(job.id)
     }
+
+    /// ssh exits 255 for its own failures: its last message says what happened.
+    func explainEnd(_ job: inout StoredJob, in state: RegistryState) {
+        if job.state == .failed, job.exitStatus == 255,
+            let diagnosis = SSHCommand.diagnosis(path: state.files.sshLog(job.instanceId))
+        {
+            job.reason = diagnosis
+        }
+    }
 }
 
 extension RegistryState {
