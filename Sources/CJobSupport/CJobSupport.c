@@ -275,6 +275,17 @@ int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner) {
     return st.st_uid == uid ? 1 : 0;
 }
 
+size_t cjob_write_all(int fd, const void *buf, size_t len) {
+    size_t done = 0;
+    while (done < len && !cjob_interrupt_signal()) {
+        ssize_t n = write(fd, (const char *)buf + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += (size_t)n;
+    }
+    return done;
+}
+
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count) {
     ssize_t n;
     do { n = sendfile(out_fd, in_fd, offset, count); } while (n < 0 && errno == EINTR && !cjob_interrupt_signal());

@@ -60,17 +60,6 @@ static int read_full(int fd, void *buf, size_t len, int *passed_fd) {
     return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 /*
  * The supervisor: one small process per JOB_HOME that starts jobs for the agent. For each
  * launch it forks a monitor (JobMonitor.c), which forks and execs the job and stays its
@@ -228,7 +217,7 @@ done:
     free(argv);
     free(envp);
     free(fields);
-    if (agent >= 0) write_full(agent, &reply, sizeof reply);
+    if (agent >= 0) cjob_write_all(agent, &reply, sizeof reply);
     /* After the answer: the next launch finds its files made. */
     if (folder && reply.stage == 0) make_spares(folder);
     free(folder);
@@ -374,6 +363,6 @@ int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t le
     launch_header h = { length, stdin_fd >= 0 ? 1u : (hold_stdin ? 2u : 0u), id, argc, envc };
     int fds[1] = { stdin_fd };
     if (cjob_send_with_fds(fd, &h, sizeof h, fds, stdin_fd >= 0 ? 1 : 0) != (ssize_t)sizeof h) return -1;
-    if (write_full(fd, strings, length) != 0) return -1;
+    if (cjob_write_all(fd, strings, length) != length) return -1;
     return read_full(fd, reply, sizeof *reply, NULL);
 }

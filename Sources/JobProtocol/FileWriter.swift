@@ -17,24 +17,14 @@ import CJobSupport
     import Glibc
 #endif
 
-/// Blocking writes that report how much got through: the one write-all of the package (the
-/// client's output, the agent's commands down a durable link). Not part of the library's API.
+/// Blocking writes that report how much got through, over the package's one write-all
+/// (`cjob_write_all`, which the supervisor uses too). Not part of the library's API.
 package enum FileWriter {
     /// Writes all of `bytes`; returns how many were written before an error (EPIPE), a write
     /// that took nothing, or an interrupt a reader caught (`cjob_catch_interrupts`) stopped it.
     package static func writeAll(_ fd: Int32, _ bytes: inout ArraySlice<UInt8>) -> Int {
-        var written = 0
-        while !bytes.isEmpty {
-            if cjob_interrupt_signal() != 0 { return written }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return written
-            }
-            if n == 0 { return written }
-            written += n
-            bytes = bytes.dropFirst(n)
-        }
+        let written = bytes.withUnsafeBytes { cjob_write_all(fd, $0.baseAddress, $0.count) }
+        bytes = bytes.dropFirst(written)
         return written
     }
 

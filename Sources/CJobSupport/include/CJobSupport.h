@@ -89,6 +89,11 @@ int cjob_interrupt_signal(void);
 /// ends the process by the one noted meanwhile, if any.
 void cjob_release_interrupts(void);
 int cjob_is_socket_owned_by(const char *path, uid_t uid, uid_t *owner);
+/// Writes all `len` bytes of `buf` to `fd` (where SIGPIPE is ignored, a closed reader is an
+/// error); returns how many were
+/// written before an error, a write that took nothing, or an interrupt that
+/// `cjob_catch_interrupts` noted stopped it. The one write-all of the package.
+size_t cjob_write_all(int fd, const void *buf, size_t len);
 /// Copies up to `count` bytes from `in_fd` at `*offset` to `out_fd`; returns bytes written.
 ssize_t cjob_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 int cjob_terminal_columns(int fd);

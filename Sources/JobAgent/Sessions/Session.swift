@@ -14,6 +14,7 @@
 import CJobSupport
 import Foundation
 import JobCore
+import JobProtocol
 import JobRemote
 import Synchronization
 
@@ -174,14 +175,7 @@ final class Session {
     /// Writes a line to the shell. Lock held (a line is small; the shell is reading).
     @discardableResult
     func send(_ line: String) -> Bool {
-        var bytes = LosslessText.encode(line)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            bytes = bytes.dropFirst(n)
-        }
-        return true
+        FileWriter.writeAll(input, LosslessText.encode(line)[...])
     }
 
     /// Sends a job's command. Locally its output goes straight into the job's files.
@@ -345,13 +339,7 @@ final class SessionFiles: Sendable {
         descriptors.withLock { files in
             let fd = toError ? files.error : files.output
             guard fd >= 0 else { return }
-            var rest = bytes
-            while !rest.isEmpty {
-                let n = rest.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                rest = rest.dropFirst(n)
-            }
+            _ = FileWriter.writeAll(fd, bytes)
         }
     }
 }

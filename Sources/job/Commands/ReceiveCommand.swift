@@ -146,9 +146,6 @@ enum ReceiveVerb {
     }
 }
 
-/// Which of a job's streams.
-enum OutputStream { case output, error }
-
 /// The line a streaming `invoke` keeps on stderr at a terminal: how many of its children are
 /// done, failed, running and queued, and for how long it has run.
 struct ProgressLine {
@@ -175,183 +172,78 @@ struct ProgressLine {
     }
 }
 
-/// One `job receive` (or `job log`): rounds of reading what is new, remembering positions between rounds
-/// (with --keep nothing moves in the agent, so the positions live here).
+/// One `job receive`, `log`, streaming `invoke` or `enter` line: the library's receive engine
+/// writing to this process's stdout and stderr, with a progress line redrawn between rounds.
 struct ReceiveSession {
-    let client: JobClient
-    let selection: JobSelection
-    let keep: Bool
-    var fromStart: Bool
-    let noRecurse: Bool
-    let prefix: Bool?
-    let json: Bool
-    /// `job log --stdout` / `--stderr`: only that stream is written.
-    var only: OutputStream? = nil
-    /// `job log --tail N`: each stream starts N lines before its end.
-    var tailLines: Int? = nil
-    /// A streaming `invoke` at a terminal: a line on stderr with the children's counts,
-    /// redrawn after each round and cleared before output is written.
-    var progress: ProgressLine? = nil
-    /// `receive --group`: each child's stdout is kept here, in order, instead of written.
-    var collected: [(grant: StreamGrant, bytes: [UInt8])]? = nil
-    var positions: [String: (Int64, Int64)] = [:]
-    var readerGone = false
-    var generation: UInt64 = 0
-    var problems: [String]? = nil  // the first round's
+    private var engine: ReceiveEngine
+    private var sink: ProgressSink
 
     init(
         client: JobClient, selection: JobSelection, keep: Bool, fromStart: Bool, noRecurse: Bool, prefix: Bool?,
         json: Bool
     ) {
-        self.client = client
-        self.selection = selection
-        self.keep = keep
-        self.fromStart = fromStart
-        self.noRecurse = noRecurse
-        self.prefix = prefix
-        self.json = json
+        engine = ReceiveEngine(
+            connection: client, selection: selection, keep: keep, fromStart: fromStart, noRecurse: noRecurse)
+        sink = ProgressSink(base: DescriptorSink(prefix: prefix, json: json, consuming: !keep))
     }
 
-    /// Receives until every selected job has finished (or the reader went away): a round,
-    /// then a wait for output to grow (inotify) or the agent to report a change, and again.
-    mutating func streamUntilFinished(interrupt: Int32 = -1) throws -> [StreamGrant] {
-        // Armed before the first round looks at the files' sizes: a write in between still
-        // wakes the wait below (a job's first line could otherwise wait for its end).
-        let watcher = OutputWatcher()
-        watcher.watch(folder: client.home.jobsPath)
-        var grants = try round()
-        // The fault suite stops the reader here, between its first look at the files and its
-        // first wait, and writes output meanwhile: that output must wake the wait.
-        if ProcessEnvironment.variable("JOB_TEST_FAULT") == "stream-after-first-round" { raise(SIGSTOP) }
-        progress?.draw(grants)
-        defer { progress?.clear() }
-        guard !readerGone else { return grants }
-        var events = try JobClient()
-        var pending = false
-        var answerDue = 0.0
-        while !readerGone && !grants.allSatisfy(\.state.isFinished) {
-            watcher.watch(grants)
-            do {
-                if !pending {
-                    // The agent answers within a slice even when nothing changed: an answer that
-                    // does not come in time means the agent is stopped or stuck.
-                    try events.post(WaitEventRequest(after: generation, timeout: JobClient.waitSlice))
-                    pending = true
-                    answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
-                }
-                switch watcher.waitForChange(
-                    orReadable: events.socketFD, interrupt: interrupt,
-                    timeout: max(0, answerDue - JobClient.monotonicNow()))
-                {
-                case .socket:
-                    generation = try events.collect(WaitEventRequest.self).generation
-                    pending = false
-                case .interrupted:
-                    throw Interrupted()
-                case .output:
-                    break
-                case .timedOut:
-                    throw events.unresponsive()
-                }
-            } catch let error as JobError where error.agentWentAway {
-                // The agent went away (its jobs run on): the stream goes on with the next one,
-                // whose changes are counted from 0.
-                events = try JobClient()
-                pending = false
-                generation = 0
-            }
-            progress?.clear()
-            grants = try round()
-            progress?.draw(grants)
-        }
-        return grants
+    /// `job log --stdout` / `--stderr`: only that stream is written.
+    var only: OutputChunk.Stream? {
+        get { sink.base.only }
+        set { sink.base.only = newValue }
     }
+    /// `job log --tail N`: each stream starts N lines before its end.
+    var tailLines: Int? {
+        get { engine.tailLines }
+        set { engine.tailLines = newValue }
+    }
+    /// A streaming `invoke` at a terminal: a line on stderr with the children's counts,
+    /// redrawn after each round and cleared before output is written.
+    var progress: ProgressLine? {
+        get { sink.progress }
+        set { sink.progress = newValue }
+    }
+    /// `receive --group`: each child's stdout is kept here, in order, instead of written.
+    var collected: [(grant: StreamGrant, bytes: [UInt8])]? {
+        get { sink.base.collected }
+        set { sink.base.collected = newValue }
+    }
+    var readerGone: Bool { engine.readerGone }
+    /// The first round's selectors that named nothing.
+    var problems: [String]? { engine.problems }
 
     struct Interrupted: Error {}
 
+    /// Receives until every selected job has finished (or the reader went away).
+    mutating func streamUntilFinished(interrupt: Int32 = -1) throws -> [StreamGrant] {
+        defer { sink.progress?.clear() }
+        switch try engine.stream(into: &sink, interrupt: interrupt) {
+        case .finished(let grants): return grants
+        case .interrupted: throw Interrupted()
+        }
+    }
+
     mutating func round() throws -> [StreamGrant] {
-        // While a consuming round holds claims, Ctrl-C, SIGTERM and SIGHUP only stop the
-        // writing: what was claimed and not written is handed back, then the signal ends the
-        // process as it would have. Between rounds nothing is held, and they act at once.
-        if !keep {
-            cjob_catch_interrupts()
-        }
-        defer {
-            if !keep { cjob_release_interrupts() }
-        }
-        var request = ReceiveRequest(selection)
-        request.keep = keep
-        request.fromStart = fromStart
-        request.noRecurse = noRecurse
-        let response = try client.send(request)
-        if problems == nil { problems = response.problems }
-        fromStart = false
-        generation = response.generation
-        let grants = response.streams
-        let computers = Set(grants.map(\.computer))
-        let prefixed = prefix ?? (computers.count > 1)
-        // Lines are tagged with the computer when the jobs span several (the pdsh way),
-        // else with the job's name.
-        func label(_ grant: StreamGrant) -> String { computers.count > 1 ? grant.computer : grant.name }
-        var advances: [ReadAdvance] = []
-        for grant in grants {
-            guard !readerGone else {
-                // Nothing of this one was written: all of its claim is read next time.
-                if grant.outputEnd >= 0 {
-                    advances.append(
-                        ReadAdvance(instanceId: grant.instanceId, output: grant.outputOffset, error: grant.errorOffset))
-                }
-                continue
-            }
-            var (output, error) = (grant.outputOffset, grant.errorOffset)
-            // With --keep nothing moves in the agent: this reader remembers where it got to, and
-            // follows that only (another reader consuming the job moves the agent's positions).
-            if keep, let known = positions[grant.instanceId] {
-                output = known.0
-                error = known.1
-            } else if let tailLines {
-                output = max(output, OutputPump.startOfLastLines(tailLines, path: grant.outputPath))
-                error = max(error, OutputPump.startOfLastLines(tailLines, path: grant.errorPath))
-            }
-            let claimed = grant.outputEnd >= 0
-            let final = grant.state.isFinished
-            let outStyle: OutputStyle =
-                json
-                ? .json(id: grant.id, computer: grant.computer, stream: "output")
-                : prefixed ? .prefixed(label(grant)) : .raw
-            let errStyle: OutputStyle =
-                json
-                ? .json(id: grant.id, computer: grant.computer, stream: "error")
-                : prefixed ? .prefixed(label(grant)) : .raw
-            if collected != nil {
-                let read = OutputPump.read(path: grant.outputPath, from: output, end: claimed ? grant.outputEnd : nil)
-                output = read.position
-                if let index = collected!.firstIndex(where: { $0.grant.instanceId == grant.instanceId }) {
-                    collected![index].bytes += read.bytes
-                    collected![index].grant = grant
-                } else {
-                    collected!.append((grant, read.bytes))
-                }
-            } else if only != .error {
-                let out = OutputPump.copy(
-                    path: grant.outputPath, from: output, to: 1, style: outStyle, final: final,
-                    end: claimed ? grant.outputEnd : nil)
-                output = out.position
-                readerGone = out.readerGone
-            }
-            if !readerGone && only != .output {
-                let err = OutputPump.copy(
-                    path: grant.errorPath, from: error, to: json ? 1 : 2, style: errStyle, final: final,
-                    end: claimed ? grant.errorEnd : nil)
-                error = err.position
-                readerGone = err.readerGone
-            }
-            positions[grant.instanceId] = (output, error)
-            // Every claim is ended, so that other readers of the job get their turn; where this
-            // one got short of its end, the rest is read next.
-            if claimed { advances.append(ReadAdvance(instanceId: grant.instanceId, output: output, error: error)) }
-        }
-        if !keep { try client.advance(advances) }
-        return grants
+        try engine.round(into: &sink)
+    }
+}
+
+/// A descriptor sink with `invoke`'s progress line: cleared before a round writes, drawn after.
+struct ProgressSink: OutputSink {
+    var base: DescriptorSink
+    var progress: ProgressLine?
+
+    mutating func roundBegins() {
+        progress?.clear()
+        base.roundBegins()
+    }
+
+    mutating func claimed(_ grants: [StreamGrant]) -> Bool { base.claimed(grants) }
+
+    mutating func take(_ span: OutputSpan) -> OutputPump.Result { base.take(span) }
+
+    mutating func roundEnded(_ grants: [StreamGrant]) {
+        base.roundEnded(grants)
+        progress?.draw(grants)
     }
 }

@@ -64,9 +64,9 @@ enum AttachVerb {
             default: return 2
             }
         }
-        var link = Attachment(instanceId: instanceId, outputAt: outputFrom, errorAt: errorFrom)
         do {
             let client = try JobClient()
+            var link = Attachment(client: client, instanceId: instanceId, outputAt: outputFrom, errorAt: errorFrom)
             if start, let command {
                 try link.start(client, command: command, environment: environment, input: input)
             }
@@ -76,27 +76,29 @@ enum AttachVerb {
             }
             return try link.stream(client)
         } catch {
-            _ = link.send(MirrorFrame.problem, Array("\(error)".utf8))
+            var frames = MirrorFrameSink(instanceId: instanceId)
+            _ = frames.send(MirrorFrame.problem, Array("\(error)".utf8))
             return 1
         }
     }
 }
 
-/// One run of `job __attach`: where its output goes on from, and what it sent last.
+/// One run of `job __attach`: the engine that reads the child's output from where the other
+/// side has it, the frames it writes, and the commands it reads.
 private struct Attachment {
     let instanceId: String
-    var outputAt: Int64
-    var errorAt: Int64
-    var lastStatus: [UInt8] = []
-    var lastSent = JobClient.monotonicNow()
+    var engine: ReceiveEngine
+    var sink: MirrorFrameSink
     var acknowledged = false
     var commands: [UInt8] = []
     var stdinOpen = true
 
-    init(instanceId: String, outputAt: Int64, errorAt: Int64) {
+    init(client: JobClient, instanceId: String, outputAt: Int64, errorAt: Int64) {
         self.instanceId = instanceId
-        self.outputAt = outputAt
-        self.errorAt = errorAt
+        engine = ReceiveEngine(
+            connection: client, selection: JobSelection(selectors: [instanceId]), keep: true, fromStart: true)
+        engine.start(output: outputAt, error: errorAt)
+        sink = MirrorFrameSink(instanceId: instanceId)
     }
 
     var selection: JobSelection { JobSelection(selectors: [instanceId]) }
@@ -124,135 +126,44 @@ private struct Attachment {
         _ = try client.send(request, fds: fds)
     }
 
-    /// Writes one frame to stdout; false when nobody reads it any more.
-    mutating func send(_ kind: UInt8, _ payload: [UInt8]) -> Bool {
-        var bytes = ArraySlice(MirrorFrame.header(kind, length: payload.count) + payload)
-        let total = bytes.count
-        lastSent = JobClient.monotonicNow()
-        return FileWriter.writeAll(1, &bytes) == total
-    }
-
-    /// The job's one child, as a grant to read: nil when no job has the InstanceId.
-    func grant(_ client: JobClient) throws -> (grant: StreamGrant, generation: UInt64)? {
-        var request = ReceiveRequest(selection)
-        request.keep = true
-        request.fromStart = true
-        let reply = try client.send(request)
-        guard let grant = reply.streams.first else { return nil }
-        return (grant, reply.generation)
-    }
-
     /// Streams until the job has ended and its end was acknowledged (exit 0), or stdin ended.
     mutating func stream(_ client: JobClient) throws -> Int32 {
-        guard var (grant, generation) = try grant(client) else {
-            var gone = StreamGrant()
-            gone.instanceId = instanceId
-            gone.state = .failed
-            gone.reason =
-                "its job is no longer in this computer's agent (removed there, or never started): its end is unknown"
-            _ = send(MirrorFrame.end, gone.encodedFields())
-            return awaitAcknowledgement(client) ? 0 : 3
-        }
-        let output = open(grant.outputPath, O_RDONLY | O_CLOEXEC)
-        let errors = open(grant.errorPath, O_RDONLY | O_CLOEXEC)
-        defer {
-            if output >= 0 { close(output) }
-            if errors >= 0 { close(errors) }
-        }
         // A larger pipe to ssh: fewer wake-ups per megabyte (Linux's F_SETPIPE_SZ).
         _ = fcntl(1, 1031, Int32(1 << 20))
-        let events = try JobClient()
-        let watcher = OutputWatcher()
-        watcher.watch([grant])
-        var pending = false
-        var answerDue = 0.0
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        engine.follow()
+        var known: StreamGrant?
         while true {
-            let status = statusBytes(grant)
-            if status != lastStatus {
-                guard send(MirrorFrame.status, status) else { return 0 }
-                lastStatus = status
+            // Status first, then output; after the end is seen, to the end of the files.
+            let grants = try engine.round(into: &sink)
+            if engine.readerGone { return 0 }
+            // A job removed here meanwhile: what was last seen of it stands.
+            guard let grant = grants.first ?? known else {
+                var gone = StreamGrant()
+                gone.instanceId = instanceId
+                gone.state = .failed
+                gone.reason =
+                    "its job is no longer in this computer's agent (removed there, or never started): its end is "
+                    + "unknown"
+                _ = sink.send(MirrorFrame.end, gone.encodedFields())
+                return awaitAcknowledgement(client) ? 0 : 3
             }
-            let finished = grant.state.isFinished
-            // Output first; after the end is seen, to the end of the files.
-            guard pump(output, kind: MirrorFrame.output, buffer: &buffer),
-                pump(errors, kind: MirrorFrame.error, buffer: &buffer)
-            else { return 0 }
-            if finished {
-                guard send(MirrorFrame.end, status) else { return 0 }
+            known = grant
+            if grant.state.isFinished {
+                guard sink.send(MirrorFrame.end, sink.status(of: grant)) else { return 0 }
                 guard awaitAcknowledgement(client) else { return 0 }
                 _ = try? client.send(RemoveRequest(selection))
                 return 0
             }
-            if !pending {
-                try events.post(WaitEventRequest(after: generation, timeout: JobClient.waitSlice))
-                pending = true
-                answerDue = JobClient.monotonicNow() + JobClient.waitSlice + JobClient.patience
-            }
-            let now = JobClient.monotonicNow()
-            let wake = min(answerDue, lastSent + MirrorFrame.heartbeatSeconds)
-            switch watcher.waitForChange(
-                orReadable: events.socketFD, interrupt: stdinOpen ? 0 : -1, timeout: max(0, wake - now))
-            {
-            case .socket:
-                generation = try events.collect(WaitEventRequest.self).generation
-                pending = false
-                guard let fresh = try self.grant(client) else { continue }
-                grant = fresh.grant
+            let wake = try engine.awaitChange(
+                [grant], interrupt: stdinOpen ? 0 : -1, until: sink.lastSent + MirrorFrame.heartbeatSeconds)
+            switch wake {
             case .interrupted:
                 guard readCommands(client) else { return 0 }
-            case .output:
+            case .timer:
+                guard sink.send(MirrorFrame.heartbeat, []) else { return 0 }
+            case .changed, .output:
                 break
-            case .timedOut:
-                if JobClient.monotonicNow() >= answerDue { throw events.unresponsive() }
-                guard send(MirrorFrame.heartbeat, []) else { return 0 }
             }
-        }
-    }
-
-    func statusBytes(_ grant: StreamGrant) -> [UInt8] {
-        var status = StreamGrant()
-        status.instanceId = instanceId
-        status.state = grant.state
-        status.reason = grant.reason
-        status.exitStatus = grant.exitStatus
-        status.signal = grant.signal
-        status.timedOut = grant.timedOut
-        return status.encodedFields()
-    }
-
-    /// Sends what a file has past its position, in frames of at most 1 MiB: the header, then
-    /// the bytes straight from the file (sendfile, no copy here; read and write where the
-    /// kernel cannot). False when the reader is gone.
-    mutating func pump(_ fd: Int32, kind: UInt8, buffer: inout [UInt8]) -> Bool {
-        guard fd >= 0 else { return true }
-        while true {
-            let position = kind == MirrorFrame.output ? outputAt : errorAt
-            var info = stat()
-            guard fstat(fd, &info) == 0, Int64(info.st_size) > position else { return true }
-            let count = Int(min(Int64(info.st_size) - position, Int64(buffer.count)))
-            var header = ArraySlice(MirrorFrame.header(kind, length: count))
-            guard FileWriter.writeAll(1, &header) == 5 else { return false }
-            var offset = off_t(position)
-            var left = count
-            while left > 0 {
-                let sent = sendfile(1, fd, &offset, left)
-                if sent < 0 && errno == EINTR { continue }
-                if sent < 0 && (errno == EINVAL || errno == ENOSYS) {
-                    // This file system cannot: the same bytes through a buffer.
-                    let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, left, offset) }
-                    guard got > 0 else { return false }
-                    var bytes = buffer[..<got]
-                    guard FileWriter.writeAll(1, &bytes) == got else { return false }
-                    offset += off_t(got)
-                    left -= got
-                    continue
-                }
-                guard sent > 0 else { return false }
-                left -= sent
-            }
-            lastSent = JobClient.monotonicNow()
-            if kind == MirrorFrame.output { outputAt += Int64(count) } else { errorAt += Int64(count) }
         }
     }
 
