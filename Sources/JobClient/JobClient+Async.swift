@@ -57,7 +57,7 @@ extension JobClient {
     public func start(
         _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
         shell: String = "/bin/sh", input: Int32? = nil, queue: JobQueueOptions = JobQueueOptions()
-    ) async throws(JobError) -> JobRecord {
+    ) async throws(JobError) -> Job {
         try await Self.offload { () throws(JobError) in
             try self.start(
                 command, name: name, workingDirectory: workingDirectory, environment: environment, shell: shell,
@@ -70,7 +70,7 @@ extension JobClient {
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
         queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
         input: Int32? = nil
-    ) async throws(JobError) -> JobRecord {
+    ) async throws(JobError) -> Job {
         try await Self.offload { () throws(JobError) in
             try self.invoke(
                 command, on: computers, name: name, throttleLimit: throttleLimit, sshOptions: sshOptions,
@@ -80,7 +80,7 @@ extension JobClient {
     }
 
     public func start(_ command: String, inSessions sessions: [String], name: String? = nil, asInvoke: Bool = false)
-        async throws(JobError) -> JobRecord
+        async throws(JobError) -> Job
     {
         try await Self.offload { () throws(JobError) in
             try self.start(command, inSessions: sessions, name: name, asInvoke: asInvoke)
@@ -88,7 +88,7 @@ extension JobClient {
     }
 
     public func jobs(_ selection: JobSelection = JobSelection(), includeChildren: Bool = false) async throws(JobError)
-        -> [JobRecord]
+        -> [Job]
     {
         try await Self.offload { () throws(JobError) in try self.jobs(selection, includeChildren: includeChildren) }
     }
@@ -104,14 +104,52 @@ extension JobClient {
         return try WaitOutcome(reply)
     }
 
-    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) async throws(JobError) -> [JobRecord] {
+    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) async throws(JobError) -> [Job] {
         try await Self.offload { () throws(JobError) in try self.stop(selection, grace: grace) }
     }
 
     public func remove(_ selection: JobSelection, force: Bool = false, grace: Duration = .seconds(5))
-        async throws(JobError) -> [JobRecord]
+        async throws(JobError) -> [Job]
     {
         try await Self.offload { () throws(JobError) in try self.remove(selection, force: force, grace: grace) }
+    }
+
+    public func suspend(_ selection: JobSelection) async throws(JobError) -> [Job] {
+        try await Self.offload { () throws(JobError) in try self.suspend(selection) }
+    }
+
+    public func resume(_ selection: JobSelection) async throws(JobError) -> [Job] {
+        try await Self.offload { () throws(JobError) in try self.resume(selection) }
+    }
+
+    public func signal(_ selection: JobSelection, _ signal: Int32) async throws(JobError) -> [Job] {
+        try await Self.offload { () throws(JobError) in try self.signal(selection, signal) }
+    }
+
+    public func rename(_ selection: JobSelection, to name: String) async throws(JobError) -> [Job] {
+        try await Self.offload { () throws(JobError) in try self.rename(selection, to: name) }
+    }
+
+    public func restart(_ selection: JobSelection, failedOnly: Bool = false, keepHistory: Bool = false)
+        async throws(JobError) -> [Job]
+    {
+        try await Self.offload { () throws(JobError) in
+            try self.restart(selection, failedOnly: failedOnly, keepHistory: keepHistory)
+        }
+    }
+
+    public func groups(_ names: [String] = []) async throws(JobError) -> [JobGroup] {
+        try await Self.offload { () throws(JobError) in try self.groups(names) }
+    }
+
+    public func setGroups(_ names: [String], limit: Int? = nil, paused: Bool? = nil) async throws(JobError)
+        -> [JobGroup]
+    {
+        try await Self.offload { () throws(JobError) in try self.setGroups(names, limit: limit, paused: paused) }
+    }
+
+    public func removeGroups(_ names: [String]) async throws(JobError) -> [JobGroup] {
+        try await Self.offload { () throws(JobError) in try self.removeGroups(names) }
     }
 
     public func status() async throws(JobError) -> AgentStatus {

@@ -22,16 +22,9 @@ extension JobClient {
         on computer: String, name: String? = nil, shell: String = "/bin/sh", sshOptions: [String] = [],
         environment: [String]? = nil
     ) throws(JobError) -> SessionRecord {
-        var request = SessionNewRequest()
-        request.computers = [computer]
-        request.name = name
-        request.shell = shell
-        request.sshOptions = sshOptions
-        request.workingDirectory = JobHome.currentDirectory()
-        request.environment = environment ?? ProcessEnvironment.entries()
-        request.umask = Self.currentUmask()
-        let reply = try send(request)
-        guard let session = reply.sessions.first else {
+        let reply = try openingSessions(
+            on: [computer], name: name, shell: shell, sshOptions: sshOptions, environment: environment)
+        guard let session = reply.value.first else {
             throw JobError(.refused, reply.problems.first ?? "could not open a session on \(computer)")
         }
         return session
@@ -40,18 +33,16 @@ extension JobClient {
     /// The sessions whose Id or name matches (every one when none is given); throws
     /// `notFound` when a selector names none.
     public func sessions(_ selectors: [String] = []) throws(JobError) -> [SessionRecord] {
-        let reply = try send(SessionGetRequest(selectors))
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.sessions
+        try sessionsNamed(selectors).whole()
     }
 
     /// Closes sessions; a Busy one only with `force` (its running command is stopped first).
     public func removeSessions(_ selectors: [String], force: Bool = false, grace: Duration = .seconds(5))
         throws(JobError) -> [SessionRecord]
     {
-        let reply = try send(SessionRemoveRequest(selectors, force: force, grace: grace.seconds))
+        let reply = try removingSessions(selectors, force: force, grace: grace.seconds)
         if !reply.problems.isEmpty { throw JobError(.refused, reply.problems.joined(separator: "; ")) }
-        return reply.sessions
+        return reply.value
     }
 
     /// Runs a command in sessions (Ids or names): a parent with one child per session, each
@@ -59,8 +50,8 @@ extension JobClient {
     /// `job invoke --session`); otherwise a BackgroundJob (as `job start --session`). Refused,
     /// with no job made, when a session is not Opened.
     public func start(_ command: String, inSessions sessions: [String], name: String? = nil, asInvoke: Bool = false)
-        throws(JobError) -> JobRecord
+        throws(JobError) -> Job
     {
-        try send(SessionStartRequest(command: command, name: name, sessions: sessions, asInvoke: asInvoke)).job
+        Job(try send(SessionStartRequest(command: command, name: name, sessions: sessions, asInvoke: asInvoke)).job)
     }
 }

@@ -32,7 +32,7 @@ import Synchronization
 /// Every verb comes blocking and `async` (the same name; an `async` caller gets the second,
 /// which blocks no task thread). A client is `Sendable`: tasks may share one, and its requests
 /// then take turns on its connection; ``wait(for:any:timeout:)-2bt65``, ``output(of:keep:follow:fromStart:)``
-/// and ``events(of:includeChildren:)`` open connections of their own, so they hold up nothing else.
+/// and ``events(of:includeChildren:output:)`` open connections of their own, so they hold up nothing else.
 ///
 ///     let client = try JobClient()
 ///     let job = try await client.start("make test")
@@ -381,14 +381,14 @@ public final class JobClient: Sendable {
     public func start(
         _ command: String, name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
         shell: String = "/bin/sh", input: Int32? = nil, queue: JobQueueOptions = JobQueueOptions()
-    ) throws(JobError) -> JobRecord {
+    ) throws(JobError) -> Job {
         var request = StartRequest(
             command: command, name: name, workingDirectory: workingDirectory ?? JobHome.currentDirectory(),
             environment: environment ?? ProcessEnvironment.entries(), shell: shell, hasInput: input != nil,
             umask: Self.currentUmask())
         queue.apply(to: &request)
-        if !queue.isEmpty { return try send(QueuedStartRequest(request), fds: input.map { [$0] } ?? []).job }
-        return try send(request, fds: input.map { [$0] } ?? []).job
+        if !queue.isEmpty { return Job(try send(QueuedStartRequest(request), fds: input.map { [$0] } ?? []).job) }
+        return Job(try send(request, fds: input.map { [$0] } ?? []).job)
     }
 
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
@@ -401,7 +401,7 @@ public final class JobClient: Sendable {
         sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
         queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
         input: Int32? = nil
-    ) throws(JobError) -> JobRecord {
+    ) throws(JobError) -> Job {
         var request = InvokeRequest()
         request.command = command
         request.name = name
@@ -416,19 +416,17 @@ public final class JobClient: Sendable {
         request.remoteEnvironment = remoteEnvironment
         request.hasInput = input != nil
         queue.apply(to: &request)
-        return try send(request, fds: input.map { [$0] } ?? []).job
+        return Job(try send(request, fds: input.map { [$0] } ?? []).job)
     }
 
     /// The selected jobs, sorted by Id: every parent job by default. Throws `notFound` when a
     /// selector names no job.
     public func jobs(_ selection: JobSelection = JobSelection(), includeChildren: Bool = false) throws(JobError)
-        -> [JobRecord]
+        -> [Job]
     {
         var request = GetRequest(selection)
         request.includeChildren = includeChildren
-        let reply = try send(request)
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.jobs
+        return try getting(request).whole()
     }
 
     /// Blocks until the selected jobs have finished (with `any`, until one has), or the
@@ -441,21 +439,17 @@ public final class JobClient: Sendable {
 
     /// Stops the selected jobs (parents with all their children): SIGTERM to each process
     /// group, SIGKILL after `grace`. Returns them once they have ended.
-    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) throws(JobError) -> [JobRecord] {
+    public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) throws(JobError) -> [Job] {
         try Self.refuseEmpty(selection, "stop")
-        let reply = try send(StopRequest(selection, grace: grace.seconds))
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.jobs
+        return try stopping(selection, grace: grace.seconds).whole()
     }
 
     /// Removes finished jobs and their output; with `force`, stops running ones first.
     public func remove(_ selection: JobSelection, force: Bool = false, grace: Duration = .seconds(5)) throws(JobError)
-        -> [JobRecord]
+        -> [Job]
     {
         try Self.refuseEmpty(selection, "remove")
-        let reply = try send(RemoveRequest(selection, force: force, grace: grace.seconds))
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        return reply.jobs
+        return try removing(selection, force: force, grace: grace.seconds).whole()
     }
 
     static func refuseEmpty(_ selection: JobSelection, _ verb: String) throws(JobError) {
@@ -539,11 +533,11 @@ public final class JobClient: Sendable {
 /// How a wait ended.
 public enum WaitOutcome: Sendable, Equatable {
     /// The jobs waited for, all finished (with `any`: those that have finished).
-    case finished([JobRecord])
+    case finished([Job])
     /// The timeout passed first; the jobs waited for, as they are now.
-    case timedOut([JobRecord])
+    case timedOut([Job])
 
-    public var jobs: [JobRecord] {
+    public var jobs: [Job] {
         switch self {
         case .finished(let jobs), .timedOut(let jobs): jobs
         }
@@ -552,7 +546,8 @@ public enum WaitOutcome: Sendable, Equatable {
     /// A wait's reply as its outcome; a selector that named nothing throws `notFound`.
     init(_ reply: WaitReply) throws(JobError) {
         if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        self = reply.timedOut ? .timedOut(reply.jobs) : .finished(reply.jobs)
+        let jobs = reply.jobs.map(Job.init)
+        self = reply.timedOut ? .timedOut(jobs) : .finished(jobs)
     }
 }
 

@@ -20,7 +20,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// A change to a job, parent or child, seen by ``JobClient/events(of:includeChildren:)``.
+/// A change to a job, parent or child, seen by ``JobClient/events(of:includeChildren:output:)``.
 public struct JobEvent: Sendable, Equatable {
     /// What happened to the job. A struct, not an enum, so that a kind added later (output,
     /// say) breaks no caller's `switch`: compare with the kinds below (`case .added:` works in
@@ -29,6 +29,7 @@ public struct JobEvent: Sendable, Equatable {
         private enum Value: Equatable {
             case added
             case changed(from: JobState)
+            case output
             case removed
         }
         private let value: Value
@@ -38,6 +39,9 @@ public struct JobEvent: Sendable, Equatable {
         public static let added = Kind(.added)
         /// A job's state changed from `state` to the job's `state`.
         public static func changed(from state: JobState) -> Kind { Kind(.changed(from: state)) }
+        /// A child's output grew; `output` says the sizes of its stdout and stderr now. Only
+        /// when the events were asked for with `output: true`, at most 4 times a second a child.
+        public static let output = Kind(.output)
         /// A job that is gone (removed); `job` is how it was last seen.
         public static let removed = Kind(.removed)
 
@@ -47,30 +51,41 @@ public struct JobEvent: Sendable, Equatable {
             return nil
         }
 
-        /// `added`, `changed` or `removed`.
+        /// `added`, `changed`, `output` or `removed`.
         public var description: String {
             switch value {
             case .added: "added"
             case .changed: "changed"
+            case .output: "output"
             case .removed: "removed"
             }
         }
     }
+
+    /// The sizes of a child's output files, for an `output` event.
+    public struct OutputSize: Sendable, Equatable {
+        public var stdoutBytes: Int64
+        public var stderrBytes: Int64
+    }
+
     public var kind: Kind
-    public var job: JobRecord
+    public var job: Job
     /// Changes of a child's state that came between two looks at the jobs and are not
     /// reported on their own (this event gives the first state and the last): 0 when none.
     public var missed: Int
+    /// For an `output` event, the sizes of the child's stdout and stderr now; nil otherwise.
+    public var output: OutputSize?
 
-    public init(kind: Kind, job: JobRecord, missed: Int = 0) {
+    package init(kind: Kind, job: JobRecord, missed: Int = 0, output: OutputSize? = nil) {
         self.kind = kind
-        self.job = job
+        self.job = Job(job)
         self.missed = missed
+        self.output = output
     }
 }
 
 /// Job changes as an `AsyncSequence`: each new job, state change and removal among the
-/// selected jobs after ``JobClient/events(of:includeChildren:)`` returned. It never ends by
+/// selected jobs after ``JobClient/events(of:includeChildren:output:)`` returned. It never ends by
 /// itself; cancel the task (or stop iterating) to end it. Iterate it once. Each change of the agent costs one `get` of
 /// the selected jobs, so a selection keeps it cheap where many jobs are stored.
 public struct JobEvents: AsyncSequence, Sendable {
@@ -95,14 +110,15 @@ public struct JobEvents: AsyncSequence, Sendable {
 
 extension JobClient {
     /// Changes to the selected jobs (every job by default, children included) from now on, as
-    /// they happen; see ``JobEvents``. Returns once it has seen the jobs as they are, on a
-    /// connection of its own.
-    public func events(of selection: JobSelection = JobSelection(), includeChildren: Bool = true) async throws(JobError)
-        -> JobEvents
+    /// they happen; see ``JobEvents``. With `output`, also an event each time a child's output
+    /// grows (at most 4 times a second a child). Returns once it has seen the jobs as they are,
+    /// on a connection of its own.
+    public func events(of selection: JobSelection = JobSelection(), includeChildren: Bool = true, output: Bool = false)
+        async throws(JobError) -> JobEvents
     {
         var request = GetRequest(selection)
         request.includeChildren = includeChildren
-        let watcher = EventWatcher(client: self, request: request)
+        let watcher = EventWatcher(client: self, request: request, output: output)
         _ = try await Self.offload { () throws(JobError) in try watcher.step(snapshotOnly: true) }
         return JobEvents(watcher: watcher)
     }
@@ -110,18 +126,18 @@ extension JobClient {
 
 extension JobClient {
     /// The same changes, read blocking (`job events`): `next()` waits for the next one.
-    public func eventStream(of selection: JobSelection = JobSelection(), includeChildren: Bool = true)
-        throws(JobError) -> JobEventStream
-    {
+    public func eventStream(
+        of selection: JobSelection = JobSelection(), includeChildren: Bool = true, output: Bool = false
+    ) throws(JobError) -> JobEventStream {
         var request = GetRequest(selection)
         request.includeChildren = includeChildren
-        let watcher = EventWatcher(client: self, request: request)
+        let watcher = EventWatcher(client: self, request: request, output: output)
         _ = try watcher.step(snapshotOnly: true)
         return JobEventStream(watcher: watcher)
     }
 }
 
-/// Job changes read one at a time, blocking; see ``JobClient/eventStream(of:includeChildren:)``.
+/// Job changes read one at a time, blocking; see ``JobClient/eventStream(of:includeChildren:output:)``.
 public struct JobEventStream: Sendable {
     let watcher: EventWatcher
 
@@ -132,7 +148,7 @@ public struct JobEventStream: Sendable {
     public func next(timeout: Double) throws(JobError) -> JobEvent? { try watcher.step(timeout: timeout) }
 
     /// The selected jobs as last seen.
-    public var jobs: [JobRecord] { watcher.known }
+    public var jobs: [Job] { watcher.known.map(Job.init) }
 }
 
 /// Compares snapshots of the selected jobs each time the agent reports a change.
@@ -146,10 +162,12 @@ final class EventWatcher: Sendable {
         var known: [Int: JobRecord]?
         var generation: UInt64 = .max
         var pending: [JobEvent] = []
+        var output: OutputGrowth?
     }
 
-    init(client: JobClient, request: GetRequest) {
-        state = Mutex(State(client: client, request: request))
+    init(client: JobClient, request: GetRequest, output: Bool) {
+        state = Mutex(
+            State(client: client, request: request, output: output ? OutputGrowth(home: client.home) : nil))
     }
 
     /// The jobs as last seen, in Id order.
@@ -175,18 +193,34 @@ final class EventWatcher: Sendable {
         return try state.withLock { state throws(JobError) -> JobEvent? in
             while state.pending.isEmpty && !(snapshotOnly && state.known != nil) {
                 // Blocks until the agent's change counter moves past the last one seen; the
-                // first call returns at once with the counter as it is.
+                // first call returns at once with the counter as it is. Output is looked at
+                // between changes too, every `OutputGrowth.interval`.
+                let slice = state.output == nil ? JobClient.waitSlice : OutputGrowth.interval
                 let left = deadline.map { max(0, $0 - JobClient.monotonicNow()) }
                 let seen = try client.waitEvent(
-                    after: state.generation,
-                    timeout: state.known == nil ? 0 : min(JobClient.waitSlice, left ?? JobClient.waitSlice))
-                if seen == state.generation && state.known != nil {
+                    after: state.generation, timeout: state.known == nil ? 0 : min(slice, left ?? slice))
+                if seen == state.generation, let known = state.known {
+                    if state.output != nil {
+                        state.pending = state.output!.grown(known.values.sorted { $0.id < $1.id })
+                        if !state.pending.isEmpty { break }
+                    }
                     if let deadline, JobClient.monotonicNow() >= deadline { return nil }
                     continue
                 }
                 state.generation = seen
                 let now = try client.send(state.request).jobs
-                state.pending = Self.changes(from: state.known, to: now)
+                let changes = Self.changes(from: state.known, to: now)
+                if state.output != nil {
+                    if state.known == nil {
+                        state.output!.note(now)
+                    } else {
+                        // Output that came before a change is told before it; a child told as
+                        // new has its output told from its first byte.
+                        state.pending = state.output!.grown(now)
+                        for event in changes where event.kind == .added { state.output!.announced(event.job.record) }
+                    }
+                }
+                state.pending += changes
                 state.known = Dictionary(now.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
             }
             return state.pending.isEmpty ? nil : state.pending.removeFirst()
@@ -216,6 +250,53 @@ final class EventWatcher: Sendable {
         }
         for (id, old) in before.sorted(by: { $0.key < $1.key }) where !present.contains(id) {
             events.append(JobEvent(kind: .removed, job: old))
+        }
+        return events
+    }
+}
+
+/// The sizes of the children's output files, to tell when they grew (`output` events): looked
+/// at whenever the agent reports a change and every `interval` seconds, so a child's output is
+/// told at most that often.
+struct OutputGrowth {
+    static let interval = 0.25
+    let home: JobHome
+    var known: [Int: (Int64, Int64)] = [:]
+
+    init(home: JobHome) { self.home = home }
+
+    func sizes(_ job: JobRecord) -> (Int64, Int64) {
+        var info = stat()
+        let out = stat(home.outputPath(job.instanceId), &info) == 0 ? Int64(info.st_size) : 0
+        let err = stat(home.errorPath(job.instanceId), &info) == 0 ? Int64(info.st_size) : 0
+        return (out, err)
+    }
+
+    /// What is there already is not news. Finished children are not looked at (their output
+    /// is all there).
+    mutating func note(_ jobs: [JobRecord]) {
+        for job in jobs where !job.isParent && !job.state.isFinished { known[job.id] = sizes(job) }
+    }
+
+    /// A new child was told: its output is news from now on.
+    mutating func announced(_ job: JobRecord) {
+        if !job.isParent { known[job.id] = (0, 0) }
+    }
+
+    /// An event for each child whose output grew since the last look, with its sizes now (only
+    /// unfinished ones whose start was told, and each once more after its end).
+    mutating func grown(_ jobs: [JobRecord]) -> [JobEvent] {
+        var events: [JobEvent] = []
+        for job in jobs where !job.isParent && job.computer == nil {
+            guard let before = known[job.id] else { continue }
+            let now = sizes(job)
+            // One last look after its end; then it is left alone (a stream over thousands of
+            // stored jobs looks only at the running ones).
+            known[job.id] = job.state.isFinished ? nil : now
+            if now.0 > before.0 || now.1 > before.1 {
+                let size = JobEvent.OutputSize(stdoutBytes: now.0, stderrBytes: now.1)
+                events.append(JobEvent(kind: .output, job: job, output: size))
+            }
         }
         return events
     }

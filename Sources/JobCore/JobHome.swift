@@ -34,7 +34,7 @@ public struct JobHome: Sendable, Equatable {
 
     /// The same, with the variables read by `variable` (getenv, for a client that makes no
     /// dictionary of the environment).
-    public static func resolve(_ variable: (String) -> String?) -> JobHome {
+    package static func resolve(_ variable: (String) -> String?) -> JobHome {
         var path: String
         if let home = variable("JOB_HOME"), !home.isEmpty {
             path = home
@@ -50,36 +50,36 @@ public struct JobHome: Sendable, Equatable {
         return JobHome(path: path)
     }
 
-    public var databasePath: String { path + "/jobs.sqlite" }
-    public var jobsPath: String { path + "/jobs" }
-    public var agentLockPath: String { path + "/agent.lock" }
-    public var startLockPath: String { path + "/start.lock" }
-    public var logPath: String { path + "/agent.log" }
+    package var databasePath: String { path + "/jobs.sqlite" }
+    package var jobsPath: String { path + "/jobs" }
+    package var agentLockPath: String { path + "/agent.lock" }
+    package var startLockPath: String { path + "/start.lock" }
+    package var logPath: String { path + "/agent.log" }
     /// Space kept for the store, given back when the disk is full (see `JobDatabase`).
-    public var reservePath: String { path + "/reserve" }
+    package var reservePath: String { path + "/reserve" }
 
     /// The abstract socket name of a job's monitor: the uid and this home in it, so that
     /// two homes or two users never meet. The agent finds a job's monitor by it, also after
     /// a restart.
-    public func monitorName(_ instanceId: String) -> String { monitorPrefix + instanceId }
+    package func monitorName(_ instanceId: String) -> String { monitorPrefix + instanceId }
 
     /// What every monitor name of this home starts with.
-    public var monitorPrefix: String { "job-monitor/\(getuid())/\(Self.hash(path))/" }
+    package var monitorPrefix: String { "job-monitor/\(getuid())/\(Self.hash(path))/" }
 
     /// A child's stdout and stderr files: `jobs/<InstanceId>.out` and `.err`.
     public func outputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".out" }
     public func errorPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".err" }
     /// A remote child's ssh diagnostics (`ssh -E`): its Reason when ssh fails, never output.
-    public func sshLogPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".ssh" }
+    package func sshLogPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".ssh" }
     /// The input of an `invoke --input` parent, which each of its remote children gets.
-    public func inputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".in" }
+    package func inputPath(_ instanceId: String) -> String { jobsPath + "/" + instanceId + ".in" }
 
     /// The agent's socket: inside the home when the path fits in a socket address (107
     /// bytes), otherwise in `$XDG_RUNTIME_DIR` (or `/tmp/job-UID`) under a short hash of
     /// the home's path.
     public func socketPath(environment: [String: String]) -> String { socketPath { environment[$0] } }
 
-    public func socketPath(_ variable: (String) -> String?) -> String {
+    package func socketPath(_ variable: (String) -> String?) -> String {
         let inside = path + "/agent.sock"
         if inside.utf8.count <= 107 { return inside }
         let name = "job-" + Self.hash(path) + ".sock"
@@ -90,7 +90,7 @@ public struct JobHome: Sendable, Equatable {
     }
 
     /// The supervisor's socket, beside the agent's.
-    public func supervisorSocketPath(environment: [String: String]) -> String {
+    package func supervisorSocketPath(environment: [String: String]) -> String {
         let agent = socketPath(environment: environment)
         if agent.hasSuffix("/agent.sock") { return String(agent.dropLast("agent.sock".count)) + "supervisor.sock" }
         return String(agent.dropLast(".sock".count)) + ".sup"
@@ -113,7 +113,7 @@ public struct JobHome: Sendable, Equatable {
         return "/"
     }
 
-    public static func currentDirectory() -> String {
+    package static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buffer, buffer.count) != nil else { return "/" }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

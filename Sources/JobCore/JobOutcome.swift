@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 /// How a child ended, as its monitor saw it.
-public enum JobEnd: Equatable, Sendable {
+package enum JobEnd: Equatable, Sendable {
     case exited(Int)
     case signaled(Int)
     /// It never became the command; the reason says why.
@@ -21,13 +21,13 @@ public enum JobEnd: Equatable, Sendable {
 
 /// A finished child's state and what it records: the one rule for local, remote and session
 /// children alike.
-public struct JobOutcome: Equatable, Sendable {
-    public var state: JobState
-    public var exitStatus: Int?
-    public var signal: Int?
-    public var reason: String?
+package struct JobOutcome: Equatable, Sendable {
+    package var state: JobState
+    package var exitStatus: Int?
+    package var signal: Int?
+    package var reason: String?
 
-    public init(state: JobState, exitStatus: Int? = nil, signal: Int? = nil, reason: String? = nil) {
+    package init(state: JobState, exitStatus: Int? = nil, signal: Int? = nil, reason: String? = nil) {
         self.state = state
         self.exitStatus = exitStatus
         self.signal = signal
@@ -39,7 +39,7 @@ public struct JobOutcome: Equatable, Sendable {
     /// were asked to stop is Stopped ("stopped by request") whatever it then died of, but for a
     /// launch that failed. An end nobody saw (`end` nil) is Failed with `unseen`, or Stopped
     /// when a stop was asked; its status stays unknown.
-    public static func of(_ end: JobEnd?, stopRequested: Bool, unseen: String) -> JobOutcome {
+    package static func of(_ end: JobEnd?, stopRequested: Bool, unseen: String) -> JobOutcome {
         var outcome: JobOutcome
         switch end {
         case .exited(let code):

@@ -17,47 +17,48 @@
     import Foundation
 #endif
 
-/// A job as clients see it: every property of the job model's section 7.
-public struct JobRecord: Codable, Sendable, Equatable {
-    public var id: Int
-    public var parentId: Int?
-    public var childIds: [Int]
-    public var name: String
-    public var instanceId: String
+/// A job as the agent sends it: every property of the job model's section 7, as one row with
+/// the fields of every state (the library's ``Job`` is the domain's view of it).
+package struct JobRecord: Codable, Sendable, Equatable {
+    package var id: Int
+    package var parentId: Int?
+    package var childIds: [Int]
+    package var name: String
+    package var instanceId: String
     /// `BackgroundJob`, `RemoteJob`; empty on children.
-    public var type: String
-    public var state: JobState
-    public var hasMoreData: Bool
-    public var location: String
-    public var command: String
-    public var workingDirectory: String
-    public var reason: String?
-    public var exitStatus: Int?
-    public var signal: Int?
-    public var pid: Int?
-    public var beginTime: Date?
-    public var endTime: Date?
+    package var type: String
+    package var state: JobState
+    package var hasMoreData: Bool
+    package var location: String
+    package var command: String
+    package var workingDirectory: String
+    package var reason: String?
+    package var exitStatus: Int?
+    package var signal: Int?
+    package var pid: Int?
+    package var beginTime: Date?
+    package var endTime: Date?
     /// Set on rows that came from another computer's agent.
-    public var computer: String?
+    package var computer: String?
     /// The queue: the group (nil: `default`), the seconds it may run, the jobs it waits for
     /// (to end Completed, or to end in any way), and when it may start at the earliest.
-    public var group: String?
-    public var timeout: Double?
-    public var after: [Int] = []
-    public var afterAny: [Int] = []
-    public var startAt: Date?
+    package var group: String?
+    package var timeout: Double?
+    package var after: [Int] = []
+    package var afterAny: [Int] = []
+    package var startAt: Date?
     /// Bytes of output past which it is stopped (`--max-output`).
-    public var maxOutput: Int64?
+    package var maxOutput: Int64?
     /// How many times `job restart` ran it again, and the InstanceIds of the earlier runs whose
     /// output was kept.
-    public var restarts: Int?
-    public var history: [String] = []
+    package var restarts: Int?
+    package var history: [String] = []
     /// A child's: how many times its state changed in the agent that answers (counted from
     /// when that agent took it over). Events use it to say how many changes fell between two
     /// looks at the jobs.
-    public var stateChanges: Int?
+    package var stateChanges: Int?
 
-    public init(
+    package init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,
         type: String, state: JobState, hasMoreData: Bool, location: String, command: String,
         workingDirectory: String, reason: String? = nil, exitStatus: Int? = nil, signal: Int? = nil,
@@ -83,7 +84,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.computer = computer
     }
 
-    public var isParent: Bool { parentId == nil }
+    package var isParent: Bool { parentId == nil }
 }
 
 /// The kinds of parent job.

@@ -33,7 +33,7 @@ public struct JobSelection: Codable, Sendable, Equatable {
     }
 
     /// Exactly this job (parent or child), by its Id.
-    public static func job(_ job: JobRecord) -> JobSelection { JobSelection(selectors: [String(job.id)]) }
+    package static func job(_ job: JobRecord) -> JobSelection { JobSelection(selectors: [String(job.id)]) }
 
     /// Exactly these jobs, by Id.
     public static func ids(_ ids: [Int]) -> JobSelection { JobSelection(selectors: ids.map(String.init)) }

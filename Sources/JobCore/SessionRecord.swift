@@ -25,7 +25,7 @@ public struct SessionRecord: Sendable, Equatable {
     /// Why it broke, when it is Broken.
     public var reason: String?
 
-    public init(
+    package init(
         id: Int, name: String, computerName: String, state: SessionState, availability: SessionAvailability,
         jobCount: Int, shell: String, reason: String? = nil
     ) {
@@ -41,18 +41,59 @@ public struct SessionRecord: Sendable, Equatable {
 }
 
 /// PowerShell's PSSession states: `Opened` takes commands; `Broken` lost its shell or its
-/// connection and takes none; `Closed` is being removed.
-public enum SessionState: String, Sendable, CaseIterable {
-    case opened = "Opened"
-    case broken = "Broken"
-    case closed = "Closed"
+/// connection and takes none; `Closed` is being removed. A struct, so that a state added later
+/// breaks no program's `switch` (give it a `default`).
+public struct SessionState: Hashable, Sendable, CaseIterable, RawRepresentable, CustomStringConvertible {
+    package enum Known: String, CaseIterable, Sendable {
+        case opened = "Opened"
+        case broken = "Broken"
+        case closed = "Closed"
+    }
+
+    package let known: Known
+
+    package init(_ known: Known) { self.known = known }
+
+    public static var opened: SessionState { SessionState(.opened) }
+    public static var broken: SessionState { SessionState(.broken) }
+    public static var closed: SessionState { SessionState(.closed) }
+    public static var allCases: [SessionState] { Known.allCases.map(SessionState.init) }
+
+    public init?(rawValue: String) {
+        guard let known = Known(rawValue: rawValue) else { return nil }
+        self.known = known
+    }
+
+    public var rawValue: String { known.rawValue }
+    public var description: String { known.rawValue }
 }
 
-/// `Busy` while one of its commands runs.
-public enum SessionAvailability: String, Sendable, CaseIterable {
-    case available = "Available"
-    case busy = "Busy"
-    case none = "None"
+/// Whether a session takes a command now: `Busy` while one of its commands runs. A struct, as
+/// `SessionState` is.
+public struct SessionAvailability: Hashable, Sendable, CaseIterable, RawRepresentable, CustomStringConvertible {
+    package enum Known: String, CaseIterable, Sendable {
+        case available = "Available"
+        case busy = "Busy"
+        case none = "None"
+    }
+
+    package let known: Known
+
+    package init(_ known: Known) { self.known = known }
+
+    public static var available: SessionAvailability { SessionAvailability(.available) }
+    public static var busy: SessionAvailability { SessionAvailability(.busy) }
+    /// Broken or closed: it takes no command.
+    public static var none: SessionAvailability { SessionAvailability(.none) }
+    public static var allCases: [SessionAvailability] { Known.allCases.map(SessionAvailability.init) }
+
+    public init?(rawValue: String) {
+        guard let known = Known(rawValue: rawValue) else { return nil }
+        self.known = known
+    }
+
+    public var rawValue: String { known.rawValue }
+    public var description: String { known.rawValue }
 }
 
 package enum SessionFormatter {

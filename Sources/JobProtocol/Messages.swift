@@ -839,9 +839,9 @@ public struct AgentStatus: TaggedMessage {
     /// files of jobs the store does not know moved to `jobs/lost+found`), for a person to read.
     public var notices: [String] = []
 
-    public init() {}
+    package init() {}
 
-    public init(
+    package init(
         pid: Int, socket: String, home: String, version: String, protocolVersion: Int, jobs: [String: Int],
         startTime: Date, notices: [String] = []
     ) {

@@ -126,7 +126,7 @@ extension StoredJob {
     /// new link, which ends a Disconnected spell.
     package mutating func follow(remote: JobState, relinked: Bool, at time: Date = Date()) {
         let next: JobState
-        switch remote {
+        switch remote.known {
         case .suspended: next = .suspended
         case .stopping: next = .stopping
         case .running, .notStarted, .blocked, .disconnected, .completed, .failed, .stopped:

@@ -305,6 +305,9 @@ struct FullDiskTests {
         // 3. The disk full again while no agent runs, and a job ends meanwhile.
         let gate = try home.fifo("gate")
         try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 7, 8
+        // Its launch is stored whole (the pid comes a moment after the start answers) before the
+        // disk fills: a store write that found the disk full would spend the reserve meanwhile.
+        try TestHome.eventually("job 8's pid to be stored") { try home.record(8)["pid"] as? Int != nil }
         let filler = disk + "/filler"
         _ = try TestHome.run(
             "/bin/sh", ["-c", "head -c 20M /dev/zero > \(filler)"], stdin: nil, environment: [:], directory: "/",

@@ -38,12 +38,18 @@ struct SwiftAPITests {
         }
         #expect(done.map(\.state) == [.failed])
         let children = try await client.jobs(.ids(job.childIds))
-        #expect(children.first?.exitStatus == 3)
+        // What belongs to a state is there in that state only: an end once finished, a
+        // process while it runs.
+        #expect(children.first?.end?.exitStatus == 3 && children.first?.end?.time != nil)
+        #expect(children.first?.process == nil)
 
         let sleeper = try await client.start("exec sleep 300")
         let waited = try await client.wait(for: .job(sleeper), timeout: .milliseconds(200))
         guard case .timedOut(let running) = waited else { throw TestFailure("a sleeping job finished") }
         #expect(running.map(\.state) == [.running])
+        let child = try await client.jobs(.ids(sleeper.childIds)).first
+        #expect(child?.end == nil)
+        #expect(child.flatMap(\.process).map { kill(pid_t($0.pid), 0) == 0 } == true)
         let stopped = try await client.stop(.job(sleeper), grace: .seconds(1))
         #expect(stopped.map(\.state) == [.stopped])
         let removed = try await client.remove(.ids([job.id, sleeper.id]))
@@ -174,6 +180,75 @@ struct SwiftAPITests {
         try await until { $0.job.id == job.childIds[0] && $0.kind == .removed }
         #expect(seen.contains { $0.job.id == job.id && $0.kind == .removed })
         #expect(seen.contains { $0.job.id == job.childIds[0] && $0.kind == .added })
+    }
+
+    @Test("the verbs the job command uses: suspend, resume, signal, rename, restart, groups; a partial selection")
+    func moreVerbs() async throws {
+        let home = try TestHome()
+        let client = try client(home)
+        let job = try await client.start("trap 'echo hup; exit 7' HUP; while :; do sleep 0.05; done", name: "loop")
+        let suspended = try await client.suspend(.job(job))
+        #expect(suspended.map(\.state) == [.suspended])
+        #expect(try await client.resume(.job(job)).map(\.state) == [.running])
+        let renamed = try await client.rename(.job(job), to: "looping")
+        #expect(renamed.map(\.name) == ["looping"])
+        #expect(try await client.jobs(JobSelection(selectors: ["looping"])).map(\.id) == [job.id])
+        _ = try await client.signal(.job(job), SIGHUP)
+        guard case .finished(let ended) = try await client.wait(for: .job(job), timeout: .seconds(60)) else {
+            throw TestFailure("the job did not end on SIGHUP")
+        }
+        #expect(ended.map(\.state) == [.failed])
+        var text = ""
+        for try await chunk in client.output(of: .job(job)) where chunk.stream == .output {
+            text += String(decoding: chunk.bytes, as: UTF8.self)
+        }
+        #expect(text == "hup\n")
+        let restarted = try await client.restart(.job(job))
+        #expect(restarted.map(\.id) == [job.id])
+
+        // A selection that names a job and a missing one: the job is acted on, the error says
+        // what was missing.
+        do {
+            _ = try await client.suspend(JobSelection(selectors: [String(job.id), "999"]))
+            Issue.record("a missing job was not reported")
+        } catch {
+            #expect(error.code == .notFound && error.problems.count == 1)
+        }
+        #expect(try await client.jobs(.job(job)).first?.state == .suspended)
+        _ = try await client.stop(.job(job), grace: .zero)
+
+        let groups = try await client.setGroups(["builds"], limit: 2)
+        #expect(groups.map(\.name) == ["builds"] && groups.first?.limit == 2)
+        #expect(try await client.setGroups(["builds"], paused: true).first?.paused == true)
+        #expect(try await client.groups(["builds"]).first?.paused == true)
+        #expect(try await client.removeGroups(["builds"]).map(\.name) == ["builds"])
+    }
+
+    @Test("output events in the event sequence: a child's output growing, told before its end")
+    func outputEvents() async throws {
+        let home = try TestHome()
+        let client = try client(home)
+        let gate = try home.fifo("gate")
+        var events = try await client.events(output: true).makeAsyncIterator()
+        let job = try await client.start("printf 'hello\\n'; read line < \(gate); printf 'err' >&2")
+        var sizes: [JobEvent.OutputSize] = []
+        while let event = try await events.next() {
+            if event.kind == .output {
+                #expect(event.job.id == job.childIds[0])
+                sizes.append(event.output!)
+                if sizes.count == 1 { try home.release(gate) }
+            }
+            if event.job.id == job.childIds[0] && event.job.state.isFinished { break }
+        }
+        #expect(sizes.first?.stdoutBytes == 6 && sizes.first?.stderrBytes == 0)
+        #expect(sizes.last?.stdoutBytes == 6 && sizes.last?.stderrBytes == 3)
+        // Without asking, no output events.
+        var quiet = try await client.events().makeAsyncIterator()
+        let second = try await client.start("printf 'more\\n'")
+        while let event = try await quiet.next() {
+            #expect(event.kind != .output)
+            if event.job.id == second.childIds[0] && event.job.state.isFinished { break }
+        }
     }
 
     @Test("a cancelled wait returns at once, as cancelled, and the job runs on")

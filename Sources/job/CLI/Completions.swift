@@ -61,9 +61,9 @@ enum CompletionsVerb {
         switch kind {
         case "jobs":
             guard let client = try? JobClient(autoStart: false),
-                let reply = try? client.send(GetRowsRequest(GetRequest(.every)))
+                let reply = try? client.rows(GetRequest(.every))
             else { return }
-            for job in reply.jobs {
+            for job in reply.value {
                 lines.append(String(job.id))
                 if job.name != "Job\(job.id)" { lines.append(job.name) }
             }
@@ -71,9 +71,8 @@ enum CompletionsVerb {
             guard let client = try? JobClient(autoStart: false), let sessions = try? client.sessions() else { return }
             for session in sessions { lines += [String(session.id), session.name] }
         case "groups":
-            guard let client = try? JobClient(autoStart: false), let reply = try? client.send(GroupGetRequest())
-            else { return }
-            lines = reply.groups.map(\.name)
+            guard let client = try? JobClient(autoStart: false), let groups = try? client.groups() else { return }
+            lines = groups.map(\.name)
         case "computers":
             lines = ["localhost"] + SSHHosts.names()
         default:

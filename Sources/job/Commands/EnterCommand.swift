@@ -109,7 +109,7 @@ enum EnterVerb {
             if trimmed.isEmpty { continue }
             if editing { cjob_edit_remember(text) }
             if trimmed == "exit" { break }
-            let job: JobRecord
+            let job: Job
             do {
                 job = try client.start(text, inSessions: [String(session.id)])
             } catch {
@@ -128,7 +128,7 @@ enum EnterVerb {
     }
 
     /// Streams one line's job until it ends (Ctrl-C stops it), then removes it.
-    static func run(_ job: JobRecord, client: JobClient, interrupt: Int32) throws {
+    static func run(_ job: Job, client: JobClient, interrupt: Int32) throws {
         let selection = JobSelection(selectors: [String(job.id)])
         var receiver = ReceiveSession(
             client: client, selection: selection, keep: false, fromStart: false, noRecurse: false, prefix: false,
@@ -141,10 +141,10 @@ enum EnterVerb {
                 Interruption.drain(interrupt)
                 Terminal.out("\n")
                 // As a shell does: SIGINT to the command, whose session and state go on.
-                _ = try client.send(StopRequest(selection, grace: 2, signal: Int(SIGINT)))
+                _ = try client.stopping(selection, grace: 2, signal: Int(SIGINT))
             }
         }
-        _ = try client.send(RemoveRequest(selection, force: true))
+        _ = try client.removing(selection, force: true)
     }
 }
 

@@ -70,10 +70,8 @@ enum EventsVerb {
         let selection = try Terminal.selection(parsed)
         let untilFinished = parsed.flag("--until-finished")
         let client = try JobClient()
-        let stream = try client.eventStream(of: selection)
+        let stream = try client.eventStream(of: selection, output: !parsed.flag("--no-output"))
         func allFinished() -> Bool { !stream.jobs.isEmpty && stream.jobs.allSatisfy(\.state.isFinished) }
-        var output = OutputSizes(home: client.home, enabled: !parsed.flag("--no-output"))
-        output.note(stream.jobs)
         if parsed.flag("--existing") {
             for job in stream.jobs {
                 Terminal.out(line(kind: "present", old: "", new: job.state.rawValue, job: job, format))
@@ -81,67 +79,14 @@ enum EventsVerb {
         }
         if untilFinished && allFinished() { return }
         while true {
-            let event = try stream.next(timeout: OutputSizes.interval)
-            // Output that came before a change is told before it.
-            for (job, sizes) in output.grown(stream.jobs) {
-                Terminal.out(line(kind: "output", old: "", new: "", job: job, format, sizes: sizes))
-            }
-            if let event {
+            if let event = try stream.next(timeout: JobClient.waitSlice) {
                 let (kind, old, new) = names(event)
-                Terminal.out(line(kind: kind, old: old, new: new, job: event.job, format, missed: event.missed))
-                if event.kind == .added { output.announced(event.job) }
+                Terminal.out(
+                    line(
+                        kind: kind, old: old, new: new, job: event.job, format, missed: event.missed,
+                        sizes: event.output.map { ($0.stdoutBytes, $0.stderrBytes) }))
             }
             if untilFinished && allFinished() { return }
-        }
-    }
-
-    /// The sizes of the children's output files, to tell when they grew (`output` events):
-    /// looked at whenever the agent reports a change, and every `interval` seconds, so a job's
-    /// output is told at most that often.
-    struct OutputSizes {
-        static let interval = 0.25
-        let home: JobHome
-        let enabled: Bool
-        var known: [Int: (Int64, Int64)] = [:]
-
-        init(home: JobHome, enabled: Bool) {
-            self.home = home
-            self.enabled = enabled
-        }
-
-        func sizes(_ job: JobRecord) -> (Int64, Int64) {
-            var info = stat()
-            let out = stat(home.outputPath(job.instanceId), &info) == 0 ? Int64(info.st_size) : 0
-            let err = stat(home.errorPath(job.instanceId), &info) == 0 ? Int64(info.st_size) : 0
-            return (out, err)
-        }
-
-        /// What is there already is not news. Finished children are not looked at (their
-        /// output is all there).
-        mutating func note(_ jobs: [JobRecord]) {
-            guard enabled else { return }
-            for job in jobs where !job.isParent && !job.state.isFinished { known[job.id] = sizes(job) }
-        }
-
-        /// A new child was told: its output is news from now on.
-        mutating func announced(_ job: JobRecord) {
-            if enabled && !job.isParent { known[job.id] = (0, 0) }
-        }
-
-        /// The children whose output grew since the last look, with their sizes now (only
-        /// unfinished ones whose start was told, and each once more after its end).
-        mutating func grown(_ jobs: [JobRecord]) -> [(JobRecord, (Int64, Int64))] {
-            guard enabled else { return [] }
-            var result: [(JobRecord, (Int64, Int64))] = []
-            for job in jobs where !job.isParent && job.computer == nil {
-                guard let before = known[job.id] else { continue }
-                let now = sizes(job)
-                // One last look after its end; then it is left alone (a stream over thousands of
-                // stored jobs looks only at the running ones).
-                known[job.id] = job.state.isFinished ? nil : now
-                if now.0 > before.0 || now.1 > before.1 { result.append((job, now)) }
-            }
-            return result
         }
     }
 
@@ -149,12 +94,13 @@ enum EventsVerb {
     static func names(_ event: JobEvent) -> (String, String, String) {
         if let old = event.kind.previousState { return ("state", old.rawValue, event.job.state.rawValue) }
         if event.kind == .added { return ("started", "", event.job.state.rawValue) }
+        if event.kind == .output { return ("output", "", "") }
         return ("removed", event.job.state.rawValue, "")
     }
 
     /// One event as a line of text or a JSON object (`present`: a job as it is, `--existing`).
     static func line(
-        kind: String, old: String, new: String, job: JobRecord, _ format: String, missed: Int = 0,
+        kind: String, old: String, new: String, job: Job, _ format: String, missed: Int = 0,
         sizes: (Int64, Int64)? = nil
     ) -> String {
         let time = Timestamp.format(Date())

@@ -62,20 +62,20 @@ enum GetVerb {
             guard parsed.value("--format") == nil || parsed.value("--format") == "table" else {
                 throw CLIFailure.usage("--wide widens the table; it does not go with --format list or json")
             }
-            let response = try JobClient().send(options)
-            Terminal.showTable(response.jobs.map { JobRow.wide($0) }, wide: true)
+            let response = try JobClient().getting(options)
+            Terminal.showTable(response.value.map { JobRow.wide($0.record) }, wide: true)
             if Terminal.report(response.problems) { throw CLIFailure.failed() }
             return
         }
         if parsed.value("--format") == nil || parsed.value("--format") == "table" {
-            let response = try JobClient().send(GetRowsRequest(options))
-            Terminal.showTable(response.jobs)
+            let response = try JobClient().rows(options)
+            Terminal.showTable(response.value)
             if Terminal.report(response.problems) { throw CLIFailure.failed() }
             return
         }
         _ = try Terminal.format(parsed)
-        let response = try JobClient().send(options)
-        try Terminal.show(response.jobs, parsed: parsed)
+        let response = try JobClient().getting(options)
+        try Terminal.show(response.value, parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 

@@ -88,50 +88,50 @@ enum GroupVerb {
             throw CLIFailure.usage("job group set needs --limit N (0 for no limit)")
         }
         guard limit >= 0 else { throw CLIFailure.usage("--limit takes a number of jobs, 0 (no limit) or more") }
-        try finish(try JobClient().send(GroupSetRequest(names, limit: limit)), parsed: parsed, show: true)
+        try finish(try JobClient().settingGroups(names, limit: limit, paused: nil), parsed: parsed, show: true)
     }
 
     static func pause(_ parsed: ParsedArguments, paused: Bool) throws {
         let names = try names(parsed, verb: paused ? "pause" : "resume")
-        try finish(try JobClient().send(GroupSetRequest(names, paused: paused)), parsed: parsed, show: false)
+        try finish(try JobClient().settingGroups(names, limit: nil, paused: paused), parsed: parsed, show: false)
     }
 
     static func get(_ parsed: ParsedArguments) throws {
-        try finish(try JobClient().send(GroupGetRequest(parsed.positionals)), parsed: parsed, show: true)
+        try finish(try JobClient().groupsNamed(parsed.positionals), parsed: parsed, show: true)
     }
 
     static func remove(_ parsed: ParsedArguments) throws {
         let names = try names(parsed, verb: "remove")
-        try finish(try JobClient().send(GroupRemoveRequest(names)), parsed: parsed, show: false)
+        try finish(try JobClient().removingGroups(names), parsed: parsed, show: false)
     }
 
-    static func finish(_ reply: GroupsReply, parsed: ParsedArguments, show: Bool) throws {
+    static func finish(_ reply: Partly<[JobGroup]>, parsed: ParsedArguments, show: Bool) throws {
         let format = try Terminal.format(parsed)
         if show || format == .json {
             switch format {
-            case .json: Terminal.out(json(reply.groups))
-            case .table, .list: Terminal.out(table(reply.groups))
+            case .json: Terminal.out(json(reply.value))
+            case .table, .list: Terminal.out(table(reply.value))
             }
         }
         if Terminal.report(reply.problems) { throw CLIFailure.failed() }
     }
 
-    static func table(_ groups: [GroupRecord]) -> String {
+    static func table(_ groups: [JobGroup]) -> String {
         TextTable.render(
             columns: ["Name", "Limit", "Running", "Queued", "Paused"],
             rows: groups.map {
                 [
-                    $0.name, $0.limit == 0 ? "none" : String($0.limit), String($0.running), String($0.queued),
+                    $0.name, $0.limit.map(String.init) ?? "none", String($0.running), String($0.queued),
                     $0.paused ? "True" : "False",
                 ]
             })
     }
 
     /// `[{"name": "build", "limit": 4, "running": 4, "queued": 12, "paused": false}]`.
-    static func json(_ groups: [GroupRecord]) -> String {
+    static func json(_ groups: [JobGroup]) -> String {
         guard !groups.isEmpty else { return "[]\n" }
         let objects = groups.map { group in
-            "  {\"name\": \(JSONText.string(group.name)), \"limit\": \(group.limit), \"running\": \(group.running), "
+            "  {\"name\": \(JSONText.string(group.name)), \"limit\": \(group.limit ?? 0), \"running\": \(group.running), "
                 + "\"queued\": \(group.queued), \"paused\": \(group.paused)}"
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]\n"

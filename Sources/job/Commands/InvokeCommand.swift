@@ -119,7 +119,7 @@ enum InvokeVerb {
         // later, gets the same bytes, and `-` can be a pipe.
         let input = try parsed.value("--input").map { try copyInput(StartVerb.openInput($0), home: client.home) }
         defer { if let input { close(input) } }
-        let job: JobRecord
+        let job: Job
         if !sessions.isEmpty {
             job = try client.start(command, inSessions: sessions, name: try parsed.newName(), asInvoke: true)
         } else {
@@ -212,7 +212,7 @@ enum InvokeVerb {
 
     /// Streams a job's output until it ends, then removes it (as Invoke-Command without
     /// -AsJob leaves no job behind). Ctrl-C stops every child first.
-    static func stream(_ job: JobRecord, client: JobClient, parsed: ParsedArguments) throws {
+    static func stream(_ job: Job, client: JobClient, parsed: ParsedArguments) throws {
         let selection = JobSelection(selectors: [String(job.id)])
         let prefix: Bool? = parsed.flag("--prefix") ? true : parsed.flag("--no-prefix") ? false : nil
         var session = ReceiveSession(
@@ -225,14 +225,14 @@ enum InvokeVerb {
         do {
             grants = try session.streamUntilFinished(interrupt: interrupt)
         } catch is ReceiveSession.Interrupted {
-            _ = try client.send(StopRequest(selection, grace: 5))
-            _ = try client.send(RemoveRequest(selection, force: true))
+            _ = try client.stopping(selection, grace: 5)
+            _ = try client.removing(selection, force: true)
             throw CLIFailure(status: 130, message: "stopped on every computer")
         }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(grant.computer): \(grant.reason ?? "failed")")
         }
-        _ = try client.send(RemoveRequest(selection, force: true))
+        _ = try client.removing(selection, force: true)
         let status = ReceiveVerb.status(of: grants)
         if status != 0 { throw CLIFailure(status: status, message: "") }
     }

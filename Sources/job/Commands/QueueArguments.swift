@@ -121,14 +121,14 @@ enum QueueArguments {
             }
             selectors = selectors.map { $0 == Terminal.newestSelector ? String(newest) : $0 }
         }
-        let reply = try JobClient().send(GetRowsRequest(GetRequest(JobSelection(selectors: selectors))))
+        let reply = try JobClient().rows(GetRequest(JobSelection(selectors: selectors)))
         guard reply.problems.isEmpty else {
             throw CLIFailure.failed(reply.problems.map { "\($0), which \(option) names" }.joined(separator: "; "))
         }
-        guard !reply.jobs.isEmpty else {
+        guard !reply.value.isEmpty else {
             throw CLIFailure.failed("\(option) \(texts.joined(separator: ",")) names no job")
         }
-        return reply.jobs.map(\.id)
+        return reply.value.map(\.id)
     }
 
     /// `HH:MM[:SS]` today in local time (tomorrow when that has passed), or ISO 8601: with `Z`

@@ -100,7 +100,7 @@ enum ReceiveVerb {
             Terminal.error("\(Terminal.named(grant)) failed: \(grant.reason ?? "failed")")
         }
         if parsed.flag("--auto-remove") && grants.allSatisfy(\.state.isFinished) {
-            _ = try client.send(RemoveRequest(selection))
+            _ = try client.removing(selection)
         }
         let problems = Terminal.report(session.problems ?? [])
         if wait {

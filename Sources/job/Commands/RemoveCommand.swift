@@ -41,9 +41,9 @@ enum RemoveVerb {
         }
         _ = try Terminal.format(parsed)
         let grace = try parsed.number("--grace") ?? UserSettings.current().grace.value
-        let response = try JobClient().send(
-            RemoveRequest(selection, force: parsed.flag("--force"), grace: grace, olderThan: olderThan))
-        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
+        let response = try JobClient().removing(
+            selection, force: parsed.flag("--force"), grace: grace, olderThan: olderThan)
+        if parsed.flag("--pass-thru") { try Terminal.show(response.value, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 }

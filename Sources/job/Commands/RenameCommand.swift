@@ -40,6 +40,6 @@ enum RenameVerb {
         selecting.positionals = [parsed.positionals[0]]
         let selection = try Terminal.requiredSelection(selecting, verb: "rename")
         _ = try Terminal.format(parsed)
-        try SuspendVerb.finish(try JobClient().send(RenameRequest(selection, to: name)), parsed: parsed)
+        try SuspendVerb.finish(try JobClient().renaming(selection, to: name), parsed: parsed)
     }
 }

@@ -40,9 +40,9 @@ enum RestartVerb {
     static func run(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "restart")
         _ = try Terminal.format(parsed)
-        let reply = try JobClient().send(
-            RestartRequest(selection, failedOnly: parsed.flag("--failed"), keepHistory: parsed.flag("--keep-history")))
-        if !parsed.flag("--quiet") && !reply.jobs.isEmpty { try Terminal.show(reply.jobs, parsed: parsed) }
+        let reply = try JobClient().restarting(
+            selection, failedOnly: parsed.flag("--failed"), keepHistory: parsed.flag("--keep-history"))
+        if !parsed.flag("--quiet") && !reply.value.isEmpty { try Terminal.show(reply.value, parsed: parsed) }
         if Terminal.report(reply.problems) { throw CLIFailure.failed() }
     }
 }

@@ -89,23 +89,16 @@ enum SessionVerb {
         let shell = try parsed.value("--shell") ?? UserSettings.current().shell.value
         guard shell.hasPrefix("/") else { throw CLIFailure.usage("--shell takes an absolute path, not '\(shell)'") }
         let format = try Terminal.format(parsed)
-        var request = SessionNewRequest()
-        request.computers = computers
-        request.name = try parsed.newName()
-        request.shell = shell
-        request.sshOptions = try parsed.sshOptions()
-        request.workingDirectory = JobHome.currentDirectory()
-        request.environment = ProcessEnvironment.entries()
-        request.umask = JobClient.currentUmask()
-        let response = try JobClient().send(request)
-        show(response.sessions, format: format)
+        let response = try JobClient().openingSessions(
+            on: computers, name: try parsed.newName(), shell: shell, sshOptions: try parsed.sshOptions())
+        show(response.value, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     static func get(_ parsed: ParsedArguments) throws {
         let format = try Terminal.format(parsed)
-        let response = try JobClient().send(SessionGetRequest(parsed.positionals))
-        show(response.sessions, format: format)
+        let response = try JobClient().sessionsNamed(parsed.positionals)
+        show(response.value, format: format)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
@@ -114,11 +107,10 @@ enum SessionVerb {
             throw CLIFailure.usage("job session remove needs a session: give its Id or name")
         }
         let format = try Terminal.format(parsed)
-        let response = try JobClient().send(
-            SessionRemoveRequest(
-                parsed.positionals, force: parsed.flag("--force"),
-                grace: try parsed.number("--grace") ?? UserSettings.current().grace.value))
-        if parsed.flag("--pass-thru") { show(response.sessions, format: format) }
+        let response = try JobClient().removingSessions(
+            parsed.positionals, force: parsed.flag("--force"),
+            grace: try parsed.number("--grace") ?? UserSettings.current().grace.value)
+        if parsed.flag("--pass-thru") { show(response.value, format: format) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 

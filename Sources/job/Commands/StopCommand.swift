@@ -53,34 +53,38 @@ enum StopVerb {
         let first = try parsed.value("--signal").map(SuspendVerb.signalNumber)
         _ = try Terminal.format(parsed)
         let client = try JobClient()
-        let request = StopRequest(selection, grace: grace, signal: first)
-        let response = isatty(2) == 1 ? try stopSaying(client, request) : try client.send(request)
-        if parsed.flag("--pass-thru") { try Terminal.show(response.jobs, parsed: parsed) }
+        let response =
+            isatty(2) == 1
+            ? try stopSaying(client, selection, grace: grace, signal: first)
+            : try client.stopping(selection, grace: grace, signal: first)
+        if parsed.flag("--pass-thru") { try Terminal.show(response.value, parsed: parsed) }
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     /// At a terminal, a stop still waiting after a second says what it sent and when SIGKILL
     /// follows, and at the end whether SIGKILL was needed: a job that ignores SIGTERM otherwise
     /// looks like a hung `job stop` for the grace period.
-    static func stopSaying(_ client: JobClient, _ request: StopRequest) throws -> JobsReply {
+    static func stopSaying(_ client: JobClient, _ selection: JobSelection, grace: Double, signal first: Int?) throws
+        -> Partly<[Job]>
+    {
         let began = Date()
         let answered = DispatchSemaphore(value: 0)
         let said = Mutex(false)
-        let signal = SignalName.of(request.signal ?? Int(SIGTERM))
+        let signal = SignalName.of(first ?? Int(SIGTERM))
         DispatchQueue.global().async {
             guard answered.wait(timeout: .now() + 1) == .timedOut else { return }
-            let left = max(1, Int((request.grace - 1).rounded(.up)))
+            let left = max(1, Int((grace - 1).rounded(.up)))
             said.withLock { said in
                 Terminal.error("\(signal) sent; SIGKILL follows in \(left) s to what has not ended (--grace)")
                 said = true
             }
         }
         defer { answered.signal() }
-        let response = try client.send(request)
+        let response = try client.stopping(selection, grace: grace, signal: first)
         answered.signal()
         let elapsed = -began.timeIntervalSinceNow
         said.withLock { said in
-            if said && elapsed >= request.grace { Terminal.error("SIGKILL sent to what \(signal) did not end") }
+            if said && elapsed >= grace { Terminal.error("SIGKILL sent to what \(signal) did not end") }
         }
         return response
     }

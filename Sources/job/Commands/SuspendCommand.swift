@@ -52,13 +52,13 @@ enum SuspendVerb {
     static func suspend(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "suspend")
         _ = try Terminal.format(parsed)
-        try finish(try JobClient().send(SuspendRequest(selection)), parsed: parsed)
+        try finish(try JobClient().suspending(selection), parsed: parsed)
     }
 
     static func resume(_ parsed: ParsedArguments) throws {
         let selection = try Terminal.requiredSelection(parsed, verb: "resume")
         _ = try Terminal.format(parsed)
-        try finish(try JobClient().send(ResumeRequest(selection)), parsed: parsed)
+        try finish(try JobClient().resuming(selection), parsed: parsed)
     }
 
     static func signal(_ parsed: ParsedArguments) throws {
@@ -68,7 +68,7 @@ enum SuspendVerb {
         }
         let number = try signalNumber(text)
         _ = try Terminal.format(parsed)
-        try finish(try JobClient().send(SignalRequest(selection, signal: number)), parsed: parsed)
+        try finish(try JobClient().signalling(selection, number), parsed: parsed)
     }
 
     /// A signal's number from `HUP`, `SIGHUP` or `1`.
@@ -79,8 +79,8 @@ enum SuspendVerb {
         return number
     }
 
-    static func finish(_ reply: JobsReply, parsed: ParsedArguments) throws {
-        if parsed.flag("--pass-thru") { try Terminal.show(reply.jobs, parsed: parsed) }
+    static func finish(_ reply: Partly<[Job]>, parsed: ParsedArguments) throws {
+        if parsed.flag("--pass-thru") { try Terminal.show(reply.value, parsed: parsed) }
         if Terminal.report(reply.problems) { throw CLIFailure.failed() }
     }
 }

@@ -76,7 +76,7 @@ enum WaitVerb {
         while true {
             let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
             step.timeout = min(1, left ?? 1)
-            let response = try client.send(step)
+            let response = try client.waitInSlices(step)
             if !response.timedOut { return response }
             if let left, left <= 1 { return response }
             // A timed-out step lists the jobs it waits for, as they are now.

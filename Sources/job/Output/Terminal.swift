@@ -51,6 +51,10 @@ enum Terminal {
         return width > 0 ? width : 80
     }
 
+    static func show(_ jobs: [Job], format: JobFormat) { show(jobs.map(\.record), format: format) }
+
+    static func show(_ jobs: [Job], parsed: ParsedArguments) throws { try show(jobs.map(\.record), parsed: parsed) }
+
     static func show(_ jobs: [JobRecord], format: JobFormat) {
         switch format {
         case .table: showTable(jobs.map(JobRow.init))
@@ -159,9 +163,9 @@ enum Terminal {
     static func newestJobs(_ selection: JobSelection, count: Int) throws -> [Int] {
         var request = GetRequest(selection)
         request.newest = count
-        let reply = try JobClient().send(GetRowsRequest(request))
+        let reply = try JobClient().rows(request)
         if report(reply.problems) { throw CLIFailure.failed() }
-        return reply.jobs.map(\.id)
+        return reply.value.map(\.id)
     }
 
     /// The computers of `--computer` (node sets: `web[01-20]`, `@group`, comma-separated,

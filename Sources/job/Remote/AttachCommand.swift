@@ -71,8 +71,7 @@ enum AttachVerb {
                 try link.start(client, command: command, environment: environment, input: input)
             }
             if let stop {
-                _ = try client.send(
-                    StopRequest(JobSelection(selectors: [instanceId]), grace: stop.grace, signal: stop.signal))
+                _ = try client.stopping(JobSelection(selectors: [instanceId]), grace: stop.grace, signal: stop.signal)
             }
             return try link.stream(client)
         } catch {
@@ -123,7 +122,7 @@ private struct Attachment {
             fds.forEach { close($0) }
             if !fds.isEmpty { unlink(path) }
         }
-        _ = try client.send(request, fds: fds)
+        _ = try client.start(request, input: fds.first)
     }
 
     /// Streams until the job has ended and its end was acknowledged (exit 0), or stdin ended.
@@ -151,7 +150,7 @@ private struct Attachment {
             if grant.state.isFinished {
                 guard sink.send(MirrorFrame.end, sink.status(of: grant)) else { return 0 }
                 guard awaitAcknowledgement(client) else { return 0 }
-                _ = try? client.send(RemoveRequest(selection))
+                _ = try? client.removing(selection)
                 return 0
             }
             let wake = try engine.awaitChange(
@@ -190,12 +189,12 @@ private struct Attachment {
         case .acknowledge: acknowledged = true
         case .stop(let grace, let number):
             // Sent without waiting: the stop's end comes back as status.
-            _ = try? JobClient().post(StopRequest(selection, grace: grace, signal: number))
+            _ = try? JobClient().postStop(selection, grace: grace, signal: number)
         case .signal(let number):
             switch Int32(truncatingIfNeeded: number) {
-            case SIGSTOP, SIGTSTP: _ = try? client.send(SuspendRequest(selection))
-            case SIGCONT: _ = try? client.send(ResumeRequest(selection))
-            default: _ = try? client.send(SignalRequest(selection, signal: number))
+            case SIGSTOP, SIGTSTP: _ = try? client.suspending(selection)
+            case SIGCONT: _ = try? client.resuming(selection)
+            default: _ = try? client.signalling(selection, number)
             }
         }
     }

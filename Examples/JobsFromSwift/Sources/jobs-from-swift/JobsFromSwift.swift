@@ -41,11 +41,11 @@ struct JobsFromSwift {
             ("lint", "echo lint: ok"), ("unit", "echo unit: 12 passed"),
             ("docs", "echo docs: 1 broken link >&2; exit 1"),
         ]
-        let jobs = try await withThrowingTaskGroup(of: JobRecord.self) { group in
+        let jobs = try await withThrowingTaskGroup(of: Job.self) { group in
             for (name, command) in checks {
                 group.addTask { try await client.start(command, name: name) }
             }
-            var made: [JobRecord] = []
+            var made: [Job] = []
             for try await job in group { made.append(job) }
             return made.sorted { $0.id < $1.id }
         }
