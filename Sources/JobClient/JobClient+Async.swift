@@ -97,11 +97,9 @@ extension JobClient {
         async throws(JobError) -> WaitOutcome
     {
         let connection = try await Self.offload { () throws(JobError) in try self.connection() }
-        let request = WaitRequest(selection, any: any, timeout: timeout?.seconds)
-        let reply = try await Self.cancellable("the wait", interrupt: connection.hangUp) { () throws(JobError) in
-            try connection.waitInSlices(request)
+        return try await Self.cancellable("the wait", interrupt: connection.hangUp) { () throws(JobError) in
+            try connection.waiting(for: selection, any: any, timeout: timeout?.seconds).whole()
         }
-        return try WaitOutcome(reply)
     }
 
     public func stop(_ selection: JobSelection, grace: Duration = .seconds(5)) async throws(JobError) -> [Job] {

@@ -119,6 +119,16 @@ extension JobClient {
         try acting(RestartRequest(selection, failedOnly: failedOnly, keepHistory: keepHistory))
     }
 
+    /// A wait (in slices, so that an agent that stopped answering is noticed), with the
+    /// selectors that named nothing.
+    package func waiting(for selection: JobSelection, any: Bool = false, timeout: Double? = nil) throws(JobError)
+        -> Partly<WaitOutcome>
+    {
+        let reply = try waitInSlices(WaitRequest(selection, any: any, timeout: timeout))
+        let jobs = reply.jobs.map(Job.init)
+        return Partly(value: reply.timedOut ? .timedOut(jobs) : .finished(jobs), problems: reply.problems)
+    }
+
     /// `job get` with every filter it has.
     package func getting(_ query: GetRequest) throws(JobError) -> Partly<[Job]> {
         try acting(query)

@@ -434,7 +434,7 @@ public final class JobClient: Sendable {
     public func wait(for selection: JobSelection = JobSelection(), any: Bool = false, timeout: Duration? = nil)
         throws(JobError) -> WaitOutcome
     {
-        try WaitOutcome(connection().waitInSlices(WaitRequest(selection, any: any, timeout: timeout?.seconds)))
+        try connection().waiting(for: selection, any: any, timeout: timeout?.seconds).whole()
     }
 
     /// Stops the selected jobs (parents with all their children): SIGTERM to each process
@@ -541,13 +541,6 @@ public enum WaitOutcome: Sendable, Equatable {
         switch self {
         case .finished(let jobs), .timedOut(let jobs): jobs
         }
-    }
-
-    /// A wait's reply as its outcome; a selector that named nothing throws `notFound`.
-    init(_ reply: WaitReply) throws(JobError) {
-        if !reply.problems.isEmpty { throw JobError.notFound(reply.problems) }
-        let jobs = reply.jobs.map(Job.init)
-        self = reply.timedOut ? .timedOut(jobs) : .finished(jobs)
     }
 }
 

@@ -93,8 +93,8 @@ enum ReceiveVerb {
         // A parent has no output of its own: with --no-recurse, --wait still waits for it.
         var unfinishedParents = false
         if wait && parsed.flag("--no-recurse") && !session.readerGone {
-            let waited = try client.waitInSlices(WaitRequest(selection))
-            unfinishedParents = waited.jobs.contains { $0.isParent && $0.state != .completed }
+            let waited = try client.waiting(for: selection)
+            unfinishedParents = waited.value.jobs.contains { $0.isParent && $0.state != .completed }
         }
         for grant in grants where grant.state == .failed {
             Terminal.error("\(Terminal.named(grant)) failed: \(grant.reason ?? "failed")")

@@ -48,47 +48,51 @@ enum WaitVerb {
         let timeout = try parsed.value("--timeout").map { text in
             text == "0" || text == "0s" ? 0 : try QueueArguments.duration(text, of: "--timeout")
         }
-        let request = WaitRequest(try Terminal.selection(parsed), any: parsed.flag("--any"), timeout: timeout)
+        let selection = try Terminal.selection(parsed)
+        let any = parsed.flag("--any")
         _ = try Terminal.format(parsed)
         let client = try JobClient()
         // At a terminal a long wait shows how it is going, on stderr, and clears it at the end.
         let response =
             isatty(2) == 1
-            ? try waitShowingProgress(client, request) : try client.waitInSlices(request)
-        if response.timedOut {
+            ? try waitShowingProgress(client, selection, any: any, timeout: timeout)
+            : try client.waiting(for: selection, any: any, timeout: timeout)
+        if case .timedOut = response.value {
             Terminal.report(response.problems)
             throw CLIFailure(status: 124, message: "")
         }
-        try Terminal.show(response.jobs, parsed: parsed)
+        try Terminal.show(response.value.jobs, parsed: parsed)
         if Terminal.report(response.problems) { throw CLIFailure.failed() }
     }
 
     /// Waits in steps of a second; after each step that did not end the wait, a line on stderr
     /// says how many of the jobs have finished and for how long it has waited. The jobs are
     /// the ones selected when the wait began: a job started meanwhile does not join it.
-    static func waitShowingProgress(_ client: JobClient, _ request: WaitRequest) throws -> WaitReply {
+    static func waitShowingProgress(_ client: JobClient, _ selection: JobSelection, any: Bool, timeout: Double?)
+        throws -> Partly<WaitOutcome>
+    {
         let began = Date()
-        let deadline = request.timeout.map { began.addingTimeInterval($0) }
-        var step = request
-        var pinned = false
+        let deadline = timeout.map { began.addingTimeInterval($0) }
+        var step = selection
+        var problems: [String]?
         var shown = false
         defer { if shown { Terminal.errorText("\r\u{1B}[K") } }
         while true {
             let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
-            step.timeout = min(1, left ?? 1)
-            let response = try client.waitInSlices(step)
-            if !response.timedOut { return response }
+            var response = try client.waiting(for: step, any: any, timeout: min(1, left ?? 1))
+            // The first step's selectors that named nothing are the wait's.
+            response.problems = problems ?? response.problems
+            guard case .timedOut(let jobs) = response.value else { return response }
             if let left, left <= 1 { return response }
             // A timed-out step lists the jobs it waits for, as they are now.
-            let jobs = response.jobs
-            if !pinned {
-                if jobs.isEmpty { return try client.waitInSlices(request) }
-                step.selection = JobSelection(selectors: jobs.map { String($0.id) })
-                pinned = true
+            if problems == nil {
+                if jobs.isEmpty { return try client.waiting(for: selection, any: any, timeout: timeout) }
+                step = JobSelection(selectors: jobs.map { String($0.id) })
+                problems = response.problems
             }
             let finished = jobs.filter(\.state.isFinished).count
             let noun = jobs.count == 1 ? "job" : "jobs"
-            let what = request.any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
+            let what = any ? "any of \(jobs.count) \(noun)" : "\(jobs.count) \(noun)"
             let elapsed = Int(-began.timeIntervalSinceNow)
             Terminal.errorText(
                 "\rjob: waiting for \(what), \(finished) finished (\(elapsed) s)\u{1B}[K")
