@@ -73,7 +73,7 @@ func queueMany(_ client: JobClient, group: String) throws {
 }
 
 /// Runs `one` count times, each to its end, and returns the times in milliseconds.
-func timings(_ one: () throws -> JobRecord, _ client: JobClient) throws -> [Double] {
+func timings(_ one: () throws -> Job, _ client: JobClient) throws -> [Double] {
     var times: [Double] = []
     times.reserveCapacity(count)
     for _ in 0..<count {

@@ -1,0 +1,78 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// A real one-node Slurm cluster (slurmctld, slurmd and their munged) in a folder of its own,
+/// set up by `scripts/test-slurm serve`: clients find it by `SLURM_CONF` (`environment`).
+/// `stop()` (or deinit) ends every daemon and waits for them.
+public final class TestCluster: @unchecked Sendable {
+    public let directory: String
+    private let process: Process
+    private let control = Pipe()
+    private var stopped = false
+
+    /// Starts the cluster and returns once its node takes jobs. Throws (the test fails, it is
+    /// not skipped) when it cannot be set up. `port` is the controller's (the node's is the
+    /// next), so that clusters of suites that run at once do not meet.
+    public init(port: Int, minJobAge: Int = 300) throws {
+        directory = FileManager.default.temporaryDirectory.path + "/job-cluster-" + UUID().uuidString.prefix(8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: TestComputers.projectRoot + "/scripts/test-slurm")
+        process.arguments = ["serve", directory]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLURM_TEST_PORT"] = String(port)
+        environment["SLURM_TEST_MIN_JOB_AGE"] = String(minJobAge)
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        let errors = directory + ".log"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        // The script runs until its stdin ends: closing this pipe is how it is stopped.
+        process.standardInput = control
+        try process.run()
+        let line = output.fileHandleForReading.readLine()
+        guard line == "ready" else {
+            process.waitUntilExit()
+            let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw TestFailure("the test cluster could not be set up (\(line ?? "no output")): \(log)")
+        }
+    }
+
+    public var configuration: String { directory + "/slurm.conf" }
+
+    /// What a client of the cluster needs in its environment.
+    public var environment: [String: String] { ["SLURM_CONF": configuration] }
+
+    /// Runs a Slurm client command (`sbatch`, `squeue`, `scancel`...) against the cluster.
+    public func run(_ program: String, _ arguments: [String], timeout: Double = 30) throws -> CommandResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLURM_CONF"] = configuration
+        return try TestHome.run(
+            "/usr/bin/" + program, arguments, stdin: nil, environment: environment, directory: "/tmp",
+            timeout: timeout)
+    }
+
+    /// Ends every daemon and waits for them.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        try? control.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.removeItem(atPath: directory + ".log")
+    }
+
+    deinit { stop() }
+}
