@@ -115,28 +115,8 @@ enum Deployment {
     static func capture(_ program: String, _ argv: [String], environment: [String], input: Int32 = -1) -> (
         status: Int32, output: String
     ) {
-        var pipe: [Int32] = [-1, -1]
-        guard cjob_pipe_cloexec(&pipe) == 0 else { return (255, "") }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        let pid = withCStringArray(argv) { argv in
-            withCStringArray(environment) { envp in
-                cjob_spawn_with_stdio(
-                    program, argv, environment.isEmpty ? nil : envp, input >= 0 ? input : null, pipe[1], null, 1)
-            }
-        }
-        close(pipe[1])
-        close(null)
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(pipe[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            output += buffer[..<count]
-        }
-        close(pipe[0])
-        guard pid > 0 else { return (255, "") }
-        return (reap(pid), String(decoding: output, as: UTF8.self))
+        let result = ChildProgram.run(program, argv, environment: environment, input: input)
+        return (result.status, result.output)
     }
 
     /// Waits for a child to end: its exit status, or 255 (as ssh's own failures) when a
