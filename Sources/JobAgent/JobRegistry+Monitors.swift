@@ -275,6 +275,8 @@ extension RegistryState {
         let strangers = releaseStrayMonitors()
         settleStrayFiles(adopting: strangers)
         restoreQueue()
+        // Children in Slurm, waiting there or running: followed again.
+        if !slurmChildren().isEmpty { slurm.wake() }
         for slot in table.allSlots { watchOutputCap(slot.job) }
     }
 

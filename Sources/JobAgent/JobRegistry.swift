@@ -41,6 +41,11 @@ final class JobRegistry: Sendable {
                 home: home, database: database, log: log, monitor: monitor, makeSupervisor: makeSupervisor),
             monitor: monitor)
         guarded.withLock { state in
+            state.slurm.spawn = { [unowned self] in
+                if !threads.start("Slurm watcher", { self.watchSlurm() }) {
+                    withState { $0.slurm.running = false }
+                }
+            }
             state.mirrors.spawn = { [unowned self] link in
                 let id = link.id
                 if !threads.start("link of Job\(id)", { self.runMirror(link) }) {
@@ -88,6 +93,7 @@ final class JobRegistry: Sendable {
             state.monitor.broadcast()
             if state.wakeFD >= 0 { cjob_eventfd_signal(state.wakeFD) }
             state.endMirrorLinks()
+            if state.slurm.wakeFD >= 0 { cjob_eventfd_signal(state.slurm.wakeFD) }
             state.checkpointForStop()
             state.closeSessions()
         }

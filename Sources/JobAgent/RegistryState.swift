@@ -53,6 +53,8 @@ final class RegistryState {
     var generation: UInt64 = 0
     /// The queue: the scheduler and what the agent keeps around it.
     var queue = QueueDriver()
+    /// Children a Slurm cluster runs: the client, and the watcher's thread.
+    var slurm = SlurmWatch()
     /// How to wake the watcher of ends sooner (for the queue, or a stop).
     let wakeFD: Int32
     /// Set when the agent begins to stop: waits end, and nothing new is begun.
@@ -93,6 +95,7 @@ final class RegistryState {
         supervisor = nil
         mirrors.removeAll()
         sessions.removeAll()
+        slurm.close()
         if wakeFD >= 0 { close(wakeFD) }
     }
 
@@ -230,6 +233,7 @@ final class RegistryState {
         record.maxOutput = job.maxOutput
         record.restarts = job.restarts
         record.history = job.history
+        record.schedulerJobId = job.schedulerJobId
         return record
     }
 

@@ -54,6 +54,8 @@ public struct Job: Sendable, Equatable, Identifiable, CustomStringConvertible {
     public var workingDirectory: String { record.workingDirectory }
     /// Set on jobs that another computer's agent reported.
     public var computer: String? { record.computer }
+    /// A child a cluster scheduler runs: its id there (`42`, or `42_3` for an array's task).
+    public var schedulerJobId: String? { record.schedulerJobId }
     /// When it began to run.
     public var beginTime: Date? { record.beginTime }
 

@@ -391,6 +391,30 @@ public final class JobClient: Sendable {
         return Job(try send(request, fds: input.map { [$0] } ?? []).job)
     }
 
+    /// Submits a command to a cluster scheduler (`slurm`) as a SlurmJob parent: one batch job,
+    /// or with `tasks` an array of that many (at most `throttle` at once), one child each. The
+    /// job is stored before this returns; it waits NotStarted while the scheduler holds it.
+    /// `options` are the scheduler's own (sbatch's), each one argument; `timeout` becomes its
+    /// time limit, in whole minutes.
+    public func start(
+        _ command: String, scheduler: String, tasks: Int = 0, throttle: Int = 0, options: [String] = [],
+        name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
+        timeout: Duration? = nil
+    ) throws(JobError) -> Job {
+        var request = SchedulerStartRequest()
+        request.command = command
+        request.name = name
+        request.workingDirectory = workingDirectory ?? JobHome.currentDirectory()
+        request.environment = environment ?? ProcessEnvironment.entries()
+        request.umask = Self.currentUmask()
+        request.scheduler = scheduler
+        request.tasks = tasks
+        request.throttle = throttle
+        request.options = options
+        request.timeout = timeout?.seconds
+        return Job(try send(request).job)
+    }
+
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the
     /// order given); returns the parent at once. `localhost` runs here without SSH. With
     /// `durable`, each remote child runs as a job in its computer's agent and outlives a lost

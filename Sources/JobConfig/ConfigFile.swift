@@ -105,6 +105,18 @@ extension JobSettings {
                     options.append(option)
                 }
                 next.sshOptions = Setting(value: options, source: source)
+            case "sbatch-options":
+                guard let array = value.array else {
+                    throw bad("takes a list of sbatch options, such as [\"--partition=short\", \"--mem=4G\"]")
+                }
+                var options: [String] = []
+                for element in array {
+                    guard let option = element.string, option.hasPrefix("-"), !option.contains("\n") else {
+                        throw bad("takes a list of sbatch options, each starting with -")
+                    }
+                    options.append(option)
+                }
+                next.sbatchOptions = Setting(value: options, source: source)
             case "color":
                 guard let choice = value.string, ["auto", "always", "never"].contains(choice) else {
                     throw bad("takes \"auto\", \"always\" or \"never\"")

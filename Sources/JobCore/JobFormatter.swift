@@ -288,6 +288,7 @@ package enum JobFormatter {
                 ("History", job.history.joined(separator: ", ")),
             ]
             if let computer = job.computer { fields.append(("Computer", computer)) }
+            if let id = job.schedulerJobId { fields.append(("SchedulerJobId", id)) }
             let width = fields.map(\.0.count).max() ?? 0
             return fields.map { key, value in
                 key + String(repeating: " ", count: width - key.count) + " : " + value
@@ -341,8 +342,12 @@ package enum JobFormatter {
             pair("restarts", String(job.restarts ?? 0))
             pair(
                 "history", "[" + job.history.map(JSONText.string).joined(separator: ", ") + "]",
-                last: job.computer == nil)
-            if let computer = job.computer { pair("computer", JSONText.string(computer), last: true) }
+                last: job.computer == nil && job.schedulerJobId == nil)
+            if let computer = job.computer {
+                pair("computer", JSONText.string(computer), last: job.schedulerJobId == nil)
+            }
+            // Only on children a scheduler runs.
+            if let id = job.schedulerJobId { pair("schedulerJobId", JSONText.string(id), last: true) }
             out.append(contentsOf: (index == jobs.count - 1 ? "  }\n" : "  },\n").utf8)
         }
         out.append(contentsOf: "]\n".utf8)

@@ -57,6 +57,8 @@ package struct JobRecord: Codable, Sendable, Equatable {
     /// when that agent took it over). Events use it to say how many changes fell between two
     /// looks at the jobs.
     package var stateChanges: Int?
+    /// A child a cluster scheduler runs: its id there (`42`, or `42_3` for an array's task).
+    package var schedulerJobId: String?
 
     package init(
         id: Int, parentId: Int? = nil, childIds: [Int] = [], name: String, instanceId: String,
@@ -91,6 +93,8 @@ package struct JobRecord: Codable, Sendable, Equatable {
 public enum JobType {
     public static let background = "BackgroundJob"
     public static let remote = "RemoteJob"
+    /// Run by a cluster scheduler (`start --scheduler slurm`).
+    public static let slurm = "SlurmJob"
 }
 
 /// What a row of `get`'s table shows of a job: the columns, and the computer whose agent it

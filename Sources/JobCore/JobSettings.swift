@@ -26,6 +26,7 @@
 ///     color = "never"          # auto, always, never
 ///     max-output = "1G"        # start, invoke: the output cap
 ///     remove-after = "7d"      # the agent: remove jobs that ended longer ago
+///     sbatch-options = ["--partition=short"]   # start --scheduler slurm: sbatch's defaults
 ///
 /// The file is parsed by `JobConfig` (TOMLKit), which only the agent's program links: the client
 /// stays small and quick, and reads the file's settings from a cache that `job-agent settings`
@@ -65,10 +66,13 @@ package struct JobSettings: Sendable {
     package var removeAfter = Setting<Double?>(value: nil, source: .builtIn)
     /// How long a durable child whose link is lost keeps trying to reach its computer again.
     package var reconnectFor = Setting(value: 3600.0, source: .builtIn)
+    /// sbatch's options for every `start --scheduler slurm`; `--sbatch-option` adds to them.
+    package var sbatchOptions = Setting(value: [String](), source: .builtIn)
 
     /// The keys of the file, in the order `job config` shows them.
     package static let keys = [
         "grace", "throttle-limit", "shell", "ssh-options", "color", "max-output", "remove-after", "reconnect-for",
+        "sbatch-options",
     ]
 
     package init() {}
@@ -136,6 +140,9 @@ package struct JobSettings: Sendable {
             add("max-output", settings.maxOutput.source, settings.maxOutput.value.map(String.init) ?? "")
             add("remove-after", settings.removeAfter.source, settings.removeAfter.value.map { String($0) } ?? "")
             add("reconnect-for", settings.reconnectFor.source, String(settings.reconnectFor.value))
+            add(
+                "sbatch-options", settings.sbatchOptions.source,
+                settings.sbatchOptions.value.joined(separator: "\u{1F}"))
         }
         lines.append("end")
         return lines.joined(separator: "\n") + "\n"
@@ -185,6 +192,9 @@ package struct JobSettings: Sendable {
             case "reconnect-for":
                 guard let seconds = seconds() else { return nil }
                 settings.reconnectFor = Setting(value: seconds, source: source)
+            case "sbatch-options":
+                settings.sbatchOptions = Setting(
+                    value: value.split(separator: "\u{1F}").map(String.init), source: source)
             default: return nil
             }
         }

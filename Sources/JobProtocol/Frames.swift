@@ -16,9 +16,10 @@
 /// does not get, and a verb one side lacks is refused with a message naming both versions.
 /// A field whose skipping would change what the agent does is never skipped (`Capability`).
 /// Version 7: `invoke` and `sessionStart` are verbs of their own, and a request names what it
-/// needs beyond its verb.
+/// needs beyond its verb. Version 8: `schedulerStart` (a job a cluster scheduler runs), and a
+/// job row's `schedulerJobId`.
 package enum ProtocolVersion {
-    package static let current = 7
+    package static let current = 8
     /// The oldest version this side reads: 5, the first of the tagged encoding. Version 4 and
     /// earlier encoded fields by position; their frames are recognised and answered with a
     /// message in their own encoding.

@@ -56,6 +56,7 @@ package enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
     case startQueued
     case rename
     case invoke, sessionStart
+    case schedulerStart
 
     /// The verb's request type (whose `Reply` is the verb's reply type). A new verb is a case
     /// above, its line here, and its request and reply types below.
@@ -85,6 +86,7 @@ package enum Verb: String, Sendable, CaseIterable, NamedFieldValue {
         case .rename: RenameRequest.self
         case .invoke: InvokeRequest.self
         case .sessionStart: SessionStartRequest.self
+        case .schedulerStart: SchedulerStartRequest.self
         }
     }
 }
@@ -329,6 +331,44 @@ package struct SessionStartRequest: AgentRequest {
         start.sessions = sessions
         start.throttleLimit = asInvoke ? 32 : 0
         return start
+    }
+}
+
+/// `start --scheduler slurm`: a command submitted to a cluster scheduler, as one batch job or an
+/// array of `tasks` tasks (at most `throttle` at once), one child each.
+package struct SchedulerStartRequest: AgentRequest {
+    package typealias Reply = StartReply
+    package static let verb = Verb.schedulerStart
+    package var command = ""
+    package var name: String?
+    package var workingDirectory = "/"
+    /// The job's environment (`KEY=VALUE`): sbatch exports all of it.
+    package var environment: [String] = []
+    package var umask = 0o022
+    /// `slurm`, the one scheduler so far.
+    package var scheduler = "slurm"
+    /// An array of this many tasks; 0: one batch job.
+    package var tasks = 0
+    /// At most this many tasks at once (0: no limit).
+    package var throttle = 0
+    /// The scheduler's own options (`--sbatch-option`), each one argument.
+    package var options: [String] = []
+    /// Seconds it may run (the scheduler's time limit).
+    package var timeout: Double?
+
+    package init() {}
+
+    package mutating func fields<C: FieldCoder>(_ coder: inout C) throws(C.Failure) {
+        try coder.value(1, &command)
+        try coder.optional(2, &name)
+        try coder.value(3, &workingDirectory)
+        try coder.array(4, &environment)
+        try coder.value(5, &umask)
+        try coder.value(6, &scheduler)
+        try coder.value(7, &tasks)
+        try coder.value(8, &throttle)
+        try coder.array(9, &options)
+        try coder.optional(10, &timeout)
     }
 }
 
@@ -935,6 +975,7 @@ extension JobRecord: TaggedMessage {
         try coder.optional(25, &restarts)
         try coder.array(26, &history)
         try coder.optional(27, &stateChanges)
+        try coder.optional(28, &schedulerJobId)
     }
 }
 

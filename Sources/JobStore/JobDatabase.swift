@@ -223,6 +223,16 @@ package final class JobDatabase: Sendable {
                     CREATE TABLE removal (instanceId TEXT PRIMARY KEY);
                     """)
         }
+        migrator.registerMigration("v11: children a cluster scheduler runs") { db in
+            try db.execute(
+                sql: """
+                    -- 'slurm' on a Slurm job and its children; a child's id in Slurm once submitted;
+                    -- the parent's sbatch options.
+                    ALTER TABLE job ADD COLUMN scheduler TEXT;
+                    ALTER TABLE job ADD COLUMN schedulerJobId TEXT;
+                    ALTER TABLE job ADD COLUMN schedulerOptions BLOB;
+                    """)
+        }
         return migrator
     }
 
@@ -260,7 +270,8 @@ package final class JobDatabase: Sendable {
         stopRequested, reason, exitStatus, signal, pid, waiterPid, waiterStart, bootId, beginTime, endTime,
         outputRead, errorRead, outputSize, errorSize, throttleLimit, sshOptions, remoteEnvironment, session, pidStart,
         queueGroup, after, afterAny, notBefore, timeout, timedOut, umask, suspendedAt, suspendedFor, maxOutput,
-        outputCapped, restarts, history, stopGrace, inputFile, durable, disconnectedAt
+        outputCapped, restarts, history, stopGrace, inputFile, durable, disconnectedAt, scheduler, schedulerJobId,
+        schedulerOptions
         """
 
     /// One copy of each text seen (equal texts read from many rows are otherwise as many
@@ -331,7 +342,7 @@ package final class JobDatabase: Sendable {
                         pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
                         outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
                         after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
-                        restarts = ?, history = ?, disconnectedAt = ?, name = ? WHERE id = ?
+                        restarts = ?, history = ?, disconnectedAt = ?, name = ?, schedulerJobId = ? WHERE id = ?
                         """
                 ).execute(
                     arguments: [
@@ -341,7 +352,7 @@ package final class JobDatabase: Sendable {
                         job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
                         job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.instanceId,
                         job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","),
-                        job.disconnectedAt?.timeIntervalSince1970, job.name, job.id,
+                        job.disconnectedAt?.timeIntervalSince1970, job.name, job.schedulerJobId, job.id,
                     ])
             }
         }
@@ -525,9 +536,10 @@ package final class JobDatabase: Sendable {
                 workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
                 waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
                 throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile, durable)
+                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile, durable, scheduler,
+                schedulerJobId, schedulerOptions)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -539,7 +551,8 @@ package final class JobDatabase: Sendable {
                 Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
                 Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
                 job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile,
-                job.deploy ? 2 : job.durable ? 1 : 0,
+                job.deploy ? 2 : job.durable ? 1 : 0, job.scheduler, job.schedulerJobId,
+                job.schedulerOptions.isEmpty ? nil : Self.encode(job.schedulerOptions),
             ])
     }
 
@@ -586,11 +599,16 @@ package final class JobDatabase: Sendable {
         job.deploy = durable == 2
         job.disconnectedAt = (row["disconnectedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
         job.history = (row["history"] as String?)?.split(separator: ",").map(String.init) ?? []
+        job.scheduler = row["scheduler"]
+        job.schedulerJobId = row["schedulerJobId"]
+        job.schedulerOptions = decode(row["schedulerOptions"])
         // Worked out once here; the Location is not parsed again to tell.
         if job.parentId != nil {
             job.placement =
-                job.session != nil
-                ? .session : (try? ComputerName(job.location)).map { $0.isLocal ? .local : .remote } ?? .local
+                job.scheduler != nil
+                ? .slurm
+                : job.session != nil
+                    ? .session : (try? ComputerName(job.location)).map { $0.isLocal ? .local : .remote } ?? .local
         }
         job.pidStart = row["pidStart"]
         return job

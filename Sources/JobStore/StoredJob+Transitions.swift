@@ -34,6 +34,9 @@ import JobCore
 ///     any unfinished --fail--> Failed (it can never run or be reached: a link that cannot be
 ///                              made, a session that ended)
 ///     any finished --renew--> NotStarted (restart: a new run with a new InstanceId)
+///     NotStarted --submitted--> NotStarted, with its id in the scheduler
+///     any unfinished --follow(scheduler:)--> NotStarted, Running or Suspended (as the
+///                              scheduler says; Stopping whenever a stop was asked for)
 ///     any unfinished --endInSession--> Failed or Stopped (its session ended under it)
 extension StoredJob {
     /// To be launched: Running from now, stored so before the launch, so that no job runs
@@ -153,6 +156,34 @@ extension StoredJob {
         endTime = time
         disconnectedAt = nil
         if stopRequested && state == .completed { state = .stopped }
+    }
+
+    /// A scheduler took it (`sbatch` answered): its id there; it waits there until it runs.
+    package mutating func submitted(as id: String, reason why: String?) {
+        schedulerJobId = id
+        reason = why
+    }
+
+    /// A scheduler's child takes the unfinished state the scheduler reports: NotStarted while
+    /// it waits there (with the scheduler's reason; again when requeued), Running once it runs
+    /// (on `location`), Suspended while held or suspended; Stopping whenever a stop was asked
+    /// for (the scheduler has yet to end it). Its end comes by `remoteEnded`.
+    package mutating func follow(
+        scheduler: JobState, reason why: String?, location: String?, at time: Date = Date()
+    ) {
+        var next: JobState
+        switch scheduler.known {
+        case .suspended: next = .suspended
+        case .notStarted: next = .notStarted
+        case .running, .stopping, .completed, .failed, .stopped, .blocked, .disconnected: next = .running
+        }
+        if stopRequested { next = .stopping }
+        if next == .suspended && state != .suspended { suspend(at: time) }
+        if next != .suspended && state == .suspended { resume(at: time) }
+        if next == .running && beginTime == nil { beginTime = time }
+        state = next
+        reason = why
+        if let location { self.location = location }
     }
 
     /// Its link to its computer is lost (since `since`, kept from the first loss): Disconnected.

@@ -24,6 +24,8 @@ package enum Placement: Sendable, Equatable {
     case remote
     /// A child run in a session's shell (`session` says which).
     case session
+    /// A child run by a cluster scheduler (Slurm), as a batch job or an array's task.
+    case slurm
 }
 
 /// One row of the store: a parent or a child job with everything the agent needs to
@@ -173,6 +175,21 @@ package struct StoredJob: Sendable, Equatable {
     package var disconnectedAt: Date? {
         get { extras?.fields.disconnectedAt }
         set { update { $0.disconnectedAt = newValue } }
+    }
+    /// The scheduler that runs it (`slurm`), on such a child and its parent.
+    package var scheduler: String? {
+        get { extras?.fields.scheduler }
+        set { update { $0.scheduler = newValue } }
+    }
+    /// A scheduler's child: its id there once submitted (`42`, or `42_3` for an array's task).
+    package var schedulerJobId: String? {
+        get { extras?.fields.schedulerJobId }
+        set { update { $0.schedulerJobId = newValue } }
+    }
+    /// A scheduler's parent: the options its submissions carry (`--sbatch-option`).
+    package var schedulerOptions: [String] {
+        get { extras?.fields.schedulerOptions ?? [] }
+        set { update { $0.schedulerOptions = newValue } }
     }
     /// How many times `job restart` ran it again.
     package var restarts: Int {
@@ -338,6 +355,9 @@ private struct ExtraFields: Hashable, Sendable {
     var durable = false
     var deploy = false
     var disconnectedAt: Date?
+    var scheduler: String?
+    var schedulerJobId: String?
+    var schedulerOptions: [String] = []
 }
 
 /// The boxes of rarely set fields seen so far, by their contents: equal rows share one

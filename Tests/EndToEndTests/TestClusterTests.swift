@@ -19,14 +19,22 @@ import Testing
 /// jobs, in a folder of its own, and takes them down leaving nothing.
 @Suite("the Slurm test cluster", .serialized, .timeLimit(.minutes(10)))
 struct TestClusterTests {
-    /// The live processes whose command line names `directory` (zombies are gone).
+    /// The live processes whose command line names `directory`, or whose environment names
+    /// its configuration (slurmstepd, a job's processes); zombies are gone.
     static func processes(naming directory: String) throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
                 let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { return false }
-            return command.contains(directory) && stat[stat.index(close, offsetBy: 2)] != "Z"
+            let environment =
+                (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))).map {
+                    String(decoding: $0, as: UTF8.self)
+                } ?? ""
+            let ours =
+                command.contains(directory)
+                || (environment.contains("SLURM_CONF=\(directory)/slurm.conf") && environment.contains("SLURM_JOB_ID="))
+            return ours && stat[stat.index(close, offsetBy: 2)] != "Z"
         }
     }
 
@@ -36,12 +44,20 @@ struct TestClusterTests {
         let out = cluster.directory + "/hello.out"
         let submitted = try cluster.run(
             "sbatch", ["--parsable", "-o", out, "--wrap", "echo hello from $SLURM_JOB_ID"])
+        // A job still running when the cluster stops is ended with it (its slurmstepd outlives
+        // the slurmd it cannot reach, and its processes with it).
+        let sleeper = try cluster.run("sbatch", ["--parsable", "-o", "/dev/null", "--wrap", "exec sleep 300"])
+        #expect(sleeper.status == 0, "\(sleeper.stderr)")
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let id = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try TestHome.eventually(timeout: 60, "the batch job to finish") {
             (try? String(contentsOfFile: out, encoding: .utf8)) == "hello from \(id)\n"
         }
         let directory = cluster.directory
+        let sleeperId = sleeper.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestHome.eventually(timeout: 60, "the sleeper to run") {
+            try cluster.run("squeue", ["-h", "-j", sleeperId, "-o", "%T"]).stdout == "RUNNING\n"
+        }
         #expect(try !Self.processes(naming: directory).isEmpty)
         cluster.stop()
         #expect(try Self.processes(naming: directory).isEmpty)

@@ -119,7 +119,7 @@ struct SlurmTests {
         #expect(status.id == id && status.state == "FAILED" && status.nodes == "localhost")
         #expect(status.comment == "job:i-1")
         let ends = client.ends([status.rawId])
-        #expect(ends[status.rawId] == Slurm.End(exitStatus: 3))
+        #expect(ends[status.rawId] == Slurm.End(exitStatus: 3, state: "FAILED"))
         #expect(Slurm.jobState(of: status, end: ends[status.rawId]) == (.failed, "exited with status 3"))
         #expect(try String(contentsOfFile: folder + "/i-1.out", encoding: .utf8) == "out hello\n")
         #expect(try String(contentsOfFile: folder + "/i-1.err", encoding: .utf8) == "err\n")
@@ -186,7 +186,7 @@ struct SlurmTests {
 
         let killed = try submit("kill -9 $$", "killed")
         let end = try #require(try Self.finished(client, [killed], count: 1).first)
-        #expect(client.ends([end.rawId])[end.rawId] == Slurm.End(signal: 9))
+        #expect(client.ends([end.rawId])[end.rawId] == Slurm.End(signal: 9, state: "FAILED"))
         // A job after one that failed never runs: Slurm cancels it (--kill-on-invalid-dep).
         var after = Slurm.Submission(
             command: "echo never", name: "after", instanceIds: ["after"], outputPaths: [folder + "/after.out"],

@@ -28,6 +28,13 @@ enum GoldenSamples {
         workingDirectory: "/srv/app", reason: "exit 2", exitStatus: 2, signal: 15, pid: 4242, beginTime: time,
         endTime: time.addingTimeInterval(61.5), computer: "db01")
 
+    /// A record with the field of protocol 8: a Slurm child's id.
+    static var slurmRecord: JobRecord {
+        var record = record
+        record.schedulerJobId = "4242_7"
+        return record
+    }
+
     static let session = SessionRecord(
         id: 2, name: "ops", computerName: "web01", state: .broken, availability: .none, jobCount: 7, shell: "/bin/bash",
         reason: "the connection closed")
@@ -45,6 +52,18 @@ enum GoldenSamples {
     static func request(_ verb: Verb) -> Request {
         switch verb {
         case .status: return Request(StatusRequest())
+        case .schedulerStart:
+            var start = SchedulerStartRequest()
+            start.command = "python train.py"
+            start.name = "sweep"
+            start.workingDirectory = "/scratch/me"
+            start.environment = ["A=1"]
+            start.umask = 0o027
+            start.tasks = 200
+            start.throttle = 8
+            start.options = ["--mem=4G", "--partition=gpu"]
+            start.timeout = 3600
+            return Request(start)
         case .invoke:
             var invoke = InvokeRequest()
             invoke.command = "uptime"
@@ -140,7 +159,7 @@ enum GoldenSamples {
             return AgentStatus(
                 pid: 777, socket: "/h/agent.sock", home: "/h", version: "0.1.0", protocolVersion: 5,
                 jobs: ["Running": 2, "Completed": 40], startTime: time)
-        case .start, .startQueued, .invoke, .sessionStart: return StartReply(job: record)
+        case .start, .startQueued, .invoke, .sessionStart, .schedulerStart: return StartReply(job: record)
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: [record], problems: ["no job has Id 99"])
         case .receive:
@@ -185,12 +204,14 @@ enum GoldenSamples {
     }
 
     static var rows: [UInt8] { JobRows.encode([record, JobRecord()]) }
+    /// The rows of a SlurmJob's children (protocol 8), as their own golden frame.
+    static var slurmRows: [UInt8] { JobRows.encode([slurmRecord]) }
 
     /// Every golden frame of this version, by file name.
     static var frames: [(String, [UInt8])] {
         Verb.allCases.flatMap { verb in
             [("\(verb.rawValue).request", requestFrame(verb)), ("\(verb.rawValue).reply", replyFrame(verb))]
-        } + [("failure.reply", failureFrame), ("rows", rows)]
+        } + [("failure.reply", failureFrame), ("rows", rows), ("slurmRows", slurmRows)]
     }
 }
 
@@ -296,6 +317,10 @@ struct ProtocolTests {
             let failure = try Frame.readReply(try Self.golden("failure.reply", in: folder), for: StartRequest.self)
             #expect(throws: Failure(.refused, "the command is empty")) { try failure.get() }
             #expect(try JobRows.decode(try Self.golden("rows", in: folder)) == [GoldenSamples.record, JobRecord()])
+            // Since 8: a Slurm child's row says its id there.
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("slurmRows.hex").path) {
+                #expect(try JobRows.decode(try Self.golden("slurmRows", in: folder)) == [GoldenSamples.slurmRecord])
+            }
         }
     }
 

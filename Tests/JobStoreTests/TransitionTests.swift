@@ -85,6 +85,21 @@ struct TransitionTests {
         ),
         ("endInSession(Running)", { $0.endInSession(.running, reason: "odd") }, { _, _ in .failed }),
         ("renew", { $0.renew(instanceId: "new", keepingHistory: true, bootId: nil) }, { _, _ in .notStarted }),
+        ("submitted", { $0.submitted(as: "42", reason: "submitted to Slurm") }, { state, _ in state }),
+        (
+            "follow(scheduler: NotStarted)",
+            { $0.follow(scheduler: .notStarted, reason: "pending in Slurm (Priority)", location: nil) },
+            { _, stop in stop ? .stopping : .notStarted }
+        ),
+        (
+            "follow(scheduler: Running)", { $0.follow(scheduler: .running, reason: nil, location: "node1") },
+            { _, stop in stop ? .stopping : .running }
+        ),
+        (
+            "follow(scheduler: Suspended)",
+            { $0.follow(scheduler: .suspended, reason: "held in Slurm (JobHeldUser)", location: nil) },
+            { _, stop in stop ? .stopping : .suspended }
+        ),
     ]
 
     @Test("every transition from every state", arguments: JobState.allCases, [false, true])

@@ -94,6 +94,19 @@ package struct MessageMaker {
             invoke.after = many(2) { $0.integer() }
             invoke.group = maybe(30) { $0.text() }
             return Request(invoke)
+        case .schedulerStart:
+            var start = SchedulerStartRequest()
+            start.command = text()
+            start.name = maybe(50) { $0.text() }
+            start.workingDirectory = text()
+            start.environment = texts()
+            start.umask = integer()
+            start.scheduler = text()
+            start.tasks = integer()
+            start.throttle = integer()
+            start.options = texts()
+            start.timeout = maybe(30) { $0.number() }
+            return Request(start)
         case .sessionStart:
             return Request(
                 SessionStartRequest(
@@ -193,6 +206,7 @@ package struct MessageMaker {
         record.maxOutput = maybe(30) { Int64($0.integer()) }
         record.restarts = maybe(30) { $0.integer() }
         record.history = many(2) { $0.text() }
+        record.schedulerJobId = maybe(30) { $0.text() }
         return record
     }
 
@@ -223,7 +237,7 @@ package struct MessageMaker {
             return AgentStatus(
                 pid: integer(), socket: text(), home: text(), version: text(), protocolVersion: integer(),
                 jobs: [text(): integer(), "Running": integer()], startTime: Date(timeIntervalSince1970: 1e9))
-        case .start, .startQueued, .invoke, .sessionStart: return StartReply(job: record())
+        case .start, .startQueued, .invoke, .sessionStart, .schedulerStart: return StartReply(job: record())
         case .get, .stop, .remove, .suspend, .resume, .signal, .restart, .rename:
             return JobsReply(jobs: many(3) { $0.record() }, problems: texts())
         case .receive:

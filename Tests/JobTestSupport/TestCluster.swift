@@ -25,7 +25,7 @@ public final class TestCluster: @unchecked Sendable {
     /// Starts the cluster and returns once its node takes jobs. Throws (the test fails, it is
     /// not skipped) when it cannot be set up. `port` is the controller's (the node's is the
     /// next), so that clusters of suites that run at once do not meet.
-    public init(port: Int, minJobAge: Int = 300) throws {
+    public init(port: Int, minJobAge: Int = 300, messageTimeout: Int = 10) throws {
         directory = FileManager.default.temporaryDirectory.path + "/job-cluster-" + UUID().uuidString.prefix(8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: TestComputers.projectRoot + "/scripts/test-slurm")
@@ -33,6 +33,7 @@ public final class TestCluster: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["SLURM_TEST_PORT"] = String(port)
         environment["SLURM_TEST_MIN_JOB_AGE"] = String(minJobAge)
+        environment["SLURM_TEST_MESSAGE_TIMEOUT"] = String(messageTimeout)
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
@@ -62,6 +63,16 @@ public final class TestCluster: @unchecked Sendable {
         return try TestHome.run(
             "/usr/bin/" + program, arguments, stdin: nil, environment: environment, directory: "/tmp",
             timeout: timeout)
+    }
+
+    /// The controller stops answering (SIGSTOP: its port still takes connections, as a
+    /// controller that hangs does), or goes on (SIGCONT).
+    public func pauseController(_ paused: Bool) throws {
+        let text = try String(contentsOfFile: directory + "/run/slurmctld.pid", encoding: .utf8)
+        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("no slurmctld pid in \(directory)/run")
+        }
+        guard kill(pid, paused ? SIGSTOP : SIGCONT) == 0 else { throw TestFailure("cannot signal slurmctld \(pid)") }
     }
 
     /// Ends every daemon and waits for them.

@@ -59,10 +59,15 @@ public final class TestHome: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/job").path
     }
 
+    /// Variables every `job` run here gets (and so the agent it starts), such as a test
+    /// cluster's `SLURM_CONF`.
+    public var extraEnvironment: [String: String] = [:]
+
     public var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["JOB_HOME"] = path
         env.removeValue(forKey: "COLUMNS")
+        env.merge(extraEnvironment) { $1 }
         return env
     }
 

@@ -137,6 +137,7 @@ extension RegistryState {
         switch child.placement {
         case .session: return SessionBackend()
         case .remote: return SSHBackend()
+        case .slurm: return SlurmBackend()
         case .local, .parent: return LocalBackend()
         }
     }

@@ -126,10 +126,12 @@ enum Slurm {
             comment: present(fields[5]))
     }
 
-    /// How a finished job ended: its exit status, or the signal that ended it.
+    /// How a finished job ended: its exit status, or the signal that ended it, and Slurm's
+    /// final state when the answer had it.
     struct End: Equatable {
         var exitStatus: Int?
         var signal: Int?
+        var state: String?
     }
 
     /// A wait status as Slurm keeps it (`exit_code`): the exit status in the high byte, or the
@@ -221,6 +223,11 @@ extension Slurm {
         /// `NAME=value` entries; the agent's own.
         var environment: [String]
 
+        /// The PATH of `environment`.
+        var path: String? {
+            environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        }
+
         /// Submits; the Slurm job id (`42`; an array's tasks are `42_0`, `42_1`...).
         func submit(_ submission: Submission) -> Swift.Result<String, Problem> {
             var links: String?
@@ -260,11 +267,25 @@ extension Slurm {
         func statuses(_ ids: [String]) -> Swift.Result<[Slurm.Status], Slurm.Problem> {
             guard !ids.isEmpty else { return .success([]) }
             let result = run(
-                "squeue", ["squeue", "-h", "-t", "all", "-j", ids.joined(separator: ","), "-o", Slurm.statusFormat])
+                "squeue",
+                ["squeue", "-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", Slurm.statusFormat])
             // squeue refuses ids it no longer knows ("Invalid job id specified") when all are gone.
             if result.status != 0 && result.errors.contains("Invalid job id") { return .success([]) }
             guard result.status == 0 else { return .failure(Slurm.problem(result, doing: "squeue")) }
             return .success(result.output.split(separator: "\n").compactMap { Slurm.parseStatus(String($0)) })
+        }
+
+        /// This user's jobs that carry a comment of ours (`job:ID`), finished ones included
+        /// while Slurm keeps them: how an agent finds what a submission it did not see answered
+        /// made. One `squeue` for all of them.
+        func marked() -> Swift.Result<[Slurm.Status], Slurm.Problem> {
+            let user = String(cString: getpwuid(getuid())?.pointee.pw_name ?? strdup("root"))
+            let result = run("squeue", ["squeue", "-h", "-r", "-t", "all", "-u", user, "-o", Slurm.statusFormat])
+            guard result.status == 0 else { return .failure(Slurm.problem(result, doing: "squeue")) }
+            return .success(
+                result.output.split(separator: "\n").compactMap { Slurm.parseStatus(String($0)) }.filter {
+                    $0.comment?.hasPrefix("job:") == true
+                })
         }
 
         /// The ends of finished jobs by their raw ids: from `squeue --json` while Slurm keeps them,
@@ -279,22 +300,26 @@ extension Slurm {
             {
                 for job in jobs {
                     guard let id = (job["job_id"] as? NSNumber)?.intValue, let raw = job["exit_code"] as? NSNumber
-                    else {
-                        continue
-                    }
-                    ends[String(id)] = Slurm.end(waitStatus: raw.intValue)
+                    else { continue }
+                    var end = Slurm.end(waitStatus: raw.intValue)
+                    end.state = job["job_state"] as? String
+                    ends[String(id)] = end
                 }
             }
             let missing = rawIds.filter { ends[$0] == nil }
             if !missing.isEmpty {
                 let records = run(
-                    "sacct", ["sacct", "-c", "-n", "-P", "-j", missing.joined(separator: ","), "-o", "JobID,ExitCode"])
+                    "sacct",
+                    ["sacct", "-c", "-n", "-P", "-j", missing.joined(separator: ","), "-o", "JobID,ExitCode,State"])
                 for line in records.output.split(separator: "\n") {
-                    let fields = line.split(separator: "|").map(String.init)
-                    guard fields.count == 2 else { continue }
+                    let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                    guard fields.count == 3 else { continue }
                     let parts = fields[1].split(separator: ":").compactMap { Int($0) }
                     guard parts.count == 2 else { continue }
-                    ends[fields[0]] = parts[1] != 0 ? Slurm.End(signal: parts[1]) : Slurm.End(exitStatus: parts[0])
+                    var end = parts[1] != 0 ? Slurm.End(signal: parts[1]) : Slurm.End(exitStatus: parts[0])
+                    // `CANCELLED by 0`: the state is the first word.
+                    end.state = fields[2].split(separator: " ").first.map(String.init)
+                    ends[fields[0]] = end
                 }
             }
             return ends

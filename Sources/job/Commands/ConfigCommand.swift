@@ -26,7 +26,8 @@ enum ConfigVerb {
             with one key per setting: grace (seconds or "10s"), throttle-limit, shell,
             ssh-options (a list), color (auto, always, never), max-output ("1G"), remove-after
             ("7d"), reconnect-for (how long a durable child whose link is lost keeps trying to
-            reach its computer, "1h" by default). JOB_MAX_OUTPUT, JOB_REMOVE_AFTER and
+            reach its computer, "1h" by default), sbatch-options (a list of sbatch's options for
+            start --scheduler slurm). JOB_MAX_OUTPUT, JOB_REMOVE_AFTER and
             JOB_RECONNECT_FOR override the file; an option on the command line overrides both. An unknown key or a bad value is an error (exit 2)
             naming the file, the line and the key.
             """,
@@ -48,6 +49,7 @@ enum ConfigVerb {
             ("max-output", settings.maxOutput.value.map(SizeText.text) ?? "", settings.maxOutput.source),
             ("remove-after", settings.removeAfter.value.map(DurationText.text) ?? "", settings.removeAfter.source),
             ("reconnect-for", DurationText.text(settings.reconnectFor.value), settings.reconnectFor.source),
+            ("sbatch-options", settings.sbatchOptions.value.joined(separator: " "), settings.sbatchOptions.source),
         ]
         if format == "json" {
             let items = rows.map { name, value, source in

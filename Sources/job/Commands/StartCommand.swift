@@ -40,6 +40,16 @@ enum StartVerb {
             .option(
                 "--session", "ID|NAME", completes: .sessions,
                 "run it in this session (job session new), after the session's earlier commands, in its state"),
+            .option(
+                "--scheduler", "slurm",
+                "submit it to a cluster scheduler (Slurm: sbatch) instead of running it here; JOB_HOME must be "
+                    + "on a filesystem the nodes see"),
+            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
+            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
+            .option(
+                "--sbatch-option", "OPT",
+                "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable; added to the config's "
+                    + "sbatch-options)"),
             .flag("--quiet", short: "-q", "print only the new job's Id"),
             SelectionArguments.format("how to print the job"),
         ] + QueueArguments.options,
@@ -85,6 +95,13 @@ enum StartVerb {
             if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
             return
         }
+        if let scheduler = parsed.value("--scheduler") {
+            try startInScheduler(scheduler, text, parsed, format: format, timeout: queue.timeout)
+            return
+        }
+        for option in ["--tasks", "--throttle", "--sbatch-option"] where parsed.value(option) != nil {
+            throw CLIFailure.usage("\(option) goes with --scheduler slurm")
+        }
         var environment = ProcessEnvironment.entries()
         for entry in parsed.all("--env") {
             let key = try CLIFailure.checking { try InputCheck.environmentEntry(entry) } + "="
@@ -113,6 +130,42 @@ enum StartVerb {
         } else {
             Terminal.show([job], format: format)
         }
+    }
+}
+
+extension StartVerb {
+    /// `start --scheduler slurm`: submitted, and the parent printed as for every start.
+    static func startInScheduler(
+        _ scheduler: String, _ command: String, _ parsed: ParsedArguments, format: JobFormat, timeout: Double?
+    ) throws {
+        guard scheduler == "slurm" else {
+            throw CLIFailure.usage("--scheduler takes slurm, not '\(scheduler)'")
+        }
+        for option in ["--after", "--after-any", "--at", "--delay", "--group", "--max-output", "--input", "--shell"]
+        where parsed.value(option) != nil {
+            throw CLIFailure.usage("\(option) does not go with --scheduler yet")
+        }
+        let tasks = try parsed.integer("--tasks") ?? 0
+        guard parsed.value("--tasks") == nil || (1...100_000).contains(tasks) else {
+            throw CLIFailure.usage("--tasks takes a number of tasks, 1 to 100000")
+        }
+        let throttle = try parsed.integer("--throttle") ?? 0
+        guard throttle >= 0 else { throw CLIFailure.usage("--throttle takes 0 (no limit) or more tasks") }
+        var environment = ProcessEnvironment.entries()
+        for entry in parsed.all("--env") {
+            let key = try CLIFailure.checking { try InputCheck.environmentEntry(entry) } + "="
+            environment.removeAll { $0.hasPrefix(key) }
+            environment.append(entry)
+        }
+        let here = JobHome.currentDirectory()
+        var directory = parsed.value("--working-directory") ?? here
+        if !directory.hasPrefix("/") { directory = here + "/" + directory }
+        let options = try UserSettings.current().sbatchOptions.value + parsed.all("--sbatch-option")
+        let job = try JobClient().start(
+            command, scheduler: scheduler, tasks: tasks, throttle: throttle, options: options,
+            name: try parsed.newName(), workingDirectory: directory, environment: environment,
+            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
+        if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
     }
 }
 

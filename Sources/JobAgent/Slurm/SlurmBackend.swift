@@ -1,0 +1,507 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import CJobSupport
+import Foundation
+import JobCore
+import JobProtocol
+import JobStore
+
+/// A child a Slurm cluster runs: a batch job, or one task of an array job. Slurm starts it in
+/// its own order (its queue, its throttle), writes its output files itself, and says how it is
+/// doing when asked: the agent's Slurm watcher asks for every such child in one `squeue` per
+/// round (`SlurmWatch`), and applies what it hears through the child's named transitions.
+struct SlurmBackend: JobBackend {
+    /// Submits one child on its own (a restart, a submission the controller did not take): an
+    /// array's task keeps its index (`--array=I`), so `$SLURM_ARRAY_TASK_ID` is what it was.
+    func launch(_ job: inout StoredJob, _ plan: LaunchPlan, in state: RegistryState) {
+        if job.state == .running && job.pid == nil { job.unbegin() }
+        let siblings = state.childIds(of: plan.parent.id)
+        let index = siblings.count > 1 ? siblings.firstIndex(of: job.id) : nil
+        let environment =
+            plan.environment.isEmpty ? (try? state.database.environment(of: job.id)) ?? [] : plan.environment
+        var submission = state.slurmSubmission(parent: plan.parent, children: [job], environment: environment)
+        if let index { submission.options.insert("--array=\(index)", at: 0) }
+        let id: String
+        switch state.slurm.client.submit(submission) {
+        case .success(let submitted): id = index.map { "\(submitted)_\($0)" } ?? submitted
+        case .failure(let problem):
+            if problem.unreachable {
+                job.follow(
+                    scheduler: .notStarted, reason: state.slurm.unreachableReason(since: Date(), submitted: false),
+                    location: nil)
+                state.slurm.wake()
+            } else {
+                job.launchFailed("sbatch refused it: \(problem.description)")
+            }
+            return
+        }
+        job.submitted(as: id, reason: "submitted to Slurm (\(id))")
+        state.log.write("submitted Job\(job.id) of \(plan.parent.name) to Slurm as \(id)")
+        state.slurm.wake()
+    }
+
+    /// `scancel --signal`: to the job's steps (and its batch shell); Slurm runs it on. KILL
+    /// (a stop's last word) cancels it.
+    func signal(_ job: StoredJob, _ signal: Int32, in state: RegistryState) {
+        guard let id = job.schedulerJobId else { return }
+        let problem =
+            signal == SIGKILL ? state.slurm.client.cancel([id]) : state.slurm.client.cancel([id], signal: signal)
+        if let problem { state.log.warning("could not signal Job\(job.id) (Slurm \(id)): \(problem)") }
+        state.slurm.wake()
+    }
+
+    func refusesSignals(_ job: StoredJob, verb: String, in state: RegistryState) -> String? {
+        if verb == "suspended" || verb == "resumed" {
+            return "\(state.messageName(of: job)) runs in Slurm, where suspending a running job is an operator's "
+                + "right (scontrol suspend); stop it, or hold it while it waits"
+        }
+        return job.schedulerJobId == nil ? "\(state.messageName(of: job)) is not in Slurm yet" : nil
+    }
+
+    /// Slurm stops it: `scancel` (Slurm's own SIGTERM, then SIGKILL after its KillWait); with
+    /// `stop --signal`, that signal first. One that Slurm does not have yet is Stopped at once.
+    func prepareStop(_ job: inout StoredJob, first: Int32, grace: Double, in state: RegistryState) -> StopStart {
+        guard let id = job.schedulerJobId else {
+            _ = job.requestStop()
+            return .neverStarted
+        }
+        if first != SIGTERM, let problem = state.slurm.client.cancel([id], signal: first) {
+            state.log.warning("could not signal Job\(job.id) (Slurm \(id)): \(problem)")
+        }
+        job.stopDelivered(grace: grace)
+        let problem = first == SIGTERM ? state.slurm.client.cancel([id]) : nil
+        if let problem { state.log.warning("could not cancel Job\(job.id) (Slurm \(id)): \(problem)") }
+        state.slurm.wake()
+        return .handedOver
+    }
+
+    /// Slurm keeps it whatever the agent does: the watcher follows it again.
+    func adopt(_ job: inout StoredJob, in state: RegistryState) -> Adoption {
+        state.slurm.wake()
+        return .watched
+    }
+
+    func forget(_ job: StoredJob, in state: RegistryState) {
+        state.slurm.forget(job)
+    }
+
+    /// Removing it here would leave it to run in Slurm, unseen.
+    func removalProblem(_ job: StoredJob, in state: RegistryState) -> String? {
+        guard !job.state.isFinished, let id = job.schedulerJobId else { return nil }
+        return "\(state.messageName(of: job)) is \(job.state.rawValue) in Slurm (\(id)) and not cancelled yet: "
+            + "stop it first"
+    }
+
+    var startsInItsOwnOrder: Bool { true }
+}
+
+/// The agent's part for Slurm: the client it runs Slurm's commands with, the raw ids of the
+/// array tasks it has seen (the completion records know them by those), and the watcher's
+/// thread, started when there is something to watch and woken by a submission or a stop.
+struct SlurmWatch {
+    var client = Slurm.Client(environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+    /// An array task's own id by its `42_3` (its end is read by it).
+    var rawIds: [String: String] = [:]
+    /// Since when the controller has not answered, while it does not.
+    var unreachableSince: Date?
+    /// Whether the watcher's thread runs.
+    var running = false
+    /// Children whose sbatch is under way (the start's, or the watcher's): not looked for nor
+    /// submitted again meanwhile.
+    var inFlight: Set<Int> = []
+    /// Children in Slurm that squeue no longer lists and whose end was not found, by how many
+    /// rounds in a row: their end is unknown after two.
+    var gone: [Int: Int] = [:]
+    /// Children not submitted, by how many rounds in a row their submission was looked for in
+    /// Slurm and not found: submitted again only after two (a controller that comes back may
+    /// still be taking the sbatch it got while it did not answer).
+    var notFound: [Int: Int] = [:]
+    /// Starts the watcher's thread (set by the registry).
+    var spawn: (() -> Void)?
+    /// Wakes the watcher between its rounds.
+    let wakeFD = cjob_eventfd_create()
+
+    /// Starts the watcher if it does not run; else wakes it for a round now.
+    mutating func wake() {
+        if !running, let spawn {
+            running = true
+            spawn()
+        } else if wakeFD >= 0 {
+            cjob_eventfd_signal(wakeFD)
+        }
+    }
+
+    mutating func forget(_ job: StoredJob) {
+        if let id = job.schedulerJobId { rawIds[id] = nil }
+    }
+
+    /// The Reason of a child while the controller does not answer: one not submitted yet waits
+    /// to be (and is, once it answers); one in Slurm keeps its last state.
+    func unreachableReason(since: Date, submitted: Bool) -> String {
+        let time = Timestamp.format(unreachableSince ?? since)
+        return submitted
+            ? "Slurm controller not answering since \(time)"
+            : "\(Self.waitingToSubmit): the Slurm controller is not answering since \(time)"
+    }
+
+    static let waitingToSubmit = "waiting to be submitted"
+
+    func close() {
+        if wakeFD >= 0 { Glibc.close(wakeFD) }
+    }
+}
+
+/// `start --scheduler slurm`: the job stored first, answered, then submitted (outside the
+/// lock: sbatch may wait for a slow controller), and the submission's id stored.
+extension SchedulerStartRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        let made: Result<(StartReply, Slurm.Submission, [Int]), Failure> = context.registry.withState { state in
+            state.makeSlurmJob(self)
+        }
+        switch made {
+        case .failure(let failure):
+            answer(.failure(failure))
+        case .success(let (reply, submission, children)):
+            answer(.success(reply))
+            FaultPoint.startAfterAnswer.reached()
+            let client = context.registry.withState { $0.slurm.client }
+            let submitted = client.submit(submission)
+            FaultPoint.startAfterLaunch.reached()
+            context.registry.withState { $0.recordSubmission(submitted, children: children) }
+        }
+    }
+}
+
+extension RegistryState {
+    /// A SlurmJob and its children (one, or one per task), stored NotStarted; what to submit.
+    /// Lock held.
+    func makeSlurmJob(_ request: SchedulerStartRequest) -> Result<(StartReply, Slurm.Submission, [Int]), Failure> {
+        guard request.scheduler == "slurm" else {
+            return .failure(Failure(.refused, "no scheduler '\(request.scheduler)' is known; the one known is slurm"))
+        }
+        guard !request.command.isEmpty else { return .failure(Failure(.refused, "the command is empty")) }
+        guard (0...100_000).contains(request.tasks) else {
+            return .failure(Failure(.refused, "--tasks takes 1 to 100000 tasks"))
+        }
+        guard request.throttle >= 0 else { return .failure(Failure(.refused, "--throttle takes 0 (no limit) or more")) }
+        for option in request.options where !option.hasPrefix("-") || option.contains("\n") || option.contains("\0") {
+            return .failure(
+                Failure(.refused, "'\(option)' is not an sbatch option (each --sbatch-option is one, such as --mem=4G)")
+            )
+        }
+        if let name = request.name {
+            do { try InputCheck.jobName(name) } catch { return .failure(Failure(.refused, "\(error)")) }
+        }
+        guard Slurm.find("sbatch", path: slurm.client.path) != nil else {
+            return .failure(
+                Failure(
+                    .refused,
+                    "sbatch is not on the agent's PATH: this computer is not a Slurm submit host (or the agent was "
+                        + "started without Slurm's commands on its PATH; restart it with `job agent stop`)"))
+        }
+        let count = max(1, request.tasks)
+        var (parent, made) = makeJob(
+            type: JobType.slurm, name: request.name, command: request.command,
+            children: (0..<count).map { _ in
+                ChildPlan(
+                    location: "slurm", workingDirectory: request.workingDirectory, shell: "/bin/sh",
+                    placement: .slurm)
+            })
+        parent.scheduler = "slurm"
+        parent.throttleLimit = request.throttle
+        // The time limit goes with the options, so that a restart submits it again.
+        parent.schedulerOptions =
+            (request.timeout.map { ["--time=" + Slurm.timeLimit($0)] } ?? []) + request.options
+        for index in made.indices {
+            made[index].scheduler = "slurm"
+            made[index].follow(scheduler: .notStarted, reason: "being submitted to Slurm", location: nil)
+        }
+        if let failure = storeAndRegister(parent, made, environment: request.environment) {
+            return .failure(failure)
+        }
+        slurm.inFlight.formUnion(made.map(\.id))
+        var submission = slurmSubmission(parent: parent, children: made, environment: request.environment)
+        if request.tasks > 0 {
+            submission.tasks = count
+            submission.throttle = request.throttle
+        }
+        return .success((StartReply(job: record(parent)), submission, made.map(\.id)))
+    }
+
+    /// What sbatch is given for these children of a SlurmJob.
+    func slurmSubmission(parent: StoredJob, children: [StoredJob], environment: [String]) -> Slurm.Submission {
+        Slurm.Submission(
+            command: parent.command, name: parent.name, instanceIds: children.map(\.instanceId),
+            outputPaths: children.map { home.outputPath($0.instanceId) },
+            errorPaths: children.map { home.errorPath($0.instanceId) },
+            workingDirectory: children.first?.workingDirectory ?? parent.workingDirectory, environment: environment,
+            options: parent.schedulerOptions)
+    }
+
+    /// Stores what sbatch answered for the children of one submission (an array's tasks in
+    /// order, or one child, `index` its task's when it is one). Lock held.
+    func recordSubmission(_ submitted: Result<String, Slurm.Problem>, children: [Int], index: Int? = nil) {
+        var changed: [StoredJob] = []
+        slurm.inFlight.subtract(children)
+        for (offset, id) in children.enumerated() {
+            slurm.notFound[id] = nil
+            guard var job = jobs[id], !job.state.isFinished, job.schedulerJobId == nil else { continue }
+            switch submitted {
+            case .success(let slurmId):
+                let taskId =
+                    children.count > 1 ? "\(slurmId)_\(offset)" : index.map { "\(slurmId)_\($0)" } ?? slurmId
+                if job.stopRequested {
+                    // Stopped while sbatch ran: cancelled now.
+                    _ = slurm.client.cancel([taskId])
+                }
+                job.submitted(as: taskId, reason: "submitted to Slurm (\(taskId))")
+            case .failure(let problem) where problem.unreachable:
+                if slurm.unreachableSince == nil { slurm.unreachableSince = Date() }
+                job.follow(
+                    scheduler: .notStarted, reason: slurm.unreachableReason(since: Date(), submitted: false),
+                    location: nil)
+            case .failure(let problem):
+                job.launchFailed("sbatch refused it: \(problem.description)")
+            }
+            jobs[id] = job
+            changed.append(job)
+        }
+        if case .success(let slurmId) = submitted, let first = children.first, let parentId = jobs[first]?.parentId {
+            log.write("submitted \(jobs[parentId]?.name ?? "a job") to Slurm as \(slurmId)")
+        }
+        persist(changed)
+        slurm.wake()
+    }
+
+    /// The children the Slurm watcher follows: unfinished, run by Slurm. Lock held.
+    func slurmChildren() -> [StoredJob] {
+        table.allSlots.lazy.map(\.job).filter { $0.placement == .slurm && $0.parentId != nil && !$0.state.isFinished }
+    }
+
+    /// One round's question: the Slurm ids to ask about, and the children to submit again (the
+    /// controller did not take them). nil when the agent stops or nothing is left to watch
+    /// (the watcher's thread then ends). Lock held.
+    func slurmRound() -> (ids: [String], resubmit: [Int])? {
+        let children = slurmChildren()
+        guard !stopping, !children.isEmpty else {
+            slurm.running = false
+            return nil
+        }
+        var ids: [String] = []
+        var seen = Set<String>()
+        var resubmit: [Int] = []
+        for child in children {
+            guard let id = child.schedulerJobId else {
+                // Not submitted, or submitted by an agent that died before it stored the id: looked
+                // for in Slurm by its comment first.
+                if !slurm.inFlight.contains(child.id) && !child.stopRequested { resubmit.append(child.id) }
+                continue
+            }
+            // An array's tasks are asked about by the array's id, once.
+            let base = String(id.prefix { $0 != "_" })
+            if seen.insert(base).inserted { ids.append(base) }
+        }
+        return (ids, resubmit)
+    }
+
+    /// Children not submitted that a submission in Slurm carries (found by the comment of
+    /// theirs or of their array's first child): their ids stored; what is left, by how many
+    /// rounds it was not found. Lock held.
+    func adoptMarked(_ ids: [Int], marked: [Slurm.Status]) -> [Int] {
+        var byComment: [String: [Slurm.Status]] = [:]
+        for status in marked { byComment[status.comment ?? "", default: []].append(status) }
+        var left: [Int] = []
+        var changed: [StoredJob] = []
+        for id in ids {
+            guard var job = jobs[id], job.schedulerJobId == nil, !job.state.isFinished,
+                let parentId = job.parentId
+            else { continue }
+            let siblings = childIds(of: parentId)
+            let index = siblings.firstIndex(of: id) ?? 0
+            let first = siblings.first.flatMap { jobs[$0]?.instanceId } ?? job.instanceId
+            let own = byComment[Slurm.comment(job.instanceId)]?.first
+            let inArray = byComment[Slurm.comment(first)]?.first { status in
+                siblings.count == 1 ? !status.id.contains("_") : status.id.hasSuffix("_\(index)")
+            }
+            guard let found = own ?? inArray else {
+                slurm.notFound[id, default: 0] += 1
+                if slurm.notFound[id, default: 0] >= 2 { left.append(id) }
+                continue
+            }
+            slurm.notFound[id] = nil
+            job.submitted(as: found.id, reason: "submitted to Slurm (\(found.id))")
+            log.write("found Job\(id) in Slurm as \(found.id): its submission was not recorded")
+            jobs[id] = job
+            changed.append(job)
+        }
+        persist(changed)
+        return left
+    }
+
+    /// What to submit again, one child each, for children Slurm does not have (an array's
+    /// task keeps its index); they are in flight until recorded. Lock held.
+    func resubmissions(_ ids: [Int]) -> [(id: Int, index: Int?, submission: Slurm.Submission)] {
+        ids.compactMap { id in
+            guard let job = jobs[id], job.schedulerJobId == nil, !job.state.isFinished, !job.stopRequested,
+                !slurm.inFlight.contains(id), let parentId = job.parentId, let parent = jobs[parentId]
+            else { return nil }
+            slurm.inFlight.insert(id)
+            let siblings = childIds(of: parentId)
+            let index = siblings.count > 1 ? siblings.firstIndex(of: id) : nil
+            let environment = (try? database.environment(of: id)) ?? []
+            var submission = slurmSubmission(parent: parent, children: [job], environment: environment)
+            if let index { submission.options.insert("--array=\(index)", at: 0) }
+            return (id, index, submission)
+        }
+    }
+
+    /// Applies what squeue said, and the ends read for those that finished; true when a child
+    /// changed. Lock held.
+    func applySlurm(_ statuses: Result<[Slurm.Status], Slurm.Problem>, ends: [String: Slurm.End]) -> Bool {
+        let children = slurmChildren()
+        var changed: [StoredJob] = []
+        let now = Date()
+        switch statuses {
+        case .failure(let problem) where problem.unreachable:
+            if slurm.unreachableSince == nil { slurm.unreachableSince = now }
+            for var child in children where child.schedulerJobId != nil {
+                let reason = slurm.unreachableReason(since: now, submitted: true)
+                guard child.reason != reason else { continue }
+                child.follow(scheduler: child.state, reason: reason, location: nil)
+                jobs[child.id] = child
+                changed.append(child)
+            }
+        case .failure(let problem):
+            log.warning("squeue failed: \(problem)")
+        case .success(let statuses):
+            slurm.unreachableSince = nil
+            let byId = Dictionary(statuses.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+            for status in statuses { slurm.rawIds[status.id] = status.rawId }
+            for var child in children {
+                guard let id = child.schedulerJobId else { continue }
+                guard let status = byId[id] ?? expired(id: id, ends: ends) else {
+                    // Not listed and no end found: its record expired (MinJobAge) while no agent
+                    // looked, or the controller lost it. After two rounds its end is unknown.
+                    slurm.gone[child.id, default: 0] += 1
+                    if slurm.gone[child.id, default: 0] >= 2 {
+                        slurm.gone[child.id] = nil
+                        child.fail(
+                            "Slurm no longer knows it (\(id)): its record expired before its end was read, or the "
+                                + "controller lost it; its end is unknown", at: now)
+                        refreshSizes(&child)
+                        jobs[child.id] = child
+                        changed.append(child)
+                    }
+                    continue
+                }
+                slurm.gone[child.id] = nil
+                let before = child
+                if Slurm.isFinal(status.state) {
+                    let end = ends[status.rawId]
+                    var (state, reason) = Slurm.jobState(of: status, end: end)
+                    if child.stopRequested && state == .stopped { reason = "stopped by request" }
+                    child.remoteEnded(
+                        state, exitStatus: end?.exitStatus, signal: end?.signal, reason: reason,
+                        timedOut: status.state == "TIMEOUT", at: now)
+                    if let nodes = status.nodes { child.follow(location: nodes) }
+                    refreshSizes(&child)
+                    log.write("Job\(child.id) (Slurm \(id)) ended \(child.state.rawValue.lowercased())")
+                } else {
+                    let (state, reason) = Slurm.jobState(of: status)
+                    child.follow(scheduler: state, reason: reason, location: status.nodes)
+                }
+                guard child != before else { continue }
+                jobs[child.id] = child
+                changed.append(child)
+            }
+        }
+        persist(changed)
+        return !changed.isEmpty
+    }
+
+    /// The raw ids to read ends by: of the finished jobs among these statuses, and of the
+    /// children squeue no longer lists (their end is in the completion records). Lock held.
+    func slurmEndsWanted(_ statuses: [Slurm.Status]) -> [String] {
+        let watched = Set(slurmChildren().compactMap(\.schedulerJobId))
+        let listed = Set(statuses.map(\.id))
+        let missing = watched.subtracting(listed).compactMap { id in
+            slurm.rawIds[id] ?? (id.contains("_") ? nil : id)
+        }
+        return statuses.filter { Slurm.isFinal($0.state) && watched.contains($0.id) }.map(\.rawId) + missing
+    }
+
+    /// A status made from the end the completion records have of a child squeue no longer
+    /// lists; nil when they have none.
+    private func expired(id: String, ends: [String: Slurm.End]) -> Slurm.Status? {
+        guard let raw = slurm.rawIds[id] ?? (id.contains("_") ? nil : id), let end = ends[raw], let state = end.state
+        else { return nil }
+        return Slurm.Status(id: id, rawId: raw, state: state, reason: nil, nodes: nil)
+    }
+
+    /// How long the watcher waits before its next round: a second while a child runs (an end
+    /// may come at any moment) or changed lately; two once all have only waited in Slurm's
+    /// queue for ten rounds. Never less than a second: the controller gets at most one squeue
+    /// a second from this agent, however many children it follows.
+    func slurmInterval(quietRounds: Int) -> Double {
+        let children = slurmChildren()
+        if children.contains(where: { $0.state != .notStarted && $0.state != .suspended }) { return 1 }
+        return quietRounds < 10 ? 1 : 2
+    }
+}
+
+extension StoredJob {
+    /// Where a scheduler's child runs, as the scheduler says once it runs (its nodes).
+    mutating func follow(location nodes: String) {
+        location = nodes
+    }
+}
+
+extension JobRegistry {
+    /// The Slurm watcher: while any child runs in Slurm, one `squeue` for all of them per round,
+    /// the ends of those that finished read once, and what changed stored. Runs on a thread of
+    /// its own, outside the lock but for each round's question and answer.
+    func watchSlurm() {
+        var quiet = 0
+        while true {
+            guard
+                let round = withState({ state -> (ids: [String], resubmit: [Int], client: Slurm.Client)? in
+                    state.slurmRound().map { ($0.ids, $0.resubmit, state.slurm.client) }
+                })
+            else { return }
+            // Looked for first (by comment), then submitted outside the lock: sbatch waits for a
+            // controller that is slow to answer.
+            var resubmit: [Int] = []
+            if !round.resubmit.isEmpty, case .success(let marked) = round.client.marked() {
+                resubmit = withState { $0.adoptMarked(round.resubmit, marked: marked) }
+            }
+            for plan in withState({ $0.resubmissions(resubmit) }) {
+                let submitted = round.client.submit(plan.submission)
+                withState { $0.recordSubmission(submitted, children: [plan.id], index: plan.index) }
+            }
+            let statuses = round.client.statuses(round.ids)
+            let wanted = withState { state in (try? statuses.get()).map { state.slurmEndsWanted($0) } ?? [] }
+            let ends = round.client.ends(wanted)
+            let (changed, interval, wake) = withState { state in
+                let changed = state.applySlurm(statuses, ends: ends)
+                return (changed, state.slurmInterval(quietRounds: quiet), state.slurm.wakeFD)
+            }
+            quiet = changed ? 0 : quiet + 1
+            var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, Int32(interval * 1000)) > 0 {
+                var value: UInt64 = 0
+                _ = read(wake, &value, 8)
+            }
+        }
+    }
+}

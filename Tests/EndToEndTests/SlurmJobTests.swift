@@ -1,0 +1,266 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import JobTestSupport
+import Testing
+
+/// `job start --scheduler slurm` against a real one-node cluster (`scripts/test-slurm`): the
+/// verbs a user knows, on jobs Slurm runs (issue 24).
+@Suite("jobs on a Slurm cluster", .serialized, .timeLimit(.minutes(10)))
+struct SlurmJobTests {
+    /// A home whose agent reaches the cluster, and the cluster; closed in that order.
+    final class Setup {
+        let cluster: TestCluster
+        let home: TestHome
+
+        init(port: Int, messageTimeout: Int = 10, minJobAge: Int = 300) throws {
+            cluster = try TestCluster(port: port, minJobAge: minJobAge, messageTimeout: messageTimeout)
+            home = try TestHome()
+            home.extraEnvironment = cluster.environment
+        }
+
+        deinit {
+            home.close()
+            cluster.stop()
+        }
+    }
+
+    @Test("start, get, receive --wait, JSON: Slurm runs it and writes its output straight into the job's files")
+    func startAndReceive() throws {
+        let setup = try Setup(port: 7007)
+        let home = setup.home
+        try FileManager.default.createDirectory(atPath: home.scratch + "/work", withIntermediateDirectories: true)
+        let started = try home.job(
+            [
+                "start", "--scheduler", "slurm", "--name", "three", "--env", "GREETING=hello", "-C", "work",
+                "echo $GREETING from $(basename $PWD) in $SLURM_JOB_ID; echo oops >&2; exit 3",
+            ])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout.contains("SlurmJob"))
+        // Stored before the answer: it is there at once.
+        let parent = try home.record(1)
+        #expect(parent["type"] as? String == "SlurmJob" && parent["name"] as? String == "three")
+        let received = try home.job(["receive", "1", "--wait"], timeout: 120)
+        #expect(received.status == 3, "\(received.stderr)")
+        let child = try home.record(2)
+        let slurmId = try #require(child["schedulerJobId"] as? String)
+        #expect(received.stdout == "hello from work in \(slurmId)\n")
+        #expect(received.stderr.hasPrefix("oops\n"))
+        #expect(child["state"] as? String == "Failed" && child["exitStatus"] as? Int == 3)
+        #expect(child["reason"] as? String == "exited with status 3")
+        #expect(child["location"] as? String == "localhost")
+        // Only a Slurm child says its Slurm id.
+        #expect(parent["schedulerJobId"] == nil)
+        try home.job("start", "--quiet", "true")
+        #expect(try home.record(4)["schedulerJobId"] == nil)
+        // log reads it again, without consuming.
+        #expect(try home.job("log", "1", "--stdout").stdout == "hello from work in \(slurmId)\n")
+    }
+
+    @Test("--tasks 3 --throttle 1: an array, one child per task, each with its index and its own files, one at a time")
+    func array() throws {
+        let setup = try Setup(port: 7017)
+        let home = setup.home
+        let started = try home.job(
+            [
+                "start", "--scheduler", "slurm", "--tasks", "3", "--throttle", "1", "--quiet",
+                "echo task $SLURM_ARRAY_TASK_ID; date +%s.%N >&2; sleep 0.3; date +%s.%N >&2",
+            ])
+        #expect(started.stdout == "1\n", "\(started.stderr)")
+        let waited = try home.job(["wait", "1", "--timeout", "2m"], timeout: 150)
+        #expect(waited.status == 0, "\(waited.stderr)")
+        var spans: [(Double, Double)] = []
+        var slurmIds: [String] = []
+        for (index, id) in [2, 3, 4].enumerated() {
+            let record = try home.record(id)
+            #expect(record["state"] as? String == "Completed")
+            slurmIds.append(record["schedulerJobId"] as? String ?? "")
+            #expect(try home.job("receive", String(id)).stdout == "task \(index)\n")
+            let times = try home.job("log", String(id), "--stderr").stderr.split(separator: "\n").compactMap {
+                Double($0)
+            }
+            if times.count == 2 { spans.append((times[0], times[1])) }
+        }
+        let base = slurmIds.first.map { String($0.prefix { $0 != "_" }) } ?? ""
+        #expect(slurmIds == ["\(base)_0", "\(base)_1", "\(base)_2"])
+        #expect(spans.count == 3)
+        let ordered = spans.sorted { $0.0 < $1.0 }
+        for (earlier, later) in zip(ordered, ordered.dropFirst()) { #expect(later.0 >= earlier.1) }
+        #expect(try home.record(1)["state"] as? String == "Completed")
+    }
+
+    @Test("stop cancels in Slurm: a running job and a held one end Stopped; scancel from outside says so")
+    func stop() throws {
+        let setup = try Setup(port: 7027)
+        let home = setup.home
+        try home.job("start", "--scheduler", "slurm", "--quiet", "echo running; exec sleep 300")  // 1, 2
+        try TestHome.eventually(timeout: 60, "the job to run in Slurm") {
+            try home.record(2)["state"] as? String == "Running"
+        }
+        let stopped = try home.job(["stop", "1"], timeout: 60)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let child = try home.record(2)
+        #expect(child["state"] as? String == "Stopped" && child["reason"] as? String == "stopped by request")
+        let slurmId = try #require(child["schedulerJobId"] as? String)
+        let state = try setup.cluster.run("squeue", ["-h", "-t", "all", "-j", slurmId, "-o", "%T"])
+        #expect(state.stdout == "CANCELLED\n")
+
+        // Held in Slurm: Suspended, and why.
+        try home.job("start", "--scheduler", "slurm", "--sbatch-option", "--hold", "--quiet", "echo held")  // 3, 4
+        try TestHome.eventually(timeout: 60, "the held job to be seen held") {
+            try home.record(4)["state"] as? String == "Suspended"
+        }
+        #expect(try home.record(4)["reason"] as? String == "held in Slurm (JobHeldUser)")
+        #expect(try home.job(["stop", "3"], timeout: 60).status == 0)
+        #expect(try home.record(4)["state"] as? String == "Stopped")
+
+        // Cancelled by someone else: Stopped, and the Reason says where.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 5, 6
+        try TestHome.eventually(timeout: 60, "the job to have its Slurm id") {
+            try home.record(6)["schedulerJobId"] as? String != nil
+        }
+        let outside = try #require(try home.record(6)["schedulerJobId"] as? String)
+        #expect(try setup.cluster.run("scancel", [outside]).status == 0)
+        try TestHome.eventually(timeout: 60, "the cancel to be seen") {
+            try home.record(6)["state"] as? String == "Stopped"
+        }
+        #expect(try home.record(6)["reason"] as? String == "cancelled in Slurm")
+        // A running Slurm job is not suspended by job: it says why.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 7, 8
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(8)["state"] as? String == "Running" }
+        let suspend = try home.job("suspend", "7")
+        #expect(suspend.status == 1 && suspend.stderr.contains("operator"), "\(suspend.stderr)")
+        let removed = try home.job("remove", "7")
+        #expect(removed.status == 1 && removed.stderr.contains("stop it first"), "\(removed.stderr)")
+        #expect(try home.job(["remove", "--force", "7"], timeout: 60).status == 0)
+    }
+
+    @Test("the agent killed while its Slurm job runs: the next one follows it to its end and its bytes")
+    func agentRestart() throws {
+        let setup = try Setup(port: 7037)
+        let home = setup.home
+        let gate = try home.fifo("gate")
+        try home.job("start", "--scheduler", "slurm", "--quiet", "echo before; read line < \(gate); echo after")
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(2)["state"] as? String == "Running" }
+        let pid = try #require(try home.agentPid())
+        kill(pid, SIGKILL)
+        try home.awaitAgentGone()
+        try home.release(gate)
+        // A new agent (started by this command) finds it in Slurm and sees it end.
+        let received = try home.job(["receive", "1", "--wait"], timeout: 120)
+        #expect(received.status == 0, "\(received.stderr)")
+        #expect(received.stdout == "before\nafter\n")
+        #expect(try home.record(2)["state"] as? String == "Completed")
+    }
+
+    @Test(
+        "a job that ended while no agent ran, and that squeue no longer lists: its exact end from the completion records"
+    )
+    func endedUnseen() throws {
+        let setup = try Setup(port: 7087, minJobAge: 2)
+        let home = setup.home
+        let gate = try home.fifo("gate")
+        try home.job("start", "--scheduler", "slurm", "--quiet", "read line < \(gate); echo done; exit 4")
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(2)["state"] as? String == "Running" }
+        let slurmId = try #require(try home.record(2)["schedulerJobId"] as? String)
+        let pid = try #require(try home.agentPid())
+        kill(pid, SIGKILL)
+        try home.awaitAgentGone()
+        try home.release(gate)
+        // Slurm forgets it MinJobAge (2 s) after its end, at its next purge.
+        try TestHome.eventually(timeout: 120, "squeue to forget the job") {
+            try setup.cluster.run("squeue", ["-h", "-t", "all", "-j", slurmId]).stdout.isEmpty
+        }
+        let received = try home.job(["receive", "1", "--wait"], timeout: 120)
+        #expect(received.status == 4 && received.stdout == "done\n", "\(received.stdout) \(received.stderr)")
+        let child = try home.record(2)
+        #expect(child["state"] as? String == "Failed" && child["exitStatus"] as? Int == 4, "\(child)")
+    }
+
+    @Test("the controller not answering: get answers from the store, a start waits and is submitted once it answers")
+    func controllerDown() throws {
+        let setup = try Setup(port: 7057, messageTimeout: 2)
+        let home = setup.home
+        let gate = try home.fifo("gate")
+        try home.job("start", "--scheduler", "slurm", "--quiet", "read line < \(gate); echo first")  // 1, 2
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(2)["state"] as? String == "Running" }
+        try setup.cluster.pauseController(true)
+        // A start is stored and answered at once; it waits to be submitted, saying why.
+        let began = Date()
+        let started = try home.job(["start", "--scheduler", "slurm", "--quiet", "echo second"], timeout: 30)
+        #expect(started.stdout == "3\n", "\(started.stderr)")
+        #expect(Date().timeIntervalSince(began) < 10)
+        try TestHome.eventually(timeout: 60, "the start to wait for the controller") {
+            (try home.record(4)["reason"] as? String ?? "").hasPrefix("waiting to be submitted: the Slurm controller")
+        }
+        #expect(try home.record(4)["state"] as? String == "NotStarted")
+        // The running job keeps its state, and says since when Slurm has not answered.
+        try TestHome.eventually(timeout: 60, "the running job to say the controller is silent") {
+            (try home.record(2)["reason"] as? String ?? "").hasPrefix("Slurm controller not answering since")
+        }
+        #expect(try home.record(2)["state"] as? String == "Running")
+        try setup.cluster.pauseController(false)
+        try home.release(gate)
+        #expect(try home.job(["receive", "1", "--wait"], timeout: 120).stdout == "first\n")
+        let second = try home.job(["receive", "3", "--wait"], timeout: 120)
+        let secondChild = try home.record(4)
+        #expect(second.stdout == "second\n", "\(second.stdout) \(second.stderr) \(secondChild)")
+        #expect(secondChild["state"] as? String == "Completed")
+        let first = try home.record(2)
+        #expect(first["reason"] is NSNull, "\(first)")
+    }
+
+    @Test(
+        "the agent killed in a start, before sbatch and after it (its id not stored): submitted once, found by the next",
+        arguments: ["start-after-answer", "start-after-launch"])
+    func killedInStart(point: String) throws {
+        let setup = try Setup(port: point == "start-after-answer" ? 7067 : 7077)
+        let home = setup.home
+        // This command starts the agent, which kills itself at the fault point.
+        let started = try home.job(
+            ["start", "--scheduler", "slurm", "--quiet", "echo once"], environment: ["JOB_TEST_FAULT": point])
+        #expect(started.stdout == "1\n", "\(started.stderr)")
+        try home.awaitAgentGone()
+        // The next agent (this command starts it) finds the submission by its comment, or makes
+        // it: the command runs once.
+        let received = try home.job(["receive", "1", "--wait"], timeout: 120)
+        #expect(received.status == 0 && received.stdout == "once\n", "\(received.stdout) \(received.stderr)")
+        let comments = try setup.cluster.run("squeue", ["-h", "-t", "all", "-o", "%k"]).stdout
+        #expect(comments.split(separator: "\n").filter { $0.hasPrefix("job:") }.count == 1, "\(comments)")
+        #expect(try home.record(2)["state"] as? String == "Completed")
+    }
+
+    @Test("bad input: an unknown scheduler, --tasks out of range, sbatch's refusal in its words")
+    func badInput() throws {
+        let setup = try Setup(port: 7047)
+        let home = setup.home
+        let unknown = try home.job("start", "--scheduler", "pbs", "true")
+        #expect(unknown.status == 2 && unknown.stderr.contains("--scheduler takes slurm"))
+        let tasks = try home.job("start", "--scheduler", "slurm", "--tasks", "0", "true")
+        #expect(tasks.status == 2 && tasks.stderr.contains("--tasks"))
+        let without = try home.job("start", "--tasks", "3", "true")
+        #expect(without.status == 2 && without.stderr.contains("goes with --scheduler"))
+        let option = try home.job("start", "--scheduler", "slurm", "--sbatch-option", "partition=x", "true")
+        #expect(option.status == 1 && option.stderr.contains("is not an sbatch option"), "\(option.stderr)")
+        // sbatch refuses it: the job is Failed with sbatch's words.
+        let refused = try home.job("start", "--scheduler", "slurm", "--sbatch-option", "--partition=nowhere", "true")
+        #expect(refused.status == 0, "\(refused.stderr)")
+        try TestHome.eventually(timeout: 60, "the refusal to be recorded") {
+            try home.record(2)["state"] as? String == "Failed"
+        }
+        let reason = try home.record(2)["reason"] as? String ?? ""
+        #expect(reason.hasPrefix("sbatch refused it: ") && reason.contains("partition"), "\(reason)")
+        #expect(try home.job("get").stdout.contains("Failed"))
+    }
+}
