@@ -35,6 +35,9 @@ package struct DescriptorSink: OutputSink {
     package var collected: [(grant: StreamGrant, bytes: [UInt8])]?
     private var prefixed = false
     private var byComputer = false
+    /// An array's tasks are told apart by their index (`3: line`), other Slurm jobs by their id.
+    private var byTask = false
+    private var taskBase: String?
 
     package init(prefix: Bool?, json: Bool, consuming: Bool) {
         self.prefix = prefix
@@ -54,7 +57,11 @@ package struct DescriptorSink: OutputSink {
         // Lines are tagged with the computer when the jobs span several (the pdsh way), else
         // with the job's name.
         byComputer = Set(grants.map(\.computer)).count > 1
-        prefixed = prefix ?? byComputer
+        let tasks = grants.compactMap(\.schedulerJobId)
+        byTask = tasks.count == grants.count && tasks.count > 1
+        let bases = Set(tasks.map { $0.prefix { $0 != "_" } })
+        taskBase = bases.count == 1 && tasks.allSatisfy { $0.contains("_") } ? bases.first.map(String.init) : nil
+        prefixed = prefix ?? (byComputer || byTask)
         return true
     }
 
@@ -74,10 +81,22 @@ package struct DescriptorSink: OutputSink {
         let style: OutputStyle =
             json
             ? .json(id: grant.id, computer: grant.computer, stream: span.stream.rawValue)
-            : prefixed ? .prefixed(byComputer ? grant.computer : grant.name) : .raw
+            : prefixed ? .prefixed(label(grant)) : .raw
         return OutputPump.copy(
             path: span.path, from: span.from, to: span.stream == .output || json ? 1 : 2, style: style,
             final: span.final, end: span.end)
+    }
+}
+
+extension DescriptorSink {
+    /// How a line is tagged: by task (its index in one array, else its Slurm id), by computer
+    /// where the jobs span several, else by the job's name.
+    fileprivate func label(_ grant: StreamGrant) -> String {
+        if byTask, let id = grant.schedulerJobId {
+            if let taskBase, id.hasPrefix(taskBase + "_") { return String(id.dropFirst(taskBase.count + 1)) }
+            return id
+        }
+        return byComputer ? grant.computer : grant.name
     }
 }
 

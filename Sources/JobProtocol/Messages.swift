@@ -517,6 +517,8 @@ package struct StreamGrant: TaggedMessage {
     /// How messages name it: by the job the user started (`build (Job1)`), with the child's
     /// computer and Id where that job has several (`Job1 on server02 (Job3)`).
     package var title: String?
+    /// A child a cluster scheduler runs: its id there (`42_3`), by which its lines are tagged.
+    package var schedulerJobId: String?
 
     package init() {}
 
@@ -555,6 +557,7 @@ package struct StreamGrant: TaggedMessage {
         try coder.optional(14, &signal)
         try coder.optional(15, &timedOut)
         try coder.optional(16, &title)
+        try coder.optional(17, &schedulerJobId)
     }
 }
 

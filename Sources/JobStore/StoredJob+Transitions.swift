@@ -228,6 +228,7 @@ extension StoredJob {
         (outputRead, errorRead, outputSize, errorSize) = (0, 0, 0, 0)
         timedOut = false
         outputCapped = false
+        schedulerJobId = nil
         suspendedAt = nil
         suspendedFor = 0
         disconnectedAt = nil

@@ -100,6 +100,54 @@ struct SlurmJobTests {
         #expect(try home.record(1)["state"] as? String == "Completed")
     }
 
+    @Test("invoke --scheduler: runs now, each line tagged by its task, the exit status by invoke's rules, no job left")
+    func invoke() throws {
+        let setup = try Setup(port: 7097)
+        let home = setup.home
+        let tasks = try home.job(
+            [
+                "invoke", "--scheduler", "slurm", "--tasks", "3",
+                "echo task $SLURM_ARRAY_TASK_ID; [ $SLURM_ARRAY_TASK_ID != 1 ]",
+            ], timeout: 120)
+        #expect(tasks.status == 1, "\(tasks.stderr)")
+        #expect(tasks.stdout.split(separator: "\n").sorted() == ["0: task 0", "1: task 1", "2: task 2"])
+        #expect(tasks.stderr.contains("exited with status 1"), "\(tasks.stderr)")
+        // One job: its own status, its lines as they are.
+        let one = try home.job(["invoke", "--scheduler", "slurm", "echo hi; exit 5"], timeout: 120)
+        #expect(one.status == 5 && one.stdout == "hi\n", "\(one.stdout) \(one.stderr)")
+        // As Invoke-Command without -AsJob, nothing is left behind.
+        #expect(try TestHome.jobs(try home.job("get", "--format", "json")).isEmpty)
+        let mixed = try home.job("invoke", "--scheduler", "slurm", "--computer", "localhost", "true")
+        #expect(mixed.status == 2 && mixed.stderr.contains("does not go with --scheduler"))
+    }
+
+    @Test("restart --failed submits only the failed tasks again, each with its own index, and keeps the history")
+    func restartFailed() throws {
+        let setup = try Setup(port: 7107)
+        let home = setup.home
+        // Task 1 fails the first time only (its marker is made then).
+        let marker = home.scratch + "/failed-once"
+        try home.job(
+            "start", "--scheduler", "slurm", "--tasks", "3", "--quiet",
+            "echo run $SLURM_ARRAY_TASK_ID; if [ $SLURM_ARRAY_TASK_ID = 1 ] && [ ! -e \(marker) ]; then "
+                + "touch \(marker); exit 9; fi")
+        #expect(try home.job(["wait", "1"], timeout: 120).status == 0)
+        #expect(try home.record(1)["state"] as? String == "Failed")
+        let before = try home.record(3)["schedulerJobId"] as? String
+        let restarted = try home.job(["restart", "--failed", "--keep-history", "1"], timeout: 60)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(try home.job(["wait", "1"], timeout: 120).status == 0)
+        #expect(try home.record(1)["state"] as? String == "Completed")
+        let task = try home.record(3)
+        let after = try #require(task["schedulerJobId"] as? String)
+        #expect(after != before && after.hasSuffix("_1"), "\(after)")
+        #expect((task["history"] as? [String])?.count == 1 && task["restarts"] as? Int == 1)
+        #expect(try home.job("log", "3", "--stdout").stdout == "run 1\n")
+        // The others ran once.
+        #expect(try home.record(2)["restarts"] as? Int == 0)
+        #expect(try home.record(4)["restarts"] as? Int == 0)
+    }
+
     @Test("stop cancels in Slurm: a running job and a held one end Stopped; scancel from outside says so")
     func stop() throws {
         let setup = try Setup(port: 7027)

@@ -219,6 +219,7 @@ package struct MessageMaker {
         grant.outputEnd = Int64(integer())
         grant.errorEnd = Int64(integer())
         grant.timedOut = maybe(30) { $0.chance(50) }
+        grant.schedulerJobId = maybe(30) { $0.text() }
         return grant
     }
 

@@ -59,6 +59,7 @@ extension RegistryState {
                     errorOffset: options.fromStart ? 0 : job.errorRead, state: job.state, reason: job.reason,
                     exitStatus: job.exitStatus, signal: job.signal)
                 grant.title = messageName(of: job)
+                grant.schedulerJobId = job.schedulerJobId
                 if job.timedOut && job.state.isFinished { grant.timedOut = true }
                 if !options.keep {
                     if claims.heldByAnother(id, than: connection) {

@@ -22,32 +22,14 @@ import JobStore
 /// doing when asked: the agent's Slurm watcher asks for every such child in one `squeue` per
 /// round (`SlurmWatch`), and applies what it hears through the child's named transitions.
 struct SlurmBackend: JobBackend {
-    /// Submits one child on its own (a restart, a submission the controller did not take): an
-    /// array's task keeps its index (`--array=I`), so `$SLURM_ARRAY_TASK_ID` is what it was.
+    /// Submits one child on its own (a restart): handed to the watcher, which submits it
+    /// outside the lock (sbatch may wait for a slow controller) at once, with no lookup first
+    /// (its InstanceId is new). An array's task keeps its index (`--array=I`), so
+    /// `$SLURM_ARRAY_TASK_ID` is what it was.
     func launch(_ job: inout StoredJob, _ plan: LaunchPlan, in state: RegistryState) {
         if job.state == .running && job.pid == nil { job.unbegin() }
-        let siblings = state.childIds(of: plan.parent.id)
-        let index = siblings.count > 1 ? siblings.firstIndex(of: job.id) : nil
-        let environment =
-            plan.environment.isEmpty ? (try? state.database.environment(of: job.id)) ?? [] : plan.environment
-        var submission = state.slurmSubmission(parent: plan.parent, children: [job], environment: environment)
-        if let index { submission.options.insert("--array=\(index)", at: 0) }
-        let id: String
-        switch state.slurm.client.submit(submission) {
-        case .success(let submitted): id = index.map { "\(submitted)_\($0)" } ?? submitted
-        case .failure(let problem):
-            if problem.unreachable {
-                job.follow(
-                    scheduler: .notStarted, reason: state.slurm.unreachableReason(since: Date(), submitted: false),
-                    location: nil)
-                state.slurm.wake()
-            } else {
-                job.launchFailed("sbatch refused it: \(problem.description)")
-            }
-            return
-        }
-        job.submitted(as: id, reason: "submitted to Slurm (\(id))")
-        state.log.write("submitted Job\(job.id) of \(plan.parent.name) to Slurm as \(id)")
+        job.follow(scheduler: .notStarted, reason: "being submitted to Slurm", location: nil)
+        state.slurm.fresh.insert(job.id)
         state.slurm.wake()
     }
 
@@ -120,6 +102,9 @@ struct SlurmWatch {
     /// Children whose sbatch is under way (the start's, or the watcher's): not looked for nor
     /// submitted again meanwhile.
     var inFlight: Set<Int> = []
+    /// Children to submit at the next round without looking for them first (a restart's: their
+    /// InstanceId is new, so no submission can carry it).
+    var fresh: Set<Int> = []
     /// Children in Slurm that squeue no longer lists and whose end was not found, by how many
     /// rounds in a row: their end is unknown after two.
     var gone: [Int: Int] = [:]
@@ -292,7 +277,7 @@ extension RegistryState {
     /// One round's question: the Slurm ids to ask about, and the children to submit again (the
     /// controller did not take them). nil when the agent stops or nothing is left to watch
     /// (the watcher's thread then ends). Lock held.
-    func slurmRound() -> (ids: [String], resubmit: [Int])? {
+    func slurmRound() -> (ids: [String], lookup: [Int], submit: [Int])? {
         let children = slurmChildren()
         guard !stopping, !children.isEmpty else {
             slurm.running = false
@@ -300,19 +285,23 @@ extension RegistryState {
         }
         var ids: [String] = []
         var seen = Set<String>()
-        var resubmit: [Int] = []
+        var lookup: [Int] = []
+        var submit: [Int] = []
         for child in children {
             guard let id = child.schedulerJobId else {
                 // Not submitted, or submitted by an agent that died before it stored the id: looked
-                // for in Slurm by its comment first.
-                if !slurm.inFlight.contains(child.id) && !child.stopRequested { resubmit.append(child.id) }
+                // for in Slurm by its comment first, but for a restart's.
+                if !slurm.inFlight.contains(child.id) && !child.stopRequested {
+                    if slurm.fresh.contains(child.id) { submit.append(child.id) } else { lookup.append(child.id) }
+                }
                 continue
             }
             // An array's tasks are asked about by the array's id, once.
             let base = String(id.prefix { $0 != "_" })
             if seen.insert(base).inserted { ids.append(base) }
         }
-        return (ids, resubmit)
+        slurm.fresh.subtract(submit)
+        return (ids, lookup, submit)
     }
 
     /// Children not submitted that a submission in Slurm carries (found by the comment of
@@ -475,15 +464,15 @@ extension JobRegistry {
         var quiet = 0
         while true {
             guard
-                let round = withState({ state -> (ids: [String], resubmit: [Int], client: Slurm.Client)? in
-                    state.slurmRound().map { ($0.ids, $0.resubmit, state.slurm.client) }
+                let round = withState({ state -> (ids: [String], lookup: [Int], submit: [Int], client: Slurm.Client)? in
+                    state.slurmRound().map { ($0.ids, $0.lookup, $0.submit, state.slurm.client) }
                 })
             else { return }
             // Looked for first (by comment), then submitted outside the lock: sbatch waits for a
             // controller that is slow to answer.
-            var resubmit: [Int] = []
-            if !round.resubmit.isEmpty, case .success(let marked) = round.client.marked() {
-                resubmit = withState { $0.adoptMarked(round.resubmit, marked: marked) }
+            var resubmit = round.submit
+            if !round.lookup.isEmpty, case .success(let marked) = round.client.marked() {
+                resubmit += withState { $0.adoptMarked(round.lookup, marked: marked) }
             }
             for plan in withState({ $0.resubmissions(resubmit) }) {
                 let submitted = round.client.submit(plan.submission)

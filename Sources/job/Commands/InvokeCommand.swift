@@ -59,6 +59,14 @@ enum InvokeVerb {
             .option(
                 "--session", "IDS|NAMES", completes: .sessions,
                 "run in these sessions instead (job session new), one child each, in their state"),
+            .option(
+                "--scheduler", "slurm",
+                "run it on a cluster instead (Slurm: sbatch), its lines tagged by task; JOB_HOME must be on a "
+                    + "filesystem the nodes see"),
+            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
+            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
+            .option(
+                "--sbatch-option", "OPT", "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable)"),
             .flag("--as-job", "return at once with the job"),
             .flag(
                 "--durable",
@@ -89,6 +97,9 @@ enum InvokeVerb {
         stopsAtFirstPositional: true)
 
     static func run(_ parsed: ParsedArguments) throws {
+        if let scheduler = parsed.value("--scheduler") {
+            return try runInScheduler(scheduler, parsed)
+        }
         let computers = try Terminal.computers(parsed, required: false)
         let sessions = parsed.all("--session").flatMap { $0.split(separator: ",").map(String.init) }
         guard sessions.isEmpty || computers.isEmpty else {
@@ -153,6 +164,33 @@ enum InvokeVerb {
             return
         }
         try stream(job, client: client, parsed: parsed)
+    }
+
+    /// `invoke --scheduler slurm`: submitted as `start --scheduler` does, then streamed (each
+    /// line tagged by its task where there are several) until every task ended, and removed.
+    static func runInScheduler(_ scheduler: String, _ parsed: ParsedArguments) throws {
+        for option in ["--computer", "--computer-file", "--session", "--ssh-option", "--input", "--file"]
+        where parsed.value(option) != nil {
+            throw CLIFailure.usage("\(option) does not go with --scheduler")
+        }
+        for option in ["--durable", "--deploy"] where parsed.flag(option) {
+            throw CLIFailure.usage("\(option) does not go with --scheduler")
+        }
+        let words = parsed.positionals
+        guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
+        let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
+        guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        let queue = try QueueArguments.parse(parsed)
+        let job = try StartVerb.submit(scheduler, command, parsed, timeout: queue.timeout)
+        if parsed.flag("--as-job") {
+            if parsed.flag("--quiet") {
+                Terminal.out("\(job.id)\n")
+            } else {
+                Terminal.show([job], format: try Terminal.format(parsed))
+            }
+            return
+        }
+        try stream(job, client: try JobClient(), parsed: parsed)
     }
 
     /// A private copy of the input in the jobs folder (`.input-XXXXXX`; the agent renames it

@@ -138,6 +138,14 @@ extension StartVerb {
     static func startInScheduler(
         _ scheduler: String, _ command: String, _ parsed: ParsedArguments, format: JobFormat, timeout: Double?
     ) throws {
+        let job = try submit(scheduler, command, parsed, timeout: timeout)
+        if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
+    }
+
+    /// The SlurmJob a `start --scheduler` or `invoke --scheduler` asks for, submitted.
+    static func submit(_ scheduler: String, _ command: String, _ parsed: ParsedArguments, timeout: Double?) throws
+        -> Job
+    {
         guard scheduler == "slurm" else {
             throw CLIFailure.usage("--scheduler takes slurm, not '\(scheduler)'")
         }
@@ -161,11 +169,10 @@ extension StartVerb {
         var directory = parsed.value("--working-directory") ?? here
         if !directory.hasPrefix("/") { directory = here + "/" + directory }
         let options = try UserSettings.current().sbatchOptions.value + parsed.all("--sbatch-option")
-        let job = try JobClient().start(
+        return try JobClient().start(
             command, scheduler: scheduler, tasks: tasks, throttle: throttle, options: options,
             name: try parsed.newName(), workingDirectory: directory, environment: environment,
             timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
-        if parsed.flag("--quiet") { Terminal.out("\(job.id)\n") } else { Terminal.show([job], format: format) }
     }
 }
 
