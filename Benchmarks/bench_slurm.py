@@ -47,6 +47,8 @@ def timed(command, env, shell=False):
 
 def main():
     scratch = tempfile.mkdtemp(prefix="job-bench-slurm-")
+    # munged wants every folder above its socket searchable by all.
+    os.chmod(scratch, 0o755)
     cluster = os.path.join(scratch, "cluster")
     up_env = dict(os.environ, SLURM_TEST_PORT=PORT)
     subprocess.run([os.path.join(ROOT, "scripts", "test-slurm"), "up", cluster], env=up_env, check=True,

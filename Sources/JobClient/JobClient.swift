@@ -395,13 +395,16 @@ public final class JobClient: Sendable {
     /// or with `tasks` an array of that many (at most `throttle` at once), one child each. The
     /// job is stored before this returns; it waits NotStarted while the scheduler holds it.
     /// `options` are the scheduler's own (sbatch's), each one argument; `timeout` becomes its
-    /// time limit, in whole minutes.
+    /// time limit, in whole minutes. `after` and `afterAny` are jobs of the same scheduler it
+    /// runs after (once they completed, or ended in any way): the scheduler's dependencies.
     public func start(
         _ command: String, scheduler: String, tasks: Int = 0, throttle: Int = 0, options: [String] = [],
         name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil, after: [Int] = [], afterAny: [Int] = []
     ) throws(JobError) -> Job {
         var request = SchedulerStartRequest()
+        request.after = after
+        request.afterAny = afterAny
         request.command = command
         request.name = name
         request.workingDirectory = workingDirectory ?? JobHome.currentDirectory()

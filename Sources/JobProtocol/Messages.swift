@@ -355,6 +355,9 @@ package struct SchedulerStartRequest: AgentRequest {
     package var options: [String] = []
     /// Seconds it may run (the scheduler's time limit).
     package var timeout: Double?
+    /// Jobs it runs after: ended Completed (`--after`), or ended in any way (`--after-any`).
+    package var after: [Int] = []
+    package var afterAny: [Int] = []
 
     package init() {}
 
@@ -369,6 +372,8 @@ package struct SchedulerStartRequest: AgentRequest {
         try coder.value(8, &throttle)
         try coder.array(9, &options)
         try coder.optional(10, &timeout)
+        try coder.array(11, &after)
+        try coder.array(12, &afterAny)
     }
 }
 

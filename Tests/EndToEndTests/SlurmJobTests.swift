@@ -148,6 +148,42 @@ struct SlurmJobTests {
         #expect(try home.record(4)["restarts"] as? Int == 0)
     }
 
+    @Test("--after and --after-any between Slurm jobs are Slurm's dependencies; after one that failed, never run")
+    func dependencies() throws {
+        let setup = try Setup(port: 7117)
+        let home = setup.home
+        let gate = try home.fifo("gate")
+        let stamp = home.scratch + "/order"
+        try home.job("start", "--scheduler", "slurm", "--quiet", "read line < \(gate); echo first >> \(stamp)")  // 1, 2
+        try TestHome.eventually(timeout: 60, "the first job to run") {
+            try home.record(2)["state"] as? String == "Running"
+        }
+        let second = try home.job(
+            "start", "--scheduler", "slurm", "--after", "1", "--quiet", "echo second >> \(stamp)")  // 3, 4
+        #expect(second.status == 0, "\(second.stderr)")
+        try TestHome.eventually(timeout: 60, "the second to wait on its dependency") {
+            try home.record(4)["reason"] as? String == "pending in Slurm (Dependency)"
+        }
+        try home.release(gate)
+        #expect(try home.job(["wait", "3"], timeout: 120).status == 0)
+        #expect(try String(contentsOfFile: stamp, encoding: .utf8) == "first\nsecond\n")
+        #expect(try home.record(3)["after"] as? [Int] == [1])
+        // After one that failed: Failed at once, never run; --after-any runs all the same.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exit 1")  // 5, 6
+        #expect(try home.job(["wait", "5"], timeout: 120).status == 0)
+        try home.job("start", "--scheduler", "slurm", "--after", "5", "--quiet", "echo never >> \(stamp)")  // 7, 8
+        let never = try home.record(8)
+        #expect(never["state"] as? String == "Failed", "\(never)")
+        #expect((never["reason"] as? String ?? "").hasPrefix("never ran:"))
+        try home.job("start", "--scheduler", "slurm", "--after-any", "5", "--quiet", "echo anyway >> \(stamp)")
+        #expect(try home.job(["wait", "9"], timeout: 120).status == 0)
+        #expect(try String(contentsOfFile: stamp, encoding: .utf8) == "first\nsecond\nanyway\n")
+        // A local job is no dependency Slurm can wait for.
+        try home.job("start", "--quiet", "sleep 300")  // 11, 12
+        let local = try home.job("start", "--scheduler", "slurm", "--after", "11", "true")
+        #expect(local.status == 1 && local.stderr.contains("does not run in Slurm"), "\(local.stderr)")
+    }
+
     @Test("stop cancels in Slurm: a running job and a held one end Stopped; scancel from outside says so")
     func stop() throws {
         let setup = try Setup(port: 7027)

@@ -63,6 +63,8 @@ enum GoldenSamples {
             start.throttle = 8
             start.options = ["--mem=4G", "--partition=gpu"]
             start.timeout = 3600
+            start.after = [7]
+            start.afterAny = [8, 9]
             return Request(start)
         case .invoke:
             var invoke = InvokeRequest()

@@ -106,6 +106,8 @@ package struct MessageMaker {
             start.throttle = integer()
             start.options = texts()
             start.timeout = maybe(30) { $0.number() }
+            start.after = many(2) { $0.integer() }
+            start.afterAny = many(2) { $0.integer() }
             return Request(start)
         case .sessionStart:
             return Request(

@@ -151,7 +151,7 @@ struct SlurmWatch {
 /// lock: sbatch may wait for a slow controller), and the submission's id stored.
 extension SchedulerStartRequest: Handled {
     func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
-        let made: Result<(StartReply, Slurm.Submission, [Int]), Failure> = context.registry.withState { state in
+        let made: Result<(StartReply, Slurm.Submission?, [Int]), Failure> = context.registry.withState { state in
             state.makeSlurmJob(self)
         }
         switch made {
@@ -159,6 +159,7 @@ extension SchedulerStartRequest: Handled {
             answer(.failure(failure))
         case .success(let (reply, submission, children)):
             answer(.success(reply))
+            guard let submission else { return }
             FaultPoint.startAfterAnswer.reached()
             let client = context.registry.withState { $0.slurm.client }
             let submitted = client.submit(submission)
@@ -171,7 +172,7 @@ extension SchedulerStartRequest: Handled {
 extension RegistryState {
     /// A SlurmJob and its children (one, or one per task), stored NotStarted; what to submit.
     /// Lock held.
-    func makeSlurmJob(_ request: SchedulerStartRequest) -> Result<(StartReply, Slurm.Submission, [Int]), Failure> {
+    func makeSlurmJob(_ request: SchedulerStartRequest) -> Result<(StartReply, Slurm.Submission?, [Int]), Failure> {
         guard request.scheduler == "slurm" else {
             return .failure(Failure(.refused, "no scheduler '\(request.scheduler)' is known; the one known is slurm"))
         }
@@ -195,6 +196,15 @@ extension RegistryState {
                     "sbatch is not on the agent's PATH: this computer is not a Slurm submit host (or the agent was "
                         + "started without Slurm's commands on its PATH; restart it with `job agent stop`)"))
         }
+        var dependencies: (after: [String], afterAny: [String], never: String?) = ([], [], nil)
+        switch slurmDependencies(request.after, anyEnd: false) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let found): (dependencies.after, dependencies.never) = (found.ids, found.never)
+        }
+        switch slurmDependencies(request.afterAny, anyEnd: true) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let found): dependencies.afterAny = found.ids
+        }
         let count = max(1, request.tasks)
         var (parent, made) = makeJob(
             type: JobType.slurm, name: request.name, command: request.command,
@@ -205,23 +215,61 @@ extension RegistryState {
             })
         parent.scheduler = "slurm"
         parent.throttleLimit = request.throttle
+        parent.after = request.after
+        parent.afterAny = request.afterAny
         // The time limit goes with the options, so that a restart submits it again.
         parent.schedulerOptions =
             (request.timeout.map { ["--time=" + Slurm.timeLimit($0)] } ?? []) + request.options
         for index in made.indices {
             made[index].scheduler = "slurm"
             made[index].follow(scheduler: .notStarted, reason: "being submitted to Slurm", location: nil)
+            // The queue's rule: a job after one that did not complete never runs.
+            if let never = dependencies.never { made[index].neverStarted(never) }
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
             return .failure(failure)
         }
+        if dependencies.never != nil { return .success((StartReply(job: record(parent)), nil, made.map(\.id))) }
         slurm.inFlight.formUnion(made.map(\.id))
         var submission = slurmSubmission(parent: parent, children: made, environment: request.environment)
         if request.tasks > 0 {
             submission.tasks = count
             submission.throttle = request.throttle
         }
+        submission.after = dependencies.after
+        submission.afterAny = dependencies.afterAny
         return .success((StartReply(job: record(parent)), submission, made.map(\.id)))
+    }
+
+    /// The Slurm ids of the jobs a new Slurm job runs after (each job's children; one that ended
+    /// as needed is no dependency any more), and why it can never run when one did not complete
+    /// (`anyEnd` false). A job that does not run in Slurm is refused: Slurm cannot wait for it.
+    /// Lock held.
+    func slurmDependencies(_ ids: [Int], anyEnd: Bool) -> Result<(ids: [String], never: String?), Failure> {
+        var found: [String] = []
+        var never: String?
+        let option = anyEnd ? "--after-any" : "--after"
+        for id in ids {
+            guard let job = jobs[id] else { return .failure(Failure(.refused, "\(option) \(id): no job has that Id")) }
+            let kids = job.parentId == nil ? childIds(of: id).compactMap { jobs[$0] } : [job]
+            for kid in kids {
+                if kid.state.isFinished {
+                    if !anyEnd && kid.state != .completed && never == nil {
+                        never = "never ran: \(messageName(of: kid)), which it runs after, ended \(kid.state.rawValue)"
+                    }
+                    continue
+                }
+                guard kid.placement == .slurm, let slurmId = kid.schedulerJobId else {
+                    return .failure(
+                        Failure(
+                            .refused,
+                            "\(option) \(id): \(messageName(of: kid)) does not run in Slurm (or is not submitted yet); "
+                                + "a Slurm job runs after Slurm jobs, which Slurm itself waits for"))
+                }
+                found.append(slurmId)
+            }
+        }
+        return .success((found, never))
     }
 
     /// What sbatch is given for these children of a SlurmJob.

@@ -149,7 +149,7 @@ extension StartVerb {
         guard scheduler == "slurm" else {
             throw CLIFailure.usage("--scheduler takes slurm, not '\(scheduler)'")
         }
-        for option in ["--after", "--after-any", "--at", "--delay", "--group", "--max-output", "--input", "--shell"]
+        for option in ["--at", "--delay", "--group", "--max-output", "--input", "--shell"]
         where parsed.value(option) != nil {
             throw CLIFailure.usage("\(option) does not go with --scheduler yet")
         }
@@ -169,10 +169,12 @@ extension StartVerb {
         var directory = parsed.value("--working-directory") ?? here
         if !directory.hasPrefix("/") { directory = here + "/" + directory }
         let options = try UserSettings.current().sbatchOptions.value + parsed.all("--sbatch-option")
+        let queue = try QueueArguments.parse(parsed)
         return try JobClient().start(
             command, scheduler: scheduler, tasks: tasks, throttle: throttle, options: options,
             name: try parsed.newName(), workingDirectory: directory, environment: environment,
-            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
+            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }, after: queue.after,
+            afterAny: queue.afterAny)
     }
 }
 
