@@ -220,14 +220,24 @@ struct SlurmJobTests {
             try home.record(6)["state"] as? String == "Stopped"
         }
         #expect(try home.record(6)["reason"] as? String == "cancelled in Slurm")
+        // --signal goes to its steps first: a trap sees it, and the job is cancelled all the same.
+        try home.job(
+            "start", "--scheduler", "slurm", "--quiet",
+            "trap 'echo got USR1' USR1; echo ready; while :; do sleep 0.1; done")  // 7, 8
+        try TestHome.eventually(timeout: 60, "the trap to be set, and the job seen running") {
+            try home.job("log", "7", "--stdout").stdout == "ready\n" && home.record(8)["state"] as? String == "Running"
+        }
+        #expect(try home.job(["stop", "--signal", "USR1", "7"], timeout: 60).status == 0)
+        #expect(try home.record(8)["state"] as? String == "Stopped")
+        #expect(try home.job("log", "7", "--stdout").stdout == "ready\ngot USR1\n")
         // A running Slurm job is not suspended by job: it says why.
-        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 7, 8
-        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(8)["state"] as? String == "Running" }
-        let suspend = try home.job("suspend", "7")
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 9, 10
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(10)["state"] as? String == "Running" }
+        let suspend = try home.job("suspend", "9")
         #expect(suspend.status == 1 && suspend.stderr.contains("operator"), "\(suspend.stderr)")
-        let removed = try home.job("remove", "7")
+        let removed = try home.job("remove", "9")
         #expect(removed.status == 1 && removed.stderr.contains("stop it first"), "\(removed.stderr)")
-        #expect(try home.job(["remove", "--force", "7"], timeout: 60).status == 0)
+        #expect(try home.job(["remove", "--force", "9"], timeout: 60).status == 0)
     }
 
     @Test("the agent killed while its Slurm job runs: the next one follows it to its end and its bytes")

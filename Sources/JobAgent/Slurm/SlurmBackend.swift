@@ -51,20 +51,21 @@ struct SlurmBackend: JobBackend {
         return job.schedulerJobId == nil ? "\(state.messageName(of: job)) is not in Slurm yet" : nil
     }
 
-    /// Slurm stops it: `scancel` (Slurm's own SIGTERM, then SIGKILL after its KillWait); with
-    /// `stop --signal`, that signal first. One that Slurm does not have yet is Stopped at once.
+    /// Slurm stops it: `scancel` (Slurm's own SIGTERM, then SIGKILL after its KillWait). With
+    /// `stop --signal`, a running one gets that signal first (`scancel --signal`, delivered as
+    /// a stop's first signal) and is cancelled once the grace period is over (a stop's KILL).
+    /// One that Slurm does not have yet is Stopped at once.
     func prepareStop(_ job: inout StoredJob, first: Int32, grace: Double, in state: RegistryState) -> StopStart {
         guard let id = job.schedulerJobId else {
             _ = job.requestStop()
             return .neverStarted
         }
-        if first != SIGTERM, let problem = state.slurm.client.cancel([id], signal: first) {
-            state.log.warning("could not signal Job\(job.id) (Slurm \(id)): \(problem)")
-        }
         job.stopDelivered(grace: grace)
-        let problem = first == SIGTERM ? state.slurm.client.cancel([id]) : nil
-        if let problem { state.log.warning("could not cancel Job\(job.id) (Slurm \(id)): \(problem)") }
         state.slurm.wake()
+        if first != SIGTERM && job.beginTime != nil { return .signalled }
+        if let problem = state.slurm.client.cancel([id]) {
+            state.log.warning("could not cancel Job\(job.id) (Slurm \(id)): \(problem)")
+        }
         return .handedOver
     }
 

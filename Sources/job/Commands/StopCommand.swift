@@ -33,6 +33,8 @@ enum StopVerb {
             Stop jobs: SIGTERM to each job's whole process group, SIGKILL to what is left after
             the grace period. Returns once they have ended. Finished jobs are skipped. A process
             that leaves the job's process group on purpose (setsid, double fork) is out of reach.
+            A job in Slurm is cancelled there (scancel): Slurm sends SIGTERM, then SIGKILL after
+            the cluster's KillWait, not --grace; --signal goes to its steps first.
             """,
         operands: SelectionArguments.operands, operandCompletion: .jobs,
         options: SelectionArguments.options + [
