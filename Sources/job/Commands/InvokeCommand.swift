@@ -59,41 +59,35 @@ enum InvokeVerb {
             .option(
                 "--session", "IDS|NAMES", completes: .sessions,
                 "run in these sessions instead (job session new), one child each, in their state"),
-            .option(
-                "--scheduler", "slurm",
-                "run it on a cluster instead (Slurm: sbatch), its lines tagged by task; JOB_HOME must be on a "
-                    + "filesystem the nodes see"),
-            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
-            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
-            .option(
-                "--sbatch-option", "OPT", "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable)"),
-            .flag("--as-job", "return at once with the job"),
-            .flag(
-                "--durable",
-                "run each remote child as a job in that computer's agent (job must be installed there), mirrored "
-                    + "here: it keeps running through a lost link (Disconnected) and is picked up again"),
-            .flag(
-                "--deploy",
-                "--durable, with this job copied to ~/.cache/job/ on each computer that lacks this version "
-                    + "(checked by checksum; the computer's OS and architecture must match)"),
-            .option(
-                "--file", "SCRIPT", completes: .files,
-                "run this local script on each computer instead of a command; what follows -- are its "
-                    + "arguments (PowerShell's -FilePath; up to 96 KiB)"),
-            .option("--name", "NAME", "the job's name (default Job<Id>)"),
-            .option("--throttle-limit", "N", "at most N computers at once (default 32)"),
-            .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
-            .option("--env", "KEY=VALUE", "set a variable for the command (repeatable)"),
-            .option(
-                "--input", "FILE|-", completes: .files,
-                "every child's stdin: this file, or - for this command's stdin (read once, sent to each computer)"),
-            .flag("--prefix", "tag lines with the computer (default: when there are several computers)"),
-            .flag("--no-prefix", "never tag lines with the computer"),
-            .option(
-                "--format", "text|json|table|list",
-                "streamed output as text or JSON records; with --as-job: table, list or json for the job"),
-            .flag("--quiet", short: "-q", "with --as-job: print only the job's Id"),
-        ] + QueueArguments.options,
+        ] + SchedulerArguments.options(what: "run it on a cluster instead (Slurm: sbatch), its lines tagged by task")
+            + [
+                .flag("--as-job", "return at once with the job"),
+                .flag(
+                    "--durable",
+                    "run each remote child as a job in that computer's agent (job must be installed there), mirrored "
+                        + "here: it keeps running through a lost link (Disconnected) and is picked up again"),
+                .flag(
+                    "--deploy",
+                    "--durable, with this job copied to ~/.cache/job/ on each computer that lacks this version "
+                        + "(checked by checksum; the computer's OS and architecture must match)"),
+                .option(
+                    "--file", "SCRIPT", completes: .files,
+                    "run this local script on each computer instead of a command; what follows -- are its "
+                        + "arguments (PowerShell's -FilePath; up to 96 KiB)"),
+                .option("--name", "NAME", "the job's name (default Job<Id>)"),
+                .option("--throttle-limit", "N", "at most N computers at once (default 32)"),
+                .option("--ssh-option", "OPTION", "an option for ssh, e.g. -oPort=2222 (repeatable)"),
+                .option("--env", "KEY=VALUE", "set a variable for the command (repeatable)"),
+                .option(
+                    "--input", "FILE|-", completes: .files,
+                    "every child's stdin: this file, or - for this command's stdin (read once, sent to each computer)"),
+                .flag("--prefix", "tag lines with the computer (default: when there are several computers)"),
+                .flag("--no-prefix", "never tag lines with the computer"),
+                .option(
+                    "--format", "text|json|table|list",
+                    "streamed output as text or JSON records; with --as-job: table, list or json for the job"),
+                .flag("--quiet", short: "-q", "with --as-job: print only the job's Id"),
+            ] + QueueArguments.options,
         stopsAtFirstPositional: true)
 
     static func run(_ parsed: ParsedArguments) throws {

@@ -40,19 +40,13 @@ enum StartVerb {
             .option(
                 "--session", "ID|NAME", completes: .sessions,
                 "run it in this session (job session new), after the session's earlier commands, in its state"),
-            .option(
-                "--scheduler", "slurm",
-                "submit it to a cluster scheduler (Slurm: sbatch) instead of running it here; JOB_HOME must be "
-                    + "on a filesystem the nodes see"),
-            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
-            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
-            .option(
-                "--sbatch-option", "OPT",
-                "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable; added to the config's "
-                    + "sbatch-options)"),
-            .flag("--quiet", short: "-q", "print only the new job's Id"),
-            SelectionArguments.format("how to print the job"),
-        ] + QueueArguments.options,
+        ]
+            + SchedulerArguments.options(
+                what: "submit it to a cluster scheduler (Slurm: sbatch) instead of running it here")
+            + [
+                .flag("--quiet", short: "-q", "print only the new job's Id"),
+                SelectionArguments.format("how to print the job"),
+            ] + QueueArguments.options,
         stopsAtFirstPositional: true)
 
     /// `--input FILE|-`: the file opened, or stdin (refused when it is a terminal).
@@ -175,6 +169,21 @@ extension StartVerb {
             name: try parsed.newName(), workingDirectory: directory, environment: environment,
             timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }, after: queue.after,
             afterAny: queue.afterAny)
+    }
+}
+
+/// The options of `start --scheduler` and `invoke --scheduler`.
+enum SchedulerArguments {
+    static func options(what: String) -> [OptionSpec] {
+        [
+            .option("--scheduler", "slurm", what + "; JOB_HOME must be on a filesystem the nodes see"),
+            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
+            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
+            .option(
+                "--sbatch-option", "OPT",
+                "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable; added to the config's "
+                    + "sbatch-options)"),
+        ]
     }
 }
 
