@@ -18,37 +18,18 @@ import Foundation
 /// `stop()` (or deinit) ends every daemon and waits for them.
 public final class TestCluster: @unchecked Sendable {
     public let directory: String
-    private let process: Process
-    private let control = Pipe()
-    private var stopped = false
+    private let served: ServedScript
 
     /// Starts the cluster and returns once its node takes jobs. Throws (the test fails, it is
     /// not skipped) when it cannot be set up. `port` is the controller's (the node's is the
     /// next), so that clusters of suites that run at once do not meet.
     public init(port: Int, minJobAge: Int = 300, messageTimeout: Int = 10) throws {
         directory = FileManager.default.temporaryDirectory.path + "/job-cluster-" + UUID().uuidString.prefix(8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: TestComputers.projectRoot + "/scripts/test-slurm")
-        process.arguments = ["serve", directory]
         var environment = ProcessInfo.processInfo.environment
         environment["SLURM_TEST_PORT"] = String(port)
         environment["SLURM_TEST_MIN_JOB_AGE"] = String(minJobAge)
         environment["SLURM_TEST_MESSAGE_TIMEOUT"] = String(messageTimeout)
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        let errors = directory + ".log"
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        // The script runs until its stdin ends: closing this pipe is how it is stopped.
-        process.standardInput = control
-        try process.run()
-        let line = output.fileHandleForReading.readLine()
-        guard line == "ready" else {
-            process.waitUntilExit()
-            let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            throw TestFailure("the test cluster could not be set up (\(line ?? "no output")): \(log)")
-        }
+        served = try ServedScript("test-slurm", directory: directory, environment: environment)
     }
 
     public var configuration: String { directory + "/slurm.conf" }
@@ -76,14 +57,7 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     /// Ends every daemon and waits for them.
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
-        try? control.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.removeItem(atPath: directory + ".log")
-    }
+    public func stop() { served.stop() }
 
     deinit { stop() }
 }

@@ -19,9 +19,7 @@ import Foundation
 public final class TestComputers: @unchecked Sendable {
     public let directory: String
     public let count: Int
-    private let process: Process
-    private let control = Pipe()
-    private var stopped = false
+    private let served: ServedScript
 
     /// The project's root folder, found from this file's place in it.
     public static var projectRoot: String {
@@ -45,29 +43,16 @@ public final class TestComputers: @unchecked Sendable {
         self.first = first
         self.netns = netns
         directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.projectRoot + "/scripts/test-computers")
-        process.arguments = ["serve", directory, String(count), String(first)] + (installJob ? [TestHome.binary] : [])
-        let output = Pipe()
-        process.standardOutput = output
-        let errors = directory + ".log"
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        // The script runs until its stdin ends: closing this pipe is how it is stopped.
-        process.standardInput = control
+        var environment: [String: String]?
         if netns {
-            var environment = ProcessInfo.processInfo.environment
-            environment["TEST_COMPUTERS_NETNS"] = "1"
-            process.environment = environment
+            environment = ProcessInfo.processInfo.environment
+            environment?["TEST_COMPUTERS_NETNS"] = "1"
         }
-        try process.run()
         // The script prints `ready` once every server accepts a login (or ends on failure).
-        let line = output.fileHandleForReading.readLine()
-        guard line == "ready" else {
-            process.waitUntilExit()
-            let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            throw TestFailure("the test computers could not be set up (\(line ?? "no output")): \(log)")
-        }
+        served = try ServedScript(
+            "test-computers", directory: directory,
+            arguments: [String(count), String(first)] + (installJob ? [TestHome.binary] : []),
+            environment: environment)
     }
 
     public var sshConfig: String { directory + "/ssh_config" }
@@ -102,14 +87,7 @@ public final class TestComputers: @unchecked Sendable {
     }
 
     /// Ends every sshd and waits for them.
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
-        try? control.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.removeItem(atPath: directory + ".log")
-    }
+    public func stop() { served.stop() }
 
     deinit { stop() }
 }
