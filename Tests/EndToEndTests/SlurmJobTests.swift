@@ -68,21 +68,24 @@ struct SlurmJobTests {
         #expect(try home.job("log", "1", "--stdout").stdout == "hello from work in \(slurmId)\n")
     }
 
-    @Test("--tasks 3 --throttle 1: an array, one child per task, each with its index and its own files, one at a time")
+    @Test(
+        "--tasks 20 --throttle 4: an array, one child per task with its index and its own files, never more than 4 at once; every byte of 100 MB"
+    )
     func array() throws {
         let setup = try Setup(port: 7017)
         let home = setup.home
         let started = try home.job(
             [
-                "start", "--scheduler", "slurm", "--tasks", "3", "--throttle", "1", "--quiet",
-                "echo task $SLURM_ARRAY_TASK_ID; date +%s.%N >&2; sleep 0.3; date +%s.%N >&2",
+                "start", "--scheduler", "slurm", "--tasks", "20", "--throttle", "4", "--quiet",
+                "echo task $SLURM_ARRAY_TASK_ID; date +%s.%N >&2; sleep 0.5; date +%s.%N >&2",
             ])
         #expect(started.stdout == "1\n", "\(started.stderr)")
-        let waited = try home.job(["wait", "1", "--timeout", "2m"], timeout: 150)
+        let waited = try home.job(["wait", "1", "--timeout", "3m"], timeout: 200)
         #expect(waited.status == 0, "\(waited.stderr)")
         var spans: [(Double, Double)] = []
         var slurmIds: [String] = []
-        for (index, id) in [2, 3, 4].enumerated() {
+        for index in 0..<20 {
+            let id = index + 2
             let record = try home.record(id)
             #expect(record["state"] as? String == "Completed")
             slurmIds.append(record["schedulerJobId"] as? String ?? "")
@@ -93,11 +96,22 @@ struct SlurmJobTests {
             if times.count == 2 { spans.append((times[0], times[1])) }
         }
         let base = slurmIds.first.map { String($0.prefix { $0 != "_" }) } ?? ""
-        #expect(slurmIds == ["\(base)_0", "\(base)_1", "\(base)_2"])
-        #expect(spans.count == 3)
-        let ordered = spans.sorted { $0.0 < $1.0 }
-        for (earlier, later) in zip(ordered, ordered.dropFirst()) { #expect(later.0 >= earlier.1) }
+        #expect(slurmIds == (0..<20).map { "\(base)_\($0)" })
+        #expect(spans.count == 20)
+        // The most tasks running at any moment, from their own begin and end times: the node
+        // has room for 8, the throttle allows 4.
+        let most = spans.map { span in spans.filter { $0.0 <= span.0 && span.0 < $0.1 }.count }.max() ?? 0
+        #expect(most <= 4 && most >= 2, "at most \(most) at once")
         #expect(try home.record(1)["state"] as? String == "Completed")
+
+        // 100 MB of bytes of every value, straight into the job's file: all of them, in order.
+        let data = home.scratch + "/data"
+        #expect(try home.shell("head -c 104857600 /dev/urandom > \(data)").status == 0)
+        try home.job("start", "--scheduler", "slurm", "--quiet", "cat \(data); echo done >&2")  // 22, 23
+        let copied = try home.shell("$JOB receive 22 --wait > \(home.scratch)/copy", timeout: 200)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stderr == "done\n")
+        #expect(try home.shell("cmp \(data) \(home.scratch)/copy").status == 0)
     }
 
     @Test("invoke --scheduler: runs now, each line tagged by its task, the exit status by invoke's rules, no job left")
@@ -205,7 +219,7 @@ struct SlurmJobTests {
         try TestHome.eventually(timeout: 60, "the held job to be seen held") {
             try home.record(4)["state"] as? String == "Suspended"
         }
-        #expect(try home.record(4)["reason"] as? String == "held in Slurm (JobHeldUser)")
+        #expect(try home.record(4)["reason"] as? String == "held in Slurm's queue: resume releases it")
         #expect(try home.job(["stop", "3"], timeout: 60).status == 0)
         #expect(try home.record(4)["state"] as? String == "Stopped")
 
@@ -230,14 +244,74 @@ struct SlurmJobTests {
         #expect(try home.job(["stop", "--signal", "USR1", "7"], timeout: 60).status == 0)
         #expect(try home.record(8)["state"] as? String == "Stopped")
         #expect(try home.job("log", "7", "--stdout").stdout == "ready\ngot USR1\n")
-        // A running Slurm job is not suspended by job: it says why.
+        // remove refuses a job Slurm still runs, unless forced (which cancels it first).
         try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 9, 10
         try TestHome.eventually(timeout: 60, "the job to run") { try home.record(10)["state"] as? String == "Running" }
-        let suspend = try home.job("suspend", "9")
-        #expect(suspend.status == 1 && suspend.stderr.contains("operator"), "\(suspend.stderr)")
         let removed = try home.job("remove", "9")
         #expect(removed.status == 1 && removed.stderr.contains("stop it first"), "\(removed.stderr)")
         #expect(try home.job(["remove", "--force", "9"], timeout: 60).status == 0)
+    }
+
+    @Test("suspend holds a job waiting in Slurm's queue and resume releases it; a running one is suspended in Slurm")
+    func suspendResume() throws {
+        let setup = try Setup(port: 7127)
+        let home = setup.home
+        func slurm(_ id: Int) throws -> String {
+            let slurmId = try #require(try home.record(id)["schedulerJobId"] as? String)
+            return try setup.cluster.run("squeue", ["-h", "-t", "all", "-j", slurmId, "-o", "%T %r"]).stdout
+        }
+        // Waiting (Slurm starts it in ten minutes): held, then released.
+        try home.job("start", "--scheduler", "slurm", "--sbatch-option", "--begin=now+600", "--quiet", "echo late")
+        try TestHome.eventually(timeout: 60, "the job to wait in Slurm") {
+            try home.record(2)["reason"] as? String == "pending in Slurm (BeginTime)"
+        }
+        let held = try home.job("suspend", "1")
+        #expect(held.status == 0, "\(held.stderr)")
+        #expect(try home.record(2)["state"] as? String == "Suspended")
+        #expect(try home.record(2)["reason"] as? String == "held in Slurm's queue: resume releases it")
+        #expect(try slurm(2) == "PENDING JobHeldUser\n")
+        #expect(try home.job("resume", "1").status == 0)
+        #expect(try home.record(2)["state"] as? String == "NotStarted")
+        let released = try slurm(2)
+        #expect(released.hasPrefix("PENDING ") && !released.contains("JobHeld"), "\(released)")
+        // Running: suspended in Slurm, resumed, suspended again, and stop still stops it.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "echo ready; exec sleep 300")  // 3, 4
+        try TestHome.eventually(timeout: 60, "the job to run") { try home.record(4)["state"] as? String == "Running" }
+        #expect(try home.job("suspend", "3").status == 0)
+        #expect(try home.record(4)["state"] as? String == "Suspended")
+        #expect(try slurm(4) == "SUSPENDED None\n")
+        #expect(try home.job("resume", "3").status == 0)
+        #expect(try home.record(4)["state"] as? String == "Running")
+        #expect(try slurm(4) == "RUNNING None\n")
+        #expect(try home.job("suspend", "3").status == 0)
+        #expect(try home.job(["stop", "1", "3"], timeout: 60).status == 0)
+        #expect(try home.record(2)["state"] as? String == "Stopped" && home.record(4)["state"] as? String == "Stopped")
+
+        // An ordinary user of the cluster: a running job is Slurm's operators' to suspend, and
+        // the refusal says so in plain words; holding one that waits is the user's right.
+        let user = try TestHome()
+        defer { user.close() }
+        try user.runAsNobody()
+        user.extraEnvironment = setup.cluster.environment
+        try user.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")
+        try TestHome.eventually(timeout: 60, "nobody's job to run") {
+            try user.record(2)["state"] as? String == "Running"
+        }
+        let refused = try user.job("suspend", "1")
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("Slurm refused to suspend") && refused.stderr.contains("operator's right"))
+        #expect(refused.stderr.contains("Access/permission denied"), "\(refused.stderr)")
+        #expect(try user.record(2)["state"] as? String == "Running")
+        try user.job("start", "--scheduler", "slurm", "--sbatch-option", "--begin=now+600", "--quiet", "true")
+        try TestHome.eventually(timeout: 60, "nobody's second job to be in Slurm") {
+            try user.record(4)["schedulerJobId"] as? String != nil
+        }
+        #expect(try user.job("suspend", "3").status == 0)
+        #expect(try user.record(4)["state"] as? String == "Suspended")
+        #expect(try user.job("resume", "3").status == 0)
+        #expect(try user.record(4)["state"] as? String == "NotStarted")
+        #expect(try user.job(["stop", "--all"], timeout: 60).status == 0)
+        #expect(try user.record(2)["state"] as? String == "Stopped")
     }
 
     @Test("the agent killed while its Slurm job runs: the next one follows it to its end and its bytes")

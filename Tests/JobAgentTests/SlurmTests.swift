@@ -32,7 +32,7 @@ struct SlurmTests {
         }
         #expect(state("PENDING", "Resources") == (.notStarted, "pending in Slurm (Resources)"))
         #expect(state("PENDING", "Dependency") == (.notStarted, "pending in Slurm (Dependency)"))
-        #expect(state("PENDING", "JobHeldUser") == (.suspended, "held in Slurm (JobHeldUser)"))
+        #expect(state("PENDING", "JobHeldUser") == (.suspended, "held in Slurm's queue: resume releases it"))
         #expect(state("PENDING") == (.notStarted, nil))
         for running in ["RUNNING", "COMPLETING", "CONFIGURING"] { #expect(state(running) == (.running, nil)) }
         #expect(state("SUSPENDED") == (.suspended, "suspended in Slurm"))
@@ -172,8 +172,8 @@ struct SlurmTests {
         }
         let held = try submit("echo released", "held", options: ["--hold"])
         let status = try #require(try client.statuses([held]).get().first)
-        #expect(Slurm.jobState(of: status) == (.suspended, "held in Slurm (JobHeldUser)"))
-        #expect(client.hold([held], false) == nil)
+        #expect(Slurm.jobState(of: status) == (.suspended, "held in Slurm's queue: resume releases it"))
+        #expect(client.control("release", held) == nil)
         #expect(try Self.finished(client, [held], count: 1).first?.state == "COMPLETED")
 
         let sleeper = try submit("sleep 300", "sleeper")

@@ -59,6 +59,21 @@ public final class TestHome: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/job").path
     }
 
+    /// Whether `job` runs here as the unprivileged user `nobody` (uid 65534, present in every
+    /// Debian system), as an ordinary user of a shared cluster is: see `runAsNobody`.
+    public private(set) var asNobody = false
+
+    /// From now on, `job` (and the agent it starts) runs as `nobody`, whose home and scratch
+    /// folder this becomes. Needs root.
+    public func runAsNobody() throws {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for folder in [base, path, scratch] where chown(folder, 65534, 65534) != 0 {
+            throw TestFailure("cannot give \(folder) to nobody: \(String(cString: strerror(errno)))")
+        }
+        asNobody = true
+    }
+
     /// Variables every `job` run here gets (and so the agent it starts), such as a test
     /// cluster's `SLURM_CONF`.
     public var extraEnvironment: [String: String] = [:]
@@ -77,9 +92,16 @@ public final class TestHome: @unchecked Sendable {
         _ arguments: [String], stdin: [UInt8]? = nil, environment extra: [String: String] = [:],
         directory: String? = nil, timeout: Double = 60
     ) throws -> CommandResult {
-        try Self.run(
-            Self.binary, arguments, stdin: stdin, environment: environment.merging(extra) { $1 },
-            directory: directory ?? scratch, timeout: timeout)
+        guard asNobody else {
+            return try Self.run(
+                Self.binary, arguments, stdin: stdin, environment: environment.merging(extra) { $1 },
+                directory: directory ?? scratch, timeout: timeout)
+        }
+        var env = environment.merging(extra) { $1 }
+        env["HOME"] = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try Self.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Self.binary] + arguments,
+            stdin: stdin, environment: env, directory: directory ?? scratch, timeout: timeout)
     }
 
     @discardableResult

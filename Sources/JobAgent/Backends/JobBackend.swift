@@ -41,6 +41,15 @@ protocol JobBackend {
     /// Why the child cannot be `verb` (suspended, resumed, signalled) where it runs, or nil.
     func refusesSignals(_ child: StoredJob, verb: String, in state: RegistryState) -> String?
 
+    /// Whether `suspend` (with `suspending`) or `resume` acts on a child in its state. Default:
+    /// a Running one is suspended, a Suspended one resumed.
+    func pausable(_ child: StoredJob, suspending: Bool) -> Bool
+
+    /// Suspends a child or resumes it. Default: SIGSTOP or SIGCONT to its processes and the
+    /// transition, at once (`.done`). A place that does it with a command of its own answers
+    /// `.outside`, which the handler runs without the lock.
+    func pause(_ child: inout StoredJob, suspending: Bool, at time: Date, in state: RegistryState) -> Pause
+
     /// Marks a child as being stopped (its transition), before the store has it; hands the
     /// stop to the other side where that side stops it. Default: `requestStop`.
     func prepareStop(_ child: inout StoredJob, first: Int32, grace: Double, in state: RegistryState) -> StopStart
@@ -96,6 +105,21 @@ enum StopStart {
     case pending
 }
 
+/// How a backend suspended or resumed a child.
+enum Pause {
+    /// Done, the child changed.
+    case done
+    /// To be done by a command (which may wait for a slow controller) run outside the lock.
+    case outside(@Sendable () -> PauseOutcome)
+}
+
+/// What a pause's command did: its refusal in the user's words, or what to apply to the child
+/// once the lock is taken again (nil: nothing now, the backend's watch follows it).
+struct PauseOutcome {
+    var refusal: String?
+    var apply: (@Sendable (inout StoredJob) -> Void)?
+}
+
 /// What an agent's start made of a child it took over.
 enum Adoption {
     /// Found running, and watched again.
@@ -118,6 +142,16 @@ extension JobBackend {
     }
 
     func refusesSignals(_ child: StoredJob, verb: String, in state: RegistryState) -> String? { nil }
+
+    func pausable(_ child: StoredJob, suspending: Bool) -> Bool {
+        child.state == (suspending ? .running : .suspended)
+    }
+
+    func pause(_ child: inout StoredJob, suspending: Bool, at time: Date, in state: RegistryState) -> Pause {
+        signal(child, suspending ? SIGSTOP : SIGCONT, in: state)
+        if suspending { child.suspend(at: time) } else { child.resume(at: time) }
+        return .done
+    }
 
     func endStubborn(_ child: StoredJob, in state: RegistryState) -> Bool { false }
 

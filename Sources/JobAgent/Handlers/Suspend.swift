@@ -17,15 +17,15 @@ import JobCore
 import JobProtocol
 import JobStore
 
-extension SuspendRequest: LockedHandler {
-    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
-        state.suspend(self)
+extension SuspendRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.pause(selection, suspending: true)))
     }
 }
 
-extension ResumeRequest: LockedHandler {
-    func reply(in state: RegistryState, connection: Int32) -> any TaggedMessage {
-        state.resume(self)
+extension ResumeRequest: Handled {
+    func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        answer(.success(context.registry.pause(selection, suspending: false)))
     }
 }
 
@@ -35,34 +35,57 @@ extension SignalRequest: LockedHandler {
     }
 }
 
+extension JobRegistry {
+    /// `suspend` (SIGSTOP to each selected running child's process group: Suspended, its
+    /// timeout's clock stopped) and `resume` (SIGCONT: Running again, the clock going on), each
+    /// child by its backend; what a backend does with a command of its own (Slurm's `scontrol`)
+    /// is run outside the lock, and the reply made once it is done.
+    func pause(_ selection: JobSelection, suspending: Bool) -> JobsReply {
+        let (selected, problems, outside) = withState { $0.pause(selection, suspending: suspending) }
+        let done = outside.map { (id: $0.id, outcome: $0.run()) }
+        return withState { state in
+            var changed: [StoredJob] = []
+            var refusals: [String] = []
+            for (id, outcome) in done {
+                if let refusal = outcome.refusal { refusals.append(refusal) }
+                guard let apply = outcome.apply, var job = state.jobs[id], !job.state.isFinished else { continue }
+                apply(&job)
+                state.jobs[id] = job
+                changed.append(job)
+            }
+            state.persist(changed)
+            return JobsReply(
+                jobs: selected.compactMap { state.jobs[$0] }.map(state.record), problems: problems + refusals)
+        }
+    }
+}
+
 /// `suspend`, `resume` and `signal`: signals to running children's process groups (through
-/// their monitors), which go on running, or stop and continue.
+/// their monitors), which go on running, or stop and continue; or what their place does instead.
 extension RegistryState {
-    /// SIGSTOP to each selected running child's process group: Suspended, its timeout's clock
-    /// stopped. Lock held.
-    func suspend(_ request: SuspendRequest) -> JobsReply { pause(request.selection, suspending: true) }
-
-    /// SIGCONT to each selected suspended child's process group: Running again, its timeout's
-    /// clock going on. Lock held.
-    func resume(_ request: ResumeRequest) -> JobsReply { pause(request.selection, suspending: false) }
-
-    private func pause(_ selection: JobSelection, suspending: Bool) -> JobsReply {
-        let from: JobState = suspending ? .running : .suspended
+    /// The selected Ids, the problems, and what is left to run outside the lock. Lock held.
+    fileprivate func pause(_ selection: JobSelection, suspending: Bool) -> (
+        [Int], [String], [(id: Int, run: @Sendable () -> PauseOutcome)]
+    ) {
         let (children, selected, problems) = signalTargets(selection, verb: suspending ? "suspended" : "resumed") {
-            $0 == from
+            backend(for: $0).pausable($0, suspending: suspending)
         }
         var changed: [StoredJob] = []
+        var outside: [(id: Int, run: @Sendable () -> PauseOutcome)] = []
         let now = Date()
-        for var job in children where job.state == from {
-            signal(job, suspending ? SIGSTOP : SIGCONT)
-            if suspending { job.suspend(at: now) } else { job.resume(at: now) }
-            jobs[job.id] = job
-            changed.append(job)
-            queue.tell(suspending ? .suspended(job.id) : .resumed(job.id))
+        for var job in children {
+            switch backend(for: job).pause(&job, suspending: suspending, at: now, in: self) {
+            case .done:
+                jobs[job.id] = job
+                changed.append(job)
+                queue.tell(suspending ? .suspended(job.id) : .resumed(job.id))
+            case .outside(let run):
+                outside.append((job.id, run))
+            }
         }
         persist(changed)
         runQueue()
-        return JobsReply(jobs: selected.compactMap { jobs[$0] }.map(record), problems: problems)
+        return (selected, problems, outside)
     }
 
     /// A signal to each selected unfinished child's process group; the jobs go on. Lock held.
@@ -71,7 +94,7 @@ extension RegistryState {
             return JobsReply(jobs: [], problems: ["\(request.signal) is not a signal number"])
         }
         let (children, selected, problems) = signalTargets(request.selection, verb: "signalled") {
-            $0 == .running || $0 == .suspended || $0 == .stopping
+            $0.state == .running || $0.state == .suspended || $0.state == .stopping
         }
         for job in children { signal(job, Int32(request.signal)) }
         if !children.isEmpty {
@@ -85,7 +108,7 @@ extension RegistryState {
     /// The children of the selection that `accepts` takes, the selected Ids, and a problem for
     /// each selected job none of whose children it takes, or that runs where this agent cannot
     /// signal it (in a session's shell).
-    private func signalTargets(_ selection: JobSelection, verb: String, accepts: (JobState) -> Bool) -> (
+    private func signalTargets(_ selection: JobSelection, verb: String, accepts: (StoredJob) -> Bool) -> (
         [StoredJob], [Int], [String]
     ) {
         let result = select(selection)
@@ -95,7 +118,7 @@ extension RegistryState {
         for selected in result.jobs {
             let kids = (selected.isParent ? table.kids(of: selected.id) : jobs[selected.id].map { [$0] } ?? [])
                 .filter { !seen.contains($0.id) }
-            let taken = kids.filter { accepts($0.state) }
+            let taken = kids.filter(accepts)
             let reachable = taken.filter { job in
                 guard let refusal = backend(for: job).refusesSignals(job, verb: verb, in: self) else { return true }
                 problems.append(refusal)

@@ -145,8 +145,9 @@ enum Slurm {
     static func jobState(of status: Status, end: End? = nil) -> (state: JobState, reason: String?) {
         switch status.state {
         case "PENDING":
+            if status.reason == "JobHeldUser" { return (.suspended, "held in Slurm's queue: resume releases it") }
             if let reason = status.reason, reason.hasPrefix("JobHeld") {
-                return (.suspended, "held in Slurm (\(reason))")
+                return (.suspended, "held in Slurm's queue by an administrator (\(reason))")
             }
             return (.notStarted, status.reason.map { "pending in Slurm (\($0))" })
         case "RUNNING", "COMPLETING", "CONFIGURING", "RESIZING", "STAGE_OUT", "SIGNALING":
@@ -200,6 +201,21 @@ enum Slurm {
             return folder + "/" + name
         }
         return nil
+    }
+
+    /// Why `scontrol ACTION` did nothing to a child, in the user's words.
+    static func refusal(of action: String, name: String, id: String, problem: Problem) -> String {
+        let verb = action == "suspend" || action == "uhold" ? "suspend" : "resume"
+        if problem.description.contains("Access/permission denied") || problem.description.contains("Invalid user id") {
+            if action == "suspend" || action == "resume" {
+                return "Slurm refused to \(verb) \(name) (\(id)): suspending and resuming a running job is an "
+                    + "operator's right in Slurm (scontrol \(action): \(problem.description)); stop it instead, or "
+                    + "suspend a job while it waits in the queue, which holds it"
+            }
+            return "Slurm refused to \(verb) \(name) (\(id)): \(problem.description) (a hold an administrator "
+                + "placed is theirs to release)"
+        }
+        return "could not \(verb) \(name) (Slurm \(id)): \(problem.description)"
     }
 
     /// A failed command's words, as the user is to read them.
@@ -334,11 +350,10 @@ extension Slurm {
             return result.status == 0 ? nil : Slurm.problem(result, doing: "scancel")
         }
 
-        /// Holds pending jobs, or releases them.
-        func hold(_ ids: [String], _ hold: Bool) -> Slurm.Problem? {
-            guard !ids.isEmpty else { return nil }
-            let result = run("scontrol", ["scontrol", hold ? "hold" : "release", ids.joined(separator: ",")])
-            return result.status == 0 ? nil : Slurm.problem(result, doing: "scontrol " + (hold ? "hold" : "release"))
+        /// `scontrol ACTION ID`: uhold, release, suspend, resume.
+        func control(_ action: String, _ id: String) -> Slurm.Problem? {
+            let result = run("scontrol", ["scontrol", action, id])
+            return result.status == 0 ? nil : Slurm.problem(result, doing: "scontrol " + action)
         }
 
         /// Runs one of Slurm's commands, by the PATH of the agent's environment (Slurm's own

@@ -44,11 +44,37 @@ struct SlurmBackend: JobBackend {
     }
 
     func refusesSignals(_ job: StoredJob, verb: String, in state: RegistryState) -> String? {
-        if verb == "suspended" || verb == "resumed" {
-            return "\(state.messageName(of: job)) runs in Slurm, where suspending a running job is an operator's "
-                + "right (scontrol suspend); stop it, or hold it while it waits"
+        job.schedulerJobId == nil ? "\(state.messageName(of: job)) is not in Slurm yet" : nil
+    }
+
+    /// One waiting in Slurm's queue is held; a running one suspended. A held or suspended one
+    /// is resumed.
+    func pausable(_ job: StoredJob, suspending: Bool) -> Bool {
+        suspending ? job.state == .running || job.state == .notStarted : job.state == .suspended
+    }
+
+    /// `scontrol uhold` while it waits (a hold its owner may release), `scontrol suspend` once it
+    /// runs (an operator's right in Slurm: a refusal is said in plain words), `release` or
+    /// `resume` back; then its state as squeue says it, which the watcher follows on.
+    func pause(_ job: inout StoredJob, suspending: Bool, at time: Date, in state: RegistryState) -> Pause {
+        guard let id = job.schedulerJobId else { return .done }
+        let client = state.slurm.client
+        let name = state.messageName(of: job)
+        let action =
+            job.beginTime == nil ? (suspending ? "uhold" : "release") : (suspending ? "suspend" : "resume")
+        state.slurm.wake()
+        return .outside {
+            if let problem = client.control(action, id) {
+                return PauseOutcome(refusal: Slurm.refusal(of: action, name: name, id: id, problem: problem))
+            }
+            guard case .success(let statuses) = client.statuses([id]),
+                let status = statuses.first(where: { $0.id == id }), !Slurm.isFinal(status.state)
+            else { return PauseOutcome() }
+            return PauseOutcome { job in
+                let (state, reason) = Slurm.jobState(of: status)
+                job.follow(scheduler: state, reason: reason, location: status.nodes)
+            }
         }
-        return job.schedulerJobId == nil ? "\(state.messageName(of: job)) is not in Slurm yet" : nil
     }
 
     /// Slurm stops it: `scancel` (Slurm's own SIGTERM, then SIGKILL after its KillWait). With

@@ -24,15 +24,22 @@ enum SuspendVerb {
             Suspend running jobs: SIGSTOP to each one's whole process group. They are
             Suspended until job resume; their --timeout clock stops meanwhile, wait does not
             count them as finished, and job stop still stops them. A job on another computer
-            is stopped there (its computer needs setsid, as every Linux has). Commands in
-            sessions cannot be suspended yet.
+            is stopped there (its computer needs setsid, as every Linux has). A Slurm job
+            waiting in Slurm's queue is held there (scontrol uhold); a running one is
+            suspended by scontrol suspend, which Slurm allows its operators only (the
+            refusal is reported, and the job runs on). Commands in sessions cannot be
+            suspended yet.
             """,
         operands: SelectionArguments.operands, operandCompletion: .jobs,
         options: SelectionArguments.options + [SelectionArguments.passThru, SelectionArguments.format()])
 
     static let resumeSpec = VerbSpec(
         name: "resume", summary: "resume suspended jobs (SIGCONT)", usage: ["resume SELECTOR... [OPTIONS]"],
-        about: "Resume suspended jobs: SIGCONT to each one's process group. They are Running again.",
+        about: """
+            Resume suspended jobs: SIGCONT to each one's process group. They are Running
+            again. A held Slurm job is released (scontrol release) and waits in Slurm's
+            queue again; a suspended one is resumed (scontrol resume).
+            """,
         operands: SelectionArguments.operands, operandCompletion: .jobs,
         options: SelectionArguments.options + [SelectionArguments.passThru, SelectionArguments.format()])
 
