@@ -156,6 +156,8 @@ final class RegistryState {
         generation &+= 1
         monitor.broadcast()
         noticeQueue(changed)
+        // A Slurm job held here for one that just ended is submitted now, not a round later.
+        if !slurm.held.isEmpty && changed.contains(where: { $0.state.isFinished }) { slurm.wake() }
     }
 
     // MARK: - Records

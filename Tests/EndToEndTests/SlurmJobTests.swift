@@ -192,10 +192,80 @@ struct SlurmJobTests {
         try home.job("start", "--scheduler", "slurm", "--after-any", "5", "--quiet", "echo anyway >> \(stamp)")
         #expect(try home.job(["wait", "9"], timeout: 120).status == 0)
         #expect(try String(contentsOfFile: stamp, encoding: .utf8) == "first\nsecond\nanyway\n")
-        // A local job is no dependency Slurm can wait for.
-        try home.job("start", "--quiet", "sleep 300")  // 11, 12
-        let local = try home.job("start", "--scheduler", "slurm", "--after", "11", "true")
-        #expect(local.status == 1 && local.stderr.contains("does not run in Slurm"), "\(local.stderr)")
+        let unknown = try home.job("start", "--scheduler", "slurm", "--after", "99", "true")
+        #expect(unknown.status == 1 && unknown.stderr.contains("--after 99: no job has that Id"), "\(unknown.stderr)")
+    }
+
+    @Test("a local job on either side of --after: the agent holds the submission until it ends; the queue's rule holds")
+    func mixedDependencies() throws {
+        let setup = try Setup(port: 7137)
+        let home = setup.home
+        let gate = try home.fifo("gate")
+        let stamp = home.scratch + "/order"
+        func comments() throws -> [Substring] {
+            try setup.cluster.run("squeue", ["-h", "-t", "all", "-o", "%k"]).stdout.split(separator: "\n").filter {
+                $0.hasPrefix("job:")
+            }
+        }
+        try home.job("start", "--quiet", "read line < \(gate); echo local >> \(stamp)")  // 1, 2
+        let held = try home.job(
+            "start", "--scheduler", "slurm", "--after", "1", "--tasks", "2", "--quiet",
+            "echo slurm $SLURM_ARRAY_TASK_ID >> \(stamp)")  // 3; 4, 5
+        #expect(held.status == 0, "\(held.stderr)")
+        try home.job("start", "--scheduler", "slurm", "--after", "3", "--quiet", "echo chained >> \(stamp)")  // 6, 7
+        for id in [4, 5] {
+            let child = try home.record(id)
+            #expect(child["state"] as? String == "NotStarted" && child["schedulerJobId"] == nil)
+            #expect(child["reason"] as? String == "waiting for Job1 to end before it is submitted to Slurm")
+        }
+        #expect(try home.record(7)["reason"] as? String == "waiting for Job3 to be submitted to Slurm first")
+        // Nothing is in Slurm while they are held.
+        #expect(try comments().isEmpty)
+        try home.release(gate)
+        #expect(try home.job(["wait", "6"], timeout: 120).status == 0)
+        let order = try String(contentsOfFile: stamp, encoding: .utf8).split(separator: "\n")
+        #expect(order.first == "local" && order.last == "chained" && Set(order[1...2]) == ["slurm 0", "slurm 1"])
+        // The array went to Slurm as one array, the chained job with Slurm's own dependency on it.
+        let task = try #require(try home.record(4)["schedulerJobId"] as? String)
+        let other = try home.record(5)["schedulerJobId"] as? String
+        #expect(task.hasSuffix("_0") && other == task.dropLast(2) + "_1")
+
+        // After a local job that fails: Failed, never submitted. A local job after a Slurm job:
+        // runs when it completed, never when it failed.
+        let gate2 = try home.fifo("gate2")
+        try home.job("start", "--quiet", "read line < \(gate2); exit 1")  // 8, 9
+        try home.job("start", "--scheduler", "slurm", "--after", "8", "--quiet", "echo never")  // 10, 11
+        try home.job("start", "--after", "6", "--quiet", "echo local after slurm")  // 12, 13
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exit 3")  // 14, 15
+        try home.job("start", "--after", "14", "--quiet", "echo never")  // 16, 17
+        try home.release(gate2)
+        #expect(try home.job(["wait", "10", "12", "16"], timeout: 120).status == 0)
+        let never = try home.record(11)
+        #expect(never["state"] as? String == "Failed" && never["schedulerJobId"] == nil, "\(never)")
+        #expect((never["reason"] as? String ?? "").hasPrefix("never ran: Job8"), "\(never)")
+        #expect(try home.job("receive", "12").stdout == "local after slurm\n")
+        #expect(try home.record(17)["state"] as? String == "Failed")
+        #expect(try home.job("receive", "16").stdout == "")
+
+        // Held when the agent is killed: the next agent submits it once, when its local job ends.
+        let gate3 = try home.fifo("gate3")
+        try home.job("start", "--quiet", "read line < \(gate3)")  // 18, 19
+        try home.job("start", "--scheduler", "slurm", "--after", "18", "--quiet", "echo once")  // 20, 21
+        let pid = try #require(try home.agentPid())
+        kill(pid, SIGKILL)
+        try home.awaitAgentGone()
+        try home.release(gate3)
+        let once = try home.job(["receive", "20", "--wait"], timeout: 120)
+        #expect(once.status == 0 && once.stdout == "once\n", "\(once.stdout) \(once.stderr)")
+        let instance = try #require(try home.record(21)["instanceId"] as? String)
+        #expect(try comments().filter { $0 == "job:\(instance)" }.count == 1)
+
+        // A held one stops at once; nothing reaches Slurm.
+        try home.job("start", "--quiet", "sleep 300")  // 22, 23
+        try home.job("start", "--scheduler", "slurm", "--after", "22", "--quiet", "echo stopped")  // 24, 25
+        #expect(try home.job(["stop", "24"], timeout: 60).status == 0)
+        let stopped = try home.record(25)
+        #expect(stopped["state"] as? String == "Stopped" && stopped["schedulerJobId"] == nil, "\(stopped)")
     }
 
     @Test("stop cancels in Slurm: a running job and a held one end Stopped; scancel from outside says so")

@@ -139,6 +139,9 @@ struct SlurmWatch {
     /// Slurm and not found: submitted again only after two (a controller that comes back may
     /// still be taking the sbatch it got while it did not answer).
     var notFound: [Int: Int] = [:]
+    /// Children held here until jobs they run after, which are not in Slurm, end; submitted at
+    /// once when they have (no submission can carry them: this agent held them).
+    var held: Set<Int> = []
     /// Starts the watcher's thread (set by the registry).
     var spawn: (() -> Void)?
     /// Wakes the watcher between its rounds.
@@ -156,6 +159,7 @@ struct SlurmWatch {
 
     mutating func forget(_ job: StoredJob) {
         if let id = job.schedulerJobId { rawIds[id] = nil }
+        held.remove(job.id)
     }
 
     /// The Reason of a child while the controller does not answer: one not submitted yet waits
@@ -171,6 +175,31 @@ struct SlurmWatch {
 
     func close() {
         if wakeFD >= 0 { Glibc.close(wakeFD) }
+    }
+}
+
+/// Where the jobs a Slurm job runs after stand (`RegistryState.slurmDependencies`).
+struct SlurmDependencies {
+    /// Slurm ids it runs after once they completed (`afterok`), or ended in any way (`afterany`).
+    var after: [String] = []
+    var afterAny: [String] = []
+    /// Jobs not in Slurm (here, or on another computer) it waits for before it is submitted, by
+    /// the name messages give them; and Slurm jobs not submitted yet, which it waits for to be.
+    var waitingFor: [String] = []
+    var waitingSubmission: [String] = []
+    /// Why it can never run (one it runs after did not complete, or was removed).
+    var never: String?
+    /// Ids that name no job, with whether they were given with `--after-any`.
+    var unknown: [(Int, Bool)] = []
+
+    /// Its Reason while it waits here.
+    var waitingReason: String? {
+        func list(_ names: [String]) -> String {
+            names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
+        }
+        if !waitingFor.isEmpty { return "waiting for \(list(waitingFor)) to end before it is submitted to Slurm" }
+        if !waitingSubmission.isEmpty { return "waiting for \(list(waitingSubmission)) to be submitted to Slurm first" }
+        return nil
     }
 }
 
@@ -223,14 +252,9 @@ extension RegistryState {
                     "sbatch is not on the agent's PATH: this computer is not a Slurm submit host (or the agent was "
                         + "started without Slurm's commands on its PATH; restart it with `job agent stop`)"))
         }
-        var dependencies: (after: [String], afterAny: [String], never: String?) = ([], [], nil)
-        switch slurmDependencies(request.after, anyEnd: false) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let found): (dependencies.after, dependencies.never) = (found.ids, found.never)
-        }
-        switch slurmDependencies(request.afterAny, anyEnd: true) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let found): dependencies.afterAny = found.ids
+        let dependencies = slurmDependencies(after: request.after, afterAny: request.afterAny)
+        if let (id, anyEnd) = dependencies.unknown.first {
+            return .failure(Failure(.refused, "\(anyEnd ? "--after-any" : "--after") \(id): no job has that Id"))
         }
         let count = max(1, request.tasks)
         var (parent, made) = makeJob(
@@ -249,15 +273,23 @@ extension RegistryState {
             (request.timeout.map { ["--time=" + Slurm.timeLimit($0)] } ?? []) + request.options
         for index in made.indices {
             made[index].scheduler = "slurm"
-            made[index].follow(scheduler: .notStarted, reason: "being submitted to Slurm", location: nil)
+            made[index].follow(
+                scheduler: .notStarted, reason: dependencies.waitingReason ?? "being submitted to Slurm", location: nil)
             // The queue's rule: a job after one that did not complete never runs.
             if let never = dependencies.never { made[index].neverStarted(never) }
         }
         if let failure = storeAndRegister(parent, made, environment: request.environment) {
             return .failure(failure)
         }
-        if dependencies.never != nil { return .success((StartReply(job: record(parent)), nil, made.map(\.id))) }
-        slurm.inFlight.formUnion(made.map(\.id))
+        let ids = made.map(\.id)
+        guard dependencies.never == nil else { return .success((StartReply(job: record(parent)), nil, ids)) }
+        guard dependencies.waitingReason == nil else {
+            // Held here until what it waits for ends: the watcher submits it then.
+            slurm.held.formUnion(ids)
+            slurm.wake()
+            return .success((StartReply(job: record(parent)), nil, ids))
+        }
+        slurm.inFlight.formUnion(ids)
         var submission = slurmSubmission(parent: parent, children: made, environment: request.environment)
         if request.tasks > 0 {
             submission.tasks = count
@@ -265,38 +297,40 @@ extension RegistryState {
         }
         submission.after = dependencies.after
         submission.afterAny = dependencies.afterAny
-        return .success((StartReply(job: record(parent)), submission, made.map(\.id)))
+        return .success((StartReply(job: record(parent)), submission, ids))
     }
 
-    /// The Slurm ids of the jobs a new Slurm job runs after (each job's children; one that ended
-    /// as needed is no dependency any more), and why it can never run when one did not complete
-    /// (`anyEnd` false). A job that does not run in Slurm is refused: Slurm cannot wait for it.
-    /// Lock held.
-    func slurmDependencies(_ ids: [Int], anyEnd: Bool) -> Result<(ids: [String], never: String?), Failure> {
-        var found: [String] = []
-        var never: String?
-        let option = anyEnd ? "--after-any" : "--after"
-        for id in ids {
-            guard let job = jobs[id] else { return .failure(Failure(.refused, "\(option) \(id): no job has that Id")) }
+    /// Where the jobs a Slurm job runs after stand (`--after`: to complete; `--after-any`: to
+    /// end in any way), each job by its children: those in Slurm are Slurm's dependencies (one
+    /// that already ended as needed is none any more); those not in Slurm (here, on another
+    /// computer, or not submitted yet) it waits for here, held, before it is submitted. Lock held.
+    func slurmDependencies(after: [Int], afterAny: [Int]) -> SlurmDependencies {
+        var found = SlurmDependencies()
+        for (id, anyEnd) in after.map({ ($0, false) }) + afterAny.map({ ($0, true) }) {
+            guard let job = jobs[id] else {
+                found.unknown.append((id, anyEnd))
+                if found.never == nil { found.never = "never ran: job \(id), which it runs after, was removed" }
+                continue
+            }
             let kids = job.parentId == nil ? childIds(of: id).compactMap { jobs[$0] } : [job]
             for kid in kids {
                 if kid.state.isFinished {
-                    if !anyEnd && kid.state != .completed && never == nil {
-                        never = "never ran: \(messageName(of: kid)), which it runs after, ended \(kid.state.rawValue)"
+                    if !anyEnd && kid.state != .completed && found.never == nil {
+                        found.never =
+                            "never ran: \(messageName(of: kid)), which it runs after, ended \(kid.state.rawValue)"
                     }
-                    continue
+                } else if kid.placement == .slurm, let slurmId = kid.schedulerJobId {
+                    if anyEnd { found.afterAny.append(slurmId) } else { found.after.append(slurmId) }
+                } else if kid.placement == .slurm {
+                    if !found.waitingSubmission.contains(messageName(of: job)) {
+                        found.waitingSubmission.append(messageName(of: job))
+                    }
+                } else if !found.waitingFor.contains(messageName(of: job)) {
+                    found.waitingFor.append(messageName(of: job))
                 }
-                guard kid.placement == .slurm, let slurmId = kid.schedulerJobId else {
-                    return .failure(
-                        Failure(
-                            .refused,
-                            "\(option) \(id): \(messageName(of: kid)) does not run in Slurm (or is not submitted yet); "
-                                + "a Slurm job runs after Slurm jobs, which Slurm itself waits for"))
-                }
-                found.append(slurmId)
             }
         }
-        return .success((found, never))
+        return found
     }
 
     /// What sbatch is given for these children of a SlurmJob.
@@ -362,12 +396,36 @@ extension RegistryState {
         var seen = Set<String>()
         var lookup: [Int] = []
         var submit: [Int] = []
-        for child in children {
+        var changed: [StoredJob] = []
+        slurm.held.formIntersection(children.map(\.id))
+        for var child in children {
             guard let id = child.schedulerJobId else {
+                guard !slurm.inFlight.contains(child.id) && !child.stopRequested, let parentId = child.parentId,
+                    let parent = jobs[parentId]
+                else { continue }
+                // What it runs after first: it waits here for what is not in Slurm, and never
+                // runs after one that failed.
+                let dependencies = slurmDependencies(after: parent.after, afterAny: parent.afterAny)
+                if let never = dependencies.never {
+                    child.neverStarted(never)
+                    changed.append(child)
+                    continue
+                }
+                if let waiting = dependencies.waitingReason {
+                    slurm.held.insert(child.id)
+                    if child.reason != waiting {
+                        child.follow(scheduler: .notStarted, reason: waiting, location: nil)
+                        changed.append(child)
+                    }
+                    continue
+                }
                 // Not submitted, or submitted by an agent that died before it stored the id: looked
-                // for in Slurm by its comment first, but for a restart's.
-                if !slurm.inFlight.contains(child.id) && !child.stopRequested {
-                    if slurm.fresh.contains(child.id) { submit.append(child.id) } else { lookup.append(child.id) }
+                // for in Slurm by its comment first, but for a restart's and one this agent held
+                // (no submission can carry them).
+                if slurm.fresh.contains(child.id) || slurm.held.contains(child.id) {
+                    submit.append(child.id)
+                } else {
+                    lookup.append(child.id)
                 }
                 continue
             }
@@ -376,6 +434,9 @@ extension RegistryState {
             if seen.insert(base).inserted { ids.append(base) }
         }
         slurm.fresh.subtract(submit)
+        slurm.held.subtract(submit)
+        for job in changed { jobs[job.id] = job }
+        persist(changed)
         return (ids, lookup, submit)
     }
 
@@ -413,21 +474,38 @@ extension RegistryState {
         return left
     }
 
-    /// What to submit again, one child each, for children Slurm does not have (an array's
-    /// task keeps its index); they are in flight until recorded. Lock held.
-    func resubmissions(_ ids: [Int]) -> [(id: Int, index: Int?, submission: Slurm.Submission)] {
-        ids.compactMap { id in
-            guard let job = jobs[id], job.schedulerJobId == nil, !job.state.isFinished, !job.stopRequested,
-                !slurm.inFlight.contains(id), let parentId = job.parentId, let parent = jobs[parentId]
-            else { return nil }
-            slurm.inFlight.insert(id)
-            let siblings = childIds(of: parentId)
-            let index = siblings.count > 1 ? siblings.firstIndex(of: id) : nil
-            let environment = (try? database.environment(of: id)) ?? []
-            var submission = slurmSubmission(parent: parent, children: [job], environment: environment)
-            if let index { submission.options.insert("--array=\(index)", at: 0) }
-            return (id, index, submission)
+    /// What to submit for children Slurm does not have (a restart's, a released hold's, or
+    /// ones a silent controller did not take): all the children of an array at once as the
+    /// array again, else one child each (an array's task keeping its index); each with its
+    /// Slurm dependencies as they stand now. They are in flight until recorded. Lock held.
+    func resubmissions(_ ids: [Int]) -> [(children: [Int], index: Int?, submission: Slurm.Submission)] {
+        var plans: [(children: [Int], index: Int?, submission: Slurm.Submission)] = []
+        var wanted = ids.filter { id in
+            guard let job = jobs[id] else { return false }
+            return job.schedulerJobId == nil && !job.state.isFinished && !job.stopRequested
+                && !slurm.inFlight.contains(id) && job.parentId.flatMap { jobs[$0] } != nil
         }
+        while let id = wanted.first, let job = jobs[id], let parentId = job.parentId, let parent = jobs[parentId] {
+            let siblings = childIds(of: parentId)
+            let whole = siblings.count > 1 && Set(siblings).isSubset(of: wanted)
+            let children = whole ? siblings : [id]
+            wanted.removeAll { children.contains($0) }
+            slurm.inFlight.formUnion(children)
+            let environment = (try? database.environment(of: id)) ?? []
+            var submission = slurmSubmission(
+                parent: parent, children: children.compactMap { jobs[$0] }, environment: environment)
+            let dependencies = slurmDependencies(after: parent.after, afterAny: parent.afterAny)
+            (submission.after, submission.afterAny) = (dependencies.after, dependencies.afterAny)
+            let index = siblings.count > 1 && !whole ? siblings.firstIndex(of: id) : nil
+            if whole {
+                submission.tasks = siblings.count
+                submission.throttle = parent.throttleLimit
+            } else if let index {
+                submission.options.insert("--array=\(index)", at: 0)
+            }
+            plans.append((children, index, submission))
+        }
+        return plans
     }
 
     /// Applies what squeue said, and the ends read for those that finished; true when a child
@@ -551,7 +629,7 @@ extension JobRegistry {
             }
             for plan in withState({ $0.resubmissions(resubmit) }) {
                 let submitted = round.client.submit(plan.submission)
-                withState { $0.recordSubmission(submitted, children: [plan.id], index: plan.index) }
+                withState { $0.recordSubmission(submitted, children: plan.children, index: plan.index) }
             }
             let statuses = round.client.statuses(round.ids)
             let wanted = withState { state in (try? statuses.get()).map { state.slurmEndsWanted($0) } ?? [] }
