@@ -396,13 +396,19 @@ public final class JobClient: Sendable {
     /// job is stored before this returns; it waits NotStarted while the scheduler holds it.
     /// `options` are the scheduler's own (sbatch's), each one argument; `timeout` becomes its
     /// time limit, in whole minutes. `after` and `afterAny` are jobs of the same scheduler it
-    /// runs after (once they completed, or ended in any way): the scheduler's dependencies.
+    /// runs after (once they completed, or ended in any way): the scheduler's dependencies, or
+    /// held by the agent until they end when they do not run in it. `input`, a descriptor of a
+    /// regular file in the jobs folder or on a filesystem the nodes see, is every child's
+    /// stdin. `group` files it under a queue group (for listing and selection: the scheduler
+    /// runs it in its own order).
     public func start(
         _ command: String, scheduler: String, tasks: Int = 0, throttle: Int = 0, options: [String] = [],
         name: String? = nil, workingDirectory: String? = nil, environment: [String]? = nil,
-        timeout: Duration? = nil, after: [Int] = [], afterAny: [Int] = []
+        timeout: Duration? = nil, after: [Int] = [], afterAny: [Int] = [], input: Int32? = nil, group: String? = nil
     ) throws(JobError) -> Job {
         var request = SchedulerStartRequest()
+        request.hasInput = input != nil
+        request.group = group
         request.after = after
         request.afterAny = afterAny
         request.command = command
@@ -415,7 +421,7 @@ public final class JobClient: Sendable {
         request.throttle = throttle
         request.options = options
         request.timeout = timeout?.seconds
-        return Job(try send(request).job)
+        return Job(try send(request, fds: input.map { [$0] } ?? []).job)
     }
 
     /// Runs a command on computers as a RemoteJob parent with one child per computer (in the

@@ -358,6 +358,12 @@ package struct SchedulerStartRequest: AgentRequest {
     /// Jobs it runs after: ended Completed (`--after`), or ended in any way (`--after-any`).
     package var after: [Int] = []
     package var afterAny: [Int] = []
+    /// A descriptor comes with the request: the job's stdin, a copy the client made in the jobs
+    /// folder (the scheduler starts it later, on a node that reads the file there).
+    package var hasInput = false
+    /// The queue group it is filed under (listing and selection; the scheduler runs it in its
+    /// own order).
+    package var group: String?
 
     package init() {}
 
@@ -374,6 +380,8 @@ package struct SchedulerStartRequest: AgentRequest {
         try coder.optional(10, &timeout)
         try coder.array(11, &after)
         try coder.array(12, &afterAny)
+        try coder.value(13, &hasInput)
+        try coder.optional(14, &group)
     }
 }
 

@@ -114,6 +114,37 @@ struct SlurmJobTests {
         #expect(try home.shell("cmp \(data) \(home.scratch)/copy").status == 0)
     }
 
+    @Test("--input (a file, or - from a pipe) is every task's stdin, read again by a restart; --group files it")
+    func inputAndGroup() throws {
+        let setup = try Setup(port: 7147)
+        let home = setup.home
+        let data = home.scratch + "/data 100%"
+        try "line one\nline two\n".write(toFile: data, atomically: true, encoding: .utf8)
+        let started = try home.job(
+            "start", "--scheduler", "slurm", "--tasks", "2", "--input", data, "--group", "batch", "--quiet",
+            "echo task $SLURM_ARRAY_TASK_ID; cat")  // 1; 2, 3
+        #expect(started.status == 0, "\(started.stderr)")
+        // The copy is the job's: changing the file afterwards changes nothing.
+        try "changed\n".write(toFile: data, atomically: true, encoding: .utf8)
+        #expect(try home.job(["wait", "1"], timeout: 120).status == 0)
+        #expect(try home.job("receive", "2").stdout == "task 0\nline one\nline two\n")
+        #expect(try home.job("receive", "3").stdout == "task 1\nline one\nline two\n")
+        let piped = try home.shell(
+            "printf 'from a pipe\\n' | $JOB start --scheduler slurm --input - --quiet 'cat; echo done'")  // 4, 5
+        #expect(piped.stdout == "4\n", "\(piped.stderr)")
+        #expect(try home.job(["receive", "4", "--wait"], timeout: 120).stdout == "from a pipe\ndone\n")
+        #expect(try home.job(["restart", "4"], timeout: 60).status == 0)
+        #expect(try home.job(["receive", "4", "--wait"], timeout: 120).stdout == "from a pipe\ndone\n")
+        // --group: listed and selected by it.
+        #expect(try home.record(1)["group"] as? String == "batch")
+        let listed = try TestHome.jobs(try home.job("get", "--group", "batch", "--format", "json"))
+        #expect(listed.compactMap { $0["id"] as? Int } == [1])
+        let others = try TestHome.jobs(try home.job("get", "--group", "default", "--format", "json"))
+        #expect(others.compactMap { $0["id"] as? Int } == [4])
+        let refused = try home.job("start", "--scheduler", "slurm", "--delay", "1m", "true")
+        #expect(refused.status == 2 && refused.stderr.contains("--delay does not go with --scheduler"))
+    }
+
     @Test("invoke --scheduler: runs now, each line tagged by its task, the exit status by invoke's rules, no job left")
     func invoke() throws {
         let setup = try Setup(port: 7097)

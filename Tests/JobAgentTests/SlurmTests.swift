@@ -79,6 +79,11 @@ struct SlurmTests {
         #expect(array.contains("--output=/j/slurm-a/%a.out") && array.contains("--error=/j/slurm-a/%a.err"))
         #expect(array.contains("--time=2"))
         #expect(array.contains("--dependency=afterok:7:8,afterany:9") && array.contains("--kill-on-invalid-dep=yes"))
+        // sbatch's file patterns: a path's own % is doubled.
+        submission.input = "/j/100%.in"
+        submission.tasks = nil
+        let literal = Slurm.sbatchArguments(submission, links: nil)
+        #expect(literal.contains("--input=/j/100%%.in"))
         // The user's options come last but for the command, so they can override ours.
         #expect(Array(array.suffix(3)) == ["--partition=debug", "--wrap", "echo hi"])
     }

@@ -36,6 +36,8 @@ enum Slurm {
         var workingDirectory: String
         /// The job's environment: sbatch exports all of it (its default, `--export=ALL`).
         var environment: [String]
+        /// The file every task reads as its stdin (`--input`), on a filesystem the nodes see.
+        var input: String?
         /// An array job of this many tasks (`--array=0-N-1`), at most `throttle` at once.
         var tasks: Int?
         var throttle: Int?
@@ -75,14 +77,15 @@ enum Slurm {
         if let tasks = submission.tasks, let links {
             let throttle = submission.throttle.map { $0 > 0 ? "%\($0)" : "" } ?? ""
             arguments += ["--array=0-\(max(0, tasks - 1))\(throttle)"]
-            arguments += ["--output=" + links + "/%a.out", "--error=" + links + "/%a.err"]
+            arguments += ["--output=" + literal(links) + "/%a.out", "--error=" + literal(links) + "/%a.err"]
         } else {
             arguments += [
-                "--output=" + (submission.outputPaths.first ?? "/dev/null"),
-                "--error=" + (submission.errorPaths.first ?? "/dev/null"),
+                "--output=" + literal(submission.outputPaths.first ?? "/dev/null"),
+                "--error=" + literal(submission.errorPaths.first ?? "/dev/null"),
             ]
         }
         if let limit = submission.timeLimit { arguments.append("--time=" + timeLimit(limit)) }
+        if let input = submission.input { arguments.append("--input=" + literal(input)) }
         var dependencies: [String] = []
         if !submission.after.isEmpty { dependencies.append("afterok:" + submission.after.joined(separator: ":")) }
         if !submission.afterAny.isEmpty {
@@ -95,6 +98,12 @@ enum Slurm {
         arguments += submission.options
         arguments += ["--wrap", submission.command]
         return arguments
+    }
+
+    /// A path as sbatch's file options take it literally: `%` starts one of its patterns
+    /// (`%j`, `%a`), `%%` is a `%`.
+    static func literal(_ path: String) -> String {
+        path.replacingOccurrences(of: "%", with: "%%")
     }
 
     /// What `squeue` says of one job or array task.

@@ -207,8 +207,12 @@ struct SlurmDependencies {
 /// lock: sbatch may wait for a slow controller), and the submission's id stored.
 extension SchedulerStartRequest: Handled {
     func handle(_ context: RequestContext, answer: (Result<any TaggedMessage, Failure>) -> Void) {
+        if hasInput && context.fds.isEmpty {
+            return answer(.failure(Failure(.badRequest, "bad request: input announced but not attached")))
+        }
+        let input = hasInput ? context.fds.first : nil
         let made: Result<(StartReply, Slurm.Submission?, [Int]), Failure> = context.registry.withState { state in
-            state.makeSlurmJob(self)
+            state.makeSlurmJob(self, input: input)
         }
         switch made {
         case .failure(let failure):
@@ -228,7 +232,9 @@ extension SchedulerStartRequest: Handled {
 extension RegistryState {
     /// A SlurmJob and its children (one, or one per task), stored NotStarted; what to submit.
     /// Lock held.
-    func makeSlurmJob(_ request: SchedulerStartRequest) -> Result<(StartReply, Slurm.Submission?, [Int]), Failure> {
+    func makeSlurmJob(_ request: SchedulerStartRequest, input: Int32? = nil) -> Result<
+        (StartReply, Slurm.Submission?, [Int]), Failure
+    > {
         guard request.scheduler == "slurm" else {
             return .failure(Failure(.refused, "no scheduler '\(request.scheduler)' is known; the one known is slurm"))
         }
@@ -242,8 +248,21 @@ extension RegistryState {
                 Failure(.refused, "'\(option)' is not an sbatch option (each --sbatch-option is one, such as --mem=4G)")
             )
         }
-        if let name = request.name {
-            do { try InputCheck.jobName(name) } catch { return .failure(Failure(.refused, "\(error)")) }
+        do {
+            if let name = request.name { try InputCheck.jobName(name) }
+            if let group = request.group { try InputCheck.groupName(group) }
+        } catch {
+            return .failure(Failure(.refused, "\(error)"))
+        }
+        // The input: a file the nodes read (Slurm's --input), the client's copy in the jobs
+        // folder becoming the job's.
+        var inputPath: String?
+        if let input {
+            guard let path = Self.regularFile(input) else {
+                return .failure(
+                    Failure(.refused, "--input with --scheduler takes a file (its copy is made in the jobs folder)"))
+            }
+            inputPath = path
         }
         guard Slurm.find("sbatch", path: slurm.client.path) != nil else {
             return .failure(
@@ -265,6 +284,11 @@ extension RegistryState {
                     placement: .slurm)
             })
         parent.scheduler = "slurm"
+        parent.queueGroup = request.group == Scheduler.defaultGroup ? nil : request.group
+        if let path = inputPath {
+            let kept = home.inputPath(parent.instanceId)
+            inputPath = path.hasPrefix(home.jobsPath + "/.input-") && rename(path, kept) == 0 ? kept : path
+        }
         parent.throttleLimit = request.throttle
         parent.after = request.after
         parent.afterAny = request.afterAny
@@ -273,6 +297,7 @@ extension RegistryState {
             (request.timeout.map { ["--time=" + Slurm.timeLimit($0)] } ?? []) + request.options
         for index in made.indices {
             made[index].scheduler = "slurm"
+            made[index].inputFile = inputPath
             made[index].follow(
                 scheduler: .notStarted, reason: dependencies.waitingReason ?? "being submitted to Slurm", location: nil)
             // The queue's rule: a job after one that did not complete never runs.
@@ -340,7 +365,7 @@ extension RegistryState {
             outputPaths: children.map { home.outputPath($0.instanceId) },
             errorPaths: children.map { home.errorPath($0.instanceId) },
             workingDirectory: children.first?.workingDirectory ?? parent.workingDirectory, environment: environment,
-            options: parent.schedulerOptions)
+            input: children.first?.inputFile, options: parent.schedulerOptions)
     }
 
     /// Stores what sbatch answered for the children of one submission (an array's tasks in

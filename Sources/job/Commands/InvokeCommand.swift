@@ -163,7 +163,7 @@ enum InvokeVerb {
     /// `invoke --scheduler slurm`: submitted as `start --scheduler` does, then streamed (each
     /// line tagged by its task where there are several) until every task ended, and removed.
     static func runInScheduler(_ scheduler: String, _ parsed: ParsedArguments) throws {
-        for option in ["--computer", "--computer-file", "--session", "--ssh-option", "--input", "--file"]
+        for option in ["--computer", "--computer-file", "--session", "--ssh-option", "--file"]
         where parsed.value(option) != nil {
             throw CLIFailure.usage("\(option) does not go with --scheduler")
         }

@@ -143,9 +143,10 @@ extension StartVerb {
         guard scheduler == "slurm" else {
             throw CLIFailure.usage("--scheduler takes slurm, not '\(scheduler)'")
         }
-        for option in ["--at", "--delay", "--group", "--max-output", "--input", "--shell"]
-        where parsed.value(option) != nil {
-            throw CLIFailure.usage("\(option) does not go with --scheduler yet")
+        for option in ["--at", "--delay", "--max-output", "--shell"] where parsed.value(option) != nil {
+            throw CLIFailure.usage(
+                "\(option) does not go with --scheduler: Slurm decides when and how it runs (sbatch's --begin and "
+                    + "the batch shell are --sbatch-option's)")
         }
         let tasks = try parsed.integer("--tasks") ?? 0
         guard parsed.value("--tasks") == nil || (1...100_000).contains(tasks) else {
@@ -164,11 +165,18 @@ extension StartVerb {
         if !directory.hasPrefix("/") { directory = here + "/" + directory }
         let options = try UserSettings.current().sbatchOptions.value + parsed.all("--sbatch-option")
         let queue = try QueueArguments.parse(parsed)
-        return try JobClient().start(
+        let client = try JobClient()
+        // The input is copied into the jobs folder: Slurm starts the job later, on a node that
+        // reads it there, and `-` may be a pipe.
+        let input = try parsed.value("--input").map {
+            try InvokeVerb.copyInput(StartVerb.openInput($0), home: client.home)
+        }
+        defer { if let input { close(input) } }
+        return try client.start(
             command, scheduler: scheduler, tasks: tasks, throttle: throttle, options: options,
             name: try parsed.newName(), workingDirectory: directory, environment: environment,
             timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }, after: queue.after,
-            afterAny: queue.afterAny)
+            afterAny: queue.afterAny, input: input, group: queue.group)
     }
 }
 
