@@ -249,7 +249,9 @@ extension RegistryState {
         var found: [Int] = []
         var linking = 0
         for id in jobs.ids {
-            guard var job = jobs[id], job.parentId != nil, !job.state.isFinished, job.state != .notStarted
+            // A durable child that a scheduler there holds is NotStarted once launched (it has begun here).
+            guard var job = jobs[id], job.parentId != nil, !job.state.isFinished,
+                job.state != .notStarted || (job.durable && job.scheduler != nil && job.beginTime != nil)
             else { continue }
             switch backend(for: job).adopt(&job, in: self) {
             case .found: found.append(id)

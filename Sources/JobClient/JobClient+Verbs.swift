@@ -150,6 +150,10 @@ extension JobClient {
         Job(try send(request, fds: input.map { [$0] } ?? []).job)
     }
 
+    package func start(_ request: SchedulerStartRequest, input: Int32?) throws(JobError) -> Job {
+        Job(try send(request, fds: input.map { [$0] } ?? []).job)
+    }
+
     private func acting<R: AgentRequest>(_ request: R) throws(JobError) -> Partly<[Job]> where R.Reply == JobsReply {
         let reply = try send(request)
         return Partly(value: reply.jobs.map(Job.init), problems: reply.problems)

@@ -435,7 +435,23 @@ public final class JobClient: Sendable {
         queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
         input: Int32? = nil
     ) throws(JobError) -> Job {
+        try invoke(
+            command, on: computers, name: name, throttleLimit: throttleLimit, sshOptions: sshOptions,
+            remoteEnvironment: remoteEnvironment, environment: environment, queue: queue, durable: durable,
+            deploy: deploy, input: input, scheduler: nil)
+    }
+
+    /// `invoke`, or with `scheduler` (its name and its options) each computer's agent submits
+    /// the command to that scheduler, one durable child each.
+    package func invoke(
+        _ command: String, on computers: [String], name: String? = nil, throttleLimit: Int = 32,
+        sshOptions: [String] = [], remoteEnvironment: [String] = [], environment: [String]? = nil,
+        queue: JobQueueOptions = JobQueueOptions(), durable: Bool = false, deploy: Bool = false,
+        input: Int32? = nil, scheduler: (name: String, options: [String])?
+    ) throws(JobError) -> Job {
         var request = InvokeRequest()
+        request.scheduler = scheduler?.name
+        request.schedulerOptions = scheduler?.options ?? []
         request.command = command
         request.name = name
         request.workingDirectory = JobHome.currentDirectory()

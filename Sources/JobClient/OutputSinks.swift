@@ -171,6 +171,7 @@ package struct MirrorFrameSink: OutputSink {
         status.exitStatus = grant.exitStatus
         status.signal = grant.signal
         status.timedOut = grant.timedOut
+        status.schedulerJobId = grant.schedulerJobId
         return status.encodedFields()
     }
 

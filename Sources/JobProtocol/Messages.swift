@@ -150,6 +150,10 @@ package struct StartRequest: AgentRequest, QueueFields {
     package var durable = false
     /// For `invoke --deploy`: durable, and this `job` is copied to each computer that lacks it.
     package var deploy = false
+    /// For `invoke --scheduler` with computers: each computer's agent submits the command to
+    /// this scheduler (`slurm`), with these options of its own; the children are durable.
+    package var scheduler: String?
+    package var schedulerOptions: [String] = []
 
     package init() {}
 
@@ -189,6 +193,8 @@ package struct StartRequest: AgentRequest, QueueFields {
         try coder.optional(22, &deployFlag)
         durable = durableFlag ?? false
         deploy = deployFlag ?? false
+        try coder.optional(23, &scheduler)
+        try coder.array(24, &schedulerOptions)
     }
 
     package var needs: [String] { instanceId == nil ? [] : [Capability.instanceId] }
@@ -264,6 +270,10 @@ package struct InvokeRequest: AgentRequest, QueueFields {
     package var group: String?
     package var maxOutput: Int64?
     package var stopGrace: Double?
+    /// Each computer's agent submits the command to this scheduler (`slurm`), with these
+    /// options of its own (`invoke --computer X --scheduler slurm`); the children are durable.
+    package var scheduler: String?
+    package var schedulerOptions: [String] = []
 
     package init() {}
 
@@ -281,6 +291,8 @@ package struct InvokeRequest: AgentRequest, QueueFields {
         try coder.value(11, &durable)
         try coder.value(12, &deploy)
         try queueFields(&coder)
+        try coder.optional(23, &scheduler)
+        try coder.array(24, &schedulerOptions)
     }
 
     /// The same start as the agent works from it.
@@ -294,6 +306,8 @@ package struct InvokeRequest: AgentRequest, QueueFields {
         start.remoteEnvironment = remoteEnvironment
         start.durable = durable
         start.deploy = deploy
+        start.scheduler = scheduler
+        start.schedulerOptions = schedulerOptions
         start.takeQueue(from: self)
         return start
     }
@@ -364,6 +378,9 @@ package struct SchedulerStartRequest: AgentRequest {
     /// The queue group it is filed under (listing and selection; the scheduler runs it in its
     /// own order).
     package var group: String?
+    /// The parent's InstanceId, when the caller chooses it (a durable child's remote job): a
+    /// start that names one a job already has answers with that job, submitting nothing.
+    package var instanceId: String?
 
     package init() {}
 
@@ -382,6 +399,7 @@ package struct SchedulerStartRequest: AgentRequest {
         try coder.array(12, &afterAny)
         try coder.value(13, &hasInput)
         try coder.optional(14, &group)
+        try coder.optional(15, &instanceId)
     }
 }
 

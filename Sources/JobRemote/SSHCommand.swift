@@ -181,13 +181,18 @@ package enum SSHCommand {
     /// one word of shell as it is (`job`, or `"$HOME"/.cache/job/VERSION/job`).
     package static func attachCommand(
         program: String, instanceId: String, outputFrom: Int64, errorFrom: Int64, stop: (grace: Double, signal: Int)?,
-        start: (command: String, environment: [String])?, input: Bool = false
+        start: (command: String, environment: [String])?, scheduler: (name: String, options: [String])? = nil,
+        input: Bool = false
     ) -> String {
         var words = ["__attach", instanceId, String(outputFrom), String(errorFrom)]
         if let stop { words += ["--stop", String(stop.grace), String(stop.signal)] }
         if let start {
             words.append("--start")
             if input { words.append("--input") }
+            if let scheduler {
+                words += ["--scheduler", scheduler.name]
+                for option in scheduler.options { words += ["--sbatch-option", option] }
+            }
             for entry in start.environment { words += ["--env", entry] }
             words += ["--", start.command]
         }

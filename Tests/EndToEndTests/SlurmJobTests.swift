@@ -145,6 +145,64 @@ struct SlurmJobTests {
         #expect(refused.status == 2 && refused.stderr.contains("--delay does not go with --scheduler"))
     }
 
+    @Test(
+        "from a laptop: --computer X --scheduler slurm submits through X's agent; this one may die and still sees every state and byte"
+    )
+    func throughAComputer() throws {
+        let setup = try Setup(port: 7157)
+        // server01 is a submit host of the test cluster: its sessions know SLURM_CONF.
+        let computers = try TestComputers(
+            count: 1, first: 201, installJob: true, sessionEnvironment: setup.cluster.environment)
+        defer { computers.stop() }
+        let home = setup.home
+        home.extraEnvironment["JOB_SSH_CONFIG"] = computers.sshConfig
+        let gate = try home.fifo("gate")
+        chmod(gate, 0o666)
+        chmod(home.scratch, 0o755)
+        let started = try home.job(
+            [
+                "start", "--computer", "server01", "--scheduler", "slurm", "--name", "far", "--quiet",
+                "echo in $SLURM_JOB_ID as $(id -un); read line < \(gate); echo after; echo oops >&2; exit 3",
+            ], timeout: 60)
+        #expect(started.stdout == "1\n", "\(started.stderr)")
+        #expect(try home.record(1)["type"] as? String == "SlurmJob")
+        try TestHome.eventually(timeout: 90, "the child to run in Slurm, there") {
+            try home.record(2)["state"] as? String == "Running"
+        }
+        let slurmId = try #require(try home.record(2)["schedulerJobId"] as? String)
+        // The computer's agent submitted it, as the computer's user.
+        let there = try computers.ssh(["server01", "job get --format json"])
+        #expect(there.stdout.contains("SlurmJob"), "\(there.stdout) \(there.stderr)")
+        let owner = try setup.cluster.run("squeue", ["-h", "-t", "all", "-j", slurmId, "-o", "%u"]).stdout
+        #expect(owner == computers.user(1) + "\n")
+        // The laptop sleeps: its agent is gone while the job goes on and ends there.
+        let pid = try #require(try home.agentPid())
+        kill(pid, SIGKILL)
+        try home.awaitAgentGone()
+        try home.release(gate)
+        let received = try home.job(["receive", "1", "--wait"], timeout: 150)
+        #expect(received.status == 3, "\(received.stderr)")
+        #expect(received.stdout == "in \(slurmId) as \(computers.user(1))\nafter\n")
+        #expect(received.stderr.hasPrefix("oops\n"), "\(received.stderr)")
+        let child = try home.record(2)
+        #expect(child["state"] as? String == "Failed" && child["exitStatus"] as? Int == 3, "\(child)")
+        #expect(child["schedulerJobId"] as? String == slurmId)
+
+        // Waiting in Slurm's queue there: NotStarted here with Slurm's reason; stop cancels it there.
+        try home.job(
+            "start", "--computer", "server01", "--scheduler", "slurm", "--sbatch-option", "--begin=now+600", "--quiet",
+            "echo never")  // 3, 4
+        try TestHome.eventually(timeout: 90, "the second to wait in Slurm") {
+            try home.record(4)["reason"] as? String == "pending in Slurm (BeginTime)"
+        }
+        #expect(try home.record(4)["state"] as? String == "NotStarted")
+        let waiting = try #require(try home.record(4)["schedulerJobId"] as? String)
+        #expect(try home.job(["stop", "3"], timeout: 90).status == 0)
+        #expect(try home.record(4)["state"] as? String == "Stopped")
+        #expect(
+            try setup.cluster.run("squeue", ["-h", "-t", "all", "-j", waiting, "-o", "%T"]).stdout == "CANCELLED\n")
+    }
+
     @Test("invoke --scheduler: runs now, each line tagged by its task, the exit status by invoke's rules, no job left")
     func invoke() throws {
         let setup = try Setup(port: 7097)
@@ -162,8 +220,10 @@ struct SlurmJobTests {
         #expect(one.status == 5 && one.stdout == "hi\n", "\(one.stdout) \(one.stderr)")
         // As Invoke-Command without -AsJob, nothing is left behind.
         #expect(try TestHome.jobs(try home.job("get", "--format", "json")).isEmpty)
-        let mixed = try home.job("invoke", "--scheduler", "slurm", "--computer", "localhost", "true")
-        #expect(mixed.status == 2 && mixed.stderr.contains("does not go with --scheduler"))
+        let here = try home.job("invoke", "--scheduler", "slurm", "--computer", "localhost", "true")
+        #expect(here.status == 1 && here.stderr.contains("for this one, leave out --computer"), "\(here.stderr)")
+        let array = try home.job("start", "--scheduler", "slurm", "--computer", "server01", "--tasks", "2", "true")
+        #expect(array.status == 2 && array.stderr.contains("--tasks does not go with --scheduler and --computer"))
     }
 
     @Test("restart --failed submits only the failed tasks again, each with its own index, and keeps the history")

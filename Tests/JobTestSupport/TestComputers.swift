@@ -38,15 +38,23 @@ public final class TestComputers: @unchecked Sendable {
     ///
     /// With `netns`, each computer runs in a network namespace of its own behind a veth pair
     /// (10.99.N.2), so that its link can be cut for real (`cut`, `restore`).
-    public init(count: Int = 3, first: Int = 1, installJob: Bool = false, netns: Bool = false) throws {
+    ///
+    /// `sessionEnvironment` is added to every ssh session's environment there (sshd's
+    /// `SetEnv`), as a site's login configuration does; no value may hold a space.
+    public init(
+        count: Int = 3, first: Int = 1, installJob: Bool = false, netns: Bool = false,
+        sessionEnvironment: [String: String] = [:]
+    ) throws {
         self.count = count
         self.first = first
         self.netns = netns
         directory = FileManager.default.temporaryDirectory.path + "/job-computers-" + UUID().uuidString.prefix(8)
         var environment: [String: String]?
-        if netns {
+        if netns || !sessionEnvironment.isEmpty {
             environment = ProcessInfo.processInfo.environment
-            environment?["TEST_COMPUTERS_NETNS"] = "1"
+            if netns { environment?["TEST_COMPUTERS_NETNS"] = "1" }
+            environment?["TEST_COMPUTERS_SETENV"] =
+                sessionEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
         // The script prints `ready` once every server accepts a login (or ends on failure).
         served = try ServedScript(

@@ -19,6 +19,16 @@ import JobStore
 /// it; this one sends word down the link, and stores a stop that cannot go yet.
 struct DurableBackend: JobBackend {
     func launch(_ job: inout StoredJob, _ plan: LaunchPlan, in state: RegistryState) {
+        if let scheduler = job.scheduler {
+            // Submitted there: it waits as the scheduler says (its link brings the states). Its
+            // begin time marks the launch until the scheduler runs it.
+            job.begin(at: job.beginTime ?? Date())
+            job.follow(
+                scheduler: .notStarted, reason: "being submitted to \(scheduler) on \(job.location)", location: nil)
+            state.log.write("submitting Job\(job.id) of \(plan.parent.name) to \(scheduler) on \(job.location)")
+            state.beginMirror(job.id, fresh: job.schedulerJobId == nil)
+            return
+        }
         job.begin(at: job.beginTime ?? Date())
         state.log.write("started Job\(job.id) of \(plan.parent.name) on \(job.location) (durable)")
         state.beginMirror(job.id, fresh: true)
@@ -32,7 +42,8 @@ struct DurableBackend: JobBackend {
     /// Its computer's agent stops it, with this grace; without a link, the stop is stored and
     /// the next link delivers it.
     func prepareStop(_ job: inout StoredJob, first: Int32, grace: Double, in state: RegistryState) -> StopStart {
-        if job.state == .notStarted {
+        // Not launched yet (a scheduler's child waits NotStarted once launched: its link stops it).
+        if job.state == .notStarted && state.mirrors[job.id] == nil {
             _ = job.requestStop()
             return .neverStarted
         }

@@ -102,14 +102,36 @@ extension RegistryState {
         }
         let remote = !request.computers.isEmpty
         let computers = remote ? request.computers : ["localhost"]
+        if let scheduler = request.scheduler {
+            // Submitted by each computer's own agent: a durable child mirrors it.
+            guard scheduler == "slurm" else {
+                return answer(
+                    .failure(Failure(.refused, "no scheduler '\(scheduler)' is known; the one known is slurm")))
+            }
+            let local = computers.filter { (try? ComputerName($0))?.isLocal ?? true }
+            guard remote, local.isEmpty else {
+                return answer(
+                    .failure(
+                        Failure(
+                            .refused,
+                            "--scheduler with --computer submits through another computer's agent; for this one, "
+                                + "leave out --computer")))
+            }
+        }
         var (parent, made) = makeJob(
-            type: remote ? JobType.remote : JobType.background, name: request.name, command: request.command,
+            type: request.scheduler != nil ? JobType.slurm : remote ? JobType.remote : JobType.background,
+            name: request.name, command: request.command,
             children: computers.map { computer in
                 ChildPlan(
                     location: computer, workingDirectory: request.workingDirectory, shell: request.shell,
                     placement: remote && !((try? ComputerName(computer))?.isLocal ?? true) ? .remote : .local)
             }, instanceId: request.instanceId?.lowercased())
-        if remote && (request.durable || request.deploy) {
+        if let scheduler = request.scheduler {
+            parent.scheduler = scheduler
+            parent.schedulerOptions = request.schedulerOptions
+            for offset in made.indices { made[offset].scheduler = scheduler }
+        }
+        if remote && (request.durable || request.deploy || request.scheduler != nil) {
             parent.durable = true
             parent.deploy = request.deploy
             for offset in made.indices where made[offset].isRemote {

@@ -135,6 +135,8 @@ struct MirrorPlan: Sendable {
     var errorFrom: Int64
     var stop: (grace: Double, signal: Int)?
     var start: (command: String, environment: [String])?
+    /// With `start`: the scheduler the computer's agent submits it to, and its options.
+    var scheduler: (name: String, options: [String])?
     /// The input file to send before the remote job starts.
     var input: String?
     var deploy: Bool
@@ -191,7 +193,8 @@ extension RegistryState {
                 controlFolder: SSHCommand.controlFolder(home: home)
             ).dropLast(),
             computer: job.location, instanceId: job.instanceId, outputFrom: outputSize, errorFrom: errorSize,
-            stop: stop, start: start, input: start == nil ? nil : job.inputFile, deploy: job.deploy,
+            stop: stop, start: start, scheduler: job.scheduler.map { ($0, parent.schedulerOptions) },
+            input: start == nil ? nil : job.inputFile, deploy: job.deploy,
             environment: environment,
             stdout: home.outputPath(job.instanceId),
             stderr: home.errorPath(job.instanceId), diagnostics: diagnostics, wake: link.handle.wake)
@@ -222,11 +225,20 @@ extension RegistryState {
                 }
                 return !link.connected
             } ?? false
-        let before = job.state
+        let before = job
         let wasDisconnected = job.disconnectedAt != nil
-        // Linked (first): no longer Disconnected, and a pending stop went with this link.
-        job.follow(remote: status.state, relinked: first)
-        guard first || job.state != before else { return }
+        if job.scheduler != nil {
+            // A scheduler's child there: its state, Reason and scheduler id as they are there.
+            job.follow(scheduler: status.state, reason: status.reason, location: nil)
+            if first { job.disconnectedAt = nil }
+            // It began when the scheduler ran it.
+            if before.state == .notStarted && job.state == .running { job.beginTime = Date() }
+            if let id = status.schedulerJobId { job.schedulerJobId = id }
+        } else {
+            // Linked (first): no longer Disconnected, and a pending stop went with this link.
+            job.follow(remote: status.state, relinked: first)
+        }
+        guard first || job.state != before.state || job != before else { return }
         if first && wasDisconnected {
             log.write("Job\(id)'s link to \(job.location) is back")
         }
@@ -418,7 +430,8 @@ extension JobRegistry {
             }
             let text = SSHCommand.attachCommand(
                 program: remoteProgram, instanceId: plan.instanceId, outputFrom: plan.outputFrom,
-                errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start, input: plan.input != nil)
+                errorFrom: plan.errorFrom, stop: plan.stop, start: plan.start, scheduler: plan.scheduler,
+                input: plan.input != nil)
             let outcome = connect(link, plan, argv: plan.ssh + [text])
             switch outcome {
             case .ended:

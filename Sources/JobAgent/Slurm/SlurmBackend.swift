@@ -238,6 +238,15 @@ extension RegistryState {
         guard request.scheduler == "slurm" else {
             return .failure(Failure(.refused, "no scheduler '\(request.scheduler)' is known; the one known is slurm"))
         }
+        if let wanted = request.instanceId {
+            // A durable child's remote job, asked for again: the one that has it is the answer.
+            guard UUID(uuidString: wanted) != nil else {
+                return .failure(Failure(.badRequest, "bad request: '\(wanted)' is not an InstanceId"))
+            }
+            if let existing = select(JobSelection(selectors: [wanted.lowercased()])).jobs.first {
+                return .success((StartReply(job: existing), nil, []))
+            }
+        }
         guard !request.command.isEmpty else { return .failure(Failure(.refused, "the command is empty")) }
         guard (0...100_000).contains(request.tasks) else {
             return .failure(Failure(.refused, "--tasks takes 1 to 100000 tasks"))
@@ -282,7 +291,7 @@ extension RegistryState {
                 ChildPlan(
                     location: "slurm", workingDirectory: request.workingDirectory, shell: "/bin/sh",
                     placement: .slurm)
-            })
+            }, instanceId: request.instanceId?.lowercased())
         parent.scheduler = "slurm"
         parent.queueGroup = request.group == Scheduler.defaultGroup ? nil : request.group
         if let path = inputPath {

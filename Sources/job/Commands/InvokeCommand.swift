@@ -163,8 +163,7 @@ enum InvokeVerb {
     /// `invoke --scheduler slurm`: submitted as `start --scheduler` does, then streamed (each
     /// line tagged by its task where there are several) until every task ended, and removed.
     static func runInScheduler(_ scheduler: String, _ parsed: ParsedArguments) throws {
-        for option in ["--computer", "--computer-file", "--session", "--ssh-option", "--file"]
-        where parsed.value(option) != nil {
+        for option in ["--computer-file", "--session", "--file"] where parsed.value(option) != nil {
             throw CLIFailure.usage("\(option) does not go with --scheduler")
         }
         for option in ["--durable", "--deploy"] where parsed.flag(option) {

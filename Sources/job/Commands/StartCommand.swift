@@ -42,7 +42,8 @@ enum StartVerb {
                 "run it in this session (job session new), after the session's earlier commands, in its state"),
         ]
             + SchedulerArguments.options(
-                what: "submit it to a cluster scheduler (Slurm: sbatch) instead of running it here")
+                what: "submit it to a cluster scheduler (Slurm: sbatch) instead of running it here", computer: true)
+            + [.option("--ssh-option", "OPTION", "with --computer: an option for ssh, e.g. -oPort=2222 (repeatable)")]
             + [
                 .flag("--quiet", short: "-q", "print only the new job's Id"),
                 SelectionArguments.format("how to print the job"),
@@ -143,6 +144,8 @@ extension StartVerb {
         guard scheduler == "slurm" else {
             throw CLIFailure.usage("--scheduler takes slurm, not '\(scheduler)'")
         }
+        let computers = try Terminal.computers(parsed, required: false)
+        if !computers.isEmpty { return try submitThrough(computers, scheduler, command, parsed, timeout: timeout) }
         for option in ["--at", "--delay", "--max-output", "--shell"] where parsed.value(option) != nil {
             throw CLIFailure.usage(
                 "\(option) does not go with --scheduler: Slurm decides when and how it runs (sbatch's --begin and "
@@ -180,18 +183,59 @@ extension StartVerb {
     }
 }
 
+extension StartVerb {
+    /// `--scheduler` with `--computer`: each computer's agent submits it (a durable child per
+    /// computer mirrors it here), so that this computer may sleep or lose its link.
+    static func submitThrough(
+        _ computers: [String], _ scheduler: String, _ command: String, _ parsed: ParsedArguments, timeout: Double?
+    ) throws -> Job {
+        for option in ["--at", "--delay", "--max-output", "--shell", "--tasks", "--throttle", "--group"]
+        where parsed.value(option) != nil {
+            throw CLIFailure.usage(
+                "\(option) does not go with --scheduler and --computer (the computer's agent submits one batch job)")
+        }
+        var environment: [String] = []
+        for entry in parsed.all("--env") {
+            try CLIFailure.checking { try InputCheck.environmentEntry(entry) }
+            environment.append(entry)
+        }
+        // The time limit goes as sbatch's own option, in whole minutes (rounded up).
+        let limit = timeout.map { ["--time=\(max(1, Int(($0 / 60).rounded(.up))))"] } ?? []
+        let options = try limit + UserSettings.current().sbatchOptions.value + parsed.all("--sbatch-option")
+        var queue = try QueueArguments.parse(parsed)
+        queue.timeout = nil
+        queue.maxOutput = nil
+        let client = try JobClient()
+        let input = try parsed.value("--input").map {
+            try InvokeVerb.copyInput(StartVerb.openInput($0), home: client.home)
+        }
+        defer { if let input { close(input) } }
+        return try client.invoke(
+            command, on: computers, name: try parsed.newName(), sshOptions: try parsed.sshOptions(),
+            remoteEnvironment: environment, queue: queue, input: input,
+            scheduler: (scheduler, options))
+    }
+}
+
 /// The options of `start --scheduler` and `invoke --scheduler`.
 enum SchedulerArguments {
-    static func options(what: String) -> [OptionSpec] {
-        [
-            .option("--scheduler", "slurm", what + "; JOB_HOME must be on a filesystem the nodes see"),
-            .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
-            .option("--throttle", "K", "with --tasks: at most K tasks at once"),
-            .option(
-                "--sbatch-option", "OPT",
-                "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable; added to the config's "
-                    + "sbatch-options)"),
-        ]
+    static func options(what: String, computer: Bool = false) -> [OptionSpec] {
+        (computer
+            ? [
+                .option(
+                    "--computer", "NAMES", completes: .computers,
+                    "with --scheduler: submit through these computers' agents (submit hosts with job installed), "
+                        + "one durable child each, followed here through lost links")
+            ] : [])
+            + [
+                .option("--scheduler", "slurm", what + "; JOB_HOME must be on a filesystem the nodes see"),
+                .option("--tasks", "N", "with --scheduler: an array of N tasks, one child each ($SLURM_ARRAY_TASK_ID)"),
+                .option("--throttle", "K", "with --tasks: at most K tasks at once"),
+                .option(
+                    "--sbatch-option", "OPT",
+                    "with --scheduler: one of sbatch's options, such as --mem=4G (repeatable; added to the config's "
+                        + "sbatch-options)"),
+            ]
     }
 }
 

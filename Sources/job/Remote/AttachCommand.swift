@@ -20,12 +20,12 @@ import JobRemote
     import Glibc
 #endif
 
-/// `job __attach INSTANCEID OUTPUT-FROM ERROR-FROM [--stop GRACE SIGNAL] [--start [--env K=V]...
-/// -- COMMAND]`: the remote end of a durable child (`invoke --durable`), run over ssh by the
+/// `job __attach INSTANCEID OUTPUT-FROM ERROR-FROM [--stop GRACE SIGNAL] [--start [--input]
+/// [--scheduler NAME [--sbatch-option OPT]...] [--env K=V]... -- COMMAND]`: the remote end of a durable child (`invoke --durable`), run over ssh by the
 /// local agent. Not for people; not in the help.
 ///
 /// It starts the job in this computer's agent with the child's InstanceId when `--start` says
-/// so and no job has it yet, delivers a pending stop, then writes the job's output from the
+/// so and no job has it yet (with `--scheduler`, that agent submits it to the scheduler), delivers a pending stop, then writes the job's output from the
 /// given read positions, its status when it changes, and its end as `MirrorFrame`s on stdout.
 /// It reads commands from stdin, one per line: `stop GRACE SIGNAL`, `signal N`, and `ack`,
 /// which says the end is stored on the other side; the job is then removed here. End of file
@@ -49,8 +49,15 @@ enum AttachVerb {
         var input = false
         var environment: [String] = []
         var command: String?
+        var scheduler: (name: String, options: [String])?
         while let word = words.popFirst() {
             switch word {
+            case "--scheduler":
+                guard let name = words.popFirst() else { return 2 }
+                scheduler = (name, scheduler?.options ?? [])
+            case "--sbatch-option":
+                guard let option = words.popFirst(), scheduler != nil else { return 2 }
+                scheduler?.options.append(option)
             case "--stop":
                 guard let grace = words.popFirst().flatMap(Double.init), let number = words.popFirst().flatMap(Int.init)
                 else { return 2 }
@@ -68,7 +75,7 @@ enum AttachVerb {
             let client = try JobClient()
             var link = Attachment(client: client, instanceId: instanceId, outputAt: outputFrom, errorAt: errorFrom)
             if start, let command {
-                try link.start(client, command: command, environment: environment, input: input)
+                try link.start(client, command: command, environment: environment, scheduler: scheduler, input: input)
             }
             if let stop {
                 _ = try client.stopping(JobSelection(selectors: [instanceId]), grace: stop.grace, signal: stop.signal)
@@ -105,7 +112,10 @@ private struct Attachment {
     /// Starts the job unless one has this InstanceId (the agent answers with that one then).
     /// With `input`, its stdin is the file the local agent sent (`SSHCommand.uploadInput`),
     /// removed once the job has it open.
-    func start(_ client: JobClient, command: String, environment: [String], input: Bool) throws {
+    func start(
+        _ client: JobClient, command: String, environment: [String], scheduler: (name: String, options: [String])?,
+        input: Bool
+    ) throws {
         var request = StartRequest(
             command: command, workingDirectory: JobHome.currentDirectory(),
             environment: ProcessEnvironment.entries() + environment, umask: JobClient.currentUmask())
@@ -113,7 +123,9 @@ private struct Attachment {
         var fds: [Int32] = []
         let path = (ProcessEnvironment.variable("HOME") ?? "") + "/" + SSHCommand.inputFolder + "/" + instanceId
         if input {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            var fd = open(path, O_RDONLY | O_CLOEXEC)
+            // A scheduler starts the job later, on a node: the agent keeps a copy in its jobs folder.
+            if fd >= 0 && scheduler != nil { fd = try InvokeVerb.copyInput(fd, home: client.home) }
             // Gone: an earlier link started the job with it already (the agent answers with that job).
             if fd >= 0 { fds = [fd] }
             request.hasInput = fd >= 0
@@ -122,7 +134,21 @@ private struct Attachment {
             fds.forEach { close($0) }
             if !fds.isEmpty { unlink(path) }
         }
-        _ = try client.start(request, input: fds.first)
+        guard let scheduler else {
+            _ = try client.start(request, input: fds.first)
+            return
+        }
+        // Submitted by this computer's agent, which follows it there.
+        var submission = SchedulerStartRequest()
+        submission.command = command
+        submission.workingDirectory = request.workingDirectory
+        submission.environment = request.environment
+        submission.umask = request.umask
+        submission.scheduler = scheduler.name
+        submission.options = scheduler.options
+        submission.instanceId = instanceId
+        submission.hasInput = !fds.isEmpty
+        _ = try client.start(submission, input: fds.first)
     }
 
     /// Streams until the job has ended and its end was acknowledged (exit 0), or stdin ended.
