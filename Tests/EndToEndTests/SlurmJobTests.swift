@@ -157,8 +157,10 @@ struct SlurmJobTests {
         let home = setup.home
         home.extraEnvironment["JOB_SSH_CONFIG"] = computers.sshConfig
         let gate = try home.fifo("gate")
+        // The computer's user reads the gate (whatever this process's umask made of the folders).
         chmod(gate, 0o666)
         chmod(home.scratch, 0o755)
+        chmod((home.scratch as NSString).deletingLastPathComponent, 0o755)
         let started = try home.job(
             [
                 "start", "--computer", "server01", "--scheduler", "slurm", "--name", "far", "--quiet",
@@ -166,8 +168,16 @@ struct SlurmJobTests {
             ], timeout: 60)
         #expect(started.stdout == "1\n", "\(started.stderr)")
         #expect(try home.record(1)["type"] as? String == "SlurmJob")
-        try TestHome.eventually(timeout: 90, "the child to run in Slurm, there") {
-            try home.record(2)["state"] as? String == "Running"
+        do {
+            try TestHome.eventually(timeout: 90, "the child to run in Slurm, there") {
+                try home.record(2)["state"] as? String == "Running"
+            }
+        } catch {
+            let there = try computers.ssh([
+                "server01", "job get --include-children --format json; tail -5 ~/.local/state/job/agent.log",
+            ])
+            Issue.record("\(error): \(try home.record(2)); there: \(there.stdout) \(there.stderr)")
+            throw error
         }
         let slurmId = try #require(try home.record(2)["schedulerJobId"] as? String)
         // The computer's agent submitted it, as the computer's user.
@@ -454,9 +464,18 @@ struct SlurmJobTests {
         defer { user.close() }
         try user.runAsNobody()
         user.extraEnvironment = setup.cluster.environment
-        try user.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")
-        try TestHome.eventually(timeout: 60, "nobody's job to run") {
-            try user.record(2)["state"] as? String == "Running"
+        let first = try user.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")
+        #expect(first.status == 0, "\(first.stderr)")
+        do {
+            try TestHome.eventually(timeout: 90, "nobody's job to run") {
+                try user.record(2)["state"] as? String == "Running"
+            }
+        } catch {
+            // What a user would look at: the job, Slurm's queue, the agent's log.
+            let queue = try setup.cluster.run("squeue", ["-h", "-t", "all", "-o", "%i %u %T %r"]).stdout
+            let log = (try? String(contentsOfFile: user.path + "/agent.log", encoding: .utf8)) ?? "no log"
+            Issue.record("\(error): \(try user.record(2)); squeue: \(queue); agent log: \(log.suffix(2000))")
+            throw error
         }
         let refused = try user.job("suspend", "1")
         #expect(refused.status == 1, "\(refused.stderr)")

@@ -37,10 +37,7 @@ struct SlurmBackend: JobBackend {
     /// (a stop's last word) cancels it.
     func signal(_ job: StoredJob, _ signal: Int32, in state: RegistryState) {
         guard let id = job.schedulerJobId else { return }
-        let problem =
-            signal == SIGKILL ? state.slurm.client.cancel([id]) : state.slurm.client.cancel([id], signal: signal)
-        if let problem { state.log.warning("could not signal Job\(job.id) (Slurm \(id)): \(problem)") }
-        state.slurm.wake()
+        state.slurm.send(job.id, id, signal: signal == SIGKILL ? nil : signal)
     }
 
     func refusesSignals(_ job: StoredJob, verb: String, in state: RegistryState) -> String? {
@@ -89,9 +86,7 @@ struct SlurmBackend: JobBackend {
         job.stopDelivered(grace: grace)
         state.slurm.wake()
         if first != SIGTERM && job.beginTime != nil { return .signalled }
-        if let problem = state.slurm.client.cancel([id]) {
-            state.log.warning("could not cancel Job\(job.id) (Slurm \(id)): \(problem)")
-        }
+        state.slurm.send(job.id, id, signal: nil)
         return .handedOver
     }
 
@@ -146,6 +141,17 @@ struct SlurmWatch {
     var spawn: (() -> Void)?
     /// Wakes the watcher between its rounds.
     let wakeFD = cjob_eventfd_create()
+
+    /// Cancels and signals to send (`scancel`, with `--signal` for a signal), by the watcher
+    /// outside the lock at its next round, which they start at once: a controller slow to
+    /// answer holds up no verb.
+    var outbox: [(job: Int, slurmId: String, signal: Int32?)] = []
+
+    /// Queues a cancel (`signal` nil) or a signal of a child for the watcher, and wakes it.
+    mutating func send(_ job: Int, _ slurmId: String, signal: Int32?) {
+        outbox.append((job, slurmId, signal))
+        wake()
+    }
 
     /// Starts the watcher if it does not run; else wakes it for a round now.
     mutating func wake() {
@@ -391,7 +397,7 @@ extension RegistryState {
                     children.count > 1 ? "\(slurmId)_\(offset)" : index.map { "\(slurmId)_\($0)" } ?? slurmId
                 if job.stopRequested {
                     // Stopped while sbatch ran: cancelled now.
-                    _ = slurm.client.cancel([taskId])
+                    slurm.send(id, taskId, signal: nil)
                 }
                 job.submitted(as: taskId, reason: "submitted to Slurm (\(taskId))")
             case .failure(let problem) where problem.unreachable:
@@ -650,11 +656,23 @@ extension JobRegistry {
     func watchSlurm() {
         var quiet = 0
         while true {
-            guard
-                let round = withState({ state -> (ids: [String], lookup: [Int], submit: [Int], client: Slurm.Client)? in
-                    state.slurmRound().map { ($0.ids, $0.lookup, $0.submit, state.slurm.client) }
-                })
-            else { return }
+            // Cancels and signals first, outside the lock: a stop's word goes before anything
+            // else, also when this is the last round.
+            let (next, outbox, client) = withState { state in
+                defer { state.slurm.outbox = [] }
+                return (state.slurmRound(), state.slurm.outbox, state.slurm.client)
+            }
+            for (job, slurmId, signal) in outbox {
+                let problem = signal.map { client.cancel([slurmId], signal: $0) } ?? client.cancel([slurmId])
+                if let problem {
+                    withState { state in
+                        state.log.warning(
+                            "could not \(signal == nil ? "cancel" : "signal") Job\(job) (Slurm \(slurmId)): \(problem)")
+                    }
+                }
+            }
+            guard let next else { return }
+            let round = (ids: next.ids, lookup: next.lookup, submit: next.submit, client: client)
             // Looked for first (by comment), then submitted outside the lock: sbatch waits for a
             // controller that is slow to answer.
             var resubmit = round.submit
