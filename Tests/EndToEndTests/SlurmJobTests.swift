@@ -510,6 +510,13 @@ struct SlurmJobTests {
         #expect(received.status == 0, "\(received.stderr)")
         #expect(received.stdout == "before\nafter\n")
         #expect(try home.record(2)["state"] as? String == "Completed")
+        // And stop still stops, for this agent.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 3, 4
+        try TestHome.eventually(timeout: 60, "the second to run") {
+            try home.record(4)["state"] as? String == "Running"
+        }
+        #expect(try home.job(["stop", "3"], timeout: 60).status == 0)
+        #expect(try home.record(4)["state"] as? String == "Stopped")
     }
 
     @Test(
@@ -558,15 +565,44 @@ struct SlurmJobTests {
             (try home.record(2)["reason"] as? String ?? "").hasPrefix("Slurm controller not answering since")
         }
         #expect(try home.record(2)["state"] as? String == "Running")
-        try setup.cluster.pauseController(false)
+        // The job ends while the controller does not answer; its end is read once it does.
         try home.release(gate)
+        try setup.cluster.pauseController(false)
         #expect(try home.job(["receive", "1", "--wait"], timeout: 120).stdout == "first\n")
         let second = try home.job(["receive", "3", "--wait"], timeout: 120)
         let secondChild = try home.record(4)
         #expect(second.stdout == "second\n", "\(second.stdout) \(second.stderr) \(secondChild)")
         #expect(secondChild["state"] as? String == "Completed")
         let first = try home.record(2)
-        #expect(first["reason"] is NSNull, "\(first)")
+        #expect(first["reason"] is NSNull && first["exitStatus"] as? Int == 0, "\(first)")
+        // And stop still stops.
+        try home.job("start", "--scheduler", "slurm", "--quiet", "exec sleep 300")  // 5, 6
+        try TestHome.eventually(timeout: 60, "the third to run") { try home.record(6)["state"] as? String == "Running" }
+        #expect(try home.job(["stop", "5"], timeout: 60).status == 0)
+        #expect(try home.record(6)["state"] as? String == "Stopped")
+    }
+
+    @Test("--timeout is Slurm's time limit, in whole minutes: a job that reaches it is Failed, timed out")
+    func timeLimit() throws {
+        let setup = try Setup(port: 7167)
+        let home = setup.home
+        try home.job("start", "--scheduler", "slurm", "--timeout", "30s", "--quiet", "echo begun; exec sleep 300")
+        try TestHome.eventually(timeout: 60, "the job to be in Slurm") {
+            try home.record(2)["schedulerJobId"] as? String != nil
+        }
+        let limit = try setup.cluster.run("squeue", ["-h", "-t", "all", "-o", "%l"]).stdout
+        #expect(limit == "1:00\n", "30 s is rounded up to a minute: \(limit)")
+        // Slurm checks time limits about every 30 s: the end comes within two minutes or so.
+        // job events follows it to its end, as any job.
+        let events = try home.job(["events", "1", "--until-finished", "--format", "json"], timeout: 260)
+        #expect(events.status == 0, "\(events.stderr)")
+        let lines = events.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.contains("\"Running\"") } && lines.last?.contains("\"Failed\"") == true, "\(lines)")
+        #expect(try home.job(["wait", "1", "--timeout", "10s"]).status == 0)
+        let child = try home.record(2)
+        #expect(child["state"] as? String == "Failed", "\(child)")
+        #expect(child["reason"] as? String == "timed out (Slurm's time limit)", "\(child)")
+        #expect(try home.job("receive", "1").stdout == "begun\n")
     }
 
     @Test(

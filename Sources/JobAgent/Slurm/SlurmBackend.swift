@@ -652,49 +652,75 @@ extension StoredJob {
 extension JobRegistry {
     /// The Slurm watcher: while any child runs in Slurm, one `squeue` for all of them per round,
     /// the ends of those that finished read once, and what changed stored. Runs on a thread of
-    /// its own, outside the lock but for each round's question and answer.
+    /// its own, outside the lock but for each round's question and answer. Rounds are at least
+    /// a second apart, however often it is woken; cancels and signals go at once.
     func watchSlurm() {
         var quiet = 0
+        var lastRound = Date.distantPast
+        let wake = withState { $0.slurm.wakeFD }
+        func pause(_ seconds: Double) {
+            var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, Int32(max(0, seconds) * 1000)) > 0 {
+                var value: UInt64 = 0
+                _ = read(wake, &value, 8)
+            }
+        }
         while true {
             // Cancels and signals first, outside the lock: a stop's word goes before anything
             // else, also when this is the last round.
+            let since = Date().timeIntervalSince(lastRound)
             let (next, outbox, client) = withState { state in
                 defer { state.slurm.outbox = [] }
-                return (state.slurmRound(), state.slurm.outbox, state.slurm.client)
+                return (since < 1 ? nil : state.slurmRound(), state.slurm.outbox, state.slurm.client)
             }
-            for (job, slurmId, signal) in outbox {
-                let problem = signal.map { client.cancel([slurmId], signal: $0) } ?? client.cancel([slurmId])
-                if let problem {
+            sendOutbox(outbox, client)
+            if since < 1 {
+                // Woken within a second of the last round: the next waits for its second.
+                pause(1 - since)
+                continue
+            }
+            guard let round = next else {
+                // The last round: what was queued meanwhile goes before the thread ends.
+                sendOutbox(
                     withState { state in
-                        state.log.warning(
-                            "could not \(signal == nil ? "cancel" : "signal") Job\(job) (Slurm \(slurmId)): \(problem)")
-                    }
-                }
+                        defer { state.slurm.outbox = [] }
+                        return state.slurm.outbox
+                    }, client)
+                return
             }
-            guard let next else { return }
-            let round = (ids: next.ids, lookup: next.lookup, submit: next.submit, client: client)
+            lastRound = Date()
             // Looked for first (by comment), then submitted outside the lock: sbatch waits for a
             // controller that is slow to answer.
             var resubmit = round.submit
-            if !round.lookup.isEmpty, case .success(let marked) = round.client.marked() {
+            if !round.lookup.isEmpty, case .success(let marked) = client.marked() {
                 resubmit += withState { $0.adoptMarked(round.lookup, marked: marked) }
             }
             for plan in withState({ $0.resubmissions(resubmit) }) {
-                let submitted = round.client.submit(plan.submission)
+                let submitted = client.submit(plan.submission)
                 withState { $0.recordSubmission(submitted, children: plan.children, index: plan.index) }
             }
-            let statuses = round.client.statuses(round.ids)
+            let statuses = client.statuses(round.ids)
             let wanted = withState { state in (try? statuses.get()).map { state.slurmEndsWanted($0) } ?? [] }
-            let ends = round.client.ends(wanted)
-            let (changed, interval, wake) = withState { state in
+            let ends = client.ends(wanted)
+            let (changed, interval) = withState { state in
                 let changed = state.applySlurm(statuses, ends: ends)
-                return (changed, state.slurmInterval(quietRounds: quiet), state.slurm.wakeFD)
+                return (changed, state.slurmInterval(quietRounds: quiet))
             }
             quiet = changed ? 0 : quiet + 1
-            var ready = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
-            if poll(&ready, 1, Int32(interval * 1000)) > 0 {
-                var value: UInt64 = 0
-                _ = read(wake, &value, 8)
+            pause(interval)
+        }
+    }
+
+    /// Sends the cancels and signals queued for Slurm (`scancel`), each on its own: one that
+    /// fails is logged, and the watcher's next round sees where the job stands.
+    private func sendOutbox(_ outbox: [(job: Int, slurmId: String, signal: Int32?)], _ client: Slurm.Client) {
+        for (job, slurmId, signal) in outbox {
+            let problem = signal.map { client.cancel([slurmId], signal: $0) } ?? client.cancel([slurmId])
+            if let problem {
+                withState { state in
+                    state.log.warning(
+                        "could not \(signal == nil ? "cancel" : "signal") Job\(job) (Slurm \(slurmId)): \(problem)")
+                }
             }
         }
     }
