@@ -126,7 +126,9 @@ let package = Package(
                 name: "JobTestSupport", dependencies: ["JobCore", "JobProtocol", "JobClient"],
                 path: "Tests/JobTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "JobCoreTests", dependencies: ["JobCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobStoreTests", dependencies: ["JobStore", "JobCore", "JobTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport"],
             exclude: ["Golden"], swiftSettings: swiftSettings),

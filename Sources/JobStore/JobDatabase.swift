@@ -305,9 +305,8 @@ package final class JobDatabase: Sendable {
                 row.name = "Job\(row.id)"
                 made.append(row)
             }
-            for row in made {
-                try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
-            }
+            let batch = StartBatch(made)
+            for row in made { try Self.insert(row, environment: batch.keepsEnvironment(row) ? blob : nil, in: db) }
             try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'jobId'")
                 .execute(arguments: [last + 1 + children.count])
             return made
@@ -319,9 +318,8 @@ package final class JobDatabase: Sendable {
     package func insert(_ made: [StoredJob], environment: [String]) throws {
         let blob = Self.encode(environment)
         try write { db in
-            for row in made {
-                try Self.insert(row, environment: row.parentId == nil ? nil : blob, in: db)
-            }
+            let batch = StartBatch(made)
+            for row in made { try Self.insert(row, environment: batch.keepsEnvironment(row) ? blob : nil, in: db) }
             if let top = made.map(\.id).max() {
                 try db.cachedStatement(sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'jobId'")
                     .execute(arguments: [top])
@@ -407,12 +405,37 @@ package final class JobDatabase: Sendable {
         }
     }
 
-    /// The environment a child was started with: stored privately, never printed.
+    /// The environment a child was started with: stored privately, never printed. Its own row
+    /// has it when it was stored alone (and in stores written before the parent kept it), else
+    /// its parent's row.
     package func environment(of id: Int) throws -> [String] {
         let blob = try queue.read { db in
-            try Data.fetchOne(db, sql: "SELECT environment FROM job WHERE id = ?", arguments: [id])
+            try Data.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(child.environment, parent.environment) FROM job AS child
+                    LEFT JOIN job AS parent ON parent.id = child.parentId WHERE child.id = ?
+                    """, arguments: [id])
         }
         return Self.decode(blob)
+    }
+
+    /// The rows of one start, and which of them keeps its environment: the parent, once for
+    /// all its children (an array of a thousand tasks writes it once, not a thousand times),
+    /// when it is stored with them; else each child.
+    struct StartBatch {
+        let ids: Set<Int>
+        let parents: Set<Int>
+
+        init(_ made: [StoredJob]) {
+            ids = Set(made.map(\.id))
+            parents = Set(made.compactMap(\.parentId))
+        }
+
+        func keepsEnvironment(_ row: StoredJob) -> Bool {
+            guard let parent = row.parentId else { return parents.contains(row.id) }
+            return !ids.contains(parent)
+        }
     }
 
     static func decode(_ blob: Data?) -> [String] {
@@ -603,9 +626,10 @@ package final class JobDatabase: Sendable {
         job.schedulerJobId = row["schedulerJobId"]
         job.schedulerOptions = decode(row["schedulerOptions"])
         // Worked out once here; the Location is not parsed again to tell.
+        // A scheduler's child submitted by another computer's agent (durable) runs there.
         if job.parentId != nil {
             job.placement =
-                job.scheduler != nil
+                job.scheduler != nil && !job.durable
                 ? .slurm
                 : job.session != nil
                     ? .session : (try? ComputerName(job.location)).map { $0.isLocal ? .local : .remote } ?? .local

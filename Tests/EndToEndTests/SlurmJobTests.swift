@@ -192,7 +192,7 @@ struct SlurmJobTests {
         try home.release(gate)
         let received = try home.job(["receive", "1", "--wait"], timeout: 150)
         #expect(received.status == 3, "\(received.stderr)")
-        #expect(received.stdout == "in \(slurmId) as \(computers.user(1))\nafter\n")
+        #expect(received.stdout == "in \(slurmId) as \(computers.user(1))\nafter\n", "\(received.stdout)|\(slurmId)")
         #expect(received.stderr.hasPrefix("oops\n"), "\(received.stderr)")
         let child = try home.record(2)
         #expect(child["state"] as? String == "Failed" && child["exitStatus"] as? Int == 3, "\(child)")

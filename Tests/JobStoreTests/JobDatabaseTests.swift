@@ -13,6 +13,7 @@
 
 import Foundation
 import JobCore
+import JobTestSupport
 import Testing
 
 @testable import JobStore
@@ -50,6 +51,39 @@ struct JobDatabaseTests {
         #expect(second.map(\.name) == ["build", "Job4", "Job5", "Job6"])
         #expect(try reopened.environment(of: 2) == ["A=1"])
         #expect(try reopened.loadAll().count == 6)
+    }
+
+    @Test("a start's environment is written once, on its parent, and every child reads it; older rows keep theirs")
+    func environmentOnce() throws {
+        let path = try temporaryPath()
+        do {
+            let database = try JobDatabase(path: path)
+            let environment = ["PATH=/usr/bin", "HOME=/root", "X=" + String(repeating: "x", count: 4000)]
+            _ = try database.create(
+                parent: template(), children: (0..<200).map { _ in template("") }, environment: environment)
+            for id in [2, 100, 201] { #expect(try database.environment(of: id) == environment) }
+            // A store written before: each child has its own, the parent none.
+            var parent = template()
+            parent.id = 300
+            var child = template("")
+            child.id = 301
+            child.parentId = 300
+            try database.insert([parent], environment: ["NOT=this"])
+            try database.insert([child], environment: ["OLD=1"])
+            #expect(try database.environment(of: 301) == ["OLD=1"])
+        }
+        // Read with the store closed (it keeps its file locked while open).
+        let counted = try TestHome.run(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                    + "print(c.execute('select count(*) from job where environment is not null and id < 300')"
+                    + ".fetchone()[0])",
+                path,
+            ], stdin: nil, environment: ProcessInfo.processInfo.environment, directory: "/", timeout: 30)
+        let stored = counted.stdout
+        #expect(stored == "1\n", "one row of the first start keeps the environment: \(counted.stderr)")
     }
 
     @Test("updates are written through and deleting a parent deletes its children; Ids are not reused")

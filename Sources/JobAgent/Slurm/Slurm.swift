@@ -149,6 +149,16 @@ enum Slurm {
         waitStatus & 0x7f != 0 ? End(signal: waitStatus & 0x7f) : End(exitStatus: (waitStatus >> 8) & 0xff)
     }
 
+    /// An end as Slurm writes it: `ExitCode` is `STATUS:SIGNAL`; the state's first word
+    /// (`CANCELLED by 0`).
+    static func end(exitCode: String, state: String) -> End? {
+        let parts = exitCode.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 else { return nil }
+        var end = parts[1] != 0 ? End(signal: parts[1]) : End(exitStatus: parts[0])
+        end.state = state.split(separator: " ").first.map(String.init)
+        return end
+    }
+
     /// What a Slurm state means as a job's state, with the Reason to show. `end` is how it
     /// ended, when it has.
     static func jobState(of status: Status, end: End? = nil) -> (state: JobState, reason: String?) {
@@ -313,39 +323,40 @@ extension Slurm {
                 })
         }
 
-        /// The ends of finished jobs by their raw ids: from `squeue --json` while Slurm keeps them,
-        /// else from the completion records (`sacct -c`, which needs `JobCompType=jobcomp/filetxt`).
+        /// The ends of finished jobs by their raw ids, read where it costs the controller least:
+        /// the completion records (`sacct -c`, a file, with `JobCompType=jobcomp/filetxt`), then
+        /// the accounting database (`sacct`, with slurmdbd), and for what neither has, the
+        /// controller itself, one `scontrol -o show job ID` each (once per job: its end is
+        /// stored). Not `squeue --json`: Slurm 22.05 ignores its `-j` and answers with every job
+        /// it knows, megabytes on a busy cluster.
         func ends(_ rawIds: [String]) -> [String: Slurm.End] {
             guard !rawIds.isEmpty else { return [:] }
             var ends: [String: Slurm.End] = [:]
-            let result = run("squeue", ["squeue", "--json", "-t", "all", "-j", rawIds.joined(separator: ",")])
-            if result.status == 0, let data = result.output.data(using: .utf8),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let jobs = object["jobs"] as? [[String: Any]]
-            {
-                for job in jobs {
-                    guard let id = (job["job_id"] as? NSNumber)?.intValue, let raw = job["exit_code"] as? NSNumber
-                    else { continue }
-                    var end = Slurm.end(waitStatus: raw.intValue)
-                    end.state = job["job_state"] as? String
-                    ends[String(id)] = end
-                }
-            }
-            let missing = rawIds.filter { ends[$0] == nil }
-            if !missing.isEmpty {
+            for source in [["sacct", "-c"], ["sacct"]] {
+                let missing = rawIds.filter { ends[$0] == nil }
+                guard !missing.isEmpty else { break }
                 let records = run(
-                    "sacct",
-                    ["sacct", "-c", "-n", "-P", "-j", missing.joined(separator: ","), "-o", "JobID,ExitCode,State"])
+                    "sacct", source + ["-n", "-P", "-j", missing.joined(separator: ","), "-o", "JobID,ExitCode,State"])
                 for line in records.output.split(separator: "\n") {
                     let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                    guard fields.count == 3 else { continue }
-                    let parts = fields[1].split(separator: ":").compactMap { Int($0) }
-                    guard parts.count == 2 else { continue }
-                    var end = parts[1] != 0 ? Slurm.End(signal: parts[1]) : Slurm.End(exitStatus: parts[0])
-                    // `CANCELLED by 0`: the state is the first word.
-                    end.state = fields[2].split(separator: " ").first.map(String.init)
+                    guard fields.count == 3, let end = Slurm.end(exitCode: fields[1], state: fields[2]) else {
+                        continue
+                    }
                     ends[fields[0]] = end
                 }
+            }
+            for id in rawIds where ends[id] == nil {
+                let shown = run("scontrol", ["scontrol", "-o", "show", "job", id])
+                guard shown.status == 0 else { continue }
+                var fields: [Substring: Substring] = [:]
+                for word in shown.output.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                    guard let equals = word.firstIndex(of: "=") else { continue }
+                    fields[word[..<equals]] = word[word.index(after: equals)...]
+                }
+                guard let code = fields["ExitCode"], let state = fields["JobState"], Slurm.isFinal(String(state)),
+                    let end = Slurm.end(exitCode: String(code), state: String(state))
+                else { continue }
+                ends[id] = end
             }
             return ends
         }
