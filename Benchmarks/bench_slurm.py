@@ -77,10 +77,13 @@ def run(scratch, cluster):
     os.chdir(work)
 
     def drain():
-        # Every job of the cluster gone before the next round: the rounds start alike.
+        # Every job of the cluster gone before the next round, and the agent done recording
+        # their ends (a cancelled array's 200 rows, stored under the registry's lock, would
+        # otherwise land in the next round's start): the rounds start alike.
         subprocess.run(["scancel", "--user", os.environ.get("USER", "root")], env=env, check=False)
         while subprocess.run(["squeue", "-h"], env=env, capture_output=True, text=True).stdout.strip():
             time.sleep(0.2)
+        subprocess.run([job, "wait", "--timeout", "60s"], env=env, stdout=subprocess.DEVNULL, check=False)
 
     count = 50 if QUICK else 200
     rounds = 1 if QUICK else 3

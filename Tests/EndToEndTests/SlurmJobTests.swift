@@ -103,6 +103,13 @@ struct SlurmJobTests {
         let most = spans.map { span in spans.filter { $0.0 <= span.0 && span.0 < $0.1 }.count }.max() ?? 0
         #expect(most <= 4 && most >= 2, "at most \(most) at once")
         #expect(try home.record(1)["state"] as? String == "Completed")
+        // Slurm wrote each task's own files by its pattern: no link was made for them.
+        let folder = try FileManager.default.contentsOfDirectory(atPath: home.path + "/jobs")
+        #expect(!folder.contains { $0.hasPrefix("slurm-") }, "\(folder)")
+        let firstTask = try home.record(2)["instanceId"] as? String ?? ""
+        let lastTask = try home.record(21)["instanceId"] as? String ?? ""
+        #expect(
+            firstTask.hasSuffix("000000") && lastTask == firstTask.dropLast(6) + "000019", "\(firstTask) \(lastTask)")
 
         // 100 MB of bytes of every value, straight into the job's file: all of them, in order.
         let data = home.scratch + "/data"

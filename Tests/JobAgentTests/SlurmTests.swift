@@ -62,7 +62,7 @@ struct SlurmTests {
             command: "echo hi", name: "build", instanceIds: ["a", "b", "c"], outputPaths: ["/j/a.out"],
             errorPaths: ["/j/a.err"], workingDirectory: "/w", environment: [])
         #expect(Slurm.timeLimit(1) == "1" && Slurm.timeLimit(60) == "1" && Slurm.timeLimit(61) == "2")
-        let one = Slurm.sbatchArguments(submission, links: nil)
+        let one = Slurm.sbatchArguments(submission, taskFiles: nil)
         #expect(
             one == [
                 "sbatch", "--parsable", "--job-name=build", "--comment=job:a", "--chdir=/w", "--export=ALL",
@@ -74,15 +74,20 @@ struct SlurmTests {
         submission.after = ["7", "8"]
         submission.afterAny = ["9"]
         submission.options = ["--partition=debug"]
-        let array = Slurm.sbatchArguments(submission, links: "/j/slurm-a")
+        let array = Slurm.sbatchArguments(submission, taskFiles: ("/j/slurm-a/%a.out", "/j/slurm-a/%a.err"))
         #expect(array.contains("--array=0-2%1"))
         #expect(array.contains("--output=/j/slurm-a/%a.out") && array.contains("--error=/j/slurm-a/%a.err"))
         #expect(array.contains("--time=2"))
         #expect(array.contains("--dependency=afterok:7:8,afterany:9") && array.contains("--kill-on-invalid-dep=yes"))
+        // An array's children named by their index: sbatch's %6a names their own files.
+        let prefix = "0123abcd-0000-4000-8000-abcdef"
+        #expect(Slurm.taskPrefix([prefix + "000000", prefix + "000001"]) == prefix)
+        #expect(Slurm.taskPrefix([prefix + "000000", prefix + "000002"]) == nil)
+        #expect(Slurm.taskSuffix(7) == "000007" && Slurm.taskSuffix(123_456) == "123456")
         // sbatch's file patterns: a path's own % is doubled.
         submission.input = "/j/100%.in"
         submission.tasks = nil
-        let literal = Slurm.sbatchArguments(submission, links: nil)
+        let literal = Slurm.sbatchArguments(submission, taskFiles: nil)
         #expect(literal.contains("--input=/j/100%%.in"))
         // The user's options come last but for the command, so they can override ours.
         #expect(Array(array.suffix(3)) == ["--partition=debug", "--wrap", "echo hi"])

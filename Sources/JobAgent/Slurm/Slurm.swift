@@ -66,18 +66,19 @@ enum Slurm {
         return String(minutes)
     }
 
-    /// The arguments of the `sbatch` for a submission. An array's tasks write to files named by
-    /// their index (`%a`) in a folder of links to each child's files, made by `submit`.
-    static func sbatchArguments(_ submission: Submission, links: String?) -> [String] {
+    /// The arguments of the `sbatch` for a submission. An array's tasks write to the files
+    /// `taskFiles` names by their index (`%a`, sbatch's patterns): the children's own files, or
+    /// a folder of links to them, made by `submit`.
+    static func sbatchArguments(_ submission: Submission, taskFiles: (output: String, error: String)?) -> [String] {
         var arguments = [
             "sbatch", "--parsable", "--job-name=" + submission.name,
             "--comment=" + comment(submission.instanceIds.first ?? ""),
             "--chdir=" + submission.workingDirectory, "--export=ALL",
         ]
-        if let tasks = submission.tasks, let links {
+        if let tasks = submission.tasks, let taskFiles {
             let throttle = submission.throttle.map { $0 > 0 ? "%\($0)" : "" } ?? ""
             arguments += ["--array=0-\(max(0, tasks - 1))\(throttle)"]
-            arguments += ["--output=" + literal(links) + "/%a.out", "--error=" + literal(links) + "/%a.err"]
+            arguments += ["--output=" + taskFiles.output, "--error=" + taskFiles.error]
         } else {
             arguments += [
                 "--output=" + literal(submission.outputPaths.first ?? "/dev/null"),
@@ -98,6 +99,22 @@ enum Slurm {
         arguments += submission.options
         arguments += ["--wrap", submission.command]
         return arguments
+    }
+
+    /// The InstanceIds of an array's children when they are named by their task index (the
+    /// 30 characters they share, then the index in six digits: still a UUID's form), so that
+    /// sbatch's `%6a` names each task's own files; nil when they are not (a restart renews some).
+    static func taskPrefix(_ instanceIds: [String]) -> String? {
+        guard let first = instanceIds.first, first.count == 36 else { return nil }
+        let prefix = String(first.prefix(30))
+        for (index, id) in instanceIds.enumerated() where id != prefix + taskSuffix(index) { return nil }
+        return prefix
+    }
+
+    /// A task's index as the last six digits of its child's InstanceId.
+    static func taskSuffix(_ index: Int) -> String {
+        let digits = String(index)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
     /// A path as sbatch's file options take it literally: `%` starts one of its patterns
@@ -265,16 +282,24 @@ extension Slurm {
 
         /// Submits; the Slurm job id (`42`; an array's tasks are `42_0`, `42_1`...).
         func submit(_ submission: Submission) -> Swift.Result<String, Problem> {
-            var links: String?
+            var taskFiles: (output: String, error: String)?
             if let tasks = submission.tasks {
-                // Slurm names an array task's files by a pattern; each task's name is a link to its
-                // child's file, so that Slurm writes straight into it.
+                // Slurm names an array task's files by a pattern: the children's own files when
+                // their InstanceIds end in their index; else each task's name is a link to its
+                // child's file. Either way Slurm writes straight into it.
                 guard tasks >= 1, submission.outputPaths.count == tasks, submission.errorPaths.count == tasks,
                     let first = submission.instanceIds.first, let jobs = submission.outputPaths.first
                 else { return .failure(Problem(description: "an array job needs one child per task")) }
+                let jobsFolder = (jobs as NSString).deletingLastPathComponent
+                if tasks <= 1_000_000, let prefix = Slurm.taskPrefix(submission.instanceIds),
+                    submission.outputPaths.first == jobsFolder + "/" + first + ".out"
+                {
+                    let pattern = Slurm.literal(jobsFolder + "/" + prefix) + "%6a"
+                    taskFiles = (pattern + ".out", pattern + ".err")
+                }
                 let folder = (jobs as NSString).deletingLastPathComponent + "/slurm-" + first
-                mkdir(folder, 0o700)
-                for index in 0..<tasks {
+                if taskFiles == nil { mkdir(folder, 0o700) }
+                for index in 0..<tasks where taskFiles == nil {
                     unlink(folder + "/\(index).out")
                     unlink(folder + "/\(index).err")
                     guard symlink(submission.outputPaths[index], folder + "/\(index).out") == 0,
@@ -286,9 +311,12 @@ extension Slurm {
                         )
                     }
                 }
-                links = folder
+                if taskFiles == nil {
+                    taskFiles = (Slurm.literal(folder) + "/%a.out", Slurm.literal(folder) + "/%a.err")
+                }
             }
-            let result = run("sbatch", Slurm.sbatchArguments(submission, links: links), job: submission.environment)
+            let result = run(
+                "sbatch", Slurm.sbatchArguments(submission, taskFiles: taskFiles), job: submission.environment)
             let id = result.output.split(separator: ";").first.map(String.init)?.trimmingCharacters(
                 in: .whitespacesAndNewlines)
             guard result.status == 0, let id, !id.isEmpty, id.allSatisfy(\.isNumber) else {

@@ -298,6 +298,12 @@ extension RegistryState {
                     location: "slurm", workingDirectory: request.workingDirectory, shell: "/bin/sh",
                     placement: .slurm)
             }, instanceId: request.instanceId?.lowercased())
+        if request.tasks > 0 {
+            // An array's children are named by their task index, so that Slurm writes each
+            // task's own files by its pattern (no link made per task).
+            let prefix = String(InstanceIdentifier.random().prefix(30))
+            for index in made.indices { made[index].instanceId = prefix + Slurm.taskSuffix(index) }
+        }
         parent.scheduler = "slurm"
         parent.queueGroup = request.group == Scheduler.defaultGroup ? nil : request.group
         if let path = inputPath {
@@ -612,15 +618,19 @@ extension RegistryState {
         return !changed.isEmpty
     }
 
-    /// The raw ids to read ends by: of the finished jobs among these statuses, and of the
-    /// children squeue no longer lists (their end is in the completion records). Lock held.
+    /// The raw ids to read ends by: of the finished jobs among these statuses (but cancelled
+    /// ones), and of the children squeue no longer lists (their end is in the completion
+    /// records). Lock held.
     func slurmEndsWanted(_ statuses: [Slurm.Status]) -> [String] {
         let watched = Set(slurmChildren().compactMap(\.schedulerJobId))
         let listed = Set(statuses.map(\.id))
         let missing = watched.subtracting(listed).compactMap { id in
             slurm.rawIds[id] ?? (id.contains("_") ? nil : id)
         }
-        return statuses.filter { Slurm.isFinal($0.state) && watched.contains($0.id) }.map(\.rawId) + missing
+        // A cancelled one's state says all (Stopped): no end is read for it, so that a cancelled
+        // array of thousands costs no lookup per task.
+        return statuses.filter { Slurm.isFinal($0.state) && $0.state != "CANCELLED" && watched.contains($0.id) }
+            .map(\.rawId) + missing
     }
 
     /// A status made from the end the completion records have of a child squeue no longer
