@@ -91,14 +91,10 @@ extension RegistryState {
         case .success(let spec): queued = spec
         case .failure(let failure): return answer(.failure(failure))
         }
-        if let wanted = request.instanceId {
-            // A durable child's remote job, asked for again: the one that has it is the answer.
-            guard UUID(uuidString: wanted) != nil else {
-                return answer(.failure(Failure(.badRequest, "bad request: '\(wanted)' is not an InstanceId")))
-            }
-            if let existing = select(JobSelection(selectors: [wanted.lowercased()])).jobs.first {
-                return answer(.success(StartReply(job: existing)))
-            }
+        switch startedBefore(request.instanceId) {
+        case .failure(let failure): return answer(.failure(failure))
+        case .success(let existing?): return answer(.success(StartReply(job: existing)))
+        case .success(nil): break
         }
         let remote = !request.computers.isEmpty
         let computers = remote ? request.computers : ["localhost"]
@@ -346,6 +342,17 @@ extension RegistryState {
             job.launchFailed(reason)
             refreshSizes(&job)
         }
+    }
+
+    /// The job a start that names its InstanceId made before (a durable child's remote job,
+    /// asked for again: the one that has it is the answer), nil when none has it; refused when
+    /// the name is no InstanceId. Lock held.
+    func startedBefore(_ instanceId: String?) -> Result<JobRecord?, Failure> {
+        guard let wanted = instanceId else { return .success(nil) }
+        guard UUID(uuidString: wanted) != nil else {
+            return .failure(Failure(.badRequest, "bad request: '\(wanted)' is not an InstanceId"))
+        }
+        return .success(select(JobSelection(selectors: [wanted.lowercased()])).jobs.first)
     }
 
     /// The path of the regular file open as `fd`, if it still has one (not a pipe, a terminal

@@ -244,14 +244,10 @@ extension RegistryState {
         guard request.scheduler == "slurm" else {
             return .failure(Failure(.refused, "no scheduler '\(request.scheduler)' is known; the one known is slurm"))
         }
-        if let wanted = request.instanceId {
-            // A durable child's remote job, asked for again: the one that has it is the answer.
-            guard UUID(uuidString: wanted) != nil else {
-                return .failure(Failure(.badRequest, "bad request: '\(wanted)' is not an InstanceId"))
-            }
-            if let existing = select(JobSelection(selectors: [wanted.lowercased()])).jobs.first {
-                return .success((StartReply(job: existing), nil, []))
-            }
+        switch startedBefore(request.instanceId) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let existing?): return .success((StartReply(job: existing), nil, []))
+        case .success(nil): break
         }
         guard !request.command.isEmpty else { return .failure(Failure(.refused, "the command is empty")) }
         guard (0...100_000).contains(request.tasks) else {

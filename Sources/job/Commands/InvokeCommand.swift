@@ -149,6 +149,11 @@ enum InvokeVerb {
                 sshOptions: try parsed.sshOptions(), remoteEnvironment: environment, environment: local,
                 queue: queue, durable: parsed.flag("--durable"), deploy: parsed.flag("--deploy"), input: input)
         }
+        try finish(job, client: client, parsed: parsed)
+    }
+
+    /// With `--as-job`, the job (or its Id) printed at once; else its output streamed.
+    static func finish(_ job: Job, client: JobClient, parsed: ParsedArguments) throws {
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {
                 Terminal.out("\(job.id)\n")
@@ -175,15 +180,7 @@ enum InvokeVerb {
         guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
         let queue = try QueueArguments.parse(parsed)
         let job = try StartVerb.submit(scheduler, command, parsed, timeout: queue.timeout)
-        if parsed.flag("--as-job") {
-            if parsed.flag("--quiet") {
-                Terminal.out("\(job.id)\n")
-            } else {
-                Terminal.show([job], format: try Terminal.format(parsed))
-            }
-            return
-        }
-        try stream(job, client: try JobClient(), parsed: parsed)
+        try finish(job, client: try JobClient(), parsed: parsed)
     }
 
     /// A private copy of the input in the jobs folder (`.input-XXXXXX`; the agent renames it
