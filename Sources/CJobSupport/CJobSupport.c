@@ -58,18 +58,30 @@ void cjob_close_from(int first, int cloexec_only) {
 /* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
 struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
 
-void cjob_reset_signals(void) {
+void cjob_reset_signals(void) { cjob_reset_signals_in(~(uint64_t)0); }
+
+void cjob_reset_signals_in(uint64_t signals) {
     struct kernel_sigaction sa;
     memset(&sa, 0, sizeof sa);
     /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
        and an ignored one would stay ignored across exec. */
     for (int sig = 1; sig <= 64; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (sig == SIGKILL || sig == SIGSTOP || !(signals >> (sig - 1) & 1)) continue;
         syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
     }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+uint64_t cjob_ignored_signals(void) {
+    uint64_t ignored = 0;
+    for (int sig = 1; sig <= 64; sig++) {
+        struct kernel_sigaction old;
+        if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(uint64_t)) == 0 && old.handler == (void *)SIG_IGN)
+            ignored |= (uint64_t)1 << (sig - 1);
+    }
+    return ignored;
 }
 
 pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd) {

@@ -39,6 +39,9 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) __attribute__((n
 /* Closes (or marks close-on-exec) every descriptor from `first` up. */
 void cjob_close_from(int first, int cloexec_only);
 
+/* The signals a job's launch resets (`cjob_supervisor_main` sets them to those it ignores). */
+extern uint64_t cjob_supervisor_ignored;
+
 int cjob_monitor_address(const char *name, struct sockaddr_un *address, socklen_t *length);
 
 #endif

@@ -357,7 +357,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     if (pid == 0) {
         int failure[2] = { 0, 0 };
         setsid();
-        cjob_reset_signals();
+        cjob_reset_signals_in(cjob_supervisor_ignored);
         umask(launch->umask);
         if (chdir(launch->working_directory) != 0) {
             failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;

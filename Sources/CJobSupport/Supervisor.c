@@ -333,8 +333,14 @@ pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable) {
     return pid;
 }
 
+/* The signals the supervisor ignores, and with it every monitor it forks: the only ones a job
+   would otherwise inherit ignored across its exec (a caught signal is reset by exec itself), so
+   the only ones its launch resets, not all 62. A monitor run by anything else resets them all. */
+uint64_t cjob_supervisor_ignored = ~(uint64_t)0;
+
 void cjob_supervisor_main(int listener) {
     signal(SIGPIPE, SIG_IGN);
+    cjob_supervisor_ignored = cjob_ignored_signals();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     fcntl(listener, F_SETFD, FD_CLOEXEC);
     listener_fd = listener;

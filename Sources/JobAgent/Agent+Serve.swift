@@ -66,6 +66,8 @@ extension Agent {
             respond(to: request, fds: fds, connection: channel.fd) { result in
                 do {
                     switch result {
+                    case .success(let answered as AnsweredWait):
+                        if !answered.rest.isEmpty { try channel.sendFrame(answered.rest) }
                     case .success(let reply):
                         try channel.send {
                             Frame.writeReply(reply, verb: verb, to: &$0)

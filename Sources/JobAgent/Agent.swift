@@ -285,11 +285,13 @@ public final class Agent: Sendable {
             let notices = registry.withState { $0.notices }
             Self.report((["ok"] + notices.map { "notice: " + $0 }).joined(separator: "\n"), to: readyFD)
         }
-        let served = ConnectionThreads(threads: threads) { [self] fd in
+        let served = ConnectionThreads(threads: threads) { [self] in
+            acceptOne()
+        } serve: { [self] fd in
             defer { connections.subtract(1, ordering: .relaxed) }
             return serve(FrameChannel(fd: fd, limit: FrameChannel.maximumRequest, owned: false))
         }
-        threads.start("accept") { [self] in acceptLoop(served) }
+        if !served.start() { log.write("no thread could be started to accept connections") }
         let signal = cjob_wait_stop(stopFD)
         log.write(signal > 0 ? "stopping on signal \(signal)" : "stopping on request")
         stop(connections: served)
@@ -348,19 +350,22 @@ public final class Agent: Sendable {
         for fd in stopRequesters.withLock({ $0 }) { close(fd) }
     }
 
-    private func acceptLoop(_ threads: ConnectionThreads) {
+    /// The next connection of this user's, or nil once the agent stops (or accept fails for
+    /// good). Past `maximumConnections` a client is told so at once, and the connections
+    /// already open are served as before. Each connection holds a thread while it lasts.
+    private func acceptOne() -> Int32? {
         while true {
             let fd = cjob_accept(listener.load(ordering: .acquiring))
             if fd < 0 {
+                if stopping.load(ordering: .acquiring) { return nil }
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 if errno == EMFILE || errno == ENFILE {
                     log.write("accept: out of descriptors")
                     usleep(10_000)
                     continue
                 }
-                if stopping.load(ordering: .acquiring) { return }
                 log.write("accept failed: \(String(cString: strerror(errno)))")
-                return
+                return nil
             }
             var uid: uid_t = 0
             var pid: pid_t = 0
@@ -369,8 +374,6 @@ public final class Agent: Sendable {
                 close(fd)
                 continue
             }
-            // Each connection holds a thread while it lasts: past the bound a client is told so
-            // at once, and the connections already open are served as before.
             guard connections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
                 connections.subtract(1, ordering: .relaxed)
                 let channel = FrameChannel(fd: fd, limit: FrameChannel.maximumRequest)
@@ -381,7 +384,7 @@ public final class Agent: Sendable {
                 try? channel.send { Frame.writeFailure(failure, verb: "", to: &$0) }
                 continue
             }
-            threads.hand(fd)
+            return fd
         }
     }
 }

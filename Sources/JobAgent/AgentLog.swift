@@ -100,9 +100,17 @@ struct AgentLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let pairs = merged.keys.sorted().map { " \($0)=\(merged[$0]!)" }.joined()
-        let text = "\(event.message)".replacingOccurrences(of: "\n", with: " ")
-        file.append("\(Timestamp.format(Date())) \(event.level) [\(getpid())] \(text)\(pairs)\n")
+        // A line per start is written on the start's path: no dictionary is made, nor the text
+        // searched through Foundation, for the usual line without metadata or newlines.
+        var pairs = ""
+        if !metadata.isEmpty || !(event.metadata ?? [:]).isEmpty {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            pairs = merged.keys.sorted().map { " \($0)=\(merged[$0]!)" }.joined()
+        }
+        var text = "\(event.message)"
+        if text.utf8.contains(0x0A) { text = text.replacingOccurrences(of: "\n", with: " ") }
+        file.append("\(Timestamp.format(Date())) \(event.level) [\(Self.pid)] \(text)\(pairs)\n")
     }
+
+    private static let pid = getpid()
 }

@@ -15,92 +15,106 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The threads that serve client connections, one connection at a time each. A thread that
-/// finishes a connection waits for the next instead of ending, up to `idleLimit` of them: a
-/// new thread (its stack mapped, then given back at its end) was a tenth of a millisecond of
-/// every verb. The connections are closed here, after `serve` returns (true: close it; false:
-/// the agent keeps it until it has stopped); `stop` ends every one still open and every
-/// waiting thread.
+/// The threads that accept client connections and serve them, one connection at a time each.
+/// A thread that accepted a connection serves it itself, so that a request is read by the
+/// thread the kernel woke for the connection, with no hand-off to another thread (on this
+/// 2-core machine each hand-off had cost a context switch on the path of every verb). While
+/// it serves, at least one other thread stays in `accept` (`spares` of them at the start; a
+/// thread that takes the last one's place first starts another), so that a long request (a
+/// wait) never keeps the next client out. A thread that has served its connection goes back to
+/// `accept`, or ends when `idleLimit` threads are there already.
+///
+/// The connections are closed here, after `serve` returns (true: close it; false: the agent
+/// keeps it until it has stopped); `stop` ends every one still open, and the threads in
+/// `accept` end once the agent has shut its listening socket down.
 final class ConnectionThreads: Sendable {
     private struct State {
-        var waiting: [Int32] = []
-        /// Threads committed to wait for `ready`; each `signal` takes one of them.
-        var idle = 0
-        /// Every connection handed in and not yet closed.
+        /// Threads in `accept`, or on their way there.
+        var accepting = 0
+        /// Every connection accepted and not yet closed.
         var open: Set<Int32> = []
         var stopping = false
     }
 
     private let state = Mutex(State())
-    private let ready = DispatchSemaphore(value: 0)
+    private let spares: Int
     private let idleLimit: Int
     private let threads: AgentThreads
+    /// The next connection, or nil when no more will come (the agent stops).
+    private let accept: @Sendable () -> Int32?
     private let serve: @Sendable (Int32) -> Bool
 
-    init(threads: AgentThreads, idleLimit: Int = 8, serve: @escaping @Sendable (Int32) -> Bool) {
+    init(
+        threads: AgentThreads, spares: Int = 2, idleLimit: Int = 8, accept: @escaping @Sendable () -> Int32?,
+        serve: @escaping @Sendable (Int32) -> Bool
+    ) {
         self.threads = threads
+        self.spares = spares
         self.idleLimit = idleLimit
+        self.accept = accept
         self.serve = serve
     }
 
-    /// Has the connection served by a waiting thread, or by a new one when none waits.
-    func hand(_ fd: Int32) {
-        let wake = state.withLock { state -> Bool? in
-            guard !state.stopping else { return nil }
-            state.waiting.append(fd)
-            state.open.insert(fd)
-            guard state.idle > 0 else { return false }
-            state.idle -= 1
-            return true
-        }
-        switch wake {
-        case nil: close(fd)
-        case true?: ready.signal()
-        case false?:
-            if !threads.start("connection", { [self] in work() }) {
-                // No thread: the connection is closed, and the client sees the agent hang up.
-                state.withLock { state in
-                    state.waiting.removeAll { $0 == fd }
-                    state.open.remove(fd)
-                }
-                close(fd)
-            }
-        }
+    /// Starts the threads that wait in `accept`. False when not even one could be made.
+    @discardableResult
+    func start() -> Bool {
+        var started = 0
+        for _ in 0..<spares where addAcceptor() { started += 1 }
+        return started > 0
     }
 
-    /// Ends the open connections (their reads see end-of-file, their writes fail) and the
-    /// waiting threads; a connection handed in later is closed at once.
+    /// One more thread in `accept`; false when no thread could be made.
+    private func addAcceptor() -> Bool {
+        state.withLock { $0.accepting += 1 }
+        if threads.start("connection", { [self] in work() }) { return true }
+        state.withLock { $0.accepting -= 1 }
+        return false
+    }
+
+    /// Ends the open connections (their reads see end-of-file, their writes fail); a
+    /// connection accepted later is closed at once.
     func stop() {
-        let idle = state.withLock { state in
+        state.withLock { state in
             state.stopping = true
             for fd in state.open { shutdown(fd, Int32(SHUT_RDWR)) }
-            return state.idle
         }
-        for _ in 0..<idle { ready.signal() }
     }
 
-    /// Serves connections while there are any; then waits for more, or ends when enough
-    /// threads wait already. Every connection handed in is either taken by a thread that is
-    /// still working or announced to one that waits, so none is left in `waiting`.
+    /// Accepts a connection and serves it, again and again; ends when the agent stops, or when
+    /// enough threads wait in `accept` already.
     private func work() {
         while true {
-            let next = state.withLock { state in state.waiting.isEmpty ? nil : state.waiting.removeFirst() }
-            if let next {
-                let closes = serve(next)
-                // Closed under the lock, so that `stop` never shuts down a number reused since.
-                state.withLock { state in
-                    state.open.remove(next)
-                    if closes { close(next) }
-                }
+            guard let fd = accept() else {
+                state.withLock { $0.accepting -= 1 }
+                return
+            }
+            let next = state.withLock { state -> Bool? in
+                state.accepting -= 1
+                guard !state.stopping else { return nil }
+                state.open.insert(fd)
+                // The last thread in `accept` takes this one: another takes its place first.
+                guard state.accepting == 0 else { return false }
+                state.accepting += 1
+                return true
+            }
+            guard let next else {
+                close(fd)
                 continue
             }
-            let stays = state.withLock { state in
-                guard state.idle < idleLimit, !state.stopping else { return false }
-                state.idle += 1
+            if next && !threads.start("connection", { [self] in work() }) {
+                // No thread: this one serves, and accepts again after.
+                state.withLock { $0.accepting -= 1 }
+            }
+            let closes = serve(fd)
+            // Closed under the lock, so that `stop` never shuts down a number reused since.
+            let stays = state.withLock { state -> Bool in
+                state.open.remove(fd)
+                if closes { close(fd) }
+                guard state.accepting < idleLimit, !state.stopping else { return false }
+                state.accepting += 1
                 return true
             }
             guard stays else { return }
-            ready.wait()
         }
     }
 }

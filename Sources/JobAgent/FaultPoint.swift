@@ -28,6 +28,8 @@ enum FaultPoint: String {
     case queueAfterBegin = "queue-after-begin"
     /// `receive`: a reader has written what it claimed and ends its claim.
     case receiveAfterWrite = "receive-after-write"
+    /// A job's end: the waits it met are answered, the end is not stored yet.
+    case endAfterAnswer = "end-after-answer"
     /// `remove`: the rows are deleted, the output files not yet.
     case removeAfterDelete = "remove-after-delete"
 

@@ -205,6 +205,8 @@ extension RegistryState {
         if job.state.isFinished { return !links.unacknowledged.contains(id) || persist([job]) }
         finish(&job, record: record, reason: nil)
         jobs[id] = job
+        if !waits.isEmpty { answerWaits() }
+        FaultPoint.endAfterAnswer.reached()
         let stored = persist([job])
         if let parent = job.parentId { startQueued(parentId: parent) }
         return stored

@@ -51,6 +51,9 @@ final class RegistryState {
     var claims = ReadClaims()
     /// Goes up with every change a waiting client may care about.
     var generation: UInt64 = 0
+    /// The waits blocked now, by connection: the thread that reads a job's end answers those
+    /// it meets before it stores the end (`answerWaits`).
+    var waits: [Int32: PendingWait] = [:]
     /// The queue: the scheduler and what the agent keeps around it.
     var queue = QueueDriver()
     /// Children a Slurm cluster runs: the client, and the watcher's thread.

@@ -29,7 +29,11 @@ import JobCore
 struct AgentStarter {
     var home: JobHome
     var socketPath: String
-    var executable: String
+    /// The agent's program: given, or found when an agent is to be started (`executable`), so
+    /// that a command that finds its agent running looks for nothing.
+    var givenExecutable: String?
+
+    var executable: String { givenExecutable ?? JobClient.defaultAgentExecutable() }
 
     func start() throws(JobError) -> Int32 {
         try makeHome()
@@ -41,6 +45,7 @@ struct AgentStarter {
         var ready: [Int32] = [0, 0]
         guard cjob_pipe_cloexec(&ready) == 0 else { throw failure("cannot make a pipe") }
         let argv = ["job-agent", "run", "--home", home.path, "--ready-fd", "3"]
+        let executable = self.executable
         let pid = withCStringArray(argv) { cjob_spawn_daemon(executable, $0, ready[1]) }
         close(ready[1])
         defer { close(ready[0]) }

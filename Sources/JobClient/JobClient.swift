@@ -81,7 +81,7 @@ public final class JobClient: Sendable {
             autoStart
             ? AgentStarter(
                 home: home, socketPath: socketPath,
-                executable: agentExecutable ?? variable("JOB_AGENT_EXECUTABLE") ?? Self.defaultAgentExecutable())
+                givenExecutable: agentExecutable ?? variable("JOB_AGENT_EXECUTABLE"))
             : nil
         if let fd = try Self.connect(socketPath) {
             self.init(home: home, socketPath: socketPath, fd: fd, starter: starter)

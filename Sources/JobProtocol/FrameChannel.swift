@@ -78,6 +78,11 @@ package final class FrameChannel {
 
     /// Sends one frame, whose body `build` writes, with `fds` alongside.
     package func send(fds: [Int32] = [], _ build: (inout WireEncoder) -> Void) throws {
+        try sendFrame(Self.frame(build), fds: fds)
+    }
+
+    /// A whole frame as `send` writes it: its length, then the body `build` writes.
+    package static func frame(_ build: (inout WireEncoder) -> Void) throws -> [UInt8] {
         // The length goes in front of the body, in space the encoder keeps for it.
         var encoder = WireEncoder(reserving: 4)
         build(&encoder)
@@ -91,6 +96,11 @@ package final class FrameChannel {
         frame[1] = UInt8(length >> 16 & 0xFF)
         frame[2] = UInt8(length >> 8 & 0xFF)
         frame[3] = UInt8(length & 0xFF)
+        return frame
+    }
+
+    /// Writes bytes made by `frame` (or what is left of them), with `fds` on the first write.
+    package func sendFrame(_ frame: [UInt8], fds: [Int32] = []) throws {
         var sent = 0
         var pending = fds
         while sent < frame.count {

@@ -185,6 +185,45 @@ struct FaultTests {
         #expect(try home.job("start", "--quiet", "true").stdout == "3\n")
     }
 
+    @Test(
+        "the agent killed after a wait was answered with a job's end, before storing it: the next agent stores that end"
+    )
+    func killedAfterAnsweringAWait() throws {
+        let home = try TestHome()
+        let gate = try home.fifo("gate")
+        // The agent this start starts is killed at the first job end it reads.
+        let started = try home.job(
+            ["start", "--quiet", "read x < \(gate); echo out; exit 3"],
+            environment: ["JOB_TEST_FAULT": "end-after-answer"])
+        #expect(started.stdout == "1\n")
+        let agent = try #require(try home.agentPid())
+        let sockets = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent)/fd").count) ?? 0 }
+        let before = sockets()
+        let (waiter, output) = try ReaderProbeTests.spawn(home, ["wait", "1", "--format", "json"])
+        // The wait's connection is open in the agent: its wait is answered at the job's end.
+        try TestHome.eventually("the wait to reach the agent") { sockets() > before }
+        try home.release(gate)
+        let answer = ReaderProbeTests.read(output) { _ in false }
+        waiter.waitUntilExit()
+        #expect(waiter.terminationStatus == 0)
+        let parsed = try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]]
+        let answered = try #require(parsed?.first, "wait printed \(answer.count) bytes")
+        #expect(answered["state"] as? String == "Failed")
+        // Answered by the agent that read the end, not by a next one the client had started
+        // (it would have taken the lock file, with its own pid).
+        let lock = try String(contentsOfFile: home.path + "/agent.lock", encoding: .utf8)
+        #expect(Int32(lock.trimmingCharacters(in: .whitespacesAndNewlines)) == agent)
+        try home.awaitAgentGone()
+        // The end was not stored when the agent died: the monitor kept it for the next agent,
+        // which stores the same one the wait printed.
+        let stored = try home.record(1)
+        #expect(stored["state"] as? String == "Failed")
+        #expect(try home.record(2)["exitStatus"] as? Int == 3)
+        #expect(stored["endTime"] as? String == answered["endTime"] as? String)
+        #expect(stored["endTime"] != nil)
+        #expect(try home.job("receive", "1").stdout == "out\n")
+    }
+
     @Test("the agent killed inside remove: the next agent finishes it, and no output file is left behind")
     func killedInsideRemove() throws {
         let home = try TestHome()

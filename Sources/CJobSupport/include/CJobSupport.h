@@ -24,6 +24,10 @@ pid_t cjob_spawn_daemon(const char *path, char *const *argv, int ready_fd);
 /// Every signal to its default action (glibc's reserved ones too) and an empty mask, as a
 /// job must start. Async-signal-safe: for use between fork and exec.
 void cjob_reset_signals(void);
+/* Resets to the default the signals of the set (bit N-1 for signal N), and unblocks all. */
+void cjob_reset_signals_in(uint64_t signals);
+/* The signals this process ignores (bit N-1 for signal N): those an exec keeps ignored. */
+uint64_t cjob_ignored_signals(void);
 
 
 int cjob_epoll_create(void);

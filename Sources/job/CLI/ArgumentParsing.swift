@@ -85,7 +85,7 @@ enum ArgumentParsing {
                 if spec.stopsAtFirstPositional {
                     // A script (its first word holds a space) followed by one of this verb's
                     // options: the option was meant for the verb, not as words of the script.
-                    if argument.contains(" "),
+                    if argument.utf8.contains(0x20),
                         let late = arguments[index...].first(where: { word in
                             word.hasPrefix("-") && spec.option(String(word.prefix { $0 != "=" })) != nil
                         })

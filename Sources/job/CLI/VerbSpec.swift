@@ -44,14 +44,26 @@ struct OptionSpec: Sendable {
     var short: String?
     /// The value's name in help (`SECONDS`, `table|list|json`); nil for a flag.
     var value: String?
-    var completion: Completion
+    /// What the value completes to, when not what `value` implies (`completion`).
+    var completes: Completion?
     var help: String
 
     var isFlag: Bool { value == nil }
 
+    /// What the value completes to: `completes`, else the words of a value written as
+    /// lowercase words joined by `|` (`table|list|json`), else nothing. Worked out when asked
+    /// (by completions only), so that making a verb's table costs a start nothing.
+    var completion: Completion {
+        if let completes { return completes }
+        guard let value else { return .none }
+        let words = value.split(separator: "|").map(String.init)
+        let choices = words.count > 1 && words.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } }
+        return choices ? .choices(words) : .none
+    }
+
     /// A flag: no value.
     static func flag(_ name: String, short: String? = nil, _ help: String) -> OptionSpec {
-        OptionSpec(name: name, short: short, value: nil, completion: .none, help: help)
+        OptionSpec(name: name, short: short, value: nil, completes: Completion.none, help: help)
     }
 
     /// An option with a value. A value written as lowercase words joined by `|`
@@ -59,15 +71,10 @@ struct OptionSpec: Sendable {
     static func option(
         _ name: String, _ value: String, short: String? = nil, completes: Completion? = nil, _ help: String
     ) -> OptionSpec {
-        let words = value.split(separator: "|").map(String.init)
-        let choices = words.count > 1 && words.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } }
-        return OptionSpec(
-            name: name, short: short, value: value, completion: completes ?? (choices ? .choices(words) : .none),
-            help: help)
+        OptionSpec(name: name, short: short, value: value, completes: completes, help: help)
     }
 }
 
-/// One verb (`stop`) or one verb of a family (`group set`): what it accepts and says of itself.
 struct VerbSpec: Sendable {
     /// `stop`, `group set`.
     var name: String
@@ -85,13 +92,17 @@ struct VerbSpec: Sendable {
     var stopsAtFirstPositional = false
 
     /// Its options, and `--color` where it prints tables.
-    var allOptions: [OptionSpec] {
-        options.contains { $0.name == "--format" && ($0.value ?? "").contains("table") }
-            ? options + [CLISpec.color] : options
-    }
+    var allOptions: [OptionSpec] { printsTables ? options + [CLISpec.color] : options }
 
-    /// The option of this name or short spelling.
-    func option(_ name: String) -> OptionSpec? { allOptions.first { $0.name == name || $0.short == name } }
+    /// Whether its `--format` offers a table (`table|...`), which `--color` colours.
+    var printsTables: Bool { options.contains { $0.name == "--format" && $0.value?.hasPrefix("table|") == true } }
+
+    /// The option of this name or short spelling. A plain scan with `==`, no list built: every
+    /// verb runs it for each option it is given.
+    func option(_ name: String) -> OptionSpec? {
+        if let found = options.first(where: { $0.name == name || $0.short == name }) { return found }
+        return name == "--color" && printsTables ? CLISpec.color : nil
+    }
 
     /// The text of `job VERB --help`.
     var help: String { HelpText.verb(self) }

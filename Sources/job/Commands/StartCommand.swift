@@ -76,7 +76,10 @@ enum StartVerb {
         let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job start needs a command, e.g. job start 'make test'") }
         let text = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
-        guard !text.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        // A printable ASCII byte settles it without a look at Unicode's properties.
+        guard text.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }) || !text.allSatisfy(\.isWhitespace) else {
+            throw CLIFailure.usage("the command is empty")
+        }
         let format = try Terminal.format(parsed)
         let queue = try QueueArguments.parse(parsed)
         if let session = parsed.value("--session") {
