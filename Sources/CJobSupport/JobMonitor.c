@@ -329,6 +329,34 @@ static void monitor_loop(int listener, monitored_job *job) {
     }
 }
 
+/* The job's side of its launch, in the child of a vfork (on the monitor's memory, below its
+   stack frame): only system calls until the exec, or the step that failed and its errno on
+   `exec_fd`, then exit. */
+__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd) {
+    int failure[2] = { 0, 0 };
+    setsid();
+    cjob_reset_signals_in(cjob_supervisor_ignored);
+    umask(launch->umask);
+    if (chdir(launch->working_directory) != 0) {
+        failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;
+    } else {
+        int in_high = fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3);
+        int out_high = fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3);
+        int err_high = fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3);
+        if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
+            || dup2(err_high, 2) < 0) {
+            failure[0] = CJOB_STAGE_OUTPUT; failure[1] = errno;
+        } else {
+            cjob_close_from(3, 1);
+            execve(launch->program, launch->argv, launch->envp);
+            failure[0] = CJOB_STAGE_EXEC; failure[1] = errno;
+        }
+    }
+    ssize_t ignored = write(exec_fd, failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+}
+
 void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     /* Reported to the supervisor: the job's pid and start time, or the step that failed. */
     int64_t report[3] = { 0, 0, 0 };
@@ -353,31 +381,11 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
         (void)ignored;
         _exit(127);
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        int failure[2] = { 0, 0 };
-        setsid();
-        cjob_reset_signals_in(cjob_supervisor_ignored);
-        umask(launch->umask);
-        if (chdir(launch->working_directory) != 0) {
-            failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;
-        } else {
-            int in_high = fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3);
-            int out_high = fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3);
-            int err_high = fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3);
-            if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
-                || dup2(err_high, 2) < 0) {
-                failure[0] = CJOB_STAGE_OUTPUT; failure[1] = errno;
-            } else {
-                cjob_close_from(3, 1);
-                execve(launch->program, launch->argv, launch->envp);
-                failure[0] = CJOB_STAGE_EXEC; failure[1] = errno;
-            }
-        }
-        ssize_t ignored = write(exec_pipe[1], failure, sizeof failure);
-        (void)ignored;
-        _exit(127);
-    }
+    /* vfork: the child makes only system calls until its exec, so it need not copy the
+       monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
+       moment until then. */
+    pid_t pid = vfork();
+    if (pid == 0) become_job(launch, exec_pipe[1]);
     close(exec_pipe[1]);
     if (pid < 0) {
         report[0] = -CJOB_STAGE_RESOURCES;

@@ -93,6 +93,43 @@ struct StartAndGetTests {
         #expect(try home.job(["wait", pipe, "--timeout", "20"]).status == 0)
     }
 
+    @Test("a plain command line runs without the shell, as the shell would have run it")
+    func plainCommandsRunDirectly() throws {
+        let home = try TestHome()
+        // One process: the program itself, the monitor's child; stop ends it as before.
+        let sleeper = try home.job("start", "--quiet", "sleep 300").stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let pid = Int32(try #require(try home.record(Int(sleeper)! + 1)["pid"] as? Int))
+        #expect(processName(pid) == "sleep")
+        #expect(parentPid(of: pid).flatMap(processName) == "job-monitor")
+        #expect(try home.job("stop", sleeper, "--grace", "1").status == 0)
+        #expect(try home.record(Int(sleeper)!)["state"] as? String == "Stopped")
+        // The environment as the shell passes it on: PWD names the folder it runs in.
+        let folder = home.scratch + "/sub"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let env = try home.job("start", "--quiet", "-C", folder, "env").stdout.trimmingCharacters(in: .whitespaces)
+        #expect(
+            try home.job("receive", "--wait", env.trimmingCharacters(in: .newlines)).stdout.contains(
+                "\nPWD=\(folder)\n"))
+        // What only the shell does stays the shell's: its echo, its "not found" and 127, a
+        // script without #! (the shell runs it), true with words.
+        let echo = try home.job("start", "--quiet", "echo -e x").stdout.trimmingCharacters(in: .newlines)
+        #expect(try home.job("receive", "--wait", echo).stdout == "-e x\n")
+        let missing = try home.job("start", "--quiet", "no-such-program-here x").stdout.trimmingCharacters(
+            in: .newlines)
+        let failed = try home.job("receive", "--wait", missing)
+        #expect(failed.status == 127)
+        #expect(failed.stderr.contains("not found"))
+        let script = folder + "/plain-script"
+        try "echo from a script: $1\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let ran = try home.job("start", "--quiet", "-C", folder, "./plain-script one").stdout.trimmingCharacters(
+            in: .newlines)
+        #expect(try home.job("receive", "--wait", ran).stdout == "from a script: one\n")
+        let help = try home.job("start", "--quiet", "true --help").stdout.trimmingCharacters(in: .newlines)
+        #expect(try home.job("receive", "--wait", help).stdout == "")
+    }
+
     @Test("get filters: state, name glob, command glob, has-more-data, newest, children-of, times")
     func getFilters() throws {
         let home = try TestHome()

@@ -1,0 +1,162 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A command line that `/bin/sh -c` would only split into words and run (`sleep 30`, `make
+/// -j4 test`), run without the shell, as make does: the same program with the same words,
+/// environment and folder, one process (and one exec) fewer. Anything the shell could read
+/// another way goes to the shell: quotes, `$`, globs, `~`, redirections, `;`, `&`, `|`, an
+/// assignment before the command, a word the shell keeps for itself (`cd`, `exit`, `echo`,
+/// `kill`...), a program not found on the job's PATH (the shell's "not found" and status 127
+/// are what the user sees), another shell than `/bin/sh`.
+struct DirectCommand: Equatable {
+    var program: String
+    var argv: [String]
+    var environment: [String]
+
+    /// The direct form of `command`, or nil when it is for the shell. `environment` is the
+    /// job's, whose PATH is searched; relative entries and programs name paths in
+    /// `workingDirectory`, as they would for the shell started there.
+    static func plan(
+        _ command: String, shell: String, environment: [String], workingDirectory: String,
+        isProgram: (String) -> Bool = DirectCommand.isProgram
+    ) -> DirectCommand? {
+        guard shell == "/bin/sh", let words = words(command), let first = words.first,
+            !first.utf8.contains(UInt8(ascii: "=")), !shellWords.contains(first)
+        else { return nil }
+        // `true` and `false` are the shell's own, and a program's of the same name; alike
+        // with no arguments (`true --help` is not).
+        if first == "true" || first == "false", words.count > 1 { return nil }
+        var path: String?
+        // As the shell passes them on: names it can hold only, the last of each name.
+        let variables = Dictionary(environment.lazy.compactMap(Self.split), uniquingKeysWith: { _, last in last })
+        if first.utf8.contains(UInt8(ascii: "/")) {
+            let candidate = first.hasPrefix("/") ? first : workingDirectory + "/" + first
+            if isProgram(candidate) { path = candidate }
+        } else {
+            for folder in (variables["PATH"] ?? defaultPath).split(separator: ":", omittingEmptySubsequences: false) {
+                var base = String(folder)
+                if base.isEmpty {
+                    base = workingDirectory
+                } else if !base.hasPrefix("/") {
+                    base = workingDirectory + "/" + base
+                }
+                if isProgram(base + "/" + first) {
+                    path = base + "/" + first
+                    break
+                }
+            }
+        }
+        guard let path else { return nil }
+        return DirectCommand(program: path, argv: words, environment: withPWD(environment, variables, workingDirectory))
+    }
+
+    /// The words of a command line with nothing but letters, digits, `_@%+=:,./-` and spaces;
+    /// nil for any other character.
+    static func words(_ command: String) -> [String]? {
+        var words: [String] = []
+        var word: [UInt8] = []
+        for byte in command.utf8 {
+            if byte == 0x20 {
+                if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+                word.removeAll(keepingCapacity: true)
+            } else if plain(byte) {
+                word.append(byte)
+            } else {
+                return nil
+            }
+        }
+        if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+        return words.isEmpty ? nil : words
+    }
+
+    private static func plain(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "="),
+            UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
+    }
+
+    /// The words dash and POSIX shells keep for themselves: reserved words, special and
+    /// regular builtins (their own `echo`, `printf`, `pwd`, `kill`, `test` differ from the
+    /// programs of those names in small ways).
+    static let shellWords: Set<String> = [
+        "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until",
+        "while", "function", "select", ".", ":", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo",
+        "eval", "exec", "exit", "export", "fc", "fg", "getopts", "hash", "jobs", "kill", "local", "printf", "pwd",
+        "read", "readonly", "return", "set", "shift", "test", "times", "trap", "type", "ulimit", "umask", "unalias",
+        "unset", "wait",
+    ]
+
+    /// dash's search path when the environment has no PATH.
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// A regular file this user may execute that the kernel runs itself: a binary (ELF) or a
+    /// script with `#!`. A script without one the shell runs as a script of its own.
+    static func isProgram(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(path, X_OK) == 0 else { return false }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &head) { read(fd, $0.baseAddress, 4) }
+        return (count >= 2 && head.0 == UInt8(ascii: "#") && head.1 == UInt8(ascii: "!"))
+            || (count == 4 && head == (0x7F, UInt8(ascii: "E"), UInt8(ascii: "L"), UInt8(ascii: "F")))
+    }
+
+    /// An entry's name and value; nil when the name is not one a shell variable can have
+    /// (the shell drops those).
+    private static func split(_ entry: String) -> (String, String)? {
+        guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+        let name = entry.utf8[..<equals]
+        guard let first = name.first, first == UInt8(ascii: "_") || isLetter(first),
+            name.allSatisfy({ $0 == UInt8(ascii: "_") || isLetter($0) || (0x30...0x39).contains($0) })
+        else { return nil }
+        return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+
+    /// The environment as the shell passes it on: the variables it can hold, the last entry of
+    /// each name, and PWD naming the folder the command runs in (the shell sets it when the
+    /// inherited one names another folder, or is missing).
+    static func withPWD(_ environment: [String], _ variables: [String: String], _ workingDirectory: String)
+        -> [String]
+    {
+        var seen: Set<String> = []
+        var kept: [String] = []
+        for entry in environment.reversed() {
+            guard let (name, _) = split(entry), seen.insert(name).inserted else { continue }
+            kept.append(entry)
+        }
+        kept.reverse()
+        if let pwd = variables["PWD"], pwd.hasPrefix("/"), sameFolder(pwd, workingDirectory) { return kept }
+        return kept.filter { !$0.hasPrefix("PWD=") } + ["PWD=" + workingDirectory]
+    }
+
+    private static func sameFolder(_ one: String, _ other: String) -> Bool {
+        if one == other { return true }
+        var a = stat()
+        var b = stat()
+        return stat(one, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+}
