@@ -331,8 +331,13 @@ static void monitor_loop(int listener, monitored_job *job) {
 
 /* The job's side of its launch, in the child of a vfork (on the monitor's memory, below its
    stack frame): only system calls until the exec, or the step that failed and its errno on
-   `exec_fd`, then exit. */
-__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd) {
+   `exec_fd`, then exit. Its first act answers the launch with its pid on `report_fd`, so that
+   the supervisor (and the agent, which waits for it) need not wait for the exec: a step that
+   fails after it is the job's end (CJOB_END_LAUNCH), as a failed exec always was. */
+__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd, int report_fd) {
+    int64_t report[3] = { getpid(), 0, 0 };
+    ssize_t reported = write(report_fd, report, sizeof report);
+    (void)reported;
     int failure[2] = { 0, 0 };
     setsid();
     cjob_reset_signals_in(cjob_supervisor_ignored);
@@ -385,7 +390,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
        monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
        moment until then. */
     pid_t pid = vfork();
-    if (pid == 0) become_job(launch, exec_pipe[1]);
+    if (pid == 0) become_job(launch, exec_pipe[1], report_fd);
     close(exec_pipe[1]);
     if (pid < 0) {
         report[0] = -CJOB_STAGE_RESOURCES;
@@ -404,10 +409,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     close(launch->stdin_fd);
     close(launch->stdout_fd);
     close(launch->stderr_fd);
-    /* The pid answers the launch at once; the start time follows in the greeting. */
-    report[0] = pid;
-    ssize_t ignored = write(report_fd, report, sizeof report);
-    (void)ignored;
+    /* The job answered the launch with its pid; the start time follows in the greeting. */
     close(report_fd);
     job.start_time = cjob_process_start_time(pid);
     monitor_loop(listener, &job);

@@ -244,8 +244,10 @@ public final class JobClient: Sendable {
         }
     }
 
-    /// How long the request may take in the agent, before `patience` starts to count.
-    static func blockingTime(of request: any AgentRequest) -> Double {
+    /// How long the request may take in the agent, before `patience` starts to count. Generic,
+    /// so that each request's own copy of it knows the type (an existential was cast at run
+    /// time, on the path of every verb).
+    static func blockingTime<R: AgentRequest>(of request: R) -> Double {
         switch request {
         case let wait as WaitRequest: wait.timeout.map { min(max(0, $0), waitSlice) } ?? waitSlice
         case let event as WaitEventRequest: event.timeout.map { max(0, $0) } ?? .infinity

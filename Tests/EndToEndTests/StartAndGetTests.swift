@@ -100,7 +100,8 @@ struct StartAndGetTests {
         let sleeper = try home.job("start", "--quiet", "sleep 300").stdout.trimmingCharacters(
             in: .whitespacesAndNewlines)
         let pid = Int32(try #require(try home.record(Int(sleeper)! + 1)["pid"] as? Int))
-        #expect(processName(pid) == "sleep")
+        // The pid is the job's from before its exec (it answers the launch itself).
+        try TestHome.eventually("the job to be sleep") { processName(pid) == "sleep" }
         #expect(parentPid(of: pid).flatMap(processName) == "job-monitor")
         #expect(try home.job("stop", sleeper, "--grace", "1").status == 0)
         #expect(try home.record(Int(sleeper)!)["state"] as? String == "Stopped")

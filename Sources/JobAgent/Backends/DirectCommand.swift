@@ -40,14 +40,19 @@ struct DirectCommand: Equatable {
         // `true` and `false` are the shell's own, and a program's of the same name; alike
         // with no arguments (`true --help` is not).
         if first == "true" || first == "false", words.count > 1 { return nil }
+        // One look at the environment: the last PATH and PWD, as the shell takes them.
+        var searchPath: Substring?
+        var pwd: Substring?
+        for entry in environment {
+            if entry.hasPrefix("PATH=") { searchPath = entry.dropFirst(5) }
+            if entry.hasPrefix("PWD=") { pwd = entry.dropFirst(4) }
+        }
         var path: String?
-        // As the shell passes them on: names it can hold only, the last of each name.
-        let variables = Dictionary(environment.lazy.compactMap(Self.split), uniquingKeysWith: { _, last in last })
         if first.utf8.contains(UInt8(ascii: "/")) {
             let candidate = first.hasPrefix("/") ? first : workingDirectory + "/" + first
             if isProgram(candidate) { path = candidate }
         } else {
-            for folder in (variables["PATH"] ?? defaultPath).split(separator: ":", omittingEmptySubsequences: false) {
+            for folder in (searchPath ?? defaultPath[...]).split(separator: ":", omittingEmptySubsequences: false) {
                 var base = String(folder)
                 if base.isEmpty {
                     base = workingDirectory
@@ -61,7 +66,7 @@ struct DirectCommand: Equatable {
             }
         }
         guard let path else { return nil }
-        return DirectCommand(program: path, argv: words, environment: withPWD(environment, variables, workingDirectory))
+        return DirectCommand(program: path, argv: words, environment: withPWD(environment, pwd, workingDirectory))
     }
 
     /// The words of a command line with nothing but letters, digits, `_@%+=:,./-` and spaces;
@@ -123,33 +128,42 @@ struct DirectCommand: Equatable {
             || (count == 4 && head == (0x7F, UInt8(ascii: "E"), UInt8(ascii: "L"), UInt8(ascii: "F")))
     }
 
-    /// An entry's name and value; nil when the name is not one a shell variable can have
-    /// (the shell drops those).
-    private static func split(_ entry: String) -> (String, String)? {
-        guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")) else { return nil }
-        let name = entry.utf8[..<equals]
-        guard let first = name.first, first == UInt8(ascii: "_") || isLetter(first),
-            name.allSatisfy({ $0 == UInt8(ascii: "_") || isLetter($0) || (0x30...0x39).contains($0) })
-        else { return nil }
-        return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+    /// Whether an entry's name is one a shell variable can have (the shell drops the others).
+    private static func validName(_ entry: Substring.UTF8View) -> Bool {
+        guard let first = entry.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
+        return entry.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || (0x30...0x39).contains($0) }
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
 
     /// The environment as the shell passes it on: the variables it can hold, the last entry of
     /// each name, and PWD naming the folder the command runs in (the shell sets it when the
-    /// inherited one names another folder, or is missing).
-    static func withPWD(_ environment: [String], _ variables: [String: String], _ workingDirectory: String)
-        -> [String]
-    {
-        var seen: Set<String> = []
-        var kept: [String] = []
-        for entry in environment.reversed() {
-            guard let (name, _) = split(entry), seen.insert(name).inserted else { continue }
-            kept.append(entry)
+    /// inherited one names another folder, or is missing). The usual environment, all of it
+    /// valid and PWD right, is passed on as it is.
+    static func withPWD(_ environment: [String], _ pwd: Substring?, _ workingDirectory: String) -> [String] {
+        var names = Set<Substring>(minimumCapacity: environment.count)
+        var clean = true
+        for entry in environment {
+            guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")),
+                validName(entry[..<equals].utf8), names.insert(entry[..<equals]).inserted
+            else {
+                clean = false
+                break
+            }
         }
-        kept.reverse()
-        if let pwd = variables["PWD"], pwd.hasPrefix("/"), sameFolder(pwd, workingDirectory) { return kept }
+        var kept = environment
+        if !clean {
+            names.removeAll()
+            kept = []
+            for entry in environment.reversed() {
+                guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")), validName(entry[..<equals].utf8),
+                    names.insert(entry[..<equals]).inserted
+                else { continue }
+                kept.append(entry)
+            }
+            kept.reverse()
+        }
+        if let pwd, pwd.hasPrefix("/"), sameFolder(String(pwd), workingDirectory) { return kept }
         return kept.filter { !$0.hasPrefix("PWD=") } + ["PWD=" + workingDirectory]
     }
 
