@@ -100,6 +100,12 @@ static struct {
     int fds[2];
 } spares = { "", { -1, -1 } };
 
+/* The folder whose spares are to be made when the supervisor is next idle (`spares_due`). */
+static char spares_due_folder[PATH_MAX];
+static int spares_due;
+/* How long the supervisor waits with nothing to do before it makes spares, in milliseconds. */
+#define SPARES_IDLE_MS 2
+
 static void drop_spares(void) {
     for (int i = 0; i < 2; i++) {
         if (spares.fds[i] >= 0) close(spares.fds[i]);
@@ -218,8 +224,13 @@ done:
     free(envp);
     free(fields);
     if (agent >= 0) cjob_write_all(agent, &reply, sizeof reply);
-    /* After the answer: the next launch finds its files made. */
-    if (folder && reply.stage == 0) make_spares(folder);
+    /* The next launch's files are made once the supervisor has been idle a moment
+       (`serve`): not beside the job just launched and its client, which want the two cores
+       now. */
+    if (folder && reply.stage == 0 && strlen(folder) < sizeof spares.folder) {
+        strcpy(spares_due_folder, folder);
+        spares_due = 1;
+    }
     free(folder);
 }
 
@@ -263,9 +274,15 @@ static void serve(void) {
         fds[1] = (struct pollfd){ signal_fd, POLLIN, 0 };
         int count = channel_count;
         for (int i = 0; i < count; i++) fds[2 + i] = (struct pollfd){ channels[i], POLLIN, 0 };
-        if (poll(fds, (nfds_t)(2 + count), -1) < 0) {
+        int ready = poll(fds, (nfds_t)(2 + count), spares_due ? SPARES_IDLE_MS : -1);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             _exit(1);
+        }
+        if (ready == 0) {
+            spares_due = 0;
+            make_spares(spares_due_folder);
+            continue;
         }
         if (fds[1].revents) {
             struct signalfd_siginfo info;

@@ -173,7 +173,9 @@ struct AgentTests {
         func unnamed(_ pid: Int32) throws -> [String] {
             try descriptors(of: pid).filter { $0.hasPrefix(jobs + "#") && $0.hasSuffix(" (deleted)") }
         }
-        #expect(try unnamed(supervisor).count == 2)
+        // Made once the supervisor has been idle a moment; the job's pid is known before its exec.
+        try TestHome.eventually("the next files to be made ahead") { try unnamed(supervisor).count == 2 }
+        try TestHome.eventually("the job to be sleep") { processName(pid) == "sleep" }
         #expect(try unnamed(monitor).isEmpty)
         #expect(try unnamed(pid).isEmpty)
         let named = try descriptors(of: pid).filter { $0.hasPrefix(jobs) }.sorted()
