@@ -105,6 +105,9 @@ static char spares_due_folder[PATH_MAX];
 static int spares_due;
 /* How long the supervisor waits with nothing to do before it makes spares, in milliseconds. */
 #define SPARES_IDLE_MS 2
+/* Set when a launch found no spares (launches come faster than the idle wait): spares are then
+   made right after each answer, until the supervisor is next idle. */
+static int spares_eager;
 
 static void drop_spares(void) {
     for (int i = 0; i < 2; i++) {
@@ -127,6 +130,9 @@ static void make_spares(const char *folder) {
 /* Opens a job's output file: a spare named `path` when there is one for its folder, else
    a new file. */
 static int open_output(const char *folder, const char *path, int which) {
+    /* Launches closer together than the idle wait: the next files are made right after each
+       answer, until the supervisor is idle again (`serve`). */
+    if (spares.fds[which] < 0) spares_eager = 1;
     if (spares.fds[which] >= 0 && strcmp(spares.folder, folder) == 0) {
         char link[64];
         snprintf(link, sizeof link, "/proc/self/fd/%d", spares.fds[which]);
@@ -230,6 +236,7 @@ done:
     if (folder && reply.stage == 0 && strlen(folder) < sizeof spares.folder) {
         strcpy(spares_due_folder, folder);
         spares_due = 1;
+        if (spares_eager) make_spares(folder);
     }
     free(folder);
 }
@@ -281,6 +288,7 @@ static void serve(void) {
         }
         if (ready == 0) {
             spares_due = 0;
+            spares_eager = 0;
             make_spares(spares_due_folder);
             continue;
         }
