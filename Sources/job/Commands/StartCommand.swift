@@ -26,7 +26,9 @@ enum StartVerb {
             command line (job start 'make -j4 && make test'); several are a command and its
             arguments, each quoted for the shell (job start -- printf '%s\\n' 'a b'). Options go
             before the command. The job runs under /bin/sh -c in this folder with this
-            environment, in its own session and process group, with stdin from /dev/null.
+            environment, in its own session and process group, with stdin from /dev/null. A
+            command line of plain words (sleep 30, make -j4 test) runs its program directly,
+            as the shell would have run it, one process fewer.
             """,
         operandCompletion: .command,
         options: [
