@@ -127,6 +127,12 @@ struct StartAndGetTests {
         let ran = try home.job("start", "--quiet", "-C", folder, "./plain-script one").stdout.trimmingCharacters(
             in: .newlines)
         #expect(try home.job("receive", "--wait", ran).stdout == "from a script: one\n")
+        let broken = folder + "/broken-script"
+        try "#!/no/such/interpreter\necho never\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        chmod(broken, 0o755)
+        let missing2 = try home.job("start", "--quiet", "-C", folder, "./broken-script").stdout.trimmingCharacters(
+            in: .newlines)
+        #expect(try home.job("receive", "--wait", missing2).status == 127)
         let help = try home.job("start", "--quiet", "true --help").stdout.trimmingCharacters(in: .newlines)
         #expect(try home.job("receive", "--wait", help).stdout == "")
     }

@@ -115,17 +115,33 @@ struct DirectCommand: Equatable {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// A regular file this user may execute that the kernel runs itself: a binary (ELF) or a
-    /// script with `#!`. A script without one the shell runs as a script of its own.
+    /// script whose `#!` names an interpreter that is there. A script without one the shell
+    /// runs as a script of its own; one whose interpreter is missing the shell reports as not
+    /// found (127), where an exec of it would fail the launch.
     static func isProgram(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(path, X_OK) == 0 else { return false }
+        guard isExecutableFile(path) else { return false }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var head: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &head) { read(fd, $0.baseAddress, 4) }
-        return (count >= 2 && head.0 == UInt8(ascii: "#") && head.1 == UInt8(ascii: "!"))
-            || (count == 4 && head == (0x7F, UInt8(ascii: "E"), UInt8(ascii: "L"), UInt8(ascii: "F")))
+        var head = [UInt8](repeating: 0, count: 256)
+        let count = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count >= 4 else { return false }
+        if head[0] == 0x7F && head[1] == UInt8(ascii: "E") && head[2] == UInt8(ascii: "L")
+            && head[3] == UInt8(ascii: "F")
+        {
+            return true
+        }
+        guard head[0] == UInt8(ascii: "#"), head[1] == UInt8(ascii: "!") else { return false }
+        let line = head[2..<count].prefix { $0 != 0x0A }.drop { $0 == 0x20 || $0 == 0x09 }
+        // As the kernel reads it: a carriage return is part of the name.
+        let interpreter = line.prefix { $0 != 0x20 && $0 != 0x09 }
+        guard interpreter.first == UInt8(ascii: "/") else { return false }
+        return isExecutableFile(String(decoding: interpreter, as: UTF8.self))
+    }
+
+    private static func isExecutableFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
     }
 
     /// Whether an entry's name is one a shell variable can have (the shell drops the others).
