@@ -330,7 +330,7 @@ public final class Agent: Sendable {
         let listening = listener.load(ordering: .acquiring)
         // A shut-down listening socket ends the accept that waits on it.
         if listening >= 0 { shutdown(listening, Int32(SHUT_RDWR)) }
-        served?.stop()
+        served?.stop(sparing: Set(stopRequesters.withLock { $0 }))
         registry.stop()
         let late = threads.join(until: Monitor.now() + Self.stopGrace)
         // Shared ssh connections go with the agent unless a remote job still uses one.

@@ -71,12 +71,15 @@ final class ConnectionThreads: Sendable {
         return false
     }
 
-    /// Ends the open connections (their reads see end-of-file, their writes fail); a
-    /// connection accepted later is closed at once.
-    func stop() {
+    /// Ends the open connections but those `sparing` names (their reads see end-of-file, their
+    /// writes fail); a connection accepted later is closed at once. The connections of `agent
+    /// stop` are spared: their clients read end-of-file only once the agent has stopped (its
+    /// store checkpointed), when it closes them; shut down here, a client could go on while
+    /// the agent still stopped.
+    func stop(sparing kept: Set<Int32> = []) {
         state.withLock { state in
             state.stopping = true
-            for fd in state.open { shutdown(fd, Int32(SHUT_RDWR)) }
+            for fd in state.open where !kept.contains(fd) { shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
