@@ -157,8 +157,10 @@ def run(scratch, cluster):
     print(f"    agent CPU {share:.1f}% of a core (target <= 5%), squeue {per_minute:.0f} calls a minute "
           f"(target <= 60)")
     subprocess.run([job, "stop", "--all"], env=env, check=False, stdout=subprocess.DEVNULL)
-    subprocess.run([job, "agent", "stop"], env=env, check=False, stdout=subprocess.DEVNULL)
+    # Drained first: its `job wait` would start a new agent after the stop, left running once
+    # the scratch folder is gone.
     drain()
+    subprocess.run([job, "agent", "stop"], env=env, check=False, stdout=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":
