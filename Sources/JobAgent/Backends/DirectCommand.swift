@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import JobCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -78,7 +80,7 @@ struct DirectCommand: Equatable {
             if byte == 0x20 {
                 if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
                 word.removeAll(keepingCapacity: true)
-            } else if plain(byte) {
+            } else if ShellWords.isPlain(byte) {
                 word.append(byte)
             } else {
                 return nil
@@ -86,18 +88,6 @@ struct DirectCommand: Equatable {
         }
         if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
         return words.isEmpty ? nil : words
-    }
-
-    private static func plain(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "="),
-            UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "-"):
-            true
-        default: false
-        }
     }
 
     /// The words dash and POSIX shells keep for themselves: reserved words, special and
@@ -154,31 +144,18 @@ struct DirectCommand: Equatable {
 
     /// The environment as the shell passes it on: the variables it can hold, the last entry of
     /// each name, and PWD naming the folder the command runs in (the shell sets it when the
-    /// inherited one names another folder, or is missing). The usual environment, all of it
-    /// valid and PWD right, is passed on as it is.
+    /// inherited one names another folder, or is missing).
     static func withPWD(_ environment: [String], _ pwd: Substring?, _ workingDirectory: String) -> [String] {
         var names = Set<Substring>(minimumCapacity: environment.count)
-        var clean = true
-        for entry in environment {
-            guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")),
-                validName(entry[..<equals].utf8), names.insert(entry[..<equals]).inserted
-            else {
-                clean = false
-                break
-            }
+        var kept: [String] = []
+        kept.reserveCapacity(environment.count + 1)
+        for entry in environment.reversed() {
+            guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")), validName(entry[..<equals].utf8),
+                names.insert(entry[..<equals]).inserted
+            else { continue }
+            kept.append(entry)
         }
-        var kept = environment
-        if !clean {
-            names.removeAll()
-            kept = []
-            for entry in environment.reversed() {
-                guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")), validName(entry[..<equals].utf8),
-                    names.insert(entry[..<equals]).inserted
-                else { continue }
-                kept.append(entry)
-            }
-            kept.reverse()
-        }
+        kept.reverse()
         if let pwd, pwd.hasPrefix("/"), sameFolder(String(pwd), workingDirectory) { return kept }
         return kept.filter { !$0.hasPrefix("PWD=") } + ["PWD=" + workingDirectory]
     }

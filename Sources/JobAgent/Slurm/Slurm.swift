@@ -292,26 +292,25 @@ extension Slurm {
                 else { return .failure(Problem(description: "an array job needs one child per task")) }
                 let jobsFolder = (jobs as NSString).deletingLastPathComponent
                 if tasks <= 1_000_000, let prefix = Slurm.taskPrefix(submission.instanceIds),
-                    submission.outputPaths.first == jobsFolder + "/" + first + ".out"
+                    jobs == jobsFolder + "/" + first + ".out"
                 {
                     let pattern = Slurm.literal(jobsFolder + "/" + prefix) + "%6a"
                     taskFiles = (pattern + ".out", pattern + ".err")
-                }
-                let folder = (jobs as NSString).deletingLastPathComponent + "/slurm-" + first
-                if taskFiles == nil { mkdir(folder, 0o700) }
-                for index in 0..<tasks where taskFiles == nil {
-                    unlink(folder + "/\(index).out")
-                    unlink(folder + "/\(index).err")
-                    guard symlink(submission.outputPaths[index], folder + "/\(index).out") == 0,
-                        symlink(submission.errorPaths[index], folder + "/\(index).err") == 0
-                    else {
-                        return .failure(
-                            Problem(
-                                description: "cannot link the task's output files: \(String(cString: strerror(errno)))")
-                        )
+                } else {
+                    let folder = jobsFolder + "/slurm-" + first
+                    mkdir(folder, 0o700)
+                    for index in 0..<tasks {
+                        unlink(folder + "/\(index).out")
+                        unlink(folder + "/\(index).err")
+                        guard symlink(submission.outputPaths[index], folder + "/\(index).out") == 0,
+                            symlink(submission.errorPaths[index], folder + "/\(index).err") == 0
+                        else {
+                            return .failure(
+                                Problem(
+                                    description:
+                                        "cannot link the task's output files: \(String(cString: strerror(errno)))"))
+                        }
                     }
-                }
-                if taskFiles == nil {
                     taskFiles = (Slurm.literal(folder) + "/%a.out", Slurm.literal(folder) + "/%a.err")
                 }
             }

@@ -118,7 +118,7 @@ enum InvokeVerb {
             guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command, or --file SCRIPT") }
             command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
         }
-        guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        try ShellQuote.refuseBlank(command)
         let client = try JobClient()
         // The input is copied into the jobs folder first: every child, also one that starts
         // later, gets the same bytes, and `-` can be a pipe.
@@ -153,7 +153,7 @@ enum InvokeVerb {
     }
 
     /// With `--as-job`, the job (or its Id) printed at once; else its output streamed.
-    static func finish(_ job: Job, client: JobClient, parsed: ParsedArguments) throws {
+    static func finish(_ job: Job, client: @autoclosure () throws -> JobClient, parsed: ParsedArguments) throws {
         if parsed.flag("--as-job") {
             if parsed.flag("--quiet") {
                 Terminal.out("\(job.id)\n")
@@ -162,7 +162,7 @@ enum InvokeVerb {
             }
             return
         }
-        try stream(job, client: client, parsed: parsed)
+        try stream(job, client: try client(), parsed: parsed)
     }
 
     /// `invoke --scheduler slurm`: submitted as `start --scheduler` does, then streamed (each
@@ -176,8 +176,7 @@ enum InvokeVerb {
         }
         let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job invoke needs a command") }
-        let command = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
-        guard !command.allSatisfy(\.isWhitespace) else { throw CLIFailure.usage("the command is empty") }
+        let command = try ShellQuote.commandLine(words)
         let queue = try QueueArguments.parse(parsed)
         let job = try StartVerb.submit(scheduler, command, parsed, timeout: queue.timeout)
         try finish(job, client: try JobClient(), parsed: parsed)

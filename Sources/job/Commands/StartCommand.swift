@@ -77,11 +77,7 @@ enum StartVerb {
     static func run(_ parsed: ParsedArguments) throws {
         let words = parsed.positionals
         guard !words.isEmpty else { throw CLIFailure.usage("job start needs a command, e.g. job start 'make test'") }
-        let text = words.count == 1 ? words[0] : words.map(ShellQuote.quote).joined(separator: " ")
-        // A printable ASCII byte settles it without a look at Unicode's properties.
-        guard text.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }) || !text.allSatisfy(\.isWhitespace) else {
-            throw CLIFailure.usage("the command is empty")
-        }
+        let text = try ShellQuote.commandLine(words)
         let format = try Terminal.format(parsed)
         let queue = try QueueArguments.parse(parsed)
         if let session = parsed.value("--session") {
@@ -247,15 +243,27 @@ enum SchedulerArguments {
 /// Quoting of one word for a POSIX shell, so an argument vector survives `sh -c` unchanged.
 enum ShellQuote {
     static func quote(_ word: String) -> String {
-        let safe = word.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || "_@%+=:,./-".utf8.contains(byte)
-        }
-        if safe && !word.isEmpty { return word }
+        if !word.isEmpty && word.utf8.allSatisfy(ShellWords.isPlain) { return word }
         var quoted = "'"
         for character in word {
             quoted += character == "'" ? "'\\''" : String(character)
         }
         return quoted + "'"
+    }
+
+    /// A verb's command line from its words: one word is a shell command line as it is,
+    /// several are a command and its arguments, each quoted. Refused when blank.
+    static func commandLine(_ words: [String]) throws -> String {
+        let text = words.count == 1 ? words[0] : words.map(quote).joined(separator: " ")
+        try refuseBlank(text)
+        return text
+    }
+
+    /// A command line of nothing but white space is a usage error.
+    static func refuseBlank(_ text: String) throws {
+        // A printable ASCII byte settles it without a look at Unicode's properties.
+        guard text.utf8.contains(where: { $0 > 0x20 && $0 < 0x7F }) || !text.allSatisfy(\.isWhitespace) else {
+            throw CLIFailure.usage("the command is empty")
+        }
     }
 }
