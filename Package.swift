@@ -17,6 +17,11 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .treatAllWarnings(as: .error),
+    // Each function in a section of its own, so that the linker can put together the code a
+    // short verb runs (`dist/job.order`, see `scripts/order-symbols`).
+    .unsafeFlags(
+        ["-Xfrontend", "-function-sections"],
+        .when(platforms: [.linux], configuration: .release, traits: ["Programs"])),
 ]
 
 /// The packages only the programs need: left out when the `Programs` trait is off.
@@ -104,7 +109,14 @@ let package = Package(
             dependencies: [
                 "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor",
             ],
-            swiftSettings: swiftSettings, linkerSettings: staticRelease, plugins: ["BuildCommit"]),
+            swiftSettings: swiftSettings,
+            linkerSettings: staticRelease + [
+                .unsafeFlags(
+                    [
+                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/dist/job.order",
+                        "-Xlinker", "--no-warn-symbol-ordering",
+                    ], staticLinux)
+            ], plugins: ["BuildCommit"]),
         // `job --version` names the commit it was built from.
         .plugin(name: "BuildCommit", capability: .buildTool()),
         // The agent and the supervisor, found beside `job` and started by it.
