@@ -20,7 +20,7 @@ let swiftSettings: [SwiftSetting] = [
     // Each function in a section of its own, so that the linker can put together the code a
     // short verb runs (`dist/job.order`, see `scripts/order-symbols`).
     .unsafeFlags(
-        ["-Xfrontend", "-function-sections"],
+        ["-Xfrontend", "-function-sections", "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"],
         .when(platforms: [.linux], configuration: .release, traits: ["Programs"])),
 ]
 
