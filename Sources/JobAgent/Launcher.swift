@@ -91,7 +91,12 @@ final class Supervisor: Sendable {
         var block: [UInt8] = []
         block.reserveCapacity(strings.reduce(0) { $0 + $1.utf8.count + 1 })
         for string in strings {
-            block.append(contentsOf: LosslessText.encode(string).map { $0 == 0 ? UInt8(ascii: " ") : $0 })
+            let start = block.count
+            LosslessText.append(string, to: &block)
+            // A NUL would end the string early: it goes as a space.
+            if block[start...].contains(0) {
+                for index in start..<block.count where block[index] == 0 { block[index] = UInt8(ascii: " ") }
+            }
             block.append(0)
         }
         var reply = cjob_supervisor_reply()

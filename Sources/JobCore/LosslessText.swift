@@ -19,6 +19,10 @@
 /// that is itself in that range (so that one is not mistaken for an escape). `encode` turns
 /// the scalars of the range back into their bytes, so `encode(decode(b)) == b` for all bytes.
 /// Where text is only shown (a table), the escapes may show as unknown characters.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 package enum LosslessText {
     static let base: UInt32 = 0x10FE00
 
@@ -44,9 +48,24 @@ package enum LosslessText {
 
     /// The bytes `decode` made `text` from.
     package static func encode(_ text: String) -> [UInt8] {
-        guard text.utf8.contains(0xF4) else { return Array(text.utf8) }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
+        append(text, to: &bytes)
+        return bytes
+    }
+
+    /// Appends the bytes `decode` made `text` from.
+    package static func append(_ text: String, to bytes: inout [UInt8]) {
+        // The common case, looked at with memchr: a generic search of the string's bytes cost
+        // a start's launch more than the rest of its encoding.
+        let plain =
+            text.utf8.withContiguousStorageIfAvailable { buffer in
+                buffer.isEmpty || memchr(buffer.baseAddress!, 0xF4, buffer.count) == nil
+            } ?? !text.utf8.contains(0xF4)
+        if plain {
+            bytes.append(contentsOf: text.utf8)
+            return
+        }
+        bytes.reserveCapacity(bytes.count + text.utf8.count)
         for scalar in text.unicodeScalars {
             if isEscape(scalar.value) {
                 bytes.append(UInt8(scalar.value - base))
@@ -54,7 +73,6 @@ package enum LosslessText {
                 bytes.append(contentsOf: String(scalar).utf8)
             }
         }
-        return bytes
     }
 
     /// `text` as it is shown to a person: each byte that was not UTF-8 as U+FFFD.

@@ -452,12 +452,15 @@ package final class JobDatabase: Sendable {
 
     /// `KEY=VALUE` entries, each ended by a NUL byte (which no entry can hold).
     static func encode(_ environment: [String]) -> Data {
-        var data = Data()
+        // Gathered in an array, then copied once: `Data.append` of a string's bytes went
+        // through Data's generic path for every entry (a tenth of a start's work in the agent).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(environment.reduce(0) { $0 + $1.utf8.count + 1 })
         for entry in environment {
-            data.append(contentsOf: entry.utf8)
-            data.append(0)
+            bytes.append(contentsOf: entry.utf8)
+            bytes.append(0)
         }
-        return data
+        return Data(bytes)
     }
 
     /// Replaces the noted removals with these: the last ones' files were deleted right after

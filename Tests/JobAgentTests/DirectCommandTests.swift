@@ -68,5 +68,31 @@ struct DirectCommandTests {
             Self.plan("sleep 1", environment: ["PWD=/work", "PATH=/usr/bin"])?.environment == [
                 "PWD=/work", "PATH=/usr/bin",
             ])
+        // Names that begin alike are other names; a digit may follow the first character only;
+        // an entry without `=` is no variable.
+        let alike = ["A=1", "AB=2", "A_=3", "A1=4", "1A=5", "_=6", "NOEQUALS", "AB=7", "A=8"]
+        #expect(
+            Self.plan("sleep 1", environment: ["PATH=/usr/bin", "PWD=/work"] + alike)?.environment == [
+                "PATH=/usr/bin", "PWD=/work", "A_=3", "A1=4", "_=6", "AB=7", "A=8",
+            ])
+    }
+
+    @Test("an empty entry of PATH is the working folder, and the search stops at the first program")
+    func searchPath() {
+        #expect(Self.plan("tool", environment: [":/usr/bin", "PWD=/work"].map { "PATH=" + $0 })?.program == nil)
+        #expect(Self.plan("bin/tool")?.program == "/work/bin/tool")
+        let programs: Set<String> = ["/work/tool", "/usr/bin/tool"]
+        let found = DirectCommand.plan(
+            "tool", shell: "/bin/sh", environment: ["PATH=/nowhere::/usr/bin"], workingDirectory: "/work",
+            isProgram: { programs.contains($0) })
+        #expect(found?.program == "/work/tool")
+        let last = DirectCommand.plan(
+            "tool", shell: "/bin/sh", environment: ["PATH=/nowhere:/usr/bin"], workingDirectory: "/work",
+            isProgram: { programs.contains($0) })
+        #expect(last?.program == "/usr/bin/tool")
+        let trailing = DirectCommand.plan(
+            "tool", shell: "/bin/sh", environment: ["PATH=/nowhere:"], workingDirectory: "/work",
+            isProgram: { programs.contains($0) })
+        #expect(trailing?.program == "/work/tool")
     }
 }

@@ -45,6 +45,10 @@ struct LosslessTextTests {
                     ? pool.randomElement(using: &generator)! : UInt8.random(in: 0...255, using: &generator)
             }
             #expect(LosslessText.encode(LosslessText.decode(bytes)) == bytes)
+            // Appended after other bytes (a launch's record), the same bytes follow them.
+            var record: [UInt8] = [0x7A, 0xF4]
+            LosslessText.append(LosslessText.decode(bytes), to: &record)
+            #expect(record == [0x7A, 0xF4] + bytes)
         }
     }
 }

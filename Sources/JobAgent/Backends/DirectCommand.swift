@@ -54,17 +54,21 @@ struct DirectCommand: Equatable {
             let candidate = first.hasPrefix("/") ? first : workingDirectory + "/" + first
             if isProgram(candidate) { path = candidate }
         } else {
-            for folder in (searchPath ?? defaultPath[...]).split(separator: ":", omittingEmptySubsequences: false) {
-                var base = String(folder)
-                if base.isEmpty {
-                    base = workingDirectory
-                } else if !base.hasPrefix("/") {
-                    base = workingDirectory + "/" + base
-                }
-                if isProgram(base + "/" + first) {
-                    path = base + "/" + first
-                    break
-                }
+            // Split on the bytes: a split of the String by Characters cost more than the rest
+            // of a start's planning together.
+            let entries = (searchPath ?? defaultPath[...]).utf8
+            var start = entries.startIndex
+            while path == nil {
+                let end = entries[start...].firstIndex(of: UInt8(ascii: ":")) ?? entries.endIndex
+                let folder = Substring(entries[start..<end])
+                let base =
+                    folder.isEmpty
+                    ? workingDirectory
+                    : folder.utf8.first == UInt8(ascii: "/") ? String(folder) : workingDirectory + "/" + String(folder)
+                let candidate = base + "/" + first
+                if isProgram(candidate) { path = candidate }
+                guard end != entries.endIndex else { break }
+                start = entries.index(after: end)
             }
         }
         guard let path else { return nil }
@@ -134,25 +138,40 @@ struct DirectCommand: Equatable {
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && access(path, X_OK) == 0
     }
 
-    /// Whether an entry's name is one a shell variable can have (the shell drops the others).
-    private static func validName(_ entry: Substring.UTF8View) -> Bool {
-        guard let first = entry.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
-        return entry.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || (0x30...0x39).contains($0) }
+    /// The length of an entry's name when it is one a shell variable can have (the shell drops
+    /// the others), and a hash of it; nil for any other entry. One pass over the bytes.
+    private static func variableName(_ entry: String) -> (length: Int, hash: UInt64)? {
+        var entry = entry
+        return entry.withUTF8 { bytes -> (length: Int, hash: UInt64)? in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for (offset, byte) in bytes.enumerated() {
+                if byte == UInt8(ascii: "=") { return offset == 0 ? nil : (offset, hash) }
+                let letter = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_")
+                guard letter || (offset > 0 && (0x30...0x39).contains(byte)) else { return nil }
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            return nil
+        }
     }
-
-    private static func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
 
     /// The environment as the shell passes it on: the variables it can hold, the last entry of
     /// each name, and PWD naming the folder the command runs in (the shell sets it when the
     /// inherited one names another folder, or is missing).
     static func withPWD(_ environment: [String], _ pwd: Substring?, _ workingDirectory: String) -> [String] {
-        var names = Set<Substring>(minimumCapacity: environment.count)
+        // Names are told apart by a hash of their bytes; a name whose hash was seen is most
+        // likely the same name, looked for among those kept.
+        var seen: [UInt64: Int] = [:]
+        seen.reserveCapacity(environment.count)
         var kept: [String] = []
         kept.reserveCapacity(environment.count + 1)
         for entry in environment.reversed() {
-            guard let equals = entry.utf8.firstIndex(of: UInt8(ascii: "=")), validName(entry[..<equals].utf8),
-                names.insert(entry[..<equals]).inserted
-            else { continue }
+            guard let (length, hash) = variableName(entry) else { continue }
+            if seen[hash] != nil {
+                let key = entry.utf8.prefix(length + 1)
+                if kept.contains(where: { $0.utf8.starts(with: key) }) { continue }
+            } else {
+                seen[hash] = kept.count
+            }
             kept.append(entry)
         }
         kept.reverse()
