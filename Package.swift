@@ -82,7 +82,10 @@ let package = Package(
         .target(name: "JobCore", swiftSettings: swiftSettings),
         .target(
             name: "JobStore",
-            dependencies: ["JobCore", .product(name: "GRDB", package: "GRDB.swift", condition: programs)],
+            dependencies: [
+                "JobCore", .product(name: "GRDB", package: "GRDB.swift", condition: programs),
+                .product(name: "GRDBSQLite", package: "GRDB.swift", condition: programs),
+            ],
             swiftSettings: swiftSettings),
         // The user's config file (TOML), parsed in the agent's program only: TOMLKit brings full
         // Foundation, which the client does without (it reads a cache; see JobSettings).

@@ -334,27 +334,48 @@ package final class JobDatabase: Sendable {
         try write { db in
             try self.noteRemovals(removing, in: db)
             for job in jobs {
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
-                        pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
-                        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
-                        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
-                        restarts = ?, history = ?, disconnectedAt = ?, name = ?, schedulerJobId = ? WHERE id = ?
-                        """
-                ).execute(
-                    arguments: [
-                        job.state.rawValue, job.stopRequested, job.reason, job.exitStatus, job.signal, job.pid,
-                        job.waiterPid, job.waiterStart, job.bootId, job.beginTime?.timeIntervalSince1970,
-                        job.endTime?.timeIntervalSince1970, job.outputRead, job.errorRead, job.outputSize,
-                        job.errorSize, job.pidStart, job.timedOut, Self.idList(job.after), Self.idList(job.afterAny),
-                        job.suspendedAt?.timeIntervalSince1970, job.suspendedFor, job.outputCapped, job.instanceId,
-                        job.restarts, job.history.isEmpty ? nil : job.history.joined(separator: ","),
-                        job.disconnectedAt?.timeIntervalSince1970, job.name, job.schedulerJobId, job.id,
-                    ])
+                var row = try BoundRow(db.cachedStatement(sql: Self.updateSQL))
+                row.bind(job.state.rawValue)
+                row.bind(job.stopRequested)
+                row.bind(job.reason)
+                row.bind(job.exitStatus)
+                row.bind(job.signal)
+                row.bind(job.pid)
+                row.bind(job.waiterPid)
+                row.bind(job.waiterStart)
+                row.bind(job.bootId)
+                row.bind(job.beginTime?.timeIntervalSince1970)
+                row.bind(job.endTime?.timeIntervalSince1970)
+                row.bind(job.outputRead)
+                row.bind(job.errorRead)
+                row.bind(job.outputSize)
+                row.bind(job.errorSize)
+                row.bind(job.pidStart)
+                row.bind(job.timedOut)
+                row.bind(Self.idList(job.after))
+                row.bind(Self.idList(job.afterAny))
+                row.bind(job.suspendedAt?.timeIntervalSince1970)
+                row.bind(job.suspendedFor)
+                row.bind(job.outputCapped)
+                row.bind(job.instanceId)
+                row.bind(job.restarts)
+                row.bind(job.history.isEmpty ? nil : job.history.joined(separator: ","))
+                row.bind(job.disconnectedAt?.timeIntervalSince1970)
+                row.bind(job.name)
+                row.bind(job.schedulerJobId)
+                row.bind(job.id)
+                try row.run(in: db)
             }
         }
     }
+
+    private static let updateSQL = """
+        UPDATE job SET state = ?, stopRequested = ?, reason = ?, exitStatus = ?, signal = ?,
+        pid = ?, waiterPid = ?, waiterStart = ?, bootId = ?, beginTime = ?, endTime = ?,
+        outputRead = ?, errorRead = ?, outputSize = ?, errorSize = ?, pidStart = ?, timedOut = ?,
+        after = ?, afterAny = ?, suspendedAt = ?, suspendedFor = ?, outputCapped = ?, instanceId = ?,
+        restarts = ?, history = ?, disconnectedAt = ?, name = ?, schedulerJobId = ? WHERE id = ?
+        """
 
     /// Deletes these jobs (with their children), noting in the same transaction that the files
     /// of `removing` (InstanceIds) are to be deleted: the caller deletes them once this
@@ -556,31 +577,65 @@ package final class JobDatabase: Sendable {
     }
 
     private static func insert(_ job: StoredJob, environment: Data?, in db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
-                workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
-                waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
-                throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
-                notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile, durable, scheduler,
-                schedulerJobId, schedulerOptions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                job.id, job.parentId, job.instanceId, job.name, job.type, job.location, job.computer, job.command,
-                job.workingDirectory, job.shell, environment, job.state.rawValue, job.stopRequested, job.reason,
-                job.exitStatus, job.signal, job.pid, job.waiterPid, job.waiterStart, job.bootId,
-                job.beginTime?.timeIntervalSince1970, job.endTime?.timeIntervalSince1970, job.outputRead,
-                job.errorRead, job.outputSize, job.errorSize, job.throttleLimit, Self.encode(job.sshOptions),
-                Self.encode(job.remoteEnvironment), job.session, job.pidStart, job.queueGroup,
-                Self.idList(job.after), Self.idList(job.afterAny), job.notBefore?.timeIntervalSince1970, job.timeout,
-                job.timedOut, job.umask, job.maxOutput, job.stopGrace, job.inputFile,
-                job.deploy ? 2 : job.durable ? 1 : 0, job.scheduler, job.schedulerJobId,
-                job.schedulerOptions.isEmpty ? nil : Self.encode(job.schedulerOptions),
-            ])
+        var row = try BoundRow(db.cachedStatement(sql: insertSQL))
+        row.bind(job.id)
+        row.bind(job.parentId)
+        row.bind(job.instanceId)
+        row.bind(job.name)
+        row.bind(job.type)
+        row.bind(job.location)
+        row.bind(job.computer)
+        row.bind(job.command)
+        row.bind(job.workingDirectory)
+        row.bind(job.shell)
+        row.bind(environment)
+        row.bind(job.state.rawValue)
+        row.bind(job.stopRequested)
+        row.bind(job.reason)
+        row.bind(job.exitStatus)
+        row.bind(job.signal)
+        row.bind(job.pid)
+        row.bind(job.waiterPid)
+        row.bind(job.waiterStart)
+        row.bind(job.bootId)
+        row.bind(job.beginTime?.timeIntervalSince1970)
+        row.bind(job.endTime?.timeIntervalSince1970)
+        row.bind(job.outputRead)
+        row.bind(job.errorRead)
+        row.bind(job.outputSize)
+        row.bind(job.errorSize)
+        row.bind(job.throttleLimit)
+        row.bind(Self.encode(job.sshOptions))
+        row.bind(Self.encode(job.remoteEnvironment))
+        row.bind(job.session)
+        row.bind(job.pidStart)
+        row.bind(job.queueGroup)
+        row.bind(Self.idList(job.after))
+        row.bind(Self.idList(job.afterAny))
+        row.bind(job.notBefore?.timeIntervalSince1970)
+        row.bind(job.timeout)
+        row.bind(job.timedOut)
+        row.bind(job.umask)
+        row.bind(job.maxOutput)
+        row.bind(job.stopGrace)
+        row.bind(job.inputFile)
+        row.bind(job.deploy ? 2 : job.durable ? 1 : 0)
+        row.bind(job.scheduler)
+        row.bind(job.schedulerJobId)
+        row.bind(job.schedulerOptions.isEmpty ? nil : Self.encode(job.schedulerOptions))
+        try row.run(in: db)
     }
+
+    private static let insertSQL = """
+        INSERT INTO job (id, parentId, instanceId, name, type, location, computer, command,
+        workingDirectory, shell, environment, state, stopRequested, reason, exitStatus, signal, pid,
+        waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize, errorSize,
+        throttleLimit, sshOptions, remoteEnvironment, session, pidStart, queueGroup, after, afterAny,
+        notBefore, timeout, timedOut, umask, maxOutput, stopGrace, inputFile, durable, scheduler,
+        schedulerJobId, schedulerOptions)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     private static func job(from row: Row) -> StoredJob {
         var job = StoredJob(

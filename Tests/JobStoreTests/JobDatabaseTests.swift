@@ -103,6 +103,74 @@ struct JobDatabaseTests {
         #expect(try database.create(parent: template(), children: [], environment: []).first?.id == 3)
     }
 
+    @Test("every column is stored as it was given, inserted and updated, and read back the same")
+    func everyColumn() throws {
+        let database = try JobDatabase(path: try temporaryPath())
+        var parent = template(JobType.remote)
+        parent.name = "all"
+        parent.throttleLimit = 3
+        parent.sshOptions = ["-p", "2222", ""]
+        parent.remoteEnvironment = ["A=b c", "E="]
+        parent.queueGroup = "build"
+        parent.after = [1, 7]
+        parent.afterAny = [9]
+        parent.notBefore = Date(timeIntervalSince1970: 1_700_000_000.5)
+        parent.timeout = 12.25
+        parent.umask = 0o027
+        parent.maxOutput = Int64.max
+        parent.stopGrace = 0
+        parent.inputFile = "/tmp/input"
+        parent.durable = true
+        parent.deploy = true
+        parent.scheduler = "slurm"
+        parent.schedulerOptions = ["--mem=1G", "--time=5"]
+        var child = template("")
+        child.computer = "node1"
+        child.reason = ""
+        child.exitStatus = -1
+        child.signal = 15
+        child.pid = Int(Int32.max)
+        child.pidStart = Int64.max
+        child.waiterPid = 1
+        child.waiterStart = 0
+        child.bootId = "boot"
+        child.beginTime = Date(timeIntervalSince1970: 0)
+        child.outputRead = -5
+        child.errorSize = Int64.max
+        child.session = 4
+        child.placement = .session
+        child.stopRequested = true
+        child.timedOut = true
+        child.command = "printf 'é\\0 %s' \"$HOME\""
+        let made = try database.create(parent: parent, children: [child], environment: ["X=1", "", "Y=ü"])
+        #expect(try database.loadAll() == made)
+        #expect(try database.environment(of: made[1].id) == ["X=1", "", "Y=ü"])
+        var changed = made
+        changed[1].state = .stopped
+        changed[1].reason = nil
+        changed[1].exitStatus = nil
+        changed[1].signal = nil
+        changed[1].pid = nil
+        changed[1].bootId = nil
+        changed[1].endTime = Date(timeIntervalSince1970: 1_700_000_001.125)
+        changed[1].suspendedAt = Date(timeIntervalSince1970: 5)
+        changed[1].suspendedFor = 2.5
+        changed[1].restarts = 2
+        changed[1].history = ["a", "b"]
+        changed[1].disconnectedAt = Date(timeIntervalSince1970: 6)
+        changed[1].name = ""
+        changed[1].schedulerJobId = "123_4"
+        changed[1].after = []
+        changed[1].outputCapped = true
+        changed[0].stopRequested = true
+        try database.update(changed)
+        #expect(try database.loadAll() == changed)
+        // An empty environment and no options are read back empty.
+        let bare = try database.create(parent: template(), children: [template("")], environment: [])
+        #expect(try database.environment(of: bare[1].id) == [])
+        #expect(try database.loadAll().suffix(2) == bare[...])
+    }
+
     @Test("the database is in WAL mode")
     func wal() throws {
         let path = try temporaryPath()
