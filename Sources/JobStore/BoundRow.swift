@@ -76,6 +76,28 @@ struct BoundRow {
         }
     }
 
+    /// The columns of a job's run that both its insert and its update write, in the order
+    /// both statements name them: state, stopRequested, reason, exitStatus, signal, pid,
+    /// waiterPid, waiterStart, bootId, beginTime, endTime, outputRead, errorRead, outputSize,
+    /// errorSize.
+    mutating func bindProgress(_ job: StoredJob) {
+        bind(job.state.rawValue)
+        bind(job.stopRequested)
+        bind(job.reason)
+        bind(job.exitStatus)
+        bind(job.signal)
+        bind(job.pid)
+        bind(job.waiterPid)
+        bind(job.waiterStart)
+        bind(job.bootId)
+        bind(job.beginTime?.timeIntervalSince1970)
+        bind(job.endTime?.timeIntervalSince1970)
+        bind(job.outputRead)
+        bind(job.errorRead)
+        bind(job.outputSize)
+        bind(job.errorSize)
+    }
+
     /// Runs the statement once with the values bound; every parameter must have one.
     func run(in db: Database) throws {
         precondition(index == sqlite3_bind_parameter_count(handle), "a value for each parameter")
