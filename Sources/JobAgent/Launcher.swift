@@ -94,9 +94,7 @@ final class Supervisor: Sendable {
             let start = block.count
             LosslessText.append(string, to: &block)
             // A NUL would end the string early: it goes as a space.
-            if block[start...].contains(0) {
-                for index in start..<block.count where block[index] == 0 { block[index] = UInt8(ascii: " ") }
-            }
+            for index in start..<block.count where block[index] == 0 { block[index] = UInt8(ascii: " ") }
             block.append(0)
         }
         var reply = cjob_supervisor_reply()

@@ -11,6 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Bytes that need not be UTF-8 (arguments, environment entries, file names) carried in a
 /// Swift `String` without loss.
 ///
@@ -19,10 +23,6 @@
 /// that is itself in that range (so that one is not mistaken for an escape). `encode` turns
 /// the scalars of the range back into their bytes, so `encode(decode(b)) == b` for all bytes.
 /// Where text is only shown (a table), the escapes may show as unknown characters.
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 package enum LosslessText {
     static let base: UInt32 = 0x10FE00
 

@@ -160,17 +160,14 @@ struct DirectCommand: Equatable {
     static func withPWD(_ environment: [String], _ pwd: Substring?, _ workingDirectory: String) -> [String] {
         // Names are told apart by a hash of their bytes; a name whose hash was seen is most
         // likely the same name, looked for among those kept.
-        var seen: [UInt64: Int] = [:]
-        seen.reserveCapacity(environment.count)
+        var seen = Set<UInt64>(minimumCapacity: environment.count)
         var kept: [String] = []
         kept.reserveCapacity(environment.count + 1)
         for entry in environment.reversed() {
             guard let (length, hash) = variableName(entry) else { continue }
-            if seen[hash] != nil {
+            if !seen.insert(hash).inserted {
                 let key = entry.utf8.prefix(length + 1)
                 if kept.contains(where: { $0.utf8.starts(with: key) }) { continue }
-            } else {
-                seen[hash] = kept.count
             }
             kept.append(entry)
         }
