@@ -72,6 +72,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "CJobSupport"),
+        // The protocol's frames for the forms the `job` program answers without its Swift
+        // client, and that fast path itself (a constructor linked into `job` alone).
+        .target(name: "CJobWire"),
+        .target(name: "CJobFront", dependencies: ["CJobWire", "CJobSupport"]),
         // Line editing for `job enter`: Debian's libedit (libedit-dev), linked statically in
         // the release with what it needs (tinfo, bsd, md).
         .target(
@@ -110,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "job",
             dependencies: [
-                "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor",
+                "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor", "CJobFront",
             ],
             swiftSettings: swiftSettings,
             linkerSettings: staticRelease + [
@@ -145,7 +149,7 @@ let package = Package(
             name: "JobStoreTests", dependencies: ["JobStore", "JobCore", "JobTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport"],
+            name: "JobProtocolTests", dependencies: ["JobProtocol", "JobCore", "JobTestSupport", "CJobWire"],
             exclude: ["Golden"], swiftSettings: swiftSettings),
         // The agent driven in this process: each verb's handler called directly, with real
         // processes, monitors and a real store.

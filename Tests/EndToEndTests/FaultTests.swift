@@ -151,14 +151,17 @@ struct FaultTests {
 
     @Test(
         "the agent killed inside start: the job is recorded either way, runs at most once, and its Id is not reused",
-        arguments: ["start-after-insert", "start-after-answer", "start-after-launch"])
-    func killedInsideStart(_ point: String) throws {
+        arguments: ["start-after-insert", "start-after-answer", "start-after-launch"], [false, true])
+    func killedInsideStart(_ point: String, fastPath: Bool) throws {
         let home = try TestHome()
         let marker = home.scratch + "/ran"
         let gate = try home.fifo("gate")
+        // The start that starts the agent is the Swift client's; the fast path answers a start
+        // only once an agent runs (here one started by a get, armed the same way).
+        if fastPath { #expect(try home.job(["get"], environment: ["JOB_TEST_FAULT": point]).status == 0) }
         let started = try home.job(
             ["start", "--quiet", "echo x >> \(marker); read x < \(gate); echo done; exit 4"],
-            environment: ["JOB_TEST_FAULT": point])
+            environment: fastPath ? ["JOB_FAST_PATH": "only"] : ["JOB_TEST_FAULT": point])
         if point == "start-after-insert" {
             #expect(started.status == 1)
             #expect(started.stderr.contains("agent"))

@@ -1,0 +1,417 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the job open source project
+//
+// Copyright (c) 2026 the job project authors
+// Licensed under Apache License v2.0
+//
+// See LICENSE.txt for license information
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/* The forms of `job` that scripts run in loops, answered before the Swift runtime runs: a plain
+   `job start --quiet COMMAND...`, and `job wait` / `job get` of selectors into a pipe or a file.
+   A constructor of the `job` program (linked into it alone), it returns, leaving everything to
+   the Swift client, unless the command is one of those forms and needs nothing the Swift client
+   decides (a config file, the variables it reads, an agent to start, text that is not UTF-8, a
+   terminal); once the request was taken it answers as the Swift client would and ends the
+   process. docs/decisions.md, "The start and wait path (issue 25)", says why and what. */
+
+#define _GNU_SOURCE
+#include "CJobFront.h"
+#include "CJobSupport.h"
+#include "CJobWire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+enum verb { verb_start = 1, verb_wait, verb_get };
+
+/* How long a client waits past what a request may take (JobClient.patience; a set
+   JOB_AGENT_TIMEOUT is left to the Swift client), and a wait's slice (JobClient.waitSlice). */
+static const double patience = 30;
+static const double wait_slice = 10;
+/* The largest request the agent takes (FrameChannel.maximumRequest). */
+static const size_t maximum_request = 4 << 20;
+
+static int is_set(const char *name) {
+    const char *value = getenv(name);
+    return value && *value;
+}
+
+static int is_plain_string(const char *text) {
+    return cjw_is_plain_text((const unsigned char *)text, strlen(text));
+}
+
+static int write_all(int fd, const void *bytes, size_t count) {
+    const char *at = bytes;
+    while (count > 0) {
+        ssize_t written = write(fd, at, count);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return -1;
+        at += written;
+        count -= (size_t)written;
+    }
+    return 0;
+}
+
+/* Ends the process as the Swift client ends it: `job: MESSAGE` (and `detail`) on stderr, status 1. */
+__attribute__((noreturn)) static void fail(const char *message, const unsigned char *detail, size_t detail_length) {
+    signal(SIGPIPE, SIG_IGN);
+    write_all(2, "job: ", 5);
+    write_all(2, message, strlen(message));
+    if (detail_length) write_all(2, detail, detail_length);
+    write_all(2, "\n", 1);
+    _exit(1);
+}
+
+/* The home's path (JobHome.resolve) into `path`; 0, or -1 when the Swift client is to decide. */
+static int home_path(char *path, size_t size) {
+    const char *home = getenv("JOB_HOME");
+    const char *base;
+    int length;
+    if (home && *home) {
+        if (home[0] != '/') return -1;
+        length = snprintf(path, size, "%s", home);
+    } else if ((base = getenv("XDG_STATE_HOME")) && base[0] == '/') {
+        length = snprintf(path, size, "%s/job", base);
+    } else if ((base = getenv("HOME")) && base[0] == '/') {
+        length = snprintf(path, size, "%s/.local/state/job", base);
+    } else {
+        return -1;
+    }
+    if (length < 0 || (size_t)length >= size) return -1;
+    while (length > 1 && path[length - 1] == '/') path[--length] = 0;
+    return is_plain_string(path) ? 0 : -1;
+}
+
+/* Whether a config file is there (JobSettings.path): its settings are the Swift client's. */
+static int has_config_file(void) {
+    char path[PATH_MAX];
+    const char *base;
+    int length;
+    if ((base = getenv("XDG_CONFIG_HOME")) && base[0] == '/') {
+        length = snprintf(path, sizeof path, "%s/job/config.toml", base);
+    } else if ((base = getenv("HOME")) && base[0] == '/') {
+        length = snprintf(path, sizeof path, "%s/.config/job/config.toml", base);
+    } else {
+        return 0;
+    }
+    if (length < 0 || (size_t)length >= sizeof path) return 1;
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+/* A connection to the home's agent, checked as JobClient.connect checks it; -1 for the Swift
+   client to make (or to start an agent, or to say what is wrong). */
+static int connect_agent(const char *home, char *socket_path, size_t size) {
+    struct stat info;
+    uid_t uid = getuid(), owner = 0, peer = 0;
+    pid_t pid = 0;
+    if (stat(home, &info) != 0 || info.st_uid != uid) return -1;
+    int length = snprintf(socket_path, size, "%s/agent.sock", home);
+    if (length < 0 || length > 107) return -1;
+    if (cjob_is_socket_owned_by(socket_path, uid, &owner) != 1) return -1;
+    int fd = cjob_unix_connect(socket_path);
+    if (fd < 0) return -1;
+    if (cjob_peer_uid(fd, &peer, &pid) != 0 || peer != uid) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The pid in the agent's lock file while an agent holds it (JobClient.agentPid), else 0. */
+static long agent_pid(const char *home) {
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/agent.lock", home);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return 0;
+    long pid = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+    } else {
+        char text[32];
+        ssize_t count = read(fd, text, sizeof text);
+        for (ssize_t index = 0; index < count; index++)
+            if (text[index] >= '0' && text[index] <= '9') pid = pid * 10 + (text[index] - '0');
+        if (pid <= 1) pid = 0;
+    }
+    close(fd);
+    return pid;
+}
+
+__attribute__((noreturn)) static void unresponsive(const char *home) {
+    char message[PATH_MAX + 512];
+    long pid = agent_pid(home);
+    char pid_text[32] = "";
+    if (pid) snprintf(pid_text, sizeof pid_text, "pid %ld, ", pid);
+    snprintf(message, sizeof message,
+             "the agent (%sJOB_HOME %s) did not answer within %d s: it may be stopped (SIGSTOP) or stuck; check it "
+             "with `job agent status`, or restart it with `job agent stop` (running jobs keep running)",
+             pid_text, home, (int)patience);
+    fail(message, NULL, 0);
+}
+
+/* What reading a reply came to. */
+enum received { received_frame, received_nothing, received_reset, received_cut, received_timeout };
+
+static enum received receive_bytes(int fd, unsigned char *into, size_t count, int first, int *error) {
+    size_t got = 0;
+    while (got < count) {
+        ssize_t n = recv(fd, into + got, count - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return received_timeout;
+        if (n < 0) {
+            *error = errno;
+            /* A reset before any byte of the reply: the agent closed with the request unread. */
+            return first && got == 0 && errno == ECONNRESET ? received_reset : received_cut;
+        }
+        if (n == 0) return first && got == 0 ? received_nothing : received_cut;
+        got += (size_t)n;
+    }
+    return received_frame;
+}
+
+/* Reads one frame: its body in `*body` (malloc'd), its length in `*length`; `error` is the errno
+   of a failed read. */
+static enum received receive_frame(int fd, unsigned char **body, size_t *length, int *error) {
+    unsigned char header[4];
+    *error = 0;
+    enum received status = receive_bytes(fd, header, 4, 1, error);
+    if (status != received_frame) return status;
+    *length = (size_t)header[0] << 24 | (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3];
+    if (*length > (64u << 20) || !(*body = malloc(*length ? *length : 1))) return received_cut;
+    return receive_bytes(fd, *body, *length, 0, error);
+}
+
+/* `start [-q|--quiet]... [--] WORD...` with --quiet: the index of the first word, else 0. */
+static int start_words(int argc, char **argv) {
+    int quiet = 0, index = 2, separated = 0;
+    for (; index < argc; index++) {
+        const char *argument = argv[index];
+        if (strcmp(argument, "--") == 0) {
+            separated = 1;
+            index++;
+            break;
+        }
+        if (strcmp(argument, "-q") == 0 || strcmp(argument, "--quiet") == 0) {
+            quiet = 1;
+            continue;
+        }
+        if (argument[0] == '-' && argument[1] != 0) return 0; /* another option */
+        break;
+    }
+    if (!quiet || index >= argc) return 0;
+    /* A script (a first word with a space) followed by what may be an option of start: the
+       Swift client says whether it was meant for start. */
+    if (!separated && strchr(argv[index], ' '))
+        for (int later = index + 1; later < argc; later++)
+            if (argv[later][0] == '-') return 0;
+    for (int word = index; word < argc; word++)
+        if (!is_plain_string(argv[word])) return 0;
+    return index;
+}
+
+/* Selectors as typed (Ids, InstanceIds, names), no option, no `%` (which the Swift client
+   resolves first). */
+static int plain_selectors(int argc, char **argv) {
+    for (int index = 2; index < argc; index++) {
+        const unsigned char *at = (const unsigned char *)argv[index];
+        if (*at == 0 || *at == '-') return 0;
+        for (; *at; at++)
+            if (*at <= 0x20 || *at >= 0x7F || *at == '%') return 0;
+    }
+    return 1;
+}
+
+/* Sends the whole frame; -1 when the agent did not take it (nothing is done then). */
+static int send_frame(int fd, const cjw_buffer *frame) {
+    size_t sent = 0;
+    while (sent < frame->count) {
+        ssize_t count = send(fd, frame->bytes + sent, frame->count - sent, MSG_NOSIGNAL);
+        if (count < 0 && errno == EINTR) continue;
+        if (count <= 0) return -1;
+        sent += (size_t)count;
+    }
+    return 0;
+}
+
+static void set_receive_timeout(int fd, double seconds) {
+    struct timeval value = {.tv_sec = (time_t)seconds, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
+}
+
+static int has_visible_byte(const cjw_buffer *text) {
+    for (size_t index = 0; index < text->count; index++)
+        if (text->bytes[index] > 0x20 && text->bytes[index] < 0x7F) return 1;
+    return 0;
+}
+
+static const char *const unreadable =
+    "the agent answered in a form this client does not read: it is probably of another version; stop it with "
+    "`job agent stop` (running jobs keep running) and try again";
+
+/* Answers the start once the agent took it; returns only when it was not taken. */
+static void finish_start(int fd, const char *home) {
+    unsigned char *body = NULL;
+    size_t length = 0;
+    int error = 0;
+    switch (receive_frame(fd, &body, &length, &error)) {
+    case received_frame: break;
+    case received_reset: return; /* not taken: the Swift client sends it again */
+    case received_nothing: fail("the agent closed the connection", NULL, 0);
+    case received_timeout: unresponsive(home);
+    case received_cut:
+        fail(error ? "lost the agent: could not read: " : "lost the agent: the connection ended inside a reply",
+             (const unsigned char *)(error ? strerror(error) : ""), error ? strlen(strerror(error)) : 0);
+    }
+    long long id = 0;
+    const unsigned char *message = NULL;
+    size_t message_length = 0;
+    switch (cjw_read_start_reply(body, length, &id, &message, &message_length)) {
+    case CJW_OK: {
+        char line[32];
+        int count = snprintf(line, sizeof line, "%lld\n", id);
+        signal(SIGPIPE, SIG_IGN);
+        write_all(1, line, (size_t)count);
+        _exit(0);
+    }
+    case CJW_REFUSED: fail("", message, message_length);
+    default: fail(unreadable, NULL, 0);
+    }
+}
+
+/* Prints a wait's or a get's jobs once the agent answered; a wait that timed out (a slice of
+   JobClient.waitSlice) is asked again for the jobs it waited for, as JobClient.waitInSlices
+   does. Returns when the Swift client is to ask again (these requests change nothing) and show
+   what this side does not. */
+static void finish_listing(int fd, const char *home, const char *verb, const cjw_buffer *first) {
+    cjw_buffer table = {0}, frame = {0};
+    for (;;) {
+        unsigned char *body = NULL;
+        size_t length = 0;
+        int error = 0;
+        enum received status = receive_frame(fd, &body, &length, &error);
+        if (status == received_timeout) unresponsive(home);
+        if (status != received_frame) return;
+        const unsigned char *message = NULL;
+        size_t message_length = 0;
+        switch (cjw_read_jobs_reply(body, length, verb, &table, &message, &message_length)) {
+        case CJW_OK:
+            signal(SIGPIPE, SIG_IGN);
+            if (table.count) write_all(1, table.bytes, table.count);
+            _exit(0);
+        case CJW_REFUSED: fail("", message, message_length);
+        case CJW_TIMED_OUT: break;
+        default: return;
+        }
+        free(body);
+        /* The next slice waits for the jobs this one listed (none: the same selection). */
+        if (table.count) {
+            int count = 0;
+            for (size_t index = 0; index < table.count; index++) count += table.bytes[index] == 0;
+            const char **ids = malloc(sizeof(char *) * (size_t)count);
+            if (!ids) return;
+            const char *at = (const char *)table.bytes;
+            for (int index = 0; index < count; index++, at += strlen(at) + 1) ids[index] = at;
+            cjw_wait_frame(&frame, ids, count, wait_slice);
+            free(ids);
+            if (frame.failed || send_frame(fd, &frame) != 0) return;
+        } else if (send_frame(fd, first) != 0) {
+            return;
+        }
+    }
+}
+
+/* JOB_FAST_PATH=0 leaves every command to the Swift client; JOB_FAST_PATH=only makes a form of
+   start, wait or get that this side hands over fail instead, saying why (for tests, and for a
+   benchmark that must measure this path). */
+static int only;
+
+/* Leaves the command to the Swift client (the constructor returns), unless JOB_FAST_PATH=only. */
+static void hand_over(const char *why) {
+    if (only) fail("JOB_FAST_PATH=only, and this command is left to the Swift client: ", (const unsigned char *)why,
+                   strlen(why));
+}
+
+static void cjob_front_run(int argc, char **argv, char **environment) {
+    enum verb verb = strcmp(argv[1], "start") == 0 ? verb_start
+                     : strcmp(argv[1], "wait") == 0 ? verb_wait
+                     : strcmp(argv[1], "get") == 0  ? verb_get
+                                                    : 0;
+    if (!verb) return;
+    const char *mode = getenv("JOB_FAST_PATH");
+    if (mode && strcmp(mode, "0") == 0) return;
+    only = mode && strcmp(mode, "only") == 0;
+    int first = 0;
+    if (verb == verb_start) {
+        if (!(first = start_words(argc, argv)))
+            return hand_over("a start without --quiet, with other options, or with words that are not UTF-8");
+    } else {
+        if (!plain_selectors(argc, argv)) return hand_over("options, or selectors with % or bytes past ASCII");
+        /* A terminal gets a table fitted to it, in colour, and a wait's progress. */
+        if (isatty(1) || (verb == verb_wait && isatty(2))) return hand_over("a terminal");
+    }
+    if (is_set("JOB_MAX_OUTPUT") || is_set("JOB_REMOVE_AFTER") || is_set("JOB_RECONNECT_FOR") ||
+        is_set("JOB_AGENT_TIMEOUT"))
+        return hand_over("a JOB_ variable of the settings");
+    if (has_config_file()) return hand_over("a config file");
+    char home[PATH_MAX], socket_path[128];
+    if (home_path(home, sizeof home) != 0) return hand_over("no absolute JOB_HOME or HOME");
+    cjw_buffer frame = {0};
+    if (verb == verb_start) {
+        cjw_buffer command = {0};
+        char directory[PATH_MAX];
+        cjw_command_line(&command, (const char *const *)argv + first, argc - first);
+        int plain = !command.failed && has_visible_byte(&command) && getcwd(directory, sizeof directory) &&
+                    is_plain_string(directory);
+        for (char **entry = environment; plain && *entry; entry++) plain = is_plain_string(*entry);
+        if (!plain) {
+            cjw_free(&command);
+            return hand_over("a blank command, or a folder or environment that is not UTF-8");
+        }
+        mode_t mask = umask(022);
+        umask(mask);
+        cjw_start_frame(&frame, (const char *)command.bytes, command.count, directory,
+                        (const char *const *)environment, "/bin/sh", (int)mask);
+        cjw_free(&command);
+    } else if (verb == verb_wait) {
+        cjw_wait_frame(&frame, (const char *const *)argv + 2, argc - 2, wait_slice);
+    } else {
+        cjw_get_frame(&frame, (const char *const *)argv + 2, argc - 2);
+    }
+    if (frame.failed || frame.count > maximum_request + 4) {
+        cjw_free(&frame);
+        return hand_over("a request over the agent's limit");
+    }
+    int fd = connect_agent(home, socket_path, sizeof socket_path);
+    if (fd < 0) {
+        cjw_free(&frame);
+        return hand_over("no agent to connect to (the Swift client starts one)");
+    }
+    if (send_frame(fd, &frame) == 0) {
+        set_receive_timeout(fd, (verb == verb_wait ? wait_slice : 0) + patience);
+        if (verb == verb_start) finish_start(fd, home);
+        else finish_listing(fd, home, verb == verb_wait ? "wait" : "get", &frame);
+    }
+    close(fd);
+    cjw_free(&frame);
+    hand_over("the agent did not take the request, or answered what this side does not show");
+}
+
+__attribute__((constructor)) static void cjob_front(int argc, char **argv, char **environment) {
+    if (argc >= 2) cjob_front_run(argc, argv, environment);
+}
