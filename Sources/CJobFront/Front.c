@@ -77,6 +77,16 @@ __attribute__((noreturn)) static void fail(const char *message, const unsigned c
     _exit(1);
 }
 
+/* `first` then `second` into `out`: the length, or -1 when it does not fit. (Not snprintf: its
+   code spans pages that a run of the fast path would otherwise not touch.) */
+static int join(char *out, size_t size, const char *first, const char *second) {
+    size_t one = strlen(first), two = strlen(second);
+    if (one + two >= size) return -1;
+    memcpy(out, first, one);
+    memcpy(out + one, second, two + 1);
+    return (int)(one + two);
+}
+
 /* The home's path (JobHome.resolve) into `path`; 0, or -1 when the Swift client is to decide. */
 static int home_path(char *path, size_t size) {
     const char *home = getenv("JOB_HOME");
@@ -84,34 +94,110 @@ static int home_path(char *path, size_t size) {
     int length;
     if (home && *home) {
         if (home[0] != '/') return -1;
-        length = snprintf(path, size, "%s", home);
+        length = join(path, size, home, "");
     } else if ((base = getenv("XDG_STATE_HOME")) && base[0] == '/') {
-        length = snprintf(path, size, "%s/job", base);
+        length = join(path, size, base, "/job");
     } else if ((base = getenv("HOME")) && base[0] == '/') {
-        length = snprintf(path, size, "%s/.local/state/job", base);
+        length = join(path, size, base, "/.local/state/job");
     } else {
         return -1;
     }
-    if (length < 0 || (size_t)length >= size) return -1;
+    if (length < 0) return -1;
     while (length > 1 && path[length - 1] == '/') path[--length] = 0;
     return is_plain_string(path) ? 0 : -1;
 }
 
-/* Whether a config file is there (JobSettings.path): its settings are the Swift client's. */
-static int has_config_file(void) {
+/* Appends `text` at `*at` in `out` (of `size`); -1 once it does not fit. */
+static int append(char *out, size_t size, size_t *at, const char *text, size_t length) {
+    if (*at + length >= size) return -1;
+    memcpy(out + *at, text, length);
+    *at += length;
+    out[*at] = 0;
+    return 0;
+}
+
+static int append_number(char *out, size_t size, size_t *at, long long number) {
+    char digits[24];
+    return append(out, size, at, digits, cjw_decimal(number, digits));
+}
+
+/* The settings of the user's config file (JobSettings.path) that the fast forms need, read
+   from the cache the Swift client keeps of it (`config.cache` in the home, see
+   JobSettings.cacheText): 0, with `shell` the file's shell or /bin/sh; -1 when the Swift client
+   is to decide: a cache for another version of the file (the Swift client writes it anew), an
+   error in the file, a `max-output` (a start with it is queued), a `color` other than auto or
+   never (`always` colours a pipe too), a shell that is not an absolute path, or a key this
+   side does not know. Without a file: 0 and /bin/sh. */
+static int config_settings(const char *home, char *shell, size_t shell_size) {
     char path[PATH_MAX];
     const char *base;
     int length;
+    join(shell, shell_size, "/bin/sh", "");
     if ((base = getenv("XDG_CONFIG_HOME")) && base[0] == '/') {
-        length = snprintf(path, sizeof path, "%s/job/config.toml", base);
+        length = join(path, sizeof path, base, "/job/config.toml");
     } else if ((base = getenv("HOME")) && base[0] == '/') {
-        length = snprintf(path, sizeof path, "%s/.config/job/config.toml", base);
+        length = join(path, sizeof path, base, "/.config/job/config.toml");
     } else {
         return 0;
     }
-    if (length < 0 || (size_t)length >= sizeof path) return 1;
+    if (length < 0) return -1;
     struct stat info;
-    return stat(path, &info) == 0;
+    if (stat(path, &info) != 0) return 0;
+    /* The stamp the cache begins with: path, inode, size and change time (JobSettings.stamp). */
+    char stamp[PATH_MAX + 96];
+    size_t at = 0;
+    if (append(stamp, sizeof stamp, &at, path, (size_t)length) || append(stamp, sizeof stamp, &at, "\t", 1) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.st_ino) || append(stamp, sizeof stamp, &at, "\t", 1) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.st_size) ||
+        append(stamp, sizeof stamp, &at, "\t", 1) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.st_mtim.tv_sec) ||
+        append(stamp, sizeof stamp, &at, ".", 1) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.st_mtim.tv_nsec) ||
+        append(stamp, sizeof stamp, &at, "\n", 1))
+        return -1;
+    char cache_path[PATH_MAX];
+    if (join(cache_path, sizeof cache_path, home, "/config.cache") < 0) return -1;
+    int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    static char text[65536];
+    size_t count = 0;
+    for (ssize_t got; count < sizeof text - 1 && (got = read(fd, text + count, sizeof text - 1 - count)) != 0;) {
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) break;
+        count += (size_t)got;
+    }
+    close(fd);
+    text[count] = 0;
+    if (count >= sizeof text - 1 || count < at || memcmp(text, stamp, at) != 0) return -1;
+    int ended = 0;
+    for (char *line = text + at, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        if (!next) return -1; /* a cache cut short */
+        *next++ = 0;
+        if (ended) {
+            if (*line) return -1;
+            continue;
+        }
+        if (strcmp(line, "end") == 0) {
+            ended = 1;
+            continue;
+        }
+        char *key_end = strchr(line, '\t');
+        char *value = key_end ? strchr(key_end + 1, '\t') : NULL;
+        if (!value) return -1; /* `error`, or a line of another form */
+        *key_end = 0;
+        value++;
+        if (strcmp(line, "shell") == 0) {
+            if (value[0] != '/' || !is_plain_string(value) || join(shell, shell_size, value, "") < 0) return -1;
+        } else if (strcmp(line, "color") == 0) {
+            if (strcmp(value, "auto") != 0 && strcmp(value, "never") != 0) return -1;
+        } else if (strcmp(line, "grace") != 0 && strcmp(line, "throttle-limit") != 0 &&
+                   strcmp(line, "ssh-options") != 0 && strcmp(line, "remove-after") != 0 &&
+                   strcmp(line, "reconnect-for") != 0 && strcmp(line, "sbatch-options") != 0) {
+            return -1; /* max-output, or a key of a later version */
+        }
+    }
+    return ended ? 0 : -1;
 }
 
 /* A connection to the home's agent, checked as JobClient.connect checks it; -1 for the Swift
@@ -121,7 +207,7 @@ static int connect_agent(const char *home, char *socket_path, size_t size) {
     uid_t uid = getuid(), owner = 0, peer = 0;
     pid_t pid = 0;
     if (stat(home, &info) != 0 || info.st_uid != uid) return -1;
-    int length = snprintf(socket_path, size, "%s/agent.sock", home);
+    int length = join(socket_path, size, home, "/agent.sock");
     if (length < 0 || length > 107) return -1;
     if (cjob_is_socket_owned_by(socket_path, uid, &owner) != 1) return -1;
     int fd = cjob_unix_connect(socket_path);
@@ -284,9 +370,10 @@ static void finish_start(int fd, const char *home) {
     switch (cjw_read_start_reply(body, length, &id, &message, &message_length)) {
     case CJW_OK: {
         char line[32];
-        int count = snprintf(line, sizeof line, "%lld\n", id);
+        size_t count = cjw_decimal(id, line);
+        line[count++] = '\n';
         signal(SIGPIPE, SIG_IGN);
-        write_all(1, line, (size_t)count);
+        write_all(1, line, count);
         _exit(0);
     }
     case CJW_REFUSED: fail("", message, message_length);
@@ -368,9 +455,10 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
     if (is_set("JOB_MAX_OUTPUT") || is_set("JOB_REMOVE_AFTER") || is_set("JOB_RECONNECT_FOR") ||
         is_set("JOB_AGENT_TIMEOUT"))
         return hand_over("a JOB_ variable of the settings");
-    if (has_config_file()) return hand_over("a config file");
-    char home[PATH_MAX], socket_path[128];
+    char home[PATH_MAX], socket_path[128], shell[PATH_MAX];
     if (home_path(home, sizeof home) != 0) return hand_over("no absolute JOB_HOME or HOME");
+    if (config_settings(home, shell, sizeof shell) != 0)
+        return hand_over("a config file not read yet, or with settings the Swift client applies");
     cjw_buffer frame = {0};
     if (verb == verb_start) {
         cjw_buffer command = {0};
@@ -386,7 +474,7 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
         mode_t mask = umask(022);
         umask(mask);
         cjw_start_frame(&frame, (const char *)command.bytes, command.count, directory,
-                        (const char *const *)environment, "/bin/sh", (int)mask);
+                        (const char *const *)environment, shell, (int)mask);
         cjw_free(&command);
     } else if (verb == verb_wait) {
         cjw_wait_frame(&frame, (const char *const *)argv + 2, argc - 2, wait_slice);

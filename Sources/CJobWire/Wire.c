@@ -13,7 +13,6 @@
 
 #include "CJobWire.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +286,19 @@ static int next_field(reader *from, field *out) {
     }
 }
 
+size_t cjw_decimal(long long number, char *out) {
+    char digits[24];
+    size_t count = 0, at = 0;
+    unsigned long long rest = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
+    do {
+        digits[count++] = (char)('0' + rest % 10);
+        rest /= 10;
+    } while (rest > 0);
+    if (number < 0) out[at++] = '-';
+    while (count > 0) out[at++] = digits[--count];
+    return at;
+}
+
 static int64_t zigzag(uint64_t raw) { return (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1); }
 
 /* A reply's header: its payload, or the failure's message. */
@@ -398,16 +410,7 @@ static int read_row(reader record, row *into) {
         set_cell(into, column, item.bytes);
     }
     if (status < 0) return CJW_MALFORMED;
-    int count = 0;
-    int64_t rest = id < 0 ? -id : id;
-    char digits[24];
-    do {
-        digits[count++] = (char)('0' + rest % 10);
-        rest /= 10;
-    } while (rest > 0 && count < 22);
-    size_t at = 0;
-    if (id < 0) into->id[at++] = '-';
-    while (count > 0) into->id[at++] = digits[--count];
+    size_t at = cjw_decimal(id, into->id);
     into->text[0] = (const unsigned char *)into->id;
     into->width[0] = at;
     into->text[4] = more ? trueText : falseText;
@@ -436,8 +439,9 @@ static int read_ids(reader jobs, cjw_buffer *ids) {
         while ((status = next_field(&record, &item)) == 1) {
             if (item.tag != 1 || item.kind != kind_varint) continue;
             char text[24];
-            int length = snprintf(text, sizeof text, "%lld", (long long)zigzag(item.number));
-            put(ids, text, (size_t)length + 1);
+            size_t length = cjw_decimal(zigzag(item.number), text);
+            text[length] = 0;
+            put(ids, text, length + 1);
         }
         if (status < 0) return CJW_MALFORMED;
     }

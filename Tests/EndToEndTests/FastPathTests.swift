@@ -136,11 +136,26 @@ struct FastPathTests {
             #expect(handed.status == 1, "\(arguments)")
             #expect(handed.stderr.hasPrefix("job: JOB_FAST_PATH=only, and this command is left to the Swift client"))
         }
-        // The config file's shell is the Swift client's to apply.
-        let shell = try home.job(
-            ["start", "-q", "echo ${BASH_VERSION:+bash}"], environment: ["XDG_CONFIG_HOME": config])
-        let id = shell.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try home.job("receive", "--wait", id).stdout == "bash\n")
+        // A config file is read by the Swift client, which keeps what it read in the home's
+        // cache; from then on the fast path applies its shell too, until the file changes.
+        for mode in [Self.swift, Self.fast] {
+            let shell = try home.job(
+                ["start", "-q", "echo ${BASH_VERSION:+bash}"],
+                environment: mode.merging(["XDG_CONFIG_HOME": config]) { $1 })
+            #expect(shell.status == 0)
+            let id = shell.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try home.job("receive", "--wait", id).stdout == "bash\n")
+        }
+        // Settings the fast path does not apply: a cap on output (the start is queued) and
+        // colours in a pipe.
+        for (line, arguments) in [("max-output = \"1M\"", ["start", "-q", "true"]), ("color = \"always\"", ["get"])] {
+            try "shell = \"/bin/bash\"\n\(line)\n".write(
+                toFile: config + "/job/config.toml", atomically: true, encoding: .utf8)
+            #expect(try home.job(arguments, environment: ["XDG_CONFIG_HOME": config]).status == 0)
+            let handed = try home.job(arguments, environment: Self.fast.merging(["XDG_CONFIG_HOME": config]) { $1 })
+            #expect(handed.status == 1, "\(line)")
+            #expect(handed.stderr.contains("settings the Swift client applies"), "\(line)")
+        }
         // A script followed by what may be one of start's options: the Swift client's error.
         let late = try home.job("start", "-q", "make -j4", "--name", "x")
         #expect(late.status == 2)

@@ -75,4 +75,7 @@ int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *ve
    0xF4 (whose scalars LosslessText uses for bytes that are not UTF-8). */
 int cjw_is_plain_text(const unsigned char *text, size_t length);
 
+/* `number` in decimal into `out` (room for 21 bytes), without a NUL; returns its length. */
+size_t cjw_decimal(long long number, char *out);
+
 #endif
