@@ -15,6 +15,7 @@ import CJobWire
 import Foundation
 import JobCore
 import JobProtocol
+import JobTestSupport
 import Testing
 
 /// The C side of the `job` program's fast path (Sources/CJobWire) against the Swift protocol:
@@ -192,5 +193,77 @@ struct FastPathWireTests {
         #expect(read(encoder.bytes).2 == "the disk is full")
         #expect(read(reply(StartReply(job: record(7, "Job7", "true")), verb: "get")).0 == Int32(CJW_MALFORMED))
         #expect(read([]).0 == Int32(CJW_MALFORMED))
+    }
+
+    func startStatus(_ body: [UInt8]) -> (Int32, Int64) {
+        var id: Int64 = 0
+        var message: UnsafePointer<UInt8>?
+        var length = 0
+        let status = body.withUnsafeBufferPointer {
+            cjw_read_start_reply($0.baseAddress, $0.count, &id, &message, &length)
+        }
+        return (status, id)
+    }
+
+    @Test("generated replies of printable ASCII are shown as the Swift client shows them")
+    func generatedTables() throws {
+        var random = SeededGenerator(state: UInt64.random(in: 0...UInt64.max))
+        func word(_ most: Int) -> String {
+            String(
+                decoding: (0..<Int.random(in: 0...most, using: &random)).map { _ in
+                    UInt8.random(in: 0x20...0x7E, using: &random)
+                }, as: UTF8.self)
+        }
+        for round in 0..<2_000 {
+            let jobs = (0..<Int.random(in: 0...6, using: &random)).map { _ in
+                var job = record(
+                    Int.random(in: 1...Int(Int32.max), using: &random), word(20), word(60), type: word(14),
+                    more: Bool.random(using: &random))
+                job.state = JobState.allCases.randomElement(using: &random)!
+                job.location = word(12)
+                job.reason = Bool.random(using: &random) ? word(30) : nil
+                job.exitStatus = Bool.random(using: &random) ? Int.random(in: -3...300, using: &random) : nil
+                return job
+            }
+            let expected = String(decoding: JobFormatter.tableBytes(jobs.map(JobRow.init)), as: UTF8.self)
+            let verb = round % 2 == 0 ? "wait" : "get"
+            let body =
+                verb == "wait"
+                ? reply(
+                    {
+                        var r = WaitReply(); r.jobs = jobs; return r
+                    }(), verb: verb)
+                : reply(JobsReply(jobs: jobs), verb: verb)
+            let (status, text, _) = table(body, verb: verb)
+            #expect(status == Int32(CJW_OK))
+            #expect(text == expected)
+            if let first = jobs.first {
+                #expect(startStatus(reply(StartReply(job: first), verb: "start")) == (Int32(CJW_OK), Int64(first.id)))
+            }
+        }
+    }
+
+    /// The replies come from the agent, which runs as the same user; still, bytes that are not
+    /// a reply are refused or shown, never a crash or a read past their end.
+    @Test("300,000 mutated replies are read or refused, never a crash")
+    func mutatedReplies() {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var maker = MessageMaker(seed: seed)
+        var corpus: [(verb: String, body: [UInt8])] = []
+        for index in 0..<300 {
+            let verb: Verb = [.start, .wait, .get][index % 3]
+            corpus.append((verb.rawValue, maker.replyFrame(verb)))
+        }
+        var counts = [Int32: Int]()
+        for index in 0..<300_000 {
+            let (verb, base) = corpus[index % corpus.count]
+            let other = corpus[Int.random(in: 0..<corpus.count, using: &maker.random)].body
+            let input = index < corpus.count ? base : maker.mutate(base, other: other)
+            let status = verb == "start" ? startStatus(input).0 : table(input, verb: verb).0
+            counts[status, default: 0] += 1
+        }
+        print("fast path fuzz (seed \(seed)): \(counts.sorted { $0.key < $1.key })")
+        #expect(counts.values.reduce(0, +) == 300_000)
+        #expect(counts[Int32(CJW_OK), default: 0] > 0)
     }
 }
