@@ -283,9 +283,27 @@ static enum received receive_frame(int fd, unsigned char **body, size_t *length,
     return receive_bytes(fd, *body, *length, 0, error);
 }
 
-/* `start [-q|--quiet]... [--] WORD...` with --quiet: the index of the first word, else 0. */
-static int start_words(int argc, char **argv) {
-    int quiet = 0, index = 2, separated = 0;
+/* What a start the fast path answers asks for: `start [-q|--quiet] [--name NAME] [--] WORD...`. */
+typedef struct {
+    int first;        /* the index of the command's first word */
+    int quiet;        /* print only the Id */
+    const char *name; /* NULL: the agent names it JobN */
+} start_form;
+
+/* Whether a name is one the fast path sends as it is: 1 to 256 bytes of printable ASCII (the
+   Swift client checks the rest, InputCheck.jobName). */
+static int plain_name(const char *name) {
+    size_t length = strlen(name);
+    if (length == 0 || length > 256) return 0;
+    for (const unsigned char *at = (const unsigned char *)name; *at; at++)
+        if (*at < 0x20 || *at >= 0x7F) return 0;
+    return 1;
+}
+
+/* The start's form, or first = 0 when the Swift client is to parse it. */
+static start_form start_words(int argc, char **argv) {
+    start_form form = {0, 0, NULL};
+    int index = 2, separated = 0;
     for (; index < argc; index++) {
         const char *argument = argv[index];
         if (strcmp(argument, "--") == 0) {
@@ -294,21 +312,30 @@ static int start_words(int argc, char **argv) {
             break;
         }
         if (strcmp(argument, "-q") == 0 || strcmp(argument, "--quiet") == 0) {
-            quiet = 1;
+            form.quiet = 1;
             continue;
         }
-        if (argument[0] == '-' && argument[1] != 0) return 0; /* another option */
+        if (strcmp(argument, "--name") == 0 && index + 1 < argc) {
+            form.name = argv[++index];
+            continue;
+        }
+        if (strncmp(argument, "--name=", 7) == 0) {
+            form.name = argument + 7;
+            continue;
+        }
+        if (argument[0] == '-' && argument[1] != 0) return form; /* another option */
         break;
     }
-    if (!quiet || index >= argc) return 0;
+    if (index >= argc || (form.name && !plain_name(form.name))) return form;
     /* A script (a first word with a space) followed by what may be an option of start: the
        Swift client says whether it was meant for start. */
     if (!separated && strchr(argv[index], ' '))
         for (int later = index + 1; later < argc; later++)
-            if (argv[later][0] == '-') return 0;
+            if (argv[later][0] == '-') return form;
     for (int word = index; word < argc; word++)
-        if (!is_plain_string(argv[word])) return 0;
-    return index;
+        if (!is_plain_string(argv[word])) return form;
+    form.first = index;
+    return form;
 }
 
 /* Selectors as typed (Ids, InstanceIds, names), no option, no `%` (which the Swift client
@@ -351,7 +378,7 @@ static const char *const unreadable =
     "`job agent stop` (running jobs keep running) and try again";
 
 /* Answers the start once the agent took it; returns only when it was not taken. */
-static void finish_start(int fd, const char *home) {
+static void finish_start(int fd, const char *home, int quiet) {
     unsigned char *body = NULL;
     size_t length = 0;
     int error = 0;
@@ -369,10 +396,15 @@ static void finish_start(int fd, const char *home) {
     size_t message_length = 0;
     switch (cjw_read_start_reply(body, length, &id, &message, &message_length)) {
     case CJW_OK: {
+        signal(SIGPIPE, SIG_IGN);
+        cjw_buffer table = {0};
+        if (!quiet && cjw_start_table(body, length, &table) == CJW_OK) {
+            write_all(1, table.bytes, table.count);
+            _exit(0);
+        }
         char line[32];
         size_t count = cjw_decimal(id, line);
         line[count++] = '\n';
-        signal(SIGPIPE, SIG_IGN);
         write_all(1, line, count);
         _exit(0);
     }
@@ -443,10 +475,14 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
     const char *mode = getenv("JOB_FAST_PATH");
     if (mode && strcmp(mode, "0") == 0) return;
     only = mode && strcmp(mode, "only") == 0;
-    int first = 0;
+    start_form start = {0, 0, NULL};
     if (verb == verb_start) {
-        if (!(first = start_words(argc, argv)))
-            return hand_over("a start without --quiet, with other options, or with words that are not UTF-8");
+        start = start_words(argc, argv);
+        if (!start.first)
+            return hand_over("a start with options other than --quiet and --name, a name that is not printable "
+                             "ASCII, or words that are not UTF-8");
+        /* Its table, fitted to a terminal and in colour there, is the Swift client's. */
+        if (!start.quiet && isatty(1)) return hand_over("a terminal");
     } else {
         if (!plain_selectors(argc, argv)) return hand_over("options, or selectors with % or bytes past ASCII");
         /* A terminal gets a table fitted to it, in colour, and a wait's progress. */
@@ -463,17 +499,20 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
     if (verb == verb_start) {
         cjw_buffer command = {0};
         char directory[PATH_MAX];
-        cjw_command_line(&command, (const char *const *)argv + first, argc - first);
+        cjw_command_line(&command, (const char *const *)argv + start.first, argc - start.first);
         int plain = !command.failed && has_visible_byte(&command) && getcwd(directory, sizeof directory) &&
                     is_plain_string(directory);
+        /* The table shows the command: printable ASCII there is shown as it is. */
+        for (size_t at = 0; plain && !start.quiet && at < command.count; at++)
+            plain = command.bytes[at] >= 0x20 && command.bytes[at] < 0x7F;
         for (char **entry = environment; plain && *entry; entry++) plain = is_plain_string(*entry);
         if (!plain) {
             cjw_free(&command);
-            return hand_over("a blank command, or a folder or environment that is not UTF-8");
+            return hand_over("a blank command, a folder or environment that is not UTF-8, or a command a table escapes");
         }
         mode_t mask = umask(022);
         umask(mask);
-        cjw_start_frame(&frame, (const char *)command.bytes, command.count, directory,
+        cjw_start_frame(&frame, (const char *)command.bytes, command.count, start.name, directory,
                         (const char *const *)environment, shell, (int)mask);
         cjw_free(&command);
     } else if (verb == verb_wait) {
@@ -492,7 +531,7 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
     }
     if (send_frame(fd, &frame) == 0) {
         set_receive_timeout(fd, (verb == verb_wait ? wait_slice : 0) + patience);
-        if (verb == verb_start) finish_start(fd, home);
+        if (verb == verb_start) finish_start(fd, home, start.quiet);
         else finish_listing(fd, home, verb == verb_wait ? "wait" : "get", &frame);
     }
     close(fd);

@@ -130,10 +130,11 @@ static void put_selection(cjw_buffer *out, const char *const *selectors, int cou
     end_counted(out, selection);
 }
 
-void cjw_start_frame(cjw_buffer *out, const char *command, size_t command_length, const char *directory,
-                     const char *const *environment, const char *shell, int umask) {
+void cjw_start_frame(cjw_buffer *out, const char *command, size_t command_length, const char *name,
+                     const char *directory, const char *const *environment, const char *shell, int umask) {
     size_t payload = begin_frame(out, "start");
     put_text(out, 1, command, command_length);
+    if (name) put_text(out, 2, name, strlen(name));
     put_text(out, 3, directory, strlen(directory));
     if (environment[0]) {
         put_key(out, 4, kind_bytes);
@@ -377,8 +378,9 @@ static void set_cell(row *into, int column, reader text) {
     into->width[column] = (size_t)(text.end - text.at);
 }
 
-/* A record's row; CJW_OTHER when a cell is not printable ASCII or the row is another computer's. */
-static int read_row(reader record, row *into) {
+/* A record's row; CJW_OTHER when a cell is not printable ASCII or the row is another computer's
+   (unless `as_is`: then the cells are taken as they are). */
+static int read_row(reader record, row *into, int as_is) {
     static const unsigned char falseText[] = "False", trueText[] = "True";
     field item;
     int status;
@@ -402,11 +404,13 @@ static int read_row(reader record, row *into) {
             continue;
         case 9: column = 5; break;
         case 10: column = 6; break;
-        case 18: return CJW_OTHER;
+        case 18:
+            if (as_is) continue;
+            return CJW_OTHER;
         default: continue;
         }
         if (item.kind != kind_bytes) return CJW_MALFORMED;
-        if (!is_printable_ascii(item.bytes)) return CJW_OTHER;
+        if (!as_is && !is_printable_ascii(item.bytes)) return CJW_OTHER;
         set_cell(into, column, item.bytes);
     }
     if (status < 0) return CJW_MALFORMED;
@@ -448,6 +452,45 @@ static int read_ids(reader jobs, cjw_buffer *ids) {
     return ids->failed ? CJW_OTHER : CJW_TIMED_OUT;
 }
 
+/* The header, its dashes and the rows, each column as wide as its widest cell. */
+static void put_table(cjw_buffer *table, const row *rows, size_t count, const size_t *widths) {
+    const unsigned char *names[column_count];
+    const unsigned char *dashes[column_count];
+    size_t name_widths[column_count];
+    static const unsigned char line[] = "-----------";
+    for (int column = 0; column < column_count; column++) {
+        names[column] = (const unsigned char *)columns[column];
+        dashes[column] = line;
+        name_widths[column] = strlen(columns[column]);
+    }
+    put_row(table, names, name_widths, widths);
+    put_row(table, dashes, name_widths, widths);
+    for (size_t index = 0; index < count; index++) put_row(table, rows[index].text, rows[index].width, widths);
+}
+
+int cjw_start_table(const unsigned char *body, size_t length, cjw_buffer *table) {
+    reader payload;
+    const unsigned char *message;
+    size_t message_length;
+    int status = read_header(body, length, "start", &payload, &message, &message_length);
+    if (status != CJW_OK) return status;
+    field item;
+    reader record = {payload.at, payload.at};
+    while ((status = next_field(&payload, &item)) == 1) {
+        if (item.tag == 1 && item.kind == kind_bytes) record = item.bytes;
+    }
+    row only;
+    if (status < 0 || read_row(record, &only, 1) != CJW_OK) return CJW_MALFORMED;
+    size_t widths[column_count];
+    for (int column = 0; column < column_count; column++) {
+        widths[column] = strlen(columns[column]);
+        if (only.width[column] > widths[column]) widths[column] = only.width[column];
+    }
+    table->count = 0;
+    put_table(table, &only, 1, widths);
+    return table->failed ? CJW_OTHER : CJW_OK;
+}
+
 int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *verb, cjw_buffer *table,
                         const unsigned char **message, size_t *message_length) {
     reader payload;
@@ -476,7 +519,7 @@ int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *ve
     reader records = jobs, record;
     for (size_t index = 0; index < count; index++) {
         read_counted(&records, &record);
-        status = read_row(record, &rows[index]);
+        status = read_row(record, &rows[index], 0);
         if (status != CJW_OK) {
             free(rows);
             return status;
@@ -484,18 +527,7 @@ int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *ve
         for (int column = 0; column < column_count; column++)
             if (rows[index].width[column] > widths[column]) widths[column] = rows[index].width[column];
     }
-    const unsigned char *names[column_count];
-    const unsigned char *dashes[column_count];
-    size_t name_widths[column_count];
-    static const unsigned char line[] = "-----------";
-    for (int column = 0; column < column_count; column++) {
-        names[column] = (const unsigned char *)columns[column];
-        dashes[column] = line;
-        name_widths[column] = strlen(columns[column]);
-    }
-    put_row(table, names, name_widths, widths);
-    put_row(table, dashes, name_widths, widths);
-    for (size_t index = 0; index < count; index++) put_row(table, rows[index].text, rows[index].width, widths);
+    put_table(table, rows, count, widths);
     free(rows);
     return table->failed ? CJW_OTHER : CJW_OK;
 }

@@ -93,6 +93,28 @@ struct FastPathTests {
             ))
     }
 
+    @Test("a start with --name, and one without --quiet into a pipe, print what the Swift client prints")
+    func startsNamedAndShown() throws {
+        let home = try TestHome()
+        #expect(try home.job("get").status == 0)  // starts the agent
+        var tables: [String] = []
+        for mode in [Self.fast, Self.swift] {
+            let started = try home.job(
+                ["start", "--name", "a build (nightly)", "--", "sleep", "30"], environment: mode)
+            #expect(started.status == 0)
+            tables.append(started.stdout)
+            let quiet = try home.job(["start", "-q", "--name=n2", "true"], environment: mode)
+            #expect(quiet.status == 0)
+            let id = Int(quiet.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+            #expect(try home.record(id)["name"] as? String == "n2")
+        }
+        // Ids 1 and 5: the same width, so the tables are the same but for the Id.
+        #expect(tables[0].hasPrefix("Id  Name               Type           State    HasMoreData  Location   Command\n"))
+        #expect(tables[0].contains("\n1   a build (nightly)  BackgroundJob  Running  "))
+        #expect(tables[0].replacingOccurrences(of: "\n1 ", with: "\n5 ") == tables[1])
+        #expect(try home.job("stop", "1", "5").status == 0)
+    }
+
     @Test("a wait longer than the agent's slice of 10 s goes on until the job ends")
     func waitsInSlices() throws {
         let home = try TestHome()
@@ -121,8 +143,9 @@ struct FastPathTests {
         try FileManager.default.createDirectory(atPath: config + "/job", withIntermediateDirectories: true)
         try "shell = \"/bin/bash\"\n".write(toFile: config + "/job/config.toml", atomically: true, encoding: .utf8)
         let forms: [([String], [String: String])] = [
-            (["start", "true"], [:]),
-            (["start", "--quiet", "--name", "n", "true"], [:]),
+            (["start", "--env", "A=1", "true"], [:]),
+            (["start", "--quiet", "--name", "tâche", "true"], [:]),
+            (["start", "-q", "-C", "/tmp", "true"], [:]),
             (["start", "-q", "echo ${BASH_VERSION:+bash}"], ["XDG_CONFIG_HOME": config]),
             (["start", "-q", "true"], ["JOB_MAX_OUTPUT": "1M"]),
             (["start", "-q", "make -j4", "--name", "x"], [:]),

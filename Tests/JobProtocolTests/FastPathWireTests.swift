@@ -41,11 +41,16 @@ struct FastPathWireTests {
         try FrameChannel.frame { Frame.writeRequest(request, to: &$0) }
     }
 
-    func startFrame(_ command: String, _ directory: String, _ environment: [String], umask: Int32) -> [UInt8] {
+    func startFrame(_ command: String, name: String?, _ directory: String, _ environment: [String], umask: Int32)
+        -> [UInt8]
+    {
         var buffer = cjw_buffer()
+        let named: UnsafeMutablePointer<CChar>? = name.flatMap { strdup($0) }
+        defer { free(named) }
         withCStrings(environment) { entries in
             command.withCString { text in
-                cjw_start_frame(&buffer, text, strlen(text), directory, entries, "/bin/sh", umask)
+                cjw_start_frame(
+                    &buffer, text, strlen(text), named.map { UnsafePointer($0) }, directory, entries, "/bin/sh", umask)
             }
         }
         return bytes(&buffer)
@@ -53,16 +58,20 @@ struct FastPathWireTests {
 
     @Test("a plain start is the frame the Swift client sends")
     func startFrames() throws {
-        for (command, environment, mask) in [
-            ("sleep 30", ["PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8", "GREETING=grüße"], 0o022),
-            ("printf '%s\\n' 'a b' 'it'\\''s'", [], 0o077),
-            (String(repeating: "x", count: 70_000), ["A=" + String(repeating: "y", count: 20_000)], 0),
+        for (command, name, environment, mask) in [
+            ("sleep 30", nil, ["PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8", "GREETING=grüße"], 0o022),
+            ("printf '%s\\n' 'a b' 'it'\\''s'", "a build (nightly)", [], 0o077),
+            (
+                String(repeating: "x", count: 70_000), String(repeating: "n", count: 256),
+                ["A=" + String(repeating: "y", count: 20_000)], 0
+            ),
         ] {
             let request = StartRequest(
-                command: command, workingDirectory: "/tmp/wörk dir", environment: environment, shell: "/bin/sh",
-                hasInput: false, umask: mask)
+                command: command, name: name, workingDirectory: "/tmp/wörk dir", environment: environment,
+                shell: "/bin/sh", hasInput: false, umask: mask)
             #expect(
-                startFrame(command, "/tmp/wörk dir", environment, umask: Int32(mask)) == (try swiftFrame(request)))
+                startFrame(command, name: name, "/tmp/wörk dir", environment, umask: Int32(mask))
+                    == (try swiftFrame(request)))
         }
     }
 
@@ -193,6 +202,17 @@ struct FastPathWireTests {
         #expect(read(encoder.bytes).2 == "the disk is full")
         #expect(read(reply(StartReply(job: record(7, "Job7", "true")), verb: "get")).0 == Int32(CJW_MALFORMED))
         #expect(read([]).0 == Int32(CJW_MALFORMED))
+        // Without --quiet: the new job's table, as the Swift client prints it into a pipe.
+        for job in [record(3, "Job3", "make -j4 test"), record(120, "a build (nightly)", "printf '%s\\n' 'a b'")] {
+            var running = job
+            running.state = .running
+            running.hasMoreData = false
+            var buffer = cjw_buffer()
+            let body = reply(StartReply(job: running), verb: "start")
+            let status = body.withUnsafeBufferPointer { cjw_start_table($0.baseAddress, $0.count, &buffer) }
+            #expect(status == Int32(CJW_OK))
+            #expect(bytes(&buffer) == JobFormatter.tableBytes([JobRow(running)]))
+        }
     }
 
     func startStatus(_ body: [UInt8]) -> (Int32, Int64) {

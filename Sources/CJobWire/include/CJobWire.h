@@ -36,9 +36,10 @@ void cjw_free(cjw_buffer *buffer);
    shell (plain words as they are, the others in single quotes), joined by spaces. */
 void cjw_command_line(cjw_buffer *out, const char *const *words, int count);
 
-/* Whole frames, their 4-byte length first. `environment` ends with NULL. */
-void cjw_start_frame(cjw_buffer *out, const char *command, size_t command_length, const char *directory,
-                     const char *const *environment, const char *shell, int umask);
+/* Whole frames, their 4-byte length first. `name` may be NULL (the agent names it JobN);
+   `environment` ends with NULL. */
+void cjw_start_frame(cjw_buffer *out, const char *command, size_t command_length, const char *name,
+                     const char *directory, const char *const *environment, const char *shell, int umask);
 /* A wait for the jobs the selectors name (none: every unfinished job), that the agent answers
    as timed out after `timeout` seconds. */
 void cjw_wait_frame(cjw_buffer *out, const char *const *selectors, int count, double timeout);
@@ -64,6 +65,11 @@ enum {
 /* A start's reply (the frame's body, without its length): the new job's Id. */
 int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id, const unsigned char **message,
                          size_t *message_length);
+
+/* The table `job start` prints of the new job into a pipe or a file, from a start's reply that
+   cjw_read_start_reply read: its one row, the cells as the agent gave them (the command and the
+   name the caller checked to be printable ASCII). */
+int cjw_start_table(const unsigned char *body, size_t length, cjw_buffer *table);
 
 /* A wait's or a get's reply: the jobs as `job` prints them into a pipe or a file (the table of
    JobFormatter.tableBytes without a width and without colours). `verb` is "wait" or "get".
