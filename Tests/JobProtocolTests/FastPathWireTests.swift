@@ -281,6 +281,11 @@ struct FastPathWireTests {
             let input = index < corpus.count ? base : maker.mutate(base, other: other)
             let status = verb == "start" ? startStatus(input).0 : table(input, verb: verb).0
             counts[status, default: 0] += 1
+            if verb == "start" {
+                var shown = cjw_buffer()
+                _ = input.withUnsafeBufferPointer { cjw_start_table($0.baseAddress, $0.count, &shown) }
+                cjw_free(&shown)
+            }
         }
         print("fast path fuzz (seed \(seed)): \(counts.sorted { $0.key < $1.key })")
         #expect(counts.values.reduce(0, +) == 300_000)

@@ -52,6 +52,11 @@ enum Manual {
         ("JOB_LOG_LEVEL", "the least the agent logs: trace, debug, info (the default), notice, warning, error"),
         ("JOB_AGENT_TIMEOUT", "seconds a client waits for a busy agent before it gives up (default 30)"),
         ("JOB_AGENT_EXECUTABLE", "the job-agent program to start (default: the one beside job)"),
+        (
+            "JOB_FAST_PATH",
+            "0: every command through the full client; only: a plain start, wait or get that the fast "
+                + "path would hand to the full client fails instead, saying why (see README)"
+        ),
     ]
 
     static let files: [(String, String)] = [
