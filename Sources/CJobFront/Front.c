@@ -55,25 +55,13 @@ static int is_plain_string(const char *text) {
     return cjw_is_plain_text((const unsigned char *)text, strlen(text));
 }
 
-static int write_all(int fd, const void *bytes, size_t count) {
-    const char *at = bytes;
-    while (count > 0) {
-        ssize_t written = write(fd, at, count);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return -1;
-        at += written;
-        count -= (size_t)written;
-    }
-    return 0;
-}
-
 /* Ends the process as the Swift client ends it: `job: MESSAGE` (and `detail`) on stderr, status 1. */
 __attribute__((noreturn)) static void fail(const char *message, const unsigned char *detail, size_t detail_length) {
     signal(SIGPIPE, SIG_IGN);
-    write_all(2, "job: ", 5);
-    write_all(2, message, strlen(message));
-    if (detail_length) write_all(2, detail, detail_length);
-    write_all(2, "\n", 1);
+    cjob_write_all(2, "job: ", 5);
+    cjob_write_all(2, message, strlen(message));
+    if (detail_length) cjob_write_all(2, detail, detail_length);
+    cjob_write_all(2, "\n", 1);
     _exit(1);
 }
 
@@ -294,10 +282,7 @@ typedef struct {
    Swift client checks the rest, InputCheck.jobName). */
 static int plain_name(const char *name) {
     size_t length = strlen(name);
-    if (length == 0 || length > 256) return 0;
-    for (const unsigned char *at = (const unsigned char *)name; *at; at++)
-        if (*at < 0x20 || *at >= 0x7F) return 0;
-    return 1;
+    return length > 0 && length <= 256 && cjw_is_printable_ascii((const unsigned char *)name, length);
 }
 
 /* The start's form, or first = 0 when the Swift client is to parse it. */
@@ -394,18 +379,18 @@ static void finish_start(int fd, const char *home, int quiet) {
     long long id = 0;
     const unsigned char *message = NULL;
     size_t message_length = 0;
-    switch (cjw_read_start_reply(body, length, &id, &message, &message_length)) {
+    cjw_buffer table = {0};
+    switch (cjw_read_start_reply(body, length, &id, quiet ? NULL : &table, &message, &message_length)) {
     case CJW_OK: {
         signal(SIGPIPE, SIG_IGN);
-        cjw_buffer table = {0};
-        if (!quiet && cjw_start_table(body, length, &table) == CJW_OK) {
-            write_all(1, table.bytes, table.count);
+        if (!quiet) {
+            cjob_write_all(1, table.bytes, table.count);
             _exit(0);
         }
         char line[32];
         size_t count = cjw_decimal(id, line);
         line[count++] = '\n';
-        write_all(1, line, count);
+        cjob_write_all(1, line, count);
         _exit(0);
     }
     case CJW_REFUSED: fail("", message, message_length);
@@ -431,7 +416,7 @@ static void finish_listing(int fd, const char *home, const char *verb, const cjw
         switch (cjw_read_jobs_reply(body, length, verb, &table, &message, &message_length)) {
         case CJW_OK:
             signal(SIGPIPE, SIG_IGN);
-            if (table.count) write_all(1, table.bytes, table.count);
+            if (table.count) cjob_write_all(1, table.bytes, table.count);
             _exit(0);
         case CJW_REFUSED: fail("", message, message_length);
         case CJW_TIMED_OUT: break;
@@ -503,8 +488,7 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
         int plain = !command.failed && has_visible_byte(&command) && getcwd(directory, sizeof directory) &&
                     is_plain_string(directory);
         /* The table shows the command: printable ASCII there is shown as it is. */
-        for (size_t at = 0; plain && !start.quiet && at < command.count; at++)
-            plain = command.bytes[at] >= 0x20 && command.bytes[at] < 0x7F;
+        if (plain && !start.quiet) plain = cjw_is_printable_ascii(command.bytes, command.count);
         for (char **entry = environment; plain && *entry; entry++) plain = is_plain_string(*entry);
         if (!plain) {
             cjw_free(&command);

@@ -337,24 +337,6 @@ static int read_header(const unsigned char *body, size_t length, const char *ver
     return has_verb ? CJW_OK : CJW_MALFORMED;
 }
 
-int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id, const unsigned char **message,
-                         size_t *message_length) {
-    reader payload;
-    int status = read_header(body, length, "start", &payload, message, message_length);
-    if (status != CJW_OK) return status;
-    field item;
-    reader record = {payload.at, payload.at};
-    while ((status = next_field(&payload, &item)) == 1) {
-        if (item.tag == 1 && item.kind == kind_bytes) record = item.bytes;
-    }
-    if (status < 0) return CJW_MALFORMED;
-    *id = 0;
-    while ((status = next_field(&record, &item)) == 1) {
-        if (item.tag == 1 && item.kind == kind_varint) *id = zigzag(item.number);
-    }
-    return status < 0 || *id <= 0 ? CJW_MALFORMED : CJW_OK;
-}
-
 /* MARK: - The table */
 
 /* The columns (JobFormatter.tableColumns) and the cells of a row, in their order. */
@@ -365,11 +347,12 @@ typedef struct {
     const unsigned char *text[column_count];
     size_t width[column_count];
     char id[24];
+    long long number;
 } row;
 
-static int is_printable_ascii(reader text) {
-    for (const unsigned char *at = text.at; at < text.end; at++)
-        if (*at < 0x20 || *at >= 0x7F) return 0;
+int cjw_is_printable_ascii(const unsigned char *text, size_t length) {
+    for (size_t index = 0; index < length; index++)
+        if (text[index] < 0x20 || text[index] >= 0x7F) return 0;
     return 1;
 }
 
@@ -410,10 +393,12 @@ static int read_row(reader record, row *into, int as_is) {
         default: continue;
         }
         if (item.kind != kind_bytes) return CJW_MALFORMED;
-        if (!as_is && !is_printable_ascii(item.bytes)) return CJW_OTHER;
+        if (!as_is && !cjw_is_printable_ascii(item.bytes.at, (size_t)(item.bytes.end - item.bytes.at)))
+            return CJW_OTHER;
         set_cell(into, column, item.bytes);
     }
     if (status < 0) return CJW_MALFORMED;
+    into->number = id;
     size_t at = cjw_decimal(id, into->id);
     into->text[0] = (const unsigned char *)into->id;
     into->width[0] = at;
@@ -468,11 +453,10 @@ static void put_table(cjw_buffer *table, const row *rows, size_t count, const si
     for (size_t index = 0; index < count; index++) put_row(table, rows[index].text, rows[index].width, widths);
 }
 
-int cjw_start_table(const unsigned char *body, size_t length, cjw_buffer *table) {
+int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id, cjw_buffer *table,
+                         const unsigned char **message, size_t *message_length) {
     reader payload;
-    const unsigned char *message;
-    size_t message_length;
-    int status = read_header(body, length, "start", &payload, &message, &message_length);
+    int status = read_header(body, length, "start", &payload, message, message_length);
     if (status != CJW_OK) return status;
     field item;
     reader record = {payload.at, payload.at};
@@ -481,6 +465,9 @@ int cjw_start_table(const unsigned char *body, size_t length, cjw_buffer *table)
     }
     row only;
     if (status < 0 || read_row(record, &only, 1) != CJW_OK) return CJW_MALFORMED;
+    *id = only.number;
+    if (*id <= 0) return CJW_MALFORMED;
+    if (!table) return CJW_OK;
     size_t widths[column_count];
     for (int column = 0; column < column_count; column++) {
         widths[column] = strlen(columns[column]);

@@ -24,9 +24,17 @@ struct FastPathTests {
     static let fast = ["JOB_FAST_PATH": "only"]
     static let swift = ["JOB_FAST_PATH": "0"]
 
+    /// A home whose runs see no config file of the host's user (one would decide which forms
+    /// the fast path takes): the tests that want one name it.
+    static func home() throws -> TestHome {
+        let home = try TestHome()
+        home.extraEnvironment["XDG_CONFIG_HOME"] = home.scratch + "/no-config"
+        return home
+    }
+
     @Test("a start through the fast path runs the job the Swift client would: command, folder, environment, umask")
     func startsTheSameJob() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         #expect(try home.job("get").status == 0)  // starts the agent
         let script = "pwd; umask; env | grep -v '^JOB_FAST_PATH=' | LC_ALL=C sort"
         var outputs: [String] = []
@@ -61,7 +69,7 @@ struct FastPathTests {
 
     @Test("a wait and a get print, byte for byte, what the Swift client prints into a pipe")
     func listsTheSame() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         #expect(try home.job("start", "--quiet", "true").stdout == "1\n")
         #expect(try home.job("start", "--quiet", "--name", "a-longer-name", "echo 'a b'").status == 0)
         #expect(try home.job(["start", "--quiet", "exit 3"], environment: Self.fast).status == 0)
@@ -95,7 +103,7 @@ struct FastPathTests {
 
     @Test("a start with --name, and one without --quiet into a pipe, print what the Swift client prints")
     func startsNamedAndShown() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         #expect(try home.job("get").status == 0)  // starts the agent
         var tables: [String] = []
         for mode in [Self.fast, Self.swift] {
@@ -117,7 +125,7 @@ struct FastPathTests {
 
     @Test("a wait longer than the agent's slice of 10 s goes on until the job ends")
     func waitsInSlices() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         #expect(try home.job("start", "--quiet", "sleep 11; exit 5").stdout == "1\n")
         // The agent answers the first slice as timed out; the fast path asks again for job 1.
         let waited = try home.job(["wait", "1"], environment: Self.fast, timeout: 60)
@@ -133,7 +141,7 @@ struct FastPathTests {
 
     @Test("every other form goes to the Swift client, and works there")
     func handsOver() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         // No agent yet: the Swift client starts one.
         let first = try home.job(["start", "--quiet", "true"], environment: Self.fast)
         #expect(first.status == 1)
@@ -188,7 +196,7 @@ struct FastPathTests {
 
     @Test("the agent gone between two starts: the fast path hands the start over and the Swift client starts one")
     func agentGone() throws {
-        let home = try TestHome()
+        let home = try Self.home()
         #expect(try home.job("start", "--quiet", "true").stdout == "1\n")
         let agent = try #require(try home.agentPid())
         kill(agent, SIGKILL)

@@ -185,14 +185,8 @@ struct FastPathWireTests {
     @Test("a start's reply gives the Id, or the agent's refusal")
     func startReplies() {
         func read(_ body: [UInt8]) -> (Int32, Int64, String) {
-            var id: Int64 = 0
-            var message: UnsafePointer<UInt8>?
-            var length = 0
-            let status = body.withUnsafeBufferPointer {
-                cjw_read_start_reply($0.baseAddress, $0.count, &id, &message, &length)
-            }
-            let said = message.map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
-            return (status, id, said ?? "")
+            let (status, id, said, _) = startReply(body)
+            return (status, id, said)
         }
         #expect(read(reply(StartReply(job: record(4_000_001, "Job4000001", "true")), verb: "start")).0 == Int32(CJW_OK))
         #expect(read(reply(StartReply(job: record(4_000_001, "Job4000001", "true")), verb: "start")).1 == 4_000_001)
@@ -207,22 +201,27 @@ struct FastPathWireTests {
             var running = job
             running.state = .running
             running.hasMoreData = false
-            var buffer = cjw_buffer()
-            let body = reply(StartReply(job: running), verb: "start")
-            let status = body.withUnsafeBufferPointer { cjw_start_table($0.baseAddress, $0.count, &buffer) }
+            let (status, id, _, shown) = startReply(reply(StartReply(job: running), verb: "start"), table: true)
             #expect(status == Int32(CJW_OK))
-            #expect(bytes(&buffer) == JobFormatter.tableBytes([JobRow(running)]))
+            #expect(id == Int64(running.id))
+            #expect(shown == JobFormatter.tableBytes([JobRow(running)]))
         }
     }
 
-    func startStatus(_ body: [UInt8]) -> (Int32, Int64) {
+    /// A start's reply as the fast path reads it: status, Id, the agent's message, and with
+    /// `table` the table `job start` prints.
+    func startReply(_ body: [UInt8], table: Bool = false) -> (Int32, Int64, String, [UInt8]) {
         var id: Int64 = 0
         var message: UnsafePointer<UInt8>?
         var length = 0
-        let status = body.withUnsafeBufferPointer {
-            cjw_read_start_reply($0.baseAddress, $0.count, &id, &message, &length)
+        var buffer = cjw_buffer()
+        let status = body.withUnsafeBufferPointer { body in
+            table
+                ? cjw_read_start_reply(body.baseAddress, body.count, &id, &buffer, &message, &length)
+                : cjw_read_start_reply(body.baseAddress, body.count, &id, nil, &message, &length)
         }
-        return (status, id)
+        let said = message.map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+        return (status, id, said ?? "", bytes(&buffer))
     }
 
     @Test("generated replies of printable ASCII are shown as the Swift client shows them")
@@ -258,7 +257,8 @@ struct FastPathWireTests {
             #expect(status == Int32(CJW_OK))
             #expect(text == expected)
             if let first = jobs.first {
-                #expect(startStatus(reply(StartReply(job: first), verb: "start")) == (Int32(CJW_OK), Int64(first.id)))
+                #expect(startReply(reply(StartReply(job: first), verb: "start")).0 == Int32(CJW_OK))
+                #expect(startReply(reply(StartReply(job: first), verb: "start")).1 == Int64(first.id))
             }
         }
     }
@@ -279,13 +279,8 @@ struct FastPathWireTests {
             let (verb, base) = corpus[index % corpus.count]
             let other = corpus[Int.random(in: 0..<corpus.count, using: &maker.random)].body
             let input = index < corpus.count ? base : maker.mutate(base, other: other)
-            let status = verb == "start" ? startStatus(input).0 : table(input, verb: verb).0
+            let status = verb == "start" ? startReply(input, table: index % 2 == 0).0 : table(input, verb: verb).0
             counts[status, default: 0] += 1
-            if verb == "start" {
-                var shown = cjw_buffer()
-                _ = input.withUnsafeBufferPointer { cjw_start_table($0.baseAddress, $0.count, &shown) }
-                cjw_free(&shown)
-            }
         }
         print("fast path fuzz (seed \(seed)): \(counts.sorted { $0.key < $1.key })")
         #expect(counts.values.reduce(0, +) == 300_000)

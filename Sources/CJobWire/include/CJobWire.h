@@ -62,14 +62,11 @@ enum {
     CJW_MALFORMED = -1,
 };
 
-/* A start's reply (the frame's body, without its length): the new job's Id. */
-int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id, const unsigned char **message,
-                         size_t *message_length);
-
-/* The table `job start` prints of the new job into a pipe or a file, from a start's reply that
-   cjw_read_start_reply read: its one row, the cells as the agent gave them (the command and the
-   name the caller checked to be printable ASCII). */
-int cjw_start_table(const unsigned char *body, size_t length, cjw_buffer *table);
+/* A start's reply (the frame's body, without its length): the new job's Id, and with `table`
+   (else NULL) the table `job start` prints of it into a pipe or a file: its one row, the cells
+   as the agent gave them (the caller checked the command and the name to be printable ASCII). */
+int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id, cjw_buffer *table,
+                         const unsigned char **message, size_t *message_length);
 
 /* A wait's or a get's reply: the jobs as `job` prints them into a pipe or a file (the table of
    JobFormatter.tableBytes without a width and without colours). `verb` is "wait" or "get".
@@ -80,6 +77,9 @@ int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *ve
 /* Whether the bytes are text the Swift client sends as they are: valid UTF-8 with no byte
    0xF4 (whose scalars LosslessText uses for bytes that are not UTF-8). */
 int cjw_is_plain_text(const unsigned char *text, size_t length);
+
+/* Whether the bytes are all printable ASCII (0x20 to 0x7E): a table shows them as they are. */
+int cjw_is_printable_ascii(const unsigned char *text, size_t length);
 
 /* `number` in decimal into `out` (room for 21 bytes), without a NUL; returns its length. */
 size_t cjw_decimal(long long number, char *out);
