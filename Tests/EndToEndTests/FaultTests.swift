@@ -197,14 +197,15 @@ struct FaultTests {
         // The agent this start starts is killed at the first job end it reads.
         let started = try home.job(
             ["start", "--quiet", "read x < \(gate); echo out; exit 3"],
-            environment: ["JOB_TEST_FAULT": "end-after-answer"])
+            environment: ["JOB_TEST_FAULT": "end-after-answer", "JOB_LOG_LEVEL": "debug"])
         #expect(started.stdout == "1\n")
         let agent = try #require(try home.agentPid())
-        let sockets = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent)/fd").count) ?? 0 }
-        let before = sockets()
         let (waiter, output) = try ReaderProbeTests.spawn(home, ["wait", "1", "--format", "json"])
-        // The wait's connection is open in the agent: its wait is answered at the job's end.
-        try TestHome.eventually("the wait to reach the agent") { sockets() > before }
+        // The wait is held in the agent (its debug line says so): it is answered at the job's end.
+        try TestHome.eventually("the wait to reach the agent") {
+            let log = (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8)) ?? ""
+            return log.contains("a wait for Job1 is held")
+        }
         try home.release(gate)
         let answer = ReaderProbeTests.read(output) { _ in false }
         waiter.waitUntilExit()

@@ -67,6 +67,7 @@ extension RegistryState {
                 return response
             }
             if Self.peerClosed(connection) || stopping { return response }
+            if waits[connection] == nil { log.debug("a wait for \(describe(targets)) is held") }
             waits[connection] = waiting
             monitor.wait(until: min(deadline ?? .infinity, Monitor.now() + 1))
         }
@@ -103,6 +104,11 @@ extension RegistryState {
             guard sent >= 0 || errno == EAGAIN || errno == EWOULDBLOCK else { continue }
             waiting.answered = AnsweredWait(rest: Array(frame[max(0, sent)...]))
         }
+    }
+
+    /// The Ids a wait is for, as the log names them.
+    private func describe(_ targets: [Int]) -> String {
+        targets.isEmpty ? "no job" : targets.map { "Job\($0)" }.joined(separator: ", ")
     }
 
     /// Whether a job (parent or child) has finished, or is gone. Lock held.
