@@ -33,8 +33,10 @@ typedef struct {
 } cjob_launch;
 
 /* Runs in the forked monitor: starts the job, reports its pid and start time on `report_fd`
-   (or a negative step and errno), then serves agents until its end is stored. Never returns. */
-void cjob_monitor_run(const cjob_launch *launch, int report_fd) __attribute__((noreturn));
+   (or a negative step and errno), then serves agents until its end is stored: `link_fd` (or
+   -1) is a connection the supervisor hands the launching agent, served as the first peer.
+   Never returns. */
+void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) __attribute__((noreturn));
 
 /* Closes (or marks close-on-exec) every descriptor from `first` up. */
 void cjob_close_from(int first, int cloexec_only);

@@ -81,10 +81,15 @@ static void message_send(int fd, const cjob_monitor_message *message) {
 }
 
 /* The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
-   tells it from a later process that gets the same pid. */
+   tells it from a later process that gets the same pid. Only system calls and plain C (no
+   stdio), as the child of a vfork may use it. */
 int64_t cjob_process_start_time(pid_t pid) {
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char path[64] = "/proc/", digits[16], text[1024];
+    int count = 0;
+    for (unsigned value = (unsigned)pid; count == 0 || value > 0; value /= 10) digits[count++] = (char)('0' + value % 10);
+    size_t at = strlen(path);
+    while (count > 0) path[at++] = digits[--count];
+    memcpy(path + at, "/stat", sizeof "/stat");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n = read(fd, text, sizeof text - 1);
@@ -231,9 +236,11 @@ static void greet(int fd, const monitored_job *job) {
     if (job->ended) message_send(fd, &job->end);
 }
 
-/* Serves agents until one acknowledges the job's end. Never returns. */
-static void monitor_loop(int listener, monitored_job *job) __attribute__((noreturn));
-static void monitor_loop(int listener, monitored_job *job) {
+/* Serves agents until one acknowledges the job's end. Never returns. `link` (or -1) is the
+   launching agent's connection, made by the supervisor with the monitor: that agent has the
+   pid and start time from the launch's answer, so it is not greeted. */
+static void monitor_loop(int listener, int link, monitored_job *job) __attribute__((noreturn));
+static void monitor_loop(int listener, int link, monitored_job *job) {
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -241,6 +248,7 @@ static void monitor_loop(int listener, monitored_job *job) {
     int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int peers[MAX_PEERS];
     int peer_count = 0;
+    if (link >= 0) peers[peer_count++] = link;
     for (;;) {
         /* The job may have ended before the signalfd existed. */
         int status;
@@ -331,11 +339,16 @@ static void monitor_loop(int listener, monitored_job *job) {
 
 /* The job's side of its launch, in the child of a vfork (on the monitor's memory, below its
    stack frame): only system calls until the exec, or the step that failed and its errno on
-   `exec_fd`, then exit. Its first act answers the launch with its pid on `report_fd`, so that
-   the supervisor (and the agent, which waits for it) need not wait for the exec: a step that
-   fails after it is the job's end (CJOB_END_LAUNCH), as a failed exec always was. */
-__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd, int report_fd) {
-    int64_t report[3] = { getpid(), 0, 0 };
+   `exec_fd`, then exit. Its first act answers the launch with its pid and start time on
+   `report_fd`, so that the supervisor (and the agent, which waits for it) need not wait for the
+   exec: a step that fails after it is the job's end (CJOB_END_LAUNCH), as a failed exec always
+   was. The start time is read here, where the process surely exists, and left in `start_time`
+   (the monitor's, whose memory a vfork child shares) for the monitor's greetings. */
+__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd, int report_fd,
+                                                           volatile int64_t *start_time) {
+    pid_t self = getpid();
+    int64_t report[3] = { self, cjob_process_start_time(self), 0 };
+    *start_time = report[1];
     ssize_t reported = write(report_fd, report, sizeof report);
     (void)reported;
     int failure[2] = { 0, 0 };
@@ -362,7 +375,7 @@ __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *la
     _exit(127);
 }
 
-void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
+void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     /* Reported to the supervisor: the job's pid and start time, or the step that failed. */
     int64_t report[3] = { 0, 0, 0 };
     setsid();
@@ -389,8 +402,9 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     /* vfork: the child makes only system calls until its exec, so it need not copy the
        monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
        moment until then. */
+    volatile int64_t start_time = 0;
     pid_t pid = vfork();
-    if (pid == 0) become_job(launch, exec_pipe[1], report_fd);
+    if (pid == 0) become_job(launch, exec_pipe[1], report_fd, &start_time);
     close(exec_pipe[1]);
     if (pid < 0) {
         report[0] = -CJOB_STAGE_RESOURCES;
@@ -409,8 +423,8 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd) {
     close(launch->stdin_fd);
     close(launch->stdout_fd);
     close(launch->stderr_fd);
-    /* The job answered the launch with its pid; the start time follows in the greeting. */
+    /* The job answered the launch with its pid and start time. */
     close(report_fd);
-    job.start_time = cjob_process_start_time(pid);
-    monitor_loop(listener, &job);
+    job.start_time = start_time > 0 ? start_time : cjob_process_start_time(pid);
+    monitor_loop(listener, link_fd, &job);
 }

@@ -152,7 +152,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     char **fields = calloc(count + 2, sizeof(char *));
     char **argv = calloc((size_t)h->argc + 1, sizeof(char *));
     char **envp = calloc((size_t)h->envc + 1, sizeof(char *));
-    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, report[2] = { -1, -1 };
+    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, report[2] = { -1, -1 }, link[2] = { -1, -1 };
     char *folder = NULL;
     char *cursor = strings, *end = strings + h->length;
     if (!fields || !argv || !envp) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = ENOMEM; goto done; }
@@ -186,6 +186,11 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     }
     if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = CJOB_STAGE_OUTPUT; reply.error = errno; goto done; }
     if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = CJOB_STAGE_PIPE; reply.error = errno; goto done; }
+    /* The agent's link to the monitor, made here and handed over with the answer: the agent
+       need not connect by name, nor be greeted with what the answer says. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
+        reply.stage = CJOB_STAGE_PIPE; reply.error = errno; goto done;
+    }
 
     cjob_launch job = {
         .jobs_folder = folder ? folder : "/",
@@ -201,9 +206,13 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         for (int i = 0; i < channel_count; i++) close(channels[i]);
         drop_spares();
         close(report[0]);
-        cjob_monitor_run(&job, report[1]);
+        close(link[0]);
+        fcntl(link[1], F_SETFL, O_NONBLOCK);
+        cjob_monitor_run(&job, report[1], link[1]);
     }
     close(report[1]);
+    close(link[1]);
+    link[1] = -1;
     if (monitor < 0) {
         reply.stage = CJOB_STAGE_RESOURCES; reply.error = errno;
     } else {
@@ -229,7 +238,15 @@ done:
     free(argv);
     free(envp);
     free(fields);
-    if (agent >= 0) cjob_write_all(agent, &reply, sizeof reply);
+    if (agent >= 0) {
+        /* The link goes with the answer of a launch that started; the rest of a short send
+           follows without it. */
+        int passed = reply.stage == 0 ? link[0] : -1;
+        ssize_t sent = cjob_send_with_fds(agent, &reply, sizeof reply, &passed, passed >= 0 ? 1 : 0);
+        if (sent >= 0 && (size_t)sent < sizeof reply) cjob_write_all(agent, (char *)&reply + sent, sizeof reply - (size_t)sent);
+    }
+    if (link[0] >= 0) close(link[0]);
+    if (link[1] >= 0) close(link[1]);
     /* The next launch's files are made once the supervisor has been idle a moment
        (`serve`): not beside the job just launched and its client, which want the two cores
        now. */
@@ -390,10 +407,11 @@ int cjob_supervisor_connect(const char *socket_path) {
 }
 
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
-                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply) {
+                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply, int *link_fd) {
     launch_header h = { length, stdin_fd >= 0 ? 1u : (hold_stdin ? 2u : 0u), id, argc, envc };
     int fds[1] = { stdin_fd };
     if (cjob_send_with_fds(fd, &h, sizeof h, fds, stdin_fd >= 0 ? 1 : 0) != (ssize_t)sizeof h) return -1;
     if (cjob_write_all(fd, strings, length) != length) return -1;
-    return read_full(fd, reply, sizeof *reply, NULL);
+    *link_fd = -1;
+    return read_full(fd, reply, sizeof *reply, link_fd);
 }

@@ -72,6 +72,45 @@ extension RegistryState {
         }
     }
 
+    /// How long a launched child's pid and start time may wait to be stored, in seconds: those
+    /// of the children launched meanwhile go in one transaction, and a child that ends
+    /// sooner has them stored with its end.
+    static let pidStoreDelay = 0.1
+
+    /// Notes a launched child whose pid and start time are known and not stored. Lock held.
+    func pidUnsaved(_ id: Int) {
+        if links.unsavedPids.isEmpty {
+            links.unsavedSince = Monitor.now()
+            // The watcher sleeps with a timeout taken before: woken, it takes the new one.
+            if wakeFD >= 0 { cjob_eventfd_signal(wakeFD) }
+        }
+        links.unsavedPids.insert(id)
+    }
+
+    /// How long the watcher may sleep before launched pids are due to be stored, in
+    /// milliseconds (-1: any).
+    var pidWake: Int32 {
+        guard !links.unsavedPids.isEmpty else { return -1 }
+        return Int32(max(0, ((links.unsavedSince + Self.pidStoreDelay - Monitor.now()) * 1000).rounded(.up)))
+    }
+
+    /// Stores the pids and start times of launched children that run on, once due (at once
+    /// with `now`). Those the store refused are tried again after the same delay. Lock held.
+    func storeLaunchedPids(now: Bool = false) {
+        guard !links.unsavedPids.isEmpty, now || Monitor.now() >= links.unsavedSince + Self.pidStoreDelay else {
+            return
+        }
+        let running = links.unsavedPids.sorted().compactMap { jobs[$0] }.filter { !$0.state.isFinished }
+        links.unsavedPids = []
+        guard persist(running) else {
+            for job in running { pidUnsaved(job.id) }
+            return
+        }
+        for job in running {
+            log.debug("Job\(job.id)'s process \(job.pid ?? 0) and its start time are stored")
+        }
+    }
+
     /// Stops watching a child's monitor and closes the connection. Lock held.
     func detachMonitor(_ id: Int) {
         links.detach(id)

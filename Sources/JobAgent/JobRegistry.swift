@@ -94,6 +94,7 @@ final class JobRegistry: Sendable {
             if state.wakeFD >= 0 { cjob_eventfd_signal(state.wakeFD) }
             state.endMirrorLinks()
             if state.slurm.wakeFD >= 0 { cjob_eventfd_signal(state.slurm.wakeFD) }
+            state.storeLaunchedPids(now: true)
             state.checkpointForStop()
             state.closeSessions()
         }
@@ -134,7 +135,7 @@ final class JobRegistry: Sendable {
             let (retrying, timeout) = withState { state -> (Bool, Int32?) in
                 guard !state.stopping else { return (false, nil) }
                 let retrying = state.isRetrying
-                let wake = Self.sooner(state.retentionWake, state.checkpointWake)
+                let wake = Self.sooner(Self.sooner(state.retentionWake, state.checkpointWake), state.pidWake)
                 let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
                 return (retrying, state.watchTimeout(limit: limit))
             }
@@ -149,6 +150,7 @@ final class JobRegistry: Sendable {
             let tags = Array(ready[..<Int(count)])
             let due = withState { state in
                 state.handleWatched(tags[...], retrying: retrying, childSignals: childSignals)
+                state.storeLaunchedPids()
                 state.queueTick()
                 state.checkOutputCaps()
                 state.sweepOldJobs()

@@ -17,7 +17,9 @@ import JobCore
 
 /// How a launch went: the job runs under its monitor, or it never started and why.
 enum LaunchOutcome {
-    case running(pid: Int, startTime: Int64?, monitorPid: Int)
+    /// `link`: a connection to the job's monitor that came with the launch's answer (-1 when
+    /// none did), which the monitor does not greet: the answer had the pid and start time.
+    case running(pid: Int, startTime: Int64?, monitorPid: Int, link: Int32)
     case failed(reason: String)
 }
 
@@ -98,25 +100,30 @@ final class Supervisor: Sendable {
             block.append(0)
         }
         var reply = cjob_supervisor_reply()
+        var link: Int32 = -1
         let status = block.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 cjob_supervisor_launch(
                     requests, UInt64(id), chars.baseAddress, UInt32(chars.count), UInt32(argv.count),
-                    UInt32(environment.count), stdinFD ?? -1, holdStdin ? 1 : 0, &reply)
+                    UInt32(environment.count), stdinFD ?? -1, holdStdin ? 1 : 0, &reply, &link)
             }
         }
-        guard status == 0 else { return nil }
-        return Self.outcome(reply, shell: program, workingDirectory: workingDirectory)
+        guard status == 0 else {
+            if link >= 0 { close(link) }
+            return nil
+        }
+        return Self.outcome(reply, link: link, shell: program, workingDirectory: workingDirectory)
     }
 
-    private static func outcome(_ reply: cjob_supervisor_reply, shell: String, workingDirectory: String)
+    private static func outcome(_ reply: cjob_supervisor_reply, link: Int32, shell: String, workingDirectory: String)
         -> LaunchOutcome
     {
         guard reply.stage != 0 else {
             return .running(
                 pid: Int(reply.pid), startTime: reply.start_time > 0 ? reply.start_time : nil,
-                monitorPid: Int(reply.monitor_pid))
+                monitorPid: Int(reply.monitor_pid), link: link)
         }
+        if link >= 0 { close(link) }
         return .failed(
             reason: launchReason(
                 stage: Int(reply.stage), error: reply.error, shell: shell, workingDirectory: workingDirectory))

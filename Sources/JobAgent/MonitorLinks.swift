@@ -39,6 +39,10 @@ struct MonitorLinks {
     var unacknowledged: Set<Int> = []
     /// Running children whose monitor could not be reached for want of descriptors.
     var unreached: Set<Int> = []
+    /// Running children whose pid and start time came with their launch's answer and are not
+    /// stored yet, and when the first of them came (monotonic seconds).
+    var unsavedPids: Set<Int> = []
+    var unsavedSince = 0.0
 
     init() {
         epoll = cjob_epoll_create()
@@ -104,6 +108,7 @@ struct MonitorLinks {
         forgetOrphan(id)
         unacknowledged.remove(id)
         unreached.remove(id)
+        unsavedPids.remove(id)
     }
 
     /// Watches one of the agent's own descriptors (not a child's): SIGCHLD or the wake-up.
@@ -117,6 +122,7 @@ struct MonitorLinks {
         for id in Array(orphans.keys) { forgetOrphan(id) }
         unacknowledged = []
         unreached = []
+        unsavedPids = []
         if epoll >= 0 { close(epoll) }
     }
 }

@@ -38,16 +38,20 @@ struct MonitorProtocolTests {
         supervisor = try Supervisor(socketPath: home.scratch + "/supervisor.sock", executable: executable)
     }
 
-    /// Launches `script` under /bin/sh; returns its paths and pid.
-    func launch(_ script: String, holdStdin: Bool = false) throws -> (paths: LaunchPaths, pid: Int) {
+    /// Launches `script` under /bin/sh; returns its paths and pid. The link that comes with
+    /// the answer is closed (the monitor drops it), unless `keepLink`.
+    func launch(_ script: String, holdStdin: Bool = false, keepLink: Bool = false) throws -> (
+        paths: LaunchPaths, pid: Int, startTime: Int64?, link: Int32
+    ) {
         let paths = LaunchPaths(home: jobHome, instanceId: InstanceIdentifier.random())
         let outcome = supervisor.launch(
             id: 2, program: "/bin/sh", argv: ["sh", "-c", script], environment: ["PATH=/usr/bin:/bin"],
             workingDirectory: "/", paths: paths, umask: 0o022, stdinFD: nil, holdStdin: holdStdin)
-        guard case .running(let pid, _, _) = outcome else {
+        guard case .running(let pid, let startTime, _, let link) = outcome else {
             throw TestFailure("not launched: \(String(describing: outcome))")
         }
-        return (paths, pid)
+        if !keepLink && link >= 0 { close(link) }
+        return (paths, pid, startTime, keepLink ? link : -1)
     }
 
     /// A connection to the job's monitor.
@@ -76,7 +80,7 @@ struct MonitorProtocolTests {
 
     @Test("HELLO with the pid; SIGNAL ends the group; END to every peer until ACK, then the monitor exits")
     func helloSignalEndAck() throws {
-        let (paths, pid) = try launch("sleep 300")
+        let (paths, pid, _, _) = try launch("sleep 300")
         let first = try connect(paths)
         defer { close(first) }
         let hello = try #require(try next(first))
@@ -101,10 +105,34 @@ struct MonitorProtocolTests {
         }
     }
 
+    @Test("the launch's answer: the pid, its start time and a link the monitor does not greet, which gets END")
+    func launchLink() throws {
+        let gate = try home.fifo("gate")
+        let (paths, pid, startTime, link) = try launch("read x < \(gate); exit 5", keepLink: true)
+        #expect(link >= 0)
+        defer { close(link) }
+        // The start time is the process's own, as /proc tells it apart from a later one.
+        #expect(startTime != nil && startTime == cjob_process_start_time(pid_t(pid)))
+        // A peer that connects by name is greeted; the link is not.
+        let named = try connect(paths)
+        defer { close(named) }
+        let hello = try #require(try next(named))
+        #expect(hello.kind == UInt32(CJOB_MONITOR_HELLO) && Int(hello.pid) == pid && hello.time_sec == startTime)
+        var message = cjob_monitor_message()
+        #expect(cjob_monitor_receive(link, &message) == 1)
+        try home.release(gate)
+        let end = try #require(try next(link))
+        #expect(end.kind == UInt32(CJOB_MONITOR_END) && end.how == Int32(CJOB_END_EXIT) && end.value == 5)
+        #expect(try next(named)?.kind == UInt32(CJOB_MONITOR_END))
+        // ACK on the link ends the monitor, as on any peer.
+        #expect(cjob_monitor_send(link, UInt32(CJOB_MONITOR_ACK), 0) == 0)
+        #expect(try next(link) == nil)
+    }
+
     @Test("ACK before END: the end is not wanted, and the monitor exits with the job")
     func ackBeforeEnd() throws {
         let gate = try home.fifo("gate")
-        let (paths, _) = try launch("read x < \(gate); exit 4")
+        let (paths, _, _, _) = try launch("read x < \(gate); exit 4")
         let fd = try connect(paths)
         defer { close(fd) }
         #expect(try next(fd)?.kind == UInt32(CJOB_MONITOR_HELLO))
@@ -125,7 +153,7 @@ struct MonitorProtocolTests {
 
     @Test("FORWARD writes the signal's name as a line to the held stdin; RELEASE closes it")
     func forwardAndRelease() throws {
-        let (paths, _) = try launch("read line; echo \"got $line\"; cat > /dev/null; exit 3", holdStdin: true)
+        let (paths, _, _, _) = try launch("read line; echo \"got $line\"; cat > /dev/null; exit 3", holdStdin: true)
         let fd = try connect(paths)
         defer { close(fd) }
         #expect(try next(fd)?.kind == UInt32(CJOB_MONITOR_HELLO))
@@ -144,7 +172,7 @@ struct MonitorProtocolTests {
 
     @Test("a ninth peer drops the oldest; a half-sent or unknown message drops only its peer")
     func peersAndBadMessages() throws {
-        let (paths, _) = try launch("sleep 300")
+        let (paths, _, _, _) = try launch("sleep 300")
         var peers: [Int32] = []
         defer { peers.forEach { close($0) } }
         for _ in 0..<9 {

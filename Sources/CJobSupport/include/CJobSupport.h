@@ -149,9 +149,11 @@ int cjob_supervisor_connect(const char *socket_path);
 /// Sends a launch (strings: program, cwd, stdout, stderr, key, monitor name, umask, argv...,
 /// env...) and reads the reply. Returns 0, or -1 when the supervisor is gone.
 /// With `hold_stdin` (and no `stdin_fd`), the job's stdin is a pipe whose write end the
-/// job's monitor holds until it is released or the job ends.
+/// job's monitor holds until it is released or the job ends. `link_fd` gets a connection to
+/// the job's monitor when the launch started (-1 otherwise): one the monitor does not greet,
+/// since the reply has the pid and start time; the caller owns it.
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
-                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply);
+                           int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply, int *link_fd);
 
 /// Messages between an agent and a job's monitor (see JobMonitor.c).
 enum {

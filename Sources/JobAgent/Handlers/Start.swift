@@ -229,9 +229,10 @@ extension RegistryState {
             runQueue()
         }
         FaultPoint.startAfterLaunch.reached()
-        // Only failed launches are stored now; a running child's pid is written with its next
-        // change (the next agent learns it from the monitor's greeting), which saves a
-        // transaction per start.
+        // Only failed launches are stored now; a running child's pid is written with its end
+        // or, for one that runs on, with the others launched in the next moment
+        // (`storeLaunchedPids`): a transaction per start saved. Should the agent die before,
+        // the next one learns the pid from the monitor's greeting.
         let failed = launched.filter { $0.state != .running }
         if failed.isEmpty {
             generation &+= 1
@@ -328,12 +329,17 @@ extension RegistryState {
     /// linked now, or it failed. Lock held.
     func launchedUnderMonitor(_ job: inout StoredJob, _ outcome: LaunchOutcome, parent: StoredJob) {
         switch outcome {
-        case .running(let pid, let startTime, let monitorPid):
+        case .running(let pid, let startTime, let monitorPid, let link):
             log.write(
                 "started Job\(job.id) of \(parent.name) on \(job.location)" + (pid > 0 ? ", process \(pid)" : "")
                     + ": \(job.command.count > 200 ? String(job.command.prefix(200)) + "..." : job.command)")
             job.launched(pid: pid, startTime: startTime, monitorPid: monitorPid)
-            if links.link(job.id) == nil && !attachMonitor(job) {
+            if link >= 0 {
+                // The answer brought the link, and the pid and start time its greeting would:
+                // they are stored a moment later with others, or with the job's end.
+                links.attach(job.id, link: link)
+                if pid > 0 { pidUnsaved(job.id) }
+            } else if links.link(job.id) == nil && !attachMonitor(job) {
                 // Its monitor went away at once: what it left is looked at now.
                 monitorLost(&job)
             }
@@ -386,7 +392,7 @@ extension RegistryState {
             log.write("the supervisor is gone; starting another")
             supervisor = nil
             problem = "the job supervisor stopped answering"
-            if attachMonitor(job) { return .running(pid: 0, startTime: nil, monitorPid: 0) }
+            if attachMonitor(job) { return .running(pid: 0, startTime: nil, monitorPid: 0, link: -1) }
         }
         return .failed(reason: "could not start the job: \(problem)")
     }
