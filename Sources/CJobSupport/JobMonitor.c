@@ -378,6 +378,9 @@ __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *la
 void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     /* Reported to the supervisor: the job's pid and start time, or the step that failed. */
     int64_t report[3] = { 0, 0, 0 };
+    /* The supervisor ignores SIGCHLD (its children are reaped by the kernel); the monitor
+       waits for its job itself. */
+    signal(SIGCHLD, SIG_DFL);
     setsid();
     rename_process("job-monitor");
     struct sockaddr_un address;

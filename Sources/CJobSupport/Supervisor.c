@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -66,7 +65,8 @@ static int read_full(int fd, void *buf, size_t len, int *passed_fd) {
  * parent; the supervisor itself holds nothing of any job, so it may be killed at any time and
  * the agent starts another. Being small and single-threaded, it forks cheaply, which the
  * agent (threads, a database, a large address space) cannot. It is the subreaper of what its
- * monitors leave behind, reaps them, and exits once no agent is connected and no child is left.
+ * monitors leave behind (the kernel reaps them, and the monitors: it ignores SIGCHLD), and
+ * exits once no agent is connected and no child is left.
  *
  * Requests come over JOB_HOME/supervisor.sock from up to MAX_CHANNELS connections of its own
  * uid; a peer that stops halfway through a request is dropped after RECEIVE_TIMEOUT seconds.
@@ -86,7 +86,7 @@ typedef struct {
     uint32_t envc;
 } launch_header;
 
-static int listener_fd = -1, signal_fd = -1;
+static int listener_fd = -1;
 static int channels[MAX_CHANNELS];
 static int channel_count;
 
@@ -202,7 +202,6 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     if (monitor == 0) {
         /* Nothing of the supervisor's stays open in the monitor. */
         close(listener_fd);
-        close(signal_fd);
         for (int i = 0; i < channel_count; i++) close(channels[i]);
         drop_spares();
         close(report[0]);
@@ -286,37 +285,28 @@ static void serve_request(int index) {
 }
 
 static void serve(void) {
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int ever_connected = 0;
     for (;;) {
-        struct pollfd fds[2 + MAX_CHANNELS];
+        struct pollfd fds[1 + MAX_CHANNELS];
         fds[0] = (struct pollfd){ listener_fd, POLLIN, 0 };
-        fds[1] = (struct pollfd){ signal_fd, POLLIN, 0 };
         int count = channel_count;
-        for (int i = 0; i < count; i++) fds[2 + i] = (struct pollfd){ channels[i], POLLIN, 0 };
-        int ready = poll(fds, (nfds_t)(2 + count), spares_due ? SPARES_IDLE_MS : -1);
+        for (int i = 0; i < count; i++) fds[1 + i] = (struct pollfd){ channels[i], POLLIN, 0 };
+        /* Monitors and orphans are reaped by the kernel (SIGCHLD is ignored), which wakes
+           nobody: with no agent connected, whether any is left is looked at once a second. */
+        int unattended = ever_connected && channel_count == 0;
+        int ready = poll(fds, (nfds_t)(1 + count), spares_due ? SPARES_IDLE_MS : unattended ? 1000 : -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             _exit(1);
         }
-        if (ready == 0) {
+        if (ready == 0 && spares_due) {
             spares_due = 0;
             spares_eager = 0;
             make_spares(spares_due_folder);
-            continue;
-        }
-        if (fds[1].revents) {
-            struct signalfd_siginfo info;
-            while (read(signal_fd, &info, sizeof info) > 0) {}
-            while (waitpid(-1, NULL, WNOHANG) > 0) {}
         }
         /* From the last: dropping a channel moves the last one into its place. */
         for (int i = count - 1; i >= 0; i--) {
-            if (fds[2 + i].revents) serve_request(i);
+            if (fds[1 + i].revents) serve_request(i);
         }
         if (fds[0].revents) {
             int fd = accept4(listener_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -382,6 +372,10 @@ uint64_t cjob_supervisor_ignored = ~(uint64_t)0;
 
 void cjob_supervisor_main(int listener) {
     signal(SIGPIPE, SIG_IGN);
+    /* Its children (the monitors, and the jobs it adopts as the subreaper when a monitor is
+       killed) are reaped by the kernel as they exit: no wake-up and no wait per job. Each
+       monitor sets SIGCHLD back, to reap its job itself. */
+    signal(SIGCHLD, SIG_IGN);
     cjob_supervisor_ignored = cjob_ignored_signals();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     fcntl(listener, F_SETFD, FD_CLOEXEC);
