@@ -60,12 +60,30 @@ final class JobRegistry: Sendable {
     func withState<Result, Failure: Error>(_ body: (RegistryState) throws(Failure) -> sending Result) throws(Failure)
         -> sending Result
     {
+        try guarded.withLock { (state) throws(Failure) -> sending Result in
+            // Starts' launches in flight outside the lock finish first (`outsideLock`); new
+            // ones keep the lock while anything waits here.
+            if state.launchGate.inFlight > 0 {
+                state.launchGate.waiting += 1
+                while state.launchGate.inFlight > 0 { state.monitor.wait(until: nil) }
+                state.launchGate.waiting -= 1
+            }
+            return try body(state)
+        }
+    }
+
+    /// The state without waiting for the starts' launches in flight: for a start, whose own
+    /// launch may let go of the lock, and for the watcher of ends.
+    func withStateDuringLaunches<Result, Failure: Error>(
+        _ body: (RegistryState) throws(Failure) -> sending Result
+    ) throws(Failure) -> sending Result {
         try guarded.withLock(body)
     }
 
-    /// Drops the read claims of a connection that closed (see `ReadClaims`).
+    /// Drops the read claims of a connection that closed (see `ReadClaims`): every connection
+    /// does as it closes, so not behind the launches in flight (a job being launched has none).
     func dropClaims(connection: Int32) {
-        withState { $0.dropClaims(connection: connection) }
+        withStateDuringLaunches { $0.dropClaims(connection: connection) }
     }
 
     // MARK: - Sessions
@@ -128,11 +146,11 @@ final class JobRegistry: Sendable {
     /// queue has something due, and stops the children whose timeout came, each on a thread
     /// of its own (a stop waits for the ends this loop reads).
     func watchEnds() {
-        let (epoll, childSignals) = withState { ($0.links.epoll, $0.watchChildSignals()) }
+        let (epoll, childSignals) = withStateDuringLaunches { ($0.links.epoll, $0.watchChildSignals()) }
         defer { if childSignals >= 0 { close(childSignals) } }
         var ready = [UInt64](repeating: 0, count: 64)
         while true {
-            let (retrying, timeout) = withState { state -> (Bool, Int32?) in
+            let (retrying, timeout) = withStateDuringLaunches { state -> (Bool, Int32?) in
                 guard !state.stopping else { return (false, nil) }
                 let retrying = state.isRetrying
                 let wake = Self.sooner(Self.sooner(state.retentionWake, state.checkpointWake), state.pidWake)
@@ -144,11 +162,11 @@ final class JobRegistry: Sendable {
             if count < 0 {
                 let error = errno
                 if error == EINTR { continue }
-                withState { $0.log.write("epoll_wait failed: \(String(cString: strerror(error)))") }
+                withStateDuringLaunches { $0.log.write("epoll_wait failed: \(String(cString: strerror(error)))") }
                 return
             }
             let tags = Array(ready[..<Int(count)])
-            let due = withState { state in
+            let due = withStateDuringLaunches { state in
                 state.handleWatched(tags[...], retrying: retrying, childSignals: childSignals)
                 state.storeLaunchedPids()
                 state.queueTick()

@@ -49,8 +49,9 @@ struct LaunchPaths {
 /// no copy of the agent) and stays its parent; the agent then talks to the monitor directly
 /// (`MonitorLink`). The supervisor holds nothing of a running job, so when it dies the agent
 /// only starts another.
-final class Supervisor: Sendable {
+final class Supervisor: @unchecked Sendable {
     let requests: Int32
+    private let channel = NSLock()
 
     /// Connects to the running supervisor of the home, or starts one.
     init(socketPath: String, executable: String) throws {
@@ -101,6 +102,8 @@ final class Supervisor: Sendable {
         }
         var reply = cjob_supervisor_reply()
         var link: Int32 = -1
+        channel.lock()
+        defer { channel.unlock() }
         let status = block.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 cjob_supervisor_launch(

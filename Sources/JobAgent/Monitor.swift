@@ -56,6 +56,13 @@ final class Monitor: @unchecked Sendable {
 
     func broadcast() { pthread_cond_broadcast(condition) }
 
+    /// Runs `body` with the lock let go, and takes it again. Call with the lock held.
+    func withoutLock<Result>(_ body: () -> Result) -> Result {
+        unlock()
+        defer { lock() }
+        return body()
+    }
+
     /// Seconds on the monotonic clock, the clock `wait(until:)` measures against.
     static func now() -> Double {
         var time = timespec()
@@ -71,6 +78,13 @@ final class Monitor: @unchecked Sendable {
 ///
 /// `State` is a class, not Sendable, reached through this one door; `Guarded` itself is the
 /// `@unchecked Sendable` part, as `Synchronization.Mutex` is, because the door is the lock.
+/// The launches that a start runs with the registry's lock let go (`RegistryState.outsideLock`),
+/// and the requests that wait until none is in flight. Lock held for every use.
+struct LaunchGate {
+    var inFlight = 0
+    var waiting = 0
+}
+
 final class Guarded<State: AnyObject>: @unchecked Sendable {
     private let state: State
     let monitor: Monitor

@@ -62,6 +62,8 @@ final class RegistryState {
     let wakeFD: Int32
     /// Set when the agent begins to stop: waits end, and nothing new is begun.
     var stopping = false
+    /// Starts' launches in flight outside the lock, and the requests waiting for them.
+    var launchGate = LaunchGate()
     /// What the agent found wrong at its start and did about it, for `agent status`.
     var notices: [String] = []
     /// The Ids reserved and checkpointed (`JOB_HOME/last-id`).

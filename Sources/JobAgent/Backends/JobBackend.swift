@@ -84,12 +84,15 @@ protocol JobBackend {
 }
 
 /// What a launch needs besides the child: its parent, the environment, the caller's umask
-/// and, for `--input -`, the descriptor of its stdin.
+/// and, for `--input -`, the descriptor of its stdin. `outsideLock`: the round trip to the
+/// supervisor may let go of the registry's lock (`RegistryState.outsideLock`), which only
+/// `start`'s own launch of a local child allows.
 struct LaunchPlan {
     var parent: StoredJob
     var environment: [String]
     var umask: Int
     var stdinFD: Int32?
+    var outsideLock = false
 }
 
 /// How a stop began for one child.

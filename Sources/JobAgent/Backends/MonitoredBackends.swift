@@ -35,15 +35,17 @@ struct LocalBackend: JobBackend {
         defer { if let input, input != plan.stdinFD { close(input) } }
         let (id, shell, command, workingDirectory) = (job.id, job.shell, job.command, job.workingDirectory)
         let paths = state.files.paths(job.instanceId)
-        // A plain command line runs without the shell (`DirectCommand`).
-        let direct = DirectCommand.plan(
-            command, shell: shell, environment: plan.environment, workingDirectory: workingDirectory)
         let outcome = state.launchThroughSupervisor(job) { supervisor in
-            supervisor.launch(
-                id: id, program: direct?.program ?? shell,
-                argv: direct?.argv ?? [(shell as NSString).lastPathComponent, "-c", command],
-                environment: direct?.environment ?? plan.environment, workingDirectory: workingDirectory, paths: paths,
-                umask: plan.umask, stdinFD: input)
+            state.outsideLock(if: plan.outsideLock) {
+                // A plain command line runs without the shell (`DirectCommand`).
+                let direct = DirectCommand.plan(
+                    command, shell: shell, environment: plan.environment, workingDirectory: workingDirectory)
+                return supervisor.launch(
+                    id: id, program: direct?.program ?? shell,
+                    argv: direct?.argv ?? [(shell as NSString).lastPathComponent, "-c", command],
+                    environment: direct?.environment ?? plan.environment, workingDirectory: workingDirectory,
+                    paths: paths, umask: plan.umask, stdinFD: input)
+            }
         }
         state.launchedUnderMonitor(&job, outcome, parent: plan.parent)
     }

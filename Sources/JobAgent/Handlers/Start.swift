@@ -35,7 +35,8 @@ extension StartRequest: Handled {
             return answer(.failure(Failure(.refused, "\(error)")))
         }
         let stdinFD = hasInput ? context.fds.first : nil
-        context.registry.withState { state in
+        // Not held up by the launches of starts before it (`RegistryState.outsideLock`).
+        context.registry.withStateDuringLaunches { state in
             state.start(self, stdinFD: stdinFD) { answer($0.map { $0 }) }
         }
     }
@@ -208,10 +209,12 @@ extension RegistryState {
         }
         var launched: [StoredJob] = []
         for var job in made where job.state == .running {
-            // Each child of an invoke opens the input file itself: they all get all of it.
+            // Each child of an invoke opens the input file itself: they all get all of it. A
+            // local child's round trip to the supervisor lets go of the lock (`outsideLock`),
+            // unless a request already waits for the launches in flight.
             launch(
                 &job, parent: parent, environment: request.environment, umask: request.umask,
-                stdinFD: remote ? nil : stdinFD)
+                stdinFD: remote ? nil : stdinFD, outsideLock: !remote && queued == nil && launchGate.waiting == 0)
             jobs[job.id] = job
             launched.append(job)
         }
@@ -319,10 +322,31 @@ extension RegistryState {
     }
 
     /// Launches one child where it runs (its backend). Lock held.
-    func launch(_ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?) {
+    func launch(
+        _ job: inout StoredJob, parent: StoredJob, environment: [String], umask: Int, stdinFD: Int32?,
+        outsideLock: Bool = false
+    ) {
         job.beginTime = Date()
         backend(for: job).launch(
-            &job, LaunchPlan(parent: parent, environment: environment, umask: umask, stdinFD: stdinFD), in: self)
+            &job,
+            LaunchPlan(
+                parent: parent, environment: environment, umask: umask, stdinFD: stdinFD, outsideLock: outsideLock),
+            in: self)
+    }
+
+    /// Runs `body`, a launch's round trip to the supervisor, with the lock let go when
+    /// `allowed`, and takes it again. Meanwhile the next start can be stored and answered,
+    /// and the watcher can read ends; every other request waits at the gate until no launch is
+    /// in flight (`JobRegistry.withState`), so that none sees a job half-launched, as when the
+    /// launch held the lock. Lock held.
+    func outsideLock<Result>(if allowed: Bool, _ body: () -> Result) -> Result {
+        guard allowed else { return body() }
+        launchGate.inFlight += 1
+        defer {
+            launchGate.inFlight -= 1
+            if launchGate.inFlight == 0 { monitor.broadcast() }
+        }
+        return monitor.withoutLock(body)
     }
 
     /// A launch through the supervisor came back: the child runs under its monitor, which is
