@@ -74,15 +74,18 @@ extension RegistryState {
 
     /// How long a launched child's pid and start time may wait to be stored, in seconds: those
     /// of the children launched meanwhile go in one transaction, and a child that ends
-    /// sooner has them stored with its end.
-    static let pidStoreDelay = 0.1
+    /// sooner has them stored with its end. Short: should the agent and the monitor both be
+    /// killed before, the job would run on where `stop` cannot reach it.
+    static let pidStoreDelay = 0.01
 
     /// Notes a launched child whose pid and start time are known and not stored. Lock held.
     func pidUnsaved(_ id: Int) {
         if links.unsavedPids.isEmpty {
-            links.unsavedSince = Monitor.now()
-            // The watcher sleeps with a timeout taken before: woken, it takes the new one.
-            if wakeFD >= 0 { cjob_eventfd_signal(wakeFD) }
+            let now = Monitor.now()
+            links.unsavedSince = now
+            // The watcher sleeps with a timeout taken before: woken, it takes the new one. In
+            // a stream of starts it is up for their ends, and takes it then.
+            if links.watcherWakesAt > now + Self.pidStoreDelay, wakeFD >= 0 { cjob_eventfd_signal(wakeFD) }
         }
         links.unsavedPids.insert(id)
     }

@@ -155,7 +155,9 @@ final class JobRegistry: Sendable {
                 let retrying = state.isRetrying
                 let wake = Self.sooner(Self.sooner(state.retentionWake, state.checkpointWake), state.pidWake)
                 let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
-                return (retrying, state.watchTimeout(limit: limit))
+                let timeout = state.watchTimeout(limit: limit)
+                state.links.watcherWakesAt = timeout < 0 ? .infinity : Monitor.now() + Double(timeout) / 1000
+                return (retrying, timeout)
             }
             guard let timeout else { return }
             let count = cjob_epoll_wait(epoll, &ready, Int32(ready.count), timeout)
@@ -167,6 +169,8 @@ final class JobRegistry: Sendable {
             }
             let tags = Array(ready[..<Int(count)])
             let due = withStateDuringLaunches { state in
+                // Up: it works out its next timeout before it sleeps again.
+                state.links.watcherWakesAt = 0
                 state.handleWatched(tags[...], retrying: retrying, childSignals: childSignals)
                 state.storeLaunchedPids()
                 state.queueTick()

@@ -43,6 +43,9 @@ struct MonitorLinks {
     /// stored yet, and when the first of them came (monotonic seconds).
     var unsavedPids: Set<Int> = []
     var unsavedSince = 0.0
+    /// When the watcher of ends wakes next at the latest (monotonic seconds; infinity: only
+    /// when something comes), so that it is woken sooner only when it must be.
+    var watcherWakesAt = Double.infinity
 
     init() {
         epoll = cjob_epoll_create()
