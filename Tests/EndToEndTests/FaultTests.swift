@@ -347,10 +347,16 @@ struct FullDiskTests {
 
         // 3. The disk full again while no agent runs, and a job ends meanwhile.
         let gate = try home.fifo("gate")
-        try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 7, 8
-        // Its launch is stored whole (the pid comes a moment after the start answers) before the
-        // disk fills: a store write that found the disk full would spend the reserve meanwhile.
-        try TestHome.eventually("job 8's pid to be stored") { try home.record(8)["pid"] as? Int != nil }
+        // An agent that says at the debug level when a pid is stored.
+        #expect(try home.job("agent", "stop").status == 0)
+        try home.job(["start", "--quiet", "read x < \(gate); exit 6"], environment: ["JOB_LOG_LEVEL": "debug"])  // 7, 8
+        // Its launch is stored whole (the pid is stored a moment after the start answers) before
+        // the disk fills: a store write that found the disk full would spend the reserve meanwhile.
+        let pid = try #require(try home.record(8)["pid"] as? Int)
+        try TestHome.eventually("job 8's pid to be stored") {
+            (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
+                "Job8's process \(pid) and its start time are stored") == true
+        }
         let filler = disk + "/filler"
         _ = try TestHome.run(
             "/bin/sh", ["-c", "head -c 20M /dev/zero > \(filler)"], stdin: nil, environment: [:], directory: "/",
