@@ -321,8 +321,23 @@ struct FullDiskTests {
             return UInt64(info.f_bavail) * UInt64(info.f_frsize)
         }
 
+        // The agent says at the debug level when a launched job's pid is stored (a moment after
+        // the start answers): each job below that fills the disk waits for that first, so that
+        // no store write of its launch meets the full disk and spends the store's reserve.
+        func pidStored(_ id: Int) throws {
+            let pid = try #require(try home.record(id)["pid"] as? Int)
+            try TestHome.eventually("job \(id)'s pid to be stored") {
+                (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
+                    "Job\(id)'s process \(pid) and its start time are stored") == true
+            }
+        }
+
         // 1. A job that writes more than the disk holds: Failed, and the Reason says why.
-        try home.job("start", "--quiet", "head -c 20M /dev/zero")
+        let first = try home.fifo("first")
+        try home.job(
+            ["start", "--quiet", "read x < \(first); head -c 20M /dev/zero"], environment: ["JOB_LOG_LEVEL": "debug"])
+        try pidStored(2)
+        try home.release(first)
         try home.job("wait", "1")
         let filled = try home.record(2)
         #expect(filled["state"] as? String == "Failed")
@@ -336,7 +351,10 @@ struct FullDiskTests {
         // 2b. The store writes into its reserve while the disk is full (another verb runs
         // meanwhile, as under load): the job that filled it is still said to have.
         let wait = try home.fifo("wait")
-        try home.job("start", "--quiet", "head -c 20M /dev/zero; read x < \(wait); exit 1")  // 3, 4
+        let go = try home.fifo("go")
+        try home.job("start", "--quiet", "read x < \(go); head -c 20M /dev/zero; read x < \(wait); exit 1")  // 3, 4
+        try pidStored(4)
+        try home.release(go)
         try TestHome.eventually("the disk to fill") { free() < 64 << 10 }
         #expect(try home.job("start", "--quiet", "true").stdout == "5\n")
         #expect(!FileManager.default.fileExists(atPath: home.path + "/reserve"))
@@ -347,16 +365,9 @@ struct FullDiskTests {
 
         // 3. The disk full again while no agent runs, and a job ends meanwhile.
         let gate = try home.fifo("gate")
-        // An agent that says at the debug level when a pid is stored.
-        #expect(try home.job("agent", "stop").status == 0)
-        try home.job(["start", "--quiet", "read x < \(gate); exit 6"], environment: ["JOB_LOG_LEVEL": "debug"])  // 7, 8
-        // Its launch is stored whole (the pid is stored a moment after the start answers) before
-        // the disk fills: a store write that found the disk full would spend the reserve meanwhile.
-        let pid = try #require(try home.record(8)["pid"] as? Int)
-        try TestHome.eventually("job 8's pid to be stored") {
-            (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
-                "Job8's process \(pid) and its start time are stored") == true
-        }
+        try home.job("start", "--quiet", "read x < \(gate); exit 6")  // 7, 8
+        // Its launch is stored whole before the disk fills.
+        try pidStored(8)
         let filler = disk + "/filler"
         _ = try TestHome.run(
             "/bin/sh", ["-c", "head -c 20M /dev/zero > \(filler)"], stdin: nil, environment: [:], directory: "/",
