@@ -74,8 +74,9 @@ final class Supervisor: @unchecked Sendable {
     deinit { close(requests) }
 
     /// Asks the supervisor to start one job: `program` with `argv` (the local shell with `-c`,
-    /// or `ssh`). Returns nil when the supervisor is gone. Call with the registry's lock held
-    /// (one request at a time on the channel).
+    /// or `ssh`). Returns nil when the supervisor is gone. Safe from several threads: the
+    /// channel takes one request at a time (its own lock), so a start may call it with the
+    /// registry's lock let go (`RegistryState.outsideLock`).
     func launch(
         id: Int, program: String, argv: [String], environment: [String], workingDirectory: String,
         paths: LaunchPaths, umask: Int, stdinFD: Int32?, holdStdin: Bool = false

@@ -96,12 +96,9 @@ struct FaultTests {
         let home = try TestHome()
         try home.job(["start", "--quiet", "sleep 300"], environment: ["JOB_LOG_LEVEL": "debug"])
         let pid = Int32(try #require(try home.record(2)["pid"] as? Int))
-        // The process's start time is stored once the monitor has greeted the agent, which
-        // the log says at the debug level.
-        try TestHome.eventually("the pid and its start time to be stored") {
-            (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
-                "Job2's process \(pid) and its start time are stored") == true
-        }
+        // The pid and its start time are stored a moment after the start answers, which the
+        // log says at the debug level.
+        try home.awaitLog("Job2's process \(pid) and its start time are stored")
         let agent = try #require(try home.agentPid())
         let monitor = try #require(parentPid(of: pid))
         kill(agent, SIGKILL)
@@ -202,10 +199,7 @@ struct FaultTests {
         let agent = try #require(try home.agentPid())
         let (waiter, output) = try ReaderProbeTests.spawn(home, ["wait", "1", "--format", "json"])
         // The wait is held in the agent (its debug line says so): it is answered at the job's end.
-        try TestHome.eventually("the wait to reach the agent") {
-            let log = (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8)) ?? ""
-            return log.contains("a wait for Job1 is held")
-        }
+        try home.awaitLog("a wait for Job1 is held")
         try home.release(gate)
         let answer = ReaderProbeTests.read(output) { _ in false }
         waiter.waitUntilExit()
@@ -326,10 +320,7 @@ struct FullDiskTests {
         // no store write of its launch meets the full disk and spends the store's reserve.
         func pidStored(_ id: Int) throws {
             let pid = try #require(try home.record(id)["pid"] as? Int)
-            try TestHome.eventually("job \(id)'s pid to be stored") {
-                (try? String(contentsOfFile: home.path + "/agent.log", encoding: .utf8))?.contains(
-                    "Job\(id)'s process \(pid) and its start time are stored") == true
-            }
+            try home.awaitLog("Job\(id)'s process \(pid) and its start time are stored")
         }
 
         // 1. A job that writes more than the disk holds: Failed, and the Reason says why.

@@ -187,6 +187,14 @@ public final class TestHome: @unchecked Sendable {
         throw TestFailure("gave up after \(timeout) s waiting for \(what)")
     }
 
+    /// Waits until the agent's log has a line holding `text` (an agent started with
+    /// JOB_LOG_LEVEL=debug says more there, e.g. when a wait is held or a pid stored).
+    public func awaitLog(_ text: String) throws {
+        try Self.eventually("the agent's log to say '\(text)'") {
+            (try? String(contentsOfFile: path + "/agent.log", encoding: .utf8))?.contains(text) == true
+        }
+    }
+
     /// Runs one SQL statement on this home's store with python3's sqlite3 (the agent stopped),
     /// commits, and returns the first column of the first row it gave, if any.
     public func sql(_ statement: String) throws -> String {
