@@ -42,6 +42,23 @@ let staticRelease: [LinkerSetting] =
         "swiftSynchronization", "swift_RegexParser", "swift_StringProcessing", "util",
     ].map { .linkedLibrary($0, staticLinux) }
 
+/// The fast path of `job` (CJobFront) and the frames it writes (CJobWire) run at the program's
+/// entry, before the C library is set up: compiled freestanding, so that the compiler makes no
+/// calls to the C library's memcpy or memset of its own, and without the stack protector, whose
+/// canary is in thread-local storage that does not exist yet (SysTests checks the compiled code).
+let beforeTheCLibrary: [CSetting] = [.unsafeFlags(["-ffreestanding", "-fno-stack-protector"])]
+
+/// `cjob_entry` (Front.c) is the entry of `job` on the architectures it is written for; it
+/// calls the fast path, then the C library's `_start`. Elsewhere the fast path runs as a
+/// constructor, after the C library's start-up.
+#if arch(x86_64) || arch(arm64)
+    let fastEntry: [LinkerSetting] = [
+        .unsafeFlags(["-Xlinker", "-e", "-Xlinker", "cjob_entry"], .when(platforms: [.linux]))
+    ]
+#else
+    let fastEntry: [LinkerSetting] = []
+#endif
+
 /// The benchmark driver (`job-bench`) is part of the package only when `JOB_BENCHMARKS=1`
 /// (the scripts under Benchmarks/ set it, with a build folder of their own), so that `swift
 /// build -c release` builds the programs a user runs and nothing else.
@@ -74,8 +91,8 @@ let package = Package(
         .target(name: "CJobSupport"),
         // The protocol's frames for the forms the `job` program answers without its Swift
         // client, and that fast path itself (a constructor linked into `job` alone).
-        .target(name: "CJobWire"),
-        .target(name: "CJobFront", dependencies: ["CJobWire", "CJobSupport"]),
+        .target(name: "CJobWire", cSettings: beforeTheCLibrary),
+        .target(name: "CJobFront", dependencies: ["CJobWire"], cSettings: beforeTheCLibrary),
         // Line editing for `job enter`: Debian's libedit (libedit-dev), linked statically in
         // the release with what it needs (tinfo, bsd, md).
         .target(
@@ -117,7 +134,7 @@ let package = Package(
                 "JobClient", "JobRemote", "JobCore", "JobProtocol", "CJobSupport", "CLineEditor", "CJobFront",
             ],
             swiftSettings: swiftSettings,
-            linkerSettings: staticRelease + [
+            linkerSettings: staticRelease + fastEntry + [
                 .unsafeFlags(
                     [
                         "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/dist/job.order",

@@ -11,31 +11,32 @@
 //
 //===----------------------------------------------------------------------===//
 
-/* The forms of `job` that scripts run in loops, answered before the Swift runtime runs: a plain
-   `job start --quiet COMMAND...`, and `job wait` / `job get` of selectors into a pipe or a file.
-   A constructor of the `job` program (linked into it alone), it returns, leaving everything to
-   the Swift client, unless the command is one of those forms and needs nothing the Swift client
-   decides (a config file, the variables it reads, an agent to start, text that is not UTF-8, a
-   terminal); once the request was taken it answers as the Swift client would and ends the
-   process. docs/decisions.md, "The start and wait path (issue 25)", says why and what. */
+/* The forms of `job` that scripts run in loops, answered before the C library and the Swift
+   runtime start: a plain `job start --quiet COMMAND...`, and `job wait` / `job get` of
+   selectors into a pipe or a file. The program's entry point (`cjob_entry`, named to the linker
+   in Package.swift) calls it with the arguments and the environment the kernel gave; it
+   returns, and the entry goes on to the C library's `_start` and the Swift client, unless the
+   command is one of those forms and needs nothing the Swift client decides (a config file, the
+   variables it reads, an agent to start, text that is not UTF-8, a terminal); once the request
+   was taken it answers as the Swift client would and ends the process. Nothing here may call
+   the C library, which is not set up yet (CJobSys.h). docs/decisions.md, "The start and wait
+   path (issue 25)", says why and what. */
 
 #define _GNU_SOURCE
 #include "CJobFront.h"
-#include "CJobSupport.h"
+#include "CJobSys.h"
 #include "CJobWire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <linux/limits.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
+
+/* The environment the kernel gave the program. */
+static char *const *environment_of_process;
+
+static const char *getenv_(const char *name) { return cjs_getenv(environment_of_process, name); }
 
 enum verb { verb_start = 1, verb_wait, verb_get };
 
@@ -47,45 +48,45 @@ static const double wait_slice = 10;
 static const size_t maximum_request = 4 << 20;
 
 static int is_set(const char *name) {
-    const char *value = getenv(name);
+    const char *value = getenv_(name);
     return value && *value;
 }
 
 static int is_plain_string(const char *text) {
-    return cjw_is_plain_text((const unsigned char *)text, strlen(text));
+    return cjw_is_plain_text((const unsigned char *)text, cjs_strlen(text));
 }
 
 /* Ends the process as the Swift client ends it: `job: MESSAGE` (and `detail`) on stderr, status 1. */
 __attribute__((noreturn)) static void fail(const char *message, const unsigned char *detail, size_t detail_length) {
-    signal(SIGPIPE, SIG_IGN);
-    cjob_write_all(2, "job: ", 5);
-    cjob_write_all(2, message, strlen(message));
-    if (detail_length) cjob_write_all(2, detail, detail_length);
-    cjob_write_all(2, "\n", 1);
-    _exit(1);
+    cjs_ignore_sigpipe();
+    cjs_write_all(2, "job: ", 5);
+    cjs_write_all(2, message, cjs_strlen(message));
+    if (detail_length) cjs_write_all(2, detail, detail_length);
+    cjs_write_all(2, "\n", 1);
+    cjs_exit(1);
 }
 
 /* `first` then `second` into `out`: the length, or -1 when it does not fit. (Not snprintf: its
    code spans pages that a run of the fast path would otherwise not touch.) */
 static int join(char *out, size_t size, const char *first, const char *second) {
-    size_t one = strlen(first), two = strlen(second);
+    size_t one = cjs_strlen(first), two = cjs_strlen(second);
     if (one + two >= size) return -1;
-    memcpy(out, first, one);
-    memcpy(out + one, second, two + 1);
+    cjs_memcpy(out, first, one);
+    cjs_memcpy(out + one, second, two + 1);
     return (int)(one + two);
 }
 
 /* The home's path (JobHome.resolve) into `path`; 0, or -1 when the Swift client is to decide. */
 static int home_path(char *path, size_t size) {
-    const char *home = getenv("JOB_HOME");
+    const char *home = getenv_("JOB_HOME");
     const char *base;
     int length;
     if (home && *home) {
         if (home[0] != '/') return -1;
         length = join(path, size, home, "");
-    } else if ((base = getenv("XDG_STATE_HOME")) && base[0] == '/') {
+    } else if ((base = getenv_("XDG_STATE_HOME")) && base[0] == '/') {
         length = join(path, size, base, "/job");
-    } else if ((base = getenv("HOME")) && base[0] == '/') {
+    } else if ((base = getenv_("HOME")) && base[0] == '/') {
         length = join(path, size, base, "/.local/state/job");
     } else {
         return -1;
@@ -98,7 +99,7 @@ static int home_path(char *path, size_t size) {
 /* Appends `text` at `*at` in `out` (of `size`); -1 once it does not fit. */
 static int append(char *out, size_t size, size_t *at, const char *text, size_t length) {
     if (*at + length >= size) return -1;
-    memcpy(out + *at, text, length);
+    cjs_memcpy(out + *at, text, length);
     *at += length;
     out[*at] = 0;
     return 0;
@@ -121,67 +122,67 @@ static int config_settings(const char *home, char *shell, size_t shell_size) {
     const char *base;
     int length;
     join(shell, shell_size, "/bin/sh", "");
-    if ((base = getenv("XDG_CONFIG_HOME")) && base[0] == '/') {
+    if ((base = getenv_("XDG_CONFIG_HOME")) && base[0] == '/') {
         length = join(path, sizeof path, base, "/job/config.toml");
-    } else if ((base = getenv("HOME")) && base[0] == '/') {
+    } else if ((base = getenv_("HOME")) && base[0] == '/') {
         length = join(path, sizeof path, base, "/.config/job/config.toml");
     } else {
         return 0;
     }
     if (length < 0) return -1;
-    struct stat info;
-    if (stat(path, &info) != 0) return 0;
+    cjs_file info;
+    if (cjs_stat(path, 1, &info) != 0) return 0;
     /* The stamp the cache begins with: path, inode, size and change time (JobSettings.stamp). */
     char stamp[PATH_MAX + 96];
     size_t at = 0;
     if (append(stamp, sizeof stamp, &at, path, (size_t)length) || append(stamp, sizeof stamp, &at, "\t", 1) ||
-        append_number(stamp, sizeof stamp, &at, (long long)info.st_ino) || append(stamp, sizeof stamp, &at, "\t", 1) ||
-        append_number(stamp, sizeof stamp, &at, (long long)info.st_size) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.inode) || append(stamp, sizeof stamp, &at, "\t", 1) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.size) ||
         append(stamp, sizeof stamp, &at, "\t", 1) ||
-        append_number(stamp, sizeof stamp, &at, (long long)info.st_mtim.tv_sec) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.modified_seconds) ||
         append(stamp, sizeof stamp, &at, ".", 1) ||
-        append_number(stamp, sizeof stamp, &at, (long long)info.st_mtim.tv_nsec) ||
+        append_number(stamp, sizeof stamp, &at, (long long)info.modified_nanoseconds) ||
         append(stamp, sizeof stamp, &at, "\n", 1))
         return -1;
     char cache_path[PATH_MAX];
     if (join(cache_path, sizeof cache_path, home, "/config.cache") < 0) return -1;
-    int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
+    int fd = cjs_open(cache_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     static char text[65536];
     size_t count = 0;
-    for (ssize_t got; count < sizeof text - 1 && (got = read(fd, text + count, sizeof text - 1 - count)) != 0;) {
-        if (got < 0 && errno == EINTR) continue;
+    for (long got; count < sizeof text - 1 && (got = cjs_read(fd, text + count, sizeof text - 1 - count)) != 0;) {
+        if (got == -EINTR) continue;
         if (got < 0) break;
         count += (size_t)got;
     }
-    close(fd);
+    cjs_close(fd);
     text[count] = 0;
-    if (count >= sizeof text - 1 || count < at || memcmp(text, stamp, at) != 0) return -1;
+    if (count >= sizeof text - 1 || count < at || cjs_memcmp(text, stamp, at) != 0) return -1;
     int ended = 0;
     for (char *line = text + at, *next; *line; line = next) {
-        next = strchr(line, '\n');
+        next = (char *)cjs_strchr(line, '\n');
         if (!next) return -1; /* a cache cut short */
         *next++ = 0;
         if (ended) {
             if (*line) return -1;
             continue;
         }
-        if (strcmp(line, "end") == 0) {
+        if (cjs_strcmp(line, "end") == 0) {
             ended = 1;
             continue;
         }
-        char *key_end = strchr(line, '\t');
-        char *value = key_end ? strchr(key_end + 1, '\t') : NULL;
+        char *key_end = (char *)cjs_strchr(line, '\t');
+        char *value = key_end ? (char *)cjs_strchr(key_end + 1, '\t') : NULL;
         if (!value) return -1; /* `error`, or a line of another form */
         *key_end = 0;
         value++;
-        if (strcmp(line, "shell") == 0) {
+        if (cjs_strcmp(line, "shell") == 0) {
             if (value[0] != '/' || !is_plain_string(value) || join(shell, shell_size, value, "") < 0) return -1;
-        } else if (strcmp(line, "color") == 0) {
-            if (strcmp(value, "auto") != 0 && strcmp(value, "never") != 0) return -1;
-        } else if (strcmp(line, "grace") != 0 && strcmp(line, "throttle-limit") != 0 &&
-                   strcmp(line, "ssh-options") != 0 && strcmp(line, "remove-after") != 0 &&
-                   strcmp(line, "reconnect-for") != 0 && strcmp(line, "sbatch-options") != 0) {
+        } else if (cjs_strcmp(line, "color") == 0) {
+            if (cjs_strcmp(value, "auto") != 0 && cjs_strcmp(value, "never") != 0) return -1;
+        } else if (cjs_strcmp(line, "grace") != 0 && cjs_strcmp(line, "throttle-limit") != 0 &&
+                   cjs_strcmp(line, "ssh-options") != 0 && cjs_strcmp(line, "remove-after") != 0 &&
+                   cjs_strcmp(line, "reconnect-for") != 0 && cjs_strcmp(line, "sbatch-options") != 0) {
             return -1; /* max-output, or a key of a later version */
         }
     }
@@ -191,17 +192,17 @@ static int config_settings(const char *home, char *shell, size_t shell_size) {
 /* A connection to the home's agent, checked as JobClient.connect checks it; -1 for the Swift
    client to make (or to start an agent, or to say what is wrong). */
 static int connect_agent(const char *home, char *socket_path, size_t size) {
-    struct stat info;
-    uid_t uid = getuid(), owner = 0, peer = 0;
-    pid_t pid = 0;
-    if (stat(home, &info) != 0 || info.st_uid != uid) return -1;
+    cjs_file info;
+    uint32_t uid = cjs_getuid(), peer = 0;
+    int32_t pid = 0;
+    if (cjs_stat(home, 1, &info) != 0 || info.uid != uid) return -1;
     int length = join(socket_path, size, home, "/agent.sock");
     if (length < 0 || length > 107) return -1;
-    if (cjob_is_socket_owned_by(socket_path, uid, &owner) != 1) return -1;
-    int fd = cjob_unix_connect(socket_path);
+    if (cjs_stat(socket_path, 0, &info) != 0 || info.uid != uid) return -1;
+    int fd = cjs_unix_connect(socket_path);
     if (fd < 0) return -1;
-    if (cjob_peer_uid(fd, &peer, &pid) != 0 || peer != uid) {
-        close(fd);
+    if (cjs_peer(fd, &peer, &pid) != 0 || peer != uid) {
+        cjs_close(fd);
         return -1;
     }
     return fd;
@@ -210,32 +211,40 @@ static int connect_agent(const char *home, char *socket_path, size_t size) {
 /* The pid in the agent's lock file while an agent holds it (JobClient.agentPid), else 0. */
 static long agent_pid(const char *home) {
     char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/agent.lock", home);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (join(path, sizeof path, home, "/agent.lock") < 0) return 0;
+    int fd = cjs_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return 0;
     long pid = 0;
-    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-        flock(fd, LOCK_UN);
+    if (cjs_flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        cjs_flock(fd, LOCK_UN);
     } else {
         char text[32];
-        ssize_t count = read(fd, text, sizeof text);
-        for (ssize_t index = 0; index < count; index++)
+        long count = cjs_read(fd, text, sizeof text);
+        for (long index = 0; index < count; index++)
             if (text[index] >= '0' && text[index] <= '9') pid = pid * 10 + (text[index] - '0');
         if (pid <= 1) pid = 0;
     }
-    close(fd);
+    cjs_close(fd);
     return pid;
 }
 
 __attribute__((noreturn)) static void unresponsive(const char *home) {
     char message[PATH_MAX + 512];
+    size_t at = 0;
     long pid = agent_pid(home);
-    char pid_text[32] = "";
-    if (pid) snprintf(pid_text, sizeof pid_text, "pid %ld, ", pid);
-    snprintf(message, sizeof message,
-             "the agent (%sJOB_HOME %s) did not answer within %d s: it may be stopped (SIGSTOP) or stuck; check it "
-             "with `job agent status`, or restart it with `job agent stop` (running jobs keep running)",
-             pid_text, home, (int)patience);
+    static const char *const parts[] = {
+        "the agent (", "JOB_HOME ", " did not answer within 30 s: it may be stopped (SIGSTOP) or stuck; check it with "
+                                    "`job agent status`, or restart it with `job agent stop` (running jobs keep running)"};
+    append(message, sizeof message, &at, parts[0], cjs_strlen(parts[0]));
+    if (pid) {
+        append(message, sizeof message, &at, "pid ", 4);
+        append_number(message, sizeof message, &at, pid);
+        append(message, sizeof message, &at, ", ", 2);
+    }
+    append(message, sizeof message, &at, parts[1], cjs_strlen(parts[1]));
+    append(message, sizeof message, &at, home, cjs_strlen(home));
+    append(message, sizeof message, &at, ")", 1);
+    append(message, sizeof message, &at, parts[2], cjs_strlen(parts[2]));
     fail(message, NULL, 0);
 }
 
@@ -245,13 +254,13 @@ enum received { received_frame, received_nothing, received_reset, received_cut, 
 static enum received receive_bytes(int fd, unsigned char *into, size_t count, int first, int *error) {
     size_t got = 0;
     while (got < count) {
-        ssize_t n = recv(fd, into + got, count - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return received_timeout;
+        long n = cjs_recv(fd, into + got, count - got);
+        if (n == -EINTR) continue;
+        if (n == -EAGAIN || n == -EWOULDBLOCK) return received_timeout;
         if (n < 0) {
-            *error = errno;
+            *error = (int)-n;
             /* A reset before any byte of the reply: the agent closed with the request unread. */
-            return first && got == 0 && errno == ECONNRESET ? received_reset : received_cut;
+            return first && got == 0 && n == -ECONNRESET ? received_reset : received_cut;
         }
         if (n == 0) return first && got == 0 ? received_nothing : received_cut;
         got += (size_t)n;
@@ -259,7 +268,7 @@ static enum received receive_bytes(int fd, unsigned char *into, size_t count, in
     return received_frame;
 }
 
-/* Reads one frame: its body in `*body` (malloc'd), its length in `*length`; `error` is the errno
+/* Reads one frame: its body in `*body` (cjs_allocate'd), its length in `*length`; `error` is the errno
    of a failed read. */
 static enum received receive_frame(int fd, unsigned char **body, size_t *length, int *error) {
     unsigned char header[4];
@@ -267,7 +276,7 @@ static enum received receive_frame(int fd, unsigned char **body, size_t *length,
     enum received status = receive_bytes(fd, header, 4, 1, error);
     if (status != received_frame) return status;
     *length = (size_t)header[0] << 24 | (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3];
-    if (*length > (64u << 20) || !(*body = malloc(*length ? *length : 1))) return received_cut;
+    if (*length > (64u << 20) || !(*body = cjs_allocate(*length ? *length : 1))) return received_cut;
     return receive_bytes(fd, *body, *length, 0, error);
 }
 
@@ -281,30 +290,32 @@ typedef struct {
 /* Whether a name is one the fast path sends as it is: 1 to 256 bytes of printable ASCII (the
    Swift client checks the rest, InputCheck.jobName). */
 static int plain_name(const char *name) {
-    size_t length = strlen(name);
+    size_t length = cjs_strlen(name);
     return length > 0 && length <= 256 && cjw_is_printable_ascii((const unsigned char *)name, length);
 }
 
 /* The start's form, or first = 0 when the Swift client is to parse it. */
 static start_form start_words(int argc, char **argv) {
-    start_form form = {0, 0, NULL};
+    start_form form;
+    form.first = form.quiet = 0;
+    form.name = NULL;
     int index = 2, separated = 0;
     for (; index < argc; index++) {
         const char *argument = argv[index];
-        if (strcmp(argument, "--") == 0) {
+        if (cjs_strcmp(argument, "--") == 0) {
             separated = 1;
             index++;
             break;
         }
-        if (strcmp(argument, "-q") == 0 || strcmp(argument, "--quiet") == 0) {
+        if (cjs_strcmp(argument, "-q") == 0 || cjs_strcmp(argument, "--quiet") == 0) {
             form.quiet = 1;
             continue;
         }
-        if (strcmp(argument, "--name") == 0 && index + 1 < argc) {
+        if (cjs_strcmp(argument, "--name") == 0 && index + 1 < argc) {
             form.name = argv[++index];
             continue;
         }
-        if (strncmp(argument, "--name=", 7) == 0) {
+        if (cjs_starts_with(argument, "--name=")) {
             form.name = argument + 7;
             continue;
         }
@@ -314,7 +325,7 @@ static start_form start_words(int argc, char **argv) {
     if (index >= argc || (form.name && !plain_name(form.name))) return form;
     /* A script (a first word with a space) followed by what may be an option of start: the
        Swift client says whether it was meant for start. */
-    if (!separated && strchr(argv[index], ' '))
+    if (!separated && cjs_strchr(argv[index], ' '))
         for (int later = index + 1; later < argc; later++)
             if (argv[later][0] == '-') return form;
     for (int word = index; word < argc; word++)
@@ -339,17 +350,12 @@ static int plain_selectors(int argc, char **argv) {
 static int send_frame(int fd, const cjw_buffer *frame) {
     size_t sent = 0;
     while (sent < frame->count) {
-        ssize_t count = send(fd, frame->bytes + sent, frame->count - sent, MSG_NOSIGNAL);
-        if (count < 0 && errno == EINTR) continue;
+        long count = cjs_send(fd, frame->bytes + sent, frame->count - sent);
+        if (count == -EINTR) continue;
         if (count <= 0) return -1;
         sent += (size_t)count;
     }
     return 0;
-}
-
-static void set_receive_timeout(int fd, double seconds) {
-    struct timeval value = {.tv_sec = (time_t)seconds, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
 }
 
 static int has_visible_byte(const cjw_buffer *text) {
@@ -372,26 +378,30 @@ static void finish_start(int fd, const char *home, int quiet) {
     case received_reset: return; /* not taken: the Swift client sends it again */
     case received_nothing: fail("the agent closed the connection", NULL, 0);
     case received_timeout: unresponsive(home);
-    case received_cut:
+    case received_cut: {
+        char room[32];
+        const char *text = error ? cjs_error_text(error, room, sizeof room) : "";
         fail(error ? "lost the agent: could not read: " : "lost the agent: the connection ended inside a reply",
-             (const unsigned char *)(error ? strerror(error) : ""), error ? strlen(strerror(error)) : 0);
+             (const unsigned char *)text, cjs_strlen(text));
+    }
     }
     long long id = 0;
     const unsigned char *message = NULL;
     size_t message_length = 0;
-    cjw_buffer table = {0};
+    cjw_buffer table;
+    cjw_empty(&table);
     switch (cjw_read_start_reply(body, length, &id, quiet ? NULL : &table, &message, &message_length)) {
     case CJW_OK: {
-        signal(SIGPIPE, SIG_IGN);
+        cjs_ignore_sigpipe();
         if (!quiet) {
-            cjob_write_all(1, table.bytes, table.count);
-            _exit(0);
+            cjs_write_all(1, table.bytes, table.count);
+            cjs_exit(0);
         }
         char line[32];
         size_t count = cjw_decimal(id, line);
         line[count++] = '\n';
-        cjob_write_all(1, line, count);
-        _exit(0);
+        cjs_write_all(1, line, count);
+        cjs_exit(0);
     }
     case CJW_REFUSED: fail("", message, message_length);
     default: fail(unreadable, NULL, 0);
@@ -403,7 +413,9 @@ static void finish_start(int fd, const char *home, int quiet) {
    does. Returns when the Swift client is to ask again (these requests change nothing) and show
    what this side does not. */
 static void finish_listing(int fd, const char *home, const char *verb, const cjw_buffer *first) {
-    cjw_buffer table = {0}, frame = {0};
+    cjw_buffer table, frame;
+    cjw_empty(&table);
+    cjw_empty(&frame);
     for (;;) {
         unsigned char *body = NULL;
         size_t length = 0;
@@ -415,24 +427,24 @@ static void finish_listing(int fd, const char *home, const char *verb, const cjw
         size_t message_length = 0;
         switch (cjw_read_jobs_reply(body, length, verb, &table, &message, &message_length)) {
         case CJW_OK:
-            signal(SIGPIPE, SIG_IGN);
-            if (table.count) cjob_write_all(1, table.bytes, table.count);
-            _exit(0);
+            cjs_ignore_sigpipe();
+            if (table.count) cjs_write_all(1, table.bytes, table.count);
+            cjs_exit(0);
         case CJW_REFUSED: fail("", message, message_length);
         case CJW_TIMED_OUT: break;
         default: return;
         }
-        free(body);
+        cjs_release(body);
         /* The next slice waits for the jobs this one listed (none: the same selection). */
         if (table.count) {
             int count = 0;
             for (size_t index = 0; index < table.count; index++) count += table.bytes[index] == 0;
-            const char **ids = malloc(sizeof(char *) * (size_t)count);
+            const char **ids = cjs_allocate(sizeof(char *) * (size_t)count);
             if (!ids) return;
             const char *at = (const char *)table.bytes;
-            for (int index = 0; index < count; index++, at += strlen(at) + 1) ids[index] = at;
+            for (int index = 0; index < count; index++, at += cjs_strlen(at) + 1) ids[index] = at;
             cjw_wait_frame(&frame, ids, count, wait_slice);
-            free(ids);
+            cjs_release(ids);
             if (frame.failed || send_frame(fd, &frame) != 0) return;
         } else if (send_frame(fd, first) != 0) {
             return;
@@ -448,30 +460,32 @@ static int only;
 /* Leaves the command to the Swift client (the constructor returns), unless JOB_FAST_PATH=only. */
 static void hand_over(const char *why) {
     if (only) fail("JOB_FAST_PATH=only, and this command is left to the Swift client: ", (const unsigned char *)why,
-                   strlen(why));
+                   cjs_strlen(why));
 }
 
-static void cjob_front_run(int argc, char **argv, char **environment) {
-    enum verb verb = strcmp(argv[1], "start") == 0 ? verb_start
-                     : strcmp(argv[1], "wait") == 0 ? verb_wait
-                     : strcmp(argv[1], "get") == 0  ? verb_get
+static void cjob_front_run(int argc, char **argv, char *const *environment) {
+    enum verb verb = cjs_strcmp(argv[1], "start") == 0 ? verb_start
+                     : cjs_strcmp(argv[1], "wait") == 0 ? verb_wait
+                     : cjs_strcmp(argv[1], "get") == 0  ? verb_get
                                                     : 0;
     if (!verb) return;
-    const char *mode = getenv("JOB_FAST_PATH");
-    if (mode && strcmp(mode, "0") == 0) return;
-    only = mode && strcmp(mode, "only") == 0;
-    start_form start = {0, 0, NULL};
+    const char *mode = getenv_("JOB_FAST_PATH");
+    if (mode && cjs_strcmp(mode, "0") == 0) return;
+    only = mode && cjs_strcmp(mode, "only") == 0;
+    start_form start;
+    start.first = start.quiet = 0;
+    start.name = NULL;
     if (verb == verb_start) {
         start = start_words(argc, argv);
         if (!start.first)
             return hand_over("a start with options other than --quiet and --name, a name that is not printable "
                              "ASCII, or words that are not UTF-8");
         /* Its table, fitted to a terminal and in colour there, is the Swift client's. */
-        if (!start.quiet && isatty(1)) return hand_over("a terminal");
+        if (!start.quiet && cjs_is_terminal(1)) return hand_over("a terminal");
     } else {
         if (!plain_selectors(argc, argv)) return hand_over("options, or selectors with % or bytes past ASCII");
         /* A terminal gets a table fitted to it, in colour, and a wait's progress. */
-        if (isatty(1) || (verb == verb_wait && isatty(2))) return hand_over("a terminal");
+        if (cjs_is_terminal(1) || (verb == verb_wait && cjs_is_terminal(2))) return hand_over("a terminal");
     }
     if (is_set("JOB_MAX_OUTPUT") || is_set("JOB_REMOVE_AFTER") || is_set("JOB_RECONNECT_FOR") ||
         is_set("JOB_AGENT_TIMEOUT"))
@@ -480,22 +494,24 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
     if (home_path(home, sizeof home) != 0) return hand_over("no absolute JOB_HOME or HOME");
     if (config_settings(home, shell, sizeof shell) != 0)
         return hand_over("a config file not read yet, or with settings the Swift client applies");
-    cjw_buffer frame = {0};
+    cjw_buffer frame;
+    cjw_empty(&frame);
     if (verb == verb_start) {
-        cjw_buffer command = {0};
+        cjw_buffer command;
+        cjw_empty(&command);
         char directory[PATH_MAX];
         cjw_command_line(&command, (const char *const *)argv + start.first, argc - start.first);
-        int plain = !command.failed && has_visible_byte(&command) && getcwd(directory, sizeof directory) &&
+        int plain = !command.failed && has_visible_byte(&command) && cjs_getcwd(directory, sizeof directory) == 0 &&
                     is_plain_string(directory);
         /* The table shows the command: printable ASCII there is shown as it is. */
         if (plain && !start.quiet) plain = cjw_is_printable_ascii(command.bytes, command.count);
-        for (char **entry = environment; plain && *entry; entry++) plain = is_plain_string(*entry);
+        for (char *const *entry = environment; plain && *entry; entry++) plain = is_plain_string(*entry);
         if (!plain) {
             cjw_free(&command);
             return hand_over("a blank command, a folder or environment that is not UTF-8, or a command a table escapes");
         }
-        mode_t mask = umask(022);
-        umask(mask);
+        unsigned mask = cjs_umask(022);
+        cjs_umask(mask);
         cjw_start_frame(&frame, (const char *)command.bytes, command.count, start.name, directory,
                         (const char *const *)environment, shell, (int)mask);
         cjw_free(&command);
@@ -514,15 +530,68 @@ static void cjob_front_run(int argc, char **argv, char **environment) {
         return hand_over("no agent to connect to (the Swift client starts one)");
     }
     if (send_frame(fd, &frame) == 0) {
-        set_receive_timeout(fd, (verb == verb_wait ? wait_slice : 0) + patience);
+        cjs_receive_timeout(fd, (long)((verb == verb_wait ? wait_slice : 0) + patience));
         if (verb == verb_start) finish_start(fd, home, start.quiet);
         else finish_listing(fd, home, verb == verb_wait ? "wait" : "get", &frame);
     }
-    close(fd);
+    cjs_close(fd);
     cjw_free(&frame);
     hand_over("the agent did not take the request, or answered what this side does not show");
 }
 
+/* Set once the fast path was tried, at the entry or in the constructor. */
+static int tried;
+
+/* The entry's C half: the kernel's initial stack is the argument count, the arguments, NULL,
+   the environment, NULL. Returns when the Swift client is to run. */
+__attribute__((used)) void cjob_front_entry(long *stack) {
+    /* A pointer in data that holds its own address: it does not when the program still has to
+       relocate itself (a static PIE), which the C library's start does; then wait for that. */
+    static void *volatile self = (void *)&self;
+    if (self != (void *)&self) return;
+    tried = 1;
+    int argc = (int)stack[0];
+    char **argv = (char **)(stack + 1);
+    environment_of_process = argv + argc + 1;
+    if (argc >= 2) cjob_front_run(argc, argv, environment_of_process);
+}
+
+/* The program's entry (Package.swift names it to the linker, where the architecture has it):
+   the fast path, then the C library's own entry with the stack and the register it was given
+   (the dynamic loader's finaliser in rdx / x0). */
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl cjob_entry\n"
+        ".type cjob_entry, @function\n"
+        "cjob_entry:\n"
+        "    mov %rsp, %r12\n"
+        "    mov %rdx, %r13\n"
+        "    mov %rsp, %rdi\n"
+        "    call cjob_front_entry\n"
+        "    mov %r12, %rsp\n"
+        "    mov %r13, %rdx\n"
+        "    jmp _start\n"
+        ".size cjob_entry, . - cjob_entry\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl cjob_entry\n"
+        ".type cjob_entry, %function\n"
+        "cjob_entry:\n"
+        "    mov x19, sp\n"
+        "    mov x20, x0\n"
+        "    mov x0, sp\n"
+        "    bl cjob_front_entry\n"
+        "    mov sp, x19\n"
+        "    mov x0, x20\n"
+        "    b _start\n"
+        ".size cjob_entry, . - cjob_entry\n");
+#endif
+
+/* Where the entry is not used (another architecture), the fast path runs as a constructor,
+   after the C library's start. */
 __attribute__((constructor)) static void cjob_front(int argc, char **argv, char **environment) {
+    if (tried) return;
+    tried = 1;
+    environment_of_process = environment;
     if (argc >= 2) cjob_front_run(argc, argv, environment);
 }

@@ -12,9 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CJobWire.h"
+#include "CJobSys.h"
 
-#include <stdlib.h>
-#include <string.h>
+/* Nothing here calls the C library: the fast path runs before it is set up (CJobSys.h). */
 
 /* The protocol's version (ProtocolVersion.current) and the oldest it reads. */
 enum { protocol_version = 8, oldest_version = 5 };
@@ -22,8 +22,14 @@ enum { protocol_version = 8, oldest_version = 5 };
 enum { maximum_frame = 64 << 20 };
 enum { kind_varint = 0, kind_fixed64 = 1, kind_bytes = 2 };
 
+void cjw_empty(cjw_buffer *buffer) {
+    buffer->bytes = NULL;
+    buffer->count = buffer->capacity = 0;
+    buffer->failed = 0;
+}
+
 void cjw_free(cjw_buffer *buffer) {
-    free(buffer->bytes);
+    cjs_release(buffer->bytes);
     buffer->bytes = NULL;
     buffer->count = buffer->capacity = 0;
 }
@@ -31,9 +37,9 @@ void cjw_free(cjw_buffer *buffer) {
 static void put(cjw_buffer *buffer, const void *bytes, size_t count) {
     if (buffer->failed) return;
     if (buffer->count + count > buffer->capacity) {
-        size_t capacity = buffer->capacity ? buffer->capacity : 256;
+        size_t capacity = buffer->capacity ? buffer->capacity : 4096 - 16; /* a page with its header */
         while (capacity < buffer->count + count) capacity *= 2;
-        unsigned char *grown = realloc(buffer->bytes, capacity);
+        unsigned char *grown = cjs_reallocate(buffer->bytes, capacity);
         if (!grown) {
             buffer->failed = 1;
             return;
@@ -41,7 +47,7 @@ static void put(cjw_buffer *buffer, const void *bytes, size_t count) {
         buffer->bytes = grown;
         buffer->capacity = capacity;
     }
-    if (count) memcpy(buffer->bytes + buffer->count, bytes, count);
+    if (count) cjs_memcpy(buffer->bytes + buffer->count, bytes, count);
     buffer->count += count;
 }
 
@@ -64,7 +70,7 @@ static void put_int(cjw_buffer *buffer, int tag, int64_t value) {
 
 static void put_double(cjw_buffer *buffer, int tag, double value) {
     uint64_t bits;
-    memcpy(&bits, &value, sizeof bits);
+    cjs_memcpy(&bits, &value, sizeof bits);
     put_key(buffer, tag, kind_fixed64);
     for (int index = 0; index < 8; index++) put_byte(buffer, (unsigned char)(bits >> (8 * index)));
 }
@@ -102,7 +108,7 @@ static size_t begin_frame(cjw_buffer *out, const char *verb) {
     out->count = 0;
     put(out, length, 4);
     put_int(out, 1, protocol_version);
-    put_text(out, 2, verb, strlen(verb));
+    put_text(out, 2, verb, cjs_strlen(verb));
     put_key(out, 3, kind_bytes);
     return begin_counted(out);
 }
@@ -123,7 +129,7 @@ static void put_selection(cjw_buffer *out, const char *const *selectors, int cou
     if (count > 0) {
         put_key(out, 1, kind_bytes);
         size_t array = begin_counted(out);
-        for (int index = 0; index < count; index++) put_counted(out, selectors[index], strlen(selectors[index]));
+        for (int index = 0; index < count; index++) put_counted(out, selectors[index], cjs_strlen(selectors[index]));
         end_counted(out, array);
     }
     put_int(out, 4, 0); /* all: false */
@@ -134,15 +140,15 @@ void cjw_start_frame(cjw_buffer *out, const char *command, size_t command_length
                      const char *directory, const char *const *environment, const char *shell, int umask) {
     size_t payload = begin_frame(out, "start");
     put_text(out, 1, command, command_length);
-    if (name) put_text(out, 2, name, strlen(name));
-    put_text(out, 3, directory, strlen(directory));
+    if (name) put_text(out, 2, name, cjs_strlen(name));
+    put_text(out, 3, directory, cjs_strlen(directory));
     if (environment[0]) {
         put_key(out, 4, kind_bytes);
         size_t array = begin_counted(out);
-        for (const char *const *entry = environment; *entry; entry++) put_counted(out, *entry, strlen(*entry));
+        for (const char *const *entry = environment; *entry; entry++) put_counted(out, *entry, cjs_strlen(*entry));
         end_counted(out, array);
     }
-    put_text(out, 5, shell, strlen(shell));
+    put_text(out, 5, shell, cjs_strlen(shell));
     put_int(out, 6, 0); /* hasInput */
     put_int(out, 7, umask);
     put_int(out, 9, 0); /* throttleLimit */
@@ -167,13 +173,13 @@ void cjw_get_frame(cjw_buffer *out, const char *const *selectors, int count) {
 /* ShellWords.isPlain: the bytes a word may hold and go to the shell unquoted. */
 static int is_plain_byte(unsigned char byte) {
     if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9')) return 1;
-    return strchr("_@%+=:,./-", byte) != NULL && byte != 0;
+    return cjs_strchr("_@%+=:,./-", byte) != 0 && byte != 0;
 }
 
 void cjw_command_line(cjw_buffer *out, const char *const *words, int count) {
     out->count = 0;
     if (count == 1) {
-        put(out, words[0], strlen(words[0]));
+        put(out, words[0], cjs_strlen(words[0]));
         return;
     }
     for (int index = 0; index < count; index++) {
@@ -182,7 +188,7 @@ void cjw_command_line(cjw_buffer *out, const char *const *words, int count) {
         int plain = word[0] != 0;
         for (const unsigned char *at = word; *at && plain; at++) plain = is_plain_byte(*at);
         if (plain) {
-            put(out, word, strlen(words[index]));
+            put(out, word, cjs_strlen(words[index]));
             continue;
         }
         put_byte(out, '\'');
@@ -314,8 +320,8 @@ static int read_header(const unsigned char *body, size_t length, const char *ver
     while ((status = next_field(&frame, &item)) == 1) {
         if (item.tag == 1 && item.kind == kind_varint) version = zigzag(item.number);
         else if (item.tag == 2 && item.kind == kind_bytes)
-            has_verb = (size_t)(item.bytes.end - item.bytes.at) == strlen(verb) &&
-                       memcmp(item.bytes.at, verb, strlen(verb)) == 0;
+            has_verb = (size_t)(item.bytes.end - item.bytes.at) == cjs_strlen(verb) &&
+                       cjs_memcmp(item.bytes.at, verb, cjs_strlen(verb)) == 0;
         else if (item.tag == 3 && item.kind == kind_bytes) *payload = item.bytes;
         else if (item.tag == 4 && item.kind == kind_bytes) {
             has_failure = 1;
@@ -446,7 +452,7 @@ static void put_table(cjw_buffer *table, const row *rows, size_t count, const si
     for (int column = 0; column < column_count; column++) {
         names[column] = (const unsigned char *)columns[column];
         dashes[column] = line;
-        name_widths[column] = strlen(columns[column]);
+        name_widths[column] = cjs_strlen(columns[column]);
     }
     put_row(table, names, name_widths, widths);
     put_row(table, dashes, name_widths, widths);
@@ -470,7 +476,7 @@ int cjw_read_start_reply(const unsigned char *body, size_t length, long long *id
     if (!table) return CJW_OK;
     size_t widths[column_count];
     for (int column = 0; column < column_count; column++) {
-        widths[column] = strlen(columns[column]);
+        widths[column] = cjs_strlen(columns[column]);
         if (only.width[column] > widths[column]) widths[column] = only.width[column];
     }
     table->count = 0;
@@ -499,22 +505,22 @@ int cjw_read_jobs_reply(const unsigned char *body, size_t length, const char *ve
     table->count = 0;
     if (timed_out) return read_ids(jobs, table);
     if (count == 0) return CJW_OK;
-    row *rows = malloc(count * sizeof(row));
+    row *rows = cjs_allocate(count * sizeof(row));
     if (!rows) return CJW_OTHER;
     size_t widths[column_count];
-    for (int column = 0; column < column_count; column++) widths[column] = strlen(columns[column]);
+    for (int column = 0; column < column_count; column++) widths[column] = cjs_strlen(columns[column]);
     reader records = jobs, record;
     for (size_t index = 0; index < count; index++) {
         read_counted(&records, &record);
         status = read_row(record, &rows[index], 0);
         if (status != CJW_OK) {
-            free(rows);
+            cjs_release(rows);
             return status;
         }
         for (int column = 0; column < column_count; column++)
             if (rows[index].width[column] > widths[column]) widths[column] = rows[index].width[column];
     }
     put_table(table, rows, count, widths);
-    free(rows);
+    cjs_release(rows);
     return table->failed ? CJW_OTHER : CJW_OK;
 }

@@ -14,8 +14,8 @@
 #ifndef CJOBFRONT_H
 #define CJOBFRONT_H
 
-/* The `job` program's fast path (Front.c): a constructor, linked into `job` alone, that answers
-   a plain `job start --quiet`, `job wait` and `job get` before the Swift client starts. It has
-   nothing to call. */
+/* The `job` program's fast path (Front.c): the program's entry (`cjob_entry`, linked into `job`
+   alone), which answers a plain `job start --quiet`, `job wait` and `job get` before the C
+   library and the Swift client start. It has nothing to call. */
 
 #endif

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CJobSys.h"
+
 /* The protocol's frames for the verbs `job` answers without the Swift runtime (CJobFront):
    a plain start, a wait and a get of selectors. The encoding is JobProtocol's (Tagged.swift):
    these functions write the bytes the Swift encoder writes for the same request, and read the
@@ -30,6 +32,8 @@ typedef struct {
     int failed;
 } cjw_buffer;
 
+/* An empty buffer (`= {0}` would be a call to memset in an unoptimised build: CJobSys.h). */
+void cjw_empty(cjw_buffer *buffer);
 void cjw_free(cjw_buffer *buffer);
 
 /* The command text of `job start WORD...`: one word as it is, several each quoted for the
