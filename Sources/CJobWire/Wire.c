@@ -37,7 +37,7 @@ void cjw_free(cjw_buffer *buffer) {
 static void put(cjw_buffer *buffer, const void *bytes, size_t count) {
     if (buffer->failed) return;
     if (buffer->count + count > buffer->capacity) {
-        size_t capacity = buffer->capacity ? buffer->capacity : 4096 - 16; /* a page with its header */
+        size_t capacity = buffer->capacity ? buffer->capacity : 512 - 16; /* grown in place in the arena */
         while (capacity < buffer->count + count) capacity *= 2;
         unsigned char *grown = cjs_reallocate(buffer->bytes, capacity);
         if (!grown) {

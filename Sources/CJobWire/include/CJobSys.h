@@ -64,7 +64,9 @@ uint32_t cjs_getuid(void);
 int cjs_flock(int fd, int operation);
 void cjs_ignore_sigpipe(void);
 
-/* Memory from the kernel (mmap), never shared between callers: NULL when there is none. */
+/* Memory from the kernel (mmap), never shared between callers: NULL when there is none. After
+   `cjs_use_arena`, for a process of one thread only, from that arena while it has room. */
+void cjs_use_arena(void *bytes, size_t size);
 void *cjs_allocate(size_t size);
 void *cjs_reallocate(void *bytes, size_t size);
 void cjs_release(void *bytes);
