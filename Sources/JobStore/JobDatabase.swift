@@ -285,13 +285,23 @@ package final class JobDatabase: Sendable {
         }
     }
 
-    /// Stores a new parent and its children, taking their Ids from the one counter: the
+    /// The last Id given out, in a transaction: the counter row holds it for Ids whose jobs were
+    /// removed since, and the largest stored Id for the rest. An insert does not write the
+    /// counter (one page of the log a start, about a tenth of what a job writes there); a
+    /// removal and a checkpoint bring it up to the largest Id first.
+    private static let lastIdSQL =
+        "SELECT max((SELECT value FROM counter WHERE name = 'jobId'), coalesce((SELECT max(id) FROM job), 0))"
+    /// The counter up to the largest stored Id, written only when it is below it.
+    private static let counterUpSQL =
+        "UPDATE counter SET value = (SELECT max(id) FROM job) WHERE name = 'jobId' AND value < (SELECT max(id) FROM job)"
+
+    /// Stores a new parent and its children, taking their Ids after the last one given out: the
     /// parent first, then each child in order. Children get the name `Job<Id>`, and so
     /// does the parent unless it has a name. Returns them with their Ids.
     package func create(parent: StoredJob, children: [StoredJob], environment: [String]) throws -> [StoredJob] {
         let blob = Self.encode(environment)
         return try write { db in
-            let last = try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM counter WHERE name = 'jobId'")) ?? 0
+            let last = try Int.fetchOne(db.cachedStatement(sql: Self.lastIdSQL)) ?? 0
             var made: [StoredJob] = []
             var parentRow = parent
             parentRow.id = last + 1
@@ -307,23 +317,17 @@ package final class JobDatabase: Sendable {
             }
             let batch = StartBatch(made)
             for row in made { try Self.insert(row, environment: batch.keepsEnvironment(row) ? blob : nil, in: db) }
-            try db.cachedStatement(sql: "UPDATE counter SET value = ? WHERE name = 'jobId'")
-                .execute(arguments: [last + 1 + children.count])
             return made
         }
     }
 
-    /// Stores jobs whose Ids were already given out (see `lastId()`), and moves the counter
-    /// past them, in one transaction.
+    /// Stores jobs whose Ids were already given out (see `lastId()`), in one transaction: the
+    /// largest stored Id is the last one given out from then on.
     package func insert(_ made: [StoredJob], environment: [String]) throws {
         let blob = Self.encode(environment)
         try write { db in
             let batch = StartBatch(made)
             for row in made { try Self.insert(row, environment: batch.keepsEnvironment(row) ? blob : nil, in: db) }
-            if let top = made.map(\.id).max() {
-                try db.cachedStatement(sql: "UPDATE counter SET value = max(value, ?) WHERE name = 'jobId'")
-                    .execute(arguments: [top])
-            }
         }
     }
 
@@ -371,6 +375,8 @@ package final class JobDatabase: Sendable {
         guard !ids.isEmpty else { return }
         try write { db in
             try self.noteRemovals(removing, in: db)
+            // The counter keeps the Ids of the jobs removed now (see `lastIdSQL`).
+            try db.cachedStatement(sql: Self.counterUpSQL).execute()
             for id in ids {
                 try db.execute(sql: "DELETE FROM job WHERE id = ? OR parentId = ?", arguments: [id, id])
             }
@@ -507,6 +513,10 @@ package final class JobDatabase: Sendable {
     /// takes nothing back. At a clean stop and when the agent has been idle a little.
     package func checkpoint() {
         let done: Void? = try? queue.writeWithoutTransaction { db in
+            // The counter up to the largest Id first, so that the main file alone says which
+            // Ids were given out, to any reader (an agent of an earlier version reads the counter).
+            // (On a full disk the checkpoint still runs: it frees the log.)
+            try? db.cachedStatement(sql: Self.counterUpSQL).execute()
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
         if done != nil { unsaved.withLock { $0 = (0, Self.now()) } }
@@ -559,7 +569,7 @@ package final class JobDatabase: Sendable {
 
     /// The last Id handed out.
     package func lastId() throws -> Int {
-        try queue.read { db in try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'jobId'") ?? 0 }
+        try queue.read { db in try Int.fetchOne(db, sql: Self.lastIdSQL) ?? 0 }
     }
 
     private static func insert(_ job: StoredJob, environment: Data?, in db: Database) throws {

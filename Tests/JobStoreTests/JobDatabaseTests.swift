@@ -53,6 +53,36 @@ struct JobDatabaseTests {
         #expect(try reopened.loadAll().count == 6)
     }
 
+    @Test("an Id is never given out twice: not after the newest jobs are removed, nor after a reopen without a checkpoint")
+    func idsOfRemovedJobs() throws {
+        let path = try temporaryPath()
+        do {
+            let database = try JobDatabase(path: path)
+            _ = try database.create(parent: template(), children: [template("")], environment: [])
+            var parent = template()
+            parent.id = 3
+            var child = template("")
+            child.id = 4
+            child.parentId = 3
+            // Ids given out by the agent's table: stored without writing the counter.
+            try database.insert([parent, child], environment: [])
+            #expect(try database.lastId() == 4)
+            try database.delete(ids: [3])
+            #expect(try database.loadAll().map(\.id) == [1, 2])
+            #expect(try database.lastId() == 4)
+        }
+        do {
+            // Reopened (as after a killed agent: no checkpoint since).
+            let reopened = try JobDatabase(path: path)
+            #expect(try reopened.lastId() == 4)
+            #expect(try reopened.create(parent: template(), children: [], environment: []).map(\.id) == [5])
+            try reopened.delete(ids: [1, 5])
+        }
+        let last = try JobDatabase(path: path)
+        #expect(try last.lastId() == 5)
+        #expect(try last.create(parent: template(), children: [template("")], environment: []).map(\.id) == [6, 7])
+    }
+
     @Test("a start's environment is written once, on its parent, and every child reads it; older rows keep theirs")
     func environmentOnce() throws {
         let path = try temporaryPath()
