@@ -53,7 +53,7 @@ struct JobDatabaseTests {
         #expect(try reopened.loadAll().count == 6)
     }
 
-    @Test("an Id is never given out twice: not after the newest jobs are removed, nor after a reopen without a checkpoint")
+    @Test("an Id is never given out twice: not after the newest jobs are removed, nor after a reopen unchecked")
     func idsOfRemovedJobs() throws {
         let path = try temporaryPath()
         do {
