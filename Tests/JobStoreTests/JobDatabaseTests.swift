@@ -53,7 +53,7 @@ struct JobDatabaseTests {
         #expect(try reopened.loadAll().count == 6)
     }
 
-    @Test("an Id is never given out twice: not after the newest jobs are removed, nor after a reopen unchecked")
+    @Test("no Id is given out twice: not after the newest jobs are removed, nor after a reopen with no checkpoint")
     func idsOfRemovedJobs() throws {
         let path = try temporaryPath()
         do {
