@@ -233,6 +233,15 @@ package final class JobDatabase: Sendable {
                     ALTER TABLE job ADD COLUMN schedulerOptions BLOB;
                     """)
         }
+        migrator.registerMigration("v12: the parent index without parents") { db in
+            try db.execute(
+                sql: """
+                    -- Parents (no parentId) are never looked up by it: indexed, each start wrote one
+                    -- more page of the log for the parent's entry among the NULLs (docs/decisions.md).
+                    DROP INDEX job_parent;
+                    CREATE INDEX job_parent ON job(parentId) WHERE parentId IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 
