@@ -160,7 +160,6 @@ int cjob_monitor_receive(int fd, cjob_monitor_message *message) {
 typedef struct {
     pid_t pid;
     int64_t start_time;
-    int exec_fd;  /* read end of the child's close-on-exec pipe until its exec is known */
     int hold_fd;  /* write end of the job's stdin, held until released (remote jobs) */
     int failed_stage, failed_errno;  /* the step that failed before exec (0: none) */
     int ended;
@@ -169,22 +168,6 @@ typedef struct {
     cjob_monitor_message end;
 } monitored_job;
 
-/* Reads what the child wrote on its exec pipe: nothing (it became the command) or the step
-   that failed and its errno. */
-static void settle_exec(monitored_job *job) {
-    if (job->exec_fd < 0) return;
-    int failure[2];
-    ssize_t got;
-    do { got = read(job->exec_fd, failure, sizeof failure); } while (got < 0 && errno == EINTR);
-    if (got < 0 && errno == EAGAIN) return;
-    if (got == (ssize_t)sizeof failure) {
-        job->failed_stage = failure[0];
-        job->failed_errno = failure[1];
-    }
-    close(job->exec_fd);
-    job->exec_fd = -1;
-}
-
 static void record_end(monitored_job *job, int status) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -192,9 +175,6 @@ static void record_end(monitored_job *job, int status) {
     job->end.kind = CJOB_MONITOR_END;
     job->end.time_sec = now.tv_sec;
     job->end.time_nsec = now.tv_nsec;
-    /* The child has exited, so its end of the exec pipe is closed: this read cannot block. */
-    if (job->exec_fd >= 0) fcntl(job->exec_fd, F_SETFL, 0);
-    settle_exec(job);
     if (job->failed_stage != 0) {
         job->end.how = CJOB_END_LAUNCH;
         job->end.value = job->failed_stage;
@@ -260,14 +240,13 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
                 if (job->released || access(job->folder, F_OK) != 0) _exit(0);
             }
         }
-        struct pollfd fds[3 + MAX_PEERS];
+        struct pollfd fds[2 + MAX_PEERS];
         fds[0] = (struct pollfd){ listener, POLLIN, 0 };
         fds[1] = (struct pollfd){ sigfd, POLLIN, 0 };
-        fds[2] = (struct pollfd){ job->exec_fd, POLLIN, 0 };
-        for (int i = 0; i < peer_count; i++) fds[3 + i] = (struct pollfd){ peers[i], POLLIN, 0 };
+        for (int i = 0; i < peer_count; i++) fds[2 + i] = (struct pollfd){ peers[i], POLLIN, 0 };
         int count = peer_count;
         /* An end nobody has collected: once a minute, look whether the home still exists. */
-        int ready = poll(fds, (nfds_t)(3 + count), job->ended ? 60000 : -1);
+        int ready = poll(fds, (nfds_t)(2 + count), job->ended ? 60000 : -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             _exit(1);
@@ -280,12 +259,11 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
             struct signalfd_siginfo info;
             while (read(sigfd, &info, sizeof info) > 0) {}
         }
-        if (fds[2].revents) settle_exec(job);
         for (int i = count - 1; i >= 0; i--) {
-            if (!fds[3 + i].revents) continue;
+            if (!fds[2 + i].revents) continue;
             cjob_monitor_message message;
             int drop = cjob_monitor_receive(peers[i], &message) < 0;
-            if (!drop && (fds[3 + i].revents & POLLIN)) {
+            if (!drop && (fds[2 + i].revents & POLLIN)) {
                 switch (message.kind) {
                 case CJOB_MONITOR_ACK:
                     /* Before the end: the job's end is not wanted (it is finished or removed in
@@ -311,7 +289,7 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
                     drop = 1;
                 }
             }
-            if (drop || (fds[3 + i].revents & (POLLHUP | POLLERR))) {
+            if (drop || (fds[2 + i].revents & (POLLHUP | POLLERR))) {
                 close(peers[i]);
                 peers[i] = peers[--peer_count];
             }
@@ -338,29 +316,32 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
 }
 
 /* The job's side of its launch, in the child of a vfork (on the monitor's memory, below its
-   stack frame): only system calls until the exec, or the step that failed and its errno on
-   `exec_fd`, then exit. Its first act answers the launch with its pid and start time on
+   stack frame): only system calls until the exec, or the step that failed and its errno left
+   in `failure` (the monitor's: a vfork parent resumes only once its child has exec'd or
+   exited, so it reads them then, with no pipe to tell it), then exit. Its first act answers the launch with its pid and start time on
    `report_fd`, so that the supervisor (and the agent, which waits for it) need not wait for the
    exec: a step that fails after it is the job's end (CJOB_END_LAUNCH), as a failed exec always
    was. The start time is read here, where the process surely exists, and left in `start_time`
    (the monitor's, whose memory a vfork child shares) for the monitor's greetings. */
-__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, int exec_fd, int report_fd,
-                                                           volatile int64_t *start_time) {
+__attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, volatile int *failure,
+                                                           int report_fd, volatile int64_t *start_time) {
     pid_t self = getpid();
     int64_t report[3] = { self, cjob_process_start_time(self), 0 };
     *start_time = report[1];
     ssize_t reported = write(report_fd, report, sizeof report);
     (void)reported;
-    int failure[2] = { 0, 0 };
     setsid();
     cjob_reset_signals_in(cjob_supervisor_ignored);
     umask(launch->umask);
     if (chdir(launch->working_directory) != 0) {
         failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;
     } else {
-        int in_high = fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3);
-        int out_high = fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3);
-        int err_high = fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3);
+        /* Descriptors above 2 go straight to 0, 1 and 2; one among them is first moved up,
+           so that no dup2 overwrites a descriptor still to be copied. */
+        int low = launch->stdin_fd <= 2 || launch->stdout_fd <= 2 || launch->stderr_fd <= 2;
+        int in_high = low ? fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3) : launch->stdin_fd;
+        int out_high = low ? fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3) : launch->stdout_fd;
+        int err_high = low ? fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3) : launch->stderr_fd;
         if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
             || dup2(err_high, 2) < 0) {
             failure[0] = CJOB_STAGE_OUTPUT; failure[1] = errno;
@@ -370,8 +351,6 @@ __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *la
             failure[0] = CJOB_STAGE_EXEC; failure[1] = errno;
         }
     }
-    ssize_t ignored = write(exec_fd, failure, sizeof failure);
-    (void)ignored;
     _exit(127);
 }
 
@@ -394,21 +373,13 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
         (void)ignored;
         _exit(127);
     }
-    int exec_pipe[2];
-    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
-        report[0] = -CJOB_STAGE_PIPE;
-        report[1] = errno;
-        ssize_t ignored = write(report_fd, report, sizeof report);
-        (void)ignored;
-        _exit(127);
-    }
     /* vfork: the child makes only system calls until its exec, so it need not copy the
        monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
-       moment until then. */
+       moment until then, and finds in `failure` the step that failed, if one did. */
     volatile int64_t start_time = 0;
+    volatile int failure[2] = { 0, 0 };
     pid_t pid = vfork();
-    if (pid == 0) become_job(launch, exec_pipe[1], report_fd, &start_time);
-    close(exec_pipe[1]);
+    if (pid == 0) become_job(launch, failure, report_fd, &start_time);
     if (pid < 0) {
         report[0] = -CJOB_STAGE_RESOURCES;
         report[1] = errno;
@@ -419,10 +390,10 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     monitored_job job;
     memset(&job, 0, sizeof job);
     job.pid = pid;
-    job.exec_fd = exec_pipe[0];
+    job.failed_stage = failure[0];
+    job.failed_errno = failure[1];
     job.hold_fd = launch->hold_fd;
     job.folder = launch->jobs_folder;
-    fcntl(job.exec_fd, F_SETFL, O_NONBLOCK);
     close(launch->stdin_fd);
     close(launch->stdout_fd);
     close(launch->stderr_fd);
