@@ -465,7 +465,7 @@ static void finish_listing(int fd, const char *home, const char *verb, const cjw
    benchmark that must measure this path). */
 static int only;
 
-/* Leaves the command to the Swift client (the constructor returns), unless JOB_FAST_PATH=only. */
+/* Leaves the command to the Swift client (the fast path returns), unless JOB_FAST_PATH=only. */
 static void hand_over(const char *why) {
     if (only) fail("JOB_FAST_PATH=only, and this command is left to the Swift client: ", (const unsigned char *)why,
                    cjs_strlen(why));
