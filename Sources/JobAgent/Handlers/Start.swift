@@ -211,12 +211,12 @@ extension RegistryState {
         for var job in made where job.state == .running {
             // Each child of an invoke opens the input file itself: they all get all of it. A
             // local child's round trip to the supervisor lets go of the lock (`outsideLock`),
-            // unless a request already waits for the launches in flight, or another launch is in
-            // flight: the supervisor takes one at a time, so this one would only wait for it,
-            // and while it waits with the lock held the next start waits too. Without that, a
-            // loop of starts faster than the launches piled up one connection per launch
-            // behind the supervisor, until the agent refused connections (256).
-            let alone = launchGate.waiting == 0 && launchGate.inFlight == 0
+            // unless a request already waits for the launches in flight, or a few launches are
+            // in flight already (`LaunchGate.most`): the supervisor takes one at a time, so
+            // this one waits for them with the lock held, and the next start waits too.
+            // Without a bound, a loop of starts faster than the launches piled up one
+            // connection per launch behind the supervisor, until the agent refused connections.
+            let alone = launchGate.waiting == 0 && launchGate.inFlight < LaunchGate.most
             launch(
                 &job, parent: parent, environment: request.environment, umask: request.umask,
                 stdinFD: remote ? nil : stdinFD, outsideLock: !remote && queued == nil && alone)
