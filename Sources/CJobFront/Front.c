@@ -240,19 +240,21 @@ __attribute__((noreturn)) static void unresponsive(const char *home) {
     char message[path_room + 512];
     size_t at = 0;
     long pid = agent_pid(home);
-    static const char *const parts[] = {
-        "the agent (", "JOB_HOME ", " did not answer within 30 s: it may be stopped (SIGSTOP) or stuck; check it with "
-                                    "`job agent status`, or restart it with `job agent stop` (running jobs keep running)"};
-    append(message, sizeof message, &at, parts[0], cjs_strlen(parts[0]));
+    static const char middle[] = " did not answer within ";
+    static const char advice[] = " s: it may be stopped (SIGSTOP) or stuck; check it with `job agent status`, or "
+                                 "restart it with `job agent stop` (running jobs keep running)";
+    append(message, sizeof message, &at, "the agent (", 11);
     if (pid) {
         append(message, sizeof message, &at, "pid ", 4);
         append_number(message, sizeof message, &at, pid);
         append(message, sizeof message, &at, ", ", 2);
     }
-    append(message, sizeof message, &at, parts[1], cjs_strlen(parts[1]));
+    append(message, sizeof message, &at, "JOB_HOME ", 9);
     append(message, sizeof message, &at, home, cjs_strlen(home));
     append(message, sizeof message, &at, ")", 1);
-    append(message, sizeof message, &at, parts[2], cjs_strlen(parts[2]));
+    append(message, sizeof message, &at, middle, sizeof middle - 1);
+    append_number(message, sizeof message, &at, (long long)patience);
+    append(message, sizeof message, &at, advice, sizeof advice - 1);
     fail(message, NULL, 0);
 }
 

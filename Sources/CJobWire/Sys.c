@@ -94,9 +94,8 @@ void cjs_exit(int status) {
 int cjs_stat(const char *path, int follow, cjs_file *file) {
     struct statx info;
     long result = SYS5(SYS_statx, AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW,
-                       STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO | STATX_SIZE | STATX_MTIME, &info);
+                       STATX_UID | STATX_INO | STATX_SIZE | STATX_MTIME, &info);
     if (result != 0) return (int)result;
-    file->mode = info.stx_mode;
     file->uid = info.stx_uid;
     file->inode = info.stx_ino;
     file->size = info.stx_size;

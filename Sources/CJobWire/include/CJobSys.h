@@ -39,7 +39,6 @@ __attribute__((noreturn)) void cjs_exit(int status);
 
 /* What the fast path reads of a file (statx): 0, or -errno. */
 typedef struct {
-    uint32_t mode;
     uint32_t uid;
     uint64_t inode;
     uint64_t size;
