@@ -93,6 +93,9 @@ let package = Package(
         // client, and that fast path itself (a constructor linked into `job` alone).
         .target(name: "CJobWire", cSettings: beforeTheCLibrary),
         .target(name: "CJobFront", dependencies: ["CJobWire"], cSettings: beforeTheCLibrary),
+        // `job-agent supervise`, run from a constructor before the Swift runtime starts (linked
+        // into job-agent alone).
+        .target(name: "CJobAgentEntry", dependencies: ["CJobSupport"]),
         // Line editing for `job enter`: Debian's libedit (libedit-dev), linked statically in
         // the release with what it needs (tinfo, bsd, md).
         .target(
@@ -147,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "job-agent",
             dependencies: [
-                "JobAgent", "JobCore", "JobClient", "JobConfig",
+                "JobAgent", "JobCore", "JobClient", "JobConfig", "CJobAgentEntry",
                 .product(name: "GRDB", package: "GRDB.swift", condition: programs),
             ],
             path: "Sources/job-agent",

@@ -135,12 +135,14 @@ def agent_rss(job, env):
 
 
 # When the last run removed its scratch folder (about 25,000 files). On ext4 without a journal,
-# as on this project's machine, each new file in a block group is searched for past the inodes
-# freed there in the last 30 s (plus 5 while their table block is dirty): a run that begins
-# within that time measures the last one's removal (tsp's (a) went from 2.0 to 3.9 ms), and
-# hurts `job`, two files a job, twice as much as tsp, one file a job.
+# as on this project's machine, a new file is placed past every inode of its block group freed
+# in the last 60 s, or the last 360 s while the freed inode's table block is not yet written
+# back (fs/ext4/ialloc.c, recently_deleted), each one looked up in the buffer cache: a run that
+# begins within that time measures the last one's removal (tsp's (a) went from 2.0 to 3.9 ms),
+# and hurts `job`, two files a job, twice as much as tsp, one file a job. So a run writes its
+# removal back (sync) before it records its end, and the next waits out the 60 s.
 ENDED = os.path.join(tempfile.gettempdir(), "job-bench-core.ended")
-QUIET_AFTER_REMOVAL = 40
+QUIET_AFTER_REMOVAL = 65
 
 
 def wait_for_removals_to_age():
@@ -240,8 +242,10 @@ def main():
             # jobs but leaves their output files, while job remove deletes them, and on ext4
             # without a journal (this machine's disk) each new file then searches past every
             # inode deleted in the last minutes, which would charge the loops for the clean-up.
+            # Five rounds each, --quick too: one loop's time moves by 20% from round to round
+            # on this machine, and the loops are short.
             b, tb = alternate([lambda: run(["bash", "-c", job_loop], env),
-                               lambda: run(["bash", "-c", tsp_loop], env)], 2 if QUICK else 3)
+                               lambda: run(["bash", "-c", tsp_loop], env)], 5)
             report(f"(b) a shell loop of {n} job start + job wait", b, "s", f"tsp loop of {n} + tsp -w", tb,
                    "ratio <= 1.0", b <= tb)
         # Nor before (d): removing the loops' 2,400 jobs made every file (d) then created search
@@ -288,6 +292,7 @@ def main():
         subprocess.run([job, "agent", "stop"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run([tsp, "-K"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(scratch, ignore_errors=True)
+        os.sync()
         with open(ENDED, "w"):
             pass
     print(f"\n{len(MISSED)} targets missed" + (": " + "; ".join(MISSED) if MISSED else ""))

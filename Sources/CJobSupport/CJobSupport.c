@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <spawn.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -122,6 +123,16 @@ void cjob_eventfd_signal(int fd) {
 void cjob_eventfd_drain(int fd) {
     uint64_t count;
     while (read(fd, &count, sizeof count) > 0) {}
+}
+
+int cjob_timer_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK); }
+
+void cjob_timer_set(int fd, int ms) {
+    struct itimerspec when;
+    memset(&when, 0, sizeof when);
+    when.it_value.tv_sec = ms / 1000;
+    when.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+    timerfd_settime(fd, 0, &when, NULL);
 }
 
 void cjob_tune_malloc(void) {

@@ -83,11 +83,27 @@ extension RegistryState {
         if links.unsavedPids.isEmpty {
             let now = Monitor.now()
             links.unsavedSince = now
-            // The watcher sleeps with a timeout taken before: woken, it takes the new one. In
-            // a stream of starts it is up for their ends, and takes it then.
-            if links.watcherWakesAt > now + Self.pidStoreDelay, wakeFD >= 0 { cjob_eventfd_signal(wakeFD) }
+            // The watcher sleeps with a timeout taken before, so it is woken when the pid is
+            // due, by a timer: a job's end usually comes first and wakes it anyway (each wake-up
+            // of its own was two context switches a start), and it then takes the new timeout.
+            if links.watcherWakesAt > now + Self.pidStoreDelay {
+                if pidTimerFD >= 0 {
+                    cjob_timer_set(pidTimerFD, Int32((Self.pidStoreDelay * 1000).rounded(.up)))
+                    links.pidTimerSet = true
+                } else if wakeFD >= 0 {
+                    cjob_eventfd_signal(wakeFD)
+                }
+            }
         }
         links.unsavedPids.insert(id)
+    }
+
+    /// Disarms the timer of launched pids once none waits to be stored (their jobs ended, or
+    /// they were stored): it would only wake the watcher for nothing. Lock held.
+    func settlePidTimer() {
+        guard links.pidTimerSet, links.unsavedPids.isEmpty else { return }
+        cjob_timer_set(pidTimerFD, 0)
+        links.pidTimerSet = false
     }
 
     /// How long the watcher may sleep before launched pids are due to be stored, in
@@ -157,6 +173,7 @@ extension RegistryState {
         let childSignals = cjob_signalfd_child()
         links.watchAgent(childSignals, as: .childSignals)
         links.watchAgent(wakeFD, as: .wake)
+        links.watchAgent(pidTimerFD, as: .wake, number: 1)
         return childSignals
     }
 
@@ -174,7 +191,13 @@ extension RegistryState {
             case .childSignals: OwnChildren.reap(signals: childSignals)
             case .monitor: readMonitor(id)
             case .orphan: orphanEnded(id)
-            case .wake: cjob_eventfd_drain(wakeFD)
+            case .wake:
+                if id == 1 {
+                    links.pidTimerSet = false
+                    cjob_eventfd_drain(pidTimerFD)
+                } else {
+                    cjob_eventfd_drain(wakeFD)
+                }
             case nil: break
             }
         }

@@ -153,6 +153,7 @@ final class JobRegistry: Sendable {
             let (retrying, timeout) = withStateDuringLaunches { state -> (Bool, Int32?) in
                 guard !state.stopping else { return (false, nil) }
                 let retrying = state.isRetrying
+                state.settlePidTimer()
                 let wake = Self.sooner(Self.sooner(state.retentionWake, state.checkpointWake), state.pidWake)
                 let limit: Int32 = retrying ? (wake < 0 ? 1000 : min(1000, wake)) : wake
                 let timeout = state.watchTimeout(limit: limit)

@@ -46,6 +46,8 @@ struct MonitorLinks {
     /// When the watcher of ends wakes next at the latest (monotonic seconds; infinity: only
     /// when something comes), so that it is woken sooner only when it must be.
     var watcherWakesAt = Double.infinity
+    /// Whether the timer of launched pids is set (`RegistryState.pidTimerFD`).
+    var pidTimerSet = false
 
     init() {
         epoll = cjob_epoll_create()
@@ -114,9 +116,10 @@ struct MonitorLinks {
         unsavedPids.remove(id)
     }
 
-    /// Watches one of the agent's own descriptors (not a child's): SIGCHLD or the wake-up.
-    func watchAgent(_ fd: Int32, as what: Watched) {
-        if fd >= 0 { _ = cjob_epoll_add(epoll, fd, Self.tag(0, what)) }
+    /// Watches one of the agent's own descriptors (not a child's): SIGCHLD or a wake-up
+    /// (`number` tells the wake-ups apart).
+    func watchAgent(_ fd: Int32, as what: Watched, number: Int = 0) {
+        if fd >= 0 { _ = cjob_epoll_add(epoll, fd, Self.tag(number, what)) }
     }
 
     /// Closes everything, the epoll set last (a stopping agent, once its threads ended).

@@ -60,6 +60,9 @@ final class RegistryState {
     var slurm = SlurmWatch()
     /// How to wake the watcher of ends sooner (for the queue, or a stop).
     let wakeFD: Int32
+    /// Wakes the watcher of ends when launched pids are due to be stored (`pidUnsaved`): set
+    /// by the thread that launched, it wakes the watcher only if no end came first.
+    let pidTimerFD: Int32
     /// Set when the agent begins to stop: waits end, and nothing new is begun.
     var stopping = false
     /// Starts' launches in flight outside the lock, and the requests waiting for them.
@@ -84,6 +87,7 @@ final class RegistryState {
         self.log = log
         self.bootId = ProcFS.bootId()
         self.wakeFD = cjob_eventfd_create()
+        self.pidTimerFD = cjob_timer_create()
         var table = JobTable(lastId: try database.lastId())
         // One at a time, straight into the slots: never all of them twice in memory.
         try database.loadEach { table.load($0) }
@@ -102,6 +106,7 @@ final class RegistryState {
         sessions.removeAll()
         slurm.close()
         if wakeFD >= 0 { close(wakeFD) }
+        if pidTimerFD >= 0 { close(pidTimerFD) }
     }
 
     /// Records how a child ended (`JobOutcome` is the rule), with what only the agent can add:

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import CJobAgentEntry
 import JobAgent
 import JobClient
 import JobConfig
@@ -46,6 +47,9 @@ func fail(_ message: String, readyFD: Int32?) -> Never {
 let arguments = ProcessEnvironment.arguments().dropFirst()
 switch arguments.first {
 case "supervise":
+    // Reached only when the constructor in CJobAgentEntry did not run the supervisor (a call
+    // with more arguments than it expects is then refused here as before).
+    _ = cjob_agent_entry_linked()
     Agent.supervise()
 case "settings":
     let rest = Array(arguments.dropFirst())

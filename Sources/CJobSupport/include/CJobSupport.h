@@ -40,6 +40,11 @@ void cjob_tune_malloc(void);
 int cjob_eventfd_create(void);
 void cjob_eventfd_signal(int fd);
 void cjob_eventfd_drain(int fd);
+/* A one-shot timer (a timerfd on the monotonic clock, close-on-exec, non-blocking) that wakes
+   an epoll loop when it expires: set arms it `ms` milliseconds from now (0 disarms it);
+   cjob_eventfd_drain reads its expiry. */
+int cjob_timer_create(void);
+void cjob_timer_set(int fd, int ms);
 /* Gives the pages of freed memory back to the system (malloc_trim). */
 void cjob_release_free_memory(void);
 /* Bytes of the heap in use (mallinfo2), for the tests of the agent's memory. */
