@@ -136,19 +136,34 @@ def agent_rss(job, env):
 
 # When the last run removed its scratch folder (about 25,000 files). On ext4 without a journal,
 # as on this project's machine, a new file is placed past every inode of its block group freed
-# in the last 60 s, or the last 360 s while the freed inode's table block is not yet written
-# back (fs/ext4/ialloc.c, recently_deleted), each one looked up in the buffer cache: a run that
-# begins within that time measures the last one's removal (tsp's (a) went from 2.0 to 3.9 ms),
-# and hurts `job`, two files a job, twice as much as tsp, one file a job. So a run writes its
-# removal back (sync) before it records its end, and the next waits out the 60 s.
+# in the last 60 s, or in the last 360 s when the freed inode's table block is dirty
+# (fs/ext4/ialloc.c, recently_deleted), each one looked up in the buffer cache. Syncing the
+# removal is not enough: the next run's own new files dirty those blocks again, and from then
+# on each new file searches past every freed inode in them, more with every file made. A run
+# within that time measures the last one's removal (tsp's (a) went from 2.0 to 3.9 ms, and 27%
+# of the machine went to the supervisor's search in a loop of starts), and hurts `job`, two
+# files a job, twice as much as tsp, one file a job. So on such a file system the next run
+# waits out the 360 s.
 ENDED = os.path.join(tempfile.gettempdir(), "job-bench-core.ended")
-QUIET_AFTER_REMOVAL = 65
+QUIET_AFTER_REMOVAL = 365
+
+
+def ext4_without_journal(path):
+    """Whether `path` is on ext4 mounted without a journal (no /proc/fs/jbd2 entry for it)."""
+    try:
+        device = os.stat(path).st_dev
+        name = os.path.basename(os.path.realpath(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}"))
+    except OSError:
+        return False
+    return os.path.isdir(f"/proc/fs/ext4/{name}") and not os.path.exists(f"/proc/fs/jbd2/{name}-8")
 
 
 def wait_for_removals_to_age():
     try:
         ended = os.path.getmtime(ENDED)
     except OSError:
+        return
+    if not ext4_without_journal(tempfile.gettempdir()):
         return
     left = ended + QUIET_AFTER_REMOVAL - time.time()
     if left > 0:
