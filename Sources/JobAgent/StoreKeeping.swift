@@ -86,14 +86,20 @@ struct IdLedger {
         save()
     }
 
-    /// Written to a new file, then renamed over the old, so a crash leaves one or the other.
+    /// Written over the old numbers in place, in one write of a fixed length (the numbers
+    /// padded with spaces), which a crash cannot leave half done. A new file renamed over the
+    /// old, as before, freed an inode every 50 starts: on ext4 without a journal every file made
+    /// in the next minutes (two a job) then searched past it.
     private func save() {
-        let temporary = path + ".new"
-        let text = "\(checkpointed) \(reserved)\n"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var text = "\(checkpointed) \(reserved)"
+        text += String(repeating: " ", count: max(0, Self.recordLength - 1 - text.utf8.count)) + "\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
-        let written = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         close(fd)
-        if written == text.utf8.count { rename(temporary, path) } else { unlink(temporary) }
     }
+
+    /// The length of the file's one record: longer than two numbers of 19 digits, a space and a
+    /// newline, so that it covers whatever an earlier version wrote.
+    static let recordLength = 48
 }

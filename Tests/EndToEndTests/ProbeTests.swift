@@ -190,6 +190,29 @@ struct ProbeTests {
         #expect(try home.job("receive", "9").stdout == "5\n")
     }
 
+    @Test("the ledger of Ids is written in place: no file is made or freed per block of Ids, and it reads back")
+    func ledgerInPlace() throws {
+        let home = try TestHome()
+        try home.job("start", "--quiet", "true")
+        func inode() throws -> UInt64 {
+            var info = stat()
+            guard stat(home.path + "/last-id", &info) == 0 else { throw POSIXError(.ENOENT) }
+            return UInt64(info.st_ino)
+        }
+        let first = try inode()
+        // 60 starts of two Ids each: past the first block of 100 reserved.
+        for _ in 1...60 { try home.job("start", "--quiet", "true") }
+        try home.job("wait")
+        let text = try String(contentsOfFile: home.path + "/last-id", encoding: .utf8)
+        let numbers = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(numbers.count == 2 && numbers[1] >= 122, "\(text)")
+        #expect(try inode() == first)
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/last-id.new"))
+        // The next agent goes on from it, after a clean stop.
+        #expect(try home.job("agent", "stop").status == 0)
+        #expect(try home.job("start", "--quiet", "true").stdout == "123\n")
+    }
+
     /// A listening socket whose abstract name is not UTF-8, as another program may hold: the
     /// agent's reading of /proc/net/unix must not stop at it. Closed by the caller.
     static func socketWithByteName() throws -> Int32 {
