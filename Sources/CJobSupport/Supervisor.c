@@ -127,6 +127,10 @@ static void make_spares(const char *folder) {
     }
 }
 
+/* Whether a spare is named through its own descriptor (linkat with AT_EMPTY_PATH): until that
+   fails where the link in /proc works (a kernel before 6.10, without CAP_DAC_READ_SEARCH). */
+static int empty_path_links = 1;
+
 /* Opens a job's output file: a spare named `path` when there is one for its folder, else
    a new file. */
 static int open_output(const char *folder, const char *path, int which) {
@@ -134,11 +138,18 @@ static int open_output(const char *folder, const char *path, int which) {
        answer, until the supervisor is idle again (`serve`). */
     if (spares.fds[which] < 0) spares_eager = 1;
     if (spares.fds[which] >= 0 && strcmp(spares.folder, folder) == 0) {
-        char link[64];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", spares.fds[which]);
         int fd = spares.fds[which];
         spares.fds[which] = -1;
-        if (linkat(AT_FDCWD, link, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) return fd;
+        /* The descriptor itself names the file (Linux 6.10 lets the process that opened it do
+           this without privilege); else, as before, its link in /proc, which costs a walk
+           through /proc for every file. */
+        if (empty_path_links && linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0) return fd;
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, link, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
+            empty_path_links = 0;
+            return fd;
+        }
         close(fd);
     }
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
