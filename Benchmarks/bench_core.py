@@ -23,7 +23,10 @@ static, stripped release) and measures, in a private JOB_HOME:
 
 Rounds of a figure and its baseline alternate, so that the machine's drift hits both alike.
 Medians, and ratios of medians. task-spooler (`apt-get install task-spooler`) and a C compiler
-are required.
+are required. On ext4 without a journal a run begins at least six minutes after the last one
+ended (it says so and waits): the kernel makes every new file search past the inodes freed in
+that time, and each run frees some 25,000 (see QUIET_AFTER_REMOVAL). Measure other things on
+such a disk the same way, six minutes after a test run or any large removal.
 """
 import os
 import shutil
