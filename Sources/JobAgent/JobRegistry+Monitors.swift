@@ -273,6 +273,9 @@ extension RegistryState {
         if !waits.isEmpty { answerWaits() }
         FaultPoint.endAfterAnswer.reached()
         let stored = persist([job])
+        // Its pid and start time went with its end: not due to be stored again, nor to wake
+        // the watcher for (`settlePidTimer`).
+        if stored { links.unsavedPids.remove(id) }
         if let parent = job.parentId { startQueued(parentId: parent) }
         return stored
     }
