@@ -22,8 +22,8 @@
  * other (priority 101), so before the Swift runtime and Foundation set themselves up: the
  * supervisor is C, and every page those would touch is a page each fork of a monitor must
  * copy the mapping of, and each monitor's exit must take down. The supervisor then forks
- * from a process of about 40 pages of its own rather than several hundred.
- * (docs/decisions.md, "The supervisor starts before the Swift runtime".)
+ * from a process of 2.1 MB resident rather than 8.1 (measured on the release build).
+ * (docs/decisions.md, "The supervisor starts from a constructor, before the Swift runtime".)
  */
 __attribute__((constructor(101))) static void cjob_agent_entry(int argc, char **argv, char **envp) {
     (void)envp;
