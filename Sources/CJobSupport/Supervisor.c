@@ -414,9 +414,35 @@ int cjob_supervisor_connect(const char *socket_path) {
 int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t length, uint32_t argc, uint32_t envc,
                            int stdin_fd, int hold_stdin, cjob_supervisor_reply *reply, int *link_fd) {
     launch_header h = { length, stdin_fd >= 0 ? 1u : (hold_stdin ? 2u : 0u), id, argc, envc };
-    int fds[1] = { stdin_fd };
-    if (cjob_send_with_fds(fd, &h, sizeof h, fds, stdin_fd >= 0 ? 1 : 0) != (ssize_t)sizeof h) return -1;
-    if (cjob_write_all(fd, strings, length) != length) return -1;
+    /* The header and the strings in one message: each message the supervisor takes in wakes
+       whoever sleeps on this socket, which would be this thread, reading the answer. */
+    struct iovec iov[2] = { { .iov_base = &h, .iov_len = sizeof h }, { .iov_base = (void *)strings, .iov_len = length } };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    char control[CMSG_SPACE(sizeof(int))];
+    if (stdin_fd >= 0) {
+        memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &stdin_fd, sizeof(int));
+    }
+    ssize_t sent;
+    do { sent = sendmsg(fd, &msg, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+    if (sent < (ssize_t)sizeof h) return -1;
+    size_t rest = sizeof h + (size_t)length - (size_t)sent;
+    if (rest > 0 && cjob_write_all(fd, strings + (length - rest), rest) != rest) return -1;
     *link_fd = -1;
+    /* Waited for with poll, which only data wakes: a read that sleeps on a stream socket is
+       woken by every message of its own the peer takes in, and sleeps again. */
+    struct pollfd wait = { fd, POLLIN, 0 };
+    int ready;
+    do { ready = poll(&wait, 1, 10000); } while (ready < 0 && errno == EINTR);
+    if (ready == 0) { errno = EAGAIN; return -1; }
     return read_full(fd, reply, sizeof *reply, link_fd);
 }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/stat.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -137,11 +138,24 @@ long cjs_send(int fd, const void *bytes, size_t count) {
     return SYS6(SYS_sendto, fd, bytes, count, MSG_NOSIGNAL, 0, 0);
 }
 
-long cjs_recv(int fd, void *into, size_t count) { return SYS6(SYS_recvfrom, fd, into, count, 0, 0, 0); }
+/* The receive timeout set by `cjs_receive_timeout`, in seconds (0: none). */
+static long receive_seconds;
+
+long cjs_recv(int fd, void *into, size_t count) {
+    /* Waited for with ppoll, which only data wakes: a read that sleeps on a stream socket is
+       woken by every message of its own the peer takes in, and sleeps again. */
+    struct pollfd wait = {fd, POLLIN, 0};
+    long timeout[2] = {receive_seconds, 0};
+    long ready = SYS5(SYS_ppoll, &wait, 1, receive_seconds > 0 ? timeout : 0, 0, 8);
+    if (ready == 0) return -EAGAIN;
+    if (ready == -EINTR) return -EINTR;
+    return SYS6(SYS_recvfrom, fd, into, count, 0, 0, 0);
+}
 
 void cjs_receive_timeout(int fd, long seconds) {
     /* The kernel's timeval: two longs on both architectures. */
     long value[2] = {seconds, 0};
+    receive_seconds = seconds;
     SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, value, sizeof value);
 }
 

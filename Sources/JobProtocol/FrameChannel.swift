@@ -47,6 +47,8 @@ package final class FrameChannel {
     /// The largest frame this side reads.
     package let limit: Int
     private var closed = false
+    /// The receive timeout set by `setReceiveTimeout`, in milliseconds (-1: none).
+    private var receiveMilliseconds: Int32 = -1
 
     /// `owned` false: the descriptor is the caller's to close (the agent's connection threads
     /// close theirs), and `close()` and the end of the channel leave it open.
@@ -65,6 +67,9 @@ package final class FrameChannel {
             value.tv_usec = Int((clamped - clamped.rounded(.down)) * 1e6)
         }
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        receiveMilliseconds =
+            value.tv_sec == 0 && value.tv_usec == 0
+            ? -1 : Int32(clamping: value.tv_sec * 1000 + (value.tv_usec + 999) / 1000)
     }
 
     deinit { close() }
@@ -164,6 +169,17 @@ package final class FrameChannel {
     /// one byte, or 0 at the end of the stream.
     private func readSome(into buffer: inout [UInt8], at offset: Int, fds: inout [Int32]) throws -> Int {
         while true {
+            // Waited for with poll, which only data wakes: a read that sleeps on a stream
+            // socket is woken by every message of its own the peer takes in, and sleeps again
+            // (a context switch each way, a request's worth on both sides).
+            var wait = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&wait, 1, receiveMilliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 {
+                var error = ChannelError("no answer within the receive timeout")
+                error.timedOut = true
+                throw error
+            }
             var received = [Int32](repeating: -1, count: 16)
             var count: Int32 = 0
             let n = buffer.withUnsafeMutableBytes { raw in

@@ -52,6 +52,8 @@ int cjs_unix_connect(const char *path);
 /* The peer's uid and pid of a Unix socket; 0, or -errno. */
 int cjs_peer(int fd, uint32_t *uid, int32_t *pid);
 long cjs_send(int fd, const void *bytes, size_t count); /* without SIGPIPE */
+/* Receives what has arrived, waiting for it at most the timeout `cjs_receive_timeout` set
+   (the process's one connection): -EAGAIN once that passed. */
 long cjs_recv(int fd, void *into, size_t count);
 void cjs_receive_timeout(int fd, long seconds);
 
