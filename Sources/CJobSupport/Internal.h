@@ -19,6 +19,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include "CJobSupport.h"
+
 /* What the supervisor hands a new monitor: everything its job is started with. */
 typedef struct {
     const char *program;
@@ -32,11 +34,24 @@ typedef struct {
     int hold_fd;  /* write end of the job's stdin pipe for the monitor to hold, or -1 */
 } cjob_launch;
 
-/* Runs in the forked monitor: starts the job, reports its pid and start time on `report_fd`
-   (or a negative step and errno), then serves agents until its end is stored: `link_fd` (or
-   -1) is a connection the supervisor hands the launching agent, served as the first peer.
-   Never returns. */
-void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) __attribute__((noreturn));
+/* How a forked monitor answers the launch for the supervisor: on the launching agent's
+   channel, once, with its end of the link passed alongside when the job started. */
+typedef struct {
+    int channel;        /* the agent's connection to the supervisor */
+    uint64_t id;        /* the launch's id, said back in the answer */
+    int agent_link;     /* the agent's end of the link, passed with the answer */
+} cjob_launch_answer;
+
+/* Runs in the forked monitor: starts the job, whose first act answers the launch with its
+   pid and start time (else the monitor answers with the step that failed and its errno), then
+   serves agents until its end is stored: `link_fd` is the monitor's end of the launching
+   agent's link, served as the first peer. Never returns. */
+void cjob_monitor_run(const cjob_launch *launch, const cjob_launch_answer *answer, int link_fd)
+    __attribute__((noreturn));
+
+/* Sends a launch's answer on `channel`, with `passed` (or -1) alongside, all of it. Only system
+   calls (the child of a vfork sends it). */
+void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int passed);
 
 /* Closes (or marks close-on-exec) every descriptor from `first` up. */
 void cjob_close_from(int first, int cloexec_only);

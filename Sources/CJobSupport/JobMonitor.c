@@ -318,18 +318,25 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
 /* The job's side of its launch, in the child of a vfork (on the monitor's memory, below its
    stack frame): only system calls until the exec, or the step that failed and its errno left
    in `failure` (the monitor's: a vfork parent resumes only once its child has exec'd or
-   exited, so it reads them then, with no pipe to tell it), then exit. Its first act answers the launch with its pid and start time on
-   `report_fd`, so that the supervisor (and the agent, which waits for it) need not wait for the
-   exec: a step that fails after it is the job's end (CJOB_END_LAUNCH), as a failed exec always
-   was. The start time is read here, where the process surely exists, and left in `start_time`
-   (the monitor's, whose memory a vfork child shares) for the monitor's greetings. */
+   exited, so it reads them then, with no pipe to tell it), then exit. Its first act answers
+   the launch, on the agent's channel, with its pid and start time and the agent's end of the
+   link, so that neither the supervisor nor the agent need wait for the exec, nor the
+   supervisor for the answer: a step that fails after it is the job's end
+   (CJOB_END_LAUNCH), as a failed exec always was. The start time is read here, where the
+   process surely exists, and left in `start_time` (the monitor's, whose memory a vfork child
+   shares) for the monitor's greetings. */
 __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, volatile int *failure,
-                                                           int report_fd, volatile int64_t *start_time) {
+                                                           const cjob_launch_answer *answer,
+                                                           volatile int64_t *start_time) {
     pid_t self = getpid();
-    int64_t report[3] = { self, cjob_process_start_time(self), 0 };
-    *start_time = report[1];
-    ssize_t reported = write(report_fd, report, sizeof report);
-    (void)reported;
+    cjob_supervisor_reply reply;
+    memset(&reply, 0, sizeof reply);
+    reply.id = answer->id;
+    reply.pid = self;
+    reply.monitor_pid = getppid();
+    reply.start_time = cjob_process_start_time(self);
+    *start_time = reply.start_time;
+    cjob_answer_launch(answer->channel, &reply, answer->agent_link);
     setsid();
     cjob_reset_signals_in(cjob_supervisor_ignored);
     umask(launch->umask);
@@ -354,9 +361,18 @@ __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *la
     _exit(127);
 }
 
-void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
-    /* Reported to the supervisor: the job's pid and start time, or the step that failed. */
-    int64_t report[3] = { 0, 0, 0 };
+/* The monitor's answer to a launch it could not start the job of: the step and its errno. */
+__attribute__((noreturn)) static void launch_failed(const cjob_launch_answer *answer, int stage, int error) {
+    cjob_supervisor_reply reply;
+    memset(&reply, 0, sizeof reply);
+    reply.id = answer->id;
+    reply.stage = stage;
+    reply.error = error;
+    cjob_answer_launch(answer->channel, &reply, -1);
+    _exit(127);
+}
+
+void cjob_monitor_run(const cjob_launch *launch, const cjob_launch_answer *answer, int link_fd) {
     /* The supervisor ignores SIGCHLD (its children are reaped by the kernel); the monitor
        waits for its job itself. */
     signal(SIGCHLD, SIG_DFL);
@@ -367,11 +383,7 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (listener < 0 || cjob_monitor_address(launch->monitor_name, &address, &length) != 0
         || bind(listener, (struct sockaddr *)&address, length) != 0 || listen(listener, 8) != 0) {
-        report[0] = -CJOB_STAGE_MONITOR;
-        report[1] = errno;
-        ssize_t ignored = write(report_fd, report, sizeof report);
-        (void)ignored;
-        _exit(127);
+        launch_failed(answer, CJOB_STAGE_MONITOR, errno);
     }
     /* vfork: the child makes only system calls until its exec, so it need not copy the
        monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
@@ -379,14 +391,11 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     volatile int64_t start_time = 0;
     volatile int failure[2] = { 0, 0 };
     pid_t pid = vfork();
-    if (pid == 0) become_job(launch, failure, report_fd, &start_time);
-    if (pid < 0) {
-        report[0] = -CJOB_STAGE_RESOURCES;
-        report[1] = errno;
-        ssize_t ignored = write(report_fd, report, sizeof report);
-        (void)ignored;
-        _exit(127);
-    }
+    if (pid == 0) become_job(launch, failure, answer, &start_time);
+    if (pid < 0) launch_failed(answer, CJOB_STAGE_RESOURCES, errno);
+    /* The answer went: the agent's channel and its end of the link are its own now. */
+    close(answer->channel);
+    close(answer->agent_link);
     monitored_job job;
     memset(&job, 0, sizeof job);
     job.pid = pid;
@@ -397,8 +406,6 @@ void cjob_monitor_run(const cjob_launch *launch, int report_fd, int link_fd) {
     close(launch->stdin_fd);
     close(launch->stdout_fd);
     close(launch->stderr_fd);
-    /* The job answered the launch with its pid and start time. */
-    close(report_fd);
     job.start_time = start_time > 0 ? start_time : cjob_process_start_time(pid);
     monitor_loop(listener, link_fd, &job);
 }

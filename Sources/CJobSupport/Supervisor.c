@@ -62,8 +62,10 @@ static int read_full(int fd, void *buf, size_t len, int *passed_fd) {
 /*
  * The supervisor: one small process per JOB_HOME that starts jobs for the agent. For each
  * launch it forks a monitor (JobMonitor.c), which forks and execs the job and stays its
- * parent; the supervisor itself holds nothing of any job, so it may be killed at any time and
- * the agent starts another. Being small and single-threaded, it forks cheaply, which the
+ * parent; the job's process answers the launch on the agent's channel itself, before its exec
+ * (or the monitor, when it could not start it), so the supervisor answers only a launch that
+ * failed before its fork and goes on at once. It holds nothing of any job, so it may be
+ * killed at any time and the agent starts another. Being small and single-threaded, it forks cheaply, which the
  * agent (threads, a database, a large address space) cannot. It is the subreaper of what its
  * monitors leave behind (the kernel reaps them, and the monitors: it ignores SIGCHLD), and
  * exits once no agent is connected and no child is left.
@@ -155,6 +157,33 @@ static int open_output(const char *folder, const char *path, int which) {
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
+/* Sends a launch's answer: the job's own first act, or the supervisor's when the launch failed
+   before there was a job. A short send is finished without the descriptor. */
+void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int passed) {
+    struct iovec iov = { .iov_base = (void *)reply, .iov_len = sizeof *reply };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char control[CMSG_SPACE(sizeof(int))];
+    if (passed >= 0) {
+        memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &passed, sizeof(int));
+    }
+    ssize_t sent;
+    do { sent = sendmsg(channel, &msg, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+    for (size_t done = sent > 0 ? (size_t)sent : 0; sent >= 0 && done < sizeof *reply; done += (size_t)sent) {
+        do { sent = send(channel, (const char *)reply + done, sizeof *reply - done, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+        if (sent <= 0) break;
+    }
+}
+
 static void launch(int agent, const launch_header *h, char *strings, int stdin_fd) {
     cjob_supervisor_reply reply;
     memset(&reply, 0, sizeof reply);
@@ -163,7 +192,7 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     char **fields = calloc(count + 2, sizeof(char *));
     char **argv = calloc((size_t)h->argc + 1, sizeof(char *));
     char **envp = calloc((size_t)h->envc + 1, sizeof(char *));
-    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, report[2] = { -1, -1 }, link[2] = { -1, -1 };
+    int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, link[2] = { -1, -1 };
     char *folder = NULL;
     char *cursor = strings, *end = strings + h->length;
     if (!fields || !argv || !envp) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = ENOMEM; goto done; }
@@ -196,7 +225,6 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
     if (out_fd < 0 || err_fd < 0 || in_fd < 0) { reply.stage = CJOB_STAGE_OUTPUT; reply.error = errno; goto done; }
-    if (pipe2(report, O_CLOEXEC) != 0) { reply.stage = CJOB_STAGE_PIPE; reply.error = errno; goto done; }
     /* The agent's link to the monitor, made here and handed over with the answer: the agent
        need not connect by name, nor be greeted with what the answer says. */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, link) != 0) {
@@ -211,52 +239,31 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     };
     pid_t monitor = fork();
     if (monitor == 0) {
-        /* Nothing of the supervisor's stays open in the monitor. */
+        /* Nothing of the supervisor's stays open in the monitor, but the launching agent's
+           channel, which it answers on. */
         close(listener_fd);
-        for (int i = 0; i < channel_count; i++) close(channels[i]);
-        drop_spares();
-        close(report[0]);
-        close(link[0]);
-        fcntl(link[1], F_SETFL, O_NONBLOCK);
-        cjob_monitor_run(&job, report[1], link[1]);
-    }
-    close(report[1]);
-    close(link[1]);
-    link[1] = -1;
-    if (monitor < 0) {
-        reply.stage = CJOB_STAGE_RESOURCES; reply.error = errno;
-    } else {
-        int64_t answer[3] = { 0, 0, 0 };
-        ssize_t got;
-        do { got = read(report[0], answer, sizeof answer); } while (got < 0 && errno == EINTR);
-        if (got != (ssize_t)sizeof answer) {
-            reply.stage = CJOB_STAGE_RESOURCES; reply.error = ECHILD;
-        } else if (answer[0] < 0) {
-            reply.stage = (int32_t)-answer[0]; reply.error = (int32_t)answer[1];
-        } else {
-            reply.pid = (int32_t)answer[0];
-            reply.start_time = answer[1];
-            reply.monitor_pid = monitor;
+        for (int i = 0; i < channel_count; i++) {
+            if (channels[i] != agent) close(channels[i]);
         }
+        drop_spares();
+        fcntl(link[1], F_SETFL, O_NONBLOCK);
+        cjob_launch_answer answer = { .channel = agent, .id = h->id, .agent_link = link[0] };
+        cjob_monitor_run(&job, &answer, link[1]);
     }
-    close(report[0]);
+    /* The job answers the launch itself, as its first act (or its monitor, when it could not
+       start it): the supervisor need not wait for either, and goes on to the next request. */
+    if (monitor < 0) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = errno; }
 done:
     if (hold[1] >= 0) close(hold[1]);
     if (out_fd >= 0) close(out_fd);
     if (err_fd >= 0) close(err_fd);
     if (in_fd >= 0) close(in_fd);
+    if (link[0] >= 0) close(link[0]);
+    if (link[1] >= 0) close(link[1]);
     free(argv);
     free(envp);
     free(fields);
-    if (agent >= 0) {
-        /* The link goes with the answer of a launch that started; the rest of a short send
-           follows without it. */
-        int passed = reply.stage == 0 ? link[0] : -1;
-        ssize_t sent = cjob_send_with_fds(agent, &reply, sizeof reply, &passed, passed >= 0 ? 1 : 0);
-        if (sent >= 0 && (size_t)sent < sizeof reply) cjob_write_all(agent, (char *)&reply + sent, sizeof reply - (size_t)sent);
-    }
-    if (link[0] >= 0) close(link[0]);
-    if (link[1] >= 0) close(link[1]);
+    if (agent >= 0 && reply.stage != 0) cjob_answer_launch(agent, &reply, -1);
     /* The next launch's files are made once the supervisor has been idle a moment
        (`serve`): not beside the job just launched and its client, which want the two cores
        now. */

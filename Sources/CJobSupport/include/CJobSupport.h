@@ -152,7 +152,9 @@ void cjob_supervisor_main(int listener);
 /// Connects to the supervisor as a request channel. -1 when none answers.
 int cjob_supervisor_connect(const char *socket_path);
 /// Sends a launch (strings: program, cwd, stdout, stderr, key, monitor name, umask, argv...,
-/// env...) and reads the reply. Returns 0, or -1 when the supervisor is gone.
+/// env...) and reads the reply: the job's own, with its pid, or the step that failed, from
+/// the supervisor or the job's monitor. Returns 0, or -1 when no reply came (the supervisor
+/// is gone, or none came within 10 s).
 /// With `hold_stdin` (and no `stdin_fd`), the job's stdin is a pipe whose write end the
 /// job's monitor holds until it is released or the job ends. `link_fd` gets a connection to
 /// the job's monitor when the launch started (-1 otherwise): one the monitor does not greet,
