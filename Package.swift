@@ -88,7 +88,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "CJobSupport"),
+        // The job's monitor makes its system calls through CJobWire's (`JobMonitor.c`).
+        .target(name: "CJobSupport", dependencies: ["CJobWire"]),
         // The protocol's frames for the forms the `job` program answers without its Swift
         // client, and that fast path itself (a constructor linked into `job` alone).
         .target(name: "CJobWire", cSettings: beforeTheCLibrary),

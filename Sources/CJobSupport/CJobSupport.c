@@ -48,7 +48,7 @@
 #endif
 
 void cjob_close_from(int first, int cloexec_only) {
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
+    if (CJS_SYS3(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
     long max = sysconf(_SC_OPEN_MAX);
     if (max < 0 || max > 65536) max = 65536;
     for (int fd = first; fd < max; fd++) {
@@ -56,23 +56,18 @@ void cjob_close_from(int first, int cloexec_only) {
     }
 }
 
-/* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
-struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
-
 void cjob_reset_signals(void) { cjob_reset_signals_in(~(uint64_t)0); }
 
 void cjob_reset_signals_in(uint64_t signals) {
-    struct kernel_sigaction sa;
-    memset(&sa, 0, sizeof sa);
+    struct kernel_sigaction sa = { 0 };
     /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
        and an ignored one would stay ignored across exec. */
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP || !(signals >> (sig - 1) & 1)) continue;
-        syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof(uint64_t));
+        CJS_SYS4(SYS_rt_sigaction, sig, &sa, 0, sizeof(uint64_t));
     }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    uint64_t none = 0;
+    CJS_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
 }
 
 uint64_t cjob_ignored_signals(void) {
@@ -447,4 +442,38 @@ long cjob_splice_to_file(int pipe_fd, int file_fd, long long *offset, unsigned l
     ssize_t moved = splice(pipe_fd, NULL, file_fd, &at, length, SPLICE_F_MOVE | SPLICE_F_MORE);
     if (moved > 0) *offset = (long long)at;
     return (long)moved;
+}
+
+/* The agent's side of a monitor's name (JobMonitor.c is the monitor's). */
+int cjob_monitor_connect(const char *name, pid_t *peer) {
+    struct sockaddr_un address;
+    socklen_t length;
+    int problem = cjob_monitor_address(name, &address, &length);
+    if (problem != 0) { errno = -problem; return -1; }
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&address, length) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    struct ucred cred;
+    socklen_t size = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 || cred.uid != getuid()) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    if (peer) *peer = cred.pid;
+    return fd;
+}
+
+int cjob_monitor_send(int fd, uint32_t kind, int32_t value) {
+    cjob_monitor_message message;
+    memset(&message, 0, sizeof message);
+    message.kind = kind;
+    message.value = value;
+    ssize_t n = send(fd, &message, sizeof message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n == (ssize_t)sizeof message ? 0 : -1;
 }

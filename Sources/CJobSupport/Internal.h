@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include "CJobSupport.h"
+#include "CJobSys.h"
 
 /* What the supervisor hands a new monitor: everything its job is started with. */
 typedef struct {
@@ -52,6 +53,9 @@ void cjob_monitor_run(const cjob_launch *launch, const cjob_launch_answer *answe
 /* Sends a launch's answer on `channel`, with `passed` (or -1) alongside, all of it. Only system
    calls (the child of a vfork sends it). */
 void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int passed);
+
+/* The kernel's struct sigaction: all zeros is SIG_DFL with no flags and an empty mask. */
+struct kernel_sigaction { void *handler; unsigned long flags; void *restorer; uint64_t mask; };
 
 /* Closes (or marks close-on-exec) every descriptor from `first` up. */
 void cjob_close_from(int first, int cloexec_only);

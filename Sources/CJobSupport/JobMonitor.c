@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +35,11 @@
 
 /*
  * The monitor: one small process per job, forked by the supervisor, that is the job's parent.
+ * Its path, and its job's up to the exec, make their system calls directly (`CJS_SYS`, the
+ * fast path's) and call nothing of the C library but fork's and vfork's own code: a forked
+ * process maps again each page of code it runs (a fork copies no page tables of the program's
+ * code), and the C library's functions lie in a dozen places of a 20 MB program, where the
+ * monitor's own code is in one or two.
  * It holds what the job needs (a remote child's ssh stdin), reaps the job, and keeps its end
  * until an agent has stored it and said so. Nothing above it matters to the job: the agent and
  * the supervisor may both be killed and come back at any time.
@@ -63,22 +69,24 @@ __attribute__((constructor)) static void remember_arguments(int argc, char **arg
     (void)envp;
     if (argc < 1 || !argv || !argv[0]) return;
     arguments_start = argv[0];
-    char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+    char *end = argv[argc - 1] + cjs_strlen(argv[argc - 1]);
     arguments_length = (size_t)(end - arguments_start);
 }
 
 static void rename_process(const char *name) {
-    prctl(PR_SET_NAME, name, 0, 0, 0);
+    CJS_SYS2(SYS_prctl, PR_SET_NAME, name);
     if (!arguments_start || arguments_length == 0) return;
-    memset(arguments_start, 0, arguments_length);
-    strncpy(arguments_start, name, arguments_length);
+    size_t length = cjs_strlen(name);
+    for (size_t i = 0; i < arguments_length; i++) arguments_start[i] = i < length ? name[i] : 0;
 }
 
 static void message_send(int fd, const cjob_monitor_message *message) {
-    if (send(fd, message, sizeof *message, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof *message) {
-        /* A peer that cannot take 32 bytes is gone or stuck; the next poll drops it. */
-    }
+    /* A peer that cannot take 32 bytes is gone or stuck; the next poll drops it. */
+    CJS_SYS6(SYS_sendto, fd, message, sizeof *message, MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0);
 }
+
+/* The descriptors of the monitor, closed directly. */
+static void close_fd(int fd) { CJS_SYS1(SYS_close, fd); }
 
 /* The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), which
    tells it from a later process that gets the same pid. Only system calls and plain C (no
@@ -87,74 +95,47 @@ int64_t cjob_process_start_time(pid_t pid) {
     char path[64] = "/proc/", digits[16], text[1024];
     int count = 0;
     for (unsigned value = (unsigned)pid; count == 0 || value > 0; value /= 10) digits[count++] = (char)('0' + value % 10);
-    size_t at = strlen(path);
+    size_t at = 6;
     while (count > 0) path[at++] = digits[--count];
-    memcpy(path + at, "/stat", sizeof "/stat");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cjs_memcpy(path + at, "/stat", sizeof "/stat");
+    long fd = CJS_SYS4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
+    long n = CJS_SYS3(SYS_read, fd, text, sizeof text - 1);
+    close_fd((int)fd);
     if (n <= 0) return -1;
-    text[n] = 0;
-    char *field = strrchr(text, ')');
-    if (!field) return -1;
-    /* After ") " comes field 3 (the state); the start time is field 22. */
-    for (int i = 3; i <= 22; i++) {
-        field = strchr(field, ' ');
-        if (!field) return -1;
-        field++;
+    /* The command's name, in parentheses, may hold anything: the fields follow the last ")".
+       After ") " comes field 3 (the state); the start time is field 22. */
+    long at_field = n - 1;
+    while (at_field >= 0 && text[at_field] != ')') at_field--;
+    if (at_field < 0) return -1;
+    for (int field = 2; field < 22; at_field++) {
+        if (at_field >= n) return -1;
+        if (text[at_field] == ' ') field++;
     }
-    return strtoll(field, NULL, 10);
+    int64_t value = 0;
+    int digits_seen = 0;
+    for (; at_field < n && text[at_field] >= '0' && text[at_field] <= '9'; at_field++, digits_seen++)
+        value = value * 10 + (text[at_field] - '0');
+    return digits_seen > 0 ? value : -1;
 }
 
 int cjob_monitor_address(const char *name, struct sockaddr_un *address, socklen_t *length) {
-    size_t size = strlen(name);
-    if (size + 1 >= sizeof address->sun_path) { errno = ENAMETOOLONG; return -1; }
-    memset(address, 0, sizeof *address);
+    size_t size = cjs_strlen(name);
+    if (size + 1 >= sizeof address->sun_path) return -ENAMETOOLONG;
+    unsigned char *bytes = (unsigned char *)address;
+    for (size_t i = 0; i < sizeof *address; i++) bytes[i] = 0;
     address->sun_family = AF_UNIX;
     /* sun_path[0] stays 0: the abstract namespace. */
-    memcpy(address->sun_path + 1, name, size);
+    cjs_memcpy(address->sun_path + 1, name, size);
     *length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + size);
     return 0;
 }
 
-int cjob_monitor_connect(const char *name, pid_t *peer) {
-    struct sockaddr_un address;
-    socklen_t length;
-    if (cjob_monitor_address(name, &address, &length) != 0) return -1;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&address, length) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    struct ucred cred;
-    socklen_t size = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 || cred.uid != getuid()) {
-        close(fd);
-        errno = EPERM;
-        return -1;
-    }
-    if (peer) *peer = cred.pid;
-    return fd;
-}
-
-int cjob_monitor_send(int fd, uint32_t kind, int32_t value) {
-    cjob_monitor_message message;
-    memset(&message, 0, sizeof message);
-    message.kind = kind;
-    message.value = value;
-    ssize_t n = send(fd, &message, sizeof message, MSG_DONTWAIT | MSG_NOSIGNAL);
-    return n == (ssize_t)sizeof message ? 0 : -1;
-}
-
 int cjob_monitor_receive(int fd, cjob_monitor_message *message) {
-    ssize_t n;
-    do { n = recv(fd, message, sizeof *message, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
-    return n == (ssize_t)sizeof *message ? 0 : -1;
+    long n;
+    do { n = CJS_SYS6(SYS_recvfrom, fd, message, sizeof *message, MSG_DONTWAIT, 0, 0); } while (n == -EINTR);
+    if (n == -EAGAIN || n == -EWOULDBLOCK) return 1;
+    return n == (long)sizeof *message ? 0 : -1;
 }
 
 typedef struct {
@@ -169,9 +150,10 @@ typedef struct {
 } monitored_job;
 
 static void record_end(monitored_job *job, int status) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    memset(&job->end, 0, sizeof job->end);
+    struct timespec now = { 0, 0 };
+    /* The system call, not the vDSO: two pages fewer to map in a new process. */
+    CJS_SYS2(SYS_clock_gettime, CLOCK_REALTIME, &now);
+    job->end = (cjob_monitor_message){ 0 };
     job->end.kind = CJOB_MONITOR_END;
     job->end.time_sec = now.tv_sec;
     job->end.time_nsec = now.tv_nsec;
@@ -187,28 +169,44 @@ static void record_end(monitored_job *job, int status) {
         job->end.value = WEXITSTATUS(status);
     }
     job->ended = 1;
-    if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
+    if (job->hold_fd >= 0) { close_fd(job->hold_fd); job->hold_fd = -1; }
 }
+
+/* The names a remote side's `kill -s` knows, by number (sigabbrev_np's, without the C library). */
+static const char *const signal_names[65] = {
+    [SIGHUP] = "HUP", [SIGINT] = "INT", [SIGQUIT] = "QUIT", [SIGILL] = "ILL", [SIGTRAP] = "TRAP",
+    [SIGABRT] = "ABRT", [SIGBUS] = "BUS", [SIGFPE] = "FPE", [SIGKILL] = "KILL", [SIGUSR1] = "USR1",
+    [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2", [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM", [SIGTERM] = "TERM",
+#ifdef SIGSTKFLT
+    [SIGSTKFLT] = "STKFLT",
+#endif
+    [SIGCHLD] = "CHLD", [SIGCONT] = "CONT", [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP", [SIGTTIN] = "TTIN",
+    [SIGTTOU] = "TTOU", [SIGURG] = "URG", [SIGXCPU] = "XCPU", [SIGXFSZ] = "XFSZ", [SIGVTALRM] = "VTALRM",
+    [SIGPROF] = "PROF", [SIGWINCH] = "WINCH", [SIGIO] = "POLL", [SIGPWR] = "PWR", [SIGSYS] = "SYS",
+};
 
 /* Asks the remote side to send a signal: its name, a line on ssh's stdin. A line that does not
    fit in the pipe at once is dropped rather than waited for (the remote side reads all the
    time; a full pipe means the link is stuck, and the stop that follows closes it). */
 static void forward_signal(monitored_job *job, int32_t value) {
-    const char *name = value > 0 && value < 65 ? sigabbrev_np(value) : NULL;
+    const char *name = value > 0 && value < 65 ? signal_names[value] : NULL;
     if (job->hold_fd < 0 || !name) return;
-    char line[32];
-    int length = snprintf(line, sizeof line, "%s\n", name);
-    if (length <= 0 || length >= (int)sizeof line) return;
-    int flags = fcntl(job->hold_fd, F_GETFL);
-    fcntl(job->hold_fd, F_SETFL, flags | O_NONBLOCK);
-    ssize_t written;
-    do { written = write(job->hold_fd, line, (size_t)length); } while (written < 0 && errno == EINTR);
-    fcntl(job->hold_fd, F_SETFL, flags);
+    char line[16];
+    size_t length = 0;
+    while (name[length] && length < sizeof line - 1) {
+        line[length] = name[length];
+        length++;
+    }
+    line[length++] = '\n';
+    long flags = CJS_SYS2(SYS_fcntl, job->hold_fd, F_GETFL);
+    CJS_SYS3(SYS_fcntl, job->hold_fd, F_SETFL, flags | O_NONBLOCK);
+    long written;
+    do { written = CJS_SYS3(SYS_write, job->hold_fd, line, length); } while (written == -EINTR);
+    CJS_SYS3(SYS_fcntl, job->hold_fd, F_SETFL, flags);
 }
 
 static void greet(int fd, const monitored_job *job) {
-    cjob_monitor_message hello;
-    memset(&hello, 0, sizeof hello);
+    cjob_monitor_message hello = { 0 };
     hello.kind = CJOB_MONITOR_HELLO;
     hello.pid = job->pid;
     hello.time_sec = job->start_time;
@@ -216,16 +214,22 @@ static void greet(int fd, const monitored_job *job) {
     if (job->ended) message_send(fd, &job->end);
 }
 
+/* Ends the monitor. */
+__attribute__((noreturn)) static void leave(int status) {
+    for (;;) CJS_SYS1(SYS_exit_group, status);
+}
+
+/* Whether the home's jobs folder is still there (nobody will ask for an end once it is gone). */
+static int folder_exists(const char *folder) { return CJS_SYS4(SYS_faccessat, AT_FDCWD, folder, F_OK, 0) == 0; }
+
 /* Serves agents until one acknowledges the job's end. Never returns. `link` (or -1) is the
    launching agent's connection, made by the supervisor with the monitor: that agent has the
    pid and start time from the launch's answer, so it is not greeted. */
 static void monitor_loop(int listener, int link, monitored_job *job) __attribute__((noreturn));
 static void monitor_loop(int listener, int link, monitored_job *job) {
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    uint64_t chld = (uint64_t)1 << (SIGCHLD - 1);
+    CJS_SYS4(SYS_rt_sigprocmask, SIG_BLOCK, &chld, 0, sizeof chld);
+    int sigfd = (int)CJS_SYS4(SYS_signalfd4, -1, &chld, sizeof chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int peers[MAX_PEERS];
     int peer_count = 0;
     if (link >= 0) peers[peer_count++] = link;
@@ -233,11 +237,11 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
         /* The job may have ended before the signalfd existed. */
         int status;
         pid_t reaped;
-        while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+        while ((reaped = (pid_t)CJS_SYS4(SYS_wait4, -1, &status, WNOHANG, 0)) > 0) {
             if (reaped == job->pid && !job->ended) {
                 record_end(job, status);
                 for (int i = 0; i < peer_count; i++) message_send(peers[i], &job->end);
-                if (job->released || access(job->folder, F_OK) != 0) _exit(0);
+                if (job->released || !folder_exists(job->folder)) leave(0);
             }
         }
         struct pollfd fds[2 + MAX_PEERS];
@@ -246,18 +250,19 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
         for (int i = 0; i < peer_count; i++) fds[2 + i] = (struct pollfd){ peers[i], POLLIN, 0 };
         int count = peer_count;
         /* An end nobody has collected: once a minute, look whether the home still exists. */
-        int ready = poll(fds, (nfds_t)(2 + count), job->ended ? 60000 : -1);
+        struct timespec minute = { 60, 0 };
+        long ready = CJS_SYS5(SYS_ppoll, fds, 2 + count, job->ended ? &minute : 0, 0, 8);
         if (ready < 0) {
-            if (errno == EINTR) continue;
-            _exit(1);
+            if (ready == -EINTR) continue;
+            leave(1);
         }
         if (ready == 0) {
-            if (access(job->folder, F_OK) != 0) _exit(0);
+            if (!folder_exists(job->folder)) leave(0);
             continue;
         }
         if (fds[1].revents) {
             struct signalfd_siginfo info;
-            while (read(sigfd, &info, sizeof info) > 0) {}
+            while (CJS_SYS3(SYS_read, sigfd, &info, sizeof info) > 0) {}
         }
         for (int i = count - 1; i >= 0; i--) {
             if (!fds[2 + i].revents) continue;
@@ -268,19 +273,19 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
                 case CJOB_MONITOR_ACK:
                     /* Before the end: the job's end is not wanted (it is finished or removed in
                        the store), so the monitor exits as soon as the job does. */
-                    if (job->ended) _exit(0);
+                    if (job->ended) leave(0);
                     job->released = 1;
                     break;
                 case CJOB_MONITOR_SIGNAL:
                     /* Also after the end: what the job left running in its group. Right after
                        the launch the job may not have made its group yet (setsid): then the
                        signal goes to the job itself, or it would be lost. */
-                    if (message.value > 0 && message.value < 65 && kill(-job->pid, message.value) != 0
-                        && errno == ESRCH)
-                        kill(job->pid, message.value);
+                    if (message.value > 0 && message.value < 65
+                        && CJS_SYS2(SYS_kill, -job->pid, message.value) == -ESRCH)
+                        CJS_SYS2(SYS_kill, job->pid, message.value);
                     break;
                 case CJOB_MONITOR_RELEASE:
-                    if (job->hold_fd >= 0) { close(job->hold_fd); job->hold_fd = -1; }
+                    if (job->hold_fd >= 0) { close_fd(job->hold_fd); job->hold_fd = -1; }
                     break;
                 case CJOB_MONITOR_FORWARD:
                     forward_signal(job, message.value);
@@ -290,21 +295,22 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
                 }
             }
             if (drop || (fds[2 + i].revents & (POLLHUP | POLLERR))) {
-                close(peers[i]);
+                close_fd(peers[i]);
                 peers[i] = peers[--peer_count];
             }
         }
         if (fds[0].revents) {
-            int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            int fd = (int)CJS_SYS4(SYS_accept4, listener, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd >= 0) {
                 struct ucred cred;
                 socklen_t size = sizeof cred;
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 || cred.uid != getuid()) {
-                    close(fd);
+                if (CJS_SYS5(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0
+                    || cred.uid != (uid_t)CJS_SYS0(SYS_getuid)) {
+                    close_fd(fd);
                 } else {
                     if (peer_count == MAX_PEERS) {
-                        close(peers[0]);
-                        memmove(peers, peers + 1, sizeof(int) * (MAX_PEERS - 1));
+                        close_fd(peers[0]);
+                        for (int i = 1; i < MAX_PEERS; i++) peers[i - 1] = peers[i];
                         peer_count--;
                     }
                     peers[peer_count++] = fd;
@@ -328,63 +334,69 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
 __attribute__((noreturn, noinline)) static void become_job(const cjob_launch *launch, volatile int *failure,
                                                            const cjob_launch_answer *answer,
                                                            volatile int64_t *start_time) {
-    pid_t self = getpid();
-    cjob_supervisor_reply reply;
-    memset(&reply, 0, sizeof reply);
+    pid_t self = (pid_t)CJS_SYS0(SYS_getpid);
+    cjob_supervisor_reply reply = { 0 };
     reply.id = answer->id;
     reply.pid = self;
-    reply.monitor_pid = getppid();
+    reply.monitor_pid = (int32_t)CJS_SYS0(SYS_getppid);
     reply.start_time = cjob_process_start_time(self);
     *start_time = reply.start_time;
     cjob_answer_launch(answer->channel, &reply, answer->agent_link);
-    setsid();
+    CJS_SYS0(SYS_setsid);
     cjob_reset_signals_in(cjob_supervisor_ignored);
-    umask(launch->umask);
-    if (chdir(launch->working_directory) != 0) {
-        failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = errno;
+    CJS_SYS1(SYS_umask, launch->umask);
+    long result = CJS_SYS1(SYS_chdir, launch->working_directory);
+    if (result != 0) {
+        failure[0] = CJOB_STAGE_DIRECTORY; failure[1] = (int)-result;
     } else {
         /* Descriptors above 2 go straight to 0, 1 and 2; one among them is first moved up,
-           so that no dup2 overwrites a descriptor still to be copied. */
+           so that no dup overwrites a descriptor still to be copied. */
         int low = launch->stdin_fd <= 2 || launch->stdout_fd <= 2 || launch->stderr_fd <= 2;
-        int in_high = low ? fcntl(launch->stdin_fd, F_DUPFD_CLOEXEC, 3) : launch->stdin_fd;
-        int out_high = low ? fcntl(launch->stdout_fd, F_DUPFD_CLOEXEC, 3) : launch->stdout_fd;
-        int err_high = low ? fcntl(launch->stderr_fd, F_DUPFD_CLOEXEC, 3) : launch->stderr_fd;
-        if (in_high < 0 || out_high < 0 || err_high < 0 || dup2(in_high, 0) < 0 || dup2(out_high, 1) < 0
-            || dup2(err_high, 2) < 0) {
-            failure[0] = CJOB_STAGE_OUTPUT; failure[1] = errno;
+        long in_high = low ? CJS_SYS3(SYS_fcntl, launch->stdin_fd, F_DUPFD_CLOEXEC, 3) : launch->stdin_fd;
+        long out_high = low ? CJS_SYS3(SYS_fcntl, launch->stdout_fd, F_DUPFD_CLOEXEC, 3) : launch->stdout_fd;
+        long err_high = low ? CJS_SYS3(SYS_fcntl, launch->stderr_fd, F_DUPFD_CLOEXEC, 3) : launch->stderr_fd;
+        if (in_high < 0) result = in_high;
+        else if (out_high < 0) result = out_high;
+        else if (err_high < 0) result = err_high;
+        /* dup3, which every architecture has: each descriptor here is above 2, so never the same. */
+        else if ((result = CJS_SYS3(SYS_dup3, in_high, 0, 0)) >= 0 && (result = CJS_SYS3(SYS_dup3, out_high, 1, 0)) >= 0)
+            result = CJS_SYS3(SYS_dup3, err_high, 2, 0);
+        if (result < 0) {
+            failure[0] = CJOB_STAGE_OUTPUT; failure[1] = (int)-result;
         } else {
             cjob_close_from(3, 1);
-            execve(launch->program, launch->argv, launch->envp);
-            failure[0] = CJOB_STAGE_EXEC; failure[1] = errno;
+            result = CJS_SYS3(SYS_execve, launch->program, launch->argv, launch->envp);
+            failure[0] = CJOB_STAGE_EXEC; failure[1] = (int)-result;
         }
     }
-    _exit(127);
+    leave(127);
 }
 
 /* The monitor's answer to a launch it could not start the job of: the step and its errno. */
 __attribute__((noreturn)) static void launch_failed(const cjob_launch_answer *answer, int stage, int error) {
-    cjob_supervisor_reply reply;
-    memset(&reply, 0, sizeof reply);
+    cjob_supervisor_reply reply = { 0 };
     reply.id = answer->id;
     reply.stage = stage;
     reply.error = error;
     cjob_answer_launch(answer->channel, &reply, -1);
-    _exit(127);
+    leave(127);
 }
 
 void cjob_monitor_run(const cjob_launch *launch, const cjob_launch_answer *answer, int link_fd) {
     /* The supervisor ignores SIGCHLD (its children are reaped by the kernel); the monitor
        waits for its job itself. */
-    signal(SIGCHLD, SIG_DFL);
-    setsid();
+    struct kernel_sigaction default_action = { 0 };
+    CJS_SYS4(SYS_rt_sigaction, SIGCHLD, &default_action, 0, sizeof(uint64_t));
+    CJS_SYS0(SYS_setsid);
     rename_process("job-monitor");
     struct sockaddr_un address;
     socklen_t length;
-    int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (listener < 0 || cjob_monitor_address(launch->monitor_name, &address, &length) != 0
-        || bind(listener, (struct sockaddr *)&address, length) != 0 || listen(listener, 8) != 0) {
-        launch_failed(answer, CJOB_STAGE_MONITOR, errno);
-    }
+    long listener = CJS_SYS3(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (listener < 0) launch_failed(answer, CJOB_STAGE_MONITOR, (int)-listener);
+    long problem = cjob_monitor_address(launch->monitor_name, &address, &length);
+    if (problem == 0) problem = CJS_SYS3(SYS_bind, listener, &address, length);
+    if (problem == 0) problem = CJS_SYS2(SYS_listen, listener, 8);
+    if (problem != 0) launch_failed(answer, CJOB_STAGE_MONITOR, (int)-problem);
     /* vfork: the child makes only system calls until its exec, so it need not copy the
        monitor's page tables, nor tear the copy down again at its exec; the monitor waits the
        moment until then, and finds in `failure` the step that failed, if one did. */
@@ -394,18 +406,17 @@ void cjob_monitor_run(const cjob_launch *launch, const cjob_launch_answer *answe
     if (pid == 0) become_job(launch, failure, answer, &start_time);
     if (pid < 0) launch_failed(answer, CJOB_STAGE_RESOURCES, errno);
     /* The answer went: the agent's channel and its end of the link are its own now. */
-    close(answer->channel);
-    close(answer->agent_link);
-    monitored_job job;
-    memset(&job, 0, sizeof job);
+    close_fd(answer->channel);
+    close_fd(answer->agent_link);
+    monitored_job job = { 0 };
     job.pid = pid;
     job.failed_stage = failure[0];
     job.failed_errno = failure[1];
     job.hold_fd = launch->hold_fd;
     job.folder = launch->jobs_folder;
-    close(launch->stdin_fd);
-    close(launch->stdout_fd);
-    close(launch->stderr_fd);
+    close_fd(launch->stdin_fd);
+    close_fd(launch->stdout_fd);
+    close_fd(launch->stderr_fd);
     job.start_time = start_time > 0 ? start_time : cjob_process_start_time(pid);
-    monitor_loop(listener, link_fd, &job);
+    monitor_loop((int)listener, link_fd, &job);
 }

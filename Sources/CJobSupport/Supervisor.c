@@ -161,25 +161,26 @@ static int open_output(const char *folder, const char *path, int which) {
    before there was a job. A short send is finished without the descriptor. */
 void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int passed) {
     struct iovec iov = { .iov_base = (void *)reply, .iov_len = sizeof *reply };
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
+    struct msghdr msg = { 0 };
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    char control[CMSG_SPACE(sizeof(int))];
+    union { char bytes[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control = { 0 };
     if (passed >= 0) {
-        memset(control, 0, sizeof control);
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
+        msg.msg_control = control.bytes;
+        msg.msg_controllen = sizeof control.bytes;
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
         cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &passed, sizeof(int));
+        cjs_memcpy(CMSG_DATA(cmsg), &passed, sizeof(int));
     }
-    ssize_t sent;
-    do { sent = sendmsg(channel, &msg, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+    /* Directly: the job's process sends it, before its exec (JobMonitor.c says why). */
+    long sent;
+    do { sent = CJS_SYS3(SYS_sendmsg, channel, &msg, MSG_NOSIGNAL); } while (sent == -EINTR);
     for (size_t done = sent > 0 ? (size_t)sent : 0; sent >= 0 && done < sizeof *reply; done += (size_t)sent) {
-        do { sent = send(channel, (const char *)reply + done, sizeof *reply - done, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+        do {
+            sent = CJS_SYS6(SYS_sendto, channel, (const char *)reply + done, sizeof *reply - done, MSG_NOSIGNAL, 0, 0);
+        } while (sent == -EINTR);
         if (sent <= 0) break;
     }
 }
@@ -237,22 +238,30 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         .argv = argv, .envp = envp, .umask = (mode_t)(strtol(fields[CJOB_LAUNCH_UMASK], NULL, 10) & 0777),
         .stdin_fd = in_fd, .stdout_fd = out_fd, .stderr_fd = err_fd, .hold_fd = hold[1],
     };
-    pid_t monitor = fork();
+    /* The system call itself, not the C library's fork: the new monitor then runs only its
+       own code (JobMonitor.c says why), and writes none of the C library's pages, each of
+       which a fork would copy at the first write. So the monitor must call nothing of the C
+       library that knows which thread it is (its record of the thread id is the supervisor's):
+       it makes its system calls directly. */
+    pid_t monitor = (pid_t)CJS_SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (monitor == 0) {
         /* Nothing of the supervisor's stays open in the monitor, but the launching agent's
-           channel, which it answers on. */
-        close(listener_fd);
+           channel, which it answers on; the spares are closed without a write to their
+           record (its page is the supervisor's until then). */
+        CJS_SYS1(SYS_close, listener_fd);
         for (int i = 0; i < channel_count; i++) {
-            if (channels[i] != agent) close(channels[i]);
+            if (channels[i] != agent) CJS_SYS1(SYS_close, channels[i]);
         }
-        drop_spares();
-        fcntl(link[1], F_SETFL, O_NONBLOCK);
+        for (int i = 0; i < 2; i++) {
+            if (spares.fds[i] >= 0) CJS_SYS1(SYS_close, spares.fds[i]);
+        }
+        CJS_SYS3(SYS_fcntl, link[1], F_SETFL, O_NONBLOCK);
         cjob_launch_answer answer = { .channel = agent, .id = h->id, .agent_link = link[0] };
         cjob_monitor_run(&job, &answer, link[1]);
     }
     /* The job answers the launch itself, as its first act (or its monitor, when it could not
        start it): the supervisor need not wait for either, and goes on to the next request. */
-    if (monitor < 0) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = errno; }
+    if (monitor < 0) { reply.stage = CJOB_STAGE_RESOURCES; reply.error = -monitor; }
 done:
     if (hold[1] >= 0) close(hold[1]);
     if (out_fd >= 0) close(out_fd);

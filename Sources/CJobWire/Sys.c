@@ -61,17 +61,9 @@ long cjs_syscall(long number, long a, long b, long c, long d, long e, long f) {
 #endif
 }
 
-#define SYS0(n) cjs_syscall(n, 0, 0, 0, 0, 0, 0)
-#define SYS1(n, a) cjs_syscall(n, (long)(a), 0, 0, 0, 0, 0)
-#define SYS2(n, a, b) cjs_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
-#define SYS3(n, a, b, c) cjs_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define SYS4(n, a, b, c, d) cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define SYS5(n, a, b, c, d, e) cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define SYS6(n, a, b, c, d, e, f) cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+long cjs_read(int fd, void *into, size_t count) { return CJS_SYS3(SYS_read, fd, into, count); }
 
-long cjs_read(int fd, void *into, size_t count) { return SYS3(SYS_read, fd, into, count); }
-
-long cjs_write(int fd, const void *bytes, size_t count) { return SYS3(SYS_write, fd, bytes, count); }
+long cjs_write(int fd, const void *bytes, size_t count) { return CJS_SYS3(SYS_write, fd, bytes, count); }
 
 size_t cjs_write_all(int fd, const void *bytes, size_t count) {
     size_t done = 0;
@@ -84,17 +76,17 @@ size_t cjs_write_all(int fd, const void *bytes, size_t count) {
     return done;
 }
 
-int cjs_open(const char *path, int flags) { return (int)SYS4(SYS_openat, AT_FDCWD, path, flags, 0); }
+int cjs_open(const char *path, int flags) { return (int)CJS_SYS4(SYS_openat, AT_FDCWD, path, flags, 0); }
 
-void cjs_close(int fd) { SYS1(SYS_close, fd); }
+void cjs_close(int fd) { CJS_SYS1(SYS_close, fd); }
 
 void cjs_exit(int status) {
-    for (;;) SYS1(SYS_exit_group, status);
+    for (;;) CJS_SYS1(SYS_exit_group, status);
 }
 
 int cjs_stat(const char *path, int follow, cjs_file *file) {
     struct statx info;
-    long result = SYS5(SYS_statx, AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW,
+    long result = CJS_SYS5(SYS_statx, AT_FDCWD, path, follow ? 0 : AT_SYMLINK_NOFOLLOW,
                        STATX_UID | STATX_INO | STATX_SIZE | STATX_MTIME, &info);
     if (result != 0) return (int)result;
     file->uid = info.stx_uid;
@@ -111,11 +103,11 @@ int cjs_unix_connect(const char *path) {
     if (length == 0 || length >= sizeof address.sun_path) return -ENAMETOOLONG;
     address.sun_family = AF_UNIX;
     cjs_memcpy(address.sun_path, path, length + 1);
-    int fd = (int)SYS3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = (int)CJS_SYS3(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return fd;
     long result;
     do {
-        result = SYS3(SYS_connect, fd, &address, sizeof address);
+        result = CJS_SYS3(SYS_connect, fd, &address, sizeof address);
     } while (result == -EINTR);
     if (result != 0) {
         cjs_close(fd);
@@ -127,7 +119,7 @@ int cjs_unix_connect(const char *path) {
 int cjs_peer(int fd, uint32_t *uid, int32_t *pid) {
     struct ucred credentials;
     socklen_t length = sizeof credentials;
-    long result = SYS5(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length);
+    long result = CJS_SYS5(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length);
     if (result != 0) return (int)result;
     *uid = credentials.uid;
     *pid = credentials.pid;
@@ -135,7 +127,7 @@ int cjs_peer(int fd, uint32_t *uid, int32_t *pid) {
 }
 
 long cjs_send(int fd, const void *bytes, size_t count) {
-    return SYS6(SYS_sendto, fd, bytes, count, MSG_NOSIGNAL, 0, 0);
+    return CJS_SYS6(SYS_sendto, fd, bytes, count, MSG_NOSIGNAL, 0, 0);
 }
 
 /* The receive timeout set by `cjs_receive_timeout`, in seconds (0: none). */
@@ -146,40 +138,40 @@ long cjs_recv(int fd, void *into, size_t count) {
        woken by every message of its own the peer takes in, and sleeps again. */
     struct pollfd wait = {fd, POLLIN, 0};
     long timeout[2] = {receive_seconds, 0};
-    long ready = SYS5(SYS_ppoll, &wait, 1, receive_seconds > 0 ? timeout : 0, 0, 8);
+    long ready = CJS_SYS5(SYS_ppoll, &wait, 1, receive_seconds > 0 ? timeout : 0, 0, 8);
     if (ready == 0) return -EAGAIN;
     if (ready == -EINTR) return -EINTR;
-    return SYS6(SYS_recvfrom, fd, into, count, 0, 0, 0);
+    return CJS_SYS6(SYS_recvfrom, fd, into, count, 0, 0, 0);
 }
 
 void cjs_receive_timeout(int fd, long seconds) {
     /* The kernel's timeval: two longs on both architectures. */
     long value[2] = {seconds, 0};
     receive_seconds = seconds;
-    SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, value, sizeof value);
+    CJS_SYS5(SYS_setsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, value, sizeof value);
 }
 
 int cjs_is_terminal(int fd) {
     struct termios settings;
-    return SYS3(SYS_ioctl, fd, TCGETS, &settings) == 0;
+    return CJS_SYS3(SYS_ioctl, fd, TCGETS, &settings) == 0;
 }
 
 int cjs_getcwd(char *into, size_t size) {
     /* A folder outside the process's root comes back as "(unreachable)/...": glibc's getcwd
        fails then, and so does this. */
-    return SYS2(SYS_getcwd, into, size) > 0 && into[0] == '/' ? 0 : -1;
+    return CJS_SYS2(SYS_getcwd, into, size) > 0 && into[0] == '/' ? 0 : -1;
 }
 
-unsigned cjs_umask(unsigned mask) { return (unsigned)SYS1(SYS_umask, mask); }
+unsigned cjs_umask(unsigned mask) { return (unsigned)CJS_SYS1(SYS_umask, mask); }
 
-uint32_t cjs_getuid(void) { return (uint32_t)SYS0(SYS_getuid); }
+uint32_t cjs_getuid(void) { return (uint32_t)CJS_SYS0(SYS_getuid); }
 
-int cjs_flock(int fd, int operation) { return (int)SYS2(SYS_flock, fd, operation); }
+int cjs_flock(int fd, int operation) { return (int)CJS_SYS2(SYS_flock, fd, operation); }
 
 void cjs_ignore_sigpipe(void) {
     /* The kernel's sigaction: handler, flags, restorer, mask (x86_64 and arm64 alike). */
     unsigned long action[4] = {(unsigned long)SIG_IGN, 0, 0, 0};
-    SYS4(SYS_rt_sigaction, SIGPIPE, action, 0, 8);
+    CJS_SYS4(SYS_rt_sigaction, SIGPIPE, action, 0, 8);
 }
 
 /* An allocation is its own mapping, its size in the 16 bytes in front of it; or, once a caller
@@ -208,7 +200,7 @@ void *cjs_allocate(size_t size) {
         arena_at += rounded(size);
         return arena_last + header;
     }
-    long at = SYS6(SYS_mmap, 0, size + header, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long at = CJS_SYS6(SYS_mmap, 0, size + header, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (at < 0 && at > -4096) return 0;
     *(size_t *)at = size + header;
     return (char *)at + header;
@@ -229,7 +221,7 @@ void *cjs_reallocate(void *bytes, size_t size) {
         if (moved) cjs_memcpy(moved, bytes, had < size ? had : size);
         return moved;
     }
-    long at = SYS5(SYS_mremap, base, *(size_t *)base, size + header, MREMAP_MAYMOVE, 0);
+    long at = CJS_SYS5(SYS_mremap, base, *(size_t *)base, size + header, MREMAP_MAYMOVE, 0);
     if (at < 0 && at > -4096) return 0;
     *(size_t *)at = size + header;
     return (char *)at + header;
@@ -242,7 +234,7 @@ void cjs_release(void *bytes) {
         if (base == arena_last) arena_at = base;
         return;
     }
-    SYS2(SYS_munmap, base, *(size_t *)base);
+    CJS_SYS2(SYS_munmap, base, *(size_t *)base);
 }
 
 size_t cjs_strlen(const char *text) {

@@ -96,3 +96,33 @@ struct FastPathEntryTests {
         #expect(result.stderr.contains("left to the Swift client: no agent to connect to"))
     }
 }
+
+/// A job's monitor is forked from the supervisor, and a fork copies no page tables of the
+/// program's code: each page of code a new monitor runs, it maps again. So the monitor's path
+/// (Sources/CJobSupport/JobMonitor.c) makes its system calls directly and calls nothing of the
+/// C library, whose functions lie all over the program, but vfork (and errno when that fails).
+@Suite("a new monitor's code", .timeLimit(.minutes(5)))
+struct MonitorCodeTests {
+    @Test("JobMonitor.c calls nothing of the C library but vfork, at -O2 and -Os", arguments: ["-O2", "-Os"])
+    func callsOnlyItsOwnCode(optimisation: String) throws {
+        let clang = try FastPathEntryTests.tool("clang")
+        let nm = try FastPathEntryTests.tool("nm")
+        let scratch = try TestHome()
+        let object = scratch.scratch + "/JobMonitor.o"
+        let compiled = try FastPathEntryTests.run(
+            clang,
+            [
+                optimisation, "-ISources/CJobSupport/include", "-ISources/CJobWire/include", "-c",
+                "Sources/CJobSupport/JobMonitor.c", "-o", object,
+            ])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let undefined = try FastPathEntryTests.run(nm, ["-u", object])
+        #expect(undefined.status == 0)
+        let names = undefined.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last }
+        #expect(names.contains("vfork"))
+        let outside = names.filter {
+            !$0.hasPrefix("cjs_") && !$0.hasPrefix("cjob_") && $0 != "vfork" && $0 != "__errno_location"
+        }
+        #expect(outside.isEmpty, "JobMonitor.c at \(optimisation) calls \(outside)")
+    }
+}

@@ -28,6 +28,14 @@
    The system calls return what the kernel returns: a result, or -errno. */
 
 long cjs_syscall(long number, long a, long b, long c, long d, long e, long f);
+#define CJS_SYS0(n) cjs_syscall(n, 0, 0, 0, 0, 0, 0)
+#define CJS_SYS1(n, a) cjs_syscall(n, (long)(a), 0, 0, 0, 0, 0)
+#define CJS_SYS2(n, a, b) cjs_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define CJS_SYS3(n, a, b, c) cjs_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define CJS_SYS4(n, a, b, c, d) cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define CJS_SYS5(n, a, b, c, d, e) cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define CJS_SYS6(n, a, b, c, d, e, f) \
+    cjs_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 long cjs_read(int fd, void *into, size_t count);
 long cjs_write(int fd, const void *bytes, size_t count);
