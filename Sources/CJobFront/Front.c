@@ -38,13 +38,22 @@
    a fault, about 3 us on this project's machine). */
 enum { path_room = 1024 };
 
-/* The memory the fast path allocates from (cjs_use_arena): a page or two of it is touched. */
-static char arena[1 << 16] __attribute__((aligned(4096)));
+/* What the fast path writes of its own, in the page where its arena starts: each page a run
+   touches is a fault, and the arena's first page is touched by every run. */
+static struct {
+    /* The environment the kernel gave the program. */
+    char *const *environment;
+    /* JOB_FAST_PATH=0 leaves every command to the Swift client; JOB_FAST_PATH=only makes a
+       form of start, wait or get that this side hands over fail instead, saying why (for
+       tests, and for a benchmark that must measure this path). */
+    int only;
+    /* Set once the fast path was tried, at the entry or in the constructor. */
+    int tried;
+    /* The memory the fast path allocates from (cjs_use_arena): a page or two of it is touched. */
+    char arena[(1 << 16) - 64] __attribute__((aligned(64)));
+} front __attribute__((aligned(4096)));
 
-/* The environment the kernel gave the program. */
-static char *const *environment_of_process;
-
-static const char *getenv_(const char *name) { return cjs_getenv(environment_of_process, name); }
+static const char *getenv_(const char *name) { return cjs_getenv(front.environment, name); }
 
 enum verb { verb_start = 1, verb_wait, verb_get };
 
@@ -462,14 +471,9 @@ static void finish_listing(int fd, const char *home, const char *verb, const cjw
     }
 }
 
-/* JOB_FAST_PATH=0 leaves every command to the Swift client; JOB_FAST_PATH=only makes a form of
-   start, wait or get that this side hands over fail instead, saying why (for tests, and for a
-   benchmark that must measure this path). */
-static int only;
-
 /* Leaves the command to the Swift client (the fast path returns), unless JOB_FAST_PATH=only. */
 static void hand_over(const char *why) {
-    if (only) fail("JOB_FAST_PATH=only, and this command is left to the Swift client: ", (const unsigned char *)why,
+    if (front.only) fail("JOB_FAST_PATH=only, and this command is left to the Swift client: ", (const unsigned char *)why,
                    cjs_strlen(why));
 }
 
@@ -481,7 +485,7 @@ static void cjob_front_run(int argc, char **argv, char *const *environment) {
     if (!verb) return;
     const char *mode = getenv_("JOB_FAST_PATH");
     if (mode && cjs_strcmp(mode, "0") == 0) return;
-    only = mode && cjs_strcmp(mode, "only") == 0;
+    front.only = mode && cjs_strcmp(mode, "only") == 0;
     start_form start;
     start.first = start.quiet = 0;
     start.name = NULL;
@@ -550,9 +554,6 @@ static void cjob_front_run(int argc, char **argv, char *const *environment) {
     hand_over("the agent did not take the request, or answered what this side does not show");
 }
 
-/* Set once the fast path was tried, at the entry or in the constructor. */
-static int tried;
-
 /* The entry's C half: the kernel's initial stack is the argument count, the arguments, NULL,
    the environment, NULL. Returns when the Swift client is to run. */
 __attribute__((used)) void cjob_front_entry(long *stack) {
@@ -560,13 +561,13 @@ __attribute__((used)) void cjob_front_entry(long *stack) {
        relocate itself (a static PIE), which the C library's start does; then wait for that. */
     static void *volatile self = (void *)&self;
     if (self != (void *)&self) return;
-    tried = 1;
+    front.tried = 1;
     int argc = (int)stack[0];
     char **argv = (char **)(stack + 1);
-    environment_of_process = argv + argc + 1;
+    front.environment = argv + argc + 1;
     if (argc < 2) return;
-    cjs_use_arena(arena, sizeof arena);
-    cjob_front_run(argc, argv, environment_of_process);
+    cjs_use_arena(front.arena, sizeof front.arena);
+    cjob_front_run(argc, argv, front.environment);
     cjs_use_arena(NULL, 0);
 }
 
@@ -604,9 +605,9 @@ __asm__(".text\n"
 /* Where the entry is not used (another architecture), the fast path runs as a constructor,
    after the C library's start. */
 __attribute__((constructor)) static void cjob_front(int argc, char **argv, char **environment) {
-    if (tried) return;
-    tried = 1;
-    environment_of_process = environment;
+    if (front.tried) return;
+    front.tried = 1;
+    front.environment = environment;
     /* No arena here: the C library may have started threads of its own by now. */
     if (argc >= 2) cjob_front_run(argc, argv, environment);
 }

@@ -95,8 +95,9 @@ static int channel_count;
 /* A job's two output files, made ahead in the jobs folder as unnamed files (O_TMPFILE) and
    named at its launch: making a file costs up to a millisecond on some file systems (ext4
    without a journal searches past every recently deleted inode), and a link costs little.
-   Made again after each launch has been answered, so the cost falls between launches. A
-   spare is only an open descriptor: nothing is left behind when the supervisor dies. */
+   Made again once the supervisor has been idle a moment after a launch, so the cost falls
+   between launches. A spare is only an open descriptor: nothing is left behind when the
+   supervisor dies. */
 static struct {
     char folder[PATH_MAX];
     int fds[2];
@@ -105,11 +106,12 @@ static struct {
 /* The folder whose spares are to be made when the supervisor is next idle (`spares_due`). */
 static char spares_due_folder[PATH_MAX];
 static int spares_due;
-/* How long the supervisor waits with nothing to do before it makes spares, in milliseconds. */
+/* How long the supervisor waits with nothing to do before it makes spares, in milliseconds.
+   Launches that come closer together than that find none, and make their files at once: a
+   spare costs more than a file made with O_CREAT (an unnamed inode, then its link: 21 against
+   16 us of CPU a file here), which is worth it only where it takes the cost off a launch that
+   something waits for, not when the files are made anyway between launches. */
 #define SPARES_IDLE_MS 2
-/* Set when a launch found no spares (launches come faster than the idle wait): spares are then
-   made right after each answer, until the supervisor is next idle. */
-static int spares_eager;
 
 static void drop_spares(void) {
     for (int i = 0; i < 2; i++) {
@@ -136,9 +138,6 @@ static int empty_path_links = 1;
 /* Opens a job's output file: a spare named `path` when there is one for its folder, else
    a new file. */
 static int open_output(const char *folder, const char *path, int which) {
-    /* Launches closer together than the idle wait: the next files are made right after each
-       answer, until the supervisor is idle again (`serve`). */
-    if (spares.fds[which] < 0) spares_eager = 1;
     if (spares.fds[which] >= 0 && strcmp(spares.folder, folder) == 0) {
         int fd = spares.fds[which];
         spares.fds[which] = -1;
@@ -279,7 +278,6 @@ done:
     if (folder && reply.stage == 0 && strlen(folder) < sizeof spares.folder) {
         strcpy(spares_due_folder, folder);
         spares_due = 1;
-        if (spares_eager) make_spares(folder);
     }
     free(folder);
 }
@@ -328,7 +326,6 @@ static void serve(void) {
         }
         if (ready == 0 && spares_due) {
             spares_due = 0;
-            spares_eager = 0;
             make_spares(spares_due_folder);
         }
         /* From the last: dropping a channel moves the last one into its place. */
