@@ -29,6 +29,9 @@ __attribute__((constructor(101))) static void cjob_agent_entry(int argc, char **
     (void)envp;
     if (argc != 2 || !argv || !argv[1] || strcmp(argv[1], "supervise") != 0) return;
     cjob_set_process_name("job-supervisor");
+    /* Each monitor writes its name over these (`ps`, `pkill -f`), and the constructor that
+       would have remembered them has not run. */
+    cjob_remember_arguments(argc, argv);
     cjob_supervisor_main(3);
     exit(0);
 }

@@ -61,16 +61,22 @@
 #define MAX_PEERS 8
 
 /* The program's own argument strings, to rename the monitor in place: ps and `pkill -f` then
-   tell it from the supervisor it was forked from. glibc passes them to constructors. */
+   tell it from the supervisor it was forked from (`pkill -f 'job-agent supervise'` must not
+   reach a monitor). glibc passes them to constructors; `job-agent supervise` runs from a
+   constructor that comes before this one, and gives them itself. */
 static char *arguments_start;
 static size_t arguments_length;
 
-__attribute__((constructor)) static void remember_arguments(int argc, char **argv, char **envp) {
-    (void)envp;
+void cjob_remember_arguments(int argc, char **argv) {
     if (argc < 1 || !argv || !argv[0]) return;
     arguments_start = argv[0];
     char *end = argv[argc - 1] + cjs_strlen(argv[argc - 1]);
     arguments_length = (size_t)(end - arguments_start);
+}
+
+__attribute__((constructor)) static void remember_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    cjob_remember_arguments(argc, argv);
 }
 
 static void rename_process(const char *name) {

@@ -113,6 +113,32 @@ static int spares_due;
    something waits for, not when the files are made anyway between launches. */
 #define SPARES_IDLE_MS 2
 
+/* The memory of one request. Each page the supervisor writes after a fork is copied at that
+   write, for the monitor just forked still shares it: the C library's heap spread a launch's
+   strings and arrays over three pages and wrote its own records in a fourth. A request's
+   memory comes from this area, reused by the next request (the first of it shares its page
+   with `used`); a request too large for it gets the heap's. */
+static struct {
+    size_t used;
+    char bytes[(1 << 16) - 64] __attribute__((aligned(64)));
+} scratch __attribute__((aligned(4096)));
+
+/* `size` zeroed bytes of the request's memory, or NULL. */
+static void *request_memory(size_t size) {
+    size_t rounded = (size + 15) & ~(size_t)15;
+    if (rounded >= size && rounded <= sizeof scratch.bytes - scratch.used) {
+        char *at = scratch.bytes + scratch.used;
+        scratch.used += rounded;
+        memset(at, 0, size);
+        return at;
+    }
+    return calloc(1, size);
+}
+
+static void release_request_memory(void *at) {
+    if (at && ((char *)at < scratch.bytes || (char *)at >= scratch.bytes + sizeof scratch.bytes)) free(at);
+}
+
 static void drop_spares(void) {
     for (int i = 0; i < 2; i++) {
         if (spares.fds[i] >= 0) close(spares.fds[i]);
@@ -189,9 +215,9 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
     memset(&reply, 0, sizeof reply);
     reply.id = h->id;
     size_t count = CJOB_LAUNCH_NAMED + (size_t)h->argc + h->envc;
-    char **fields = calloc(count + 2, sizeof(char *));
-    char **argv = calloc((size_t)h->argc + 1, sizeof(char *));
-    char **envp = calloc((size_t)h->envc + 1, sizeof(char *));
+    char **fields = request_memory((count + 2) * sizeof(char *));
+    char **argv = request_memory(((size_t)h->argc + 1) * sizeof(char *));
+    char **envp = request_memory(((size_t)h->envc + 1) * sizeof(char *));
     int out_fd = -1, err_fd = -1, in_fd = stdin_fd, hold[2] = { -1, -1 }, link[2] = { -1, -1 };
     char *folder = NULL;
     char *cursor = strings, *end = strings + h->length;
@@ -214,7 +240,9 @@ static void launch(int agent, const launch_header *h, char *strings, int stdin_f
         if (strlen(fields[i]) >= 131072) { reply.stage = CJOB_STAGE_EXEC; reply.error = E2BIG; goto done; }
     }
     /* The folder of the output files: the monitor looks whether it still exists. */
-    folder = strdup(fields[CJOB_LAUNCH_STDOUT]);
+    size_t stdout_length = strlen(fields[CJOB_LAUNCH_STDOUT]);
+    folder = request_memory(stdout_length + 1);
+    if (folder) memcpy(folder, fields[CJOB_LAUNCH_STDOUT], stdout_length + 1);
     char *slash = folder ? strrchr(folder, '/') : NULL;
     if (slash && slash != folder) *slash = 0;
     out_fd = open_output(folder ? folder : "", fields[CJOB_LAUNCH_STDOUT], 0);
@@ -268,18 +296,19 @@ done:
     if (in_fd >= 0) close(in_fd);
     if (link[0] >= 0) close(link[0]);
     if (link[1] >= 0) close(link[1]);
-    free(argv);
-    free(envp);
-    free(fields);
+    release_request_memory(argv);
+    release_request_memory(envp);
+    release_request_memory(fields);
     if (agent >= 0 && reply.stage != 0) cjob_answer_launch(agent, &reply, -1);
     /* The next launch's files are made once the supervisor has been idle a moment
        (`serve`): not beside the job just launched and its client, which want the two cores
        now. */
     if (folder && reply.stage == 0 && strlen(folder) < sizeof spares.folder) {
-        strcpy(spares_due_folder, folder);
-        spares_due = 1;
+        /* Written only when they change: each page written after a fork is copied. */
+        if (strcmp(spares_due_folder, folder) != 0) strcpy(spares_due_folder, folder);
+        if (!spares_due) spares_due = 1;
     }
-    free(folder);
+    release_request_memory(folder);
 }
 
 static void drop_channel(int index) {
@@ -298,7 +327,8 @@ static void serve_request(int index) {
         drop_channel(index);
         return;
     }
-    char *strings = malloc((size_t)h.length + 1);
+    scratch.used = 0;
+    char *strings = request_memory((size_t)h.length + 1);
     if (strings && read_full(fd, strings, h.length, &passed) == 0) {
         strings[h.length] = 0;
         launch(fd, &h, strings, h.has_fd == 1 ? passed : -1);
@@ -306,7 +336,7 @@ static void serve_request(int index) {
         if (passed >= 0) close(passed);
         drop_channel(index);
     }
-    free(strings);
+    release_request_memory(strings);
 }
 
 static void serve(void) {

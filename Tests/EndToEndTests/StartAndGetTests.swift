@@ -102,7 +102,11 @@ struct StartAndGetTests {
         let pid = Int32(try #require(try home.record(Int(sleeper)! + 1)["pid"] as? Int))
         // The pid is the job's from before its exec (it answers the launch itself).
         try TestHome.eventually("the job to be sleep") { processName(pid) == "sleep" }
-        #expect(parentPid(of: pid).flatMap(processName) == "job-monitor")
+        let monitor = try #require(parentPid(of: pid))
+        #expect(processName(monitor) == "job-monitor")
+        // Its command line too, so that `pkill -f 'job-agent supervise'` does not reach it.
+        let arguments = try String(contentsOfFile: "/proc/\(monitor)/cmdline", encoding: .utf8)
+        #expect(arguments.hasPrefix("job-monitor\0"), "\(arguments.debugDescription)")
         #expect(try home.job("stop", sleeper, "--grace", "1").status == 0)
         #expect(try home.record(Int(sleeper)!)["state"] as? String == "Stopped")
         // The environment as the shell passes it on: PWD names the folder it runs in.

@@ -149,6 +149,9 @@ typedef struct {
 pid_t cjob_supervisor_spawn(const char *socket_path, const char *executable);
 /// The supervisor's loop on its listening socket (descriptor 3 of `job-agent supervise`).
 void cjob_supervisor_main(int listener);
+/// The program's arguments, which each monitor overwrites with its own name (a constructor
+/// sets them; one that runs before it, as the supervisor's entry does, calls this first).
+void cjob_remember_arguments(int argc, char **argv);
 /// Connects to the supervisor as a request channel. -1 when none answers.
 int cjob_supervisor_connect(const char *socket_path);
 /// Sends a launch (strings: program, cwd, stdout, stderr, key, monitor name, umask, argv...,
