@@ -47,28 +47,7 @@
 #define SYS_close_range 436
 #endif
 
-void cjob_close_from(int first, int cloexec_only) {
-    if (CJS_SYS3(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
-    long max = sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > 65536) max = 65536;
-    for (int fd = first; fd < max; fd++) {
-        if (cloexec_only) fcntl(fd, F_SETFD, FD_CLOEXEC); else close(fd);
-    }
-}
-
 void cjob_reset_signals(void) { cjob_reset_signals_in(~(uint64_t)0); }
-
-void cjob_reset_signals_in(uint64_t signals) {
-    struct kernel_sigaction sa = { 0 };
-    /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
-       and an ignored one would stay ignored across exec. */
-    for (int sig = 1; sig <= 64; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP || !(signals >> (sig - 1) & 1)) continue;
-        CJS_SYS4(SYS_rt_sigaction, sig, &sa, 0, sizeof(uint64_t));
-    }
-    uint64_t none = 0;
-    CJS_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
-}
 
 uint64_t cjob_ignored_signals(void) {
     uint64_t ignored = 0;

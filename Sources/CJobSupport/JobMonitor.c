@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -220,6 +221,39 @@ static void greet(int fd, const monitored_job *job) {
     if (job->ended) message_send(fd, &job->end);
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* Here, beside the job's launch that calls it, so that its code is in the page the launch maps
+   anyway; used by every other spawn too. */
+void cjob_close_from(int first, int cloexec_only) {
+    if (CJS_SYS3(SYS_close_range, (unsigned)first, ~0U, cloexec_only ? CLOSE_RANGE_CLOEXEC : 0) == 0) return;
+    /* A kernel before 5.11: each descriptor up to the limit. */
+    struct { uint64_t current, maximum; } limit = { 65536, 65536 };
+    CJS_SYS4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &limit);
+    long max = limit.current > 65536 ? 65536 : (long)limit.current;
+    for (int fd = first; fd < max; fd++) {
+        if (cloexec_only) CJS_SYS3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC); else CJS_SYS1(SYS_close, fd);
+    }
+}
+
+/* Also beside the launch; see cjob_close_from. */
+void cjob_reset_signals_in(uint64_t signals) {
+    struct kernel_sigaction sa = { 0 };
+    /* Straight to the kernel: glibc refuses the two real-time signals it keeps for itself,
+       and an ignored one would stay ignored across exec. */
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP || !(signals >> (sig - 1) & 1)) continue;
+        CJS_SYS4(SYS_rt_sigaction, sig, &sa, 0, sizeof(uint64_t));
+    }
+    uint64_t none = 0;
+    CJS_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
+}
+
 /* Ends the monitor. */
 __attribute__((noreturn)) static void leave(int status) {
     for (;;) CJS_SYS1(SYS_exit_group, status);
@@ -302,7 +336,10 @@ static void monitor_loop(int listener, int link, monitored_job *job) {
             }
             if (drop || (fds[2 + i].revents & (POLLHUP | POLLERR))) {
                 close_fd(peers[i]);
-                peers[i] = peers[--peer_count];
+                /* In order: the first is the oldest, which a full table drops. (Moving the last
+                   into the gap made a newer peer the "oldest" whenever one had gone before.) */
+                for (int j = i + 1; j < peer_count; j++) peers[j - 1] = peers[j];
+                peer_count--;
             }
         }
         if (fds[0].revents) {

@@ -170,6 +170,37 @@ struct MonitorProtocolTests {
         #expect(cjob_monitor_send(fd, UInt32(CJOB_MONITOR_ACK), 0) == 0)
     }
 
+    @Test("a peer that leaves does not make a newer one the oldest")
+    func oldestAfterOneLeft() throws {
+        // The link is kept: it is the first peer.
+        let (paths, _, _, link) = try launch("sleep 300", keepLink: true)
+        defer { close(link) }
+        var peers: [Int32] = []
+        defer { peers.forEach { if $0 >= 0 { close($0) } } }
+        for _ in 0..<3 {
+            let fd = try connect(paths)
+            #expect(try next(fd)?.kind == UInt32(CJOB_MONITOR_HELLO))
+            peers.append(fd)
+        }
+        // The first of the three leaves; the monitor sees it before it greets the next.
+        close(peers[0])
+        peers[0] = -1
+        // Up to eight peers again (the link and seven), then two more: the link goes first,
+        // then the second of the three, which is older than the third.
+        for _ in 0..<7 {
+            let fd = try connect(paths)
+            #expect(try next(fd)?.kind == UInt32(CJOB_MONITOR_HELLO))
+            peers.append(fd)
+        }
+        #expect(try next(link) == nil)
+        #expect(try next(peers[1]) == nil)
+        var message = cjob_monitor_message()
+        #expect(cjob_monitor_receive(peers[2], &message) == 1, "the third was dropped instead of the second")
+        #expect(cjob_monitor_send(peers[2], UInt32(CJOB_MONITOR_SIGNAL), SIGKILL) == 0)
+        #expect(try next(peers[2])?.kind == UInt32(CJOB_MONITOR_END))
+        #expect(cjob_monitor_send(peers[2], UInt32(CJOB_MONITOR_ACK), 0) == 0)
+    }
+
     @Test("a ninth peer drops the oldest; a half-sent or unknown message drops only its peer")
     func peersAndBadMessages() throws {
         let (paths, _, _, _) = try launch("sleep 300")
