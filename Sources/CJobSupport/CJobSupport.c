@@ -40,13 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
 void cjob_reset_signals(void) { cjob_reset_signals_in(~(uint64_t)0); }
 
 uint64_t cjob_ignored_signals(void) {

@@ -182,6 +182,26 @@ static int open_output(const char *folder, const char *path, int which) {
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
+/* Room for one passed descriptor beside a message. */
+typedef union {
+    char bytes[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+} one_descriptor;
+
+/* Passes `fd` (if not -1) with `msg`, in `control`. Only plain C (the job's process calls it
+   before its exec, JobMonitor.c). */
+static void attach_descriptor(struct msghdr *msg, one_descriptor *control, int fd) {
+    if (fd < 0) return;
+    for (size_t i = 0; i < sizeof control->bytes; i++) control->bytes[i] = 0;
+    msg->msg_control = control->bytes;
+    msg->msg_controllen = sizeof control->bytes;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    cjs_memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+}
+
 /* Sends a launch's answer: the job's own first act, or the supervisor's when the launch failed
    before there was a job. A short send is finished without the descriptor. */
 void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int passed) {
@@ -189,16 +209,8 @@ void cjob_answer_launch(int channel, const cjob_supervisor_reply *reply, int pas
     struct msghdr msg = { 0 };
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    union { char bytes[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control = { 0 };
-    if (passed >= 0) {
-        msg.msg_control = control.bytes;
-        msg.msg_controllen = sizeof control.bytes;
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        cjs_memcpy(CMSG_DATA(cmsg), &passed, sizeof(int));
-    }
+    one_descriptor control;
+    attach_descriptor(&msg, &control, passed);
     /* Directly: the job's process sends it, before its exec (JobMonitor.c says why). */
     long sent;
     do { sent = CJS_SYS3(SYS_sendmsg, channel, &msg, MSG_NOSIGNAL); } while (sent == -EINTR);
@@ -464,17 +476,8 @@ int cjob_supervisor_launch(int fd, uint64_t id, const char *strings, uint32_t le
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    char control[CMSG_SPACE(sizeof(int))];
-    if (stdin_fd >= 0) {
-        memset(control, 0, sizeof control);
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &stdin_fd, sizeof(int));
-    }
+    one_descriptor control;
+    attach_descriptor(&msg, &control, stdin_fd);
     ssize_t sent;
     do { sent = sendmsg(fd, &msg, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
     if (sent < (ssize_t)sizeof h) return -1;
