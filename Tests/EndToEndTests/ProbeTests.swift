@@ -608,6 +608,9 @@ struct ReaderProbeTests {
         for arguments in [["start", "--quiet", "echo once"], ["get", "1", "--format", "json"]] {
             let agent = try #require(try home.agentPid())
             kill(agent, SIGSTOP)
+            // Should the test fail before it kills the stopped agent, the agent goes too.
+            var killed = false
+            defer { if !killed { kill(agent, SIGKILL) } }
             let client = Process()
             client.executableURL = URL(fileURLWithPath: TestHome.binary)
             client.arguments = arguments
@@ -626,6 +629,7 @@ struct ReaderProbeTests {
                 return channel == "unix_stream_read_generic" || channel?.hasPrefix("poll_schedule_timeout") == true
             }
             kill(agent, SIGKILL)
+            killed = true
             client.waitUntilExit()
             let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(client.terminationStatus == 0, "\(arguments): \(said)")
